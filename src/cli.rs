@@ -1,0 +1,226 @@
+//! The command line: flags, commands and exit codes.
+//!
+//! Exit codes: 0 nothing at or above `--fail-on`; 1 findings at or above it
+//! (or failing examples for `proviso test`); 2 the tool could not do its job
+//! (a rule file with errors, an unreadable input, a bad flag).
+
+use crate::date::Date;
+use crate::diag::{Diag, render};
+use crate::report::{CheckReport, FailOn};
+use crate::rules::{self, RuleErrors, RuleSet};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_TROUBLE: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(name = "proviso", version, about = "Check infrastructure and traffic against the terms of an agreement, written as rule files")]
+pub struct Cli {
+    /// When to colour output: auto (on a terminal), always, never
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// miette reports and a summary line
+    Human,
+    /// one JSON document (schema in the README)
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check Terraform directories against the clauses in force on a date
+    Check(CheckArgs),
+    /// Run the `example` blocks of rule files
+    Test(TestArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Terraform directories or .tf files (default: the current directory)
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Rule files or directories of .proviso files (repeatable)
+    #[arg(long, short = 'r', required = true, num_args = 1..)]
+    pub rules: Vec<PathBuf>,
+    /// Judge against the terms in force on this date, YYYY-MM-DD (default: today, UTC)
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<Date>,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to this file instead of standard output
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Lowest severity that makes the exit code 1 (unresolved findings count as warnings)
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Extra .tfvars files for root modules, applied after terraform.tfvars and *.auto.tfvars
+    #[arg(long = "var-file")]
+    pub var_files: Vec<PathBuf>,
+    /// Exit 0/1 even if some input could not be read (it is still reported and counted)
+    #[arg(long)]
+    pub allow_malformed: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TestArgs {
+    /// Rule files or directories of .proviso files
+    #[arg(required = true)]
+    pub rules: Vec<PathBuf>,
+}
+
+fn parse_date(s: &str) -> Result<Date, String> {
+    Date::parse(s).map_err(|e| format!("`{s}` is not a date: {e}"))
+}
+
+/// How to print diagnostics on a stream.
+struct Style {
+    plain: bool,
+    width: usize,
+}
+
+fn style(color: Color, terminal: bool) -> Style {
+    let plain = match color {
+        Color::Always => false,
+        Color::Never => true,
+        Color::Auto => !terminal || std::env::var_os("NO_COLOR").is_some(),
+    };
+    let width = if terminal {
+        std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100)
+    } else {
+        100
+    };
+    Style { plain, width }
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_TROUBLE } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    run(cli)
+}
+
+pub fn run(cli: Cli) -> i32 {
+    let err_style = style(cli.color, std::io::stderr().is_terminal());
+    match cli.command {
+        Command::Check(args) => check(args, cli.color, &err_style),
+        Command::Test(args) => test(args, &err_style),
+    }
+}
+
+fn eprint_diags(diags: &[Diag], s: &Style) {
+    let mut err = std::io::stderr().lock();
+    for d in diags {
+        let _ = writeln!(err, "{}", render(d, s.plain, s.width));
+    }
+}
+
+/// Loads rules; on errors prints them all and returns `None`.
+fn load_rules(paths: &[PathBuf], s: &Style) -> Option<RuleSet> {
+    match rules::load(paths) {
+        Ok(set) => {
+            eprint_diags(&set.warnings, s);
+            Some(set)
+        }
+        Err(RuleErrors { errors, warnings }) => {
+            eprint_diags(&errors, s);
+            eprint_diags(&warnings, s);
+            let n = errors.len();
+            eprintln!("proviso: {n} error{} in the rule files; nothing was checked", if n == 1 { "" } else { "s" });
+            None
+        }
+    }
+}
+
+fn check(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
+    let Some(rules) = load_rules(&args.rules, err_style) else { return EXIT_TROUBLE };
+    let as_of = args.as_of.unwrap_or_else(Date::today);
+    let options = crate::scan::terraform::Options { var_files: args.var_files.clone() };
+    let scanned = crate::scan::terraform::scan(&args.paths, &options);
+    let judged = crate::findings::judge(&rules, &scanned.records, as_of);
+    let report = CheckReport {
+        as_of,
+        clauses_in_force: rules
+            .in_force(as_of)
+            .filter(|(_, c)| !c.is_manual())
+            .map(|(t, c)| (t.id.name.clone(), c.id.name.clone()))
+            .collect(),
+        findings: judged.findings,
+        malformed: scanned.malformed,
+        notes: scanned.notes,
+        files: scanned.files,
+        modules: scanned.modules,
+        records: scanned.records.len(),
+        resources: scanned.records.iter().filter(|r| r.kind() == "resource").count(),
+        judged: judged.judged,
+        not_applicable: judged.not_applicable,
+    };
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let out_style = style(color, to_terminal);
+    let text = match args.format {
+        Format::Human => crate::report::human::render_check(&report, out_style.plain, out_style.width),
+        Format::Json => crate::report::json::render_check(&report),
+    };
+    if let Err(d) = write_output(args.output.as_ref(), &text) {
+        eprint_diags(&[d], err_style);
+        return EXIT_TROUBLE;
+    }
+    if !report.malformed.is_empty() && !args.allow_malformed {
+        return EXIT_TROUBLE;
+    }
+    if report.findings.iter().any(|f| args.fail_on.fails(f)) { EXIT_FINDINGS } else { EXIT_OK }
+}
+
+fn write_output(path: Option<&PathBuf>, text: &str) -> Result<(), Diag> {
+    match path {
+        Some(p) => std::fs::write(p, text)
+            .map_err(|e| Diag::error("proviso::output::unwritable", format!("cannot write `{}`: {e}", p.display()))),
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = out.write_all(text.as_bytes());
+            Ok(())
+        }
+    }
+}
+
+fn test(args: TestArgs, err_style: &Style) -> i32 {
+    let Some(rules) = load_rules(&args.rules, err_style) else { return EXIT_TROUBLE };
+    let results = crate::examples::run(&rules);
+    let failures: Vec<Diag> = results.iter().filter_map(|r| r.failure.clone()).collect();
+    let out_style = style(Color::Auto, std::io::stdout().is_terminal());
+    let mut out = String::new();
+    for d in &failures {
+        out.push_str(&render(d, out_style.plain, out_style.width));
+        out.push('\n');
+    }
+    let passed = results.len() - failures.len();
+    out.push_str(&format!("proviso test: {passed} passed, {} failed ({} examples in {} clauses)\n", failures.len(), results.len(), {
+        let mut clauses: Vec<&str> = results.iter().map(|r| r.clause.as_str()).collect();
+        clauses.sort_unstable();
+        clauses.dedup();
+        clauses.len()
+    }));
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    if failures.is_empty() { EXIT_OK } else { EXIT_FINDINGS }
+}

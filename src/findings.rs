@@ -1,0 +1,205 @@
+//! Findings: what evaluation reports, one per (record, clause).
+//!
+//! A finding is built once, with everything a reporter needs (location,
+//! labels, citation, message); reporters only render. Findings are sorted by
+//! file, line, column and clause so that output is deterministic.
+
+use crate::date::{Date, Interval};
+use crate::diag::{Diag, Level};
+use crate::eval::{Evaluator, Outcome, render_message};
+use crate::rules::RuleSet;
+use crate::rules::ast::{Check, Clause, Severity, Terms};
+use crate::scan::ScannedRecord;
+use crate::source::Origin;
+use crate::value::{Lookup, Record, Unknown};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingOutcome {
+    Violation,
+    Unresolved,
+}
+
+/// One clause broken (or possibly broken) by one record.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub clause: String,
+    pub clause_title: Option<String>,
+    pub terms: String,
+    pub terms_interval: Interval,
+    pub outcome: FindingOutcome,
+    pub severity: Severity,
+    pub message: String,
+    pub address: String,
+    pub kind: String,
+    /// Where the finding points: the offending attribute, or the record.
+    pub primary: Origin,
+    pub primary_label: String,
+    /// What classified the record (the fields of `applies to`).
+    pub secondary: Vec<(Origin, String)>,
+    /// The record's own header.
+    pub record_origin: Origin,
+    pub help: String,
+}
+
+impl Finding {
+    pub fn line_col(&self) -> (usize, usize) {
+        self.primary.line_col()
+    }
+
+    /// A miette diagnostic for the human reporter.
+    pub fn to_diag(&self) -> Diag {
+        let level = match (self.outcome, self.severity) {
+            (FindingOutcome::Unresolved, _) | (_, Severity::Warning) => Level::Warning,
+            (_, Severity::Error) => Level::Error,
+            (_, Severity::Info) => Level::Advice,
+        };
+        let message = match self.outcome {
+            FindingOutcome::Violation => format!("{}: {}", self.severity.as_str(), self.message),
+            FindingOutcome::Unresolved => format!("unresolved: {}", self.message),
+        };
+        let mut d = Diag { level, ..Diag::error(&format!("proviso::clause::{}", self.clause), message) };
+        d = d.label_at(&self.primary, self.primary_label.clone());
+        for (o, text) in &self.secondary {
+            if o.span != self.primary.span || o.file.name != self.primary.file.name {
+                d = d.label_at(o, text.clone());
+            }
+        }
+        d.with_help(self.help.clone())
+    }
+}
+
+/// Judges records against the clauses in force on `as_of`.
+pub fn judge(rules: &RuleSet, records: &[ScannedRecord], as_of: Date) -> Judged {
+    let eval = Evaluator::new(rules);
+    let in_force: Vec<(&Terms, &Clause)> = rules.in_force(as_of).filter(|(_, c)| !c.is_manual()).collect();
+    let mut findings = Vec::new();
+    let mut judged = 0usize;
+    let mut not_applicable = 0usize;
+    for record in records {
+        let mut applied = false;
+        for (terms, clause) in &in_force {
+            let outcome = eval.judge(terms, clause, record);
+            let outcome = match (outcome, &record.existence) {
+                (Outcome::Violation, Some(u)) => Outcome::Unresolved(u.clone()),
+                (o, _) => o,
+            };
+            match outcome {
+                Outcome::NotApplicable => continue,
+                Outcome::Pass | Outcome::Excepted(_) => {}
+                Outcome::Violation => findings.push(build(rules, &eval, terms, clause, record, None)),
+                Outcome::Unresolved(u) => findings.push(build(rules, &eval, terms, clause, record, Some(u))),
+            }
+            applied = true;
+        }
+        if applied { judged += 1 } else { not_applicable += 1 }
+    }
+    findings.sort_by(|a, b| {
+        let (la, ca) = a.line_col();
+        let (lb, cb) = b.line_col();
+        (&a.primary.file.name, la, ca, &a.clause, &a.address).cmp(&(&b.primary.file.name, lb, cb, &b.clause, &b.address))
+    });
+    Judged { findings, judged, not_applicable, clauses_in_force: in_force.len() }
+}
+
+/// The result of judging a set of records.
+#[derive(Debug, Default)]
+pub struct Judged {
+    pub findings: Vec<Finding>,
+    /// Records at least one clause applied to.
+    pub judged: usize,
+    /// Records no clause in force applied to.
+    pub not_applicable: usize,
+    pub clauses_in_force: usize,
+}
+
+fn describe(record: &ScannedRecord, path: &crate::value::FieldPath) -> String {
+    match record.lookup(path) {
+        Lookup::Known(v) if !v.is_unknown() => format!("`{path}` is `{v}`"),
+        Lookup::Known(_) | Lookup::Unknown(_) => format!("`{path}` is unknown"),
+        Lookup::Absent => format!("no `{path}`"),
+    }
+}
+
+fn build(rules: &RuleSet, eval: &Evaluator<'_>, terms: &Terms, clause: &Clause, record: &ScannedRecord, unknown: Option<Arc<Unknown>>) -> Finding {
+    let check_fields = match &clause.check {
+        Check::Require(e) | Check::Forbid(e) => eval.fields_deep(e),
+        Check::Manual => Vec::new(),
+    };
+    let applies_fields = clause.applies.as_ref().map(|e| eval.fields_deep(e)).unwrap_or_default();
+    let outcome = if unknown.is_some() { FindingOutcome::Unresolved } else { FindingOutcome::Violation };
+
+    // Primary label: the unknown expression, else the first checked field
+    // that has a location, else the record itself.
+    let (primary, primary_label) = match &unknown {
+        Some(u) => match &u.origin {
+            Some(o) => (o.clone(), format!("cannot be known statically: {}", u.reason)),
+            None => (record.origin.clone(), format!("unknown: {}", u.reason)),
+        },
+        None => check_fields
+            .iter()
+            .find_map(|f| record.origin_of(f).map(|o| (o, describe(record, f))))
+            .unwrap_or_else(|| (record.origin.clone(), format!("`{}`", record.address))),
+    };
+    let mut secondary = Vec::new();
+    for f in &applies_fields {
+        if matches!(record.lookup(f), Lookup::Absent) {
+            continue;
+        }
+        if let Some(o) = record.origin_of(f)
+            && !secondary.iter().any(|(so, _): &(Origin, String)| so == &o)
+        {
+            secondary.push((o, format!("classified by {}", describe(record, f))));
+        }
+    }
+    if primary.span != record.origin.span {
+        secondary.push((record.origin.clone(), format!("`{}`", record.address)));
+    }
+
+    let message = render_message(clause, record).unwrap_or_else(|| {
+        format!("`{}` breaks {}", record.address, clause.title.as_deref().map(|t| format!("\"{t}\"")).unwrap_or_else(|| format!("clause `{}`", clause.id.name)))
+    });
+    let message = match (&unknown, outcome) {
+        (Some(u), FindingOutcome::Unresolved) => format!("{message} (depends on a value proviso cannot know: {})", u.reason),
+        _ => message,
+    };
+    let interval = clause.interval(terms);
+    let in_force = rules.terms_in_force_interval(terms).and_then(|iv| iv.intersect(&interval)).unwrap_or(interval);
+    Finding {
+        clause: clause.id.name.clone(),
+        clause_title: clause.title.clone(),
+        terms: terms.id.name.clone(),
+        terms_interval: in_force,
+        outcome,
+        severity: clause.severity,
+        message,
+        address: record.address.clone(),
+        kind: record.kind().to_string(),
+        primary,
+        primary_label,
+        secondary,
+        record_origin: record.origin.clone(),
+        help: citation_help(rules, terms, clause, in_force),
+    }
+}
+
+/// "…" — source (date); terms `x` in force [from, until).
+pub fn citation_help(rules: &RuleSet, terms: &Terms, clause: &Clause, in_force: Interval) -> String {
+    let mut parts = Vec::new();
+    for cite in &clause.cites {
+        let src = rules.source(&cite.source.name);
+        let title = src.and_then(|s| s.title.clone()).unwrap_or_else(|| cite.source.name.clone());
+        let date = src.and_then(|s| s.dated).map(|d| format!(", {d}")).unwrap_or_default();
+        match &cite.text {
+            Some(t) => parts.push(format!("\"{t}\" — {title}{date}")),
+            None => parts.push(format!("{title}{date}")),
+        }
+    }
+    let until = match in_force.until {
+        Some(u) => format!("from {} until {u}", in_force.from),
+        None => format!("from {}", in_force.from),
+    };
+    let terms_text = format!("terms `{}` in force {until}", terms.id.name);
+    if parts.is_empty() { terms_text } else { format!("{}; {terms_text}", parts.join("; ")) }
+}

@@ -1,0 +1,19 @@
+//! proviso: a contract and clause compliance auditor.
+//!
+//! Legal teams write the terms of an agreement as `.proviso` rule files
+//! ([`rules`]); scanners turn inputs into records ([`scan`]); the evaluator
+//! judges each record against the clauses in force on its date ([`eval`],
+//! [`findings`]); reporters render findings ([`report`]). `main.rs` is a thin
+//! shell over [`cli`].
+
+pub mod cli;
+pub mod date;
+pub mod diag;
+pub mod eval;
+pub mod examples;
+pub mod findings;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;
+pub mod value;

@@ -1,0 +1,81 @@
+//! The JSON reporter. The schema is documented in the README ("JSON
+//! output") and versioned by `schema_version`; fields are only ever added.
+
+use super::CheckReport;
+use crate::diag::Diag;
+use serde_json::{Value as J, json};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub fn render_check(r: &CheckReport) -> String {
+    let findings: Vec<J> = r
+        .findings
+        .iter()
+        .map(|f| {
+            let (line, column) = f.primary.line_col();
+            let (end_line, end_column) = f.primary.end_line_col();
+            let (record_line, _) = f.record_origin.line_col();
+            json!({
+                "clause": f.clause,
+                "clause_title": f.clause_title,
+                "terms": f.terms,
+                "in_force": { "from": f.terms_interval.from, "until": f.terms_interval.until },
+                "outcome": f.outcome,
+                "severity": f.severity,
+                "message": f.message,
+                "file": f.primary.file.name,
+                "line": line,
+                "column": column,
+                "end_line": end_line,
+                "end_column": end_column,
+                "span": { "start": f.primary.span.start, "end": f.primary.span.end },
+                "label": f.primary_label,
+                "address": f.address,
+                "kind": f.kind,
+                "record": { "file": f.record_origin.file.name, "line": record_line },
+                "citation": f.help,
+            })
+        })
+        .collect();
+    let by_clause: serde_json::Map<String, J> = r
+        .by_clause()
+        .into_iter()
+        .map(|(k, c)| (k, json!({ "terms": c.terms, "violations": c.violations, "unresolved": c.unresolved })))
+        .collect();
+    let doc = json!({
+        "schema_version": SCHEMA_VERSION,
+        "tool": { "name": "proviso", "version": env!("CARGO_PKG_VERSION") },
+        "findings": findings,
+        "malformed": r.malformed.iter().map(diag_json).collect::<Vec<_>>(),
+        "summary": {
+            "as_of": r.as_of,
+            "files": r.files,
+            "modules": r.modules,
+            "records": r.records,
+            "resources": r.resources,
+            "judged": r.judged,
+            "not_applicable": r.not_applicable,
+            "malformed": r.malformed.len(),
+            "violations": r.violations(),
+            "unresolved": r.unresolved(),
+            "clauses_in_force": r.clauses_in_force.iter().map(|(t, c)| json!({"terms": t, "clause": c})).collect::<Vec<_>>(),
+            "by_clause": by_clause,
+        }
+    });
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
+    text.push('\n');
+    text
+}
+
+/// A diagnostic as JSON (`file`, `line`, `column`, `code`, `message`, `help`).
+pub fn diag_json(d: &Diag) -> J {
+    let loc = d.location();
+    json!({
+        "code": d.code,
+        "message": d.message,
+        "file": loc.as_ref().map(|l| l.0.clone()),
+        "line": loc.as_ref().map(|l| l.1),
+        "column": loc.as_ref().map(|l| l.2),
+        "help": d.help,
+    })
+}

@@ -1,0 +1,464 @@
+//! Step three: checks across the whole rule set.
+//!
+//! Several rule files form one rule set, so names are resolved here rather
+//! than in lowering: defines, sources, exceptions and superseded terms; a
+//! single-word field that names a define becomes a [`ExprKind::DefineRef`].
+//! The checks report every problem with "did you mean" help, and return
+//! warnings (a field no scanner produces, a clause that can never be in
+//! force) separately from errors.
+
+use super::ast::*;
+use super::RuleSet;
+use crate::date::Interval;
+use crate::diag::Diag;
+use crate::source::SourceFile;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+/// Top-level fields that scanners produce (the shared vocabulary, plus the
+/// containers of raw fields). Used for "did you mean" and unknown-field help.
+pub const KNOWN_FIELDS: &[(&str, &str)] = &[
+    ("cloud", "azure / aws / gcp / oracle / …"),
+    ("region", "cloud region"),
+    ("kind", "resource / data / module / request"),
+    ("type", "Terraform resource type"),
+    ("name", "Terraform block name"),
+    ("address", "Terraform address, with module path and instance key"),
+    ("tags", "tags and labels, one map"),
+    ("attributes", "a Terraform block's own attributes"),
+    ("provider", "the provider configuration a resource uses (`aws.west`)"),
+    ("module", "the module path of a Terraform block"),
+    ("timestamp", "when (UTC)"),
+    ("host", "request host"),
+    ("path", "request path"),
+    ("method", "request method"),
+    ("status", "response status"),
+    ("client_ip", "client address"),
+    ("target_ip", "backend address"),
+    ("bytes_in", "request bytes"),
+    ("bytes_out", "response bytes"),
+];
+
+/// Levenshtein distance, for "did you mean".
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+/// The closest candidate within a distance that scales with the word.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<(&'a str, usize)> {
+    let limit = (word.chars().count() / 3).clamp(1, 3);
+    candidates
+        .into_iter()
+        .map(|c| (c, edit_distance(word, c)))
+        .filter(|(_, d)| *d <= limit)
+        .min_by_key(|(c, d)| (*d, c.len()))
+}
+
+pub struct Checker {
+    pub errors: Vec<Diag>,
+    pub warnings: Vec<Diag>,
+    defines: HashMap<String, usize>,
+    set_defines: HashSet<usize>,
+}
+
+fn err(file: &Arc<SourceFile>, code: &str, message: String, at: Span, label: &str, help: String) -> Diag {
+    Diag::error(code, message).in_file(file).label(at, label).with_help(help)
+}
+
+impl Checker {
+    pub fn run(rules: &mut RuleSet) -> (Vec<Diag>, Vec<Diag>) {
+        let mut c = Checker {
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            defines: HashMap::new(),
+            set_defines: HashSet::new(),
+        };
+        c.duplicates(rules);
+        for (i, d) in rules.defines.iter().enumerate() {
+            c.defines.entry(d.id.name.clone()).or_insert(i);
+            if matches!(d.value.kind, ExprKind::Set(_) | ExprKind::Literal(_)) {
+                c.set_defines.insert(i);
+            }
+        }
+        c.resolve_names(rules);
+        c.cycles(rules);
+        c.references(rules);
+        c.overlaps(rules);
+        (c.errors, c.warnings)
+    }
+
+    fn duplicates(&mut self, rules: &RuleSet) {
+        let top_level = rules
+            .sources
+            .iter()
+            .map(|s| ("source", &s.id, &s.file))
+            .chain(rules.defines.iter().map(|d| ("define", &d.id, &d.file)))
+            .chain(rules.terms.iter().map(|t| ("terms", &t.id, &t.file)));
+        let mut seen: HashMap<(&str, &str), (&Arc<SourceFile>, &Span)> = HashMap::new();
+        for (kind, id, file) in top_level {
+            let key = (kind, id.name.as_str());
+            let Some((first_file, first_span)) = seen.get(&key) else {
+                seen.insert(key, (file, &id.span));
+                continue;
+            };
+            let mut d = Diag::error("proviso::check::duplicate_name", format!("{kind} `{}` is declared twice", id.name))
+                .in_file(file)
+                .label(id.span.clone(), "declared again here");
+            if Arc::ptr_eq(first_file, file) {
+                d = d.label((*first_span).clone(), "first declared here");
+            }
+            self.errors.push(d.with_help(format!("rename one of them, or delete the second {kind}")));
+        }
+        for t in &rules.terms {
+            let mut clause_seen: HashMap<&str, &Span> = HashMap::new();
+            let mut exc_seen: HashMap<&str, &Span> = HashMap::new();
+            for c in &t.clauses {
+                if let Some(first) = clause_seen.insert(&c.id.name, &c.id.span) {
+                    self.errors.push(
+                        Diag::error("proviso::check::duplicate_name", format!("clause `{}` appears twice in terms `{}`", c.id.name, t.id.name))
+                            .in_file(&t.file)
+                            .label(c.id.span.clone(), "declared again here")
+                            .label(first.clone(), "first declared here")
+                            .with_help("a clause id is unique within its terms: rename one, or merge them"),
+                    );
+                }
+            }
+            for e in &t.exceptions {
+                if let Some(first) = exc_seen.insert(&e.id.name, &e.id.span) {
+                    self.errors.push(
+                        Diag::error("proviso::check::duplicate_name", format!("exception `{}` appears twice in terms `{}`", e.id.name, t.id.name))
+                            .in_file(&t.file)
+                            .label(e.id.span.clone(), "declared again here")
+                            .label(first.clone(), "first declared here")
+                            .with_help("rename one of them, or delete the second"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Turns single-word fields that name a define into define references,
+    /// and reports names that are neither a define nor a known field.
+    fn resolve_names(&mut self, rules: &mut RuleSet) {
+        let define_names: Vec<String> = rules.defines.iter().map(|d| d.id.name.clone()).collect();
+        let resolve = |expr: &mut Expr, file: &Arc<SourceFile>, errors: &mut Vec<Diag>, warnings: &mut Vec<Diag>| {
+            expr.walk_mut(&mut |e| {
+                let ExprKind::Field(path) = &e.kind else { return };
+                let root = path.root().to_string();
+                if let Some(&idx) = self.defines.get(&root) {
+                    if path.0.len() == 1 {
+                        e.kind = ExprKind::DefineRef(root, idx);
+                    } else {
+                        errors.push(err(file, "proviso::check::unknown_field", format!("`{root}` is a define, not a record field"), e.span.clone(), "a define has no fields", format!("use `{root}` on its own, or a field of the record such as `tags.{}`", path.0.get(1).map(String::as_str).unwrap_or("x"))));
+                    }
+                    return;
+                }
+                if KNOWN_FIELDS.iter().any(|(f, _)| *f == root) {
+                    return;
+                }
+                unknown_name(&root, e.span.clone(), file, &define_names, errors, warnings, "field or define");
+            });
+        };
+        for d in rules.defines.iter_mut() {
+            let file = d.file.clone();
+            resolve(&mut d.value, &file, &mut self.errors, &mut self.warnings);
+        }
+        for t in rules.terms.iter_mut() {
+            let file = t.file.clone();
+            for c in t.clauses.iter_mut() {
+                for e in c.applies.iter_mut().chain(c.unless.iter_mut()) {
+                    resolve(e, &file, &mut self.errors, &mut self.warnings);
+                }
+                if let Check::Require(e) | Check::Forbid(e) = &mut c.check {
+                    resolve(e, &file, &mut self.errors, &mut self.warnings);
+                }
+                if let Some(m) = &c.message {
+                    for part in &m.parts {
+                        if let MessagePart::Field(path, span) = part
+                            && !KNOWN_FIELDS.iter().any(|(f, _)| *f == path.root())
+                        {
+                            let before = self.errors.len();
+                            unknown_name(path.root(), span.clone(), &file, &[], &mut self.errors, &mut self.warnings, "field");
+                            for d in self.errors.iter_mut().skip(before) {
+                                d.code = "proviso::check::unknown_interpolation".into();
+                            }
+                        }
+                    }
+                }
+            }
+            for x in t.exceptions.iter_mut() {
+                if let Some(e) = &mut x.when {
+                    resolve(e, &file, &mut self.errors, &mut self.warnings);
+                }
+            }
+        }
+        // Type checks need resolved names.
+        for d in &rules.defines {
+            self.types(&d.value, &d.file, rules);
+        }
+        for t in &rules.terms {
+            for c in &t.clauses {
+                let exprs = c.applies.iter().chain(c.unless.iter());
+                for e in exprs {
+                    self.types(e, &t.file, rules);
+                }
+                if let Check::Require(e) | Check::Forbid(e) = &c.check {
+                    self.types(e, &t.file, rules);
+                }
+            }
+            for x in &t.exceptions {
+                if let Some(e) = &x.when {
+                    self.types(e, &t.file, rules);
+                }
+            }
+        }
+    }
+
+    fn is_set(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Set(_) => true,
+            ExprKind::DefineRef(_, i) => self.set_defines.contains(i),
+            _ => false,
+        }
+    }
+
+    fn types(&mut self, expr: &Expr, file: &Arc<SourceFile>, rules: &RuleSet) {
+        let mut found = Vec::new();
+        expr.walk(&mut |e| match &e.kind {
+            ExprKind::Compare(a, op, b) => {
+                for side in [a, b] {
+                    if self.is_set(side) {
+                        let (l, r) = (snippet(file, &a.span), snippet(file, &b.span));
+                        let help = if *op == CmpOp::Ne { format!("to test membership write `{l} not in {r}`") } else { format!("to test membership write `{l} in {r}`") };
+                        found.push(err(file, "proviso::check::type_mismatch", format!("`{}` compares with a set", op.as_str()), side.span.clone(), "this is a set", help));
+                    }
+                }
+            }
+            ExprKind::Matches(_, b) => {
+                let bad = match &b.kind {
+                    ExprKind::Literal(v) => !matches!(v, crate::value::Value::Str(_)),
+                    ExprKind::Set(items) => items.iter().any(|i| matches!(&i.kind, ExprKind::Literal(v) if !matches!(v, crate::value::Value::Str(_)))),
+                    _ => false,
+                };
+                if bad {
+                    found.push(err(file, "proviso::check::type_mismatch", "`matches` takes a glob pattern string".into(), b.span.clone(), "not a string", format!("quote the pattern (`matches \"{}*\"`), or compare numbers with `==`, `<`, `>=`", snippet(file, &b.span))));
+                }
+            }
+            ExprKind::In { rhs, lhs, negated } => {
+                if let ExprKind::Literal(crate::value::Value::Str(s)) = &rhs.kind {
+                    let op = if *negated { "!=" } else { "==" };
+                    found.push(err(file, "proviso::check::type_mismatch", "`in` takes a set or an IP network".into(), rhs.span.clone(), "a single string", format!("write `{} {op} \"{s}\"`, or a set: `{{ \"{s}\", … }}`", snippet(file, &lhs.span))));
+                }
+            }
+            _ => {}
+        });
+        let _ = rules;
+        self.errors.extend(found);
+    }
+
+    fn cycles(&mut self, rules: &RuleSet) {
+        // Depth-first search over define references; report each cycle once.
+        let n = rules.defines.len();
+        let deps: Vec<Vec<usize>> = rules
+            .defines
+            .iter()
+            .map(|d| {
+                let mut out = Vec::new();
+                d.value.walk(&mut |e| {
+                    if let ExprKind::DefineRef(_, i) = e.kind {
+                        out.push(i);
+                    }
+                });
+                out
+            })
+            .collect();
+        let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
+        let mut reported = false;
+        fn visit(i: usize, deps: &[Vec<usize>], state: &mut [u8], stack: &mut Vec<usize>) -> Option<Vec<usize>> {
+            match state.get(i) {
+                Some(1) => {
+                    let start = stack.iter().position(|&s| s == i).unwrap_or(0);
+                    return Some(stack.get(start..).unwrap_or(&[]).to_vec());
+                }
+                Some(2) | None => return None,
+                _ => {}
+            }
+            if let Some(s) = state.get_mut(i) {
+                *s = 1;
+            }
+            stack.push(i);
+            for &d in deps.get(i).map(Vec::as_slice).unwrap_or(&[]) {
+                if let Some(cycle) = visit(d, deps, state, stack) {
+                    return Some(cycle);
+                }
+            }
+            stack.pop();
+            if let Some(s) = state.get_mut(i) {
+                *s = 2;
+            }
+            None
+        }
+        for i in 0..n {
+            if reported {
+                break;
+            }
+            if let Some(cycle) = visit(i, &deps, &mut state, &mut Vec::new()) {
+                reported = true;
+                let names: Vec<&str> = cycle.iter().filter_map(|&c| rules.defines.get(c)).map(|d| d.id.name.as_str()).collect();
+                if let Some(first) = cycle.first().and_then(|&c| rules.defines.get(c)) {
+                    let chain = format!("{} → {}", names.join(" → "), names.first().copied().unwrap_or(""));
+                    self.errors.push(err(&first.file, "proviso::check::cyclic_define", format!("define `{}` refers to itself: {chain}", first.id.name), first.id.span.clone(), "part of a cycle", "a define cannot depend on itself: write one of them in terms of record fields".into()));
+                }
+            }
+        }
+    }
+
+    fn references(&mut self, rules: &RuleSet) {
+        let source_names: Vec<&str> = rules.sources.iter().map(|s| s.id.name.as_str()).collect();
+        let terms_names: Vec<&str> = rules.terms.iter().map(|t| t.id.name.as_str()).collect();
+        for t in &rules.terms {
+            if let Some(sup) = &t.supersedes {
+                if sup.name == t.id.name {
+                    self.errors.push(err(&t.file, "proviso::check::unknown_terms", format!("terms `{}` supersede themselves", t.id.name), sup.span.clone(), "the same terms", "name the earlier terms that these replace".into()));
+                } else if !terms_names.contains(&sup.name.as_str()) {
+                    let help = did_you_mean(&sup.name, terms_names.iter().copied(), "terms");
+                    self.errors.push(err(&t.file, "proviso::check::unknown_terms", format!("no terms named `{}`", sup.name), sup.span.clone(), "not declared", help));
+                }
+            }
+            let exc_names: Vec<&str> = t.exceptions.iter().map(|e| e.id.name.as_str()).collect();
+            let cites = t.clauses.iter().flat_map(|c| c.cites.iter()).chain(t.exceptions.iter().flat_map(|e| e.cites.iter()));
+            for cite in cites {
+                if !source_names.contains(&cite.source.name.as_str()) {
+                    let help = did_you_mean(&cite.source.name, source_names.iter().copied(), "source");
+                    let help = if help.starts_with("did you mean") { help } else { format!("declare it at the top of the file: `source {} \"title\" dated YYYY-MM-DD`", cite.source.name) };
+                    self.errors.push(err(&t.file, "proviso::check::unknown_source", format!("no source named `{}`", cite.source.name), cite.source.span.clone(), "not declared", help));
+                }
+            }
+            for c in &t.clauses {
+                for x in &c.excepts {
+                    if exc_names.contains(&x.name.as_str()) {
+                        continue;
+                    }
+                    let elsewhere = rules.terms.iter().find(|o| o.exceptions.iter().any(|e| e.id.name == x.name));
+                    let help = match (elsewhere, did_you_mean(&x.name, exc_names.iter().copied(), "exception")) {
+                        (_, h) if h.starts_with("did you mean") => h,
+                        (Some(o), _) => format!("`{}` is declared in terms `{}`: an exception belongs to one version of the terms, so declare it in `{}` too", x.name, o.id.name, t.id.name),
+                        (None, _) => format!("declare it in the same terms: `exception {} \"…\" {{ when … }}`", x.name),
+                    };
+                    self.errors.push(err(&t.file, "proviso::check::unknown_exception", format!("no exception named `{}` in terms `{}`", x.name, t.id.name), x.span.clone(), "not declared in these terms", help));
+                }
+            }
+        }
+    }
+
+    /// The same clause id must not be in force twice on any day.
+    fn overlaps(&mut self, rules: &RuleSet) {
+        let mut by_clause: BTreeMap<&str, Vec<(&Terms, &Clause, Option<Interval>)>> = BTreeMap::new();
+        for t in &rules.terms {
+            let in_force = rules.terms_in_force_interval(t);
+            if in_force.is_none() {
+                self.warnings.push(
+                    Diag::warning("proviso::check::never_in_force", format!("terms `{}` are never in force", t.id.name))
+                        .in_file(&t.file)
+                        .label(t.id.span.clone(), "superseded from the day they start")
+                        .with_help("the terms that supersede these start on or before their effective date: check the dates"),
+                );
+            }
+            for c in &t.clauses {
+                let iv = in_force.and_then(|i| i.intersect(&c.interval(t)));
+                by_clause.entry(c.id.name.as_str()).or_default().push((t, c, iv));
+            }
+        }
+        for versions in by_clause.values() {
+            for (i, (ta, ca, ia)) in versions.iter().enumerate() {
+                for (tb, cb, ib) in versions.iter().skip(i + 1) {
+                    if std::ptr::eq(*ta, *tb) {
+                        continue; // a duplicate, reported as such
+                    }
+                    let (Some(a), Some(b)) = (ia, ib) else { continue };
+                    if let Some(both) = a.intersect(b) {
+                        let mut d = Diag::error(
+                            "proviso::check::overlapping_clause",
+                            format!("clause `{}` is in force twice during {both}: in terms `{}` and `{}`", ca.id.name, ta.id.name, tb.id.name),
+                        )
+                        .in_file(&tb.file)
+                        .label(cb.id.span.clone(), format!("in `{}` from {}", tb.id.name, b.from));
+                        if Arc::ptr_eq(&ta.file, &tb.file) {
+                            d = d.label(ca.id.span.clone(), format!("in `{}` {}", ta.id.name, a));
+                        }
+                        self.errors.push(d.with_help(format!(
+                            "say which version wins: `terms {} … supersedes {}`, or end `{}` with `until {}`",
+                            tb.id.name, ta.id.name, ta.id.name, b.from
+                        )));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn snippet(file: &Arc<SourceFile>, span: &Span) -> String {
+    file.text.get(span.clone()).unwrap_or("…").trim().to_string()
+}
+
+fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, kind: &str) -> String {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    match closest(word, candidates.iter().copied()) {
+        Some((c, _)) => format!("did you mean `{c}`?"),
+        None if candidates.is_empty() => format!("no {kind} is declared"),
+        None => format!("the declared {kind} names are: {}", candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+/// Reports a name that is neither a define nor a known field: an error when
+/// it looks like a typo of one, a warning otherwise (log formats may carry
+/// fields proviso does not know in advance).
+fn unknown_name(
+    root: &str,
+    span: Span,
+    file: &Arc<SourceFile>,
+    defines: &[String],
+    errors: &mut Vec<Diag>,
+    warnings: &mut Vec<Diag>,
+    what: &str,
+) {
+    let near_define = closest(root, defines.iter().map(String::as_str));
+    let near_field = closest(root, KNOWN_FIELDS.iter().map(|(f, _)| *f));
+    let pick = match (near_define, near_field) {
+        (Some((d, dd)), Some((_, fd))) if dd <= fd => Some(("proviso::check::unknown_reference", d, "define")),
+        (_, Some((f, _))) => Some(("proviso::check::unknown_field", f, "field")),
+        (Some((d, _)), None) => Some(("proviso::check::unknown_reference", d, "define")),
+        (None, None) => None,
+    };
+    match pick {
+        Some((code, suggestion, kind)) => errors.push(err(
+            file,
+            code,
+            format!("no {what} named `{root}`"),
+            span,
+            "not declared",
+            format!("did you mean the {kind} `{suggestion}`?"),
+        )),
+        None => warnings.push(
+            Diag::warning("proviso::check::unknown_field", format!("no scanner produces a field `{root}`"))
+                .in_file(file)
+                .label(span, "unknown field")
+                .with_help(format!(
+                    "it is absent on Terraform records (use `attributes.{root}` for a Terraform attribute) and present only in logs that carry it; known fields: {}",
+                    KNOWN_FIELDS.iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", ")
+                )),
+        ),
+    }
+}

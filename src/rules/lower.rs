@@ -1,0 +1,783 @@
+//! Step two of reading a rule file: pest parse tree to AST.
+//!
+//! Lowering validates everything that can be judged inside one file (dates,
+//! sizes, CIDRs, regexes, severities, the shape of a clause) and collects
+//! *all* errors instead of stopping at the first; names that may live in
+//! another rule file are resolved later, by [`super::check`].
+
+use super::ast::*;
+use super::parse::{Pair, Rule};
+use crate::date::{Date, Interval};
+use crate::diag::Diag;
+use crate::source::{Origin, SourceFile};
+use crate::value::{Cidr, FieldPath, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Size units accepted after a number (`10 GiB`).
+pub const SIZE_UNITS: [(&str, f64); 9] = [
+    ("B", 1.0),
+    ("KB", 1e3),
+    ("MB", 1e6),
+    ("GB", 1e9),
+    ("TB", 1e12),
+    ("KiB", 1024.0),
+    ("MiB", 1_048_576.0),
+    ("GiB", 1_073_741_824.0),
+    ("TiB", 1_099_511_627_776.0),
+];
+
+pub struct Lowerer<'f> {
+    file: &'f Arc<SourceFile>,
+    pub errors: Vec<Diag>,
+}
+
+fn is_token(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::rbrace
+            | Rule::kw_agreement
+            | Rule::kw_source
+            | Rule::kw_dated
+            | Rule::kw_define
+            | Rule::kw_terms
+            | Rule::kw_effective
+            | Rule::kw_until
+            | Rule::kw_supersedes
+            | Rule::kw_clause
+            | Rule::kw_cite
+            | Rule::kw_severity
+            | Rule::kw_applies
+            | Rule::kw_to
+            | Rule::kw_require
+            | Rule::kw_forbid
+            | Rule::kw_manual
+            | Rule::kw_except
+            | Rule::kw_unless
+            | Rule::kw_message
+            | Rule::kw_exception
+            | Rule::kw_when
+            | Rule::kw_example
+            | Rule::kw_on
+            | Rule::kw_given
+            | Rule::kw_expect
+            | Rule::kw_and
+            | Rule::kw_or
+            | Rule::kw_exists
+            | Rule::EOI
+    )
+}
+
+/// The meaningful children of a pair (keywords and closing braces dropped).
+fn children<'a>(pair: &Pair<'a>) -> impl Iterator<Item = Pair<'a>> + use<'a> {
+    pair.clone().into_inner().filter(|p| !is_token(p.as_rule()))
+}
+
+fn span(pair: &Pair<'_>) -> Span {
+    let s = pair.as_span();
+    s.start()..s.end()
+}
+
+fn ident(pair: &Pair<'_>) -> Ident {
+    Ident { name: pair.as_str().to_string(), span: span(pair) }
+}
+
+/// Unescapes the inside of a string literal.
+pub fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+fn string_value(pair: &Pair<'_>) -> String {
+    unescape(pair.clone().into_inner().next().map(|p| p.as_str()).unwrap_or(""))
+}
+
+impl<'f> Lowerer<'f> {
+    pub fn new(file: &'f Arc<SourceFile>) -> Lowerer<'f> {
+        Lowerer { file, errors: Vec::new() }
+    }
+
+    fn err(&mut self, code: &str, message: impl Into<String>, at: Span, label: &str, help: impl Into<String>) {
+        self.errors.push(
+            Diag::error(code, message).in_file(self.file).label(at, label).with_help(help),
+        );
+    }
+
+    pub fn lower_file(&mut self, root: Pair<'_>) -> RuleFile {
+        let mut out = RuleFile {
+            file: self.file.clone(),
+            agreement: None,
+            sources: Vec::new(),
+            defines: Vec::new(),
+            terms: Vec::new(),
+        };
+        for item in children(&root) {
+            match item.as_rule() {
+                Rule::agreement => {
+                    let mut it = children(&item);
+                    if let Some(id) = it.next() {
+                        let title = it.next().map(|s| string_value(&s));
+                        out.agreement = Some(Agreement { id: ident(&id), title });
+                    }
+                }
+                Rule::source => out.sources.push(self.lower_source(&item)),
+                Rule::define => {
+                    let mut it = children(&item);
+                    if let (Some(id), Some(e)) = (it.next(), it.next()) {
+                        let value = self.lower_expr(&e);
+                        out.defines.push(Define { id: ident(&id), value, file: self.file.clone() });
+                    }
+                }
+                Rule::terms => {
+                    if let Some(t) = self.lower_terms(&item) {
+                        out.terms.push(t);
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn lower_source(&mut self, pair: &Pair<'_>) -> SourceDecl {
+        let mut id = Ident { name: String::new(), span: span(pair) };
+        let mut title = None;
+        let mut dated = None;
+        for p in children(pair) {
+            match p.as_rule() {
+                Rule::ident => id = ident(&p),
+                Rule::string => title = Some(string_value(&p)),
+                _ => dated = self.lower_date(&p),
+            }
+        }
+        SourceDecl { id, title, dated, file: self.file.clone(), span: span(pair) }
+    }
+
+    /// A date argument: a valid date, or an error that says how to write it.
+    fn lower_date(&mut self, pair: &Pair<'_>) -> Option<Date> {
+        let text = pair.as_str();
+        match pair.as_rule() {
+            Rule::date_lit => match Date::parse(text) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    self.err("proviso::parse::bad_date", format!("`{text}` is not a date"), span(pair), "not a calendar date", e.to_string());
+                    None
+                }
+            },
+            Rule::bad_date => {
+                let help = guess_date(text)
+                    .map(|g| format!("dates are written year-month-day with two-digit month and day: `{g}`"))
+                    .unwrap_or_else(|| "dates are written `YYYY-MM-DD`, e.g. `2026-02-27`".to_string());
+                self.err("proviso::parse::bad_date", format!("`{text}` is not a date in `YYYY-MM-DD` form"), span(pair), "date written in another form", help);
+                None
+            }
+            Rule::quoted_date => {
+                let inner = pair.clone().into_inner().next().map(|s| string_value(&s)).unwrap_or_default();
+                let help = match Date::parse(&inner) {
+                    Ok(d) => format!("write the date without quotes: `{d}`"),
+                    Err(_) => "write the date without quotes, as `YYYY-MM-DD`".to_string(),
+                };
+                self.err("proviso::parse::quoted_date", "a date is written without quotes", span(pair), "a quoted string, not a date", help);
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn lower_terms(&mut self, pair: &Pair<'_>) -> Option<Terms> {
+        let mut id = None;
+        let mut title = None;
+        let mut effective: Option<(Option<Date>, Span)> = None;
+        let mut until: Option<(Option<Date>, Span)> = None;
+        let mut supersedes = None;
+        let mut clauses = Vec::new();
+        let mut exceptions = Vec::new();
+        let mut clause_pairs = Vec::new();
+        for p in children(pair) {
+            match p.as_rule() {
+                Rule::ident => id = Some(ident(&p)),
+                Rule::string => title = Some(string_value(&p)),
+                Rule::effective => {
+                    let d = children(&p).next();
+                    effective = Some((d.as_ref().and_then(|d| self.lower_date(d)), span(&p)));
+                }
+                Rule::until => {
+                    let d = children(&p).next();
+                    until = Some((d.as_ref().and_then(|d| self.lower_date(d)), span(&p)));
+                }
+                Rule::supersedes => supersedes = children(&p).next().map(|i| ident(&i)),
+                Rule::clause => clause_pairs.push(p),
+                Rule::exception => exceptions.push(self.lower_exception(&p)),
+                _ => {}
+            }
+        }
+        let id = id?;
+        let (from, effective_span) = match effective {
+            Some((d, s)) => (d, s),
+            None => {
+                self.err(
+                    "proviso::check::missing_effective",
+                    format!("terms `{}` have no `effective` date", id.name),
+                    id.span.clone(),
+                    "no effective date",
+                    format!("write the date the terms start after the name: `terms {} effective 2026-04-27 {{`", id.name),
+                );
+                (None, id.span.clone())
+            }
+        };
+        let until_date = until.as_ref().and_then(|(d, _)| *d);
+        let until_span = until.map(|(_, s)| s);
+        let from = from?;
+        if let (Some(u), Some(us)) = (until_date, &until_span)
+            && u <= from
+        {
+            self.errors.push(
+                Diag::error(
+                    "proviso::check::until_before_effective",
+                    format!("terms `{}` end on {u}, before they take effect on {from}", id.name),
+                )
+                .in_file(self.file)
+                .label(us.clone(), "ends here")
+                .label(effective_span.clone(), "starts here")
+                .with_help("intervals are `[effective, until)`: `until` must be a later date than `effective`; check whether the two dates are swapped"),
+            );
+        }
+        let interval = Interval { from, until: until_date.filter(|u| *u > from) };
+        for p in clause_pairs {
+            if let Some(c) = self.lower_clause(&p, &interval, &id) {
+                clauses.push(c);
+            }
+        }
+        Some(Terms {
+            id,
+            title,
+            interval,
+            effective_span,
+            until_span,
+            supersedes,
+            clauses,
+            exceptions,
+            file: self.file.clone(),
+            span: span(pair),
+        })
+    }
+
+    fn lower_cite(&mut self, pair: &Pair<'_>) -> Cite {
+        let mut it = children(pair);
+        let source = it.next().map(|p| ident(&p)).unwrap_or(Ident { name: String::new(), span: span(pair) });
+        let text = it.next().map(|p| string_value(&p));
+        Cite { source, text, span: span(pair) }
+    }
+
+    fn lower_exception(&mut self, pair: &Pair<'_>) -> Exception {
+        let mut id = Ident { name: String::new(), span: span(pair) };
+        let mut title = None;
+        let mut cites = Vec::new();
+        let mut when = None;
+        for p in children(pair) {
+            match p.as_rule() {
+                Rule::ident => id = ident(&p),
+                Rule::string => title = Some(string_value(&p)),
+                Rule::cite => cites.push(self.lower_cite(&p)),
+                Rule::when => {
+                    if when.is_some() {
+                        self.err("proviso::check::conflicting_check", "an exception has one `when`", span(&p), "second `when`", "combine the conditions with `and` or `or` in one `when`");
+                    }
+                    when = children(&p).next().map(|e| self.lower_expr(&e));
+                }
+                _ => {}
+            }
+        }
+        if when.is_none() {
+            self.err(
+                "proviso::check::missing_check",
+                format!("exception `{}` has no `when` condition", id.name),
+                id.span.clone(),
+                "no condition",
+                "add `when <condition>`: the records the exception excuses",
+            );
+        }
+        Exception { id, title, cites, when, span: span(pair) }
+    }
+
+    fn lower_clause(&mut self, pair: &Pair<'_>, terms: &Interval, terms_id: &Ident) -> Option<Clause> {
+        let mut id = None;
+        let mut title = None;
+        let mut cites = Vec::new();
+        let mut severity = Severity::Error;
+        let mut applies = None;
+        let mut checks: Vec<(Check, Span)> = Vec::new();
+        let mut excepts = Vec::new();
+        let mut unless = Vec::new();
+        let mut message = None;
+        let mut own_from: Option<(Date, Span)> = None;
+        let mut own_until: Option<(Date, Span)> = None;
+        let mut examples = Vec::new();
+        for p in children(pair) {
+            match p.as_rule() {
+                Rule::ident => id = Some(ident(&p)),
+                Rule::string => title = Some(string_value(&p)),
+                Rule::cite => cites.push(self.lower_cite(&p)),
+                Rule::severity => {
+                    let word = children(&p).next().map(|w| (w.as_str().to_string(), span(&w)));
+                    if let Some((w, s)) = word {
+                        match w.as_str() {
+                            "error" => severity = Severity::Error,
+                            "warning" => severity = Severity::Warning,
+                            "info" => severity = Severity::Info,
+                            other => {
+                                let suggestion = match other {
+                                    "critical" | "high" | "fatal" | "blocker" | "major" => "error",
+                                    "medium" | "moderate" | "warn" | "minor" => "warning",
+                                    _ => "info",
+                                };
+                                self.err(
+                                    "proviso::parse::bad_severity",
+                                    format!("`{other}` is not a severity"),
+                                    s,
+                                    "unknown severity",
+                                    format!("write `severity error`, `severity warning` or `severity info` (perhaps `{suggestion}`)"),
+                                );
+                            }
+                        }
+                    }
+                }
+                Rule::applies => {
+                    if applies.is_some() {
+                        self.err("proviso::check::conflicting_check", "a clause has one `applies to`", span(&p), "second `applies to`", "combine the conditions with `and` or `or` in one `applies to`");
+                    }
+                    applies = children(&p).next().map(|e| self.lower_expr(&e));
+                }
+                Rule::require | Rule::forbid => {
+                    if let Some(e) = children(&p).next() {
+                        let e = self.lower_expr(&e);
+                        let c = if p.as_rule() == Rule::require { Check::Require(e) } else { Check::Forbid(e) };
+                        checks.push((c, span(&p)));
+                    }
+                }
+                Rule::manual => checks.push((Check::Manual, span(&p))),
+                Rule::except => excepts.extend(children(&p).map(|i| ident(&i))),
+                Rule::unless => {
+                    if let Some(e) = children(&p).next() {
+                        unless.push(self.lower_expr(&e));
+                    }
+                }
+                Rule::message => {
+                    if let Some(s) = children(&p).next() {
+                        message = Some(self.lower_message(&s));
+                    }
+                }
+                Rule::effective => {
+                    if let Some(d) = children(&p).next().and_then(|d| self.lower_date(&d)) {
+                        own_from = Some((d, span(&p)));
+                    }
+                }
+                Rule::until => {
+                    if let Some(d) = children(&p).next().and_then(|d| self.lower_date(&d)) {
+                        own_until = Some((d, span(&p)));
+                    }
+                }
+                Rule::example => {
+                    if let Some(ex) = self.lower_example(&p) {
+                        examples.push(ex);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let id = id?;
+        let check = self.one_check(&id, checks, applies.is_some() || !unless.is_empty() || !excepts.is_empty());
+        let own_interval = self.own_interval(&id, terms, terms_id, own_from, own_until);
+        Some(Clause {
+            id,
+            title,
+            cites,
+            severity,
+            applies,
+            check,
+            excepts,
+            unless,
+            message,
+            own_interval,
+            examples,
+            span: span(pair),
+        })
+    }
+
+    /// A clause has exactly one of `require`, `forbid` or `manual`.
+    fn one_check(&mut self, id: &Ident, mut checks: Vec<(Check, Span)>, has_logic: bool) -> Check {
+        let manual_at = checks.iter().find(|(c, _)| matches!(c, Check::Manual)).map(|(_, s)| s.clone());
+        if let Some(m) = manual_at {
+            let logic = checks.iter().find(|(c, _)| !matches!(c, Check::Manual)).map(|(_, s)| s.clone());
+            if let Some(l) = logic {
+                self.errors.push(
+                    Diag::error("proviso::check::manual_with_logic", format!("clause `{}` is `manual` but also has a condition", id.name))
+                        .in_file(self.file)
+                        .label(l, "a condition")
+                        .label(m, "marked manual")
+                        .with_help("a manual clause is listed for coverage and never evaluated: remove the condition, or remove `manual` to enforce it"),
+                );
+            } else if has_logic {
+                self.errors.push(
+                    Diag::warning("proviso::check::manual_with_logic", format!("clause `{}` is `manual`, so its `applies to`, `except` and `unless` are never evaluated", id.name))
+                        .in_file(self.file)
+                        .label(m, "marked manual")
+                        .with_help("remove them, or replace `manual` with `require …` to enforce the clause"),
+                );
+            }
+            return Check::Manual;
+        }
+        match checks.len() {
+            0 => {
+                self.err(
+                    "proviso::check::missing_check",
+                    format!("clause `{}` says nothing to check", id.name),
+                    id.span.clone(),
+                    "no `require`, `forbid` or `manual`",
+                    "add `require <condition>` (must hold), `forbid <condition>` (must not hold), or `manual` if a machine cannot check it",
+                );
+                Check::Manual
+            }
+            1 => checks.pop().map(|(c, _)| c).unwrap_or(Check::Manual),
+            _ => {
+                let mut diag = Diag::error("proviso::check::conflicting_check", format!("clause `{}` has more than one `require`/`forbid`", id.name))
+                    .in_file(self.file);
+                for (i, (_, s)) in checks.iter().enumerate() {
+                    diag = diag.label(s.clone(), if i == 0 { "first condition" } else { "another condition" });
+                }
+                self.errors.push(diag.with_help("a clause has one `require` or `forbid`: combine conditions with `and` (`forbid x` is `require not x`), or split the clause in two"));
+                checks.swap_remove(0).0
+            }
+        }
+    }
+
+    fn own_interval(
+        &mut self,
+        id: &Ident,
+        terms: &Interval,
+        terms_id: &Ident,
+        from: Option<(Date, Span)>,
+        until: Option<(Date, Span)>,
+    ) -> Option<Interval> {
+        if from.is_none() && until.is_none() {
+            return None;
+        }
+        let own = Interval {
+            from: from.as_ref().map(|(d, _)| *d).unwrap_or(terms.from),
+            until: until.as_ref().map(|(d, _)| *d).or(terms.until),
+        };
+        let at = from.as_ref().or(until.as_ref()).map(|(_, s)| s.clone()).unwrap_or(id.span.clone());
+        if let (Some((f, _)), Some((u, us))) = (&from, &until)
+            && u <= f
+        {
+            self.errors.push(
+                Diag::error("proviso::check::until_before_effective", format!("clause `{}` ends on {u}, before it takes effect on {f}", id.name))
+                    .in_file(self.file)
+                    .label(us.clone(), "ends here")
+                    .with_help("intervals are `[effective, until)`: `until` must be later than `effective`"),
+            );
+            return None;
+        }
+        let inside_from = own.from >= terms.from;
+        let inside_until = match (own.until, terms.until) {
+            (_, None) => true,
+            (Some(o), Some(t)) => o <= t,
+            (None, Some(_)) => false,
+        };
+        if !inside_from || !inside_until {
+            self.errors.push(
+                Diag::error(
+                    "proviso::check::clause_outside_terms",
+                    format!("clause `{}` is dated {own}, outside its terms `{}` {}", id.name, terms_id.name, terms),
+                )
+                .in_file(self.file)
+                .label(at, "the clause's own dates")
+                .label(terms_id.span.clone(), "its terms")
+                .with_help("a clause's `effective`/`until` can only narrow its terms' interval: move the clause to terms in force then, or fix the dates"),
+            );
+            return terms.intersect(&own);
+        }
+        Some(own)
+    }
+
+    fn lower_message(&mut self, pair: &Pair<'_>) -> Message {
+        let raw_pair = pair.clone().into_inner().next();
+        let raw = raw_pair.as_ref().map(|p| p.as_str()).unwrap_or("");
+        let base = raw_pair.as_ref().map(|p| p.as_span().start()).unwrap_or(0);
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        let mut rest = raw;
+        let mut offset = base;
+        while let Some(open) = rest.find('{') {
+            if rest.get(open + 1..open + 2) == Some("{") {
+                text.push_str(&unescape(rest.get(..open + 1).unwrap_or("")));
+                rest = rest.get(open + 2..).unwrap_or("");
+                offset += open + 2;
+                continue;
+            }
+            text.push_str(&unescape(rest.get(..open).unwrap_or("")));
+            let Some(close) = rest.get(open..).and_then(|r| r.find('}')).map(|c| c + open) else {
+                self.err("proviso::parse::syntax", "a `{` in the message is not closed", offset + open..offset + open + 1, "opened here", "write `{field}` to insert a field, or `{{` for a literal brace");
+                break;
+            };
+            let hole = rest.get(open + 1..close).unwrap_or("").trim();
+            let hole_span = offset + open..offset + close + 1;
+            match parse_field_path(hole) {
+                Some(path) => {
+                    if !text.is_empty() {
+                        parts.push(MessagePart::Text(std::mem::take(&mut text)));
+                    }
+                    parts.push(MessagePart::Field(path, hole_span));
+                }
+                None => self.err("proviso::parse::syntax", format!("`{{{hole}}}` is not a field"), hole_span, "not a field path", "write a field such as `{address}` or `{tags.product}`"),
+            }
+            rest = rest.get(close + 1..).unwrap_or("");
+            offset += close + 1;
+        }
+        text.push_str(&unescape(rest).replace("}}", "}"));
+        if !text.is_empty() {
+            parts.push(MessagePart::Text(text));
+        }
+        Message { parts, span: span(pair) }
+    }
+
+    fn lower_example(&mut self, pair: &Pair<'_>) -> Option<Example> {
+        let mut title = String::new();
+        let mut on = None;
+        let mut given = Value::Map(BTreeMap::new());
+        let mut expect = Expectation::Violation;
+        for p in children(pair) {
+            match p.as_rule() {
+                Rule::string => title = string_value(&p),
+                Rule::given => {
+                    if let Some(m) = children(&p).next() {
+                        given = self.lower_given(&m);
+                    }
+                }
+                Rule::expect => {
+                    expect = match children(&p).next().map(|e| e.as_rule()) {
+                        Some(Rule::exp_no_violation) => Expectation::NoViolation,
+                        Some(Rule::exp_not_in_force) => Expectation::NotInForce,
+                        Some(Rule::exp_unresolved) => Expectation::Unresolved,
+                        _ => Expectation::Violation,
+                    }
+                }
+                _ => on = self.lower_date(&p).or(on),
+            }
+        }
+        Some(Example { title, on: on?, given, expect, span: span(pair) })
+    }
+
+    fn lower_given(&mut self, pair: &Pair<'_>) -> Value {
+        match pair.as_rule() {
+            Rule::map_lit => {
+                let mut map = BTreeMap::new();
+                for entry in children(pair) {
+                    let mut it = children(&entry);
+                    if let (Some(k), Some(v)) = (it.next(), it.next()) {
+                        let key = if k.as_rule() == Rule::string { string_value(&k) } else { k.as_str().to_string() };
+                        map.insert(key, self.lower_given(&v));
+                    }
+                }
+                Value::Map(map)
+            }
+            Rule::list_lit => Value::List(children(pair).map(|v| self.lower_given(&v)).collect()),
+            Rule::unknown_lit => Value::unknown(
+                "given as `unknown` in the example",
+                Some(Origin::new(self.file, span(pair))),
+            ),
+            _ => self.lower_literal(pair).unwrap_or(Value::Null),
+        }
+    }
+
+    fn lower_literal(&mut self, pair: &Pair<'_>) -> Option<Value> {
+        let text = pair.as_str();
+        Some(match pair.as_rule() {
+            Rule::string => Value::str(&string_value(pair)),
+            Rule::number => Value::Num(text.parse().ok()?),
+            Rule::percent => Value::Num(text.trim_end_matches('%').parse::<f64>().ok()? / 100.0),
+            Rule::boolean => Value::Bool(text == "true"),
+            Rule::date_lit | Rule::bad_date => Value::Date(self.lower_date(pair)?),
+            Rule::size => {
+                let mut it = pair.clone().into_inner();
+                let n: f64 = it.next()?.as_str().parse().ok()?;
+                let unit_pair = it.next()?;
+                let unit = unit_pair.as_str();
+                match SIZE_UNITS.iter().find(|(u, _)| *u == unit) {
+                    Some((_, factor)) => Value::Num(n * factor),
+                    None => {
+                        let names: Vec<&str> = SIZE_UNITS.iter().map(|(u, _)| *u).collect();
+                        let close = SIZE_UNITS.iter().find(|(u, _)| u.eq_ignore_ascii_case(unit)).map(|(u, _)| *u);
+                        let help = match close {
+                            Some(c) => format!("units are case-sensitive: write `{c}`"),
+                            None => format!("a size is a number and one of the units {}", names.join(", ")),
+                        };
+                        self.err("proviso::parse::bad_size", format!("`{unit}` is not a size unit"), span(&unit_pair), "unknown unit", help);
+                        return None;
+                    }
+                }
+            }
+            Rule::cidr4 | Rule::cidr6 => match Cidr::parse(text) {
+                Ok(c) => Value::Cidr(c),
+                Err(why) => {
+                    self.err("proviso::parse::bad_cidr", format!("`{text}` is not an IP network"), span(pair), "invalid network", why);
+                    return None;
+                }
+            },
+            _ => return None,
+        })
+    }
+
+    pub fn lower_expr(&mut self, pair: &Pair<'_>) -> Expr {
+        let sp = span(pair);
+        let kind = match pair.as_rule() {
+            Rule::expr | Rule::paren => match children(pair).next() {
+                Some(inner) => return self.lower_expr(&inner),
+                None => ExprKind::Literal(Value::Null),
+            },
+            Rule::or_expr | Rule::and_expr => {
+                let mut items: Vec<Expr> = children(pair).map(|p| self.lower_expr(&p)).collect();
+                if items.len() == 1
+                    && let Some(only) = items.pop()
+                {
+                    return only;
+                }
+                if pair.as_rule() == Rule::or_expr { ExprKind::Or(items) } else { ExprKind::And(items) }
+            }
+            Rule::not_expr => {
+                let mut it = pair.clone().into_inner();
+                match it.next() {
+                    Some(first) if first.as_rule() == Rule::kw_not => match it.next() {
+                        Some(inner) => ExprKind::Not(Box::new(self.lower_expr(&inner))),
+                        None => ExprKind::Literal(Value::Null),
+                    },
+                    Some(first) => return self.lower_expr(&first),
+                    None => ExprKind::Literal(Value::Null),
+                }
+            }
+            Rule::comparison => return self.lower_comparison(pair),
+            Rule::set => ExprKind::Set(children(pair).map(|p| self.lower_expr(&p)).collect()),
+            Rule::path => ExprKind::Field(FieldPath(
+                pair.clone()
+                    .into_inner()
+                    .map(|seg| if seg.as_rule() == Rule::string { string_value(&seg) } else { seg.as_str().to_string() })
+                    .collect(),
+            )),
+            _ => ExprKind::Literal(self.lower_literal(pair).unwrap_or(Value::Null)),
+        };
+        Expr { kind, span: sp }
+    }
+
+    fn lower_comparison(&mut self, pair: &Pair<'_>) -> Expr {
+        let sp = span(pair);
+        let mut it = pair.clone().into_inner().filter(|p| p.as_rule() != Rule::EOI);
+        let Some(first) = it.next() else {
+            return Expr { kind: ExprKind::Literal(Value::Null), span: sp };
+        };
+        let lhs = self.lower_expr(&first);
+        let Some(op) = it.next() else { return lhs };
+        let rhs_pair = it.next();
+        let lhs = Box::new(lhs);
+        let rhs = |me: &mut Self| Box::new(rhs_pair.as_ref().map(|r| me.lower_expr(r)).unwrap_or(Expr { kind: ExprKind::Literal(Value::Null), span: sp.clone() }));
+        let kind = match op.as_rule() {
+            Rule::cmp_op => {
+                let op_kind = match op.as_str() {
+                    "==" => CmpOp::Eq,
+                    "!=" => CmpOp::Ne,
+                    "<" => CmpOp::Lt,
+                    "<=" => CmpOp::Le,
+                    ">" => CmpOp::Gt,
+                    _ => CmpOp::Ge,
+                };
+                ExprKind::Compare(lhs, op_kind, rhs(self))
+            }
+            Rule::bad_eq => {
+                self.err(
+                    "proviso::parse::single_equals",
+                    "`=` is not a comparison",
+                    span(&op),
+                    "a single `=`",
+                    format!("to compare, write `==`: `{} == {}`", first.as_str().trim(), rhs_pair.as_ref().map(|r| r.as_str().trim()).unwrap_or("…")),
+                );
+                ExprKind::Compare(lhs, CmpOp::Eq, rhs(self))
+            }
+            Rule::not_in => ExprKind::In { negated: true, lhs, rhs: rhs(self) },
+            Rule::kw_in => ExprKind::In { negated: false, lhs, rhs: rhs(self) },
+            Rule::kw_matches => ExprKind::Matches(lhs, rhs(self)),
+            Rule::tilde => {
+                let Some(re_pair) = rhs_pair else {
+                    return Expr { kind: ExprKind::Literal(Value::Null), span: sp };
+                };
+                let raw = re_pair.as_str();
+                let body = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("").replace("\\/", "/");
+                match regex::Regex::new(&body) {
+                    Ok(re) => ExprKind::Regex(lhs, Arc::new(re)),
+                    Err(e) => {
+                        let why = e.to_string();
+                        let last = why.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("invalid regex").trim().trim_start_matches("error: ").to_string();
+                        self.err("proviso::parse::bad_regex", format!("`{raw}` is not a valid regex"), span(&re_pair), &last, "the pattern uses the `regex` crate's syntax (no look-around or back-references); escape literal `(`, `.`, `/` with `\\`");
+                        ExprKind::Literal(Value::Bool(false))
+                    }
+                }
+            }
+            Rule::exists => ExprKind::Exists(lhs),
+            _ => return *lhs,
+        };
+        Expr { kind, span: sp }
+    }
+}
+
+/// Parses a message hole such as `tags.product` or `tags["api-mode"]`.
+pub fn parse_field_path(text: &str) -> Option<FieldPath> {
+    let mut segs = Vec::new();
+    let mut rest = text;
+    let take_name = |s: &str| -> Option<(String, usize)> {
+        let end = s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len());
+        (end > 0).then(|| (s.get(..end).unwrap_or("").to_string(), end))
+    };
+    let (first, n) = take_name(rest)?;
+    segs.push(first);
+    rest = rest.get(n..)?;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let (name, n) = take_name(r)?;
+            segs.push(name);
+            rest = r.get(n..)?;
+        } else if let Some(r) = rest.strip_prefix("[\"") {
+            let close = r.find("\"]")?;
+            segs.push(r.get(..close)?.to_string());
+            rest = r.get(close + 2..)?;
+        } else {
+            return None;
+        }
+    }
+    Some(FieldPath(segs))
+}
+
+/// Guesses the intended `YYYY-MM-DD` of a date written another way.
+fn guess_date(text: &str) -> Option<String> {
+    let parts: Vec<&str> = text.split(['-', '/', '.']).collect();
+    let [a, b, c] = parts.as_slice() else { return None };
+    let (y, m, d) = if a.len() == 4 {
+        (a.parse::<i32>().ok()?, b.parse::<u32>().ok()?, c.parse::<u32>().ok()?)
+    } else if c.len() == 4 {
+        // Day first, as most of the world writes it.
+        (c.parse::<i32>().ok()?, b.parse::<u32>().ok()?, a.parse::<u32>().ok()?)
+    } else {
+        return None;
+    };
+    Date::from_ymd(y, m, d).ok().map(|d| d.to_string())
+}

@@ -1,0 +1,160 @@
+//! Step one of reading a rule file: text to a pest parse tree.
+//!
+//! pest stops at the first syntax error, so this step reports one error per
+//! file; everything after it (lowering, checking) collects all errors. The
+//! "expected …" list is rewritten with readable names, and a few positions
+//! get targeted help (a `clause` outside `terms`, a `cite` without its
+//! phrase).
+
+use crate::diag::Diag;
+use crate::source::SourceFile;
+use pest::Parser as _;
+use pest::error::{ErrorVariant, InputLocation};
+use std::sync::Arc;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/proviso.pest"]
+pub struct ProvisoParser;
+
+pub type Pair<'a> = pest::iterators::Pair<'a, Rule>;
+
+/// Parses a whole rule file into its top-level pair (`Rule::file`).
+pub fn parse_file(file: &Arc<SourceFile>) -> Result<Pair<'_>, Diag> {
+    let mut pairs = ProvisoParser::parse(Rule::file, &file.text).map_err(|e| syntax_error(file, e))?;
+    pairs.next().ok_or_else(|| Diag::error("proviso::parse::syntax", "empty parse").in_file(file))
+}
+
+/// The name a grammar rule has in "expected …" lists.
+pub fn readable(rule: Rule) -> &'static str {
+    match rule {
+        Rule::EOI => "end of file",
+        Rule::agreement | Rule::kw_agreement => "`agreement`",
+        Rule::source | Rule::kw_source => "`source`",
+        Rule::define | Rule::kw_define => "`define`",
+        Rule::terms | Rule::kw_terms => "`terms`",
+        Rule::kw_dated => "`dated`",
+        Rule::effective | Rule::kw_effective => "`effective`",
+        Rule::until | Rule::kw_until => "`until`",
+        Rule::supersedes | Rule::kw_supersedes => "`supersedes`",
+        Rule::clause | Rule::kw_clause => "`clause`",
+        Rule::exception | Rule::kw_exception => "`exception`",
+        Rule::cite | Rule::kw_cite => "`cite`",
+        Rule::severity | Rule::kw_severity => "`severity`",
+        Rule::applies | Rule::kw_applies => "`applies to`",
+        Rule::kw_to => "`to`",
+        Rule::require | Rule::kw_require => "`require`",
+        Rule::forbid | Rule::kw_forbid => "`forbid`",
+        Rule::manual | Rule::kw_manual => "`manual`",
+        Rule::except | Rule::kw_except => "`except`",
+        Rule::unless | Rule::kw_unless => "`unless`",
+        Rule::message | Rule::kw_message => "`message`",
+        Rule::when | Rule::kw_when => "`when`",
+        Rule::example | Rule::kw_example => "`example`",
+        Rule::kw_on => "`on`",
+        Rule::given | Rule::kw_given => "`given`",
+        Rule::expect | Rule::kw_expect => "`expect`",
+        Rule::exp_violation | Rule::kw_violation => "`violation`",
+        Rule::exp_no_violation | Rule::kw_no => "`no violation`",
+        Rule::exp_not_in_force | Rule::kw_force => "`not in force`",
+        Rule::exp_unresolved | Rule::kw_unresolved => "`unresolved`",
+        Rule::unknown_lit | Rule::kw_unknown => "`unknown`",
+        Rule::kw_and => "`and`",
+        Rule::kw_or => "`or`",
+        Rule::kw_not | Rule::not_in => "`not`",
+        Rule::kw_in => "`in`",
+        Rule::kw_matches => "`matches`",
+        Rule::exists | Rule::kw_exists => "`exists`",
+        Rule::kw_true | Rule::kw_false | Rule::boolean => "`true` or `false`",
+        Rule::ident => "a name",
+        Rule::field_name => "a field name",
+        Rule::string | Rule::string_inner => "a quoted string",
+        Rule::date_lit | Rule::bad_date | Rule::quoted_date => "a date (YYYY-MM-DD)",
+        Rule::number => "a number",
+        Rule::percent => "a percentage",
+        Rule::size | Rule::size_unit => "a size",
+        Rule::cidr4 | Rule::cidr6 => "an IP network",
+        Rule::regex => "a `/regex/`",
+        Rule::path => "a field",
+        Rule::set => "a set `{ … }`",
+        Rule::paren => "`(`",
+        Rule::map_lit => "`{`",
+        Rule::map_entry => "`name: value`",
+        Rule::list_lit => "`[`",
+        Rule::cmp_op => "a comparison (`==`, `!=`, `<`, …)",
+        Rule::bad_eq => "`==`",
+        Rule::tilde => "`~`",
+        Rule::expr
+        | Rule::or_expr
+        | Rule::and_expr
+        | Rule::not_expr
+        | Rule::comparison => "an expression",
+        Rule::rbrace => "`}`",
+        _ => "input",
+    }
+}
+
+fn join_or(mut items: Vec<&str>) -> String {
+    items.sort_unstable();
+    items.dedup();
+    match items.len() {
+        0 => String::new(),
+        1 => items.concat(),
+        n => {
+            let (head, last) = items.split_at(n - 1);
+            format!("{} or {}", head.join(", "), last.concat())
+        }
+    }
+}
+
+fn syntax_error(file: &Arc<SourceFile>, err: pest::error::Error<Rule>) -> Diag {
+    let pos = match err.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let text = &file.text;
+    // Label the word at the error position, or one character.
+    let end = text
+        .get(pos..)
+        .map(|rest| {
+            let word = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            let first = rest.chars().next().map(char::len_utf8).unwrap_or(0);
+            pos + word.max(first)
+        })
+        .unwrap_or(pos);
+    let found = text.get(pos..end).unwrap_or("");
+    let (expected, positives) = match &err.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            (join_or(positives.iter().map(|r| readable(*r)).collect()), positives.clone())
+        }
+        ErrorVariant::CustomError { message } => (message.clone(), Vec::new()),
+    };
+    let found_text = if found.is_empty() { "end of file".to_string() } else { format!("`{found}`") };
+    let message = if expected.is_empty() {
+        format!("unexpected {found_text}")
+    } else {
+        format!("expected {expected}, found {found_text}")
+    };
+    let top_level = positives.contains(&Rule::agreement) || positives.contains(&Rule::terms);
+    let help = if top_level && (found == "clause" || found == "exception") {
+        "clauses and exceptions go inside a `terms <id> effective <date> { … }` block".to_string()
+    } else if positives.contains(&Rule::string) && before_word(text, pos) == Some("cite") {
+        "a citation names its source and quotes a short phrase: `cite <source> \"…\"`".to_string()
+    } else if positives.contains(&Rule::rbrace)
+        && (found.is_empty() || found == "clause" || found == "exception" || found == "terms")
+    {
+        "the block before this point is missing its closing `}`".to_string()
+    } else if found.is_empty() {
+        "the file ends in the middle of a statement".to_string()
+    } else {
+        "see the rule language reference in the README".to_string()
+    };
+    Diag::error("proviso::parse::syntax", message).in_file(file).label(pos..end, "here").with_help(help)
+}
+
+/// The word before `pos` (skipping blanks and one intervening identifier).
+fn before_word(text: &str, pos: usize) -> Option<&str> {
+    let before = text.get(..pos)?.trim_end();
+    let mut words = before.rsplit(|c: char| c.is_whitespace()).filter(|w| !w.is_empty());
+    let _source_name = words.next()?;
+    words.next()
+}

@@ -1,0 +1,63 @@
+//! Scanners: inputs to records.
+//!
+//! Each input format has a scanner that turns files into [`ScannedRecord`]s:
+//! named fields (the shared vocabulary of DESIGN.md plus the format's own),
+//! where each field was written, and where the record itself is. Scanners
+//! never stop at a bad file: they report it as a malformed-input diagnostic
+//! and go on.
+
+pub mod terraform;
+
+use crate::diag::Diag;
+use crate::source::Origin;
+use crate::value::{FieldPath, Lookup, Record, Unknown, Value, lookup_in};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// One record: a Terraform block instance, a log line, ….
+#[derive(Debug, Clone)]
+pub struct ScannedRecord {
+    pub fields: BTreeMap<String, Value>,
+    /// Where field values were written (longest matching prefix wins).
+    pub origins: Vec<(Vec<String>, Origin)>,
+    /// The record's header (a block's type and labels; a log line).
+    pub origin: Origin,
+    pub address: String,
+    /// Set when whether the record exists at all is unknown (a `count` or
+    /// `for_each` that cannot be evaluated): a violation on it is unresolved.
+    pub existence: Option<Arc<Unknown>>,
+}
+
+impl Record for ScannedRecord {
+    fn lookup(&self, path: &FieldPath) -> Lookup<'_> {
+        lookup_in(&self.fields, &path.0)
+    }
+
+    fn origin_of(&self, path: &FieldPath) -> Option<Origin> {
+        self.origins
+            .iter()
+            .filter(|(p, _)| path.0.starts_with(p))
+            .max_by_key(|(p, _)| p.len())
+            .map(|(_, o)| o.clone())
+    }
+}
+
+impl ScannedRecord {
+    pub fn kind(&self) -> &str {
+        self.fields.get("kind").and_then(Value::as_str).unwrap_or("record")
+    }
+}
+
+/// What a scan produced.
+#[derive(Debug, Default)]
+pub struct ScanOutput {
+    pub records: Vec<ScannedRecord>,
+    /// Input files read.
+    pub files: usize,
+    /// Files or records that could not be read (counted, reported, skipped).
+    pub malformed: Vec<Diag>,
+    /// Things worth knowing that are not errors (a remote module not followed).
+    pub notes: Vec<Diag>,
+    /// Module instances evaluated.
+    pub modules: usize,
+}

@@ -1,0 +1,427 @@
+//! Static evaluation of HCL expressions in a module instance.
+//!
+//! Evaluation never guesses: anything that depends on a value Terraform only
+//! knows at plan or apply time (a variable with no value, a computed
+//! attribute, a data source, a function proviso does not implement) becomes
+//! [`Value::Unknown`] carrying the span of the expression that could not be
+//! resolved and why. Errors Terraform itself would raise (a missing key, a
+//! type error) are unknown too, with the error as the reason.
+
+use super::funcs;
+use super::module::{BlockKind, Instance};
+use crate::source::{Origin, SourceFile};
+use crate::value::Value;
+use hcl_edit::Span as _;
+use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+use hcl_edit::template::{Directive, Element, Template};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Deepest nesting of references (local → resource → local …) followed.
+const MAX_DEPTH: usize = 64;
+
+/// Per-evaluation bindings: `each`, `count` and `for` variables.
+#[derive(Clone, Default)]
+pub struct Frame {
+    pub each: Option<(Value, Value)>,
+    pub count_index: Option<Value>,
+    pub vars: Vec<(String, Value)>,
+}
+
+/// An expression together with the file it was written in.
+pub struct Ctx<'e> {
+    pub file: &'e Arc<SourceFile>,
+    pub frame: &'e Frame,
+    pub depth: usize,
+}
+
+impl Ctx<'_> {
+    pub fn origin(&self, expr: &Expression) -> Option<Origin> {
+        expr.span().map(|s| Origin::new(self.file, s))
+    }
+
+    fn unknown(&self, expr: &Expression, reason: impl Into<String>) -> Value {
+        Value::unknown(reason, self.origin(expr))
+    }
+}
+
+type Eval = Result<Value, String>;
+
+impl Instance<'_> {
+    /// Evaluates an expression to a value (possibly unknown).
+    pub fn eval(&self, expr: &Expression, ctx: &Ctx<'_>) -> Value {
+        match self.try_eval(expr, ctx) {
+            Ok(v) => v,
+            Err(why) => ctx.unknown(expr, format!("Terraform would fail here: {why}")),
+        }
+    }
+
+    /// Like [`Instance::eval`], but keeps evaluation errors apart from
+    /// unknowns (for `try` and `can`).
+    pub fn try_eval(&self, expr: &Expression, ctx: &Ctx<'_>) -> Eval {
+        if ctx.depth > MAX_DEPTH {
+            return Ok(ctx.unknown(expr, "references nest too deeply (a cycle?)"));
+        }
+        Ok(match expr {
+            Expression::Null(_) => Value::Null,
+            Expression::Bool(b) => Value::Bool(*b.value()),
+            Expression::Number(n) => Value::Num(n.value().as_f64().unwrap_or(0.0)),
+            Expression::String(s) => Value::str(s.value()),
+            Expression::Array(items) => Value::List(items.iter().map(|e| self.eval(e, ctx)).collect()),
+            Expression::Object(obj) => {
+                let mut map = BTreeMap::new();
+                for (k, v) in obj.iter() {
+                    let key = match self.object_key(k, ctx) {
+                        Ok(k) => k,
+                        Err(u) => return Ok(u),
+                    };
+                    map.insert(key, self.eval(v.expr(), ctx));
+                }
+                Value::Map(map)
+            }
+            Expression::StringTemplate(t) => self.template(t.iter(), expr, ctx)?,
+            Expression::HeredocTemplate(h) => self.template(h.template.iter(), expr, ctx)?,
+            Expression::Parenthesis(p) => self.try_eval(p.inner(), ctx)?,
+            Expression::Variable(v) => self.variable(v.as_str(), &[], expr, ctx)?,
+            Expression::Traversal(t) => match &t.expr {
+                Expression::Variable(v) => {
+                    let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
+                    self.variable(v.as_str(), &ops, expr, ctx)?
+                }
+                base => {
+                    let base = self.try_eval(base, ctx)?;
+                    let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
+                    self.traverse(base, &ops, expr, ctx)?
+                }
+            },
+            Expression::Conditional(c) => match self.try_eval(&c.cond_expr, ctx)? {
+                Value::Bool(true) => self.try_eval(&c.true_expr, ctx)?,
+                Value::Bool(false) => self.try_eval(&c.false_expr, ctx)?,
+                Value::Unknown(u) => {
+                    // Both branches equal: the condition does not matter.
+                    let (a, b) = (self.eval(&c.true_expr, ctx), self.eval(&c.false_expr, ctx));
+                    if a == b && !a.is_unknown() { a } else { Value::Unknown(u) }
+                }
+                other => return Err(format!("condition is a {}, not a bool", other.type_name())),
+            },
+            Expression::UnaryOp(op) => match (op.operator.value(), self.try_eval(&op.expr, ctx)?) {
+                (_, u @ Value::Unknown(_)) => u,
+                (UnaryOperator::Not, Value::Bool(b)) => Value::Bool(!b),
+                (UnaryOperator::Neg, Value::Num(n)) => Value::Num(-n),
+                (_, other) => return Err(format!("cannot apply `{}` to a {}", op.operator.value().as_str(), other.type_name())),
+            },
+            Expression::BinaryOp(op) => self.binary(op, ctx)?,
+            Expression::FuncCall(call) => self.func_call(call, expr, ctx)?,
+            Expression::ForExpr(f) => self.for_expr(f, expr, ctx)?,
+        })
+    }
+
+    fn object_key(&self, key: &ObjectKey, ctx: &Ctx<'_>) -> Result<String, Value> {
+        match key {
+            ObjectKey::Ident(id) => Ok(id.as_str().to_string()),
+            ObjectKey::Expression(Expression::Variable(v)) => Ok(v.as_str().to_string()),
+            ObjectKey::Expression(e) => match self.eval(e, ctx) {
+                Value::Str(s) => Ok(s.to_string()),
+                u @ Value::Unknown(_) => Err(u),
+                other => Ok(other.to_string()),
+            },
+        }
+    }
+
+    fn template<'t>(&self, elements: impl Iterator<Item = &'t Element>, whole: &Expression, ctx: &Ctx<'_>) -> Eval {
+        let mut out = String::new();
+        for el in elements {
+            match el {
+                Element::Literal(l) => out.push_str(l.value()),
+                Element::Interpolation(i) => match self.try_eval(&i.expr, ctx)? {
+                    u @ Value::Unknown(_) => return Ok(u),
+                    v => out.push_str(&funcs::to_string(&v)?),
+                },
+                Element::Directive(d) => match d.as_ref() {
+                    Directive::If(ifd) => match self.try_eval(&ifd.if_expr.cond_expr, ctx)? {
+                        Value::Bool(true) => out.push_str(&self.sub_template(&ifd.if_expr.template, whole, ctx)?),
+                        Value::Bool(false) => {
+                            if let Some(e) = &ifd.else_expr {
+                                out.push_str(&self.sub_template(&e.template, whole, ctx)?);
+                            }
+                        }
+                        u @ Value::Unknown(_) => return Ok(u),
+                        other => return Err(format!("template `if` on a {}", other.type_name())),
+                    },
+                    Directive::For(_) => return Ok(ctx.unknown(whole, "template `for` directives are not evaluated")),
+                },
+            }
+        }
+        Ok(Value::str(&out))
+    }
+
+    fn sub_template(&self, t: &Template, whole: &Expression, ctx: &Ctx<'_>) -> Result<String, String> {
+        match self.template(t.iter(), whole, ctx)? {
+            Value::Str(s) => Ok(s.to_string()),
+            _ => Err("unknown".into()),
+        }
+    }
+
+    fn binary(&self, op: &hcl_edit::expr::BinaryOp, ctx: &Ctx<'_>) -> Eval {
+        let l = self.try_eval(&op.lhs_expr, ctx)?;
+        // Short-circuit the logical operators around unknowns.
+        match (op.operator.value(), &l) {
+            (BinaryOperator::And, Value::Bool(false)) => return Ok(Value::Bool(false)),
+            (BinaryOperator::Or, Value::Bool(true)) => return Ok(Value::Bool(true)),
+            _ => {}
+        }
+        let r = self.try_eval(&op.rhs_expr, ctx)?;
+        use BinaryOperator as B;
+        Ok(match (op.operator.value(), l, r) {
+            (B::And, Value::Unknown(u), Value::Bool(true)) | (B::And, Value::Bool(true), Value::Unknown(u)) => Value::Unknown(u),
+            (B::And, _, Value::Bool(false)) => Value::Bool(false),
+            (B::Or, _, Value::Bool(true)) => Value::Bool(true),
+            (_, Value::Unknown(u), _) | (_, _, Value::Unknown(u)) => Value::Unknown(u),
+            (B::Eq, a, b) => Value::Bool(a == b),
+            (B::NotEq, a, b) => Value::Bool(a != b),
+            (B::And, Value::Bool(a), Value::Bool(b)) => Value::Bool(a && b),
+            (B::Or, Value::Bool(a), Value::Bool(b)) => Value::Bool(a || b),
+            (o, a, b) => {
+                let (x, y) = (as_num(&a)?, as_num(&b)?);
+                match o {
+                    B::Plus => Value::Num(x + y),
+                    B::Minus => Value::Num(x - y),
+                    B::Mul => Value::Num(x * y),
+                    B::Div if y != 0.0 => Value::Num(x / y),
+                    B::Div => return Err("division by zero".into()),
+                    B::Mod if y != 0.0 => Value::Num(x % y),
+                    B::Mod => return Err("modulo by zero".into()),
+                    B::Less => Value::Bool(x < y),
+                    B::LessEq => Value::Bool(x <= y),
+                    B::Greater => Value::Bool(x > y),
+                    B::GreaterEq => Value::Bool(x >= y),
+                    _ => return Err(format!("`{}` on numbers", o.as_str())),
+                }
+            }
+        })
+    }
+
+    fn func_call(&self, call: &hcl_edit::expr::FuncCall, whole: &Expression, ctx: &Ctx<'_>) -> Eval {
+        let name = call.name.name.as_str();
+        if !call.name.namespace.is_empty() {
+            return Ok(ctx.unknown(whole, format!("provider function `{name}` is not evaluated statically")));
+        }
+        let args: Vec<&Expression> = call.args.iter().collect();
+        match name {
+            "try" => {
+                for a in &args {
+                    match self.try_eval(a, ctx) {
+                        Ok(v) if v.find_unknown().is_some() => return Ok(v),
+                        Ok(v) => return Ok(v),
+                        Err(_) => continue,
+                    }
+                }
+                Err("try: every argument failed".into())
+            }
+            "can" => Ok(match args.first().map(|a| self.try_eval(a, ctx)) {
+                Some(Ok(v)) if v.is_unknown() => v,
+                Some(Ok(_)) => Value::Bool(true),
+                _ => Value::Bool(false),
+            }),
+            "coalesce" => {
+                let vals: Vec<Value> = args.iter().map(|a| self.eval(a, ctx)).collect();
+                funcs::coalesce(&vals)
+            }
+            "lookup" => {
+                let vals: Vec<Value> = args.iter().map(|a| self.eval(a, ctx)).collect();
+                funcs::lookup(&vals)
+            }
+            "file" | "templatefile" | "fileexists" | "filebase64" => {
+                Ok(ctx.unknown(whole, format!("`{name}` reads files at plan time; proviso does not")))
+            }
+            "timestamp" | "uuid" | "plantimestamp" | "bcrypt" => {
+                Ok(ctx.unknown(whole, format!("`{name}` is only known at apply time")))
+            }
+            _ => {
+                let vals: Vec<Value> = args.iter().map(|a| self.eval(a, ctx)).collect();
+                // Expand `f(list...)`: the last argument spread.
+                match funcs::call(name, &vals) {
+                    Ok(v) => Ok(v),
+                    Err(e) if e.contains("not evaluated statically") => Ok(ctx.unknown(whole, e)),
+                    Err(e) => Err(format!("{name}: {e}")),
+                }
+            }
+        }
+    }
+
+    fn for_expr(&self, f: &hcl_edit::expr::ForExpr, whole: &Expression, ctx: &Ctx<'_>) -> Eval {
+        let coll = self.try_eval(&f.intro.collection_expr, ctx)?;
+        let pairs: Vec<(Value, Value)> = match coll {
+            u @ Value::Unknown(_) => return Ok(u),
+            Value::List(items) => items.into_iter().enumerate().map(|(i, v)| (Value::Num(i as f64), v)).collect(),
+            Value::Map(m) => m.into_iter().map(|(k, v)| (Value::str(&k), v)).collect(),
+            other => return Err(format!("cannot iterate over a {}", other.type_name())),
+        };
+        let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
+        let value_var = f.intro.value_var.as_str().to_string();
+        let mut list = Vec::new();
+        let mut map: BTreeMap<String, Value> = BTreeMap::new();
+        for (k, v) in pairs {
+            let mut frame = ctx.frame.clone();
+            if let Some(kv) = &key_var {
+                frame.vars.push((kv.clone(), k));
+            }
+            frame.vars.push((value_var.clone(), v));
+            let inner = Ctx { file: ctx.file, frame: &frame, depth: ctx.depth + 1 };
+            if let Some(cond) = &f.cond {
+                match self.try_eval(&cond.expr, &inner)? {
+                    Value::Bool(true) => {}
+                    Value::Bool(false) => continue,
+                    u @ Value::Unknown(_) => return Ok(u),
+                    other => return Err(format!("`for` condition is a {}", other.type_name())),
+                }
+            }
+            let value = self.eval(&f.value_expr, &inner);
+            match &f.key_expr {
+                Some(ke) => {
+                    let key = match self.eval(ke, &inner) {
+                        Value::Str(s) => s.to_string(),
+                        Value::Unknown(_) => return Ok(ctx.unknown(whole, "a `for` key is unknown")),
+                        other => other.to_string(),
+                    };
+                    if f.grouping {
+                        let entry = map.entry(key).or_insert_with(|| Value::List(Vec::new()));
+                        if let Value::List(items) = entry {
+                            items.push(value);
+                        }
+                    } else {
+                        map.insert(key, value);
+                    }
+                }
+                None => list.push(value),
+            }
+        }
+        Ok(if f.key_expr.is_some() { Value::Map(map) } else { Value::List(list) })
+    }
+
+    /// A reference rooted at a variable name: `var.x`, `local.y`, `each.key`,
+    /// `aws_s3_bucket.logs.arn`, a `for` variable, …
+    fn variable(&self, root: &str, ops: &[&TraversalOperator], whole: &Expression, ctx: &Ctx<'_>) -> Eval {
+        if let Some((_, v)) = ctx.frame.vars.iter().rev().find(|(n, _)| n == root) {
+            return self.traverse(v.clone(), ops, whole, ctx);
+        }
+        let attr = |i: usize| -> Option<&str> {
+            match ops.get(i) {
+                Some(TraversalOperator::GetAttr(id)) => Some(id.as_str()),
+                _ => None,
+            }
+        };
+        match root {
+            "var" => {
+                let Some(name) = attr(0) else { return Err("`var` needs a name".into()) };
+                let v = self.var_value(name, ctx.origin(whole));
+                self.traverse(v, ops.get(1..).unwrap_or(&[]), whole, ctx)
+            }
+            "local" => {
+                let Some(name) = attr(0) else { return Err("`local` needs a name".into()) };
+                let v = self.local_value(name, ctx);
+                self.traverse(v, ops.get(1..).unwrap_or(&[]), whole, ctx)
+            }
+            "each" => match (&ctx.frame.each, attr(0)) {
+                (Some((k, _)), Some("key")) => self.traverse(k.clone(), ops.get(1..).unwrap_or(&[]), whole, ctx),
+                (Some((_, v)), Some("value")) => self.traverse(v.clone(), ops.get(1..).unwrap_or(&[]), whole, ctx),
+                _ => Err("`each` is only valid in a block with `for_each`".into()),
+            },
+            "count" => match (&ctx.frame.count_index, attr(0)) {
+                (Some(i), Some("index")) => Ok(i.clone()),
+                _ => Err("`count.index` is only valid in a block with `count`".into()),
+            },
+            "path" => Ok(match attr(0) {
+                Some("module") => Value::str(&self.module.dir_display),
+                Some("root") => Value::str(&self.root_dir_display),
+                Some("cwd") => Value::str("."),
+                _ => ctx.unknown(whole, "unknown `path` attribute"),
+            }),
+            "terraform" => Ok(ctx.unknown(whole, "`terraform.*` (workspace) is only known at plan time")),
+            "data" => Ok(ctx.unknown(whole, "data source attributes are read at plan time")),
+            "module" => {
+                let (Some(call), Some(output)) = (attr(0), attr(1)) else {
+                    return Ok(ctx.unknown(whole, "a module output reference"));
+                };
+                let v = self.module_output(call, output, whole, ctx);
+                self.traverse(v, ops.get(2..).unwrap_or(&[]), whole, ctx)
+            }
+            "self" => Ok(ctx.unknown(whole, "`self` is only known at apply time")),
+            resource_type => {
+                let Some(name) = attr(0) else {
+                    return Err(format!("unknown reference `{resource_type}`"));
+                };
+                let rest = ops.get(1..).unwrap_or(&[]);
+                // An instance key may follow: `aws_x.y[0].attr`, `azurerm_x.y["k"].attr`.
+                let (key, rest) = match rest.first() {
+                    Some(TraversalOperator::Index(e)) => (Some(self.eval(e, ctx)), rest.get(1..).unwrap_or(&[])),
+                    Some(TraversalOperator::LegacyIndex(i)) => (Some(Value::Num(*i.value() as f64)), rest.get(1..).unwrap_or(&[])),
+                    _ => (None, rest),
+                };
+                let Some(TraversalOperator::GetAttr(a)) = rest.first() else {
+                    return Ok(ctx.unknown(whole, format!("a whole `{resource_type}.{name}` object is only known after apply")));
+                };
+                let v = self.resource_attribute(BlockKind::Resource, resource_type, name, key, a.as_str(), whole, ctx);
+                self.traverse(v, rest.get(1..).unwrap_or(&[]), whole, ctx)
+            }
+        }
+    }
+
+    /// Applies attribute and index operators to a value.
+    pub fn traverse(&self, mut v: Value, ops: &[&TraversalOperator], whole: &Expression, ctx: &Ctx<'_>) -> Eval {
+        for (i, op) in ops.iter().enumerate() {
+            if v.is_unknown() {
+                return Ok(v);
+            }
+            v = match op {
+                TraversalOperator::GetAttr(id) => match v {
+                    Value::Map(mut m) => match m.remove(id.as_str()) {
+                        Some(x) => x,
+                        None => return Err(format!("no attribute `{}`", id.as_str())),
+                    },
+                    Value::Null => return Err(format!("attribute `{}` of null", id.as_str())),
+                    other => return Err(format!("a {} has no attribute `{}`", other.type_name(), id.as_str())),
+                },
+                TraversalOperator::Index(e) => {
+                    let key = self.eval(e, ctx);
+                    index(v, &key)?
+                }
+                TraversalOperator::LegacyIndex(n) => index(v, &Value::Num(*n.value() as f64))?,
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                    let rest = ops.get(i + 1..).unwrap_or(&[]);
+                    let items = match v {
+                        Value::List(items) => items,
+                        Value::Null => Vec::new(),
+                        single => vec![single],
+                    };
+                    let mut out = Vec::new();
+                    for item in items {
+                        out.push(self.traverse(item, rest, whole, ctx)?);
+                    }
+                    return Ok(Value::List(out));
+                }
+            };
+        }
+        Ok(v)
+    }
+}
+
+fn index(v: Value, key: &Value) -> Eval {
+    match (v, key) {
+        (_, u @ Value::Unknown(_)) => Ok(u.clone()),
+        (Value::List(items), Value::Num(n)) => items.into_iter().nth(*n as usize).ok_or_else(|| format!("index {n} out of range")),
+        (Value::Map(mut m), k) => {
+            let k = funcs::to_string(k)?;
+            m.remove(&k).ok_or_else(|| format!("no key `{k}`"))
+        }
+        (other, _) => Err(format!("cannot index a {}", other.type_name())),
+    }
+}
+
+fn as_num(v: &Value) -> Result<f64, String> {
+    match v {
+        Value::Num(n) => Ok(*n),
+        Value::Str(s) => s.parse().map_err(|_| format!("`{s}` is not a number")),
+        other => Err(format!("expected a number, got {}", other.type_name())),
+    }
+}

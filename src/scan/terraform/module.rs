@@ -1,0 +1,480 @@
+//! Modules, module instances and the records they produce.
+//!
+//! A [`ModuleDef`] is a directory's blocks, indexed by kind and name and
+//! borrowed from the parsed files. An [`Instance`] is a module evaluated with
+//! one set of inputs (a root module with its tfvars, or a called module with
+//! its caller's arguments) under an address prefix such as `module.api`.
+//! Instances are evaluated lazily: locals, other resources' attributes and
+//! module outputs are computed on first reference and cached.
+
+use super::eval::{Ctx, Frame};
+use crate::source::{Origin, SourceFile};
+use crate::value::{Unknown, Value};
+use hcl_edit::Span as _;
+use hcl_edit::expr::{Expression, TraversalOperator};
+use hcl_edit::structure::{Attribute, Block, Body};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A parsed Terraform file.
+pub struct ParsedFile {
+    pub source: Arc<SourceFile>,
+    pub body: Body,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    Resource,
+    Data,
+}
+
+/// A block in the file it was written in.
+#[derive(Clone, Copy)]
+pub struct Located<'a, T> {
+    pub item: &'a T,
+    pub file: &'a Arc<SourceFile>,
+}
+
+pub struct ResourceDef<'a> {
+    pub kind: BlockKind,
+    pub ty: String,
+    pub name: String,
+    pub block: Located<'a, Block>,
+}
+
+pub struct ModuleCall<'a> {
+    pub name: String,
+    pub source: Option<String>,
+    /// The called directory, for local sources that exist.
+    pub dir: Option<PathBuf>,
+    pub block: Located<'a, Block>,
+}
+
+pub struct ProviderDef<'a> {
+    pub name: String,
+    pub alias: Option<String>,
+    pub block: Located<'a, Block>,
+}
+
+/// One directory's Terraform configuration.
+pub struct ModuleDef<'a> {
+    pub dir: PathBuf,
+    pub dir_display: String,
+    pub variables: BTreeMap<String, Located<'a, Block>>,
+    pub locals: BTreeMap<String, Located<'a, Attribute>>,
+    pub outputs: BTreeMap<String, Located<'a, Block>>,
+    pub providers: Vec<ProviderDef<'a>>,
+    pub resources: Vec<ResourceDef<'a>>,
+    pub calls: Vec<ModuleCall<'a>>,
+}
+
+impl<'a> ModuleDef<'a> {
+    pub fn new(dir: PathBuf, files: &'a [ParsedFile]) -> ModuleDef<'a> {
+        let mut m = ModuleDef {
+            dir_display: crate::source::display_path(&dir),
+            dir,
+            variables: BTreeMap::new(),
+            locals: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+            providers: Vec::new(),
+            resources: Vec::new(),
+            calls: Vec::new(),
+        };
+        for f in files {
+            for block in f.body.blocks() {
+                let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
+                let loc = Located { item: block, file: &f.source };
+                match (block.ident.as_str(), labels.as_slice()) {
+                    ("variable", [name]) => {
+                        m.variables.insert(name.to_string(), loc);
+                    }
+                    ("locals", []) => {
+                        for attr in block.body.attributes() {
+                            m.locals.insert(attr.key.as_str().to_string(), Located { item: attr, file: &f.source });
+                        }
+                    }
+                    ("output", [name]) => {
+                        m.outputs.insert(name.to_string(), loc);
+                    }
+                    ("provider", [name]) => {
+                        let alias = block.body.get_attribute("alias").and_then(|a| a.value.as_str()).map(str::to_string);
+                        m.providers.push(ProviderDef { name: name.to_string(), alias, block: loc });
+                    }
+                    ("resource", [ty, name]) | ("data", [ty, name]) => m.resources.push(ResourceDef {
+                        kind: if block.ident.as_str() == "data" { BlockKind::Data } else { BlockKind::Resource },
+                        ty: ty.to_string(),
+                        name: name.to_string(),
+                        block: loc,
+                    }),
+                    ("module", [name]) => {
+                        let source = block.body.get_attribute("source").and_then(|a| a.value.as_str()).map(str::to_string);
+                        let dir = source.as_deref().and_then(|s| local_module_dir(&m.dir, s));
+                        m.calls.push(ModuleCall { name: name.to_string(), source, dir, block: loc });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        m
+    }
+
+    pub fn resource(&self, kind: BlockKind, ty: &str, name: &str) -> Option<&ResourceDef<'a>> {
+        self.resources.iter().find(|r| r.kind == kind && r.ty == ty && r.name == name)
+    }
+}
+
+/// The directory of a local module source (`./x`, `../x`), if it exists.
+pub fn local_module_dir(caller: &std::path::Path, source: &str) -> Option<PathBuf> {
+    if !(source.starts_with("./") || source.starts_with("../")) {
+        return None;
+    }
+    let joined = caller.join(source);
+    let dir = std::fs::canonicalize(&joined).ok()?;
+    dir.is_dir().then_some(dir)
+}
+
+/// A provider configuration as a resource sees it.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// `aws` or `aws.west`.
+    pub address: String,
+    pub region: Option<(Value, Option<Origin>)>,
+    /// AWS `default_tags { tags = {…} }`.
+    pub default_tags: Option<(Value, Option<Origin>, Vec<(String, Origin)>)>,
+}
+
+/// The module definitions of a scan, by directory.
+pub struct Modules<'a> {
+    pub by_dir: HashMap<PathBuf, ModuleDef<'a>>,
+    pub root_dir_display: String,
+}
+
+/// A module evaluated with one set of inputs.
+pub struct Instance<'a> {
+    pub module: &'a ModuleDef<'a>,
+    pub modules: &'a Modules<'a>,
+    /// `""` for a root module, else `module.a` or `module.a.module.b["k"]`.
+    pub prefix: String,
+    pub root_dir_display: String,
+    /// Input variable values (explicit inputs or tfvars).
+    pub inputs: HashMap<String, Value>,
+    pub providers: HashMap<String, Arc<ProviderConfig>>,
+    pub depth: usize,
+    locals: RefCell<HashMap<String, Value>>,
+    in_progress: RefCell<HashSet<String>>,
+}
+
+impl<'a> Instance<'a> {
+    pub fn new(
+        module: &'a ModuleDef<'a>,
+        modules: &'a Modules<'a>,
+        prefix: String,
+        inputs: HashMap<String, Value>,
+        inherited: HashMap<String, Arc<ProviderConfig>>,
+        depth: usize,
+    ) -> Instance<'a> {
+        let mut inst = Instance {
+            module,
+            modules,
+            prefix,
+            root_dir_display: modules.root_dir_display.clone(),
+            inputs,
+            providers: inherited,
+            depth,
+            locals: RefCell::new(HashMap::new()),
+            in_progress: RefCell::new(HashSet::new()),
+        };
+        // Provider blocks in this module configure it (and override inherited ones).
+        let mut own = HashMap::new();
+        for p in &module.providers {
+            let cfg = inst.provider_config(p);
+            own.insert(cfg.address.clone(), Arc::new(cfg));
+        }
+        inst.providers.extend(own);
+        inst
+    }
+
+    fn ctx<'e>(&self, file: &'e Arc<SourceFile>, frame: &'e Frame) -> Ctx<'e> {
+        Ctx { file, frame, depth: self.depth }
+    }
+
+    fn provider_config(&self, p: &ProviderDef<'_>) -> ProviderConfig {
+        let frame = Frame::default();
+        let ctx = self.ctx(p.block.file, &frame);
+        let body = &p.block.item.body;
+        let address = match &p.alias {
+            Some(a) => format!("{}.{a}", p.name),
+            None => p.name.clone(),
+        };
+        let region = ["region", "location"].iter().find_map(|k| body.get_attribute(k)).map(|a| {
+            (self.eval(&a.value, &ctx), a.value.span().map(|s| Origin::new(p.block.file, s)))
+        });
+        let default_tags = body.get_blocks("default_tags").next().and_then(|dt| dt.body.get_attribute("tags")).map(|a| {
+            let keys = object_key_origins(&a.value, p.block.file);
+            (self.eval(&a.value, &ctx), a.value.span().map(|s| Origin::new(p.block.file, s)), keys)
+        });
+        ProviderConfig { address, region, default_tags }
+    }
+
+    /// The value of an input variable: the caller's input, else its default,
+    /// else unknown.
+    pub fn var_value(&self, name: &str, at: Option<Origin>) -> Value {
+        if let Some(v) = self.inputs.get(name) {
+            return v.clone();
+        }
+        let Some(decl) = self.module.variables.get(name) else {
+            return Value::unknown(format!("no variable `{name}` is declared in `{}`", self.module.dir_display), at);
+        };
+        match decl.item.body.get_attribute("default") {
+            Some(default) => {
+                let frame = Frame::default();
+                self.eval(&default.value, &self.ctx(decl.file, &frame))
+            }
+            None => Value::unknown(
+                if self.prefix.is_empty() {
+                    format!("variable `{name}` has no default and no value in a tfvars file")
+                } else {
+                    format!("variable `{name}` has no default and `{}` does not set it", self.prefix)
+                },
+                at,
+            ),
+        }
+    }
+
+    pub fn local_value(&self, name: &str, ctx: &Ctx<'_>) -> Value {
+        if let Some(v) = self.locals.borrow().get(name) {
+            return v.clone();
+        }
+        let Some(def) = self.module.locals.get(name) else {
+            return Value::unknown(format!("no local `{name}` in `{}`", self.module.dir_display), None);
+        };
+        if !self.in_progress.borrow_mut().insert(name.to_string()) {
+            return Value::unknown(format!("local `{name}` refers to itself"), def.item.value.span().map(|s| Origin::new(def.file, s)));
+        }
+        let frame = Frame::default();
+        let inner = Ctx { file: def.file, frame: &frame, depth: ctx.depth + 1 };
+        let v = self.eval(&def.item.value, &inner);
+        self.in_progress.borrow_mut().remove(name);
+        self.locals.borrow_mut().insert(name.to_string(), v.clone());
+        v
+    }
+
+    /// `type.name[key].attr` within this module: the attribute's expression
+    /// evaluated in that resource's instance, or unknown if the provider
+    /// computes it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn resource_attribute(
+        &self,
+        kind: BlockKind,
+        ty: &str,
+        name: &str,
+        key: Option<Value>,
+        attr: &str,
+        whole: &Expression,
+        ctx: &Ctx<'_>,
+    ) -> Value {
+        let at = ctx.origin(whole);
+        let Some(res) = self.module.resource(kind, ty, name) else {
+            return Value::unknown(format!("`{ty}.{name}` is not declared in `{}`", self.module.dir_display), at);
+        };
+        let body = &res.block.item.body;
+        let Some(a) = body.get_attribute(attr) else {
+            return Value::unknown(format!("`{ty}.{name}.{attr}` is computed by the provider"), at);
+        };
+        let mut frame = Frame::default();
+        if body.has_attribute("for_each") {
+            match &key {
+                Some(k @ Value::Str(_)) => {
+                    let fe = self.instances_of(body, res.block.file, ctx.depth + 1);
+                    let value = match fe {
+                        Instances::Each(items) => items.into_iter().find(|(ik, _)| ik == k).map(|(_, v)| v),
+                        _ => None,
+                    };
+                    frame.each = Some((k.clone(), value.unwrap_or_else(|| Value::unknown("for_each value", at.clone()))));
+                }
+                _ => return Value::unknown(format!("`{ty}.{name}` has `for_each`: name an instance (`[\"key\"]`)"), at),
+            }
+        } else if body.has_attribute("count") {
+            match &key {
+                Some(k @ Value::Num(_)) => frame.count_index = Some(k.clone()),
+                _ => return Value::unknown(format!("`{ty}.{name}` has `count`: name an instance (`[0]`)"), at),
+            }
+        }
+        let inner = Ctx { file: res.block.file, frame: &frame, depth: ctx.depth + 1 };
+        self.eval(&a.value, &inner)
+    }
+
+    /// `module.call.output`.
+    pub fn module_output(&self, call: &str, output: &str, whole: &Expression, ctx: &Ctx<'_>) -> Value {
+        let at = ctx.origin(whole);
+        let Some(c) = self.module.calls.iter().find(|c| c.name == call) else {
+            return Value::unknown(format!("no module `{call}` is called here"), at);
+        };
+        let Some(child_def) = c.dir.as_ref().and_then(|d| self.modules.by_dir.get(d)) else {
+            return Value::unknown(format!("module `{call}` is not local, so its outputs are unknown"), at);
+        };
+        if c.block.item.body.has_attribute("for_each") || c.block.item.body.has_attribute("count") {
+            return Value::unknown(format!("outputs of the repeated module `{call}` are not followed"), at);
+        }
+        if ctx.depth > 32 {
+            return Value::unknown("module outputs nest too deeply", at);
+        }
+        let frame = Frame::default();
+        let child = self.child_instance(c, child_def, &frame, None);
+        let Some(out) = child_def.outputs.get(output) else {
+            return Value::unknown(format!("module `{call}` has no output `{output}`"), at);
+        };
+        let Some(v) = out.item.body.get_attribute("value") else {
+            return Value::unknown(format!("output `{output}` has no value"), at);
+        };
+        let cframe = Frame::default();
+        child.eval(&v.value, &Ctx { file: out.file, frame: &cframe, depth: ctx.depth + 1 })
+    }
+
+    /// Instantiates a called module with this instance's values.
+    pub fn child_instance(
+        &self,
+        call: &ModuleCall<'_>,
+        child: &'a ModuleDef<'a>,
+        frame: &Frame,
+        key: Option<&Value>,
+    ) -> Instance<'a> {
+        let ctx = self.ctx(call.block.file, frame);
+        let mut inputs = HashMap::new();
+        for attr in call.block.item.body.attributes() {
+            let k = attr.key.as_str();
+            if matches!(k, "source" | "version" | "providers" | "count" | "for_each" | "depends_on") {
+                continue;
+            }
+            inputs.insert(k.to_string(), self.eval(&attr.value, &ctx));
+        }
+        // Default (unaliased) providers are inherited; `providers = {…}` maps others.
+        let mut providers: HashMap<String, Arc<ProviderConfig>> =
+            self.providers.iter().filter(|(k, _)| !k.contains('.')).map(|(k, v)| (k.clone(), v.clone())).collect();
+        if let Some(map) = call.block.item.body.get_attribute("providers")
+            && let Expression::Object(obj) = &map.value
+        {
+            for (k, v) in obj.iter() {
+                let child_name = match k {
+                    hcl_edit::expr::ObjectKey::Ident(id) => id.as_str().to_string(),
+                    hcl_edit::expr::ObjectKey::Expression(e) => reference_text(e).unwrap_or_default(),
+                };
+                if let Some(parent_name) = reference_text(v.expr())
+                    && let Some(cfg) = self.providers.get(&parent_name)
+                {
+                    providers.insert(child_name, cfg.clone());
+                }
+            }
+        }
+        let address = match key {
+            None => format!("module.{}", call.name),
+            Some(k) => format!("module.{}{}", call.name, instance_suffix(k)),
+        };
+        let prefix = if self.prefix.is_empty() { address } else { format!("{}.{address}", self.prefix) };
+        Instance::new(child, self.modules, prefix, inputs, providers, self.depth + 1)
+    }
+
+    /// The instances of a block with `count` or `for_each`.
+    pub fn instances_of(&self, body: &Body, file: &Arc<SourceFile>, depth: usize) -> Instances {
+        let frame = Frame::default();
+        let ctx = Ctx { file, frame: &frame, depth };
+        if let Some(fe) = body.get_attribute("for_each") {
+            return match self.eval(&fe.value, &ctx) {
+                Value::Map(m) => Instances::Each(m.into_iter().map(|(k, v)| (Value::str(&k), v)).collect()),
+                Value::List(items) => {
+                    let mut out = Vec::new();
+                    for item in items {
+                        match item {
+                            Value::Str(_) => out.push((item.clone(), item)),
+                            Value::Unknown(u) => return Instances::Unknown(u),
+                            other => {
+                                return Instances::Unknown(Arc::new(Unknown {
+                                    reason: format!("`for_each` over a list of {}: Terraform takes a set of strings or a map", other.type_name()),
+                                    origin: fe.value.span().map(|s| Origin::new(file, s)),
+                                }));
+                            }
+                        }
+                    }
+                    out.sort_by(|a, b| a.0.to_string().cmp(&b.0.to_string()));
+                    out.dedup_by(|a, b| a.0 == b.0);
+                    Instances::Each(out)
+                }
+                Value::Unknown(u) => Instances::Unknown(u),
+                other => Instances::Unknown(Arc::new(Unknown {
+                    reason: format!("`for_each` is a {}, not a map or set", other.type_name()),
+                    origin: fe.value.span().map(|s| Origin::new(file, s)),
+                })),
+            };
+        }
+        if let Some(c) = body.get_attribute("count") {
+            return match self.eval(&c.value, &ctx) {
+                Value::Num(n) if n >= 0.0 => Instances::Count(n as usize),
+                Value::Bool(b) => Instances::Count(usize::from(b)),
+                Value::Unknown(u) => Instances::Unknown(u),
+                other => Instances::Unknown(Arc::new(Unknown {
+                    reason: format!("`count` is {other}, not a whole number"),
+                    origin: c.value.span().map(|s| Origin::new(file, s)),
+                })),
+            };
+        }
+        Instances::Single
+    }
+}
+
+/// How many instances a block has.
+pub enum Instances {
+    Single,
+    Count(usize),
+    Each(Vec<(Value, Value)>),
+    /// `count`/`for_each` could not be evaluated: one record stands for all.
+    Unknown(Arc<Unknown>),
+}
+
+/// `[0]` or `["key"]`.
+pub fn instance_suffix(key: &Value) -> String {
+    match key {
+        Value::Num(n) => format!("[{}]", *n as i64),
+        other => format!("[{:?}]", other.to_string()),
+    }
+}
+
+/// `aws.west` from a bare reference expression.
+pub fn reference_text(e: &Expression) -> Option<String> {
+    match e {
+        Expression::Variable(v) => Some(v.as_str().to_string()),
+        Expression::Traversal(t) => {
+            let mut s = reference_text(&t.expr)?;
+            for op in &t.operators {
+                match op.value() {
+                    TraversalOperator::GetAttr(id) => {
+                        s.push('.');
+                        s.push_str(id.as_str());
+                    }
+                    _ => return None,
+                }
+            }
+            Some(s)
+        }
+        Expression::String(s) => Some(s.value().to_string()),
+        _ => None,
+    }
+}
+
+/// The key spans of a literal object (`tags = { a = "b" }`), for labels.
+pub fn object_key_origins(e: &Expression, file: &Arc<SourceFile>) -> Vec<(String, Origin)> {
+    let Expression::Object(obj) = e else { return Vec::new() };
+    obj.iter()
+        .filter_map(|(k, v)| {
+            let name = match k {
+                hcl_edit::expr::ObjectKey::Ident(id) => id.as_str().to_string(),
+                hcl_edit::expr::ObjectKey::Expression(Expression::String(s)) => s.value().to_string(),
+                _ => return None,
+            };
+            let start = k.span()?.start;
+            let end = v.expr().span().map(|s| s.end).unwrap_or(start);
+            Some((name, Origin::new(file, start..end)))
+        })
+        .collect()
+}

@@ -1,0 +1,105 @@
+//! Source files and locations.
+//!
+//! Rule files and scanned inputs are kept in memory as [`SourceFile`]s
+//! (`Arc`-shared), and every location is an [`Origin`]: the file plus a byte
+//! span. Any later stage can therefore render a miette diagnostic on the
+//! original text without re-reading it.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+/// A file's display name (relative to the working directory where possible)
+/// and its text.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: Arc<str>,
+    /// The same text as miette source code, so reports show the file name.
+    pub named: miette::NamedSource<Arc<str>>,
+}
+
+impl PartialEq for SourceFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.text == other.text
+    }
+}
+
+impl Eq for SourceFile {}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Arc<SourceFile> {
+        let name = name.into();
+        let text = text.into();
+        let named = miette::NamedSource::new(&name, text.clone());
+        Arc::new(SourceFile { name, text, named })
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = self.text.get(..offset).unwrap_or("");
+        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let column = before.get(line_start..).map(|s| s.chars().count()).unwrap_or(0) + 1;
+        (line, column)
+    }
+
+}
+
+/// Where something is: a file and a byte span in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub file: Arc<SourceFile>,
+    pub span: Range<usize>,
+}
+
+impl Origin {
+    pub fn new(file: &Arc<SourceFile>, span: Range<usize>) -> Origin {
+        Origin { file: file.clone(), span }
+    }
+
+    /// 1-based line and column of the start.
+    pub fn line_col(&self) -> (usize, usize) {
+        self.file.line_col(self.span.start)
+    }
+
+    /// 1-based line and column of the end.
+    pub fn end_line_col(&self) -> (usize, usize) {
+        self.file.line_col(self.span.end)
+    }
+
+    pub fn source_span(&self) -> miette::SourceSpan {
+        (self.span.start, self.span.end.saturating_sub(self.span.start)).into()
+    }
+
+    /// `file:line:column`.
+    pub fn display(&self) -> String {
+        let (l, c) = self.line_col();
+        format!("{}:{l}:{c}", self.file.name)
+    }
+}
+
+/// A path for display: relative to the working directory when it is under
+/// it, with `/` separators, so that output does not depend on the machine.
+pub fn display_path(path: &std::path::Path) -> String {
+    let rel = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(|p| p.to_path_buf()))
+        .unwrap_or_else(|| path.to_path_buf());
+    let text = rel.to_string_lossy().replace('\\', "/");
+    text.strip_prefix("./").map(str::to_string).unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based_and_count_characters() {
+        let f = SourceFile::new("x", "ab\nc—d\n");
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(3), (2, 1));
+        // `—` is three bytes but one column.
+        assert_eq!(f.line_col(7), (2, 3));
+    }
+}

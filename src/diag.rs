@@ -165,10 +165,14 @@ pub fn render(diag: &Diag, plain: bool, width: usize) -> String {
         miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
             .without_syntax_highlighting()
             .with_links(false)
-            .with_width(width)
     } else {
-        miette::GraphicalReportHandler::new().with_width(width)
+        miette::GraphicalReportHandler::new()
     };
+    // Dates and identifiers must not be split at hyphens or mid-word.
+    let handler = handler
+        .with_width(width)
+        .with_break_words(false)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
     let mut out = String::new();
     // A diagnostic whose spans fall outside the text renders without them
     // rather than failing.

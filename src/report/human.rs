@@ -44,15 +44,14 @@ pub fn summary_line(r: &CheckReport) -> String {
         format!("{} ({})", plural(r.violations(), "violation", "violations"), by_sev.join(", "))
     };
     format!(
-        "proviso check as of {}: {} ({} in force) over {}, {}, {}: {}, {}, {}",
+        "proviso check as of {}: {} in force; {}, {}, {}: {}, {} unresolved, {}",
         r.as_of,
         plural(r.clauses_in_force.len(), "clause", "clauses"),
-        r.as_of,
         plural(r.files, "file", "files"),
         plural(r.modules, "module instance", "module instances"),
         plural(r.records, "record", "records"),
         violations,
-        format_args!("{} unresolved", r.unresolved()),
+        r.unresolved(),
         plural(r.malformed.len(), "unreadable input", "unreadable inputs"),
     )
 }

@@ -60,6 +60,9 @@ pub struct Terms {
     pub id: Ident,
     pub title: Option<String>,
     pub interval: Interval,
+    /// False when the effective date was missing or invalid (an error was
+    /// reported); the terms are kept so that their clauses are still checked.
+    pub dates_valid: bool,
     pub effective_span: Span,
     pub until_span: Option<Span>,
     pub supersedes: Option<Ident>,

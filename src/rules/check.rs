@@ -366,7 +366,7 @@ impl Checker {
     /// The same clause id must not be in force twice on any day.
     fn overlaps(&mut self, rules: &RuleSet) {
         let mut by_clause: BTreeMap<&str, Vec<(&Terms, &Clause, Option<Interval>)>> = BTreeMap::new();
-        for t in &rules.terms {
+        for t in rules.terms.iter().filter(|t| t.dates_valid) {
             let in_force = rules.terms_in_force_interval(t);
             if in_force.is_none() {
                 self.warnings.push(

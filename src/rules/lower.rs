@@ -240,7 +240,8 @@ impl<'f> Lowerer<'f> {
         };
         let until_date = until.as_ref().and_then(|(d, _)| *d);
         let until_span = until.map(|(_, s)| s);
-        let from = from?;
+        let dates_valid = from.is_some();
+        let from = from.unwrap_or(Date::from_days(0));
         if let (Some(u), Some(us)) = (until_date, &until_span)
             && u <= from
         {
@@ -257,7 +258,7 @@ impl<'f> Lowerer<'f> {
         }
         let interval = Interval { from, until: until_date.filter(|u| *u > from) };
         for p in clause_pairs {
-            if let Some(c) = self.lower_clause(&p, &interval, &id) {
+            if let Some(c) = self.lower_clause(&p, &interval, &id, dates_valid) {
                 clauses.push(c);
             }
         }
@@ -265,6 +266,7 @@ impl<'f> Lowerer<'f> {
             id,
             title,
             interval,
+            dates_valid,
             effective_span,
             until_span,
             supersedes,
@@ -313,7 +315,7 @@ impl<'f> Lowerer<'f> {
         Exception { id, title, cites, when, span: span(pair) }
     }
 
-    fn lower_clause(&mut self, pair: &Pair<'_>, terms: &Interval, terms_id: &Ident) -> Option<Clause> {
+    fn lower_clause(&mut self, pair: &Pair<'_>, terms: &Interval, terms_id: &Ident, terms_dated: bool) -> Option<Clause> {
         let mut id = None;
         let mut title = None;
         let mut cites = Vec::new();
@@ -400,7 +402,7 @@ impl<'f> Lowerer<'f> {
         }
         let id = id?;
         let check = self.one_check(&id, checks, applies.is_some() || !unless.is_empty() || !excepts.is_empty());
-        let own_interval = self.own_interval(&id, terms, terms_id, own_from, own_until);
+        let own_interval = if terms_dated { self.own_interval(&id, terms, terms_id, own_from, own_until) } else { None };
         Some(Clause {
             id,
             title,

@@ -134,7 +134,7 @@ fn syntax_error(file: &Arc<SourceFile>, err: pest::error::Error<Rule>) -> Diag {
     } else {
         format!("expected {expected}, found {found_text}")
     };
-    let top_level = positives.contains(&Rule::agreement) || positives.contains(&Rule::terms);
+    let top_level = [Rule::agreement, Rule::kw_agreement, Rule::terms, Rule::kw_terms].iter().any(|r| positives.contains(r));
     let help = if top_level && (found == "clause" || found == "exception") {
         "clauses and exceptions go inside a `terms <id> effective <date> { … }` block".to_string()
     } else if positives.contains(&Rule::string) && before_word(text, pos) == Some("cite") {

@@ -462,19 +462,35 @@ pub fn reference_text(e: &Expression) -> Option<String> {
     }
 }
 
-/// The key spans of a literal object (`tags = { a = "b" }`), for labels.
+/// The key spans of literal objects in a tags expression, for labels:
+/// `{ a = "b" }` itself, or the literal arguments of `merge(…)`. Later keys
+/// come later, so the one that wins a merge is found last.
 pub fn object_key_origins(e: &Expression, file: &Arc<SourceFile>) -> Vec<(String, Origin)> {
-    let Expression::Object(obj) = e else { return Vec::new() };
-    obj.iter()
-        .filter_map(|(k, v)| {
-            let name = match k {
-                hcl_edit::expr::ObjectKey::Ident(id) => id.as_str().to_string(),
-                hcl_edit::expr::ObjectKey::Expression(Expression::String(s)) => s.value().to_string(),
-                _ => return None,
-            };
-            let start = k.span()?.start;
-            let end = v.expr().span().map(|s| s.end).unwrap_or(start);
-            Some((name, Origin::new(file, start..end)))
-        })
-        .collect()
+    let mut out = Vec::new();
+    collect_key_origins(e, file, &mut out);
+    out
+}
+
+fn collect_key_origins(e: &Expression, file: &Arc<SourceFile>, out: &mut Vec<(String, Origin)>) {
+    match e {
+        Expression::Object(obj) => {
+            for (k, v) in obj.iter() {
+                let name = match k {
+                    hcl_edit::expr::ObjectKey::Ident(id) => id.as_str().to_string(),
+                    hcl_edit::expr::ObjectKey::Expression(Expression::String(s)) => s.value().to_string(),
+                    _ => continue,
+                };
+                let Some(start) = k.span().map(|s| s.start) else { continue };
+                let end = v.expr().span().map(|s| s.end).unwrap_or(start);
+                out.push((name, Origin::new(file, start..end)));
+            }
+        }
+        Expression::FuncCall(call) if call.name.name.as_str() == "merge" => {
+            for arg in call.args.iter() {
+                collect_key_origins(arg, file, out);
+            }
+        }
+        Expression::Parenthesis(p) => collect_key_origins(p.inner(), file, out),
+        _ => {}
+    }
 }

@@ -215,12 +215,16 @@ fn test(args: TestArgs, err_style: &Style) -> i32 {
         out.push('\n');
     }
     let passed = results.len() - failures.len();
-    out.push_str(&format!("proviso test: {passed} passed, {} failed ({} examples in {} clauses)\n", failures.len(), results.len(), {
-        let mut clauses: Vec<&str> = results.iter().map(|r| r.clause.as_str()).collect();
-        clauses.sort_unstable();
-        clauses.dedup();
-        clauses.len()
-    }));
+    let mut clauses: Vec<&str> = results.iter().map(|r| r.clause.as_str()).collect();
+    clauses.sort_unstable();
+    clauses.dedup();
+    out.push_str(&format!(
+        "proviso test: {} examples of {} {}\nproviso test: {passed} passed, {} failed\n",
+        results.len(),
+        clauses.len(),
+        if clauses.len() == 1 { "clause" } else { "clauses" },
+        failures.len()
+    ));
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
     if failures.is_empty() { EXIT_OK } else { EXIT_FINDINGS }
 }

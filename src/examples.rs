@@ -57,7 +57,7 @@ fn run_one(rules: &RuleSet, eval: &Evaluator<'_>, terms: &Terms, clause: &Clause
             Outcome::Pass => (Expectation::NoViolation, "the record satisfies the clause".to_string()),
             Outcome::Excepted(name) if name == "unless" => (Expectation::NoViolation, "an `unless` condition excuses it".to_string()),
             Outcome::Excepted(name) => (Expectation::NoViolation, format!("exception `{name}` excuses it")),
-            Outcome::Violation => (Expectation::Violation, "the record breaks the clause".to_string()),
+            Outcome::Violation => (Expectation::Violation, format!("the record breaks the clause: {}", checked_values(eval, clause, &record))),
             Outcome::Unresolved(u) => (Expectation::Unresolved, format!("the outcome depends on an unknown value ({})", u.reason)),
         }
     };
@@ -71,4 +71,23 @@ fn run_one(rules: &RuleSet, eval: &Evaluator<'_>, terms: &Terms, clause: &Clause
         .with_help(why.clone())
     });
     ExampleResult { clause: clause.id.name.clone(), title: ex.title.clone(), expected: ex.expect, actual, why, failure }
+}
+
+/// `cloud` is `aws`, `region` is absent, … for the fields a clause checks.
+fn checked_values(eval: &Evaluator<'_>, clause: &Clause, record: &MapRecord) -> String {
+    use crate::rules::ast::Check;
+    use crate::value::{Lookup, Record};
+    let fields = match &clause.check {
+        Check::Require(e) | Check::Forbid(e) => eval.fields_deep(e),
+        Check::Manual => Vec::new(),
+    };
+    let parts: Vec<String> = fields
+        .iter()
+        .map(|f| match record.lookup(f) {
+            Lookup::Known(v) if !v.is_unknown() => format!("`{f}` is `{v}`"),
+            Lookup::Absent => format!("`{f}` is absent"),
+            _ => format!("`{f}` is unknown"),
+        })
+        .collect();
+    if parts.is_empty() { "its condition holds".to_string() } else { parts.join(", ") }
 }

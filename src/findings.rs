@@ -153,16 +153,19 @@ fn build(rules: &RuleSet, eval: &Evaluator<'_>, terms: &Terms, clause: &Clause, 
             secondary.push((o, format!("classified by {}", describe(record, f))));
         }
     }
-    if primary.span != record.origin.span {
+    let inside_header = primary.file.name == record.origin.file.name
+        && primary.span.start >= record.origin.span.start
+        && primary.span.end <= record.origin.span.end;
+    if !inside_header {
         secondary.push((record.origin.clone(), format!("`{}`", record.address)));
     }
 
-    let message = render_message(clause, record).unwrap_or_else(|| {
-        format!("`{}` breaks {}", record.address, clause.title.as_deref().map(|t| format!("\"{t}\"")).unwrap_or_else(|| format!("clause `{}`", clause.id.name)))
-    });
-    let message = match (&unknown, outcome) {
-        (Some(u), FindingOutcome::Unresolved) => format!("{message} (depends on a value proviso cannot know: {})", u.reason),
-        _ => message,
+    let what = clause.title.as_deref().map(|t| format!("\"{t}\"")).unwrap_or_else(|| format!("clause `{}`", clause.id.name));
+    // The clause's own message describes a violation; an unresolved finding
+    // must not claim one.
+    let message = match &unknown {
+        Some(u) => format!("cannot decide {what} for {}: {}", record.address, u.reason),
+        None => render_message(clause, record).unwrap_or_else(|| format!("{} breaks {what}", record.address)),
     };
     let interval = clause.interval(terms);
     let in_force = rules.terms_in_force_interval(terms).and_then(|iv| iv.intersect(&interval)).unwrap_or(interval);

@@ -29,13 +29,14 @@ pub fn summary_line(r: &CheckReport) -> String {
     let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut by_sev = Vec::new();
     for sev in ["error", "warning", "info"] {
+        let sev: &str = sev;
         let n = r
             .findings
             .iter()
             .filter(|f| f.outcome == crate::findings::FindingOutcome::Violation && f.severity.as_str() == sev)
             .count();
         if n > 0 {
-            by_sev.push(format!("{n} {sev}"));
+            by_sev.push(plural(n, sev, &format!("{sev}s")));
         }
     }
     let violations = if by_sev.is_empty() {

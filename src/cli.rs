@@ -17,7 +17,11 @@ pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_TROUBLE: i32 = 2;
 
 #[derive(Parser, Debug)]
-#[command(name = "proviso", version, about = "Check infrastructure and traffic against the terms of an agreement, written as rule files")]
+#[command(
+    name = "proviso",
+    version,
+    about = "Check infrastructure and traffic against the terms of an agreement, written as rule files"
+)]
 pub struct Cli {
     /// When to colour output: auto (on a terminal), always, never
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
@@ -101,7 +105,10 @@ fn style(color: Color, terminal: bool) -> Style {
         Color::Auto => !terminal || std::env::var_os("NO_COLOR").is_some(),
     };
     let width = if terminal {
-        std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100)
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(100)
     } else {
         100
     };
@@ -112,7 +119,11 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_TROUBLE } else { EXIT_OK };
+            let code = if e.use_stderr() {
+                EXIT_TROUBLE
+            } else {
+                EXIT_OK
+            };
             let _ = e.print();
             return code;
         }
@@ -146,16 +157,23 @@ fn load_rules(paths: &[PathBuf], s: &Style) -> Option<RuleSet> {
             eprint_diags(&errors, s);
             eprint_diags(&warnings, s);
             let n = errors.len();
-            eprintln!("proviso: {n} error{} in the rule files; nothing was checked", if n == 1 { "" } else { "s" });
+            eprintln!(
+                "proviso: {n} error{} in the rule files; nothing was checked",
+                if n == 1 { "" } else { "s" }
+            );
             None
         }
     }
 }
 
 fn check(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
-    let Some(rules) = load_rules(&args.rules, err_style) else { return EXIT_TROUBLE };
+    let Some(rules) = load_rules(&args.rules, err_style) else {
+        return EXIT_TROUBLE;
+    };
     let as_of = args.as_of.unwrap_or_else(Date::today);
-    let options = crate::scan::terraform::Options { var_files: args.var_files.clone() };
+    let options = crate::scan::terraform::Options {
+        var_files: args.var_files.clone(),
+    };
     let scanned = crate::scan::terraform::scan(&args.paths, &options);
     let judged = crate::findings::judge(&rules, &scanned.records, as_of);
     let report = CheckReport {
@@ -171,14 +189,20 @@ fn check(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
         files: scanned.files,
         modules: scanned.modules,
         records: scanned.records.len(),
-        resources: scanned.records.iter().filter(|r| r.kind() == "resource").count(),
+        resources: scanned
+            .records
+            .iter()
+            .filter(|r| r.kind() == "resource")
+            .count(),
         judged: judged.judged,
         not_applicable: judged.not_applicable,
     };
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let out_style = style(color, to_terminal);
     let text = match args.format {
-        Format::Human => crate::report::human::render_check(&report, out_style.plain, out_style.width),
+        Format::Human => {
+            crate::report::human::render_check(&report, out_style.plain, out_style.width)
+        }
         Format::Json => crate::report::json::render_check(&report),
     };
     if let Err(d) = write_output(args.output.as_ref(), &text) {
@@ -188,13 +212,21 @@ fn check(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
     if !report.malformed.is_empty() && !args.allow_malformed {
         return EXIT_TROUBLE;
     }
-    if report.findings.iter().any(|f| args.fail_on.fails(f)) { EXIT_FINDINGS } else { EXIT_OK }
+    if report.findings.iter().any(|f| args.fail_on.fails(f)) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
 }
 
 fn write_output(path: Option<&PathBuf>, text: &str) -> Result<(), Diag> {
     match path {
-        Some(p) => std::fs::write(p, text)
-            .map_err(|e| Diag::error("proviso::output::unwritable", format!("cannot write `{}`: {e}", p.display()))),
+        Some(p) => std::fs::write(p, text).map_err(|e| {
+            Diag::error(
+                "proviso::output::unwritable",
+                format!("cannot write `{}`: {e}", p.display()),
+            )
+        }),
         None => {
             let mut out = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth reporting.
@@ -205,7 +237,9 @@ fn write_output(path: Option<&PathBuf>, text: &str) -> Result<(), Diag> {
 }
 
 fn test(args: TestArgs, err_style: &Style) -> i32 {
-    let Some(rules) = load_rules(&args.rules, err_style) else { return EXIT_TROUBLE };
+    let Some(rules) = load_rules(&args.rules, err_style) else {
+        return EXIT_TROUBLE;
+    };
     let results = crate::examples::run(&rules);
     let failures: Vec<Diag> = results.iter().filter_map(|r| r.failure.clone()).collect();
     let out_style = style(Color::Auto, std::io::stdout().is_terminal());
@@ -222,9 +256,17 @@ fn test(args: TestArgs, err_style: &Style) -> i32 {
         "proviso test: {} examples of {} {}\nproviso test: {passed} passed, {} failed\n",
         results.len(),
         clauses.len(),
-        if clauses.len() == 1 { "clause" } else { "clauses" },
+        if clauses.len() == 1 {
+            "clause"
+        } else {
+            "clauses"
+        },
         failures.len()
     ));
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
-    if failures.is_empty() { EXIT_OK } else { EXIT_FINDINGS }
+    if failures.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    }
 }

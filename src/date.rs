@@ -19,7 +19,12 @@ pub enum DateError {
     /// The month is not 1–12.
     Month(u32),
     /// The day does not exist in that month.
-    Day { year: i32, month: u32, day: u32, days_in_month: u32 },
+    Day {
+        year: i32,
+        month: u32,
+        day: u32,
+        days_in_month: u32,
+    },
 }
 
 impl fmt::Display for DateError {
@@ -27,10 +32,18 @@ impl fmt::Display for DateError {
         match self {
             DateError::Format => write!(f, "dates are written `YYYY-MM-DD`"),
             DateError::Month(m) => write!(f, "there is no month {m}; months run from 01 to 12"),
-            DateError::Day { year, month, day, days_in_month } => write!(
+            DateError::Day {
+                year,
+                month,
+                day,
+                days_in_month,
+            } => write!(
                 f,
                 "{} {year} has {days_in_month} days, so day {day} does not exist",
-                MONTH_NAMES.get((*month as usize).saturating_sub(1)).copied().unwrap_or("that month")
+                MONTH_NAMES
+                    .get((*month as usize).saturating_sub(1))
+                    .copied()
+                    .unwrap_or("that month")
             ),
         }
     }
@@ -38,8 +51,18 @@ impl fmt::Display for DateError {
 
 /// English month names, used by diagnostics and plain-English renderings.
 pub const MONTH_NAMES: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 fn is_leap(year: i32) -> bool {
@@ -65,7 +88,12 @@ impl Date {
         }
         let dim = days_in_month(year, month);
         if day == 0 || day > dim {
-            return Err(DateError::Day { year, month, day, days_in_month: dim });
+            return Err(DateError::Day {
+                year,
+                month,
+                day,
+                days_in_month: dim,
+            });
         }
         Ok(Date(days_from_civil(year, month, day)))
     }
@@ -114,7 +142,10 @@ impl Date {
     /// `28 October 2025`, for plain-English renderings.
     pub fn long(self) -> String {
         let (y, m, d) = self.ymd();
-        let month = MONTH_NAMES.get((m as usize).saturating_sub(1)).copied().unwrap_or("?");
+        let month = MONTH_NAMES
+            .get((m as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or("?");
         format!("{d} {month} {y}")
     }
 }
@@ -226,11 +257,17 @@ mod tests {
     #[test]
     fn intervals_are_half_open() {
         let d = |s| Date::parse(s).unwrap();
-        let i = Interval { from: d("2025-10-28"), until: Some(d("2026-04-27")) };
+        let i = Interval {
+            from: d("2025-10-28"),
+            until: Some(d("2026-04-27")),
+        };
         assert!(i.contains(d("2025-10-28")));
         assert!(i.contains(d("2026-04-26")));
         assert!(!i.contains(d("2026-04-27")));
-        let j = Interval { from: d("2026-04-27"), until: None };
+        let j = Interval {
+            from: d("2026-04-27"),
+            until: None,
+        };
         assert!(!i.overlaps(&j));
         assert!(i.intersect(&j).is_none());
     }

@@ -48,11 +48,17 @@ impl Diag {
     }
 
     pub fn warning(code: &str, message: impl Into<String>) -> Diag {
-        Diag { level: Level::Warning, ..Diag::error(code, message) }
+        Diag {
+            level: Level::Warning,
+            ..Diag::error(code, message)
+        }
     }
 
     pub fn advice(code: &str, message: impl Into<String>) -> Diag {
-        Diag { level: Level::Advice, ..Diag::error(code, message) }
+        Diag {
+            level: Level::Advice,
+            ..Diag::error(code, message)
+        }
     }
 
     /// Sets the file the labels point into.
@@ -78,10 +84,9 @@ impl Diag {
                 self.labels.push((origin.span.clone(), Some(text.into())));
             }
             Some(_) => {
-                let note = Diag::advice("proviso::note", text.into()).in_file(&origin.file).label(
-                    origin.span.clone(),
-                    "here",
-                );
+                let note = Diag::advice("proviso::note", text.into())
+                    .in_file(&origin.file)
+                    .label(origin.span.clone(), "here");
                 self.related.push(note);
             }
         }
@@ -128,32 +133,41 @@ impl miette::Diagnostic for Diag {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.file.as_ref().map(|f| &f.named as &dyn miette::SourceCode)
+        self.file
+            .as_ref()
+            .map(|f| &f.named as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         if self.file.is_none() || self.labels.is_empty() {
             return None;
         }
-        Some(Box::new(self.labels.iter().enumerate().map(|(i, (span, text))| {
-            let span: miette::SourceSpan = (span.start, span.end.saturating_sub(span.start)).into();
-            if i == 0 {
-                miette::LabeledSpan::new_primary_with_span(text.clone(), span)
-            } else {
-                miette::LabeledSpan::new_with_span(text.clone(), span)
-            }
-        })))
+        Some(Box::new(self.labels.iter().enumerate().map(
+            |(i, (span, text))| {
+                let span: miette::SourceSpan =
+                    (span.start, span.end.saturating_sub(span.start)).into();
+                if i == 0 {
+                    miette::LabeledSpan::new_primary_with_span(text.clone(), span)
+                } else {
+                    miette::LabeledSpan::new_with_span(text.clone(), span)
+                }
+            },
+        )))
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
         if self.related.is_empty() {
             return None;
         }
-        Some(Box::new(self.related.iter().map(|d| d as &dyn miette::Diagnostic)))
+        Some(Box::new(
+            self.related.iter().map(|d| d as &dyn miette::Diagnostic),
+        ))
     }
 }
 

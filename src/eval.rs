@@ -81,7 +81,10 @@ impl<'r> Evaluator<'r> {
             Check::Require(e) => self.truth(e, record).not(),
             Check::Forbid(e) => self.truth(e, record),
         };
-        let applies = clause.applies.as_ref().map_or(Tri::True, |e| self.truth(e, record));
+        let applies = clause
+            .applies
+            .as_ref()
+            .map_or(Tri::True, |e| self.truth(e, record));
         if matches!(applies, Tri::False) {
             return Outcome::NotApplicable;
         }
@@ -91,8 +94,14 @@ impl<'r> Evaluator<'r> {
         // Which excuse holds, if any; an unknown excuse keeps the outcome open.
         let mut excuse_unknown = None;
         for name in &clause.excepts {
-            let Some(exc) = terms.exceptions.iter().find(|x| x.id.name == name.name) else { continue };
-            match exc.when.as_ref().map_or(Tri::False, |w| self.truth(w, record)) {
+            let Some(exc) = terms.exceptions.iter().find(|x| x.id.name == name.name) else {
+                continue;
+            };
+            match exc
+                .when
+                .as_ref()
+                .map_or(Tri::False, |w| self.truth(w, record))
+            {
                 Tri::True => return Outcome::Excepted(name.name.clone()),
                 Tri::Unknown(u) => excuse_unknown = excuse_unknown.or(Some(u)),
                 Tri::False => {}
@@ -106,7 +115,9 @@ impl<'r> Evaluator<'r> {
             }
         }
         match (applies, fails, excuse_unknown) {
-            (Tri::Unknown(u), _, _) | (_, Tri::Unknown(u), _) | (_, _, Some(u)) => Outcome::Unresolved(u),
+            (Tri::Unknown(u), _, _) | (_, Tri::Unknown(u), _) | (_, _, Some(u)) => {
+                Outcome::Unresolved(u)
+            }
             _ => Outcome::Violation,
         }
     }
@@ -155,7 +166,11 @@ impl<'r> Evaluator<'r> {
                 let lhs = self.operand(lhs, record);
                 let rhs = self.operand(rhs, record);
                 let result = membership(lhs, rhs);
-                if *negated { negate_unless_absent(result) } else { result.0 }
+                if *negated {
+                    negate_unless_absent(result)
+                } else {
+                    result.0
+                }
             }
             ExprKind::Matches(lhs, rhs) => {
                 let lhs = self.operand(lhs, record);
@@ -171,22 +186,26 @@ impl<'r> Evaluator<'r> {
                 Operand::Val(v) => match v.as_ref() {
                     Value::Str(s) => Tri::from_bool(re.is_match(s)),
                     Value::Unknown(u) => Tri::Unknown(u.clone()),
-                    Value::Num(_) | Value::Bool(_) | Value::Date(_) => Tri::from_bool(re.is_match(&v.to_string())),
+                    Value::Num(_) | Value::Bool(_) | Value::Date(_) => {
+                        Tri::from_bool(re.is_match(&v.to_string()))
+                    }
                     _ => Tri::False,
                 },
                 Operand::Set(_) => Tri::False,
             },
-            ExprKind::Field(_) | ExprKind::Literal(_) | ExprKind::Set(_) => match self.operand(expr, record) {
-                Operand::Absent => Tri::False,
-                Operand::Unknown(u) => Tri::Unknown(u),
-                Operand::Val(v) => match v.as_ref() {
-                    Value::Bool(b) => Tri::from_bool(*b),
-                    Value::Null => Tri::False,
-                    Value::Unknown(u) => Tri::Unknown(u.clone()),
-                    _ => Tri::True,
-                },
-                Operand::Set(items) => Tri::from_bool(!items.is_empty()),
-            },
+            ExprKind::Field(_) | ExprKind::Literal(_) | ExprKind::Set(_) => {
+                match self.operand(expr, record) {
+                    Operand::Absent => Tri::False,
+                    Operand::Unknown(u) => Tri::Unknown(u),
+                    Operand::Val(v) => match v.as_ref() {
+                        Value::Bool(b) => Tri::from_bool(*b),
+                        Value::Null => Tri::False,
+                        Value::Unknown(u) => Tri::Unknown(u.clone()),
+                        _ => Tri::True,
+                    },
+                    Operand::Set(items) => Tri::from_bool(!items.is_empty()),
+                }
+            }
         }
     }
 
@@ -200,9 +219,19 @@ impl<'r> Evaluator<'r> {
                 Lookup::Known(Value::Null) => Operand::Absent,
                 Lookup::Known(v) => Operand::Val(Cow::Borrowed(v)),
             },
-            ExprKind::Set(items) => Operand::Set(items.iter().map(|i| self.operand(i, record)).collect()),
+            ExprKind::Set(items) => {
+                Operand::Set(items.iter().map(|i| self.operand(i, record)).collect())
+            }
             ExprKind::DefineRef(_, idx) => match self.rules.defines.get(*idx) {
-                Some(d) if matches!(d.value.kind, ExprKind::Set(_) | ExprKind::Literal(_) | ExprKind::Field(_) | ExprKind::DefineRef(..)) => {
+                Some(d)
+                    if matches!(
+                        d.value.kind,
+                        ExprKind::Set(_)
+                            | ExprKind::Literal(_)
+                            | ExprKind::Field(_)
+                            | ExprKind::DefineRef(..)
+                    ) =>
+                {
                     self.operand(&d.value, record)
                 }
                 Some(d) => tri_operand(self.truth(&d.value, record)),
@@ -265,7 +294,10 @@ fn membership(lhs: Operand<'_>, rhs: Operand<'_>) -> (Tri, bool) {
         Operand::Unknown(u) => return (Tri::Unknown(u), false),
         Operand::Set(items) => items,
         Operand::Val(v) => match v.as_ref() {
-            Value::List(items) => items.iter().map(|i| Operand::Val(Cow::Owned(i.clone()))).collect(),
+            Value::List(items) => items
+                .iter()
+                .map(|i| Operand::Val(Cow::Owned(i.clone())))
+                .collect(),
             Value::Map(map) => {
                 let key = lhs.to_string();
                 return (Tri::from_bool(map.contains_key(&key)), false);
@@ -281,10 +313,8 @@ fn membership(lhs: Operand<'_>, rhs: Operand<'_>) -> (Tri, bool) {
     for member in flatten(members) {
         match member {
             Operand::Unknown(u) => unknown = unknown.or(Some(u)),
-            Operand::Val(m) => {
-                if candidates.iter().any(|c| member_matches(c, &m)) {
-                    return (Tri::True, false);
-                }
+            Operand::Val(m) if candidates.iter().any(|c| member_matches(c, &m)) => {
+                return (Tri::True, false);
             }
             _ => {}
         }
@@ -322,7 +352,11 @@ fn member_matches(candidate: &Value, member: &Value) -> bool {
 fn ip_of(v: &Value) -> Option<IpAddr> {
     match v {
         Value::Str(s) => s.trim().parse().ok(),
-        Value::Cidr(Cidr { addr, prefix }) if (addr.is_ipv4() && *prefix == 32) || *prefix == 128 => Some(*addr),
+        Value::Cidr(Cidr { addr, prefix })
+            if (addr.is_ipv4() && *prefix == 32) || *prefix == 128 =>
+        {
+            Some(*addr)
+        }
         _ => None,
     }
 }
@@ -347,11 +381,7 @@ fn any_of(lhs: Operand<'_>, rhs: Operand<'_>, test: impl Fn(&str, &Value) -> Opt
     let mut unknown = None;
     for p in patterns {
         match p {
-            Operand::Val(v) => {
-                if test(&subject, &v) == Some(true) {
-                    return Tri::True;
-                }
-            }
+            Operand::Val(v) if test(&subject, &v) == Some(true) => return Tri::True,
             Operand::Unknown(u) => unknown = unknown.or(Some(u)),
             _ => {}
         }
@@ -367,8 +397,12 @@ pub fn compare(a: &Value, op: CmpOp, b: &Value) -> bool {
         (Value::Num(x), Value::Num(y)) => x.partial_cmp(y),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
         (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
-        (Value::Str(s), Value::Num(n)) => s.trim().parse::<f64>().ok().and_then(|x| x.partial_cmp(n)),
-        (Value::Num(n), Value::Str(s)) => s.trim().parse::<f64>().ok().and_then(|y| n.partial_cmp(&y)),
+        (Value::Str(s), Value::Num(n)) => {
+            s.trim().parse::<f64>().ok().and_then(|x| x.partial_cmp(n))
+        }
+        (Value::Num(n), Value::Str(s)) => {
+            s.trim().parse::<f64>().ok().and_then(|y| n.partial_cmp(&y))
+        }
         (Value::Str(s), Value::Bool(b)) => s.parse::<bool>().ok().map(|x| x.cmp(b)),
         (Value::Bool(b), Value::Str(s)) => s.parse::<bool>().ok().map(|y| b.cmp(&y)),
         (Value::Str(s), Value::Date(d)) => date_prefix(s).map(|x| x.cmp(d)),

@@ -37,10 +37,23 @@ pub fn run(rules: &RuleSet) -> Vec<ExampleResult> {
     out
 }
 
-fn run_one(rules: &RuleSet, eval: &Evaluator<'_>, terms: &Terms, clause: &Clause, ex: &Example) -> ExampleResult {
-    let record = MapRecord { fields: match &ex.given { Value::Map(m) => m.clone(), _ => Default::default() } };
+fn run_one(
+    rules: &RuleSet,
+    eval: &Evaluator<'_>,
+    terms: &Terms,
+    clause: &Clause,
+    ex: &Example,
+) -> ExampleResult {
+    let record = MapRecord {
+        fields: match &ex.given {
+            Value::Map(m) => m.clone(),
+            _ => Default::default(),
+        },
+    };
     let (actual, why) = if !rules.clause_in_force(terms, clause, ex.on) {
-        let iv = rules.terms_in_force_interval(terms).and_then(|iv| iv.intersect(&clause.interval(terms)));
+        let iv = rules
+            .terms_in_force_interval(terms)
+            .and_then(|iv| iv.intersect(&clause.interval(terms)));
         let when = match iv {
             Some(iv) => match iv.until {
                 Some(u) => format!("it is in force from {} until {u}", iv.from),
@@ -48,29 +61,75 @@ fn run_one(rules: &RuleSet, eval: &Evaluator<'_>, terms: &Terms, clause: &Clause
             },
             None => "it is never in force".to_string(),
         };
-        (Expectation::NotInForce, format!("clause `{}` is not in force on {}: {when}", clause.id.name, ex.on))
+        (
+            Expectation::NotInForce,
+            format!(
+                "clause `{}` is not in force on {}: {when}",
+                clause.id.name, ex.on
+            ),
+        )
     } else if clause.is_manual() {
-        (Expectation::NotInForce, format!("clause `{}` is manual: it is never evaluated", clause.id.name))
+        (
+            Expectation::NotInForce,
+            format!(
+                "clause `{}` is manual: it is never evaluated",
+                clause.id.name
+            ),
+        )
     } else {
         match eval.judge(terms, clause, &record) {
-            Outcome::NotApplicable => (Expectation::NoViolation, "its `applies to` condition is false for this record".to_string()),
-            Outcome::Pass => (Expectation::NoViolation, "the record satisfies the clause".to_string()),
-            Outcome::Excepted(name) if name == "unless" => (Expectation::NoViolation, "an `unless` condition excuses it".to_string()),
-            Outcome::Excepted(name) => (Expectation::NoViolation, format!("exception `{name}` excuses it")),
-            Outcome::Violation => (Expectation::Violation, format!("the record breaks the clause: {}", checked_values(eval, clause, &record))),
-            Outcome::Unresolved(u) => (Expectation::Unresolved, format!("the outcome depends on an unknown value ({})", u.reason)),
+            Outcome::NotApplicable => (
+                Expectation::NoViolation,
+                "its `applies to` condition is false for this record".to_string(),
+            ),
+            Outcome::Pass => (
+                Expectation::NoViolation,
+                "the record satisfies the clause".to_string(),
+            ),
+            Outcome::Excepted(name) if name == "unless" => (
+                Expectation::NoViolation,
+                "an `unless` condition excuses it".to_string(),
+            ),
+            Outcome::Excepted(name) => (
+                Expectation::NoViolation,
+                format!("exception `{name}` excuses it"),
+            ),
+            Outcome::Violation => (
+                Expectation::Violation,
+                format!(
+                    "the record breaks the clause: {}",
+                    checked_values(eval, clause, &record)
+                ),
+            ),
+            Outcome::Unresolved(u) => (
+                Expectation::Unresolved,
+                format!("the outcome depends on an unknown value ({})", u.reason),
+            ),
         }
     };
     let failure = (actual != ex.expect).then(|| {
         Diag::error(
             "proviso::test::example_failed",
-            format!("example \"{}\" of clause `{}` expects {}, but got {}", ex.title, clause.id.name, ex.expect.as_str(), actual.as_str()),
+            format!(
+                "example \"{}\" of clause `{}` expects {}, but got {}",
+                ex.title,
+                clause.id.name,
+                ex.expect.as_str(),
+                actual.as_str()
+            ),
         )
         .in_file(&terms.file)
         .label(ex.span.clone(), format!("{} on {}", actual.as_str(), ex.on))
         .with_help(why.clone())
     });
-    ExampleResult { clause: clause.id.name.clone(), title: ex.title.clone(), expected: ex.expect, actual, why, failure }
+    ExampleResult {
+        clause: clause.id.name.clone(),
+        title: ex.title.clone(),
+        expected: ex.expect,
+        actual,
+        why,
+        failure,
+    }
 }
 
 /// `cloud` is `aws`, `region` is absent, … for the fields a clause checks.
@@ -89,5 +148,9 @@ fn checked_values(eval: &Evaluator<'_>, clause: &Clause, record: &MapRecord) -> 
             _ => format!("`{f}` is unknown"),
         })
         .collect();
-    if parts.is_empty() { "its condition holds".to_string() } else { parts.join(", ") }
+    if parts.is_empty() {
+        "its condition holds".to_string()
+    } else {
+        parts.join(", ")
+    }
 }

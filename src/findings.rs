@@ -59,7 +59,10 @@ impl Finding {
             FindingOutcome::Violation => format!("{}: {}", self.severity.as_str(), self.message),
             FindingOutcome::Unresolved => format!("unresolved: {}", self.message),
         };
-        let mut d = Diag { level, ..Diag::error(&format!("proviso::clause::{}", self.clause), message) };
+        let mut d = Diag {
+            level,
+            ..Diag::error(&format!("proviso::clause::{}", self.clause), message)
+        };
         d = d.label_at(&self.primary, self.primary_label.clone());
         for (o, text) in &self.secondary {
             if o.span != self.primary.span || o.file.name != self.primary.file.name {
@@ -73,7 +76,10 @@ impl Finding {
 /// Judges records against the clauses in force on `as_of`.
 pub fn judge(rules: &RuleSet, records: &[ScannedRecord], as_of: Date) -> Judged {
     let eval = Evaluator::new(rules);
-    let in_force: Vec<(&Terms, &Clause)> = rules.in_force(as_of).filter(|(_, c)| !c.is_manual()).collect();
+    let in_force: Vec<(&Terms, &Clause)> = rules
+        .in_force(as_of)
+        .filter(|(_, c)| !c.is_manual())
+        .collect();
     let mut findings = Vec::new();
     let mut judged = 0usize;
     let mut not_applicable = 0usize;
@@ -88,19 +94,38 @@ pub fn judge(rules: &RuleSet, records: &[ScannedRecord], as_of: Date) -> Judged 
             match outcome {
                 Outcome::NotApplicable => continue,
                 Outcome::Pass | Outcome::Excepted(_) => {}
-                Outcome::Violation => findings.push(build(rules, &eval, terms, clause, record, None)),
-                Outcome::Unresolved(u) => findings.push(build(rules, &eval, terms, clause, record, Some(u))),
+                Outcome::Violation => {
+                    findings.push(build(rules, &eval, terms, clause, record, None))
+                }
+                Outcome::Unresolved(u) => {
+                    findings.push(build(rules, &eval, terms, clause, record, Some(u)))
+                }
             }
             applied = true;
         }
-        if applied { judged += 1 } else { not_applicable += 1 }
+        if applied {
+            judged += 1
+        } else {
+            not_applicable += 1
+        }
     }
     findings.sort_by(|a, b| {
         let (la, ca) = a.line_col();
         let (lb, cb) = b.line_col();
-        (&a.primary.file.name, la, ca, &a.clause, &a.address).cmp(&(&b.primary.file.name, lb, cb, &b.clause, &b.address))
+        (&a.primary.file.name, la, ca, &a.clause, &a.address).cmp(&(
+            &b.primary.file.name,
+            lb,
+            cb,
+            &b.clause,
+            &b.address,
+        ))
     });
-    Judged { findings, judged, not_applicable, clauses_in_force: in_force.len() }
+    Judged {
+        findings,
+        judged,
+        not_applicable,
+        clauses_in_force: in_force.len(),
+    }
 }
 
 /// The result of judging a set of records.
@@ -122,19 +147,37 @@ fn describe(record: &ScannedRecord, path: &crate::value::FieldPath) -> String {
     }
 }
 
-fn build(rules: &RuleSet, eval: &Evaluator<'_>, terms: &Terms, clause: &Clause, record: &ScannedRecord, unknown: Option<Arc<Unknown>>) -> Finding {
+fn build(
+    rules: &RuleSet,
+    eval: &Evaluator<'_>,
+    terms: &Terms,
+    clause: &Clause,
+    record: &ScannedRecord,
+    unknown: Option<Arc<Unknown>>,
+) -> Finding {
     let check_fields = match &clause.check {
         Check::Require(e) | Check::Forbid(e) => eval.fields_deep(e),
         Check::Manual => Vec::new(),
     };
-    let applies_fields = clause.applies.as_ref().map(|e| eval.fields_deep(e)).unwrap_or_default();
-    let outcome = if unknown.is_some() { FindingOutcome::Unresolved } else { FindingOutcome::Violation };
+    let applies_fields = clause
+        .applies
+        .as_ref()
+        .map(|e| eval.fields_deep(e))
+        .unwrap_or_default();
+    let outcome = if unknown.is_some() {
+        FindingOutcome::Unresolved
+    } else {
+        FindingOutcome::Violation
+    };
 
     // Primary label: the unknown expression, else the first checked field
     // that has a location, else the record itself.
     let (primary, primary_label) = match &unknown {
         Some(u) => match &u.origin {
-            Some(o) => (o.clone(), format!("cannot be known statically: {}", u.reason)),
+            Some(o) => (
+                o.clone(),
+                format!("cannot be known statically: {}", u.reason),
+            ),
             None => (record.origin.clone(), format!("unknown: {}", u.reason)),
         },
         None => check_fields
@@ -160,15 +203,23 @@ fn build(rules: &RuleSet, eval: &Evaluator<'_>, terms: &Terms, clause: &Clause, 
         secondary.push((record.origin.clone(), format!("`{}`", record.address)));
     }
 
-    let what = clause.title.as_deref().map(|t| format!("\"{t}\"")).unwrap_or_else(|| format!("clause `{}`", clause.id.name));
+    let what = clause
+        .title
+        .as_deref()
+        .map(|t| format!("\"{t}\""))
+        .unwrap_or_else(|| format!("clause `{}`", clause.id.name));
     // The clause's own message describes a violation; an unresolved finding
     // must not claim one.
     let message = match &unknown {
         Some(u) => format!("cannot decide {what} for {}: {}", record.address, u.reason),
-        None => render_message(clause, record).unwrap_or_else(|| format!("{} breaks {what}", record.address)),
+        None => render_message(clause, record)
+            .unwrap_or_else(|| format!("{} breaks {what}", record.address)),
     };
     let interval = clause.interval(terms);
-    let in_force = rules.terms_in_force_interval(terms).and_then(|iv| iv.intersect(&interval)).unwrap_or(interval);
+    let in_force = rules
+        .terms_in_force_interval(terms)
+        .and_then(|iv| iv.intersect(&interval))
+        .unwrap_or(interval);
     Finding {
         clause: clause.id.name.clone(),
         clause_title: clause.title.clone(),
@@ -188,12 +239,22 @@ fn build(rules: &RuleSet, eval: &Evaluator<'_>, terms: &Terms, clause: &Clause, 
 }
 
 /// "…" — source (date); terms `x` in force [from, until).
-pub fn citation_help(rules: &RuleSet, terms: &Terms, clause: &Clause, in_force: Interval) -> String {
+pub fn citation_help(
+    rules: &RuleSet,
+    terms: &Terms,
+    clause: &Clause,
+    in_force: Interval,
+) -> String {
     let mut parts = Vec::new();
     for cite in &clause.cites {
         let src = rules.source(&cite.source.name);
-        let title = src.and_then(|s| s.title.clone()).unwrap_or_else(|| cite.source.name.clone());
-        let date = src.and_then(|s| s.dated).map(|d| format!(", {d}")).unwrap_or_default();
+        let title = src
+            .and_then(|s| s.title.clone())
+            .unwrap_or_else(|| cite.source.name.clone());
+        let date = src
+            .and_then(|s| s.dated)
+            .map(|d| format!(", {d}"))
+            .unwrap_or_default();
         match &cite.text {
             Some(t) => parts.push(format!("\"{t}\" — {title}{date}")),
             None => parts.push(format!("{title}{date}")),
@@ -204,5 +265,9 @@ pub fn citation_help(rules: &RuleSet, terms: &Terms, clause: &Clause, in_force: 
         None => format!("from {}", in_force.from),
     };
     let terms_text = format!("terms `{}` in force {until}", terms.id.name);
-    if parts.is_empty() { terms_text } else { format!("{}; {terms_text}", parts.join("; ")) }
+    if parts.is_empty() {
+        terms_text
+    } else {
+        format!("{}; {terms_text}", parts.join("; "))
+    }
 }

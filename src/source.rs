@@ -40,10 +40,13 @@ impl SourceFile {
         let before = self.text.get(..offset).unwrap_or("");
         let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
         let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let column = before.get(line_start..).map(|s| s.chars().count()).unwrap_or(0) + 1;
+        let column = before
+            .get(line_start..)
+            .map(|s| s.chars().count())
+            .unwrap_or(0)
+            + 1;
         (line, column)
     }
-
 }
 
 /// Where something is: a file and a byte span in it.
@@ -55,7 +58,10 @@ pub struct Origin {
 
 impl Origin {
     pub fn new(file: &Arc<SourceFile>, span: Range<usize>) -> Origin {
-        Origin { file: file.clone(), span }
+        Origin {
+            file: file.clone(),
+            span,
+        }
     }
 
     /// 1-based line and column of the start.
@@ -69,7 +75,11 @@ impl Origin {
     }
 
     pub fn source_span(&self) -> miette::SourceSpan {
-        (self.span.start, self.span.end.saturating_sub(self.span.start)).into()
+        (
+            self.span.start,
+            self.span.end.saturating_sub(self.span.start),
+        )
+            .into()
     }
 
     /// `file:line:column`.

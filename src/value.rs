@@ -42,7 +42,10 @@ impl Value {
     }
 
     pub fn unknown(reason: impl Into<String>, origin: Option<Origin>) -> Value {
-        Value::Unknown(Arc::new(Unknown { reason: reason.into(), origin }))
+        Value::Unknown(Arc::new(Unknown {
+            reason: reason.into(),
+            origin,
+        }))
     }
 
     pub fn as_str(&self) -> Option<&str> {
@@ -87,12 +90,16 @@ impl Value {
         match self {
             Value::Null => J::Null,
             Value::Bool(b) => J::Bool(*b),
-            Value::Num(n) => serde_json::Number::from_f64(*n).map(J::Number).unwrap_or(J::Null),
+            Value::Num(n) => serde_json::Number::from_f64(*n)
+                .map(J::Number)
+                .unwrap_or(J::Null),
             Value::Str(s) => J::String(s.to_string()),
             Value::Date(d) => J::String(d.to_string()),
             Value::Cidr(c) => J::String(c.to_string()),
             Value::List(items) => J::Array(items.iter().map(Value::to_json).collect()),
-            Value::Map(map) => J::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::Map(map) => {
+                J::Object(map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
             Value::Unknown(_) => J::String("(unknown)".into()),
         }
     }
@@ -147,13 +154,16 @@ impl Cidr {
             Some((a, p)) => (a, Some(p)),
             None => (text, None),
         };
-        let addr: IpAddr =
-            addr_text.parse().map_err(|_| format!("`{addr_text}` is not an IP address"))?;
+        let addr: IpAddr = addr_text
+            .parse()
+            .map_err(|_| format!("`{addr_text}` is not an IP address"))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix_text {
             None => max,
             Some(p) => {
-                let n: u32 = p.parse().map_err(|_| format!("`/{p}` is not a prefix length"))?;
+                let n: u32 = p
+                    .parse()
+                    .map_err(|_| format!("`/{p}` is not a prefix length"))?;
                 if n > u32::from(max) {
                     return Err(format!(
                         "an {} prefix is at most /{max}, not /{n}",
@@ -170,11 +180,15 @@ impl Cidr {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -288,7 +302,11 @@ mod tests {
         let v6 = Cidr::parse("2001:db8::/32").unwrap();
         assert!(v6.contains("2001:db8:1::5".parse().unwrap()));
         assert!(!v6.contains("10.0.0.1".parse().unwrap()));
-        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(
+            Cidr::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
         assert!(Cidr::parse("10.0.0.0/40").is_err());
     }
 

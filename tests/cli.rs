@@ -1,6 +1,14 @@
 //! The `proviso` binary end to end: exit code, stdout and stderr are
 //! snapshotted for the bundled example on both sides of 2026-04-27.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::collections::BTreeSet;
 use std::process::Command;
 
@@ -26,7 +34,10 @@ fn proviso(args: &[&str]) -> Run {
 
 impl Run {
     fn snapshot(&self) -> String {
-        format!("exit code: {}\n--- stdout ---\n{}--- stderr ---\n{}", self.code, self.stdout, self.stderr)
+        format!(
+            "exit code: {}\n--- stdout ---\n{}--- stderr ---\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
@@ -34,14 +45,28 @@ const PLATFORM: &str = "fixtures/terraform/platform";
 
 #[test]
 fn check_the_example_before_the_restructuring() {
-    let run = proviso(&["check", PLATFORM, "--rules", "rules", "--as-of", "2026-03-01"]);
+    let run = proviso(&[
+        "check",
+        PLATFORM,
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-03-01",
+    ]);
     assert_eq!(run.code, 1);
     insta::assert_snapshot!(run.snapshot());
 }
 
 #[test]
 fn check_the_example_after_the_restructuring() {
-    let run = proviso(&["check", PLATFORM, "--rules", "rules", "--as-of", "2026-05-01"]);
+    let run = proviso(&[
+        "check",
+        PLATFORM,
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-05-01",
+    ]);
     // Only the federal residency warnings remain: below the default --fail-on error.
     assert_eq!(run.code, 0);
     insta::assert_snapshot!(run.snapshot());
@@ -49,7 +74,16 @@ fn check_the_example_after_the_restructuring() {
 
 #[test]
 fn check_the_example_as_json() {
-    let run = proviso(&["check", PLATFORM, "--rules", "rules", "--as-of", "2026-03-01", "--format", "json"]);
+    let run = proviso(&[
+        "check",
+        PLATFORM,
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-03-01",
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.code, 1);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["summary"]["as_of"], "2026-03-01");
@@ -57,13 +91,21 @@ fn check_the_example_as_json() {
 }
 
 fn findings(date: &str) -> BTreeSet<(String, String, String)> {
-    let run = proviso(&["check", PLATFORM, "--rules", "rules", "--as-of", date, "--format", "json"]);
+    let run = proviso(&[
+        "check", PLATFORM, "--rules", "rules", "--as-of", date, "--format", "json",
+    ]);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     doc["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["clause"].as_str().unwrap().to_string(), f["address"].as_str().unwrap().to_string(), f["outcome"].as_str().unwrap().to_string()))
+        .map(|f| {
+            (
+                f["clause"].as_str().unwrap().to_string(),
+                f["address"].as_str().unwrap().to_string(),
+                f["outcome"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -72,14 +114,36 @@ fn the_two_dates_differ_exactly_by_the_clauses_that_ended_on_2026_04_27() {
     let rules = proviso::rules::load(&["rules".into()]).unwrap();
     let ended: BTreeSet<String> = rules
         .clauses()
-        .filter(|(t, c)| !c.is_manual() && rules.terms_in_force_interval(t).and_then(|iv| iv.until).map(|u| u.to_string()) == Some("2026-04-27".into()))
+        .filter(|(t, c)| {
+            !c.is_manual()
+                && rules
+                    .terms_in_force_interval(t)
+                    .and_then(|iv| iv.until)
+                    .map(|u| u.to_string())
+                    == Some("2026-04-27".into())
+        })
         .map(|(_, c)| c.id.name.clone())
         .collect();
-    assert_eq!(ended, ["frontier_on_azure", "frontier_third_party_on_aws", "stateless_on_azure"].map(String::from).into());
+    assert_eq!(
+        ended,
+        [
+            "frontier_on_azure",
+            "frontier_third_party_on_aws",
+            "stateless_on_azure"
+        ]
+        .map(String::from)
+        .into()
+    );
     let before = findings("2026-03-01");
     let after = findings("2026-05-01");
-    assert!(after.is_subset(&before), "nothing new may fire after the restructuring");
-    let gone: BTreeSet<String> = before.difference(&after).map(|(c, _, _)| c.clone()).collect();
+    assert!(
+        after.is_subset(&before),
+        "nothing new may fire after the restructuring"
+    );
+    let gone: BTreeSet<String> = before
+        .difference(&after)
+        .map(|(c, _, _)| c.clone())
+        .collect();
     assert_eq!(gone, ended);
     assert!(after.iter().all(|(c, _, _)| !ended.contains(c)));
 }
@@ -91,30 +155,82 @@ fn as_of_defaults_to_today_and_is_always_printed() {
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["summary"]["as_of"], today.as_str());
     let human = proviso(&["check", PLATFORM, "--rules", "rules"]);
-    assert!(human.stdout.contains(&format!("as of {today}")), "{}", human.stdout);
+    assert!(
+        human.stdout.contains(&format!("as of {today}")),
+        "{}",
+        human.stdout
+    );
 }
 
 #[test]
 fn fail_on_controls_the_exit_code() {
-    let args = ["check", PLATFORM, "--rules", "rules", "--as-of", "2026-05-01", "--format", "json"];
+    let args = [
+        "check",
+        PLATFORM,
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-05-01",
+        "--format",
+        "json",
+    ];
     assert_eq!(proviso(&args).code, 0);
-    assert_eq!(proviso(&[&args[..], &["--fail-on", "warning"]].concat()).code, 1);
-    let before = ["check", PLATFORM, "--rules", "rules", "--as-of", "2026-03-01", "--format", "json", "--fail-on", "never"];
+    assert_eq!(
+        proviso(&[&args[..], &["--fail-on", "warning"]].concat()).code,
+        1
+    );
+    let before = [
+        "check",
+        PLATFORM,
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-03-01",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ];
     assert_eq!(proviso(&before).code, 0);
 }
 
 #[test]
 fn an_unparsable_tf_file_is_reported_counted_and_the_rest_still_checked() {
-    let run = proviso(&["check", "fixtures/terraform/cases/unparsable_tf", "--rules", "rules", "--as-of", "2026-03-01"]);
+    let run = proviso(&[
+        "check",
+        "fixtures/terraform/cases/unparsable_tf",
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-03-01",
+    ]);
     assert_eq!(run.code, 2);
     insta::assert_snapshot!(run.snapshot());
-    let allowed = proviso(&["check", "fixtures/terraform/cases/unparsable_tf", "--rules", "rules", "--as-of", "2026-03-01", "--allow-malformed"]);
-    assert_eq!(allowed.code, 1, "with --allow-malformed the violation decides");
+    let allowed = proviso(&[
+        "check",
+        "fixtures/terraform/cases/unparsable_tf",
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-03-01",
+        "--allow-malformed",
+    ]);
+    assert_eq!(
+        allowed.code, 1,
+        "with --allow-malformed the violation decides"
+    );
 }
 
 #[test]
 fn a_rule_file_with_errors_stops_the_run_with_all_its_errors() {
-    let run = proviso(&["check", PLATFORM, "--rules", "fixtures/rules/invalid/until_before_effective.proviso", "--as-of", "2026-03-01"]);
+    let run = proviso(&[
+        "check",
+        PLATFORM,
+        "--rules",
+        "fixtures/rules/invalid/until_before_effective.proviso",
+        "--as-of",
+        "2026-03-01",
+    ]);
     assert_eq!(run.code, 2);
     assert!(run.stdout.is_empty());
     insta::assert_snapshot!(run.snapshot());
@@ -152,14 +268,27 @@ terms t "Terms" effective 2026-01-01 until 2026-04-27 {
     .unwrap();
     let run = proviso(&["test", file.to_str().unwrap()]);
     assert_eq!(run.code, 1);
-    let stdout = run.stdout.replace(&dir.path().display().to_string(), "<tmp>");
+    let stdout = run
+        .stdout
+        .replace(&dir.path().display().to_string(), "<tmp>");
     insta::assert_snapshot!(format!("exit code: {}\n{stdout}", run.code));
 }
 
 #[test]
 fn bad_flags_exit_2() {
-    let run = proviso(&["check", PLATFORM, "--rules", "rules", "--as-of", "2026-02-30"]);
+    let run = proviso(&[
+        "check",
+        PLATFORM,
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-02-30",
+    ]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("February 2026 has 28 days"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("February 2026 has 28 days"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(proviso(&["check", PLATFORM]).code, 2, "--rules is required");
 }

@@ -2,6 +2,14 @@
 //! must raise (`// expect: proviso::…`); the rendered diagnostics, with their
 //! targeted help, are snapshots. Valid files must load without errors.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod common;
 
 use common::{header_values, render_all};
@@ -9,7 +17,12 @@ use proviso::source::SourceFile;
 
 fn load(path: &std::path::Path) -> Result<proviso::rules::RuleSet, proviso::rules::RuleErrors> {
     let text = std::fs::read_to_string(path).unwrap();
-    let name = format!("fixtures/rules/{}", path.strip_prefix(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/rules/")).unwrap().display());
+    let name = format!(
+        "fixtures/rules/{}",
+        path.strip_prefix(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/rules/"))
+            .unwrap()
+            .display()
+    );
     proviso::rules::build(vec![SourceFile::new(name, text)])
 }
 
@@ -18,17 +31,37 @@ fn invalid_rule_files_raise_their_expected_code() {
     insta::glob!("../fixtures/rules/invalid", "*.proviso", |path| {
         let text = std::fs::read_to_string(path).unwrap();
         let expected = header_values(&text, "expect:");
-        assert_eq!(expected.len(), 1, "{} must state one `// expect:` code", path.display());
+        assert_eq!(
+            expected.len(),
+            1,
+            "{} must state one `// expect:` code",
+            path.display()
+        );
         let errors = match load(path) {
             Ok(_) => panic!("{} loaded without errors", path.display()),
             Err(e) => e,
         };
         let codes: Vec<&str> = errors.errors.iter().map(|d| d.code.as_str()).collect();
-        assert!(codes.contains(&expected[0].as_str()), "{}: expected {}, got {codes:?}", path.display(), expected[0]);
+        assert!(
+            codes.contains(&expected[0].as_str()),
+            "{}: expected {}, got {codes:?}",
+            path.display(),
+            expected[0]
+        );
         // Every error names its file, points at a span and says what to do.
         for d in &errors.errors {
-            assert!(d.file.is_some() && !d.labels.is_empty(), "{}: {} has no location", path.display(), d.code);
-            assert!(d.help.is_some(), "{}: {} has no help", path.display(), d.code);
+            assert!(
+                d.file.is_some() && !d.labels.is_empty(),
+                "{}: {} has no location",
+                path.display(),
+                d.code
+            );
+            assert!(
+                d.help.is_some(),
+                "{}: {} has no help",
+                path.display(),
+                d.code
+            );
         }
         let mut rendered = render_all(&errors.errors);
         if !errors.warnings.is_empty() {
@@ -42,8 +75,14 @@ fn invalid_rule_files_raise_their_expected_code() {
 #[test]
 fn valid_rule_files_load_and_their_examples_pass() {
     insta::glob!("../fixtures/rules/valid", "*.proviso", |path| {
-        let rules = load(path).unwrap_or_else(|e| panic!("{}: {}", path.display(), render_all(&e.errors)));
-        assert!(rules.warnings.is_empty(), "{}: {}", path.display(), render_all(&rules.warnings));
+        let rules =
+            load(path).unwrap_or_else(|e| panic!("{}: {}", path.display(), render_all(&e.errors)));
+        assert!(
+            rules.warnings.is_empty(),
+            "{}: {}",
+            path.display(),
+            render_all(&rules.warnings)
+        );
         let results = proviso::examples::run(&rules);
         let failures: Vec<_> = results.iter().filter_map(|r| r.failure.clone()).collect();
         assert!(failures.is_empty(), "{}", render_all(&failures));
@@ -63,19 +102,33 @@ terms t effective "2026-01-01" until 2025-01-01 {
   }
 }
 "#;
-    let errors = proviso::rules::build(vec![SourceFile::new("many.proviso", text)]).unwrap_err().errors;
+    let errors = proviso::rules::build(vec![SourceFile::new("many.proviso", text)])
+        .unwrap_err()
+        .errors;
     let codes: Vec<&str> = errors.iter().map(|d| d.code.as_str()).collect();
-    for want in ["proviso::parse::bad_date", "proviso::parse::quoted_date", "proviso::parse::bad_severity", "proviso::parse::single_equals", "proviso::check::unknown_source"] {
+    for want in [
+        "proviso::parse::bad_date",
+        "proviso::parse::quoted_date",
+        "proviso::parse::bad_severity",
+        "proviso::parse::single_equals",
+        "proviso::check::unknown_source",
+    ] {
         assert!(codes.contains(&want), "missing {want} in {codes:?}");
     }
 }
 
 #[test]
 fn the_bundled_rule_file_loads_cleanly() {
-    let rules = proviso::rules::load(&[std::path::PathBuf::from("rules")]).unwrap_or_else(|e| panic!("{}", render_all(&e.errors)));
+    let rules = proviso::rules::load(&[std::path::PathBuf::from("rules")])
+        .unwrap_or_else(|e| panic!("{}", render_all(&e.errors)));
     assert!(rules.warnings.is_empty(), "{}", render_all(&rules.warnings));
     let ids: Vec<&str> = rules.clauses().map(|(_, c)| c.id.name.as_str()).collect();
-    for id in ["stateless_on_azure", "frontier_on_azure", "frontier_third_party_on_aws", "federal_in_us"] {
+    for id in [
+        "stateless_on_azure",
+        "frontier_on_azure",
+        "frontier_third_party_on_aws",
+        "federal_in_us",
+    ] {
         assert!(ids.contains(&id), "missing clause {id}");
     }
 }

@@ -7,6 +7,14 @@
 //!   finding with `# expect: <clause> <outcome> as-of <date> [address]` on
 //!   the lines right above it.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod common;
 
 use common::header_values;
@@ -30,24 +38,49 @@ fn outcome(f: &Finding) -> &'static str {
 #[test]
 fn every_case_gives_exactly_the_findings_it_declares() {
     let rules = rules();
-    let mut cases: Vec<PathBuf> = std::fs::read_dir("fixtures/terraform/cases").unwrap().map(|e| e.unwrap().path()).collect();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir("fixtures/terraform/cases")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     cases.sort();
     assert!(cases.len() >= 12, "expected at least 12 single-point cases");
     for case in cases {
         let main = std::fs::read_to_string(case.join("main.tf")).unwrap();
         let as_of = Date::parse(&header_values(&main, "as-of:")[0]).unwrap();
-        let expected: BTreeSet<String> = header_values(&main, "expect:").into_iter().filter(|e| e != "none").collect();
-        let expected_malformed: BTreeSet<String> = header_values(&main, "expect-malformed:").into_iter().collect();
-        let scanned = scan(&[case.clone()], &Options::default());
+        let expected: BTreeSet<String> = header_values(&main, "expect:")
+            .into_iter()
+            .filter(|e| e != "none")
+            .collect();
+        let expected_malformed: BTreeSet<String> = header_values(&main, "expect-malformed:")
+            .into_iter()
+            .collect();
+        let scanned = scan(std::slice::from_ref(&case), &Options::default());
         let judged = judge(&rules, &scanned.records, as_of);
-        let actual: BTreeSet<String> = judged.findings.iter().map(|f| format!("{} {} {}", f.clause, outcome(f), f.address)).collect();
+        let actual: BTreeSet<String> = judged
+            .findings
+            .iter()
+            .map(|f| format!("{} {} {}", f.clause, outcome(f), f.address))
+            .collect();
         assert_eq!(actual, expected, "case {}", case.display());
         let malformed: BTreeSet<String> = scanned
             .malformed
             .iter()
-            .filter_map(|d| d.file.as_ref().map(|f| Path::new(&f.name).file_name().unwrap().to_string_lossy().to_string()))
+            .filter_map(|d| {
+                d.file.as_ref().map(|f| {
+                    Path::new(&f.name)
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .to_string()
+                })
+            })
             .collect();
-        assert_eq!(malformed, expected_malformed, "malformed inputs of case {}", case.display());
+        assert_eq!(
+            malformed,
+            expected_malformed,
+            "malformed inputs of case {}",
+            case.display()
+        );
         for d in &scanned.malformed {
             let (file, line, _) = d.location().expect("a malformed input names its location");
             assert!(file.ends_with(".tf") && line > 0);
@@ -58,7 +91,10 @@ fn every_case_gives_exactly_the_findings_it_declares() {
 /// `(clause, outcome, file, block line, address?)` from the platform's inline comments.
 fn platform_expectations(date: &str) -> BTreeSet<(String, String, String, usize)> {
     let mut out = BTreeSet::new();
-    for entry in walkdir::WalkDir::new("fixtures/terraform/platform").into_iter().filter_entry(|e| !e.file_name().to_string_lossy().starts_with(".terraform")) {
+    for entry in walkdir::WalkDir::new("fixtures/terraform/platform")
+        .into_iter()
+        .filter_entry(|e| !e.file_name().to_string_lossy().starts_with(".terraform"))
+    {
         let entry = entry.unwrap();
         if entry.path().extension().is_none_or(|e| e != "tf") {
             continue;
@@ -66,14 +102,26 @@ fn platform_expectations(date: &str) -> BTreeSet<(String, String, String, usize)
         let text = std::fs::read_to_string(entry.path()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         for (i, line) in lines.iter().enumerate() {
-            let Some(rest) = line.trim().strip_prefix("# expect:") else { continue };
+            let Some(rest) = line.trim().strip_prefix("# expect:") else {
+                continue;
+            };
             let words: Vec<&str> = rest.split_whitespace().collect();
-            let [clause, outcome, "as-of", on, ..] = words.as_slice() else { panic!("bad expect line {line}") };
+            let [clause, outcome, "as-of", on, ..] = words.as_slice() else {
+                panic!("bad expect line {line}")
+            };
             if *on != date {
                 continue;
             }
-            let block = (i..lines.len()).find(|j| !lines[*j].trim_start().starts_with('#')).unwrap() + 1;
-            out.insert((clause.to_string(), outcome.to_string(), entry.path().display().to_string(), block));
+            let block = (i..lines.len())
+                .find(|j| !lines[*j].trim_start().starts_with('#'))
+                .unwrap()
+                + 1;
+            out.insert((
+                clause.to_string(),
+                outcome.to_string(),
+                entry.path().display().to_string(),
+                block,
+            ));
         }
     }
     out
@@ -82,15 +130,31 @@ fn platform_expectations(date: &str) -> BTreeSet<(String, String, String, usize)
 #[test]
 fn the_example_platform_gives_the_findings_marked_in_it_on_both_sides_of_2026_04_27() {
     let rules = rules();
-    let scanned = scan(&[PathBuf::from("fixtures/terraform/platform")], &Options::default());
+    let scanned = scan(
+        &[PathBuf::from("fixtures/terraform/platform")],
+        &Options::default(),
+    );
     assert!(scanned.malformed.is_empty(), "{:?}", scanned.malformed);
-    assert!(scanned.records.iter().all(|r| !r.origin.file.name.contains(".terraform/")), ".terraform/ must be skipped");
+    assert!(
+        scanned
+            .records
+            .iter()
+            .all(|r| !r.origin.file.name.contains(".terraform/")),
+        ".terraform/ must be skipped"
+    );
     for date in ["2026-03-01", "2026-05-01"] {
         let judged = judge(&rules, &scanned.records, Date::parse(date).unwrap());
         let actual: BTreeSet<(String, String, String, usize)> = judged
             .findings
             .iter()
-            .map(|f| (f.clause.clone(), outcome(f).to_string(), f.record_origin.file.name.clone(), f.record_origin.line_col().0))
+            .map(|f| {
+                (
+                    f.clause.clone(),
+                    outcome(f).to_string(),
+                    f.record_origin.file.name.clone(),
+                    f.record_origin.line_col().0,
+                )
+            })
             .collect();
         assert_eq!(actual, platform_expectations(date), "findings on {date}");
     }
@@ -99,12 +163,28 @@ fn the_example_platform_gives_the_findings_marked_in_it_on_both_sides_of_2026_04
 #[test]
 fn an_unresolved_finding_points_at_the_expression_it_could_not_resolve() {
     let rules = rules();
-    let scanned = scan(&[PathBuf::from("fixtures/terraform/cases/variable_without_default")], &Options::default());
+    let scanned = scan(
+        &[PathBuf::from(
+            "fixtures/terraform/cases/variable_without_default",
+        )],
+        &Options::default(),
+    );
     let judged = judge(&rules, &scanned.records, Date::parse("2026-03-01").unwrap());
-    let f = judged.findings.iter().find(|f| f.outcome == FindingOutcome::Unresolved).expect("an unresolved finding");
+    let f = judged
+        .findings
+        .iter()
+        .find(|f| f.outcome == FindingOutcome::Unresolved)
+        .expect("an unresolved finding");
     let text = &f.primary.file.text[f.primary.span.clone()];
-    assert!(text.starts_with("var."), "label should be on the variable reference, got `{text}`");
-    assert!(f.primary_label.contains("no default"), "{}", f.primary_label);
+    assert!(
+        text.starts_with("var."),
+        "label should be on the variable reference, got `{text}`"
+    );
+    assert!(
+        f.primary_label.contains("no default"),
+        "{}",
+        f.primary_label
+    );
 }
 
 #[test]
@@ -117,12 +197,23 @@ fn scanning_one_file_keeps_the_variables_of_its_siblings() {
     let judged = judge(&rules, &scanned.records, Date::parse("2026-03-01").unwrap());
     let addresses: Vec<&str> = judged.findings.iter().map(|f| f.address.as_str()).collect();
     assert_eq!(addresses, ["azurerm_storage_account.records"]);
-    assert!(scanned.records.iter().all(|r| r.origin.file.name.ends_with("main.tf")));
+    assert!(
+        scanned
+            .records
+            .iter()
+            .all(|r| r.origin.file.name.ends_with("main.tf"))
+    );
 }
 
 #[test]
 fn a_missing_path_is_reported_not_fatal() {
-    let scanned = scan(&[PathBuf::from("fixtures/terraform/does-not-exist"), PathBuf::from("fixtures/terraform/cases/stateless_api_on_aws")], &Options::default());
+    let scanned = scan(
+        &[
+            PathBuf::from("fixtures/terraform/does-not-exist"),
+            PathBuf::from("fixtures/terraform/cases/stateless_api_on_aws"),
+        ],
+        &Options::default(),
+    );
     assert_eq!(scanned.malformed.len(), 1);
     assert!(!scanned.records.is_empty());
 }
@@ -134,7 +225,20 @@ fn var_files_override_tfvars() {
     std::fs::write(&var_file, "location = \"eastus2\"\n").unwrap();
     let case = PathBuf::from("fixtures/terraform/cases/tfvars_override");
     let rules = rules();
-    let scanned = scan(&[case], &Options { var_files: vec![var_file] });
+    let scanned = scan(
+        &[case],
+        &Options {
+            var_files: vec![var_file],
+        },
+    );
     let judged = judge(&rules, &scanned.records, Date::parse("2026-03-01").unwrap());
-    assert!(judged.findings.is_empty(), "{:?}", judged.findings.iter().map(|f| &f.message).collect::<Vec<_>>());
+    assert!(
+        judged.findings.is_empty(),
+        "{:?}",
+        judged
+            .findings
+            .iter()
+            .map(|f| &f.message)
+            .collect::<Vec<_>>()
+    );
 }

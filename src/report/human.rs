@@ -26,14 +26,18 @@ pub fn render_check(report: &CheckReport, plain: bool, width: usize) -> String {
 
 /// `proviso check as of 2026-03-01: …`.
 pub fn summary_line(r: &CheckReport) -> String {
-    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut by_sev = Vec::new();
     for sev in ["error", "warning", "info"] {
         let sev: &str = sev;
         let n = r
             .findings
             .iter()
-            .filter(|f| f.outcome == crate::findings::FindingOutcome::Violation && f.severity.as_str() == sev)
+            .filter(|f| {
+                f.outcome == crate::findings::FindingOutcome::Violation
+                    && f.severity.as_str() == sev
+            })
             .count();
         if n > 0 {
             by_sev.push(plural(n, sev, &format!("{sev}s")));
@@ -42,7 +46,11 @@ pub fn summary_line(r: &CheckReport) -> String {
     let violations = if by_sev.is_empty() {
         plural(r.violations(), "violation", "violations")
     } else {
-        format!("{} ({})", plural(r.violations(), "violation", "violations"), by_sev.join(", "))
+        format!(
+            "{} ({})",
+            plural(r.violations(), "violation", "violations"),
+            by_sev.join(", ")
+        )
     };
     format!(
         "proviso check as of {}: {} in force; {}, {}, {}: {}, {} unresolved, {}",

@@ -40,7 +40,12 @@ pub fn render_check(r: &CheckReport) -> String {
     let by_clause: serde_json::Map<String, J> = r
         .by_clause()
         .into_iter()
-        .map(|(k, c)| (k, json!({ "terms": c.terms, "violations": c.violations, "unresolved": c.unresolved })))
+        .map(|(k, c)| {
+            (
+                k,
+                json!({ "terms": c.terms, "violations": c.violations, "unresolved": c.unresolved }),
+            )
+        })
         .collect();
     let doc = json!({
         "schema_version": SCHEMA_VERSION,

@@ -37,20 +37,32 @@ pub struct ClauseCount {
 
 impl CheckReport {
     pub fn violations(&self) -> usize {
-        self.findings.iter().filter(|f| f.outcome == FindingOutcome::Violation).count()
+        self.findings
+            .iter()
+            .filter(|f| f.outcome == FindingOutcome::Violation)
+            .count()
     }
 
     pub fn unresolved(&self) -> usize {
-        self.findings.iter().filter(|f| f.outcome == FindingOutcome::Unresolved).count()
+        self.findings
+            .iter()
+            .filter(|f| f.outcome == FindingOutcome::Unresolved)
+            .count()
     }
 
     pub fn by_clause(&self) -> BTreeMap<String, ClauseCount> {
         let mut out: BTreeMap<String, ClauseCount> = BTreeMap::new();
         for (terms, clause) in &self.clauses_in_force {
-            out.entry(clause.clone()).or_insert_with(|| ClauseCount { terms: terms.clone(), ..Default::default() });
+            out.entry(clause.clone()).or_insert_with(|| ClauseCount {
+                terms: terms.clone(),
+                ..Default::default()
+            });
         }
         for f in &self.findings {
-            let c = out.entry(f.clause.clone()).or_insert_with(|| ClauseCount { terms: f.terms.clone(), ..Default::default() });
+            let c = out.entry(f.clause.clone()).or_insert_with(|| ClauseCount {
+                terms: f.terms.clone(),
+                ..Default::default()
+            });
             c.severity = Some(f.severity);
             match f.outcome {
                 FindingOutcome::Violation => c.violations += 1,

@@ -212,7 +212,11 @@ pub enum ExprKind {
     And(Vec<Expr>),
     Not(Box<Expr>),
     Compare(Box<Expr>, CmpOp, Box<Expr>),
-    In { negated: bool, lhs: Box<Expr>, rhs: Box<Expr> },
+    In {
+        negated: bool,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     Matches(Box<Expr>, Box<Expr>),
     Regex(Box<Expr>, Arc<regex::Regex>),
     Exists(Box<Expr>),

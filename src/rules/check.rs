@@ -7,8 +7,8 @@
 //! warnings (a field no scanner produces, a clause that can never be in
 //! force) separately from errors.
 
-use super::ast::*;
 use super::RuleSet;
+use super::ast::*;
 use crate::date::Interval;
 use crate::diag::Diag;
 use crate::source::SourceFile;
@@ -23,10 +23,16 @@ pub const KNOWN_FIELDS: &[(&str, &str)] = &[
     ("kind", "resource / data / module / request"),
     ("type", "Terraform resource type"),
     ("name", "Terraform block name"),
-    ("address", "Terraform address, with module path and instance key"),
+    (
+        "address",
+        "Terraform address, with module path and instance key",
+    ),
     ("tags", "tags and labels, one map"),
     ("attributes", "a Terraform block's own attributes"),
-    ("provider", "the provider configuration a resource uses (`aws.west`)"),
+    (
+        "provider",
+        "the provider configuration a resource uses (`aws.west`)",
+    ),
     ("module", "the module path of a Terraform block"),
     ("timestamp", "when (UTC)"),
     ("host", "request host"),
@@ -57,7 +63,10 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// The closest candidate within a distance that scales with the word.
-pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<(&'a str, usize)> {
+pub fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<(&'a str, usize)> {
     let limit = (word.chars().count() / 3).clamp(1, 3);
     candidates
         .into_iter()
@@ -73,8 +82,18 @@ pub struct Checker {
     set_defines: HashSet<usize>,
 }
 
-fn err(file: &Arc<SourceFile>, code: &str, message: String, at: Span, label: &str, help: String) -> Diag {
-    Diag::error(code, message).in_file(file).label(at, label).with_help(help)
+fn err(
+    file: &Arc<SourceFile>,
+    code: &str,
+    message: String,
+    at: Span,
+    label: &str,
+    help: String,
+) -> Diag {
+    Diag::error(code, message)
+        .in_file(file)
+        .label(at, label)
+        .with_help(help)
 }
 
 impl Checker {
@@ -113,13 +132,17 @@ impl Checker {
                 seen.insert(key, (file, &id.span));
                 continue;
             };
-            let mut d = Diag::error("proviso::check::duplicate_name", format!("{kind} `{}` is declared twice", id.name))
-                .in_file(file)
-                .label(id.span.clone(), "declared again here");
+            let mut d = Diag::error(
+                "proviso::check::duplicate_name",
+                format!("{kind} `{}` is declared twice", id.name),
+            )
+            .in_file(file)
+            .label(id.span.clone(), "declared again here");
             if Arc::ptr_eq(first_file, file) {
                 d = d.label((*first_span).clone(), "first declared here");
             }
-            self.errors.push(d.with_help(format!("rename one of them, or delete the second {kind}")));
+            self.errors
+                .push(d.with_help(format!("rename one of them, or delete the second {kind}")));
         }
         for t in &rules.terms {
             let mut clause_seen: HashMap<&str, &Span> = HashMap::new();
@@ -127,22 +150,36 @@ impl Checker {
             for c in &t.clauses {
                 if let Some(first) = clause_seen.insert(&c.id.name, &c.id.span) {
                     self.errors.push(
-                        Diag::error("proviso::check::duplicate_name", format!("clause `{}` appears twice in terms `{}`", c.id.name, t.id.name))
-                            .in_file(&t.file)
-                            .label(c.id.span.clone(), "declared again here")
-                            .label(first.clone(), "first declared here")
-                            .with_help("a clause id is unique within its terms: rename one, or merge them"),
+                        Diag::error(
+                            "proviso::check::duplicate_name",
+                            format!(
+                                "clause `{}` appears twice in terms `{}`",
+                                c.id.name, t.id.name
+                            ),
+                        )
+                        .in_file(&t.file)
+                        .label(c.id.span.clone(), "declared again here")
+                        .label(first.clone(), "first declared here")
+                        .with_help(
+                            "a clause id is unique within its terms: rename one, or merge them",
+                        ),
                     );
                 }
             }
             for e in &t.exceptions {
                 if let Some(first) = exc_seen.insert(&e.id.name, &e.id.span) {
                     self.errors.push(
-                        Diag::error("proviso::check::duplicate_name", format!("exception `{}` appears twice in terms `{}`", e.id.name, t.id.name))
-                            .in_file(&t.file)
-                            .label(e.id.span.clone(), "declared again here")
-                            .label(first.clone(), "first declared here")
-                            .with_help("rename one of them, or delete the second"),
+                        Diag::error(
+                            "proviso::check::duplicate_name",
+                            format!(
+                                "exception `{}` appears twice in terms `{}`",
+                                e.id.name, t.id.name
+                            ),
+                        )
+                        .in_file(&t.file)
+                        .label(e.id.span.clone(), "declared again here")
+                        .label(first.clone(), "first declared here")
+                        .with_help("rename one of them, or delete the second"),
                     );
                 }
             }
@@ -153,7 +190,10 @@ impl Checker {
     /// and reports names that are neither a define nor a known field.
     fn resolve_names(&mut self, rules: &mut RuleSet) {
         let define_names: Vec<String> = rules.defines.iter().map(|d| d.id.name.clone()).collect();
-        let resolve = |expr: &mut Expr, file: &Arc<SourceFile>, errors: &mut Vec<Diag>, warnings: &mut Vec<Diag>| {
+        let resolve = |expr: &mut Expr,
+                       file: &Arc<SourceFile>,
+                       errors: &mut Vec<Diag>,
+                       warnings: &mut Vec<Diag>| {
             expr.walk_mut(&mut |e| {
                 let ExprKind::Field(path) = &e.kind else { return };
                 let root = path.root().to_string();
@@ -190,7 +230,15 @@ impl Checker {
                             && !KNOWN_FIELDS.iter().any(|(f, _)| *f == path.root())
                         {
                             let before = self.errors.len();
-                            unknown_name(path.root(), span.clone(), &file, &[], &mut self.errors, &mut self.warnings, "field");
+                            unknown_name(
+                                path.root(),
+                                span.clone(),
+                                &file,
+                                &[],
+                                &mut self.errors,
+                                &mut self.warnings,
+                                "field",
+                            );
                             for d in self.errors.iter_mut().skip(before) {
                                 d.code = "proviso::check::unknown_interpolation".into();
                             }
@@ -286,7 +334,12 @@ impl Checker {
             .collect();
         let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
         let mut reported = false;
-        fn visit(i: usize, deps: &[Vec<usize>], state: &mut [u8], stack: &mut Vec<usize>) -> Option<Vec<usize>> {
+        fn visit(
+            i: usize,
+            deps: &[Vec<usize>],
+            state: &mut [u8],
+            stack: &mut Vec<usize>,
+        ) -> Option<Vec<usize>> {
             match state.get(i) {
                 Some(1) => {
                     let start = stack.iter().position(|&s| s == i).unwrap_or(0);
@@ -316,9 +369,17 @@ impl Checker {
             }
             if let Some(cycle) = visit(i, &deps, &mut state, &mut Vec::new()) {
                 reported = true;
-                let names: Vec<&str> = cycle.iter().filter_map(|&c| rules.defines.get(c)).map(|d| d.id.name.as_str()).collect();
+                let names: Vec<&str> = cycle
+                    .iter()
+                    .filter_map(|&c| rules.defines.get(c))
+                    .map(|d| d.id.name.as_str())
+                    .collect();
                 if let Some(first) = cycle.first().and_then(|&c| rules.defines.get(c)) {
-                    let chain = format!("{} → {}", names.join(" → "), names.first().copied().unwrap_or(""));
+                    let chain = format!(
+                        "{} → {}",
+                        names.join(" → "),
+                        names.first().copied().unwrap_or("")
+                    );
                     self.errors.push(err(&first.file, "proviso::check::cyclic_define", format!("define `{}` refers to itself: {chain}", first.id.name), first.id.span.clone(), "part of a cycle", "a define cannot depend on itself: write one of them in terms of record fields".into()));
                 }
             }
@@ -331,19 +392,52 @@ impl Checker {
         for t in &rules.terms {
             if let Some(sup) = &t.supersedes {
                 if sup.name == t.id.name {
-                    self.errors.push(err(&t.file, "proviso::check::unknown_terms", format!("terms `{}` supersede themselves", t.id.name), sup.span.clone(), "the same terms", "name the earlier terms that these replace".into()));
+                    self.errors.push(err(
+                        &t.file,
+                        "proviso::check::unknown_terms",
+                        format!("terms `{}` supersede themselves", t.id.name),
+                        sup.span.clone(),
+                        "the same terms",
+                        "name the earlier terms that these replace".into(),
+                    ));
                 } else if !terms_names.contains(&sup.name.as_str()) {
                     let help = did_you_mean(&sup.name, terms_names.iter().copied(), "terms");
-                    self.errors.push(err(&t.file, "proviso::check::unknown_terms", format!("no terms named `{}`", sup.name), sup.span.clone(), "not declared", help));
+                    self.errors.push(err(
+                        &t.file,
+                        "proviso::check::unknown_terms",
+                        format!("no terms named `{}`", sup.name),
+                        sup.span.clone(),
+                        "not declared",
+                        help,
+                    ));
                 }
             }
             let exc_names: Vec<&str> = t.exceptions.iter().map(|e| e.id.name.as_str()).collect();
-            let cites = t.clauses.iter().flat_map(|c| c.cites.iter()).chain(t.exceptions.iter().flat_map(|e| e.cites.iter()));
+            let cites = t
+                .clauses
+                .iter()
+                .flat_map(|c| c.cites.iter())
+                .chain(t.exceptions.iter().flat_map(|e| e.cites.iter()));
             for cite in cites {
                 if !source_names.contains(&cite.source.name.as_str()) {
-                    let help = did_you_mean(&cite.source.name, source_names.iter().copied(), "source");
-                    let help = if help.starts_with("did you mean") { help } else { format!("declare it at the top of the file: `source {} \"title\" dated YYYY-MM-DD`", cite.source.name) };
-                    self.errors.push(err(&t.file, "proviso::check::unknown_source", format!("no source named `{}`", cite.source.name), cite.source.span.clone(), "not declared", help));
+                    let help =
+                        did_you_mean(&cite.source.name, source_names.iter().copied(), "source");
+                    let help = if help.starts_with("did you mean") {
+                        help
+                    } else {
+                        format!(
+                            "declare it at the top of the file: `source {} \"title\" dated YYYY-MM-DD`",
+                            cite.source.name
+                        )
+                    };
+                    self.errors.push(err(
+                        &t.file,
+                        "proviso::check::unknown_source",
+                        format!("no source named `{}`", cite.source.name),
+                        cite.source.span.clone(),
+                        "not declared",
+                        help,
+                    ));
                 }
             }
             for c in &t.clauses {
@@ -351,13 +445,32 @@ impl Checker {
                     if exc_names.contains(&x.name.as_str()) {
                         continue;
                     }
-                    let elsewhere = rules.terms.iter().find(|o| o.exceptions.iter().any(|e| e.id.name == x.name));
-                    let help = match (elsewhere, did_you_mean(&x.name, exc_names.iter().copied(), "exception")) {
+                    let elsewhere = rules
+                        .terms
+                        .iter()
+                        .find(|o| o.exceptions.iter().any(|e| e.id.name == x.name));
+                    let help = match (
+                        elsewhere,
+                        did_you_mean(&x.name, exc_names.iter().copied(), "exception"),
+                    ) {
                         (_, h) if h.starts_with("did you mean") => h,
-                        (Some(o), _) => format!("`{}` is declared in terms `{}`: an exception belongs to one version of the terms, so declare it in `{}` too", x.name, o.id.name, t.id.name),
-                        (None, _) => format!("declare it in the same terms: `exception {} \"…\" {{ when … }}`", x.name),
+                        (Some(o), _) => format!(
+                            "`{}` is declared in terms `{}`: an exception belongs to one version of the terms, so declare it in `{}` too",
+                            x.name, o.id.name, t.id.name
+                        ),
+                        (None, _) => format!(
+                            "declare it in the same terms: `exception {} \"…\" {{ when … }}`",
+                            x.name
+                        ),
                     };
-                    self.errors.push(err(&t.file, "proviso::check::unknown_exception", format!("no exception named `{}` in terms `{}`", x.name, t.id.name), x.span.clone(), "not declared in these terms", help));
+                    self.errors.push(err(
+                        &t.file,
+                        "proviso::check::unknown_exception",
+                        format!("no exception named `{}` in terms `{}`", x.name, t.id.name),
+                        x.span.clone(),
+                        "not declared in these terms",
+                        help,
+                    ));
                 }
             }
         }
@@ -365,7 +478,8 @@ impl Checker {
 
     /// The same clause id must not be in force twice on any day.
     fn overlaps(&mut self, rules: &RuleSet) {
-        let mut by_clause: BTreeMap<&str, Vec<(&Terms, &Clause, Option<Interval>)>> = BTreeMap::new();
+        type Version<'a> = (&'a Terms, &'a Clause, Option<Interval>);
+        let mut by_clause: BTreeMap<&str, Vec<Version<'_>>> = BTreeMap::new();
         for t in rules.terms.iter().filter(|t| t.dates_valid) {
             let in_force = rules.terms_in_force_interval(t);
             if in_force.is_none() {
@@ -378,7 +492,10 @@ impl Checker {
             }
             for c in &t.clauses {
                 let iv = in_force.and_then(|i| i.intersect(&c.interval(t)));
-                by_clause.entry(c.id.name.as_str()).or_default().push((t, c, iv));
+                by_clause
+                    .entry(c.id.name.as_str())
+                    .or_default()
+                    .push((t, c, iv));
             }
         }
         for versions in by_clause.values() {
@@ -387,7 +504,9 @@ impl Checker {
                     if std::ptr::eq(*ta, *tb) {
                         continue; // a duplicate, reported as such
                     }
-                    let (Some(a), Some(b)) = (ia, ib) else { continue };
+                    let (Some(a), Some(b)) = (ia, ib) else {
+                        continue;
+                    };
                     if let Some(both) = a.intersect(b) {
                         let mut d = Diag::error(
                             "proviso::check::overlapping_clause",
@@ -410,15 +529,30 @@ impl Checker {
 }
 
 fn snippet(file: &Arc<SourceFile>, span: &Span) -> String {
-    file.text.get(span.clone()).unwrap_or("…").trim().to_string()
+    file.text
+        .get(span.clone())
+        .unwrap_or("…")
+        .trim()
+        .to_string()
 }
 
-fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, kind: &str) -> String {
+fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    kind: &str,
+) -> String {
     let candidates: Vec<&str> = candidates.into_iter().collect();
     match closest(word, candidates.iter().copied()) {
         Some((c, _)) => format!("did you mean `{c}`?"),
         None if candidates.is_empty() => format!("no {kind} is declared"),
-        None => format!("the declared {kind} names are: {}", candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")),
+        None => format!(
+            "the declared {kind} names are: {}",
+            candidates
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -437,7 +571,9 @@ fn unknown_name(
     let near_define = closest(root, defines.iter().map(String::as_str));
     let near_field = closest(root, KNOWN_FIELDS.iter().map(|(f, _)| *f));
     let pick = match (near_define, near_field) {
-        (Some((d, dd)), Some((_, fd))) if dd <= fd => Some(("proviso::check::unknown_reference", d, "define")),
+        (Some((d, dd)), Some((_, fd))) if dd <= fd => {
+            Some(("proviso::check::unknown_reference", d, "define"))
+        }
         (_, Some((f, _))) => Some(("proviso::check::unknown_field", f, "field")),
         (Some((d, _)), None) => Some(("proviso::check::unknown_reference", d, "define")),
         (None, None) => None,

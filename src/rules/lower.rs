@@ -79,7 +79,10 @@ fn span(pair: &Pair<'_>) -> Span {
 }
 
 fn ident(pair: &Pair<'_>) -> Ident {
-    Ident { name: pair.as_str().to_string(), span: span(pair) }
+    Ident {
+        name: pair.as_str().to_string(),
+        span: span(pair),
+    }
 }
 
 /// Unescapes the inside of a string literal.
@@ -102,17 +105,36 @@ pub fn unescape(raw: &str) -> String {
 }
 
 fn string_value(pair: &Pair<'_>) -> String {
-    unescape(pair.clone().into_inner().next().map(|p| p.as_str()).unwrap_or(""))
+    unescape(
+        pair.clone()
+            .into_inner()
+            .next()
+            .map(|p| p.as_str())
+            .unwrap_or(""),
+    )
 }
 
 impl<'f> Lowerer<'f> {
     pub fn new(file: &'f Arc<SourceFile>) -> Lowerer<'f> {
-        Lowerer { file, errors: Vec::new() }
+        Lowerer {
+            file,
+            errors: Vec::new(),
+        }
     }
 
-    fn err(&mut self, code: &str, message: impl Into<String>, at: Span, label: &str, help: impl Into<String>) {
+    fn err(
+        &mut self,
+        code: &str,
+        message: impl Into<String>,
+        at: Span,
+        label: &str,
+        help: impl Into<String>,
+    ) {
         self.errors.push(
-            Diag::error(code, message).in_file(self.file).label(at, label).with_help(help),
+            Diag::error(code, message)
+                .in_file(self.file)
+                .label(at, label)
+                .with_help(help),
         );
     }
 
@@ -130,7 +152,10 @@ impl<'f> Lowerer<'f> {
                     let mut it = children(&item);
                     if let Some(id) = it.next() {
                         let title = it.next().map(|s| string_value(&s));
-                        out.agreement = Some(Agreement { id: ident(&id), title });
+                        out.agreement = Some(Agreement {
+                            id: ident(&id),
+                            title,
+                        });
                     }
                 }
                 Rule::source => out.sources.push(self.lower_source(&item)),
@@ -138,7 +163,11 @@ impl<'f> Lowerer<'f> {
                     let mut it = children(&item);
                     if let (Some(id), Some(e)) = (it.next(), it.next()) {
                         let value = self.lower_expr(&e);
-                        out.defines.push(Define { id: ident(&id), value, file: self.file.clone() });
+                        out.defines.push(Define {
+                            id: ident(&id),
+                            value,
+                            file: self.file.clone(),
+                        });
                     }
                 }
                 Rule::terms => {
@@ -153,7 +182,10 @@ impl<'f> Lowerer<'f> {
     }
 
     fn lower_source(&mut self, pair: &Pair<'_>) -> SourceDecl {
-        let mut id = Ident { name: String::new(), span: span(pair) };
+        let mut id = Ident {
+            name: String::new(),
+            span: span(pair),
+        };
         let mut title = None;
         let mut dated = None;
         for p in children(pair) {
@@ -163,7 +195,13 @@ impl<'f> Lowerer<'f> {
                 _ => dated = self.lower_date(&p),
             }
         }
-        SourceDecl { id, title, dated, file: self.file.clone(), span: span(pair) }
+        SourceDecl {
+            id,
+            title,
+            dated,
+            file: self.file.clone(),
+            span: span(pair),
+        }
     }
 
     /// A date argument: a valid date, or an error that says how to write it.
@@ -173,24 +211,53 @@ impl<'f> Lowerer<'f> {
             Rule::date_lit => match Date::parse(text) {
                 Ok(d) => Some(d),
                 Err(e) => {
-                    self.err("proviso::parse::bad_date", format!("`{text}` is not a date"), span(pair), "not a calendar date", e.to_string());
+                    self.err(
+                        "proviso::parse::bad_date",
+                        format!("`{text}` is not a date"),
+                        span(pair),
+                        "not a calendar date",
+                        e.to_string(),
+                    );
                     None
                 }
             },
             Rule::bad_date => {
                 let help = guess_date(text)
-                    .map(|g| format!("dates are written year-month-day with two-digit month and day: `{g}`"))
-                    .unwrap_or_else(|| "dates are written `YYYY-MM-DD`, e.g. `2026-02-27`".to_string());
-                self.err("proviso::parse::bad_date", format!("`{text}` is not a date in `YYYY-MM-DD` form"), span(pair), "date written in another form", help);
+                    .map(|g| {
+                        format!(
+                            "dates are written year-month-day with two-digit month and day: `{g}`"
+                        )
+                    })
+                    .unwrap_or_else(|| {
+                        "dates are written `YYYY-MM-DD`, e.g. `2026-02-27`".to_string()
+                    });
+                self.err(
+                    "proviso::parse::bad_date",
+                    format!("`{text}` is not a date in `YYYY-MM-DD` form"),
+                    span(pair),
+                    "date written in another form",
+                    help,
+                );
                 None
             }
             Rule::quoted_date => {
-                let inner = pair.clone().into_inner().next().map(|s| string_value(&s)).unwrap_or_default();
+                let inner = pair
+                    .clone()
+                    .into_inner()
+                    .next()
+                    .map(|s| string_value(&s))
+                    .unwrap_or_default();
                 let help = match Date::parse(&inner) {
                     Ok(d) => format!("write the date without quotes: `{d}`"),
                     Err(_) => "write the date without quotes, as `YYYY-MM-DD`".to_string(),
                 };
-                self.err("proviso::parse::quoted_date", "a date is written without quotes", span(pair), "a quoted string, not a date", help);
+                self.err(
+                    "proviso::parse::quoted_date",
+                    "a date is written without quotes",
+                    span(pair),
+                    "a quoted string, not a date",
+                    help,
+                );
                 None
             }
             _ => None,
@@ -256,7 +323,10 @@ impl<'f> Lowerer<'f> {
                 .with_help("intervals are `[effective, until)`: `until` must be a later date than `effective`; check whether the two dates are swapped"),
             );
         }
-        let interval = Interval { from, until: until_date.filter(|u| *u > from) };
+        let interval = Interval {
+            from,
+            until: until_date.filter(|u| *u > from),
+        };
         for p in clause_pairs {
             if let Some(c) = self.lower_clause(&p, &interval, &id, dates_valid) {
                 clauses.push(c);
@@ -279,13 +349,23 @@ impl<'f> Lowerer<'f> {
 
     fn lower_cite(&mut self, pair: &Pair<'_>) -> Cite {
         let mut it = children(pair);
-        let source = it.next().map(|p| ident(&p)).unwrap_or(Ident { name: String::new(), span: span(pair) });
+        let source = it.next().map(|p| ident(&p)).unwrap_or(Ident {
+            name: String::new(),
+            span: span(pair),
+        });
         let text = it.next().map(|p| string_value(&p));
-        Cite { source, text, span: span(pair) }
+        Cite {
+            source,
+            text,
+            span: span(pair),
+        }
     }
 
     fn lower_exception(&mut self, pair: &Pair<'_>) -> Exception {
-        let mut id = Ident { name: String::new(), span: span(pair) };
+        let mut id = Ident {
+            name: String::new(),
+            span: span(pair),
+        };
         let mut title = None;
         let mut cites = Vec::new();
         let mut when = None;
@@ -296,7 +376,13 @@ impl<'f> Lowerer<'f> {
                 Rule::cite => cites.push(self.lower_cite(&p)),
                 Rule::when => {
                     if when.is_some() {
-                        self.err("proviso::check::conflicting_check", "an exception has one `when`", span(&p), "second `when`", "combine the conditions with `and` or `or` in one `when`");
+                        self.err(
+                            "proviso::check::conflicting_check",
+                            "an exception has one `when`",
+                            span(&p),
+                            "second `when`",
+                            "combine the conditions with `and` or `or` in one `when`",
+                        );
                     }
                     when = children(&p).next().map(|e| self.lower_expr(&e));
                 }
@@ -312,10 +398,22 @@ impl<'f> Lowerer<'f> {
                 "add `when <condition>`: the records the exception excuses",
             );
         }
-        Exception { id, title, cites, when, span: span(pair) }
+        Exception {
+            id,
+            title,
+            cites,
+            when,
+            span: span(pair),
+        }
     }
 
-    fn lower_clause(&mut self, pair: &Pair<'_>, terms: &Interval, terms_id: &Ident, terms_dated: bool) -> Option<Clause> {
+    fn lower_clause(
+        &mut self,
+        pair: &Pair<'_>,
+        terms: &Interval,
+        terms_id: &Ident,
+        terms_dated: bool,
+    ) -> Option<Clause> {
         let mut id = None;
         let mut title = None;
         let mut cites = Vec::new();
@@ -334,7 +432,9 @@ impl<'f> Lowerer<'f> {
                 Rule::string => title = Some(string_value(&p)),
                 Rule::cite => cites.push(self.lower_cite(&p)),
                 Rule::severity => {
-                    let word = children(&p).next().map(|w| (w.as_str().to_string(), span(&w)));
+                    let word = children(&p)
+                        .next()
+                        .map(|w| (w.as_str().to_string(), span(&w)));
                     if let Some((w, s)) = word {
                         match w.as_str() {
                             "error" => severity = Severity::Error,
@@ -359,14 +459,24 @@ impl<'f> Lowerer<'f> {
                 }
                 Rule::applies => {
                     if applies.is_some() {
-                        self.err("proviso::check::conflicting_check", "a clause has one `applies to`", span(&p), "second `applies to`", "combine the conditions with `and` or `or` in one `applies to`");
+                        self.err(
+                            "proviso::check::conflicting_check",
+                            "a clause has one `applies to`",
+                            span(&p),
+                            "second `applies to`",
+                            "combine the conditions with `and` or `or` in one `applies to`",
+                        );
                     }
                     applies = children(&p).next().map(|e| self.lower_expr(&e));
                 }
                 Rule::require | Rule::forbid => {
                     if let Some(e) = children(&p).next() {
                         let e = self.lower_expr(&e);
-                        let c = if p.as_rule() == Rule::require { Check::Require(e) } else { Check::Forbid(e) };
+                        let c = if p.as_rule() == Rule::require {
+                            Check::Require(e)
+                        } else {
+                            Check::Forbid(e)
+                        };
                         checks.push((c, span(&p)));
                     }
                 }
@@ -401,8 +511,16 @@ impl<'f> Lowerer<'f> {
             }
         }
         let id = id?;
-        let check = self.one_check(&id, checks, applies.is_some() || !unless.is_empty() || !excepts.is_empty());
-        let own_interval = if terms_dated { self.own_interval(&id, terms, terms_id, own_from, own_until) } else { None };
+        let check = self.one_check(
+            &id,
+            checks,
+            applies.is_some() || !unless.is_empty() || !excepts.is_empty(),
+        );
+        let own_interval = if terms_dated {
+            self.own_interval(&id, terms, terms_id, own_from, own_until)
+        } else {
+            None
+        };
         Some(Clause {
             id,
             title,
@@ -421,9 +539,15 @@ impl<'f> Lowerer<'f> {
 
     /// A clause has exactly one of `require`, `forbid` or `manual`.
     fn one_check(&mut self, id: &Ident, mut checks: Vec<(Check, Span)>, has_logic: bool) -> Check {
-        let manual_at = checks.iter().find(|(c, _)| matches!(c, Check::Manual)).map(|(_, s)| s.clone());
+        let manual_at = checks
+            .iter()
+            .find(|(c, _)| matches!(c, Check::Manual))
+            .map(|(_, s)| s.clone());
         if let Some(m) = manual_at {
-            let logic = checks.iter().find(|(c, _)| !matches!(c, Check::Manual)).map(|(_, s)| s.clone());
+            let logic = checks
+                .iter()
+                .find(|(c, _)| !matches!(c, Check::Manual))
+                .map(|(_, s)| s.clone());
             if let Some(l) = logic {
                 self.errors.push(
                     Diag::error("proviso::check::manual_with_logic", format!("clause `{}` is `manual` but also has a condition", id.name))
@@ -455,10 +579,20 @@ impl<'f> Lowerer<'f> {
             }
             1 => checks.pop().map(|(c, _)| c).unwrap_or(Check::Manual),
             _ => {
-                let mut diag = Diag::error("proviso::check::conflicting_check", format!("clause `{}` has more than one `require`/`forbid`", id.name))
-                    .in_file(self.file);
+                let mut diag = Diag::error(
+                    "proviso::check::conflicting_check",
+                    format!("clause `{}` has more than one `require`/`forbid`", id.name),
+                )
+                .in_file(self.file);
                 for (i, (_, s)) in checks.iter().enumerate() {
-                    diag = diag.label(s.clone(), if i == 0 { "first condition" } else { "another condition" });
+                    diag = diag.label(
+                        s.clone(),
+                        if i == 0 {
+                            "first condition"
+                        } else {
+                            "another condition"
+                        },
+                    );
                 }
                 self.errors.push(diag.with_help("a clause has one `require` or `forbid`: combine conditions with `and` (`forbid x` is `require not x`), or split the clause in two"));
                 checks.swap_remove(0).0
@@ -481,15 +615,27 @@ impl<'f> Lowerer<'f> {
             from: from.as_ref().map(|(d, _)| *d).unwrap_or(terms.from),
             until: until.as_ref().map(|(d, _)| *d).or(terms.until),
         };
-        let at = from.as_ref().or(until.as_ref()).map(|(_, s)| s.clone()).unwrap_or(id.span.clone());
+        let at = from
+            .as_ref()
+            .or(until.as_ref())
+            .map(|(_, s)| s.clone())
+            .unwrap_or(id.span.clone());
         if let (Some((f, _)), Some((u, us))) = (&from, &until)
             && u <= f
         {
             self.errors.push(
-                Diag::error("proviso::check::until_before_effective", format!("clause `{}` ends on {u}, before it takes effect on {f}", id.name))
-                    .in_file(self.file)
-                    .label(us.clone(), "ends here")
-                    .with_help("intervals are `[effective, until)`: `until` must be later than `effective`"),
+                Diag::error(
+                    "proviso::check::until_before_effective",
+                    format!(
+                        "clause `{}` ends on {u}, before it takes effect on {f}",
+                        id.name
+                    ),
+                )
+                .in_file(self.file)
+                .label(us.clone(), "ends here")
+                .with_help(
+                    "intervals are `[effective, until)`: `until` must be later than `effective`",
+                ),
             );
             return None;
         }
@@ -532,7 +678,13 @@ impl<'f> Lowerer<'f> {
             }
             text.push_str(&unescape(rest.get(..open).unwrap_or("")));
             let Some(close) = rest.get(open..).and_then(|r| r.find('}')).map(|c| c + open) else {
-                self.err("proviso::parse::syntax", "a `{` in the message is not closed", offset + open..offset + open + 1, "opened here", "write `{field}` to insert a field, or `{{` for a literal brace");
+                self.err(
+                    "proviso::parse::syntax",
+                    "a `{` in the message is not closed",
+                    offset + open..offset + open + 1,
+                    "opened here",
+                    "write `{field}` to insert a field, or `{{` for a literal brace",
+                );
                 break;
             };
             let hole = rest.get(open + 1..close).unwrap_or("").trim();
@@ -544,7 +696,13 @@ impl<'f> Lowerer<'f> {
                     }
                     parts.push(MessagePart::Field(path, hole_span));
                 }
-                None => self.err("proviso::parse::syntax", format!("`{{{hole}}}` is not a field"), hole_span, "not a field path", "write a field such as `{address}` or `{tags.product}`"),
+                None => self.err(
+                    "proviso::parse::syntax",
+                    format!("`{{{hole}}}` is not a field"),
+                    hole_span,
+                    "not a field path",
+                    "write a field such as `{address}` or `{tags.product}`",
+                ),
             }
             rest = rest.get(close + 1..).unwrap_or("");
             offset += close + 1;
@@ -553,7 +711,10 @@ impl<'f> Lowerer<'f> {
         if !text.is_empty() {
             parts.push(MessagePart::Text(text));
         }
-        Message { parts, span: span(pair) }
+        Message {
+            parts,
+            span: span(pair),
+        }
     }
 
     fn lower_example(&mut self, pair: &Pair<'_>) -> Option<Example> {
@@ -580,7 +741,13 @@ impl<'f> Lowerer<'f> {
                 _ => on = self.lower_date(&p).or(on),
             }
         }
-        Some(Example { title, on: on?, given, expect, span: span(pair) })
+        Some(Example {
+            title,
+            on: on?,
+            given,
+            expect,
+            span: span(pair),
+        })
     }
 
     fn lower_given(&mut self, pair: &Pair<'_>) -> Value {
@@ -590,7 +757,11 @@ impl<'f> Lowerer<'f> {
                 for entry in children(pair) {
                     let mut it = children(&entry);
                     if let (Some(k), Some(v)) = (it.next(), it.next()) {
-                        let key = if k.as_rule() == Rule::string { string_value(&k) } else { k.as_str().to_string() };
+                        let key = if k.as_rule() == Rule::string {
+                            string_value(&k)
+                        } else {
+                            k.as_str().to_string()
+                        };
                         map.insert(key, self.lower_given(&v));
                     }
                 }
@@ -622,12 +793,24 @@ impl<'f> Lowerer<'f> {
                     Some((_, factor)) => Value::Num(n * factor),
                     None => {
                         let names: Vec<&str> = SIZE_UNITS.iter().map(|(u, _)| *u).collect();
-                        let close = SIZE_UNITS.iter().find(|(u, _)| u.eq_ignore_ascii_case(unit)).map(|(u, _)| *u);
+                        let close = SIZE_UNITS
+                            .iter()
+                            .find(|(u, _)| u.eq_ignore_ascii_case(unit))
+                            .map(|(u, _)| *u);
                         let help = match close {
                             Some(c) => format!("units are case-sensitive: write `{c}`"),
-                            None => format!("a size is a number and one of the units {}", names.join(", ")),
+                            None => format!(
+                                "a size is a number and one of the units {}",
+                                names.join(", ")
+                            ),
                         };
-                        self.err("proviso::parse::bad_size", format!("`{unit}` is not a size unit"), span(&unit_pair), "unknown unit", help);
+                        self.err(
+                            "proviso::parse::bad_size",
+                            format!("`{unit}` is not a size unit"),
+                            span(&unit_pair),
+                            "unknown unit",
+                            help,
+                        );
                         return None;
                     }
                 }
@@ -635,7 +818,13 @@ impl<'f> Lowerer<'f> {
             Rule::cidr4 | Rule::cidr6 => match Cidr::parse(text) {
                 Ok(c) => Value::Cidr(c),
                 Err(why) => {
-                    self.err("proviso::parse::bad_cidr", format!("`{text}` is not an IP network"), span(pair), "invalid network", why);
+                    self.err(
+                        "proviso::parse::bad_cidr",
+                        format!("`{text}` is not an IP network"),
+                        span(pair),
+                        "invalid network",
+                        why,
+                    );
                     return None;
                 }
             },
@@ -657,7 +846,11 @@ impl<'f> Lowerer<'f> {
                 {
                     return only;
                 }
-                if pair.as_rule() == Rule::or_expr { ExprKind::Or(items) } else { ExprKind::And(items) }
+                if pair.as_rule() == Rule::or_expr {
+                    ExprKind::Or(items)
+                } else {
+                    ExprKind::And(items)
+                }
             }
             Rule::not_expr => {
                 let mut it = pair.clone().into_inner();
@@ -675,7 +868,13 @@ impl<'f> Lowerer<'f> {
             Rule::path => ExprKind::Field(FieldPath(
                 pair.clone()
                     .into_inner()
-                    .map(|seg| if seg.as_rule() == Rule::string { string_value(&seg) } else { seg.as_str().to_string() })
+                    .map(|seg| {
+                        if seg.as_rule() == Rule::string {
+                            string_value(&seg)
+                        } else {
+                            seg.as_str().to_string()
+                        }
+                    })
                     .collect(),
             )),
             _ => ExprKind::Literal(self.lower_literal(pair).unwrap_or(Value::Null)),
@@ -685,15 +884,26 @@ impl<'f> Lowerer<'f> {
 
     fn lower_comparison(&mut self, pair: &Pair<'_>) -> Expr {
         let sp = span(pair);
-        let mut it = pair.clone().into_inner().filter(|p| p.as_rule() != Rule::EOI);
+        let mut it = pair
+            .clone()
+            .into_inner()
+            .filter(|p| p.as_rule() != Rule::EOI);
         let Some(first) = it.next() else {
-            return Expr { kind: ExprKind::Literal(Value::Null), span: sp };
+            return Expr {
+                kind: ExprKind::Literal(Value::Null),
+                span: sp,
+            };
         };
         let lhs = self.lower_expr(&first);
         let Some(op) = it.next() else { return lhs };
         let rhs_pair = it.next();
         let lhs = Box::new(lhs);
-        let rhs = |me: &mut Self| Box::new(rhs_pair.as_ref().map(|r| me.lower_expr(r)).unwrap_or(Expr { kind: ExprKind::Literal(Value::Null), span: sp.clone() }));
+        let rhs = |me: &mut Self| {
+            Box::new(rhs_pair.as_ref().map(|r| me.lower_expr(r)).unwrap_or(Expr {
+                kind: ExprKind::Literal(Value::Null),
+                span: sp.clone(),
+            }))
+        };
         let kind = match op.as_rule() {
             Rule::cmp_op => {
                 let op_kind = match op.as_str() {
@@ -712,24 +922,49 @@ impl<'f> Lowerer<'f> {
                     "`=` is not a comparison",
                     span(&op),
                     "a single `=`",
-                    format!("to compare, write `==`: `{} == {}`", first.as_str().trim(), rhs_pair.as_ref().map(|r| r.as_str().trim()).unwrap_or("…")),
+                    format!(
+                        "to compare, write `==`: `{} == {}`",
+                        first.as_str().trim(),
+                        rhs_pair.as_ref().map(|r| r.as_str().trim()).unwrap_or("…")
+                    ),
                 );
                 ExprKind::Compare(lhs, CmpOp::Eq, rhs(self))
             }
-            Rule::not_in => ExprKind::In { negated: true, lhs, rhs: rhs(self) },
-            Rule::kw_in => ExprKind::In { negated: false, lhs, rhs: rhs(self) },
+            Rule::not_in => ExprKind::In {
+                negated: true,
+                lhs,
+                rhs: rhs(self),
+            },
+            Rule::kw_in => ExprKind::In {
+                negated: false,
+                lhs,
+                rhs: rhs(self),
+            },
             Rule::kw_matches => ExprKind::Matches(lhs, rhs(self)),
             Rule::tilde => {
                 let Some(re_pair) = rhs_pair else {
-                    return Expr { kind: ExprKind::Literal(Value::Null), span: sp };
+                    return Expr {
+                        kind: ExprKind::Literal(Value::Null),
+                        span: sp,
+                    };
                 };
                 let raw = re_pair.as_str();
-                let body = raw.get(1..raw.len().saturating_sub(1)).unwrap_or("").replace("\\/", "/");
+                let body = raw
+                    .get(1..raw.len().saturating_sub(1))
+                    .unwrap_or("")
+                    .replace("\\/", "/");
                 match regex::Regex::new(&body) {
                     Ok(re) => ExprKind::Regex(lhs, Arc::new(re)),
                     Err(e) => {
                         let why = e.to_string();
-                        let last = why.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("invalid regex").trim().trim_start_matches("error: ").to_string();
+                        let last = why
+                            .lines()
+                            .rev()
+                            .find(|l| !l.trim().is_empty())
+                            .unwrap_or("invalid regex")
+                            .trim()
+                            .trim_start_matches("error: ")
+                            .to_string();
                         self.err("proviso::parse::bad_regex", format!("`{raw}` is not a valid regex"), span(&re_pair), &last, "the pattern uses the `regex` crate's syntax (no look-around or back-references); escape literal `(`, `.`, `/` with `\\`");
                         ExprKind::Literal(Value::Bool(false))
                     }
@@ -747,7 +982,9 @@ pub fn parse_field_path(text: &str) -> Option<FieldPath> {
     let mut segs = Vec::new();
     let mut rest = text;
     let take_name = |s: &str| -> Option<(String, usize)> {
-        let end = s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len());
+        let end = s
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(s.len());
         (end > 0).then(|| (s.get(..end).unwrap_or("").to_string(), end))
     };
     let (first, n) = take_name(rest)?;
@@ -772,12 +1009,22 @@ pub fn parse_field_path(text: &str) -> Option<FieldPath> {
 /// Guesses the intended `YYYY-MM-DD` of a date written another way.
 fn guess_date(text: &str) -> Option<String> {
     let parts: Vec<&str> = text.split(['-', '/', '.']).collect();
-    let [a, b, c] = parts.as_slice() else { return None };
+    let [a, b, c] = parts.as_slice() else {
+        return None;
+    };
     let (y, m, d) = if a.len() == 4 {
-        (a.parse::<i32>().ok()?, b.parse::<u32>().ok()?, c.parse::<u32>().ok()?)
+        (
+            a.parse::<i32>().ok()?,
+            b.parse::<u32>().ok()?,
+            c.parse::<u32>().ok()?,
+        )
     } else if c.len() == 4 {
         // Day first, as most of the world writes it.
-        (c.parse::<i32>().ok()?, b.parse::<u32>().ok()?, a.parse::<u32>().ok()?)
+        (
+            c.parse::<i32>().ok()?,
+            b.parse::<u32>().ok()?,
+            a.parse::<u32>().ok()?,
+        )
     } else {
         return None;
     };

@@ -42,28 +42,51 @@ pub fn find_rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diag> {
     for p in paths {
         if p.is_dir() {
             for entry in walkdir::WalkDir::new(p).sort_by_file_name() {
-                let entry = entry.map_err(|e| Diag::error("proviso::input::unreadable", format!("cannot read `{}`: {e}", p.display())))?;
-                if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "proviso") {
+                let entry = entry.map_err(|e| {
+                    Diag::error(
+                        "proviso::input::unreadable",
+                        format!("cannot read `{}`: {e}", p.display()),
+                    )
+                })?;
+                if entry.file_type().is_file()
+                    && entry.path().extension().is_some_and(|e| e == "proviso")
+                {
                     out.push(entry.into_path());
                 }
             }
         } else if p.exists() {
             out.push(p.clone());
         } else {
-            return Err(Diag::error("proviso::input::not_found", format!("rule path `{}` does not exist", p.display()))
-                .with_help("pass a `.proviso` file or a directory of them with `--rules`"));
+            return Err(Diag::error(
+                "proviso::input::not_found",
+                format!("rule path `{}` does not exist", p.display()),
+            )
+            .with_help("pass a `.proviso` file or a directory of them with `--rules`"));
         }
     }
     if out.is_empty() {
-        return Err(Diag::error("proviso::input::no_rules", "no `.proviso` rule files found")
-            .with_help(format!("looked in: {}", paths.iter().map(|p| format!("`{}`", p.display())).collect::<Vec<_>>().join(", "))));
+        return Err(
+            Diag::error("proviso::input::no_rules", "no `.proviso` rule files found").with_help(
+                format!(
+                    "looked in: {}",
+                    paths
+                        .iter()
+                        .map(|p| format!("`{}`", p.display()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+        );
     }
     Ok(out)
 }
 
 /// Reads, parses, lowers and checks the rule files at `paths`.
 pub fn load(paths: &[PathBuf]) -> Result<RuleSet, RuleErrors> {
-    let files = find_rule_files(paths).map_err(|d| RuleErrors { errors: vec![d], warnings: vec![] })?;
+    let files = find_rule_files(paths).map_err(|d| RuleErrors {
+        errors: vec![d],
+        warnings: vec![],
+    })?;
     let mut sources = Vec::new();
     let mut errors = Vec::new();
     for f in files {
@@ -73,7 +96,10 @@ pub fn load(paths: &[PathBuf]) -> Result<RuleSet, RuleErrors> {
         }
     }
     if !errors.is_empty() {
-        return Err(RuleErrors { errors, warnings: vec![] });
+        return Err(RuleErrors {
+            errors,
+            warnings: vec![],
+        });
     }
     build(sources)
 }
@@ -81,11 +107,21 @@ pub fn load(paths: &[PathBuf]) -> Result<RuleSet, RuleErrors> {
 /// Reads a file as UTF-8, with an error that names it.
 pub fn read_text(path: &Path) -> Result<String, Diag> {
     let bytes = std::fs::read(path).map_err(|e| {
-        Diag::error("proviso::input::unreadable", format!("cannot read `{}`: {e}", display_path(path)))
+        Diag::error(
+            "proviso::input::unreadable",
+            format!("cannot read `{}`: {e}", display_path(path)),
+        )
     })?;
     String::from_utf8(bytes).map_err(|e| {
-        Diag::error("proviso::input::not_utf8", format!("`{}` is not UTF-8 text (invalid byte at offset {})", display_path(path), e.utf8_error().valid_up_to()))
-            .with_help("save the file as UTF-8")
+        Diag::error(
+            "proviso::input::not_utf8",
+            format!(
+                "`{}` is not UTF-8 text (invalid byte at offset {})",
+                display_path(path),
+                e.utf8_error().valid_up_to()
+            ),
+        )
+        .with_help("save the file as UTF-8")
     })
 }
 
@@ -105,7 +141,11 @@ pub fn build(files: Vec<Arc<SourceFile>>) -> Result<RuleSet, RuleErrors> {
         let mut lowerer = lower::Lowerer::new(file);
         let lowered = lowerer.lower_file(tree);
         for d in lowerer.errors {
-            if d.is_error() { errors.push(d) } else { warnings.push(d) }
+            if d.is_error() {
+                errors.push(d)
+            } else {
+                warnings.push(d)
+            }
         }
         set.agreements.extend(lowered.agreement);
         set.sources.extend(lowered.sources);
@@ -130,7 +170,11 @@ impl RuleSet {
     pub fn terms_in_force_interval(&self, terms: &Terms) -> Option<Interval> {
         let mut iv = terms.interval;
         for other in &self.terms {
-            if other.supersedes.as_ref().is_some_and(|s| s.name == terms.id.name) {
+            if other
+                .supersedes
+                .as_ref()
+                .is_some_and(|s| s.name == terms.id.name)
+            {
                 let cut = other.interval.from;
                 if cut <= iv.from {
                     return None;
@@ -145,15 +189,23 @@ impl RuleSet {
     pub fn in_force(&self, date: Date) -> impl Iterator<Item = (&Terms, &Clause)> {
         self.terms
             .iter()
-            .filter(move |t| self.terms_in_force_interval(t).is_some_and(|iv| iv.contains(date)))
+            .filter(move |t| {
+                self.terms_in_force_interval(t)
+                    .is_some_and(|iv| iv.contains(date))
+            })
             .flat_map(move |t| {
-                t.clauses.iter().filter(move |c| c.interval(t).contains(date)).map(move |c| (t, c))
+                t.clauses
+                    .iter()
+                    .filter(move |c| c.interval(t).contains(date))
+                    .map(move |c| (t, c))
             })
     }
 
     /// Whether `clause` of `terms` is in force on `date`.
     pub fn clause_in_force(&self, terms: &Terms, clause: &Clause, date: Date) -> bool {
-        self.terms_in_force_interval(terms).is_some_and(|iv| iv.contains(date)) && clause.interval(terms).contains(date)
+        self.terms_in_force_interval(terms)
+            .is_some_and(|iv| iv.contains(date))
+            && clause.interval(terms).contains(date)
     }
 
     pub fn source(&self, name: &str) -> Option<&SourceDecl> {
@@ -162,6 +214,8 @@ impl RuleSet {
 
     /// Every clause with its terms, in file order.
     pub fn clauses(&self) -> impl Iterator<Item = (&Terms, &Clause)> {
-        self.terms.iter().flat_map(|t| t.clauses.iter().map(move |c| (t, c)))
+        self.terms
+            .iter()
+            .flat_map(|t| t.clauses.iter().map(move |c| (t, c)))
     }
 }

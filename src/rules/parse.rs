@@ -20,8 +20,11 @@ pub type Pair<'a> = pest::iterators::Pair<'a, Rule>;
 
 /// Parses a whole rule file into its top-level pair (`Rule::file`).
 pub fn parse_file(file: &Arc<SourceFile>) -> Result<Pair<'_>, Diag> {
-    let mut pairs = ProvisoParser::parse(Rule::file, &file.text).map_err(|e| syntax_error(file, e))?;
-    pairs.next().ok_or_else(|| Diag::error("proviso::parse::syntax", "empty parse").in_file(file))
+    let mut pairs =
+        ProvisoParser::parse(Rule::file, &file.text).map_err(|e| syntax_error(file, e))?;
+    pairs
+        .next()
+        .ok_or_else(|| Diag::error("proviso::parse::syntax", "empty parse").in_file(file))
 }
 
 /// The name a grammar rule has in "expected …" lists.
@@ -83,11 +86,9 @@ pub fn readable(rule: Rule) -> &'static str {
         Rule::cmp_op => "a comparison (`==`, `!=`, `<`, …)",
         Rule::bad_eq => "`==`",
         Rule::tilde => "`~`",
-        Rule::expr
-        | Rule::or_expr
-        | Rule::and_expr
-        | Rule::not_expr
-        | Rule::comparison => "an expression",
+        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::comparison => {
+            "an expression"
+        }
         Rule::rbrace => "`}`",
         _ => "input",
     }
@@ -116,25 +117,39 @@ fn syntax_error(file: &Arc<SourceFile>, err: pest::error::Error<Rule>) -> Diag {
     let end = text
         .get(pos..)
         .map(|rest| {
-            let word = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            let word = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
             let first = rest.chars().next().map(char::len_utf8).unwrap_or(0);
             pos + word.max(first)
         })
         .unwrap_or(pos);
     let found = text.get(pos..end).unwrap_or("");
     let (expected, positives) = match &err.variant {
-        ErrorVariant::ParsingError { positives, .. } => {
-            (join_or(positives.iter().map(|r| readable(*r)).collect()), positives.clone())
-        }
+        ErrorVariant::ParsingError { positives, .. } => (
+            join_or(positives.iter().map(|r| readable(*r)).collect()),
+            positives.clone(),
+        ),
         ErrorVariant::CustomError { message } => (message.clone(), Vec::new()),
     };
-    let found_text = if found.is_empty() { "end of file".to_string() } else { format!("`{found}`") };
+    let found_text = if found.is_empty() {
+        "end of file".to_string()
+    } else {
+        format!("`{found}`")
+    };
     let message = if expected.is_empty() {
         format!("unexpected {found_text}")
     } else {
         format!("expected {expected}, found {found_text}")
     };
-    let top_level = [Rule::agreement, Rule::kw_agreement, Rule::terms, Rule::kw_terms].iter().any(|r| positives.contains(r));
+    let top_level = [
+        Rule::agreement,
+        Rule::kw_agreement,
+        Rule::terms,
+        Rule::kw_terms,
+    ]
+    .iter()
+    .any(|r| positives.contains(r));
     let help = if top_level && (found == "clause" || found == "exception") {
         "clauses and exceptions go inside a `terms <id> effective <date> { … }` block".to_string()
     } else if positives.contains(&Rule::string) && before_word(text, pos) == Some("cite") {
@@ -148,13 +163,18 @@ fn syntax_error(file: &Arc<SourceFile>, err: pest::error::Error<Rule>) -> Diag {
     } else {
         "see the rule language reference in the README".to_string()
     };
-    Diag::error("proviso::parse::syntax", message).in_file(file).label(pos..end, "here").with_help(help)
+    Diag::error("proviso::parse::syntax", message)
+        .in_file(file)
+        .label(pos..end, "here")
+        .with_help(help)
 }
 
 /// The word before `pos` (skipping blanks and one intervening identifier).
 fn before_word(text: &str, pos: usize) -> Option<&str> {
     let before = text.get(..pos)?.trim_end();
-    let mut words = before.rsplit(|c: char| c.is_whitespace()).filter(|w| !w.is_empty());
+    let mut words = before
+        .rsplit(|c: char| c.is_whitespace())
+        .filter(|w| !w.is_empty());
     let _source_name = words.next()?;
     words.next()
 }

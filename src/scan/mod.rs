@@ -44,7 +44,10 @@ impl Record for ScannedRecord {
 
 impl ScannedRecord {
     pub fn kind(&self) -> &str {
-        self.fields.get("kind").and_then(Value::as_str).unwrap_or("record")
+        self.fields
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("record")
     }
 }
 

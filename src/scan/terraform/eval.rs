@@ -67,7 +67,9 @@ impl Instance<'_> {
             Expression::Bool(b) => Value::Bool(*b.value()),
             Expression::Number(n) => Value::Num(n.value().as_f64().unwrap_or(0.0)),
             Expression::String(s) => Value::str(s.value()),
-            Expression::Array(items) => Value::List(items.iter().map(|e| self.eval(e, ctx)).collect()),
+            Expression::Array(items) => {
+                Value::List(items.iter().map(|e| self.eval(e, ctx)).collect())
+            }
             Expression::Object(obj) => {
                 let mut map = BTreeMap::new();
                 for (k, v) in obj.iter() {
@@ -85,13 +87,15 @@ impl Instance<'_> {
             Expression::Variable(v) => self.variable(v.as_str(), &[], expr, ctx)?,
             Expression::Traversal(t) => match &t.expr {
                 Expression::Variable(v) => {
-                    let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
+                    let ops: Vec<&TraversalOperator> =
+                        t.operators.iter().map(|o| o.value()).collect();
                     self.variable(v.as_str(), &ops, expr, ctx)?
                 }
                 base => {
                     let base = self.try_eval(base, ctx)?;
-                    let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
-                    self.traverse(base, &ops, expr, ctx)?
+                    let ops: Vec<&TraversalOperator> =
+                        t.operators.iter().map(|o| o.value()).collect();
+                    self.traverse(base, &ops, ctx)?
                 }
             },
             Expression::Conditional(c) => match self.try_eval(&c.cond_expr, ctx)? {
@@ -100,7 +104,11 @@ impl Instance<'_> {
                 Value::Unknown(u) => {
                     // Both branches equal: the condition does not matter.
                     let (a, b) = (self.eval(&c.true_expr, ctx), self.eval(&c.false_expr, ctx));
-                    if a == b && !a.is_unknown() { a } else { Value::Unknown(u) }
+                    if a == b && !a.is_unknown() {
+                        a
+                    } else {
+                        Value::Unknown(u)
+                    }
                 }
                 other => return Err(format!("condition is a {}, not a bool", other.type_name())),
             },
@@ -108,7 +116,13 @@ impl Instance<'_> {
                 (_, u @ Value::Unknown(_)) => u,
                 (UnaryOperator::Not, Value::Bool(b)) => Value::Bool(!b),
                 (UnaryOperator::Neg, Value::Num(n)) => Value::Num(-n),
-                (_, other) => return Err(format!("cannot apply `{}` to a {}", op.operator.value().as_str(), other.type_name())),
+                (_, other) => {
+                    return Err(format!(
+                        "cannot apply `{}` to a {}",
+                        op.operator.value().as_str(),
+                        other.type_name()
+                    ));
+                }
             },
             Expression::BinaryOp(op) => self.binary(op, ctx)?,
             Expression::FuncCall(call) => self.func_call(call, expr, ctx)?,
@@ -128,7 +142,12 @@ impl Instance<'_> {
         }
     }
 
-    fn template<'t>(&self, elements: impl Iterator<Item = &'t Element>, whole: &Expression, ctx: &Ctx<'_>) -> Eval {
+    fn template<'t>(
+        &self,
+        elements: impl Iterator<Item = &'t Element>,
+        whole: &Expression,
+        ctx: &Ctx<'_>,
+    ) -> Eval {
         let mut out = String::new();
         for el in elements {
             match el {
@@ -139,7 +158,9 @@ impl Instance<'_> {
                 },
                 Element::Directive(d) => match d.as_ref() {
                     Directive::If(ifd) => match self.try_eval(&ifd.if_expr.cond_expr, ctx)? {
-                        Value::Bool(true) => out.push_str(&self.sub_template(&ifd.if_expr.template, whole, ctx)?),
+                        Value::Bool(true) => {
+                            out.push_str(&self.sub_template(&ifd.if_expr.template, whole, ctx)?)
+                        }
                         Value::Bool(false) => {
                             if let Some(e) = &ifd.else_expr {
                                 out.push_str(&self.sub_template(&e.template, whole, ctx)?);
@@ -148,14 +169,23 @@ impl Instance<'_> {
                         u @ Value::Unknown(_) => return Ok(u),
                         other => return Err(format!("template `if` on a {}", other.type_name())),
                     },
-                    Directive::For(_) => return Ok(ctx.unknown(whole, "template `for` directives are not evaluated")),
+                    Directive::For(_) => {
+                        return Ok(
+                            ctx.unknown(whole, "template `for` directives are not evaluated")
+                        );
+                    }
                 },
             }
         }
         Ok(Value::str(&out))
     }
 
-    fn sub_template(&self, t: &Template, whole: &Expression, ctx: &Ctx<'_>) -> Result<String, String> {
+    fn sub_template(
+        &self,
+        t: &Template,
+        whole: &Expression,
+        ctx: &Ctx<'_>,
+    ) -> Result<String, String> {
         match self.template(t.iter(), whole, ctx)? {
             Value::Str(s) => Ok(s.to_string()),
             _ => Err("unknown".into()),
@@ -173,7 +203,8 @@ impl Instance<'_> {
         let r = self.try_eval(&op.rhs_expr, ctx)?;
         use BinaryOperator as B;
         Ok(match (op.operator.value(), l, r) {
-            (B::And, Value::Unknown(u), Value::Bool(true)) | (B::And, Value::Bool(true), Value::Unknown(u)) => Value::Unknown(u),
+            (B::And, Value::Unknown(u), Value::Bool(true))
+            | (B::And, Value::Bool(true), Value::Unknown(u)) => Value::Unknown(u),
             (B::And, _, Value::Bool(false)) => Value::Bool(false),
             (B::Or, _, Value::Bool(true)) => Value::Bool(true),
             (_, Value::Unknown(u), _) | (_, _, Value::Unknown(u)) => Value::Unknown(u),
@@ -201,10 +232,18 @@ impl Instance<'_> {
         })
     }
 
-    fn func_call(&self, call: &hcl_edit::expr::FuncCall, whole: &Expression, ctx: &Ctx<'_>) -> Eval {
+    fn func_call(
+        &self,
+        call: &hcl_edit::expr::FuncCall,
+        whole: &Expression,
+        ctx: &Ctx<'_>,
+    ) -> Eval {
         let name = call.name.name.as_str();
         if !call.name.namespace.is_empty() {
-            return Ok(ctx.unknown(whole, format!("provider function `{name}` is not evaluated statically")));
+            return Ok(ctx.unknown(
+                whole,
+                format!("provider function `{name}` is not evaluated statically"),
+            ));
         }
         let args: Vec<&Expression> = call.args.iter().collect();
         match name {
@@ -231,9 +270,10 @@ impl Instance<'_> {
                 let vals: Vec<Value> = args.iter().map(|a| self.eval(a, ctx)).collect();
                 funcs::lookup(&vals)
             }
-            "file" | "templatefile" | "fileexists" | "filebase64" => {
-                Ok(ctx.unknown(whole, format!("`{name}` reads files at plan time; proviso does not")))
-            }
+            "file" | "templatefile" | "fileexists" | "filebase64" => Ok(ctx.unknown(
+                whole,
+                format!("`{name}` reads files at plan time; proviso does not"),
+            )),
             "timestamp" | "uuid" | "plantimestamp" | "bcrypt" => {
                 Ok(ctx.unknown(whole, format!("`{name}` is only known at apply time")))
             }
@@ -253,7 +293,11 @@ impl Instance<'_> {
         let coll = self.try_eval(&f.intro.collection_expr, ctx)?;
         let pairs: Vec<(Value, Value)> = match coll {
             u @ Value::Unknown(_) => return Ok(u),
-            Value::List(items) => items.into_iter().enumerate().map(|(i, v)| (Value::Num(i as f64), v)).collect(),
+            Value::List(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Num(i as f64), v))
+                .collect(),
             Value::Map(m) => m.into_iter().map(|(k, v)| (Value::str(&k), v)).collect(),
             other => return Err(format!("cannot iterate over a {}", other.type_name())),
         };
@@ -267,7 +311,11 @@ impl Instance<'_> {
                 frame.vars.push((kv.clone(), k));
             }
             frame.vars.push((value_var.clone(), v));
-            let inner = Ctx { file: ctx.file, frame: &frame, depth: ctx.depth + 1 };
+            let inner = Ctx {
+                file: ctx.file,
+                frame: &frame,
+                depth: ctx.depth + 1,
+            };
             if let Some(cond) = &f.cond {
                 match self.try_eval(&cond.expr, &inner)? {
                     Value::Bool(true) => {}
@@ -281,7 +329,9 @@ impl Instance<'_> {
                 Some(ke) => {
                     let key = match self.eval(ke, &inner) {
                         Value::Str(s) => s.to_string(),
-                        Value::Unknown(_) => return Ok(ctx.unknown(whole, "a `for` key is unknown")),
+                        Value::Unknown(_) => {
+                            return Ok(ctx.unknown(whole, "a `for` key is unknown"));
+                        }
                         other => other.to_string(),
                     };
                     if f.grouping {
@@ -296,14 +346,24 @@ impl Instance<'_> {
                 None => list.push(value),
             }
         }
-        Ok(if f.key_expr.is_some() { Value::Map(map) } else { Value::List(list) })
+        Ok(if f.key_expr.is_some() {
+            Value::Map(map)
+        } else {
+            Value::List(list)
+        })
     }
 
     /// A reference rooted at a variable name: `var.x`, `local.y`, `each.key`,
     /// `aws_s3_bucket.logs.arn`, a `for` variable, …
-    fn variable(&self, root: &str, ops: &[&TraversalOperator], whole: &Expression, ctx: &Ctx<'_>) -> Eval {
+    fn variable(
+        &self,
+        root: &str,
+        ops: &[&TraversalOperator],
+        whole: &Expression,
+        ctx: &Ctx<'_>,
+    ) -> Eval {
         if let Some((_, v)) = ctx.frame.vars.iter().rev().find(|(n, _)| n == root) {
-            return self.traverse(v.clone(), ops, whole, ctx);
+            return self.traverse(v.clone(), ops, ctx);
         }
         let attr = |i: usize| -> Option<&str> {
             match ops.get(i) {
@@ -313,18 +373,26 @@ impl Instance<'_> {
         };
         match root {
             "var" => {
-                let Some(name) = attr(0) else { return Err("`var` needs a name".into()) };
+                let Some(name) = attr(0) else {
+                    return Err("`var` needs a name".into());
+                };
                 let v = self.var_value(name, ctx.origin(whole));
-                self.traverse(v, ops.get(1..).unwrap_or(&[]), whole, ctx)
+                self.traverse(v, ops.get(1..).unwrap_or(&[]), ctx)
             }
             "local" => {
-                let Some(name) = attr(0) else { return Err("`local` needs a name".into()) };
+                let Some(name) = attr(0) else {
+                    return Err("`local` needs a name".into());
+                };
                 let v = self.local_value(name, ctx);
-                self.traverse(v, ops.get(1..).unwrap_or(&[]), whole, ctx)
+                self.traverse(v, ops.get(1..).unwrap_or(&[]), ctx)
             }
             "each" => match (&ctx.frame.each, attr(0)) {
-                (Some((k, _)), Some("key")) => self.traverse(k.clone(), ops.get(1..).unwrap_or(&[]), whole, ctx),
-                (Some((_, v)), Some("value")) => self.traverse(v.clone(), ops.get(1..).unwrap_or(&[]), whole, ctx),
+                (Some((k, _)), Some("key")) => {
+                    self.traverse(k.clone(), ops.get(1..).unwrap_or(&[]), ctx)
+                }
+                (Some((_, v)), Some("value")) => {
+                    self.traverse(v.clone(), ops.get(1..).unwrap_or(&[]), ctx)
+                }
                 _ => Err("`each` is only valid in a block with `for_each`".into()),
             },
             "count" => match (&ctx.frame.count_index, attr(0)) {
@@ -337,14 +405,17 @@ impl Instance<'_> {
                 Some("cwd") => Value::str("."),
                 _ => ctx.unknown(whole, "unknown `path` attribute"),
             }),
-            "terraform" => Ok(ctx.unknown(whole, "`terraform.*` (workspace) is only known at plan time")),
+            "terraform" => Ok(ctx.unknown(
+                whole,
+                "`terraform.*` (workspace) is only known at plan time",
+            )),
             "data" => Ok(ctx.unknown(whole, "data source attributes are read at plan time")),
             "module" => {
                 let (Some(call), Some(output)) = (attr(0), attr(1)) else {
                     return Ok(ctx.unknown(whole, "a module output reference"));
                 };
                 let v = self.module_output(call, output, whole, ctx);
-                self.traverse(v, ops.get(2..).unwrap_or(&[]), whole, ctx)
+                self.traverse(v, ops.get(2..).unwrap_or(&[]), ctx)
             }
             "self" => Ok(ctx.unknown(whole, "`self` is only known at apply time")),
             resource_type => {
@@ -354,21 +425,39 @@ impl Instance<'_> {
                 let rest = ops.get(1..).unwrap_or(&[]);
                 // An instance key may follow: `aws_x.y[0].attr`, `azurerm_x.y["k"].attr`.
                 let (key, rest) = match rest.first() {
-                    Some(TraversalOperator::Index(e)) => (Some(self.eval(e, ctx)), rest.get(1..).unwrap_or(&[])),
-                    Some(TraversalOperator::LegacyIndex(i)) => (Some(Value::Num(*i.value() as f64)), rest.get(1..).unwrap_or(&[])),
+                    Some(TraversalOperator::Index(e)) => {
+                        (Some(self.eval(e, ctx)), rest.get(1..).unwrap_or(&[]))
+                    }
+                    Some(TraversalOperator::LegacyIndex(i)) => (
+                        Some(Value::Num(*i.value() as f64)),
+                        rest.get(1..).unwrap_or(&[]),
+                    ),
                     _ => (None, rest),
                 };
                 let Some(TraversalOperator::GetAttr(a)) = rest.first() else {
-                    return Ok(ctx.unknown(whole, format!("a whole `{resource_type}.{name}` object is only known after apply")));
+                    return Ok(ctx.unknown(
+                        whole,
+                        format!(
+                            "a whole `{resource_type}.{name}` object is only known after apply"
+                        ),
+                    ));
                 };
-                let v = self.resource_attribute(BlockKind::Resource, resource_type, name, key, a.as_str(), whole, ctx);
-                self.traverse(v, rest.get(1..).unwrap_or(&[]), whole, ctx)
+                let v = self.resource_attribute(
+                    BlockKind::Resource,
+                    resource_type,
+                    name,
+                    key,
+                    a.as_str(),
+                    whole,
+                    ctx,
+                );
+                self.traverse(v, rest.get(1..).unwrap_or(&[]), ctx)
             }
         }
     }
 
     /// Applies attribute and index operators to a value.
-    pub fn traverse(&self, mut v: Value, ops: &[&TraversalOperator], whole: &Expression, ctx: &Ctx<'_>) -> Eval {
+    pub fn traverse(&self, mut v: Value, ops: &[&TraversalOperator], ctx: &Ctx<'_>) -> Eval {
         for (i, op) in ops.iter().enumerate() {
             if v.is_unknown() {
                 return Ok(v);
@@ -380,7 +469,13 @@ impl Instance<'_> {
                         None => return Err(format!("no attribute `{}`", id.as_str())),
                     },
                     Value::Null => return Err(format!("attribute `{}` of null", id.as_str())),
-                    other => return Err(format!("a {} has no attribute `{}`", other.type_name(), id.as_str())),
+                    other => {
+                        return Err(format!(
+                            "a {} has no attribute `{}`",
+                            other.type_name(),
+                            id.as_str()
+                        ));
+                    }
                 },
                 TraversalOperator::Index(e) => {
                     let key = self.eval(e, ctx);
@@ -396,7 +491,7 @@ impl Instance<'_> {
                     };
                     let mut out = Vec::new();
                     for item in items {
-                        out.push(self.traverse(item, rest, whole, ctx)?);
+                        out.push(self.traverse(item, rest, ctx)?);
                     }
                     return Ok(Value::List(out));
                 }
@@ -409,7 +504,10 @@ impl Instance<'_> {
 fn index(v: Value, key: &Value) -> Eval {
     match (v, key) {
         (_, u @ Value::Unknown(_)) => Ok(u.clone()),
-        (Value::List(items), Value::Num(n)) => items.into_iter().nth(*n as usize).ok_or_else(|| format!("index {n} out of range")),
+        (Value::List(items), Value::Num(n)) => items
+            .into_iter()
+            .nth(*n as usize)
+            .ok_or_else(|| format!("index {n} out of range")),
         (Value::Map(mut m), k) => {
             let k = funcs::to_string(k)?;
             m.remove(&k).ok_or_else(|| format!("no key `{k}`"))

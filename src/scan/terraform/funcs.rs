@@ -68,9 +68,23 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, String> {
             let chars: Vec<char> = text.chars().collect();
             let off = num(1)? as i64;
             let len = num(2)? as i64;
-            let start = if off < 0 { (chars.len() as i64 + off).max(0) } else { off } as usize;
-            let end = if len < 0 { chars.len() } else { (start + len as usize).min(chars.len()) };
-            Value::str(&chars.get(start.min(chars.len())..end.max(start.min(chars.len()))).unwrap_or(&[]).iter().collect::<String>())
+            let start = if off < 0 {
+                (chars.len() as i64 + off).max(0)
+            } else {
+                off
+            } as usize;
+            let end = if len < 0 {
+                chars.len()
+            } else {
+                (start + len as usize).min(chars.len())
+            };
+            Value::str(
+                &chars
+                    .get(start.min(chars.len())..end.max(start.min(chars.len())))
+                    .unwrap_or(&[])
+                    .iter()
+                    .collect::<String>(),
+            )
         }
         "startswith" => Value::Bool(s(0)?.starts_with(s(1)?.as_str())),
         "endswith" => Value::Bool(s(0)?.ends_with(s(1)?.as_str())),
@@ -185,7 +199,11 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, String> {
                 nums.push(num(i)?);
             }
             let f = if name == "min" { f64::min } else { f64::max };
-            Value::Num(nums.into_iter().reduce(f).ok_or("needs at least one number")?)
+            Value::Num(
+                nums.into_iter()
+                    .reduce(f)
+                    .ok_or("needs at least one number")?,
+            )
         }
         "abs" => Value::Num(num(0)?.abs()),
         "ceil" => Value::Num(num(0)?.ceil()),
@@ -196,7 +214,11 @@ pub fn call(name: &str, args: &[Value]) -> Result<Value, String> {
             .find(|a| matches!(a, Value::List(l) if !l.is_empty()))
             .cloned()
             .unwrap_or(Value::List(Vec::new())),
-        other => return Err(format!("function `{other}` is not evaluated statically by proviso")),
+        other => {
+            return Err(format!(
+                "function `{other}` is not evaluated statically by proviso"
+            ));
+        }
     })
 }
 
@@ -237,7 +259,8 @@ pub fn lookup(args: &[Value]) -> Result<Value, String> {
 }
 
 fn arg(args: &[Value], i: usize) -> Result<&Value, String> {
-    args.get(i).ok_or_else(|| format!("missing argument {}", i + 1))
+    args.get(i)
+        .ok_or_else(|| format!("missing argument {}", i + 1))
 }
 
 fn as_list(v: &Value) -> Result<&[Value], String> {
@@ -315,16 +338,44 @@ mod tests {
 
     #[test]
     fn string_functions() {
-        assert_eq!(call("format", &[Value::str("%s-%d"), Value::str("api"), Value::Num(2.0)]).unwrap(), Value::str("api-2"));
-        assert_eq!(call("lower", &[Value::str("EastUS")]).unwrap(), Value::str("eastus"));
-        assert_eq!(call("replace", &[Value::str("a-b"), Value::str("-"), Value::str("_")]).unwrap(), Value::str("a_b"));
+        assert_eq!(
+            call(
+                "format",
+                &[Value::str("%s-%d"), Value::str("api"), Value::Num(2.0)]
+            )
+            .unwrap(),
+            Value::str("api-2")
+        );
+        assert_eq!(
+            call("lower", &[Value::str("EastUS")]).unwrap(),
+            Value::str("eastus")
+        );
+        assert_eq!(
+            call(
+                "replace",
+                &[Value::str("a-b"), Value::str("-"), Value::str("_")]
+            )
+            .unwrap(),
+            Value::str("a_b")
+        );
     }
 
     #[test]
     fn unknown_arguments_give_unknown() {
         let u = Value::unknown("x", None);
-        assert!(call("upper", &[u.clone()]).unwrap().is_unknown());
-        assert!(coalesce(&[Value::Null, u, Value::str("b")]).unwrap().is_unknown());
-        assert_eq!(coalesce(&[Value::Null, Value::str(""), Value::str("b")]).unwrap(), Value::str("b"));
+        assert!(
+            call("upper", std::slice::from_ref(&u))
+                .unwrap()
+                .is_unknown()
+        );
+        assert!(
+            coalesce(&[Value::Null, u, Value::str("b")])
+                .unwrap()
+                .is_unknown()
+        );
+        assert_eq!(
+            coalesce(&[Value::Null, Value::str(""), Value::str("b")]).unwrap(),
+            Value::str("b")
+        );
     }
 }

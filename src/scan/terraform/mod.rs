@@ -35,7 +35,14 @@ pub struct Options {
 const MAX_MODULE_DEPTH: usize = 32;
 
 /// Meta-arguments that are not resource attributes.
-const META: [&str; 6] = ["count", "for_each", "provider", "depends_on", "lifecycle", "provisioner"];
+const META: [&str; 6] = [
+    "count",
+    "for_each",
+    "provider",
+    "depends_on",
+    "lifecycle",
+    "provisioner",
+];
 
 /// The cloud a provider belongs to.
 pub fn cloud_of_provider(provider: &str) -> Option<&'static str> {
@@ -68,21 +75,31 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanOutput {
     for p in paths {
         let Ok(abs) = std::fs::canonicalize(p) else {
             out.malformed.push(
-                Diag::error("proviso::input::not_found", format!("`{}` does not exist", p.display()))
-                    .with_help("pass Terraform directories or `.tf` files to `proviso check`"),
+                Diag::error(
+                    "proviso::input::not_found",
+                    format!("`{}` does not exist", p.display()),
+                )
+                .with_help("pass Terraform directories or `.tf` files to `proviso check`"),
             );
             continue;
         };
         if abs.is_file() {
             if let Some(parent) = abs.parent() {
                 dirs.insert(parent.to_path_buf());
-                only_files.entry(parent.to_path_buf()).or_default().insert(abs.clone());
+                only_files
+                    .entry(parent.to_path_buf())
+                    .or_default()
+                    .insert(abs.clone());
             }
             continue;
         }
-        let walker = walkdir::WalkDir::new(&abs).sort_by_file_name().into_iter().filter_entry(|e| {
-            e.depth() == 0 || !(e.file_type().is_dir() && e.file_name().to_string_lossy().starts_with('.'))
-        });
+        let walker = walkdir::WalkDir::new(&abs)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !(e.file_type().is_dir() && e.file_name().to_string_lossy().starts_with('.'))
+            });
         for entry in walker {
             match entry {
                 Ok(e) if e.file_type().is_file() && is_tf(e.path()) => {
@@ -91,13 +108,19 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanOutput {
                     }
                 }
                 Ok(_) => {}
-                Err(e) => out.malformed.push(Diag::error("proviso::input::unreadable", format!("cannot read `{}`: {e}", p.display()))),
+                Err(e) => out.malformed.push(Diag::error(
+                    "proviso::input::unreadable",
+                    format!("cannot read `{}`: {e}", p.display()),
+                )),
             }
         }
     }
     // A directory given as a whole is scanned whole even if a file in it was also named.
     for d in &dirs {
-        if paths.iter().any(|p| std::fs::canonicalize(p).ok().as_ref() == Some(d)) {
+        if paths
+            .iter()
+            .any(|p| std::fs::canonicalize(p).ok().as_ref() == Some(d))
+        {
             only_files.remove(d);
         }
     }
@@ -112,7 +135,10 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanOutput {
         let files = parse_dir(&dir, &mut out);
         for f in &files {
             for block in f.body.get_blocks("module") {
-                if let Some(src) = block.body.get_attribute("source").and_then(|a| a.value.as_str())
+                if let Some(src) = block
+                    .body
+                    .get_attribute("source")
+                    .and_then(|a| a.value.as_str())
                     && let Some(child) = local_module_dir(&dir, src)
                     && !parsed.contains_key(&child)
                 {
@@ -124,18 +150,30 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanOutput {
     }
 
     // 3. Module definitions, and which directories are called by others.
-    let root_display = paths.first().map(|p| display_path(p)).unwrap_or_else(|| ".".into());
+    let root_display = paths
+        .first()
+        .map(|p| display_path(p))
+        .unwrap_or_else(|| ".".into());
     let modules = Modules {
-        by_dir: parsed.iter().map(|(d, files)| (d.clone(), ModuleDef::new(d.clone(), files))).collect(),
+        by_dir: parsed
+            .iter()
+            .map(|(d, files)| (d.clone(), ModuleDef::new(d.clone(), files)))
+            .collect(),
         root_dir_display: root_display,
     };
-    let called: BTreeSet<PathBuf> = modules.by_dir.values().flat_map(|m| m.calls.iter().filter_map(|c| c.dir.clone())).collect();
+    let called: BTreeSet<PathBuf> = modules
+        .by_dir
+        .values()
+        .flat_map(|m| m.calls.iter().filter_map(|c| c.dir.clone()))
+        .collect();
     let roots: Vec<&PathBuf> = dirs.iter().filter(|d| !called.contains(*d)).collect();
 
     // 4. Evaluate every root module and the modules it calls.
     let mut records = Vec::new();
     for root in roots {
-        let Some(def) = modules.by_dir.get(root) else { continue };
+        let Some(def) = modules.by_dir.get(root) else {
+            continue;
+        };
         let inputs = root_inputs(def, &modules, options, &mut out);
         let inst = Instance::new(def, &modules, String::new(), inputs, HashMap::new(), 0);
         let mut stack = vec![root.clone()];
@@ -143,14 +181,28 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanOutput {
     }
     // A file named on its own: the whole module is evaluated, its findings kept.
     if !only_files.is_empty() {
-        let wanted: BTreeSet<String> = only_files.values().flatten().map(|f| display_path(f)).collect();
+        let wanted: BTreeSet<String> = only_files
+            .values()
+            .flatten()
+            .map(|f| display_path(f))
+            .collect();
         records.retain(|r: &ScannedRecord| {
-            let dir_of = Path::new(&r.origin.file.name).parent().map(Path::to_path_buf);
-            let restricted = only_files.keys().any(|d| Some(display_path(d)) == dir_of.as_ref().map(|p| p.to_string_lossy().to_string()));
+            let dir_of = Path::new(&r.origin.file.name)
+                .parent()
+                .map(Path::to_path_buf);
+            let restricted = only_files.keys().any(|d| {
+                Some(display_path(d)) == dir_of.as_ref().map(|p| p.to_string_lossy().to_string())
+            });
             !restricted || wanted.contains(&r.origin.file.name)
         });
     }
-    records.sort_by(|a, b| (&a.origin.file.name, a.origin.span.start, &a.address).cmp(&(&b.origin.file.name, b.origin.span.start, &b.address)));
+    records.sort_by(|a, b| {
+        (&a.origin.file.name, a.origin.span.start, &a.address).cmp(&(
+            &b.origin.file.name,
+            b.origin.span.start,
+            &b.address,
+        ))
+    });
     out.records = records;
     out
 }
@@ -161,9 +213,16 @@ fn is_tf(path: &Path) -> bool {
 
 fn parse_dir(dir: &Path, out: &mut ScanOutput) -> Vec<ParsedFile> {
     let mut names: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file() && is_tf(p)).collect(),
+        Ok(rd) => rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && is_tf(p))
+            .collect(),
         Err(e) => {
-            out.malformed.push(Diag::error("proviso::input::unreadable", format!("cannot read `{}`: {e}", display_path(dir))));
+            out.malformed.push(Diag::error(
+                "proviso::input::unreadable",
+                format!("cannot read `{}`: {e}", display_path(dir)),
+            ));
             return Vec::new();
         }
     };
@@ -183,7 +242,11 @@ fn parse_dir(dir: &Path, out: &mut ScanOutput) -> Vec<ParsedFile> {
             Ok(body) => files.push(ParsedFile { source, body }),
             Err(e) => {
                 let offset = e.location().offset().min(source.text.len());
-                let end = source.text.get(offset..).and_then(|r| r.chars().next()).map_or(offset, |c| offset + c.len_utf8());
+                let end = source
+                    .text
+                    .get(offset..)
+                    .and_then(|r| r.chars().next())
+                    .map_or(offset, |c| offset + c.len_utf8());
                 out.malformed.push(
                     Diag::error("proviso::input::malformed_terraform", format!("`{}` is not valid HCL: {}", source.name, e.message().trim()))
                         .in_file(&source)
@@ -198,7 +261,12 @@ fn parse_dir(dir: &Path, out: &mut ScanOutput) -> Vec<ParsedFile> {
 
 /// A root module's variable values: `terraform.tfvars`, then
 /// `*.auto.tfvars` in name order, then `--var-file`s; later files win.
-fn root_inputs(def: &ModuleDef<'_>, modules: &Modules<'_>, options: &Options, out: &mut ScanOutput) -> HashMap<String, Value> {
+fn root_inputs(
+    def: &ModuleDef<'_>,
+    modules: &Modules<'_>,
+    options: &Options,
+    out: &mut ScanOutput,
+) -> HashMap<String, Value> {
     let mut var_files: Vec<PathBuf> = Vec::new();
     for name in ["terraform.tfvars", "terraform.tfvars.json"] {
         let p = def.dir.join(name);
@@ -210,7 +278,10 @@ fn root_inputs(def: &ModuleDef<'_>, modules: &Modules<'_>, options: &Options, ou
         .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
         .unwrap_or_default();
     autos.retain(|p| {
-        let n = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let n = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json")
     });
     autos.sort();
@@ -218,7 +289,14 @@ fn root_inputs(def: &ModuleDef<'_>, modules: &Modules<'_>, options: &Options, ou
     var_files.extend(options.var_files.iter().cloned());
 
     let mut inputs = HashMap::new();
-    let empty = Instance::new(def, modules, String::new(), HashMap::new(), HashMap::new(), 0);
+    let empty = Instance::new(
+        def,
+        modules,
+        String::new(),
+        HashMap::new(),
+        HashMap::new(),
+        0,
+    );
     for path in var_files {
         out.files += 1;
         let text = match crate::rules::read_text(&path) {
@@ -236,10 +314,24 @@ fn root_inputs(def: &ModuleDef<'_>, modules: &Modules<'_>, options: &Options, ou
                         inputs.insert(k, from_json(&v));
                     }
                 }
-                Ok(_) => out.malformed.push(Diag::error("proviso::input::malformed_tfvars", format!("`{}` is not a JSON object", source.name)).in_file(&source).label(0..0, "here")),
+                Ok(_) => out.malformed.push(
+                    Diag::error(
+                        "proviso::input::malformed_tfvars",
+                        format!("`{}` is not a JSON object", source.name),
+                    )
+                    .in_file(&source)
+                    .label(0..0, "here"),
+                ),
                 Err(e) => {
                     let offset = line_col_offset(&source.text, e.line(), e.column());
-                    out.malformed.push(Diag::error("proviso::input::malformed_tfvars", format!("`{}` is not valid JSON: {e}", source.name)).in_file(&source).label(offset..offset, "here"));
+                    out.malformed.push(
+                        Diag::error(
+                            "proviso::input::malformed_tfvars",
+                            format!("`{}` is not valid JSON: {e}", source.name),
+                        )
+                        .in_file(&source)
+                        .label(offset..offset, "here"),
+                    );
                 }
             }
             continue;
@@ -247,7 +339,11 @@ fn root_inputs(def: &ModuleDef<'_>, modules: &Modules<'_>, options: &Options, ou
         match hcl_edit::parser::parse_body(&source.text) {
             Ok(body) => {
                 let frame = Frame::default();
-                let ctx = Ctx { file: &source, frame: &frame, depth: 0 };
+                let ctx = Ctx {
+                    file: &source,
+                    frame: &frame,
+                    depth: 0,
+                };
                 for attr in body.attributes() {
                     inputs.insert(attr.key.as_str().to_string(), empty.eval(&attr.value, &ctx));
                 }
@@ -255,10 +351,13 @@ fn root_inputs(def: &ModuleDef<'_>, modules: &Modules<'_>, options: &Options, ou
             Err(e) => {
                 let offset = e.location().offset().min(source.text.len());
                 out.malformed.push(
-                    Diag::error("proviso::input::malformed_tfvars", format!("`{}` is not valid HCL: {}", source.name, e.message().trim()))
-                        .in_file(&source)
-                        .label(offset..offset, "cannot parse from here")
-                        .with_help("fix the syntax; the variables it sets are unknown until then"),
+                    Diag::error(
+                        "proviso::input::malformed_tfvars",
+                        format!("`{}` is not valid HCL: {}", source.name, e.message().trim()),
+                    )
+                    .in_file(&source)
+                    .label(offset..offset, "cannot parse from here")
+                    .with_help("fix the syntax; the variables it sets are unknown until then"),
                 );
             }
         }
@@ -267,7 +366,11 @@ fn root_inputs(def: &ModuleDef<'_>, modules: &Modules<'_>, options: &Options, ou
 }
 
 fn line_col_offset(text: &str, line: usize, col: usize) -> usize {
-    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
     (start + col.saturating_sub(1)).min(text.len())
 }
 
@@ -279,12 +382,19 @@ pub fn from_json(v: &serde_json::Value) -> Value {
         serde_json::Value::Number(n) => Value::Num(n.as_f64().unwrap_or(0.0)),
         serde_json::Value::String(s) => Value::str(s),
         serde_json::Value::Array(items) => Value::List(items.iter().map(from_json).collect()),
-        serde_json::Value::Object(m) => Value::Map(m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
+        serde_json::Value::Object(m) => {
+            Value::Map(m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
+        }
     }
 }
 
 /// Emits the records of an instance and recurses into the modules it calls.
-fn walk_instance(inst: &Instance<'_>, records: &mut Vec<ScannedRecord>, out: &mut ScanOutput, stack: &mut Vec<PathBuf>) {
+fn walk_instance(
+    inst: &Instance<'_>,
+    records: &mut Vec<ScannedRecord>,
+    out: &mut ScanOutput,
+    stack: &mut Vec<PathBuf>,
+) {
     out.modules += 1;
     for res in &inst.module.resources {
         let body = &res.block.item.body;
@@ -295,7 +405,13 @@ fn walk_instance(inst: &Instance<'_>, records: &mut Vec<ScannedRecord>, out: &mu
     for call in &inst.module.calls {
         let body = &call.block.item.body;
         for (frame, key, existence) in expand(inst, body, call.block.file) {
-            records.push(module_record(inst, call, &frame, key.as_ref(), existence.clone()));
+            records.push(module_record(
+                inst,
+                call,
+                &frame,
+                key.as_ref(),
+                existence.clone(),
+            ));
             let Some(dir) = &call.dir else {
                 out.notes.push(
                     Diag::advice("proviso::input::remote_module", format!("module `{}` has a non-local source `{}`; its resources are not scanned", call.name, call.source.clone().unwrap_or_default()))
@@ -306,14 +422,25 @@ fn walk_instance(inst: &Instance<'_>, records: &mut Vec<ScannedRecord>, out: &mu
             };
             if stack.contains(dir) || stack.len() > MAX_MODULE_DEPTH {
                 out.malformed.push(
-                    Diag::error("proviso::input::module_cycle", format!("module `{}` calls a module that is already being evaluated", call.name))
-                        .in_file(call.block.file)
-                        .label(header_span(call.block.item), "calls itself through this module")
-                        .with_help("Terraform rejects recursive modules: check the `source` paths"),
+                    Diag::error(
+                        "proviso::input::module_cycle",
+                        format!(
+                            "module `{}` calls a module that is already being evaluated",
+                            call.name
+                        ),
+                    )
+                    .in_file(call.block.file)
+                    .label(
+                        header_span(call.block.item),
+                        "calls itself through this module",
+                    )
+                    .with_help("Terraform rejects recursive modules: check the `source` paths"),
                 );
                 continue;
             }
-            let Some(child_def) = inst.modules.by_dir.get(dir) else { continue };
+            let Some(child_def) = inst.modules.by_dir.get(dir) else {
+                continue;
+            };
             let child = inst.child_instance(call, child_def, &frame, key.as_ref());
             stack.push(dir.clone());
             let first = records.len();
@@ -329,18 +456,38 @@ fn walk_instance(inst: &Instance<'_>, records: &mut Vec<ScannedRecord>, out: &mu
 }
 
 /// The instances of a block: frames with `count.index` / `each` bound.
-fn expand(inst: &Instance<'_>, body: &Body, file: &Arc<SourceFile>) -> Vec<(Frame, Option<Value>, Option<Arc<Unknown>>)> {
+fn expand(
+    inst: &Instance<'_>,
+    body: &Body,
+    file: &Arc<SourceFile>,
+) -> Vec<(Frame, Option<Value>, Option<Arc<Unknown>>)> {
     match inst.instances_of(body, file, inst.depth) {
         Instances::Single => vec![(Frame::default(), None, None)],
         Instances::Count(n) => (0..n)
             .map(|i| {
                 let idx = Value::Num(i as f64);
-                (Frame { count_index: Some(idx.clone()), ..Frame::default() }, Some(idx), None)
+                (
+                    Frame {
+                        count_index: Some(idx.clone()),
+                        ..Frame::default()
+                    },
+                    Some(idx),
+                    None,
+                )
             })
             .collect(),
         Instances::Each(items) => items
             .into_iter()
-            .map(|(k, v)| (Frame { each: Some((k.clone(), v)), ..Frame::default() }, Some(k), None))
+            .map(|(k, v)| {
+                (
+                    Frame {
+                        each: Some((k.clone(), v)),
+                        ..Frame::default()
+                    },
+                    Some(k),
+                    None,
+                )
+            })
             .collect(),
         Instances::Unknown(u) => {
             let unknown_value = Value::Unknown(u.clone());
@@ -356,8 +503,18 @@ fn expand(inst: &Instance<'_>, body: &Body, file: &Arc<SourceFile>) -> Vec<(Fram
 
 /// The span of a block's header: its type and labels.
 fn header_span(block: &Block) -> std::ops::Range<usize> {
-    let start = block.ident.span().map(|s| s.start).or_else(|| block.span().map(|s| s.start)).unwrap_or(0);
-    let end = block.labels.last().and_then(|l| l.span()).map(|s| s.end).unwrap_or(start);
+    let start = block
+        .ident
+        .span()
+        .map(|s| s.start)
+        .or_else(|| block.span().map(|s| s.start))
+        .unwrap_or(0);
+    let end = block
+        .labels
+        .last()
+        .and_then(|l| l.span())
+        .map(|s| s.end)
+        .unwrap_or(start);
     start..end.max(start)
 }
 
@@ -376,33 +533,65 @@ fn body_value(inst: &Instance<'_>, body: &Body, ctx: &Ctx<'_>) -> BTreeMap<Strin
         if META.contains(&ident) || ident == "dynamic" {
             continue;
         }
-        nested.entry(ident.to_string()).or_default().push(Value::Map(body_value(inst, &block.body, ctx)));
+        nested
+            .entry(ident.to_string())
+            .or_default()
+            .push(Value::Map(body_value(inst, &block.body, ctx)));
     }
     for (k, mut blocks) in nested {
-        let v = if blocks.len() == 1 { blocks.pop().unwrap_or(Value::Null) } else { Value::List(blocks) };
+        let v = if blocks.len() == 1 {
+            blocks.pop().unwrap_or(Value::Null)
+        } else {
+            Value::List(blocks)
+        };
         map.insert(k, v);
     }
     map
 }
 
-fn resource_record(inst: &Instance<'_>, res: &ResourceDef<'_>, frame: &Frame, key: Option<&Value>, existence: Option<Arc<Unknown>>) -> ScannedRecord {
+fn resource_record(
+    inst: &Instance<'_>,
+    res: &ResourceDef<'_>,
+    frame: &Frame,
+    key: Option<&Value>,
+    existence: Option<Arc<Unknown>>,
+) -> ScannedRecord {
     let file = res.block.file;
     let block = res.block.item;
     let body = &block.body;
-    let ctx = Ctx { file, frame, depth: inst.depth };
+    let ctx = Ctx {
+        file,
+        frame,
+        depth: inst.depth,
+    };
     let local = match res.kind {
         BlockKind::Resource => format!("{}.{}", res.ty, res.name),
         BlockKind::Data => format!("data.{}.{}", res.ty, res.name),
     };
     let suffix = key.map(instance_suffix).unwrap_or_default();
-    let address = if inst.prefix.is_empty() { format!("{local}{suffix}") } else { format!("{}.{local}{suffix}", inst.prefix) };
+    let address = if inst.prefix.is_empty() {
+        format!("{local}{suffix}")
+    } else {
+        format!("{}.{local}{suffix}", inst.prefix)
+    };
     let mut origins: Vec<(Vec<String>, Origin)> = Vec::new();
     let header = Origin::new(file, header_span(block));
-    let label = |i: usize| block.labels.get(i).and_then(|l| l.span()).map(|s| Origin::new(file, s)).unwrap_or_else(|| header.clone());
+    let label = |i: usize| {
+        block
+            .labels
+            .get(i)
+            .and_then(|l| l.span())
+            .map(|s| Origin::new(file, s))
+            .unwrap_or_else(|| header.clone())
+    };
 
-    let provider_ref = body.get_attribute("provider").and_then(|a| reference_text(&a.value));
+    let provider_ref = body
+        .get_attribute("provider")
+        .and_then(|a| reference_text(&a.value));
     let provider_name = res.ty.split('_').next().unwrap_or("").to_string();
-    let provider_key = provider_ref.clone().unwrap_or_else(|| provider_name.clone());
+    let provider_key = provider_ref
+        .clone()
+        .unwrap_or_else(|| provider_name.clone());
     let provider_base = provider_key.split('.').next().unwrap_or("").to_string();
     let provider_cfg = inst.providers.get(&provider_key).cloned();
     if let Some(a) = body.get_attribute("provider")
@@ -414,12 +603,22 @@ fn resource_record(inst: &Instance<'_>, res: &ResourceDef<'_>, frame: &Frame, ke
     let attributes = body_value(inst, body, &ctx);
     for attr in body.attributes() {
         if let Some(s) = attr.span() {
-            origins.push((vec!["attributes".into(), attr.key.as_str().to_string()], Origin::new(file, s)));
+            origins.push((
+                vec!["attributes".into(), attr.key.as_str().to_string()],
+                Origin::new(file, s),
+            ));
         }
     }
 
     let mut fields = BTreeMap::new();
-    fields.insert("kind".to_string(), Value::str(if res.kind == BlockKind::Data { "data" } else { "resource" }));
+    fields.insert(
+        "kind".to_string(),
+        Value::str(if res.kind == BlockKind::Data {
+            "data"
+        } else {
+            "resource"
+        }),
+    );
     fields.insert("type".to_string(), Value::str(&res.ty));
     fields.insert("name".to_string(), Value::str(&res.name));
     fields.insert("address".to_string(), Value::str(&address));
@@ -444,7 +643,9 @@ fn resource_record(inst: &Instance<'_>, res: &ResourceDef<'_>, frame: &Frame, ke
         Some("gcp") => &["region", "location", "zone"],
         _ => &["region", "location"],
     };
-    let own_region = region_attr.iter().find_map(|k| attributes.get(*k).map(|v| (*k, v.clone())));
+    let own_region = region_attr
+        .iter()
+        .find_map(|k| attributes.get(*k).map(|v| (*k, v.clone())));
     let region = match own_region {
         Some((k, v)) => {
             if let Some(a) = body.get_attribute(k)
@@ -454,12 +655,15 @@ fn resource_record(inst: &Instance<'_>, res: &ResourceDef<'_>, frame: &Frame, ke
             }
             Some(normalize_region(cloud, k, v))
         }
-        None => provider_cfg.as_ref().and_then(|p| p.region.clone()).map(|(v, o)| {
-            if let Some(o) = o {
-                origins.push((vec!["region".into()], o));
-            }
-            normalize_region(cloud, "region", v)
-        }),
+        None => provider_cfg
+            .as_ref()
+            .and_then(|p| p.region.clone())
+            .map(|(v, o)| {
+                if let Some(o) = o {
+                    origins.push((vec!["region".into()], o));
+                }
+                normalize_region(cloud, "region", v)
+            }),
     };
     if let Some(r) = region {
         fields.insert("region".to_string(), r);
@@ -469,19 +673,26 @@ fn resource_record(inst: &Instance<'_>, res: &ResourceDef<'_>, frame: &Frame, ke
     let mut tags: Option<Value> = None;
     if cloud == Some("aws")
         && let Some(p) = &provider_cfg
-        && let Some((v, o, keys)) = &p.default_tags
+        && let Some(dt) = &p.default_tags
     {
-        tags = Some(v.clone());
-        if let Some(o) = o {
+        tags = Some(dt.value.clone());
+        if let Some(o) = &dt.origin {
             origins.push((vec!["tags".into()], o.clone()));
         }
-        for (k, ko) in keys {
+        for (k, ko) in &dt.keys {
             origins.push((vec!["tags".into(), k.clone()], ko.clone()));
         }
     }
-    let tag_attrs: &[&str] = if cloud == Some("gcp") { &["labels", "resource_labels", "user_labels"] } else { &["tags", "labels"] };
+    let tag_attrs: &[&str] = if cloud == Some("gcp") {
+        &["labels", "resource_labels", "user_labels"]
+    } else {
+        &["tags", "labels"]
+    };
     if let Some(attr) = tag_attrs.iter().find_map(|k| body.get_attribute(k)) {
-        let own = attributes.get(attr.key.as_str()).cloned().unwrap_or(Value::Null);
+        let own = attributes
+            .get(attr.key.as_str())
+            .cloned()
+            .unwrap_or(Value::Null);
         tags = match (tags, own) {
             (Some(Value::Map(mut base)), Value::Map(over)) => {
                 base.extend(over);
@@ -505,16 +716,36 @@ fn resource_record(inst: &Instance<'_>, res: &ResourceDef<'_>, frame: &Frame, ke
     }
     fields.insert("attributes".to_string(), Value::Map(attributes));
 
-    ScannedRecord { fields, origins, origin: header, address, existence }
+    ScannedRecord {
+        fields,
+        origins,
+        origin: header,
+        address,
+        existence,
+    }
 }
 
-fn module_record(inst: &Instance<'_>, call: &ModuleCall<'_>, frame: &Frame, key: Option<&Value>, existence: Option<Arc<Unknown>>) -> ScannedRecord {
+fn module_record(
+    inst: &Instance<'_>,
+    call: &ModuleCall<'_>,
+    frame: &Frame,
+    key: Option<&Value>,
+    existence: Option<Arc<Unknown>>,
+) -> ScannedRecord {
     let file = call.block.file;
     let block = call.block.item;
-    let ctx = Ctx { file, frame, depth: inst.depth };
+    let ctx = Ctx {
+        file,
+        frame,
+        depth: inst.depth,
+    };
     let suffix = key.map(instance_suffix).unwrap_or_default();
     let local = format!("module.{}{suffix}", call.name);
-    let address = if inst.prefix.is_empty() { local } else { format!("{}.{local}", inst.prefix) };
+    let address = if inst.prefix.is_empty() {
+        local
+    } else {
+        format!("{}.{local}", inst.prefix)
+    };
     let header = Origin::new(file, header_span(block));
     let mut fields = BTreeMap::new();
     fields.insert("kind".to_string(), Value::str("module"));
@@ -529,10 +760,19 @@ fn module_record(inst: &Instance<'_>, call: &ModuleCall<'_>, frame: &Frame, key:
     let mut origins = vec![(vec!["address".into()], header.clone())];
     for attr in block.body.attributes() {
         if let Some(s) = attr.span() {
-            origins.push((vec!["attributes".into(), attr.key.as_str().to_string()], Origin::new(file, s)));
+            origins.push((
+                vec!["attributes".into(), attr.key.as_str().to_string()],
+                Origin::new(file, s),
+            ));
         }
     }
-    ScannedRecord { fields, origins, origin: header, address, existence }
+    ScannedRecord {
+        fields,
+        origins,
+        origin: header,
+        address,
+        existence,
+    }
 }
 
 /// Azure accepts display names (`East US 2`) for locations; Google zones

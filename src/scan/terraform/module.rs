@@ -85,33 +85,65 @@ impl<'a> ModuleDef<'a> {
         for f in files {
             for block in f.body.blocks() {
                 let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
-                let loc = Located { item: block, file: &f.source };
+                let loc = Located {
+                    item: block,
+                    file: &f.source,
+                };
                 match (block.ident.as_str(), labels.as_slice()) {
                     ("variable", [name]) => {
                         m.variables.insert(name.to_string(), loc);
                     }
                     ("locals", []) => {
                         for attr in block.body.attributes() {
-                            m.locals.insert(attr.key.as_str().to_string(), Located { item: attr, file: &f.source });
+                            m.locals.insert(
+                                attr.key.as_str().to_string(),
+                                Located {
+                                    item: attr,
+                                    file: &f.source,
+                                },
+                            );
                         }
                     }
                     ("output", [name]) => {
                         m.outputs.insert(name.to_string(), loc);
                     }
                     ("provider", [name]) => {
-                        let alias = block.body.get_attribute("alias").and_then(|a| a.value.as_str()).map(str::to_string);
-                        m.providers.push(ProviderDef { name: name.to_string(), alias, block: loc });
+                        let alias = block
+                            .body
+                            .get_attribute("alias")
+                            .and_then(|a| a.value.as_str())
+                            .map(str::to_string);
+                        m.providers.push(ProviderDef {
+                            name: name.to_string(),
+                            alias,
+                            block: loc,
+                        });
                     }
-                    ("resource", [ty, name]) | ("data", [ty, name]) => m.resources.push(ResourceDef {
-                        kind: if block.ident.as_str() == "data" { BlockKind::Data } else { BlockKind::Resource },
-                        ty: ty.to_string(),
-                        name: name.to_string(),
-                        block: loc,
-                    }),
+                    ("resource", [ty, name]) | ("data", [ty, name]) => {
+                        m.resources.push(ResourceDef {
+                            kind: if block.ident.as_str() == "data" {
+                                BlockKind::Data
+                            } else {
+                                BlockKind::Resource
+                            },
+                            ty: ty.to_string(),
+                            name: name.to_string(),
+                            block: loc,
+                        })
+                    }
                     ("module", [name]) => {
-                        let source = block.body.get_attribute("source").and_then(|a| a.value.as_str()).map(str::to_string);
+                        let source = block
+                            .body
+                            .get_attribute("source")
+                            .and_then(|a| a.value.as_str())
+                            .map(str::to_string);
                         let dir = source.as_deref().and_then(|s| local_module_dir(&m.dir, s));
-                        m.calls.push(ModuleCall { name: name.to_string(), source, dir, block: loc });
+                        m.calls.push(ModuleCall {
+                            name: name.to_string(),
+                            source,
+                            dir,
+                            block: loc,
+                        });
                     }
                     _ => {}
                 }
@@ -121,7 +153,9 @@ impl<'a> ModuleDef<'a> {
     }
 
     pub fn resource(&self, kind: BlockKind, ty: &str, name: &str) -> Option<&ResourceDef<'a>> {
-        self.resources.iter().find(|r| r.kind == kind && r.ty == ty && r.name == name)
+        self.resources
+            .iter()
+            .find(|r| r.kind == kind && r.ty == ty && r.name == name)
     }
 }
 
@@ -142,7 +176,16 @@ pub struct ProviderConfig {
     pub address: String,
     pub region: Option<(Value, Option<Origin>)>,
     /// AWS `default_tags { tags = {…} }`.
-    pub default_tags: Option<(Value, Option<Origin>, Vec<(String, Origin)>)>,
+    pub default_tags: Option<DefaultTags>,
+}
+
+/// AWS provider `default_tags`: the map, where it is written, and where each
+/// literal key is.
+#[derive(Debug, Clone)]
+pub struct DefaultTags {
+    pub value: Value,
+    pub origin: Option<Origin>,
+    pub keys: Vec<(String, Origin)>,
 }
 
 /// The module definitions of a scan, by directory.
@@ -197,7 +240,11 @@ impl<'a> Instance<'a> {
     }
 
     fn ctx<'e>(&self, file: &'e Arc<SourceFile>, frame: &'e Frame) -> Ctx<'e> {
-        Ctx { file, frame, depth: self.depth }
+        Ctx {
+            file,
+            frame,
+            depth: self.depth,
+        }
     }
 
     fn provider_config(&self, p: &ProviderDef<'_>) -> ProviderConfig {
@@ -208,14 +255,32 @@ impl<'a> Instance<'a> {
             Some(a) => format!("{}.{a}", p.name),
             None => p.name.clone(),
         };
-        let region = ["region", "location"].iter().find_map(|k| body.get_attribute(k)).map(|a| {
-            (self.eval(&a.value, &ctx), a.value.span().map(|s| Origin::new(p.block.file, s)))
-        });
-        let default_tags = body.get_blocks("default_tags").next().and_then(|dt| dt.body.get_attribute("tags")).map(|a| {
-            let keys = object_key_origins(&a.value, p.block.file);
-            (self.eval(&a.value, &ctx), a.value.span().map(|s| Origin::new(p.block.file, s)), keys)
-        });
-        ProviderConfig { address, region, default_tags }
+        let region = ["region", "location"]
+            .iter()
+            .find_map(|k| body.get_attribute(k))
+            .map(|a| {
+                (
+                    self.eval(&a.value, &ctx),
+                    a.value.span().map(|s| Origin::new(p.block.file, s)),
+                )
+            });
+        let default_tags = body
+            .get_blocks("default_tags")
+            .next()
+            .and_then(|dt| dt.body.get_attribute("tags"))
+            .map(|a| {
+                let keys = object_key_origins(&a.value, p.block.file);
+                DefaultTags {
+                    value: self.eval(&a.value, &ctx),
+                    origin: a.value.span().map(|s| Origin::new(p.block.file, s)),
+                    keys,
+                }
+            });
+        ProviderConfig {
+            address,
+            region,
+            default_tags,
+        }
     }
 
     /// The value of an input variable: the caller's input, else its default,
@@ -225,7 +290,13 @@ impl<'a> Instance<'a> {
             return v.clone();
         }
         let Some(decl) = self.module.variables.get(name) else {
-            return Value::unknown(format!("no variable `{name}` is declared in `{}`", self.module.dir_display), at);
+            return Value::unknown(
+                format!(
+                    "no variable `{name}` is declared in `{}`",
+                    self.module.dir_display
+                ),
+                at,
+            );
         };
         match decl.item.body.get_attribute("default") {
             Some(default) => {
@@ -236,7 +307,10 @@ impl<'a> Instance<'a> {
                 if self.prefix.is_empty() {
                     format!("variable `{name}` has no default and no value in a tfvars file")
                 } else {
-                    format!("variable `{name}` has no default and `{}` does not set it", self.prefix)
+                    format!(
+                        "variable `{name}` has no default and `{}` does not set it",
+                        self.prefix
+                    )
                 },
                 at,
             ),
@@ -248,13 +322,23 @@ impl<'a> Instance<'a> {
             return v.clone();
         }
         let Some(def) = self.module.locals.get(name) else {
-            return Value::unknown(format!("no local `{name}` in `{}`", self.module.dir_display), None);
+            return Value::unknown(
+                format!("no local `{name}` in `{}`", self.module.dir_display),
+                None,
+            );
         };
         if !self.in_progress.borrow_mut().insert(name.to_string()) {
-            return Value::unknown(format!("local `{name}` refers to itself"), def.item.value.span().map(|s| Origin::new(def.file, s)));
+            return Value::unknown(
+                format!("local `{name}` refers to itself"),
+                def.item.value.span().map(|s| Origin::new(def.file, s)),
+            );
         }
         let frame = Frame::default();
-        let inner = Ctx { file: def.file, frame: &frame, depth: ctx.depth + 1 };
+        let inner = Ctx {
+            file: def.file,
+            frame: &frame,
+            depth: ctx.depth + 1,
+        };
         let v = self.eval(&def.item.value, &inner);
         self.in_progress.borrow_mut().remove(name);
         self.locals.borrow_mut().insert(name.to_string(), v.clone());
@@ -277,11 +361,20 @@ impl<'a> Instance<'a> {
     ) -> Value {
         let at = ctx.origin(whole);
         let Some(res) = self.module.resource(kind, ty, name) else {
-            return Value::unknown(format!("`{ty}.{name}` is not declared in `{}`", self.module.dir_display), at);
+            return Value::unknown(
+                format!(
+                    "`{ty}.{name}` is not declared in `{}`",
+                    self.module.dir_display
+                ),
+                at,
+            );
         };
         let body = &res.block.item.body;
         let Some(a) = body.get_attribute(attr) else {
-            return Value::unknown(format!("`{ty}.{name}.{attr}` is computed by the provider"), at);
+            return Value::unknown(
+                format!("`{ty}.{name}.{attr}` is computed by the provider"),
+                at,
+            );
         };
         let mut frame = Frame::default();
         if body.has_attribute("for_each") {
@@ -289,34 +382,65 @@ impl<'a> Instance<'a> {
                 Some(k @ Value::Str(_)) => {
                     let fe = self.instances_of(body, res.block.file, ctx.depth + 1);
                     let value = match fe {
-                        Instances::Each(items) => items.into_iter().find(|(ik, _)| ik == k).map(|(_, v)| v),
+                        Instances::Each(items) => {
+                            items.into_iter().find(|(ik, _)| ik == k).map(|(_, v)| v)
+                        }
                         _ => None,
                     };
-                    frame.each = Some((k.clone(), value.unwrap_or_else(|| Value::unknown("for_each value", at.clone()))));
+                    frame.each = Some((
+                        k.clone(),
+                        value.unwrap_or_else(|| Value::unknown("for_each value", at.clone())),
+                    ));
                 }
-                _ => return Value::unknown(format!("`{ty}.{name}` has `for_each`: name an instance (`[\"key\"]`)"), at),
+                _ => {
+                    return Value::unknown(
+                        format!("`{ty}.{name}` has `for_each`: name an instance (`[\"key\"]`)"),
+                        at,
+                    );
+                }
             }
         } else if body.has_attribute("count") {
             match &key {
                 Some(k @ Value::Num(_)) => frame.count_index = Some(k.clone()),
-                _ => return Value::unknown(format!("`{ty}.{name}` has `count`: name an instance (`[0]`)"), at),
+                _ => {
+                    return Value::unknown(
+                        format!("`{ty}.{name}` has `count`: name an instance (`[0]`)"),
+                        at,
+                    );
+                }
             }
         }
-        let inner = Ctx { file: res.block.file, frame: &frame, depth: ctx.depth + 1 };
+        let inner = Ctx {
+            file: res.block.file,
+            frame: &frame,
+            depth: ctx.depth + 1,
+        };
         self.eval(&a.value, &inner)
     }
 
     /// `module.call.output`.
-    pub fn module_output(&self, call: &str, output: &str, whole: &Expression, ctx: &Ctx<'_>) -> Value {
+    pub fn module_output(
+        &self,
+        call: &str,
+        output: &str,
+        whole: &Expression,
+        ctx: &Ctx<'_>,
+    ) -> Value {
         let at = ctx.origin(whole);
         let Some(c) = self.module.calls.iter().find(|c| c.name == call) else {
             return Value::unknown(format!("no module `{call}` is called here"), at);
         };
         let Some(child_def) = c.dir.as_ref().and_then(|d| self.modules.by_dir.get(d)) else {
-            return Value::unknown(format!("module `{call}` is not local, so its outputs are unknown"), at);
+            return Value::unknown(
+                format!("module `{call}` is not local, so its outputs are unknown"),
+                at,
+            );
         };
         if c.block.item.body.has_attribute("for_each") || c.block.item.body.has_attribute("count") {
-            return Value::unknown(format!("outputs of the repeated module `{call}` are not followed"), at);
+            return Value::unknown(
+                format!("outputs of the repeated module `{call}` are not followed"),
+                at,
+            );
         }
         if ctx.depth > 32 {
             return Value::unknown("module outputs nest too deeply", at);
@@ -330,7 +454,14 @@ impl<'a> Instance<'a> {
             return Value::unknown(format!("output `{output}` has no value"), at);
         };
         let cframe = Frame::default();
-        child.eval(&v.value, &Ctx { file: out.file, frame: &cframe, depth: ctx.depth + 1 })
+        child.eval(
+            &v.value,
+            &Ctx {
+                file: out.file,
+                frame: &cframe,
+                depth: ctx.depth + 1,
+            },
+        )
     }
 
     /// Instantiates a called module with this instance's values.
@@ -345,21 +476,30 @@ impl<'a> Instance<'a> {
         let mut inputs = HashMap::new();
         for attr in call.block.item.body.attributes() {
             let k = attr.key.as_str();
-            if matches!(k, "source" | "version" | "providers" | "count" | "for_each" | "depends_on") {
+            if matches!(
+                k,
+                "source" | "version" | "providers" | "count" | "for_each" | "depends_on"
+            ) {
                 continue;
             }
             inputs.insert(k.to_string(), self.eval(&attr.value, &ctx));
         }
         // Default (unaliased) providers are inherited; `providers = {…}` maps others.
-        let mut providers: HashMap<String, Arc<ProviderConfig>> =
-            self.providers.iter().filter(|(k, _)| !k.contains('.')).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut providers: HashMap<String, Arc<ProviderConfig>> = self
+            .providers
+            .iter()
+            .filter(|(k, _)| !k.contains('.'))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         if let Some(map) = call.block.item.body.get_attribute("providers")
             && let Expression::Object(obj) = &map.value
         {
             for (k, v) in obj.iter() {
                 let child_name = match k {
                     hcl_edit::expr::ObjectKey::Ident(id) => id.as_str().to_string(),
-                    hcl_edit::expr::ObjectKey::Expression(e) => reference_text(e).unwrap_or_default(),
+                    hcl_edit::expr::ObjectKey::Expression(e) => {
+                        reference_text(e).unwrap_or_default()
+                    }
                 };
                 if let Some(parent_name) = reference_text(v.expr())
                     && let Some(cfg) = self.providers.get(&parent_name)
@@ -372,17 +512,34 @@ impl<'a> Instance<'a> {
             None => format!("module.{}", call.name),
             Some(k) => format!("module.{}{}", call.name, instance_suffix(k)),
         };
-        let prefix = if self.prefix.is_empty() { address } else { format!("{}.{address}", self.prefix) };
-        Instance::new(child, self.modules, prefix, inputs, providers, self.depth + 1)
+        let prefix = if self.prefix.is_empty() {
+            address
+        } else {
+            format!("{}.{address}", self.prefix)
+        };
+        Instance::new(
+            child,
+            self.modules,
+            prefix,
+            inputs,
+            providers,
+            self.depth + 1,
+        )
     }
 
     /// The instances of a block with `count` or `for_each`.
     pub fn instances_of(&self, body: &Body, file: &Arc<SourceFile>, depth: usize) -> Instances {
         let frame = Frame::default();
-        let ctx = Ctx { file, frame: &frame, depth };
+        let ctx = Ctx {
+            file,
+            frame: &frame,
+            depth,
+        };
         if let Some(fe) = body.get_attribute("for_each") {
             return match self.eval(&fe.value, &ctx) {
-                Value::Map(m) => Instances::Each(m.into_iter().map(|(k, v)| (Value::str(&k), v)).collect()),
+                Value::Map(m) => {
+                    Instances::Each(m.into_iter().map(|(k, v)| (Value::str(&k), v)).collect())
+                }
                 Value::List(items) => {
                     let mut out = Vec::new();
                     for item in items {
@@ -391,13 +548,16 @@ impl<'a> Instance<'a> {
                             Value::Unknown(u) => return Instances::Unknown(u),
                             other => {
                                 return Instances::Unknown(Arc::new(Unknown {
-                                    reason: format!("`for_each` over a list of {}: Terraform takes a set of strings or a map", other.type_name()),
+                                    reason: format!(
+                                        "`for_each` over a list of {}: Terraform takes a set of strings or a map",
+                                        other.type_name()
+                                    ),
                                     origin: fe.value.span().map(|s| Origin::new(file, s)),
                                 }));
                             }
                         }
                     }
-                    out.sort_by(|a, b| a.0.to_string().cmp(&b.0.to_string()));
+                    out.sort_by_key(|a| a.0.to_string());
                     out.dedup_by(|a, b| a.0 == b.0);
                     Instances::Each(out)
                 }
@@ -477,10 +637,14 @@ fn collect_key_origins(e: &Expression, file: &Arc<SourceFile>, out: &mut Vec<(St
             for (k, v) in obj.iter() {
                 let name = match k {
                     hcl_edit::expr::ObjectKey::Ident(id) => id.as_str().to_string(),
-                    hcl_edit::expr::ObjectKey::Expression(Expression::String(s)) => s.value().to_string(),
+                    hcl_edit::expr::ObjectKey::Expression(Expression::String(s)) => {
+                        s.value().to_string()
+                    }
                     _ => continue,
                 };
-                let Some(start) = k.span().map(|s| s.start) else { continue };
+                let Some(start) = k.span().map(|s| s.start) else {
+                    continue;
+                };
                 let end = v.expr().span().map(|s| s.end).unwrap_or(start);
                 out.push((name, Origin::new(file, start..end)));
             }

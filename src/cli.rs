@@ -253,8 +253,13 @@ fn test(args: TestArgs, err_style: &Style) -> i32 {
     clauses.sort_unstable();
     clauses.dedup();
     out.push_str(&format!(
-        "proviso test: {} examples of {} {}\nproviso test: {passed} passed, {} failed\n",
+        "proviso test: {} {} of {} {}\nproviso test: {passed} passed, {} failed\n",
         results.len(),
+        if results.len() == 1 {
+            "example"
+        } else {
+            "examples"
+        },
         clauses.len(),
         if clauses.len() == 1 {
             "clause"

@@ -161,12 +161,43 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanOutput {
             .collect(),
         root_dir_display: root_display,
     };
+    // A directory that calls itself does not count as called; directories
+    // only reachable through a cycle of calls are treated as roots, so that
+    // nothing given is silently left out (the cycle is then reported).
     let called: BTreeSet<PathBuf> = modules
         .by_dir
-        .values()
-        .flat_map(|m| m.calls.iter().filter_map(|c| c.dir.clone()))
+        .iter()
+        .flat_map(|(d, m)| {
+            m.calls
+                .iter()
+                .filter_map(|c| c.dir.clone())
+                .filter(move |c| c != d)
+        })
         .collect();
-    let roots: Vec<&PathBuf> = dirs.iter().filter(|d| !called.contains(*d)).collect();
+    let mut roots: Vec<&PathBuf> = dirs.iter().filter(|d| !called.contains(*d)).collect();
+    let mut reached: BTreeSet<&PathBuf> = BTreeSet::new();
+    let mut frontier: Vec<&PathBuf> = roots.clone();
+    while let Some(d) = frontier.pop() {
+        if !reached.insert(d) {
+            continue;
+        }
+        if let Some(m) = modules.by_dir.get(d) {
+            frontier.extend(m.calls.iter().filter_map(|c| c.dir.as_ref()));
+        }
+    }
+    for d in &dirs {
+        if !reached.contains(d) {
+            roots.push(d);
+            let mut more: Vec<&PathBuf> = vec![d];
+            while let Some(x) = more.pop() {
+                if reached.insert(x)
+                    && let Some(m) = modules.by_dir.get(x)
+                {
+                    more.extend(m.calls.iter().filter_map(|c| c.dir.as_ref()));
+                }
+            }
+        }
+    }
 
     // 4. Evaluate every root module and the modules it calls.
     let mut records = Vec::new();

@@ -18,6 +18,7 @@
 mod common;
 
 use common::header_values;
+
 use proviso::date::Date;
 use proviso::findings::{Finding, FindingOutcome, judge};
 use proviso::scan::terraform::{Options, scan};
@@ -241,4 +242,28 @@ fn var_files_override_tfvars() {
             .map(|f| &f.message)
             .collect::<Vec<_>>()
     );
+}
+
+#[test]
+fn rendered_findings_of_every_case() {
+    let rules = rules();
+    insta::glob!("../fixtures/terraform/cases", "*/main.tf", |path| {
+        let case = path.parent().unwrap();
+        let rel = case
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap()
+            .to_path_buf();
+        let main = std::fs::read_to_string(path).unwrap();
+        let as_of = Date::parse(&header_values(&main, "as-of:")[0]).unwrap();
+        let scanned = scan(&[rel], &Options::default());
+        let judged = judge(&rules, &scanned.records, as_of);
+        let mut diags = scanned.malformed.clone();
+        diags.extend(judged.findings.iter().map(Finding::to_diag));
+        let rendered = common::render_all(&diags);
+        insta::assert_snapshot!(if rendered.is_empty() {
+            "(no findings)".to_string()
+        } else {
+            rendered
+        });
+    });
 }

@@ -686,15 +686,39 @@ fn resource_record(
             }
             Some(normalize_region(cloud, k, v))
         }
-        None => provider_cfg
-            .as_ref()
-            .and_then(|p| p.region.clone())
-            .map(|(v, o)| {
+        None => match provider_cfg.as_ref().and_then(|p| p.region.clone()) {
+            Some((v, o)) => {
                 if let Some(o) = o {
                     origins.push((vec!["region".into()], o));
                 }
-                normalize_region(cloud, "region", v)
-            }),
+                Some(normalize_region(cloud, "region", v))
+            }
+            // Every AWS resource lives in a region; when the configuration
+            // does not say which, it comes from the environment at plan time
+            // (AWS_REGION, a profile): unknown, not absent.
+            None if cloud == Some("aws") => Some(Value::unknown(
+                match &provider_cfg {
+                    Some(p) => format!(
+                        "provider `{}` sets no `region`: it comes from the environment at plan time",
+                        p.address
+                    ),
+                    None => format!(
+                        "no `provider \"{provider_base}\"` block configures `{provider_key}`: its region comes from the environment at plan time"
+                    ),
+                },
+                Some(label(0)),
+            )),
+            // An aliased provider that this module does not receive.
+            None if provider_ref.is_some() && provider_cfg.is_none() => Some(Value::unknown(
+                format!(
+                    "provider `{provider_key}` is not configured in this module (pass it with `providers = {{ … }}`)"
+                ),
+                body.get_attribute("provider")
+                    .and_then(|a| a.value.span())
+                    .map(|s| Origin::new(file, s)),
+            )),
+            None => None,
+        },
     };
     if let Some(r) = region {
         fields.insert("region".to_string(), r);

@@ -143,12 +143,26 @@ fn citations_in_the_bundled_rules_are_verbatim_quotes() {
         eprintln!("note: ../shared/seeds not found; citation quotes not checked");
         return;
     }
-    let corpus: String = std::fs::read_dir(seeds).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default()).collect();
+    let corpus: String = std::fs::read_dir(seeds)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+        .collect();
     let rules = proviso::rules::load(&[std::path::PathBuf::from("rules")]).unwrap();
-    let cites = rules.terms.iter().flat_map(|t| t.clauses.iter().flat_map(|c| c.cites.iter()).chain(t.exceptions.iter().flat_map(|e| e.cites.iter())));
+    let cites = rules.terms.iter().flat_map(|t| {
+        t.clauses
+            .iter()
+            .flat_map(|c| c.cites.iter())
+            .chain(t.exceptions.iter().flat_map(|e| e.cites.iter()))
+    });
     for cite in cites {
         let text = cite.text.as_deref().unwrap();
-        assert!(corpus.contains(text), "cite `{text}` is not a verbatim quote of the sources");
-        assert!(text.split_whitespace().count() <= 15, "cite `{text}` is longer than a short phrase");
+        assert!(
+            corpus.contains(text),
+            "cite `{text}` is not a verbatim quote of the sources"
+        );
+        assert!(
+            text.split_whitespace().count() <= 15,
+            "cite `{text}` is longer than a short phrase"
+        );
     }
 }

@@ -3,10 +3,16 @@
 //! Exit codes: 0 nothing at or above `--fail-on`; 1 findings at or above it
 //! (or failing examples for `proviso test`); 2 the tool could not do its job
 //! (a rule file with errors, an unreadable input, a bad flag).
+//!
+//! Each command lives in its own module; this one holds the flags, the
+//! dispatch and what commands share (loading rules, printing diagnostics).
+
+mod check;
+mod test;
 
 use crate::date::Date;
 use crate::diag::{Diag, render};
-use crate::report::{CheckReport, FailOn};
+use crate::report::FailOn;
 use crate::rules::{self, RuleErrors, RuleSet};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -93,12 +99,12 @@ fn parse_date(s: &str) -> Result<Date, String> {
 }
 
 /// How to print diagnostics on a stream.
-struct Style {
-    plain: bool,
-    width: usize,
+pub(crate) struct Style {
+    pub plain: bool,
+    pub width: usize,
 }
 
-fn style(color: Color, terminal: bool) -> Style {
+pub(crate) fn style(color: Color, terminal: bool) -> Style {
     let plain = match color {
         Color::Always => false,
         Color::Never => true,
@@ -134,12 +140,12 @@ pub fn main() -> i32 {
 pub fn run(cli: Cli) -> i32 {
     let err_style = style(cli.color, std::io::stderr().is_terminal());
     match cli.command {
-        Command::Check(args) => check(args, cli.color, &err_style),
-        Command::Test(args) => test(args, &err_style),
+        Command::Check(args) => check::run(args, cli.color, &err_style),
+        Command::Test(args) => test::run(args, &err_style),
     }
 }
 
-fn eprint_diags(diags: &[Diag], s: &Style) {
+pub(crate) fn eprint_diags(diags: &[Diag], s: &Style) {
     let mut err = std::io::stderr().lock();
     for d in diags {
         let _ = writeln!(err, "{}", render(d, s.plain, s.width));
@@ -147,7 +153,7 @@ fn eprint_diags(diags: &[Diag], s: &Style) {
 }
 
 /// Loads rules; on errors prints them all and returns `None`.
-fn load_rules(paths: &[PathBuf], s: &Style) -> Option<RuleSet> {
+pub(crate) fn load_rules(paths: &[PathBuf], s: &Style) -> Option<RuleSet> {
     match rules::load(paths) {
         Ok(set) => {
             eprint_diags(&set.warnings, s);
@@ -166,60 +172,7 @@ fn load_rules(paths: &[PathBuf], s: &Style) -> Option<RuleSet> {
     }
 }
 
-fn check(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
-    let Some(rules) = load_rules(&args.rules, err_style) else {
-        return EXIT_TROUBLE;
-    };
-    let as_of = args.as_of.unwrap_or_else(Date::today);
-    let options = crate::scan::terraform::Options {
-        var_files: args.var_files.clone(),
-    };
-    let scanned = crate::scan::terraform::scan(&args.paths, &options);
-    let judged = crate::findings::judge(&rules, &scanned.records, as_of);
-    let report = CheckReport {
-        as_of,
-        clauses_in_force: rules
-            .in_force(as_of)
-            .filter(|(_, c)| !c.is_manual())
-            .map(|(t, c)| (t.id.name.clone(), c.id.name.clone()))
-            .collect(),
-        findings: judged.findings,
-        malformed: scanned.malformed,
-        notes: scanned.notes,
-        files: scanned.files,
-        modules: scanned.modules,
-        records: scanned.records.len(),
-        resources: scanned
-            .records
-            .iter()
-            .filter(|r| r.kind() == "resource")
-            .count(),
-        judged: judged.judged,
-        not_applicable: judged.not_applicable,
-    };
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let out_style = style(color, to_terminal);
-    let text = match args.format {
-        Format::Human => {
-            crate::report::human::render_check(&report, out_style.plain, out_style.width)
-        }
-        Format::Json => crate::report::json::render_check(&report),
-    };
-    if let Err(d) = write_output(args.output.as_ref(), &text) {
-        eprint_diags(&[d], err_style);
-        return EXIT_TROUBLE;
-    }
-    if !report.malformed.is_empty() && !args.allow_malformed {
-        return EXIT_TROUBLE;
-    }
-    if report.findings.iter().any(|f| args.fail_on.fails(f)) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
-    }
-}
-
-fn write_output(path: Option<&PathBuf>, text: &str) -> Result<(), Diag> {
+pub(crate) fn write_output(path: Option<&PathBuf>, text: &str) -> Result<(), Diag> {
     match path {
         Some(p) => std::fs::write(p, text).map_err(|e| {
             Diag::error(
@@ -233,45 +186,5 @@ fn write_output(path: Option<&PathBuf>, text: &str) -> Result<(), Diag> {
             let _ = out.write_all(text.as_bytes());
             Ok(())
         }
-    }
-}
-
-fn test(args: TestArgs, err_style: &Style) -> i32 {
-    let Some(rules) = load_rules(&args.rules, err_style) else {
-        return EXIT_TROUBLE;
-    };
-    let results = crate::examples::run(&rules);
-    let failures: Vec<Diag> = results.iter().filter_map(|r| r.failure.clone()).collect();
-    let out_style = style(Color::Auto, std::io::stdout().is_terminal());
-    let mut out = String::new();
-    for d in &failures {
-        out.push_str(&render(d, out_style.plain, out_style.width));
-        out.push('\n');
-    }
-    let passed = results.len() - failures.len();
-    let mut clauses: Vec<&str> = results.iter().map(|r| r.clause.as_str()).collect();
-    clauses.sort_unstable();
-    clauses.dedup();
-    out.push_str(&format!(
-        "proviso test: {} {} of {} {}\nproviso test: {passed} passed, {} failed\n",
-        results.len(),
-        if results.len() == 1 {
-            "example"
-        } else {
-            "examples"
-        },
-        clauses.len(),
-        if clauses.len() == 1 {
-            "clause"
-        } else {
-            "clauses"
-        },
-        failures.len()
-    ));
-    let _ = std::io::stdout().lock().write_all(out.as_bytes());
-    if failures.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_FINDINGS
     }
 }

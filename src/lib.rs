@@ -16,6 +16,7 @@ pub mod date;
 pub mod diag;
 pub mod eval;
 pub mod examples;
+pub mod explain;
 pub mod findings;
 pub mod report;
 pub mod rules;

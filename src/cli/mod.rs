@@ -8,6 +8,7 @@
 //! dispatch and what commands share (loading rules, printing diagnostics).
 
 mod check;
+mod explain;
 mod test;
 
 use crate::date::Date;
@@ -57,6 +58,37 @@ pub enum Command {
     Check(CheckArgs),
     /// Run the `example` blocks of rule files
     Test(TestArgs),
+    /// The terms in plain English: clauses, citations, timeline and coverage
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    /// plain text for a terminal
+    Text,
+    /// Markdown, for a review or a wiki
+    Markdown,
+    /// one self-contained HTML page with a timeline graphic
+    Html,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    /// Rule files or directories of .proviso files
+    #[arg(required = true)]
+    pub rules: Vec<PathBuf>,
+    /// Show only what is in force on this date (YYYY-MM-DD)
+    #[arg(long, value_parser = parse_date, conflicts_with = "between")]
+    pub as_of: Option<Date>,
+    /// Show what changes between two dates, clause by clause
+    #[arg(long, num_args = 2, value_names = ["FROM", "TO"], value_parser = parse_date)]
+    pub between: Option<Vec<Date>>,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+    /// Write to this file instead of standard output
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -142,6 +174,7 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Check(args) => check::run(args, cli.color, &err_style),
         Command::Test(args) => test::run(args, &err_style),
+        Command::Explain(args) => explain::run(args, &err_style),
     }
 }
 

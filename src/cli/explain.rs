@@ -1,0 +1,34 @@
+//! `proviso explain`: the rule set in plain English.
+
+use super::{
+    EXIT_OK, EXIT_TROUBLE, ExplainArgs, ExplainFormat, Style, eprint_diags, load_rules,
+    write_output,
+};
+use crate::explain::english::Markup;
+
+pub fn run(args: ExplainArgs, err_style: &Style) -> i32 {
+    let Some(rules) = load_rules(&args.rules, err_style) else {
+        return EXIT_TROUBLE;
+    };
+    let between = args.between.as_deref().and_then(|d| match d {
+        [a, b] => Some((*a, *b)),
+        _ => None,
+    });
+    let markup = if args.format == ExplainFormat::Markdown {
+        Markup::Markdown
+    } else {
+        Markup::Plain
+    };
+    let explanation = crate::explain::explain(&rules, args.as_of, between, markup);
+    let text = match args.format {
+        ExplainFormat::Text | ExplainFormat::Markdown => {
+            crate::explain::text::render(&explanation, markup)
+        }
+        ExplainFormat::Html => crate::explain::html::render(&explanation),
+    };
+    if let Err(d) = write_output(args.output.as_ref(), &text) {
+        eprint_diags(&[d], err_style);
+        return EXIT_TROUBLE;
+    }
+    EXIT_OK
+}

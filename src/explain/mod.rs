@@ -1,0 +1,485 @@
+//! `proviso explain`: the rule set in plain English.
+//!
+//! The model built here — one [`ClauseView`] per clause with its sentence,
+//! citations and interval, the [`timeline`] of changes at each boundary date,
+//! and [`coverage`] per clause — is rendered by the text, Markdown and HTML
+//! renderers. Nothing here evaluates records; coverage asks the evaluator
+//! whether a clause *could* apply to a record of each scanner, by judging a
+//! probe record whose fields that scanner produces are unknown.
+
+pub mod english;
+pub mod html;
+pub mod text;
+
+use crate::date::{Date, Interval};
+use crate::eval::{Evaluator, Tri};
+use crate::rules::RuleSet;
+use crate::rules::ast::{Check, Clause, Severity, Terms};
+use crate::value::{FieldPath, Lookup, Record, Value};
+use english::Markup;
+use std::collections::BTreeMap;
+
+/// One clause, ready to render.
+#[derive(Debug, Clone)]
+pub struct ClauseView {
+    pub id: String,
+    pub title: String,
+    pub terms: String,
+    pub terms_title: String,
+    pub severity: Severity,
+    pub manual: bool,
+    /// When it is in force (after supersession); `None` if never.
+    pub interval: Option<Interval>,
+    /// "From … until …, every … must …, unless …."
+    pub sentence: String,
+    /// `"quote" — title, date` per citation.
+    pub citations: Vec<String>,
+    pub coverage: Coverage,
+    /// The logic without dates or version, to tell a changed clause from a
+    /// carried-over one.
+    pub logic: String,
+}
+
+/// Which inputs can check a clause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Coverage {
+    pub terraform: bool,
+    pub logs: bool,
+    pub manual: bool,
+}
+
+/// Fields each scanner fills (the shared vocabulary of DESIGN.md).
+pub const TERRAFORM_FIELDS: &[&str] = &[
+    "cloud",
+    "region",
+    "kind",
+    "type",
+    "name",
+    "address",
+    "tags",
+    "attributes",
+    "provider",
+    "module",
+];
+pub const LOG_FIELDS: &[&str] = &[
+    "cloud",
+    "region",
+    "kind",
+    "timestamp",
+    "host",
+    "path",
+    "method",
+    "status",
+    "client_ip",
+    "target_ip",
+    "bytes_in",
+    "bytes_out",
+];
+
+/// A record whose fields of one scanner are unknown and the rest absent:
+/// a clause that could apply to some record of that scanner does not
+/// evaluate to false on it.
+struct Probe {
+    fields: &'static [&'static str],
+    /// Logs may carry any field (JSON lines, CSV headers): fields no scanner
+    /// is known to produce count as log fields.
+    open: bool,
+    unknown: Value,
+}
+
+impl Probe {
+    fn has(&self, root: &str) -> bool {
+        self.fields.contains(&root)
+            || (self.open
+                && !crate::rules::check::KNOWN_FIELDS
+                    .iter()
+                    .any(|(f, _)| *f == root))
+    }
+}
+
+impl Record for Probe {
+    fn lookup(&self, path: &FieldPath) -> Lookup<'_> {
+        if self.has(path.root()) {
+            Lookup::Known(&self.unknown)
+        } else {
+            Lookup::Absent
+        }
+    }
+
+    fn origin_of(&self, _path: &FieldPath) -> Option<crate::source::Origin> {
+        None
+    }
+}
+
+/// Whether some record of a scanner could make the clause apply, and its
+/// check reads a field that scanner fills.
+fn could_apply(
+    rules: &RuleSet,
+    clause: &Clause,
+    fields: &'static [&'static str],
+    open: bool,
+) -> bool {
+    let (Check::Require(check) | Check::Forbid(check)) = &clause.check else {
+        return false;
+    };
+    let eval = Evaluator::new(rules);
+    let probe = Probe {
+        fields,
+        open,
+        unknown: Value::unknown("probe", None),
+    };
+    let applies = clause
+        .applies
+        .as_ref()
+        .map_or(Tri::True, |e| eval.truth(e, &probe));
+    let reads = eval.fields_deep(check).iter().any(|f| probe.has(f.root()));
+    !matches!(applies, Tri::False) && reads
+}
+
+/// Which scanners can check a clause.
+pub fn coverage(rules: &RuleSet, clause: &Clause) -> Coverage {
+    if clause.is_manual() {
+        return Coverage {
+            manual: true,
+            ..Coverage::default()
+        };
+    }
+    Coverage {
+        terraform: could_apply(rules, clause, TERRAFORM_FIELDS, false),
+        logs: could_apply(rules, clause, LOG_FIELDS, true),
+        manual: false,
+    }
+}
+
+fn period(iv: &Interval) -> String {
+    match iv.until {
+        Some(u) => format!("From {} until {}", iv.from.long(), u.long()),
+        None => format!("From {}", iv.from.long()),
+    }
+}
+
+/// The clause's logic in English, without its dates.
+pub fn logic(rules: &RuleSet, terms: &Terms, clause: &Clause, m: Markup) -> String {
+    let title = clause
+        .title
+        .clone()
+        .unwrap_or_else(|| english::humanize(&clause.id.name));
+    let body = match &clause.check {
+        Check::Manual => {
+            return format!(
+                "{title}. This term is not machine-checkable; it is listed so that coverage shows it and is reviewed by hand."
+            );
+        }
+        Check::Require(e) => format!(
+            "for {}, {}",
+            english::subject(clause.applies.as_ref(), rules, m),
+            english::must(e, rules, m)
+        ),
+        Check::Forbid(e) => format!(
+            "for {}, {}",
+            english::subject(clause.applies.as_ref(), rules, m),
+            english::must_not(e, rules, m)
+        ),
+    };
+    let mut excuses: Vec<String> = Vec::new();
+    for x in &clause.excepts {
+        let exc = terms.exceptions.iter().find(|e| e.id.name == x.name);
+        let title = exc
+            .and_then(|e| e.title.clone())
+            .unwrap_or_else(|| english::humanize(&x.name));
+        let when = exc
+            .and_then(|e| e.when.as_ref())
+            .map(|w| english::phrase(w, rules, m));
+        excuses.push(match when {
+            Some(w) => format!("{w} (exception: {title})"),
+            None => format!("the exception \"{title}\" applies"),
+        });
+    }
+    for u in &clause.unless {
+        excuses.push(english::phrase(u, rules, m));
+    }
+    let unless = if excuses.is_empty() {
+        String::new()
+    } else {
+        format!(", unless {}", excuses.join(", or "))
+    };
+    format!("{body}{unless}.")
+}
+
+/// Builds the view of every clause, in file order.
+pub fn clauses(rules: &RuleSet, m: Markup) -> Vec<ClauseView> {
+    let mut out = Vec::new();
+    for terms in &rules.terms {
+        let terms_iv = rules.terms_in_force_interval(terms);
+        for clause in &terms.clauses {
+            let interval = terms_iv.and_then(|iv| iv.intersect(&clause.interval(terms)));
+            let logic_text = logic(rules, terms, clause, m);
+            let sentence = match (&interval, &clause.check) {
+                (Some(iv), Check::Manual) => format!("{}: {logic_text}", period(iv)),
+                (Some(iv), _) => {
+                    let mut chars = logic_text.chars();
+                    let lowered: String = chars
+                        .next()
+                        .map(|c| c.to_lowercase().collect::<String>() + chars.as_str())
+                        .unwrap_or_default();
+                    format!("{}, {lowered}", period(iv))
+                }
+                (None, _) => format!(
+                    "Never in force (its terms are superseded from the start): {logic_text}"
+                ),
+            };
+            let citations = clause
+                .cites
+                .iter()
+                .map(|c| {
+                    let src = rules.source(&c.source.name);
+                    let title = src
+                        .and_then(|s| s.title.clone())
+                        .unwrap_or_else(|| c.source.name.clone());
+                    let date = src
+                        .and_then(|s| s.dated)
+                        .map(|d| format!(", {}", d.long()))
+                        .unwrap_or_default();
+                    match &c.text {
+                        Some(t) => format!("\"{t}\" — {title}{date}"),
+                        None => format!("{title}{date}"),
+                    }
+                })
+                .collect();
+            out.push(ClauseView {
+                id: clause.id.name.clone(),
+                title: clause
+                    .title
+                    .clone()
+                    .unwrap_or_else(|| english::humanize(&clause.id.name)),
+                terms: terms.id.name.clone(),
+                terms_title: terms.title.clone().unwrap_or_else(|| terms.id.name.clone()),
+                severity: clause.severity,
+                manual: clause.is_manual(),
+                interval,
+                sentence,
+                citations,
+                coverage: coverage(rules, clause),
+                logic: logic(rules, terms, clause, Markup::Plain),
+            });
+        }
+    }
+    out
+}
+
+/// What happened to clauses on one date.
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    pub date: Option<Date>,
+    /// `(clause, terms)` now in force that were not the day before.
+    pub started: Vec<(String, String)>,
+    /// `(clause, terms)` no longer in force.
+    pub ended: Vec<(String, String)>,
+    /// `(clause, from terms, to terms, wording changed)`.
+    pub changed: Vec<(String, String, String, bool)>,
+}
+
+/// Clause id → (terms id, logic) in force on a date.
+fn in_force_map(
+    rules: &RuleSet,
+    views: &[ClauseView],
+    date: Date,
+) -> BTreeMap<String, (String, String)> {
+    rules
+        .in_force(date)
+        .filter_map(|(t, c)| {
+            let v = views
+                .iter()
+                .find(|v| v.id == c.id.name && v.terms == t.id.name)?;
+            Some((c.id.name.clone(), (t.id.name.clone(), v.logic.clone())))
+        })
+        .collect()
+}
+
+/// The differences between the clauses in force on two dates.
+pub fn diff(rules: &RuleSet, views: &[ClauseView], before: Date, after: Date) -> Change {
+    let a = in_force_map(rules, views, before);
+    let b = in_force_map(rules, views, after);
+    let mut change = Change {
+        date: Some(after),
+        ..Change::default()
+    };
+    for (id, (terms, logic)) in &b {
+        match a.get(id) {
+            None => change.started.push((id.clone(), terms.clone())),
+            Some((old_terms, old_logic)) if old_terms != terms || old_logic != logic => {
+                change.changed.push((
+                    id.clone(),
+                    old_terms.clone(),
+                    terms.clone(),
+                    old_logic != logic,
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    for (id, (terms, _)) in &a {
+        if !b.contains_key(id) {
+            change.ended.push((id.clone(), terms.clone()));
+        }
+    }
+    change
+}
+
+/// Every date on which some clause starts, ends or changes, with what did.
+pub fn timeline(rules: &RuleSet, views: &[ClauseView]) -> Vec<Change> {
+    let mut dates: Vec<Date> = Vec::new();
+    for t in &rules.terms {
+        if let Some(iv) = rules.terms_in_force_interval(t) {
+            dates.push(iv.from);
+            dates.extend(iv.until);
+        }
+        for c in &t.clauses {
+            if let Some(own) = c.own_interval {
+                dates.push(own.from);
+                dates.extend(own.until);
+            }
+        }
+    }
+    dates.sort();
+    dates.dedup();
+    dates
+        .into_iter()
+        .map(|d| diff(rules, views, Date::from_days(d.days() - 1), d))
+        .filter(|c| !(c.started.is_empty() && c.ended.is_empty() && c.changed.is_empty()))
+        .collect()
+}
+
+/// Everything `explain` renders.
+pub struct Explanation {
+    pub title: String,
+    pub files: Vec<String>,
+    pub as_of: Option<Date>,
+    pub between: Option<(Date, Date)>,
+    pub clauses: Vec<ClauseView>,
+    pub timeline: Vec<Change>,
+    /// `(define, meaning)` for every define a shown clause uses.
+    pub definitions: Vec<(String, String)>,
+    pub terms: Vec<(String, String, Option<Interval>, Option<String>)>,
+    /// With `--between`: what changed, and every clause (to name them).
+    pub between_change: Option<Change>,
+    pub all_clauses: Vec<ClauseView>,
+}
+
+/// Builds the explanation; `as_of` keeps only what is in force that day.
+pub fn explain(
+    rules: &RuleSet,
+    as_of: Option<Date>,
+    between: Option<(Date, Date)>,
+    m: Markup,
+) -> Explanation {
+    let all = clauses(rules, m);
+    let plain = clauses(rules, Markup::Plain);
+    let timeline = timeline(rules, &plain);
+    let between_change = between.map(|(a, b)| diff(rules, &plain, a, b));
+    let all_clauses = all.clone();
+    let shown: Vec<ClauseView> = match (as_of, &between_change) {
+        (Some(d), _) => all
+            .into_iter()
+            .filter(|v| v.interval.is_some_and(|iv| iv.contains(d)))
+            .collect(),
+        // With --between, the clauses that start, end or change.
+        (None, Some(c)) => {
+            let involved = |v: &ClauseView| {
+                c.started
+                    .iter()
+                    .chain(c.ended.iter())
+                    .any(|(id, t)| *id == v.id && *t == v.terms)
+                    || c.changed.iter().any(|(id, from, to, _)| {
+                        *id == v.id && (*from == v.terms || *to == v.terms)
+                    })
+            };
+            all.into_iter().filter(involved).collect()
+        }
+        (None, None) => all,
+    };
+    // Definitions used by the shown clauses (and by the defines they use).
+    let mut used: Vec<usize> = Vec::new();
+    for terms in &rules.terms {
+        for clause in &terms.clauses {
+            if !shown
+                .iter()
+                .any(|v| v.id == clause.id.name && v.terms == terms.id.name)
+            {
+                continue;
+            }
+            let exprs = clause
+                .applies
+                .iter()
+                .chain(clause.unless.iter())
+                .chain(match &clause.check {
+                    Check::Require(e) | Check::Forbid(e) => Some(e),
+                    Check::Manual => None,
+                })
+                .chain(
+                    terms
+                        .exceptions
+                        .iter()
+                        .filter(|x| clause.excepts.iter().any(|e| e.name == x.id.name))
+                        .filter_map(|x| x.when.as_ref()),
+                );
+            for e in exprs {
+                collect_defines(rules, e, &mut used);
+            }
+        }
+    }
+    used.sort_unstable();
+    used.dedup();
+    let definitions = used
+        .into_iter()
+        .filter_map(|i| rules.defines.get(i))
+        .map(|d| (d.id.name.clone(), english::phrase(&d.value, rules, m)))
+        .collect();
+    let terms = rules
+        .terms
+        .iter()
+        .filter(|t| match as_of {
+            Some(d) => rules
+                .terms_in_force_interval(t)
+                .is_some_and(|iv| iv.contains(d)),
+            None => true,
+        })
+        .map(|t| {
+            (
+                t.id.name.clone(),
+                t.title.clone().unwrap_or_default(),
+                rules.terms_in_force_interval(t),
+                t.supersedes.as_ref().map(|s| s.name.clone()),
+            )
+        })
+        .collect();
+    Explanation {
+        title: rules
+            .agreements
+            .first()
+            .map(|a| a.title.clone().unwrap_or_else(|| a.id.name.clone()))
+            .unwrap_or_else(|| "Rule set".into()),
+        files: rules.files.iter().map(|f| f.name.clone()).collect(),
+        as_of,
+        between,
+        clauses: shown,
+        timeline,
+        definitions,
+        terms,
+        between_change,
+        all_clauses,
+    }
+}
+
+fn collect_defines(rules: &RuleSet, e: &crate::rules::ast::Expr, out: &mut Vec<usize>) {
+    e.walk(&mut |x| {
+        if let crate::rules::ast::ExprKind::DefineRef(_, i) = x.kind
+            && !out.contains(&i)
+        {
+            out.push(i);
+            if let Some(d) = rules.defines.get(i) {
+                collect_defines(rules, &d.value, out);
+            }
+        }
+    });
+}

@@ -1,0 +1,243 @@
+//! Plain-text and Markdown renderings of an [`Explanation`].
+
+use super::english::Markup;
+use super::{Change, ClauseView, Explanation};
+use crate::date::Interval;
+
+/// `from 28 October 2025 until 27 April 2026`.
+pub fn period_text(iv: Option<Interval>) -> String {
+    match iv {
+        Some(Interval {
+            from,
+            until: Some(u),
+        }) => format!("from {} until {}", from.long(), u.long()),
+        Some(Interval { from, until: None }) => format!("from {}", from.long()),
+        None => "never in force".into(),
+    }
+}
+
+fn mark(b: bool) -> &'static str {
+    if b { "✓" } else { "–" }
+}
+
+fn titled(views: &[ClauseView], id: &str, terms: &str) -> String {
+    views
+        .iter()
+        .find(|v| v.id == id && v.terms == terms)
+        .map(|v| format!("{id} ({terms}): {}", v.title))
+        .unwrap_or_else(|| format!("{id} ({terms})"))
+}
+
+pub fn change_lines(c: &Change, views: &[ClauseView]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (id, t) in &c.started {
+        out.push(format!("starts: {}", titled(views, id, t)));
+    }
+    for (id, t) in &c.ended {
+        out.push(format!("ends: {}", titled(views, id, t)));
+    }
+    for (id, from, to, wording) in &c.changed {
+        let how = if *wording {
+            "wording changed"
+        } else {
+            "same wording"
+        };
+        out.push(format!("changes: {id}: {from} → {to} ({how})"));
+    }
+    out
+}
+
+/// Renders for a terminal (`Markup::Plain`) or as Markdown.
+pub fn render(e: &Explanation, m: Markup) -> String {
+    let md = m == Markup::Markdown;
+    let mut out = String::new();
+    let h1 = |t: &str| {
+        if md {
+            format!("# {t}\n\n")
+        } else {
+            format!("{t}\n{}\n\n", "=".repeat(t.chars().count()))
+        }
+    };
+    let h2 = |t: &str| {
+        if md {
+            format!("## {t}\n\n")
+        } else {
+            format!("{t}\n{}\n\n", "-".repeat(t.chars().count()))
+        }
+    };
+    out.push_str(&h1(&e.title));
+    out.push_str(&format!("Rule files: {}.\n", e.files.join(", ")));
+    if let Some(d) = e.as_of {
+        out.push_str(&format!("Only what is in force on {}.\n", d.long()));
+    }
+    out.push('\n');
+
+    if let Some((a, b)) = e.between {
+        out.push_str(&h2(&format!(
+            "What changes between {} and {}",
+            a.long(),
+            b.long()
+        )));
+        let lines = e.timeline_between();
+        if lines.is_empty() {
+            out.push_str("Nothing: the same clauses are in force on both dates.\n\n");
+        }
+        for l in lines {
+            out.push_str(&format!("- {l}\n"));
+        }
+        out.push('\n');
+    }
+
+    out.push_str(&h2("Terms"));
+    if md {
+        out.push_str("| terms | title | in force | supersedes |\n|---|---|---|---|\n");
+    }
+    for (id, title, iv, sup) in &e.terms {
+        let sup = sup.clone().unwrap_or_default();
+        if md {
+            out.push_str(&format!(
+                "| `{id}` | {title} | {} | {} |\n",
+                period_text(*iv),
+                if sup.is_empty() {
+                    String::new()
+                } else {
+                    format!("`{sup}`")
+                }
+            ));
+        } else {
+            let sup = if sup.is_empty() {
+                String::new()
+            } else {
+                format!("; supersedes {sup}")
+            };
+            out.push_str(&format!("- {id}: {title} ({}{sup})\n", period_text(*iv)));
+        }
+    }
+    out.push('\n');
+
+    if e.as_of.is_none() && e.between.is_none() {
+        out.push_str(&h2("Timeline"));
+        for c in &e.timeline {
+            let date = c.date.map(|d| d.long()).unwrap_or_default();
+            out.push_str(&if md {
+                format!("**{date}**\n\n")
+            } else {
+                format!("{date}\n")
+            });
+            for l in change_lines(c, &e.clauses) {
+                out.push_str(&format!("- {l}\n"));
+            }
+            out.push('\n');
+        }
+    }
+
+    out.push_str(&h2("Clauses"));
+    for v in &e.clauses {
+        let tag = if v.manual {
+            "manual".to_string()
+        } else {
+            v.severity.as_str().to_string()
+        };
+        if md {
+            out.push_str(&format!(
+                "### {}\n\n`{}` · terms `{}` · {tag} · {}\n\n{}\n\n",
+                v.title,
+                v.id,
+                v.terms,
+                period_text(v.interval),
+                v.sentence
+            ));
+            for c in &v.citations {
+                out.push_str(&format!("> {c}\n"));
+            }
+        } else {
+            out.push_str(&format!(
+                "{} [{} · {} · {tag}]\n  {}\n",
+                v.title, v.id, v.terms, v.sentence
+            ));
+            for c in &v.citations {
+                out.push_str(&format!("  Source: {c}\n"));
+            }
+        }
+        out.push('\n');
+    }
+
+    if !e.definitions.is_empty() {
+        out.push_str(&h2("Definitions"));
+        for (id, meaning) in &e.definitions {
+            out.push_str(&if md {
+                format!("- _{}_: {meaning}\n", super::english::humanize(id))
+            } else {
+                format!("- {}: {meaning}\n", super::english::humanize(id))
+            });
+        }
+        out.push('\n');
+    }
+
+    out.push_str(&h2("Coverage"));
+    if md {
+        out.push_str("| clause | terms | Terraform | logs | manual |\n|---|---|:-:|:-:|:-:|\n");
+    } else {
+        let w = e
+            .clauses
+            .iter()
+            .map(|v| v.id.len() + v.terms.len() + 3)
+            .max()
+            .unwrap_or(10)
+            .max(10);
+        out.push_str(&format!(
+            "{:<w$}  terraform  logs  manual\n",
+            "clause (terms)"
+        ));
+    }
+    let w = e
+        .clauses
+        .iter()
+        .map(|v| v.id.len() + v.terms.len() + 3)
+        .max()
+        .unwrap_or(10)
+        .max(10);
+    for v in &e.clauses {
+        let c = v.coverage;
+        if md {
+            out.push_str(&format!(
+                "| `{}` | `{}` | {} | {} | {} |\n",
+                v.id,
+                v.terms,
+                mark(c.terraform),
+                mark(c.logs),
+                mark(c.manual)
+            ));
+        } else {
+            let name = format!("{} ({})", v.id, v.terms);
+            out.push_str(&format!(
+                "{name:<w$}  {:<9}  {:<4}  {}\n",
+                mark(c.terraform),
+                mark(c.logs),
+                mark(c.manual)
+            ));
+        }
+    }
+    let (tf, logs, manual) = e.clauses.iter().fold((0, 0, 0), |(a, b, c), v| {
+        (
+            a + usize::from(v.coverage.terraform),
+            b + usize::from(v.coverage.logs),
+            c + usize::from(v.coverage.manual),
+        )
+    });
+    out.push_str(&format!(
+        "\n{} clauses: {tf} checked on Terraform, {logs} on traffic logs, {manual} manual.\n",
+        e.clauses.len()
+    ));
+    out
+}
+
+impl Explanation {
+    /// The `--between` changes as lines.
+    pub fn timeline_between(&self) -> Vec<String> {
+        self.between_change
+            .as_ref()
+            .map(|c| change_lines(c, &self.all_clauses))
+            .unwrap_or_default()
+    }
+}

@@ -18,6 +18,7 @@ pub mod eval;
 pub mod examples;
 pub mod explain;
 pub mod findings;
+pub mod lint;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -9,6 +9,7 @@
 
 mod check;
 mod explain;
+mod lint;
 mod test;
 
 use crate::date::Date;
@@ -60,6 +61,24 @@ pub enum Command {
     Test(TestArgs),
     /// The terms in plain English: clauses, citations, timeline and coverage
     Explain(ExplainArgs),
+    /// Check rule files for mistakes without scanning anything
+    Lint(LintArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    /// warnings make the exit code 1 (for CI)
+    Warnings,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LintArgs {
+    /// Rule files or directories of .proviso files
+    #[arg(required = true)]
+    pub rules: Vec<PathBuf>,
+    /// `--deny warnings`: exit 1 on warnings too
+    #[arg(long, value_enum)]
+    pub deny: Option<Deny>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -175,6 +194,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check(args) => check::run(args, cli.color, &err_style),
         Command::Test(args) => test::run(args, &err_style),
         Command::Explain(args) => explain::run(args, &err_style),
+        Command::Lint(args) => lint::run(args, cli.color),
     }
 }
 

@@ -508,18 +508,25 @@ impl Checker {
                         continue;
                     };
                     if let Some(both) = a.intersect(b) {
+                        // The version that starts later is the one that
+                        // would supersede, or the earlier one should end.
+                        let (old_t, new_t, new_iv) = if a.from <= b.from {
+                            (ta, tb, b)
+                        } else {
+                            (tb, ta, a)
+                        };
                         let mut d = Diag::error(
                             "proviso::check::overlapping_clause",
                             format!("clause `{}` is in force twice during {both}: in terms `{}` and `{}`", ca.id.name, ta.id.name, tb.id.name),
                         )
                         .in_file(&tb.file)
-                        .label(cb.id.span.clone(), format!("in `{}` from {}", tb.id.name, b.from));
+                        .label(cb.id.span.clone(), format!("in `{}` {}", tb.id.name, b));
                         if Arc::ptr_eq(&ta.file, &tb.file) {
                             d = d.label(ca.id.span.clone(), format!("in `{}` {}", ta.id.name, a));
                         }
                         self.errors.push(d.with_help(format!(
                             "say which version wins: `terms {} … supersedes {}`, or end `{}` with `until {}`",
-                            tb.id.name, ta.id.name, ta.id.name, b.from
+                            new_t.id.name, old_t.id.name, old_t.id.name, new_iv.from
                         )));
                     }
                 }

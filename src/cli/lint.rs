@@ -1,0 +1,54 @@
+//! `proviso lint`: errors and warnings in rule files, without scanning.
+
+use super::{Color, Deny, EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, LintArgs, style};
+use crate::diag::render;
+use crate::rules::{self, RuleErrors};
+use std::io::{IsTerminal, Write};
+
+pub fn run(args: LintArgs, color: Color) -> i32 {
+    let (mut diags, files) = match rules::find_rule_files(&args.rules) {
+        Err(d) => (vec![d], 0),
+        Ok(files) => {
+            let n = files.len();
+            match rules::load(&args.rules) {
+                Ok(set) => {
+                    let mut all = set.warnings.clone();
+                    all.extend(crate::lint::lint(&set));
+                    (all, n)
+                }
+                Err(RuleErrors {
+                    mut errors,
+                    warnings,
+                }) => {
+                    errors.extend(warnings);
+                    (errors, n)
+                }
+            }
+        }
+    };
+    diags.sort_by_key(|d| d.location().map(|(f, l, c)| (f, l, c)).unwrap_or_default());
+    let unreadable = diags.iter().any(|d| d.code.starts_with("proviso::input::"));
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    let s = style(color, std::io::stdout().is_terminal());
+    let mut out = String::new();
+    for d in &diags {
+        out.push_str(&render(d, s.plain, s.width));
+        out.push('\n');
+    }
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    out.push_str(&format!(
+        "proviso lint: {}, {} in {}\n",
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+        plural(files, "file")
+    ));
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    if unreadable {
+        EXIT_TROUBLE
+    } else if errors > 0 || (warnings > 0 && args.deny == Some(Deny::Warnings)) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}

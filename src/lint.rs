@@ -1,0 +1,406 @@
+//! `proviso lint`: mistakes in a rule set that are not errors.
+//!
+//! Checking (`rules::check`) rejects what cannot be evaluated; linting warns
+//! about what evaluates but is probably not what the author meant: a define
+//! or exception nobody uses, a clause that can never fire, gaps and overlaps
+//! between versions of the terms, an enforced clause without a passing and a
+//! failing example. Contradictions are found on the conjunctions of simple
+//! comparisons (`field == literal`, `field in {…}` and their negations),
+//! with defines expanded: precise where it speaks, silent where it cannot tell.
+
+use crate::diag::Diag;
+use crate::eval::compare;
+use crate::rules::RuleSet;
+use crate::rules::ast::{Check, Clause, CmpOp, Expectation, Expr, ExprKind, Terms};
+use crate::value::{FieldPath, Value};
+use std::collections::HashSet;
+
+/// A simple fact about one field.
+#[derive(Debug, Clone)]
+enum Atom {
+    Eq(FieldPath, Value),
+    Ne(FieldPath, Value),
+    In(FieldPath, Vec<Value>),
+    NotIn(FieldPath, Vec<Value>),
+}
+
+impl Atom {
+    fn field(&self) -> &FieldPath {
+        match self {
+            Atom::Eq(f, _) | Atom::Ne(f, _) | Atom::In(f, _) | Atom::NotIn(f, _) => f,
+        }
+    }
+}
+
+fn eq(a: &Value, b: &Value) -> bool {
+    compare(a, CmpOp::Eq, b)
+}
+
+/// The literal members of a set expression (defines expanded), if all are literals.
+fn literal_set(e: &Expr, rules: &RuleSet, depth: usize) -> Option<Vec<Value>> {
+    if depth > 16 {
+        return None;
+    }
+    match &e.kind {
+        ExprKind::Set(items) => {
+            let mut out = Vec::new();
+            for i in items {
+                match &i.kind {
+                    ExprKind::Literal(v) if !matches!(v, Value::Cidr(_)) => out.push(v.clone()),
+                    _ => out.extend(literal_set(i, rules, depth + 1)?),
+                }
+            }
+            Some(out)
+        }
+        ExprKind::DefineRef(_, idx) => {
+            literal_set(&rules.defines.get(*idx)?.value, rules, depth + 1)
+        }
+        _ => None,
+    }
+}
+
+/// The atoms of a conjunction, expanding `and` and defines.
+fn atoms(e: &Expr, rules: &RuleSet, out: &mut Vec<Atom>, depth: usize) {
+    if depth > 16 {
+        return;
+    }
+    match &e.kind {
+        ExprKind::And(items) => items.iter().for_each(|i| atoms(i, rules, out, depth + 1)),
+        ExprKind::DefineRef(_, idx) => {
+            if let Some(d) = rules.defines.get(*idx) {
+                atoms(&d.value, rules, out, depth + 1);
+            }
+        }
+        ExprKind::Compare(a, op, b) => {
+            let (field, lit) = match (&a.kind, &b.kind) {
+                (ExprKind::Field(f), ExprKind::Literal(v))
+                | (ExprKind::Literal(v), ExprKind::Field(f)) => (f, v),
+                _ => return,
+            };
+            match op {
+                CmpOp::Eq => out.push(Atom::Eq(field.clone(), lit.clone())),
+                CmpOp::Ne => out.push(Atom::Ne(field.clone(), lit.clone())),
+                _ => {}
+            }
+        }
+        ExprKind::In { negated, lhs, rhs } => {
+            if let (ExprKind::Field(f), Some(set)) = (&lhs.kind, literal_set(rhs, rules, depth + 1))
+            {
+                out.push(if *negated {
+                    Atom::NotIn(f.clone(), set)
+                } else {
+                    Atom::In(f.clone(), set)
+                });
+            }
+        }
+        ExprKind::Not(inner) => {
+            let mut positive = Vec::new();
+            atoms(inner, rules, &mut positive, depth + 1);
+            // `not (a == x)` is `a != x` only when the inner part is a single atom.
+            if let [single] = positive.as_slice()
+                && !matches!(inner.kind, ExprKind::And(_))
+            {
+                out.push(match single.clone() {
+                    Atom::Eq(f, v) => Atom::Ne(f, v),
+                    Atom::Ne(f, v) => Atom::Eq(f, v),
+                    Atom::In(f, s) => Atom::NotIn(f, s),
+                    Atom::NotIn(f, s) => Atom::In(f, s),
+                });
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Two facts about the same field that cannot both hold, as a sentence.
+fn contradiction(atoms: &[Atom]) -> Option<String> {
+    for (i, a) in atoms.iter().enumerate() {
+        for b in atoms.iter().skip(i + 1) {
+            if a.field() != b.field() {
+                continue;
+            }
+            let f = a.field();
+            let clash = match (a, b) {
+                (Atom::Eq(_, x), Atom::Eq(_, y)) => !eq(x, y),
+                (Atom::Eq(_, x), Atom::Ne(_, y)) | (Atom::Ne(_, y), Atom::Eq(_, x)) => eq(x, y),
+                (Atom::Eq(_, x), Atom::In(_, s)) | (Atom::In(_, s), Atom::Eq(_, x)) => {
+                    !s.iter().any(|m| eq(x, m))
+                }
+                (Atom::Eq(_, x), Atom::NotIn(_, s)) | (Atom::NotIn(_, s), Atom::Eq(_, x)) => {
+                    s.iter().any(|m| eq(x, m))
+                }
+                (Atom::In(_, s), Atom::In(_, t)) => !s.iter().any(|m| t.iter().any(|n| eq(m, n))),
+                _ => false,
+            };
+            if clash {
+                return Some(format!(
+                    "`{f}` cannot be {} and {} at once",
+                    describe(a),
+                    describe(b)
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn describe(a: &Atom) -> String {
+    let set = |s: &[Value]| {
+        s.iter()
+            .map(|v| format!("\"{v}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match a {
+        Atom::Eq(_, v) => format!("\"{v}\""),
+        Atom::Ne(_, v) => format!("other than \"{v}\""),
+        Atom::In(_, s) => format!("one of {{{}}}", set(s)),
+        Atom::NotIn(_, s) => format!("outside {{{}}}", set(s)),
+    }
+}
+
+/// Whether the facts of `applies` already make `require` hold.
+fn implied(applies: &[Atom], required: &[Atom]) -> bool {
+    !required.is_empty()
+        && required.iter().all(|r| {
+            applies.iter().any(|a| match (a, r) {
+                (Atom::Eq(f, x), Atom::Eq(g, y)) => f == g && eq(x, y),
+                (Atom::Eq(f, x), Atom::In(g, s)) => f == g && s.iter().any(|m| eq(x, m)),
+                (Atom::Eq(f, x), Atom::Ne(g, y)) => f == g && !eq(x, y),
+                (Atom::In(f, s), Atom::In(g, t)) => {
+                    f == g && s.iter().all(|m| t.iter().any(|n| eq(m, n)))
+                }
+                _ => false,
+            })
+        })
+}
+
+/// Lints a checked rule set.
+pub fn lint(rules: &RuleSet) -> Vec<Diag> {
+    let mut out = Vec::new();
+    unused(rules, &mut out);
+    for terms in &rules.terms {
+        for clause in &terms.clauses {
+            let before = out.len();
+            never_fires(rules, terms, clause, &mut out);
+            // A clause that can never fire cannot have a failing example:
+            // that warning would only repeat the first.
+            if out.len() == before {
+                examples(terms, clause, &mut out);
+            }
+            if clause.cites.is_empty() {
+                out.push(
+                    Diag::warning("proviso::lint::missing_citation", format!("clause `{}` cites no source", clause.id.name))
+                        .in_file(&terms.file)
+                        .label(clause.id.span.clone(), "no `cite`")
+                        .with_help("add `cite <source> \"short phrase\"` so that every finding shows where the term comes from"),
+                );
+            }
+        }
+    }
+    versions(rules, &mut out);
+    out
+}
+
+fn unused(rules: &RuleSet, out: &mut Vec<Diag>) {
+    let mut used_defines: HashSet<usize> = HashSet::new();
+    let mut mark = |e: &Expr| {
+        e.walk(&mut |x| {
+            if let ExprKind::DefineRef(_, i) = x.kind {
+                used_defines.insert(i);
+            }
+        })
+    };
+    for d in &rules.defines {
+        mark(&d.value);
+    }
+    let mut cited: HashSet<&str> = HashSet::new();
+    for t in &rules.terms {
+        for c in &t.clauses {
+            c.applies.iter().chain(c.unless.iter()).for_each(&mut mark);
+            if let Check::Require(e) | Check::Forbid(e) = &c.check {
+                mark(e);
+            }
+            cited.extend(c.cites.iter().map(|x| x.source.name.as_str()));
+        }
+        for x in &t.exceptions {
+            x.when.iter().for_each(&mut mark);
+            cited.extend(x.cites.iter().map(|c| c.source.name.as_str()));
+        }
+    }
+    for (i, d) in rules.defines.iter().enumerate() {
+        if !used_defines.contains(&i) {
+            out.push(
+                Diag::warning(
+                    "proviso::lint::unused_define",
+                    format!("define `{}` is never used", d.id.name),
+                )
+                .in_file(&d.file)
+                .label(d.id.span.clone(), "declared here, used nowhere")
+                .with_help("use it in a clause or an exception, or delete it"),
+            );
+        }
+    }
+    for t in &rules.terms {
+        for x in &t.exceptions {
+            if !t
+                .clauses
+                .iter()
+                .any(|c| c.excepts.iter().any(|e| e.name == x.id.name))
+            {
+                out.push(
+                    Diag::warning(
+                        "proviso::lint::unused_exception",
+                        format!("exception `{}` excuses no clause", x.id.name),
+                    )
+                    .in_file(&t.file)
+                    .label(x.id.span.clone(), "no clause names it in `except`")
+                    .with_help(format!(
+                        "add `except {}` to the clauses it excuses, or delete it",
+                        x.id.name
+                    )),
+                );
+            }
+        }
+    }
+    for s in &rules.sources {
+        if !cited.contains(s.id.name.as_str()) {
+            out.push(
+                Diag::warning(
+                    "proviso::lint::unused_source",
+                    format!("source `{}` is never cited", s.id.name),
+                )
+                .in_file(&s.file)
+                .label(s.id.span.clone(), "declared here, cited nowhere")
+                .with_help(
+                    "cite it from the clauses it supports (`cite <source> \"…\"`), or delete it",
+                ),
+            );
+        }
+    }
+}
+
+fn never_fires(rules: &RuleSet, terms: &Terms, clause: &Clause, out: &mut Vec<Diag>) {
+    let check = match &clause.check {
+        Check::Require(e) | Check::Forbid(e) => e,
+        Check::Manual => return,
+    };
+    let mut applies = Vec::new();
+    if let Some(a) = &clause.applies {
+        atoms(a, rules, &mut applies, 0);
+    }
+    let diag = |why: String, at: std::ops::Range<usize>, label: &str| {
+        Diag::warning(
+            "proviso::lint::never_fires",
+            format!("clause `{}` can never fire: {why}", clause.id.name),
+        )
+        .in_file(&terms.file)
+        .label(at, label)
+        .with_help("check the conditions: one of them is probably a typo or the wrong field")
+    };
+    if let Some(why) = contradiction(&applies) {
+        let at = clause
+            .applies
+            .as_ref()
+            .map(|e| e.span.clone())
+            .unwrap_or(clause.id.span.clone());
+        out.push(diag(why, at, "this condition never holds"));
+        return;
+    }
+    match &clause.check {
+        Check::Forbid(e) => {
+            let mut both = applies.clone();
+            atoms(e, rules, &mut both, 0);
+            if let Some(why) = contradiction(&both) {
+                out.push(diag(
+                    why,
+                    e.span.clone(),
+                    "never holds where the clause applies",
+                ));
+            }
+        }
+        Check::Require(e) => {
+            let mut required = Vec::new();
+            atoms(e, rules, &mut required, 0);
+            // Only a requirement made entirely of atoms can be judged implied.
+            let simple = matches!(
+                e.kind,
+                ExprKind::Compare(..) | ExprKind::In { .. } | ExprKind::And(_)
+            );
+            if simple && implied(&applies, &required) {
+                out.push(diag(
+                    "its requirement always holds where it applies".into(),
+                    check.span.clone(),
+                    "already implied by `applies to`",
+                ));
+            }
+        }
+        Check::Manual => {}
+    }
+}
+
+fn examples(terms: &Terms, clause: &Clause, out: &mut Vec<Diag>) {
+    if clause.is_manual() {
+        return;
+    }
+    let has = |x: Expectation| clause.examples.iter().any(|e| e.expect == x);
+    let missing: Vec<&str> = [
+        (
+            Expectation::Violation,
+            "failing example (`expect violation`)",
+        ),
+        (
+            Expectation::NoViolation,
+            "passing example (`expect no violation`)",
+        ),
+    ]
+    .into_iter()
+    .filter(|(x, _)| !has(*x))
+    .map(|(_, text)| text)
+    .collect();
+    if !missing.is_empty() {
+        out.push(
+            Diag::warning("proviso::lint::missing_examples", format!("clause `{}` has no {}", clause.id.name, missing.join(" and no ")))
+                .in_file(&terms.file)
+                .label(clause.id.span.clone(), "enforced clause")
+                .with_help("add `example \"…\" on YYYY-MM-DD { given { … } expect … }` blocks: `proviso test` runs them"),
+        );
+    }
+}
+
+/// Gaps and overlaps between a version of the terms and the one it supersedes.
+fn versions(rules: &RuleSet, out: &mut Vec<Diag>) {
+    for newer in &rules.terms {
+        let Some(sup) = &newer.supersedes else {
+            continue;
+        };
+        let Some(older) = rules.terms.iter().find(|t| t.id.name == sup.name) else {
+            continue;
+        };
+        if !newer.dates_valid || !older.dates_valid {
+            continue;
+        }
+        match older.interval.until {
+            Some(end) if end < newer.interval.from => out.push(
+                Diag::warning(
+                    "proviso::lint::terms_gap",
+                    format!("no version of the terms is in force from {end} until {}: `{}` ends before `{}` starts", newer.interval.from, older.id.name, newer.id.name),
+                )
+                .in_file(&newer.file)
+                .label(newer.effective_span.clone(), format!("starts {}", newer.interval.from))
+                .with_help(format!("if the new terms follow on directly, make `{}` end `until {}`", older.id.name, newer.interval.from)),
+            ),
+            Some(end) if end > newer.interval.from => out.push(
+                Diag::warning(
+                    "proviso::lint::terms_overlap",
+                    format!("`{}` runs until {end}, but `{}` supersedes it from {}", older.id.name, newer.id.name, newer.interval.from),
+                )
+                .in_file(&newer.file)
+                .label(sup.span.clone(), format!("cuts `{}` short on {}", older.id.name, newer.interval.from))
+                .with_help(format!("say when the old terms really end: `until {}` on `{}`", newer.interval.from, older.id.name)),
+            ),
+            None => {} // open-ended, ended by supersession: the normal case
+            Some(_) => {}
+        }
+    }
+}

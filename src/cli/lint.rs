@@ -26,7 +26,7 @@ pub fn run(args: LintArgs, color: Color) -> i32 {
             }
         }
     };
-    diags.sort_by_key(|d| d.location().map(|(f, l, c)| (f, l, c)).unwrap_or_default());
+    diags.sort_by_key(|d| d.location().unwrap_or_default());
     let unreadable = diags.iter().any(|d| d.code.starts_with("proviso::input::"));
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;

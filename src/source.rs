@@ -10,12 +10,18 @@ use std::sync::Arc;
 
 /// A file's display name (relative to the working directory where possible)
 /// and its text.
-#[derive(Debug)]
 pub struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
     /// The same text as miette source code, so reports show the file name.
     pub named: miette::NamedSource<Arc<str>>,
+}
+
+impl std::fmt::Debug for SourceFile {
+    /// The name only: ASTs print their file without its whole text.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SourceFile({:?})", self.name)
+    }
 }
 
 impl PartialEq for SourceFile {

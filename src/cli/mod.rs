@@ -9,6 +9,7 @@
 
 mod check;
 mod explain;
+mod fmt;
 mod lint;
 mod test;
 
@@ -63,6 +64,18 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Check rule files for mistakes without scanning anything
     Lint(LintArgs),
+    /// Rewrite rule files in the canonical layout (comments kept)
+    Fmt(FmtArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct FmtArgs {
+    /// Rule files or directories of .proviso files
+    #[arg(required = true)]
+    pub rules: Vec<PathBuf>,
+    /// Change nothing; list the files that are not formatted and exit 1
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -195,6 +208,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Test(args) => test::run(args, &err_style),
         Command::Explain(args) => explain::run(args, &err_style),
         Command::Lint(args) => lint::run(args, cli.color),
+        Command::Fmt(args) => fmt::run(args, &err_style),
     }
 }
 

@@ -74,8 +74,7 @@ fn children<'a>(pair: &Pair<'a>) -> impl Iterator<Item = Pair<'a>> + use<'a> {
 }
 
 fn span(pair: &Pair<'_>) -> Span {
-    let s = pair.as_span();
-    s.start()..s.end()
+    super::parse::content_span(pair)
 }
 
 fn ident(pair: &Pair<'_>) -> Ident {

@@ -7,6 +7,7 @@
 
 pub mod ast;
 pub mod check;
+pub mod format;
 pub mod lower;
 pub mod parse;
 

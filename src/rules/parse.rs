@@ -178,3 +178,45 @@ fn before_word(text: &str, pos: usize) -> Option<&str> {
     let _source_name = words.next()?;
     words.next()
 }
+
+/// The byte range of a pair without the white space and comments that pest
+/// includes after it when an optional part that follows did not match.
+pub fn content_span(pair: &Pair<'_>) -> std::ops::Range<usize> {
+    pair.as_span().start()..content_end(pair)
+}
+
+fn content_end(pair: &Pair<'_>) -> usize {
+    let span = pair.as_span();
+    let trimmed = span.start() + pair.as_str().trim_end().len();
+    let Some(last) = pair.clone().into_inner().last() else {
+        return trimmed;
+    };
+    let gap = span
+        .as_str()
+        .get(last.as_span().end() - span.start()..)
+        .unwrap_or("");
+    if only_blank_and_comments(gap) {
+        content_end(&last).max(last.as_span().start())
+    } else {
+        trimmed
+    }
+}
+
+fn only_blank_and_comments(mut s: &str) -> bool {
+    loop {
+        s = s.trim_start();
+        if s.is_empty() {
+            return true;
+        }
+        if let Some(rest) = s.strip_prefix("//") {
+            s = rest.find('\n').and_then(|i| rest.get(i..)).unwrap_or("");
+        } else if let Some(rest) = s.strip_prefix("/*") {
+            s = rest
+                .find("*/")
+                .and_then(|i| rest.get(i + 2..))
+                .unwrap_or("");
+        } else {
+            return false;
+        }
+    }
+}

@@ -155,57 +155,49 @@ fn join(items: &[Expr], word: &str, rules: &RuleSet, m: Markup) -> String {
 
 /// What a `require` demands: "the cloud must be \"azure\"".
 pub fn must(e: &Expr, rules: &RuleSet, m: Markup) -> String {
-    match &e.kind {
-        ExprKind::Compare(a, CmpOp::Eq, b) => {
-            format!("{} must be {}", operand(a, rules, m), operand(b, rules, m))
-        }
-        ExprKind::Compare(a, CmpOp::Ne, b) => format!(
-            "{} must not be {}",
-            operand(a, rules, m),
-            operand(b, rules, m)
-        ),
-        ExprKind::In {
-            negated: false,
-            lhs,
-            rhs,
-        } => format!(
-            "{} must be {}",
-            operand(lhs, rules, m),
-            one_of(rhs, rules, m)
-        ),
-        ExprKind::In {
-            negated: true,
-            lhs,
-            rhs,
-        } => format!(
-            "{} must not be {}",
-            operand(lhs, rules, m),
-            one_of(rhs, rules, m)
-        ),
-        ExprKind::Exists(a) => format!("{} must be present", operand(a, rules, m)),
-        _ => format!("it must hold that {}", phrase(e, rules, m)),
-    }
+    requirement(e, false, rules, m)
 }
 
 /// What a `forbid` rules out: "the cloud must not be \"aws\"".
 pub fn must_not(e: &Expr, rules: &RuleSet, m: Markup) -> String {
+    requirement(e, true, rules, m)
+}
+
+/// "must be" / "must not be" for the simple shapes, a paraphrase otherwise.
+fn requirement(e: &Expr, negate: bool, rules: &RuleSet, m: Markup) -> String {
+    let be = |not: bool| {
+        if not != negate {
+            "must not be"
+        } else {
+            "must be"
+        }
+    };
     match &e.kind {
-        ExprKind::Compare(a, CmpOp::Eq, b) => format!(
-            "{} must not be {}",
-            operand(a, rules, m),
-            operand(b, rules, m)
-        ),
-        ExprKind::In {
-            negated: false,
-            lhs,
-            rhs,
-        } => format!(
-            "{} must not be {}",
-            operand(lhs, rules, m),
-            one_of(rhs, rules, m)
-        ),
-        ExprKind::Exists(a) => format!("{} must be absent", operand(a, rules, m)),
-        _ => format!("it must not be that {}", phrase(e, rules, m)),
+        ExprKind::Compare(a, op @ (CmpOp::Eq | CmpOp::Ne), b) => {
+            format!(
+                "{} {} {}",
+                operand(a, rules, m),
+                be(*op == CmpOp::Ne),
+                operand(b, rules, m)
+            )
+        }
+        ExprKind::In { negated, lhs, rhs } => {
+            format!(
+                "{} {} {}",
+                operand(lhs, rules, m),
+                be(*negated),
+                one_of(rhs, rules, m)
+            )
+        }
+        ExprKind::Exists(a) => {
+            format!(
+                "{} must be {}",
+                operand(a, rules, m),
+                if negate { "absent" } else { "present" }
+            )
+        }
+        _ if negate => format!("it must not be that {}", phrase(e, rules, m)),
+        _ => format!("it must hold that {}", phrase(e, rules, m)),
     }
 }
 

@@ -175,21 +175,6 @@ pub fn render(e: &Explanation, m: Markup) -> String {
     }
 
     out.push_str(&h2("Coverage"));
-    if md {
-        out.push_str("| clause | terms | Terraform | logs | manual |\n|---|---|:-:|:-:|:-:|\n");
-    } else {
-        let w = e
-            .clauses
-            .iter()
-            .map(|v| v.id.len() + v.terms.len() + 3)
-            .max()
-            .unwrap_or(10)
-            .max(10);
-        out.push_str(&format!(
-            "{:<w$}  terraform  logs  manual\n",
-            "clause (terms)"
-        ));
-    }
     let w = e
         .clauses
         .iter()
@@ -197,6 +182,14 @@ pub fn render(e: &Explanation, m: Markup) -> String {
         .max()
         .unwrap_or(10)
         .max(10);
+    if md {
+        out.push_str("| clause | terms | Terraform | logs | manual |\n|---|---|:-:|:-:|:-:|\n");
+    } else {
+        out.push_str(&format!(
+            "{:<w$}  terraform  logs  manual\n",
+            "clause (terms)"
+        ));
+    }
     for v in &e.clauses {
         let c = v.coverage;
         if md {

@@ -145,42 +145,37 @@ impl Checker {
                 .push(d.with_help(format!("rename one of them, or delete the second {kind}")));
         }
         for t in &rules.terms {
-            let mut clause_seen: HashMap<&str, &Span> = HashMap::new();
-            let mut exc_seen: HashMap<&str, &Span> = HashMap::new();
-            for c in &t.clauses {
-                if let Some(first) = clause_seen.insert(&c.id.name, &c.id.span) {
-                    self.errors.push(
-                        Diag::error(
-                            "proviso::check::duplicate_name",
-                            format!(
-                                "clause `{}` appears twice in terms `{}`",
-                                c.id.name, t.id.name
-                            ),
-                        )
-                        .in_file(&t.file)
-                        .label(c.id.span.clone(), "declared again here")
-                        .label(first.clone(), "first declared here")
-                        .with_help(
-                            "a clause id is unique within its terms: rename one, or merge them",
-                        ),
-                    );
-                }
-            }
-            for e in &t.exceptions {
-                if let Some(first) = exc_seen.insert(&e.id.name, &e.id.span) {
-                    self.errors.push(
-                        Diag::error(
-                            "proviso::check::duplicate_name",
-                            format!(
-                                "exception `{}` appears twice in terms `{}`",
-                                e.id.name, t.id.name
-                            ),
-                        )
-                        .in_file(&t.file)
-                        .label(e.id.span.clone(), "declared again here")
-                        .label(first.clone(), "first declared here")
-                        .with_help("rename one of them, or delete the second"),
-                    );
+            let clauses = t.clauses.iter().map(|c| &c.id);
+            let exceptions = t.exceptions.iter().map(|e| &e.id);
+            for (kind, ids, help) in [
+                (
+                    "clause",
+                    clauses.collect::<Vec<_>>(),
+                    "a clause id is unique within its terms: rename one, or merge them",
+                ),
+                (
+                    "exception",
+                    exceptions.collect::<Vec<_>>(),
+                    "rename one of them, or delete the second",
+                ),
+            ] {
+                let mut seen: HashMap<&str, &Span> = HashMap::new();
+                for id in ids {
+                    if let Some(first) = seen.insert(&id.name, &id.span) {
+                        self.errors.push(
+                            Diag::error(
+                                "proviso::check::duplicate_name",
+                                format!(
+                                    "{kind} `{}` appears twice in terms `{}`",
+                                    id.name, t.id.name
+                                ),
+                            )
+                            .in_file(&t.file)
+                            .label(id.span.clone(), "declared again here")
+                            .label(first.clone(), "first declared here")
+                            .with_help(help),
+                        );
+                    }
                 }
             }
         }

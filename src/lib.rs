@@ -11,7 +11,9 @@
 // clarity for no measurable gain.
 #![allow(clippy::result_large_err)]
 
+pub mod audit;
 pub mod cli;
+pub mod compiled;
 pub mod date;
 pub mod diag;
 pub mod eval;

@@ -13,8 +13,43 @@ use std::sync::Arc;
 pub struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
+    /// The line number of the text's first line: 1 for a whole file, more
+    /// for an excerpt (one log line out of a multi-gigabyte export).
+    pub first_line: usize,
     /// The same text as miette source code, so reports show the file name.
-    pub named: miette::NamedSource<Arc<str>>,
+    pub named: miette::NamedSource<TextAt>,
+}
+
+/// Text whose first line is line `first_line` of its file, as miette
+/// source code: reports on an excerpt show the line numbers of the file.
+#[derive(Debug, Clone)]
+pub struct TextAt {
+    pub text: Arc<str>,
+    pub first_line: usize,
+}
+
+impl miette::SourceCode for TextAt {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner =
+            self.text
+                .as_ref()
+                .read_span(span, context_lines_before, context_lines_after)?;
+        if self.first_line <= 1 {
+            return Ok(inner);
+        }
+        Ok(Box::new(miette::MietteSpanContents::new(
+            inner.data(),
+            *inner.span(),
+            inner.line() + self.first_line - 1,
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
 }
 
 impl std::fmt::Debug for SourceFile {
@@ -34,17 +69,39 @@ impl Eq for SourceFile {}
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Arc<SourceFile> {
+        SourceFile::excerpt(name, text, 1)
+    }
+
+    /// An excerpt of a file (say one log line) whose first line is line
+    /// `first_line` of the file; locations count from there.
+    pub fn excerpt(
+        name: impl Into<String>,
+        text: impl Into<Arc<str>>,
+        first_line: usize,
+    ) -> Arc<SourceFile> {
         let name = name.into();
         let text = text.into();
-        let named = miette::NamedSource::new(&name, text.clone());
-        Arc::new(SourceFile { name, text, named })
+        let first_line = first_line.max(1);
+        let named = miette::NamedSource::new(
+            &name,
+            TextAt {
+                text: text.clone(),
+                first_line,
+            },
+        );
+        Arc::new(SourceFile {
+            name,
+            text,
+            first_line,
+            named,
+        })
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
         let before = self.text.get(..offset).unwrap_or("");
-        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+        let line = before.bytes().filter(|&b| b == b'\n').count() + self.first_line;
         let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
         let column = before
             .get(line_start..)

@@ -7,6 +7,7 @@
 //! Each command lives in its own module; this one holds the flags, the
 //! dispatch and what commands share (loading rules, printing diagnostics).
 
+mod audit;
 mod check;
 mod explain;
 mod fmt;
@@ -66,6 +67,8 @@ pub enum Command {
     Lint(LintArgs),
     /// Rewrite rule files in the canonical layout (comments kept)
     Fmt(FmtArgs),
+    /// Audit traffic log exports, each request against the terms in force on its own date
+    Audit(AuditArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -121,6 +124,74 @@ pub struct ExplainArgs {
     /// Write to this file instead of standard output
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
+}
+
+/// Log formats for `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    /// detect from the content of each file
+    Auto,
+    /// JSON lines, any field names
+    Jsonl,
+    /// CSV or TSV with a header line
+    Csv,
+    /// AWS Application Load Balancer access logs
+    Alb,
+    /// AWS CloudFront standard logs
+    Cloudfront,
+    /// Azure Front Door access logs (diagnostic-settings JSON)
+    AzureFrontdoor,
+    /// nginx `combined`
+    Nginx,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AuditArgs {
+    /// Log files (.gz and .zst are read transparently); `-` reads standard input
+    #[arg(default_value = "-")]
+    pub logs: Vec<PathBuf>,
+    /// Rule files or directories of .proviso files (repeatable)
+    #[arg(long, short = 'r', required = true, num_args = 1..)]
+    pub rules: Vec<PathBuf>,
+    /// The logs' format (default: detected per file)
+    #[arg(long, value_enum, default_value_t = LogFormatArg::Auto)]
+    pub log_format: LogFormatArg,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to this file instead of standard output
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Lowest severity that makes the exit code 1
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Published IP ranges (AWS ip-ranges.json, Azure Service Tags, Google cloud.json) to attribute addresses to clouds
+    #[arg(long = "ip-ranges", num_args = 1..)]
+    pub ip_ranges: Vec<PathBuf>,
+    /// Write every violating record to this file as JSON lines
+    #[arg(long)]
+    pub findings: Option<PathBuf>,
+    /// Read a vocabulary field from another field of the log: NAME=FIELD (e.g. host=properties.domain)
+    #[arg(long = "field", value_parser = parse_field_override)]
+    pub fields: Vec<(String, String)>,
+    /// Sample violations shown per clause
+    #[arg(long, default_value_t = 3)]
+    pub samples: usize,
+    /// Worker threads (default: one per core)
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Exit 0/1 even if some lines could not be read (they are still reported and counted)
+    #[arg(long)]
+    pub allow_malformed: bool,
+}
+
+fn parse_field_override(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        }
+        _ => Err(format!("`{s}` is not NAME=FIELD (e.g. `host=properties.domain`)")),
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -209,6 +280,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Explain(args) => explain::run(args, &err_style),
         Command::Lint(args) => lint::run(args, cli.color),
         Command::Fmt(args) => fmt::run(args, &err_style),
+        Command::Audit(args) => audit::run(args, cli.color, &err_style),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Reporters: findings to text. Reporters never evaluate; they render a
 //! [`CheckReport`] built once by the command.
 
+pub mod audit_human;
+pub mod audit_json;
 pub mod human;
 pub mod json;
 
@@ -90,6 +92,11 @@ impl FailOn {
             FindingOutcome::Unresolved => Severity::Warning,
             FindingOutcome::Violation => f.severity,
         };
+        self.fails_severity(rank)
+    }
+
+    /// Whether a violation of this severity counts as a failure.
+    pub fn fails_severity(self, rank: Severity) -> bool {
         match self {
             FailOn::Never => false,
             FailOn::Error => rank >= Severity::Error,

@@ -6,6 +6,7 @@
 //! never stop at a bad file: they report it as a malformed-input diagnostic
 //! and go on.
 
+pub mod logs;
 pub mod terraform;
 
 use crate::diag::Diag;

@@ -1,0 +1,1052 @@
+//! `proviso audit`: streaming, time-aware judgement of log exports.
+//!
+//! Each file is read once, sequentially (decompressing on the way), and cut
+//! into chunks of whole lines; a pool of workers parses and judges chunks
+//! in parallel, and a collector merges their results *in file order*, so
+//! that line numbers, samples and `--findings` output are the same whatever
+//! the number of threads. Memory is bounded by the chunks in flight, not by
+//! the input: a worker keeps counts, first/last seen, a capped set of
+//! subjects and the first few samples, never the records.
+//!
+//! Every record is judged by the terms in force on the UTC day of its own
+//! timestamp. Accounting is exact: `records = judged + not_applicable +
+//! outside_terms + malformed`, where a record with no timestamp or a day
+//! on which no terms are in force is `outside_terms` (never judged against
+//! "today"), and a line that cannot be read is `malformed`.
+
+use crate::compiled::{CClause, Compiled, LineOutcome};
+use crate::diag::Diag;
+use crate::eval::render_message;
+use crate::rules::RuleSet;
+use crate::rules::ast::Severity;
+use crate::scan::logs::decompress::{self, Compression};
+use crate::scan::logs::ipranges::IpRanges;
+use crate::scan::logs::{
+    self, FieldVal, LineError, LineParser, LogFormat, Millis, Parsed, Slot, format_timestamp,
+    parse_timestamp,
+};
+use crate::source::{SourceFile, display_path};
+use crate::value::Record;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
+use std::io::{Read, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::sync::Mutex;
+
+/// Bytes of input per chunk handed to a worker.
+pub const CHUNK_BYTES: usize = 4 << 20;
+/// A line longer than this is malformed (and skipped, not buffered).
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+/// Distinct subjects tracked per clause; beyond it the count is a floor.
+pub const SUBJECT_CAP: usize = 100_000;
+
+/// The fields the audit itself reads, in this slot order.
+const AUDIT_SLOTS: &[&str] = &[
+    "timestamp",
+    "host",
+    "path",
+    "method",
+    "status",
+    "client_ip",
+    "target_ip",
+    "cloud",
+    "region",
+    "kind",
+];
+const TS: usize = 0;
+const HOST: usize = 1;
+const PATH: usize = 2;
+const METHOD: usize = 3;
+const CLIENT_IP: usize = 5;
+const TARGET_IP: usize = 6;
+const CLOUD: usize = 7;
+const REGION: usize = 8;
+const KIND: usize = 9;
+
+/// How to audit.
+pub struct Options {
+    /// Force a format (`None`: detect per file).
+    pub format: Option<LogFormat>,
+    /// `--field NAME=SOURCE` overrides.
+    pub overrides: Vec<(String, String)>,
+    pub ip_ranges: IpRanges,
+    /// Samples kept per clause.
+    pub samples: usize,
+    /// Malformed lines shown (all are counted).
+    pub malformed_shown: usize,
+    /// Write every violating record here as a JSON line.
+    pub findings: Option<Box<dyn Write + Send>>,
+    pub threads: usize,
+    pub progress: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            format: None,
+            overrides: Vec::new(),
+            ip_ranges: IpRanges::default(),
+            samples: 3,
+            malformed_shown: 5,
+            findings: None,
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            progress: false,
+        }
+    }
+}
+
+/// A violation shown in the report, on its own log line.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub file: String,
+    pub line: u64,
+    pub timestamp: Millis,
+    pub text: String,
+    pub message: String,
+    pub primary: (Range<usize>, String),
+    pub secondary: Vec<(Range<usize>, String)>,
+}
+
+/// Counts for one clause of one terms version.
+#[derive(Debug, Clone, Default)]
+pub struct ClauseStats {
+    pub clause: String,
+    pub title: Option<String>,
+    pub terms: String,
+    pub severity: Option<Severity>,
+    pub in_force_from: Option<crate::date::Date>,
+    pub in_force_until: Option<crate::date::Date>,
+    pub help: String,
+    pub violations: u64,
+    pub excepted: u64,
+    subjects_set: HashSet<Box<str>>,
+    pub subjects_capped: bool,
+    pub first_seen: Option<Millis>,
+    pub last_seen: Option<Millis>,
+    pub samples: Vec<Sample>,
+}
+
+impl ClauseStats {
+    pub fn subjects(&self) -> usize {
+        self.subjects_set.len()
+    }
+
+    fn merge(&mut self, other: ClauseStats, keep: usize) {
+        self.violations += other.violations;
+        self.excepted += other.excepted;
+        self.first_seen = min_opt(self.first_seen, other.first_seen);
+        self.last_seen = max_opt(self.last_seen, other.last_seen);
+        self.subjects_capped |= other.subjects_capped;
+        for s in other.subjects_set {
+            if self.subjects_set.len() >= SUBJECT_CAP {
+                self.subjects_capped = true;
+                break;
+            }
+            self.subjects_set.insert(s);
+        }
+        for s in other.samples {
+            if self.samples.len() < keep {
+                self.samples.push(s);
+            }
+        }
+    }
+}
+
+fn min_opt(a: Option<Millis>, b: Option<Millis>) -> Option<Millis> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn max_opt(a: Option<Millis>, b: Option<Millis>) -> Option<Millis> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+/// One input file as read.
+#[derive(Debug, Clone)]
+pub struct InputInfo {
+    pub file: String,
+    pub format: Option<LogFormat>,
+    pub compression: Compression,
+    pub records: u64,
+    pub malformed: u64,
+    pub bytes: u64,
+}
+
+/// The record accounting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub records: u64,
+    pub judged: u64,
+    pub not_applicable: u64,
+    pub outside_terms: u64,
+    /// Of `outside_terms`: records with no timestamp at all.
+    pub no_timestamp: u64,
+    pub malformed: u64,
+    /// Decompressed bytes read.
+    pub bytes: u64,
+}
+
+impl Summary {
+    fn add(&mut self, o: &Summary) {
+        self.records += o.records;
+        self.judged += o.judged;
+        self.not_applicable += o.not_applicable;
+        self.outside_terms += o.outside_terms;
+        self.no_timestamp += o.no_timestamp;
+        self.malformed += o.malformed;
+        self.bytes += o.bytes;
+    }
+}
+
+/// Everything `proviso audit` has to say.
+#[derive(Debug, Default)]
+pub struct AuditReport {
+    pub inputs: Vec<InputInfo>,
+    pub clauses: Vec<ClauseStats>,
+    /// The first malformed lines, as diagnostics on the line.
+    pub malformed: Vec<Diag>,
+    /// Inputs that could not be opened or read at all.
+    pub unreadable: Vec<Diag>,
+    pub summary: Summary,
+}
+
+impl AuditReport {
+    pub fn violations(&self) -> u64 {
+        self.clauses.iter().map(|c| c.violations).sum()
+    }
+}
+
+/// What a worker made of a chunk.
+#[derive(Default)]
+struct ChunkResult {
+    summary: Summary,
+    clauses: Vec<ClauseStats>,
+    malformed: Vec<Diag>,
+    findings: String,
+}
+
+enum Work {
+    Lines { first_line: u64, data: Vec<u8> },
+    Malformed { line: u64, reason: String, text: String },
+}
+
+/// Shared, read-only state of one file's audit.
+struct Ctx<'a> {
+    compiled: &'a Compiled<'a>,
+    parser: &'a dyn LineParser,
+    format: LogFormat,
+    file: &'a str,
+    ranges: &'a IpRanges,
+    samples: usize,
+    malformed_shown: usize,
+    findings: bool,
+    client_cloud: Option<[usize; 3]>,
+    target_cloud: Option<[usize; 3]>,
+    labels: Vec<String>,
+}
+
+/// Audits `inputs` (`-` is standard input) against `rules`.
+pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditReport {
+    let mut compiled = Compiled::new(rules, AUDIT_SLOTS);
+    // Messages interpolate fields: give them slots so that samples and
+    // `--findings` can render them.
+    for (terms, clause) in rules.clauses() {
+        let _ = terms;
+        if let Some(m) = &clause.message {
+            for part in &m.parts {
+                if let crate::rules::ast::MessagePart::Field(p, _) = part {
+                    compiled.slot(p);
+                }
+            }
+        }
+    }
+    let attribution_slots = |c: &Compiled<'_>, prefix: &str| -> Option<[usize; 3]> {
+        let s = |f: &str| c.slot_of(&format!("{prefix}_{f}"));
+        match (s("cloud"), s("region"), s("service")) {
+            (None, None, None) => None,
+            (a, b, d) => Some([
+                a.unwrap_or(usize::MAX),
+                b.unwrap_or(usize::MAX),
+                d.unwrap_or(usize::MAX),
+            ]),
+        }
+    };
+    let client_cloud = attribution_slots(&compiled, "client");
+    let target_cloud = attribution_slots(&compiled, "target");
+    let service = compiled.slot_of("service");
+    let labels: Vec<String> = compiled.slots.iter().map(|p| p.to_string()).collect();
+
+    let mut report = AuditReport {
+        clauses: compiled
+            .clauses
+            .iter()
+            .map(|c| clause_header(rules, c))
+            .collect(),
+        ..Default::default()
+    };
+    let progress = progress_bar(opts.progress, inputs);
+    for path in inputs {
+        let name = if path == Path::new("-") {
+            "<stdin>".to_string()
+        } else {
+            display_path(path)
+        };
+        let mut input = match decompress::open(path) {
+            Ok(i) => i,
+            Err(e) => {
+                report.unreadable.push(
+                    Diag::error(
+                        "proviso::input::unreadable",
+                        format!("cannot read `{name}`: {e}"),
+                    )
+                    .with_help("check the path; use `-` for standard input"),
+                );
+                continue;
+            }
+        };
+        // The head decides the format and holds any header line.
+        let mut head = Vec::with_capacity(64 << 10);
+        let head_err = read_up_to(&mut input.reader, &mut head, 64 << 10).err();
+        let format = opts.format.or_else(|| logs::detect(&head));
+        let mut info = InputInfo {
+            file: name.clone(),
+            format,
+            compression: input.compression,
+            records: 0,
+            malformed: 0,
+            bytes: 0,
+        };
+        let Some(format) = format else {
+            if head.iter().all(u8::is_ascii_whitespace) && head_err.is_none() {
+                report.inputs.push(info);
+                continue;
+            }
+            report.unreadable.push(
+                Diag::error(
+                    "proviso::input::unknown_format",
+                    format!("cannot tell the log format of `{name}`"),
+                )
+                .with_help("name it with `--log-format jsonl|csv|alb|cloudfront|azure-frontdoor|nginx`"),
+            );
+            report.inputs.push(info);
+            continue;
+        };
+        let header_text = String::from_utf8_lossy(&head).into_owned();
+        let first_line = header_text.lines().next().unwrap_or("").to_string();
+        let parser: Box<dyn LineParser> = match format {
+            LogFormat::Jsonl => Box::new(logs::jsonl::JsonParser::new(
+                &compiled.slots,
+                logs::jsonl::VOCAB,
+                &opts.overrides,
+            )),
+            LogFormat::AzureFrontdoor => Box::new(logs::jsonl::JsonParser::new(
+                &compiled.slots,
+                logs::azure_frontdoor::VOCAB,
+                &opts.overrides,
+            )),
+            LogFormat::Alb => Box::new(logs::alb::AlbParser::new(&compiled.slots, &opts.overrides)),
+            LogFormat::Nginx => Box::new(logs::nginx::NginxParser::new(
+                &compiled.slots,
+                &opts.overrides,
+            )),
+            LogFormat::Cloudfront => Box::new(logs::cloudfront::CloudfrontParser::new(
+                &compiled.slots,
+                &opts.overrides,
+                &header_text,
+            )),
+            LogFormat::Csv => Box::new(logs::csv::CsvParser::new(
+                &compiled.slots,
+                &opts.overrides,
+                &first_line,
+            )),
+        };
+        let ctx = Ctx {
+            compiled: &compiled,
+            parser: parser.as_ref(),
+            format,
+            file: &name,
+            ranges: &opts.ip_ranges,
+            samples: opts.samples,
+            malformed_shown: opts.malformed_shown,
+            findings: opts.findings.is_some(),
+            client_cloud,
+            target_cloud: target_cloud.or(service.map(|s| [usize::MAX, usize::MAX, s])),
+            labels: labels.clone(),
+        };
+        // CSV's header line is not a record.
+        let skip_first = format == LogFormat::Csv;
+        let raw = input.raw_bytes.clone();
+        let reader = input.reader;
+        let threads = opts.threads.max(1);
+        let mut file_summary = Summary::default();
+        let findings_out = &mut opts.findings;
+        let report_ref = &mut report;
+        let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Work)>(threads * 2);
+        let work_rx = Mutex::new(work_rx);
+        std::thread::scope(|s| {
+            let (res_tx, res_rx) = mpsc::channel::<(u64, ChunkResult)>();
+            for _ in 0..threads {
+                let res_tx = res_tx.clone();
+                let work_rx = &work_rx;
+                let ctx = &ctx;
+                s.spawn(move || {
+                    loop {
+                        let next = match work_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((seq, work)) = next else { break };
+                        let result = process(ctx, work);
+                        if res_tx.send((seq, result)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(res_tx);
+            s.spawn(move || read_chunks(head, head_err, reader, skip_first, &work_tx));
+            let mut pending: BTreeMap<u64, ChunkResult> = BTreeMap::new();
+            let mut next = 0u64;
+            for (seq, result) in res_rx {
+                pending.insert(seq, result);
+                while let Some(r) = pending.remove(&next) {
+                    next += 1;
+                    file_summary.add(&r.summary);
+                    for (mine, theirs) in report_ref.clauses.iter_mut().zip(r.clauses) {
+                        mine.merge(theirs, ctx.samples);
+                    }
+                    for d in r.malformed {
+                        if report_ref.malformed.len() < ctx.malformed_shown {
+                            report_ref.malformed.push(d);
+                        }
+                    }
+                    if let Some(out) = findings_out.as_mut() {
+                        let _ = out.write_all(r.findings.as_bytes());
+                    }
+                    if let Some(pb) = &progress {
+                        pb.set_position(raw.load(Ordering::Relaxed));
+                    }
+                }
+            }
+        });
+        if let Some(pb) = &progress {
+            pb.inc(0);
+        }
+        info.records = file_summary.records;
+        info.malformed = file_summary.malformed;
+        info.bytes = file_summary.bytes;
+        report.summary.add(&file_summary);
+        report.inputs.push(info);
+    }
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+    if let Some(out) = opts.findings.as_mut() {
+        let _ = out.flush();
+    }
+    report
+}
+
+fn progress_bar(enabled: bool, inputs: &[PathBuf]) -> Option<indicatif::ProgressBar> {
+    if !enabled {
+        return None;
+    }
+    let total: u64 = inputs
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok().map(|m| m.len()))
+        .sum();
+    let pb = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "proviso audit {bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    ) {
+        pb.set_style(style);
+    }
+    Some(pb)
+}
+
+fn clause_header(rules: &RuleSet, c: &CClause) -> ClauseStats {
+    let terms = rules.terms.get(c.terms);
+    let clause = terms.and_then(|t| t.clauses.get(c.clause));
+    let help = match (terms, clause) {
+        (Some(t), Some(cl)) => crate::findings::citation_help(rules, t, cl, c.interval),
+        _ => String::new(),
+    };
+    ClauseStats {
+        clause: c.id.clone(),
+        title: clause.and_then(|cl| cl.title.clone()),
+        terms: c.terms_id.clone(),
+        severity: Some(c.severity),
+        in_force_from: Some(c.interval.from),
+        in_force_until: c.interval.until,
+        help,
+        ..Default::default()
+    }
+}
+
+/// Reads until `buf` holds `limit` bytes or the input ends.
+fn read_up_to(r: &mut dyn Read, buf: &mut Vec<u8>, limit: usize) -> std::io::Result<()> {
+    let mut tmp = [0u8; 16 << 10];
+    while buf.len() < limit {
+        let n = r.read(&mut tmp)?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(tmp.get(..n).unwrap_or(&[]));
+    }
+    Ok(())
+}
+
+/// Cuts the input into chunks of whole lines, numbering them. Over-long
+/// lines and a stream that ends in an error (a truncated gzip) are sent as
+/// malformed records, in order.
+fn read_chunks(
+    head: Vec<u8>,
+    head_err: Option<std::io::Error>,
+    mut reader: Box<dyn Read + Send>,
+    skip_first: bool,
+    tx: &mpsc::SyncSender<(u64, Work)>,
+) {
+    let mut seq = 0u64;
+    let mut send = |w: Work| {
+        let ok = tx.send((seq, w)).is_ok();
+        seq += 1;
+        ok
+    };
+    let mut line_no: u64 = 1;
+    let mut buf = head;
+    let mut pending_err = head_err;
+    let mut skipping_long: Option<(u64, Vec<u8>)> = None;
+    let mut header_pending = skip_first;
+    let mut eof = pending_err.is_some();
+    loop {
+        if !eof && buf.len() < CHUNK_BYTES {
+            let want = CHUNK_BYTES;
+            let start = buf.len();
+            buf.resize(start + want, 0);
+            let mut filled = start;
+            while filled < buf.len() {
+                match reader.read(buf.get_mut(filled..).unwrap_or(&mut [])) {
+                    Ok(0) => {
+                        eof = true;
+                        break;
+                    }
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        pending_err = Some(e);
+                        eof = true;
+                        break;
+                    }
+                }
+            }
+            buf.truncate(filled);
+        }
+        // An over-long line being skipped: drop up to its end.
+        if let Some((at, prefix)) = skipping_long.take() {
+            match memchr::memchr(b'\n', &buf) {
+                Some(pos) => {
+                    buf.drain(..=pos);
+                    if !send(Work::Malformed {
+                        line: at,
+                        reason: format!(
+                            "the line is longer than {} MiB; it was skipped",
+                            MAX_LINE_BYTES >> 20
+                        ),
+                        text: String::from_utf8_lossy(&prefix).into_owned(),
+                    }) {
+                        return;
+                    }
+                    line_no = at + 1;
+                }
+                None => {
+                    buf.clear();
+                    if eof {
+                        let _ = send(Work::Malformed {
+                            line: at,
+                            reason: format!(
+                                "the line is longer than {} MiB; it was skipped",
+                                MAX_LINE_BYTES >> 20
+                            ),
+                            text: String::from_utf8_lossy(&prefix).into_owned(),
+                        });
+                        break;
+                    }
+                    skipping_long = Some((at, prefix));
+                    continue;
+                }
+            }
+        }
+        if header_pending {
+            match memchr::memchr(b'\n', &buf) {
+                Some(pos) => {
+                    buf.drain(..=pos);
+                    line_no += 1;
+                    header_pending = false;
+                }
+                None if eof => {
+                    buf.clear();
+                    header_pending = false;
+                }
+                None => {}
+            }
+        }
+        let cut = match memchr::memrchr(b'\n', &buf) {
+            Some(pos) => Some(pos + 1),
+            None if eof => Some(buf.len()),
+            None => None,
+        };
+        match cut {
+            Some(cut) if cut > 0 => {
+                let rest = buf.split_off(cut);
+                let data = std::mem::replace(&mut buf, rest);
+                let lines = memchr::memchr_iter(b'\n', &data).count() as u64
+                    + u64::from(data.last() != Some(&b'\n'));
+                let first_line = line_no;
+                line_no += lines;
+                // A stream that failed mid-way: its last line is incomplete.
+                let (data, truncated_tail) = if eof && pending_err.is_some() && data.last() != Some(&b'\n') {
+                    let start = memchr::memrchr(b'\n', &data).map_or(0, |p| p + 1);
+                    let mut d = data;
+                    let tail = d.split_off(start);
+                    (d, Some(tail))
+                } else {
+                    (data, None)
+                };
+                if !data.is_empty() && !send(Work::Lines { first_line, data }) {
+                    return;
+                }
+                if let Some(tail) = truncated_tail {
+                    let why = pending_err
+                        .take()
+                        .map(|e| e.to_string())
+                        .unwrap_or_default();
+                    let _ = send(Work::Malformed {
+                        line: line_no - 1,
+                        reason: format!("the input ends early ({why}); this last line is incomplete"),
+                        text: String::from_utf8_lossy(&tail).into_owned(),
+                    });
+                }
+            }
+            _ => {
+                if buf.len() > MAX_LINE_BYTES {
+                    let prefix = buf.get(..200).unwrap_or(&buf).to_vec();
+                    buf.clear();
+                    skipping_long = Some((line_no, prefix));
+                    continue;
+                }
+            }
+        }
+        if eof && buf.is_empty() {
+            if let Some(e) = pending_err.take() {
+                let _ = send(Work::Malformed {
+                    line: line_no,
+                    reason: format!("the input ends early: {e}"),
+                    text: String::new(),
+                });
+            }
+            break;
+        }
+    }
+}
+
+/// A diagnostic on one log line.
+fn line_diag(file: &str, line: u64, text: &str, reason: &str, at: Range<usize>, code: &str) -> Diag {
+    let shown: String = if text.len() > 400 {
+        let mut end = 400;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", text.get(..end).unwrap_or(""))
+    } else {
+        text.to_string()
+    };
+    let at = at.start.min(shown.len())..at.end.min(shown.len()).max(at.start.min(shown.len()));
+    let src = SourceFile::excerpt(file, shown, usize::try_from(line).unwrap_or(usize::MAX));
+    Diag::error(code, format!("line {line} of `{file}` is not a record: {reason}"))
+        .in_file(&src)
+        .label(at, reason.to_string())
+        .with_help("the line is counted as malformed and skipped; the audit goes on (`--allow-malformed` keeps the exit code 0/1)")
+}
+
+fn process(ctx: &Ctx<'_>, work: Work) -> ChunkResult {
+    let mut r = ChunkResult {
+        clauses: ctx
+            .compiled
+            .clauses
+            .iter()
+            .map(|_| ClauseStats::default())
+            .collect(),
+        ..Default::default()
+    };
+    let (first_line, data) = match work {
+        Work::Malformed { line, reason, text } => {
+            r.summary.records = 1;
+            r.summary.malformed = 1;
+            r.summary.bytes = text.len() as u64;
+            let len = text.len();
+            r.malformed.push(line_diag(
+                ctx.file,
+                line,
+                &text,
+                &reason,
+                0..len,
+                "proviso::input::malformed_record",
+            ));
+            return r;
+        }
+        Work::Lines { first_line, data } => (first_line, data),
+    };
+    r.summary.bytes = data.len() as u64;
+    let whole = std::str::from_utf8(&data).ok();
+    let mut slots: Vec<Option<Slot<'_>>> = vec![None; ctx.compiled.slots.len()];
+    let mut line_no = first_line;
+    let mut start = 0usize;
+    while start < data.len() {
+        let end = memchr::memchr(b'\n', data.get(start..).unwrap_or(&[])).map_or(data.len(), |p| start + p);
+        let this = line_no;
+        let mut range = start..end;
+        start = end + 1;
+        line_no += 1;
+        if data.get(range.end.wrapping_sub(1)) == Some(&b'\r') && range.end > range.start {
+            range.end -= 1;
+        }
+        let bytes = data.get(range.clone()).unwrap_or(&[]);
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let line: &str = match whole.and_then(|w| w.get(range.clone())) {
+            Some(l) => l,
+            None => match std::str::from_utf8(bytes) {
+                Ok(l) => l,
+                Err(e) => {
+                    r.summary.records += 1;
+                    r.summary.malformed += 1;
+                    if r.malformed.len() < ctx.malformed_shown {
+                        let good = e.valid_up_to();
+                        let text = String::from_utf8_lossy(bytes).into_owned();
+                        let at = text.char_indices().nth(
+                            String::from_utf8_lossy(bytes.get(..good).unwrap_or(&[])).chars().count(),
+                        ).map_or(0, |(i, _)| i);
+                        r.malformed.push(line_diag(
+                            ctx.file,
+                            this,
+                            &text,
+                            &format!("invalid UTF-8 at byte {good} of the line"),
+                            at..at + 3,
+                            "proviso::input::not_utf8",
+                        ));
+                    }
+                    continue;
+                }
+            },
+        };
+        slots.iter_mut().for_each(|s| *s = None);
+        match ctx.parser.parse(line, &mut slots) {
+            Ok(Parsed::Skip) => continue,
+            Ok(Parsed::Record) => {}
+            Err(LineError { reason, at }) => {
+                r.summary.records += 1;
+                r.summary.malformed += 1;
+                if r.malformed.len() < ctx.malformed_shown {
+                    r.malformed.push(line_diag(ctx.file, this, line, &reason, at, "proviso::input::malformed_record"));
+                }
+                continue;
+            }
+        }
+        r.summary.records += 1;
+        judge_line(ctx, &mut r, this, line, &mut slots);
+    }
+    r
+}
+
+fn fill_derived<'a>(ctx: &Ctx<'_>, slots: &mut [Option<Slot<'a>>]) {
+    if let Some(s) = slots.get_mut(KIND) {
+        *s = Some(Slot::implied("request"));
+    }
+    if let Some(cloud) = ctx.format.cloud()
+        && let Some(s) = slots.get_mut(CLOUD)
+        && s.is_none()
+    {
+        *s = Some(Slot::implied(cloud));
+    }
+    if ctx.ranges.is_empty() {
+        return;
+    }
+    let attribute = |slots: &mut [Option<Slot<'a>>], ip_slot: usize, targets: Option<[usize; 3]>, vocab: bool| {
+        let Some((ip, span)) = slots
+            .get(ip_slot)
+            .and_then(Option::as_ref)
+            .and_then(|s| Some((s.val.as_str()?.trim().parse::<std::net::IpAddr>().ok()?, s.span.clone())))
+        else {
+            return;
+        };
+        let Some(a) = ctx.ranges.lookup(ip) else { return };
+        let mk = |v: &str| Slot {
+            val: FieldVal::Str(Cow::Owned(v.to_string())),
+            span: span.clone(),
+            rank: 1,
+        };
+        if let Some([c, r, s]) = targets {
+            if let Some(slot) = slots.get_mut(c) {
+                *slot = Some(mk(&a.cloud));
+            }
+            if let (Some(slot), Some(region)) = (slots.get_mut(r), &a.region) {
+                *slot = Some(mk(region));
+            }
+            if let (Some(slot), Some(service)) = (slots.get_mut(s), &a.service) {
+                *slot = Some(mk(service));
+            }
+        }
+        if vocab {
+            if let Some(slot) = slots.get_mut(CLOUD)
+                && slot.is_none()
+            {
+                *slot = Some(mk(&a.cloud));
+            }
+            if let (Some(slot), Some(region)) = (slots.get_mut(REGION), &a.region)
+                && slot.is_none()
+            {
+                *slot = Some(mk(region));
+            }
+        }
+    };
+    attribute(slots, TARGET_IP, ctx.target_cloud, true);
+    attribute(slots, CLIENT_IP, ctx.client_cloud, false);
+}
+
+fn judge_line<'a>(ctx: &Ctx<'_>, r: &mut ChunkResult, line_no: u64, line: &'a str, slots: &mut [Option<Slot<'a>>]) {
+    fill_derived(ctx, slots);
+    let ts_slot = slots.get(TS).and_then(Option::as_ref);
+    let Some(ts_slot) = ts_slot else {
+        r.summary.outside_terms += 1;
+        r.summary.no_timestamp += 1;
+        return;
+    };
+    let ts = match &ts_slot.val {
+        FieldVal::Str(s) => parse_timestamp(s),
+        FieldVal::Num(n) => parse_timestamp(&format!("{n}")),
+        _ => None,
+    };
+    let Some(ts) = ts else {
+        r.summary.malformed += 1;
+        if r.malformed.len() < ctx.malformed_shown {
+            let at = ts_slot.span.clone().unwrap_or(0..line.len());
+            r.malformed.push(line_diag(
+                ctx.file,
+                line_no,
+                line,
+                &format!("`{}` is not a timestamp proviso can read", ts_slot.val),
+                at,
+                "proviso::input::bad_timestamp",
+            ));
+        }
+        return;
+    };
+    let day = logs::day_of(ts);
+    if !ctx.compiled.in_terms(day) {
+        r.summary.outside_terms += 1;
+        return;
+    }
+    let mut applied = false;
+    for (i, clause) in ctx.compiled.clauses.iter().enumerate() {
+        if !clause.interval.contains(day) {
+            continue;
+        }
+        let outcome = ctx.compiled.judge(clause, slots);
+        match outcome {
+            LineOutcome::NotApplicable => continue,
+            LineOutcome::Pass => {}
+            LineOutcome::Excepted(_) => {
+                if let Some(st) = r.clauses.get_mut(i) {
+                    st.excepted += 1;
+                }
+            }
+            LineOutcome::Violation => {
+                if let Some(st) = r.clauses.get_mut(i) {
+                    record_violation(ctx, st, clause, line_no, line, ts, slots, &mut r.findings);
+                }
+            }
+        }
+        applied = true;
+    }
+    if applied {
+        r.summary.judged += 1;
+    } else {
+        r.summary.not_applicable += 1;
+    }
+}
+
+fn describe(ctx: &Ctx<'_>, slots: &[Option<Slot<'_>>], i: usize) -> String {
+    let name = ctx.labels.get(i).map(String::as_str).unwrap_or("?");
+    match slots.get(i).and_then(Option::as_ref) {
+        Some(s) => format!("`{name}` is `{}`", s.val),
+        None => format!("no `{name}`"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record_violation(
+    ctx: &Ctx<'_>,
+    st: &mut ClauseStats,
+    clause: &CClause,
+    line_no: u64,
+    line: &str,
+    ts: Millis,
+    slots: &[Option<Slot<'_>>],
+    findings: &mut String,
+) {
+    st.violations += 1;
+    st.first_seen = min_opt(st.first_seen, Some(ts));
+    st.last_seen = max_opt(st.last_seen, Some(ts));
+    if let Some(host) = slots.get(HOST).and_then(Option::as_ref).and_then(|s| s.val.as_str())
+        && !st.subjects_set.contains(host)
+    {
+        if st.subjects_set.len() < SUBJECT_CAP {
+            st.subjects_set.insert(host.into());
+        } else {
+            st.subjects_capped = true;
+        }
+    }
+    let want_sample = st.samples.len() < ctx.samples;
+    if !want_sample && !ctx.findings {
+        return;
+    }
+    let message = message(ctx, clause, slots);
+    if ctx.findings {
+        let mut fields = serde_json::Map::new();
+        for (i, name) in AUDIT_SLOTS.iter().enumerate().skip(1) {
+            if let Some(s) = slots.get(i).and_then(Option::as_ref) {
+                fields.insert(name.to_string(), serde_json::Value::String(s.val.to_string()));
+            }
+        }
+        let doc = serde_json::json!({
+            "file": ctx.file,
+            "line": line_no,
+            "timestamp": format_timestamp(ts),
+            "clause": clause.id,
+            "terms": clause.terms_id,
+            "severity": clause.severity,
+            "message": message,
+            "fields": fields,
+        });
+        findings.push_str(&doc.to_string());
+        findings.push('\n');
+    }
+    if !want_sample {
+        return;
+    }
+    let primary = clause
+        .check_slots
+        .iter()
+        .find_map(|&i| {
+            let slot = slots.get(i)?.as_ref()?;
+            let span = slot.span.clone()?;
+            let note = if slot.rank == 1 && (i == CLOUD || i == REGION) {
+                " (from the published IP ranges)"
+            } else {
+                ""
+            };
+            Some((span, format!("{}{note}", describe(ctx, slots, i))))
+        })
+        .unwrap_or_else(|| {
+            let what = clause
+                .check_slots
+                .first()
+                .map(|&i| describe(ctx, slots, i))
+                .unwrap_or_else(|| "this request".to_string());
+            let why = match (ctx.format.cloud(), clause.check_slots.contains(&CLOUD)) {
+                (Some(_), true) => format!(" (every request in a {} log is served by it)", ctx.format),
+                _ => String::new(),
+            };
+            (0..line.len(), format!("{what}{why}"))
+        });
+    let mut secondary = Vec::new();
+    for &i in &clause.applies_slots {
+        if let Some(span) = slots.get(i).and_then(Option::as_ref).and_then(|s| s.span.clone())
+            && span != primary.0
+            && !secondary.iter().any(|(s, _): &(Range<usize>, String)| *s == span)
+        {
+            secondary.push((span, format!("classified by {}", describe(ctx, slots, i))));
+        }
+    }
+    st.samples.push(Sample {
+        file: ctx.file.to_string(),
+        line: line_no,
+        timestamp: ts,
+        text: line.to_string(),
+        message,
+        primary,
+        secondary,
+    });
+}
+
+fn message(ctx: &Ctx<'_>, clause: &CClause, slots: &[Option<Slot<'_>>]) -> String {
+    let mut record = ctx.compiled.record(slots);
+    let get = |i: usize| slots.get(i).and_then(Option::as_ref).map(|s| s.val.to_string());
+    let address = format!(
+        "{}{}{}",
+        get(METHOD).map(|m| format!("{m} ")).unwrap_or_default(),
+        get(HOST).unwrap_or_default(),
+        get(PATH).unwrap_or_default()
+    );
+    record
+        .fields
+        .insert("address".into(), crate::value::Value::str(address.trim()));
+    let rules = ctx.compiled.rules;
+    let c = rules
+        .terms
+        .get(clause.terms)
+        .and_then(|t| t.clauses.get(clause.clause));
+    c.and_then(|c| render_message(c, &record as &dyn Record))
+        .unwrap_or_else(|| {
+            let title = c.and_then(|c| c.title.clone()).unwrap_or_else(|| clause.id.clone());
+            format!("{} breaks \"{title}\"", address.trim())
+        })
+}
+
+impl Sample {
+    /// The sample as a diagnostic on its log line.
+    pub fn to_diag(&self, stats: &ClauseStats) -> Diag {
+        let sev = stats.severity.unwrap_or(Severity::Error);
+        let level = match sev {
+            Severity::Error => crate::diag::Level::Error,
+            Severity::Warning => crate::diag::Level::Warning,
+            Severity::Info => crate::diag::Level::Advice,
+        };
+        let (text, cut) = if self.text.len() > 600 {
+            let mut end = 600;
+            while !self.text.is_char_boundary(end) {
+                end -= 1;
+            }
+            (format!("{}…", self.text.get(..end).unwrap_or("")), end)
+        } else {
+            (self.text.clone(), self.text.len())
+        };
+        let clamp = |r: &Range<usize>| r.start.min(cut)..r.end.min(cut).max(r.start.min(cut));
+        let src = SourceFile::excerpt(&self.file, text, usize::try_from(self.line).unwrap_or(usize::MAX));
+        let mut d = Diag {
+            level,
+            ..Diag::error(
+                &format!("proviso::clause::{}", stats.clause),
+                format!("{}: {} (at {})", sev.as_str(), self.message, format_timestamp(self.timestamp)),
+            )
+        }
+        .in_file(&src)
+        .label(clamp(&self.primary.0), self.primary.1.clone());
+        for (span, text) in &self.secondary {
+            d = d.label(clamp(span), text.clone());
+        }
+        d.with_help(stats.help.clone())
+    }
+}

@@ -1,0 +1,489 @@
+//! Compiled rules: clauses turned into a form that is cheap per log line.
+//!
+//! The tree evaluator ([`crate::eval`]) looks fields up by name and works
+//! on [`Value`]s, which suits a few hundred Terraform blocks. A log audit
+//! judges millions of lines, so here every field path is resolved once to
+//! a *slot* (an index into the array a log parser fills), define references
+//! are inlined, and sets of literals become hash sets and glob lists. A
+//! line's values stay borrowed from the line: nothing is allocated per line.
+//!
+//! Log records hold no unknown values, so the logic is two-valued; the
+//! semantics are otherwise the tree evaluator's (absent fields make every
+//! comparison false, strings and numbers coerce as in `compare`). Shapes
+//! this compiler has no fast form for are evaluated by the tree evaluator
+//! on a record built from the slots (`Fallback`), so that no rule ever
+//! means something different in an audit than in `proviso test`; a test
+//! runs both evaluators on the same records and compares them.
+
+use crate::date::{Date, Interval};
+use crate::eval::{Evaluator, compare, glob_match};
+use crate::rules::RuleSet;
+use crate::rules::ast::{Check, CmpOp, Expr, ExprKind, Severity};
+use crate::scan::logs::{FieldVal, Slot};
+use crate::value::{FieldPath, MapRecord, Value};
+use std::collections::{BTreeMap, HashSet};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// A compiled condition.
+#[derive(Debug)]
+enum C {
+    Const(bool),
+    Or(Vec<C>),
+    And(Vec<C>),
+    Not(Box<C>),
+    Exists(usize),
+    Truthy(usize),
+    Cmp(usize, CmpOp, Value),
+    In {
+        slot: usize,
+        negated: bool,
+        strs: HashSet<Arc<str>>,
+        others: Vec<Value>,
+    },
+    Matches(usize, Vec<Arc<str>>),
+    Regex(usize, Arc<regex::Regex>),
+    /// Evaluated by the tree evaluator on a record made from the slots.
+    Fallback(Expr),
+}
+
+/// One enforced clause, compiled.
+#[derive(Debug)]
+pub struct CClause {
+    /// Index of the terms in the rule set, and of the clause in its terms.
+    pub terms: usize,
+    pub clause: usize,
+    pub id: String,
+    pub terms_id: String,
+    pub severity: Severity,
+    /// Where the clause is in force (its terms' interval, cut by
+    /// supersession, narrowed by its own).
+    pub interval: Interval,
+    applies: Option<C>,
+    check: C,
+    forbid: bool,
+    excuses: Vec<(String, C)>,
+    /// Slots of the fields the check reads (for the finding's label).
+    pub check_slots: Vec<usize>,
+    /// Slots of the fields `applies to` reads (for "classified by" labels).
+    pub applies_slots: Vec<usize>,
+}
+
+/// What a clause made of a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineOutcome {
+    NotApplicable,
+    Pass,
+    Excepted(String),
+    Violation,
+}
+
+/// A rule set compiled for log records.
+#[derive(Debug)]
+pub struct Compiled<'r> {
+    pub rules: &'r RuleSet,
+    /// The field path of each slot.
+    pub slots: Vec<FieldPath>,
+    pub clauses: Vec<CClause>,
+    /// Intervals in which some terms are in force (a record outside all of
+    /// them is outside the terms).
+    pub terms_intervals: Vec<Interval>,
+}
+
+impl<'r> Compiled<'r> {
+    /// Compiles every enforced clause. `first_slots` are given the first
+    /// slots in order (the audit reads `timestamp`, `host`, … itself).
+    pub fn new(rules: &'r RuleSet, first_slots: &[&str]) -> Compiled<'r> {
+        let mut c = Compiled {
+            rules,
+            slots: first_slots
+                .iter()
+                .map(|s| FieldPath(vec![s.to_string()]))
+                .collect(),
+            clauses: Vec::new(),
+            terms_intervals: rules
+                .terms
+                .iter()
+                .filter_map(|t| rules.terms_in_force_interval(t))
+                .collect(),
+        };
+        let eval = Evaluator::new(rules);
+        for (ti, terms) in rules.terms.iter().enumerate() {
+            let Some(terms_iv) = rules.terms_in_force_interval(terms) else {
+                continue;
+            };
+            for (ci, clause) in terms.clauses.iter().enumerate() {
+                let (check, forbid) = match &clause.check {
+                    Check::Manual => continue,
+                    Check::Require(e) => (e, false),
+                    Check::Forbid(e) => (e, true),
+                };
+                let Some(interval) = terms_iv.intersect(&clause.interval(terms)) else {
+                    continue;
+                };
+                let applies = clause.applies.as_ref().map(|e| c.cond(e));
+                let check_c = c.cond(check);
+                let mut excuses = Vec::new();
+                for name in &clause.excepts {
+                    let when = terms
+                        .exceptions
+                        .iter()
+                        .find(|x| x.id.name == name.name)
+                        .and_then(|x| x.when.as_ref());
+                    let compiled = match when {
+                        Some(w) => c.cond(w),
+                        None => C::Const(false),
+                    };
+                    excuses.push((name.name.clone(), compiled));
+                }
+                for u in &clause.unless {
+                    let compiled = c.cond(u);
+                    excuses.push(("unless".to_string(), compiled));
+                }
+                let check_slots = eval
+                    .fields_deep(check)
+                    .iter()
+                    .map(|p| c.slot(p))
+                    .collect();
+                let applies_slots = clause
+                    .applies
+                    .as_ref()
+                    .map(|e| eval.fields_deep(e))
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|p| c.slot(p))
+                    .collect();
+                c.clauses.push(CClause {
+                    terms: ti,
+                    clause: ci,
+                    id: clause.id.name.clone(),
+                    terms_id: terms.id.name.clone(),
+                    severity: clause.severity,
+                    interval,
+                    applies,
+                    check: check_c,
+                    forbid,
+                    excuses,
+                    check_slots,
+                    applies_slots,
+                });
+            }
+        }
+        c
+    }
+
+    /// The slot of a field path, adding it if new.
+    pub fn slot(&mut self, path: &FieldPath) -> usize {
+        match self.slots.iter().position(|p| p == path) {
+            Some(i) => i,
+            None => {
+                self.slots.push(path.clone());
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    /// The slot of a one-word field, if the rules or the audit read it.
+    pub fn slot_of(&self, name: &str) -> Option<usize> {
+        self.slots
+            .iter()
+            .position(|p| p.0.len() == 1 && p.0.first().is_some_and(|s| s == name))
+    }
+
+    /// Whether any terms are in force on `date`.
+    pub fn in_terms(&self, date: Date) -> bool {
+        self.terms_intervals.iter().any(|iv| iv.contains(date))
+    }
+
+    /// Judges a line against one clause (assumed in force).
+    pub fn judge(&self, clause: &CClause, slots: &[Option<Slot<'_>>]) -> LineOutcome {
+        if let Some(a) = &clause.applies
+            && !self.eval(a, slots)
+        {
+            return LineOutcome::NotApplicable;
+        }
+        let holds = self.eval(&clause.check, slots);
+        if holds == clause.forbid {
+            for (name, excuse) in &clause.excuses {
+                if self.eval(excuse, slots) {
+                    return LineOutcome::Excepted(name.clone());
+                }
+            }
+            LineOutcome::Violation
+        } else {
+            LineOutcome::Pass
+        }
+    }
+
+    fn define(&self, expr: &'r Expr) -> &'r Expr {
+        let mut e = expr;
+        for _ in 0..64 {
+            match &e.kind {
+                ExprKind::DefineRef(_, i) => match self.rules.defines.get(*i) {
+                    Some(d) => e = &d.value,
+                    None => break,
+                },
+                _ => break,
+            }
+        }
+        e
+    }
+
+    fn field_slot(&mut self, expr: &'r Expr) -> Option<usize> {
+        match &self.define(expr).kind {
+            ExprKind::Field(p) => Some(self.slot(p)),
+            _ => None,
+        }
+    }
+
+    /// The literal members of a set expression (sets and set defines
+    /// flattened), or `None` if a member is not a literal.
+    fn literals(&self, expr: &'r Expr, out: &mut Vec<Value>) -> Option<()> {
+        match &self.define(expr).kind {
+            ExprKind::Literal(v) => out.push(v.clone()),
+            ExprKind::Set(items) => {
+                for i in items {
+                    self.literals(i, out)?;
+                }
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+
+    fn fallback(&mut self, expr: &'r Expr) -> C {
+        for p in Evaluator::new(self.rules).fields_deep(expr) {
+            self.slot(&p);
+        }
+        C::Fallback(expr.clone())
+    }
+
+    fn cond(&mut self, expr: &'r Expr) -> C {
+        let expr = self.define(expr);
+        match &expr.kind {
+            ExprKind::Or(items) => C::Or(items.iter().map(|e| self.cond(e)).collect()),
+            ExprKind::And(items) => C::And(items.iter().map(|e| self.cond(e)).collect()),
+            ExprKind::Not(e) => C::Not(Box::new(self.cond(e))),
+            ExprKind::Exists(e) => match self.field_slot(e) {
+                Some(s) => C::Exists(s),
+                None => self.fallback(expr),
+            },
+            ExprKind::Field(p) => C::Truthy(self.slot(p)),
+            ExprKind::Literal(v) => C::Const(match v {
+                Value::Bool(b) => *b,
+                Value::Null => false,
+                _ => true,
+            }),
+            ExprKind::Set(items) => C::Const(!items.is_empty()),
+            ExprKind::Compare(a, op, b) => {
+                let (a, b) = (self.define(a), self.define(b));
+                match (&a.kind, &b.kind) {
+                    (ExprKind::Field(p), ExprKind::Literal(v)) if !matches!(v, Value::Null) => {
+                        C::Cmp(self.slot(p), *op, v.clone())
+                    }
+                    (ExprKind::Literal(v), ExprKind::Field(p)) if !matches!(v, Value::Null) => {
+                        C::Cmp(self.slot(p), flip(*op), v.clone())
+                    }
+                    _ => self.fallback(expr),
+                }
+            }
+            ExprKind::In { negated, lhs, rhs } => {
+                let mut members = Vec::new();
+                match (self.field_slot(lhs), self.literals(rhs, &mut members)) {
+                    (Some(slot), Some(())) if !members.iter().any(|m| matches!(m, Value::List(_) | Value::Map(_) | Value::Null)) => {
+                        let mut strs = HashSet::new();
+                        let mut others = Vec::new();
+                        for m in members {
+                            match m {
+                                Value::Str(s) => {
+                                    strs.insert(s);
+                                }
+                                other => others.push(other),
+                            }
+                        }
+                        C::In {
+                            slot,
+                            negated: *negated,
+                            strs,
+                            others,
+                        }
+                    }
+                    _ => self.fallback(expr),
+                }
+            }
+            ExprKind::Matches(lhs, rhs) => {
+                let mut members = Vec::new();
+                match (self.field_slot(lhs), self.literals(rhs, &mut members)) {
+                    (Some(slot), Some(())) => C::Matches(
+                        slot,
+                        members
+                            .into_iter()
+                            .filter_map(|m| match m {
+                                Value::Str(s) => Some(s),
+                                _ => None,
+                            })
+                            .collect(),
+                    ),
+                    _ => self.fallback(expr),
+                }
+            }
+            ExprKind::Regex(lhs, re) => match self.field_slot(lhs) {
+                Some(slot) => C::Regex(slot, re.clone()),
+                None => self.fallback(expr),
+            },
+            ExprKind::DefineRef(..) => self.fallback(expr),
+        }
+    }
+
+    fn eval(&self, c: &C, slots: &[Option<Slot<'_>>]) -> bool {
+        let get = |i: usize| match slots.get(i).and_then(Option::as_ref) {
+            Some(Slot {
+                val: FieldVal::Null,
+                ..
+            })
+            | None => None,
+            Some(s) => Some(&s.val),
+        };
+        match c {
+            C::Const(b) => *b,
+            C::Or(items) => items.iter().any(|i| self.eval(i, slots)),
+            C::And(items) => items.iter().all(|i| self.eval(i, slots)),
+            C::Not(i) => !self.eval(i, slots),
+            C::Exists(s) => get(*s).is_some(),
+            C::Truthy(s) => match get(*s) {
+                None => false,
+                Some(FieldVal::Bool(b)) => *b,
+                Some(_) => true,
+            },
+            C::Cmp(s, op, lit) => get(*s).is_some_and(|v| cmp(v, *op, lit)),
+            C::In {
+                slot,
+                negated,
+                strs,
+                others,
+            } => match get(*slot) {
+                None => false,
+                Some(v) => member(v, strs, others) != *negated,
+            },
+            C::Matches(s, pats) => match get(*s) {
+                None => false,
+                Some(FieldVal::Str(text)) => pats.iter().any(|p| glob_match(p, text)),
+                Some(v @ (FieldVal::Num(_) | FieldVal::Bool(_))) => {
+                    let text = v.to_string();
+                    pats.iter().any(|p| glob_match(p, &text))
+                }
+                Some(_) => false,
+            },
+            C::Regex(s, re) => match get(*s) {
+                None => false,
+                Some(FieldVal::Str(text)) => re.is_match(text),
+                Some(v @ (FieldVal::Num(_) | FieldVal::Bool(_))) => re.is_match(&v.to_string()),
+                Some(_) => false,
+            },
+            C::Fallback(expr) => {
+                let record = self.record(slots);
+                Evaluator::new(self.rules).truth(expr, &record).is_true()
+            }
+        }
+    }
+
+    /// The slots as a plain record (allocates: for the fallback, messages
+    /// and `--findings`, never per line in the common case).
+    pub fn record(&self, slots: &[Option<Slot<'_>>]) -> MapRecord {
+        let mut fields: BTreeMap<String, Value> = BTreeMap::new();
+        for (path, slot) in self.slots.iter().zip(slots) {
+            let Some(slot) = slot else { continue };
+            insert_path(&mut fields, &path.0, slot.val.to_value());
+        }
+        MapRecord { fields }
+    }
+}
+
+fn insert_path(map: &mut BTreeMap<String, Value>, path: &[String], v: Value) {
+    match path {
+        [] => {}
+        [last] => {
+            map.insert(last.clone(), v);
+        }
+        [first, rest @ ..] => {
+            let entry = map
+                .entry(first.clone())
+                .or_insert_with(|| Value::Map(BTreeMap::new()));
+            if let Value::Map(inner) = entry {
+                insert_path(inner, rest, v);
+            }
+        }
+    }
+}
+
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        other => other,
+    }
+}
+
+fn ord_holds(o: std::cmp::Ordering, op: CmpOp) -> bool {
+    use std::cmp::Ordering::*;
+    match op {
+        CmpOp::Eq => o == Equal,
+        CmpOp::Ne => o != Equal,
+        CmpOp::Lt => o == Less,
+        CmpOp::Le => o != Greater,
+        CmpOp::Gt => o == Greater,
+        CmpOp::Ge => o != Less,
+    }
+}
+
+/// `compare` on a borrowed line value: the common string and number cases
+/// without allocating, the rest through the tree evaluator's `compare`.
+fn cmp(v: &FieldVal<'_>, op: CmpOp, lit: &Value) -> bool {
+    match (v, lit) {
+        (FieldVal::Str(s), Value::Str(l)) => ord_holds(s.as_ref().cmp(l.as_ref()), op),
+        (FieldVal::Num(n), Value::Num(m)) => match n.partial_cmp(m) {
+            Some(o) => ord_holds(o, op),
+            None => op == CmpOp::Ne,
+        },
+        (FieldVal::Str(s), Value::Num(m)) => match s.trim().parse::<f64>().ok().and_then(|x| x.partial_cmp(m)) {
+            Some(o) => ord_holds(o, op),
+            None => op == CmpOp::Ne,
+        },
+        _ => compare(&v.to_value(), op, lit),
+    }
+}
+
+fn member(v: &FieldVal<'_>, strs: &HashSet<Arc<str>>, others: &[Value]) -> bool {
+    match v {
+        FieldVal::Str(s) => {
+            strs.contains(s.as_ref())
+                || others.iter().any(|m| match m {
+                    Value::Cidr(net) => s.trim().parse::<IpAddr>().is_ok_and(|ip| net.contains(ip)),
+                    m => cmp(v, CmpOp::Eq, m),
+                })
+        }
+        _ => {
+            let value = v.to_value();
+            let candidates: Vec<&Value> = match &value {
+                Value::List(items) => items.iter().collect(),
+                one => vec![one],
+            };
+            let members: Vec<Value> = strs
+                .iter()
+                .map(|s| Value::Str(s.clone()))
+                .chain(others.iter().cloned())
+                .collect();
+            candidates.iter().any(|c| {
+                members.iter().any(|m| match m {
+                    Value::Cidr(net) => match c {
+                        Value::Str(s) => s.trim().parse::<IpAddr>().is_ok_and(|ip| net.contains(ip)),
+                        _ => false,
+                    },
+                    m => compare(c, CmpOp::Eq, m),
+                })
+            })
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The human report of `proviso audit`: a table per clause and terms
+//! version, a few sample violations rendered on their log lines, the first
+//! malformed lines, and the accounting line.
+
+use crate::audit::AuditReport;
+use crate::diag::render as render_diag;
+use crate::scan::logs::format_timestamp;
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+
+/// Renders the report for a person. `plain` drops colour.
+pub fn render(report: &AuditReport, plain: bool, width: usize) -> String {
+    let mut out = String::new();
+    for d in &report.unreadable {
+        out.push_str(&crate::diag::render(d, plain, width));
+        out.push('\n');
+    }
+    let inputs: Vec<String> = report
+        .inputs
+        .iter()
+        .map(|i| {
+            let fmt = i.format.map(|f| f.name()).unwrap_or("unknown");
+            let comp = match i.compression {
+                crate::scan::logs::decompress::Compression::None => String::new(),
+                c => format!(", {}", c.name()),
+            };
+            format!("{} ({fmt}{comp}, {})", i.file, plural(i.records, "record", "records"))
+        })
+        .collect();
+    out.push_str(&format!("proviso audit: {}\n", inputs.join("; ")));
+    let rows: Vec<[String; 7]> = report
+        .clauses
+        .iter()
+        .map(|c| {
+            let subjects = if c.subjects_capped {
+                format!("≥{}", c.subjects())
+            } else {
+                c.subjects().to_string()
+            };
+            [
+                c.clause.clone(),
+                c.terms.clone(),
+                c.severity.map(|s| s.as_str()).unwrap_or("").to_string(),
+                c.violations.to_string(),
+                subjects,
+                c.first_seen.map(format_timestamp).unwrap_or_else(|| "-".into()),
+                c.last_seen.map(format_timestamp).unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let header = [
+        "clause", "terms", "severity", "violations", "subjects", "first seen", "last seen",
+    ];
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[&str]| {
+        let mut s = String::from(" ");
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            let pad = w.saturating_sub(cell.chars().count());
+            if i == 3 || i == 4 {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(cell);
+            } else {
+                s.push_str(cell);
+                s.push_str(&" ".repeat(pad));
+            }
+            s.push_str("  ");
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    out.push('\n');
+    out.push_str(&line(&header));
+    for row in &rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        out.push_str(&line(&cells));
+    }
+    out.push('\n');
+    for c in &report.clauses {
+        for s in &c.samples {
+            out.push_str(&render_diag(&s.to_diag(c), plain, width));
+            out.push('\n');
+        }
+    }
+    for d in &report.malformed {
+        out.push_str(&render_diag(d, plain, width));
+        out.push('\n');
+    }
+    out.push_str(&summary_line(report));
+    out.push('\n');
+    out
+}
+
+/// The accounting line: `records = judged + not applicable + outside the
+/// terms + malformed`.
+pub fn summary_line(r: &AuditReport) -> String {
+    let s = &r.summary;
+    let mut by_sev = Vec::new();
+    for sev in ["error", "warning", "info"] {
+        let n: u64 = r
+            .clauses
+            .iter()
+            .filter(|c| c.severity.map(|x| x.as_str()) == Some(sev))
+            .map(|c| c.violations)
+            .sum();
+        if n > 0 {
+            by_sev.push(plural(n, sev, &format!("{sev}s")));
+        }
+    }
+    let violations = plural(r.violations(), "violation", "violations");
+    let violations = if by_sev.is_empty() {
+        violations
+    } else {
+        format!("{violations} ({})", by_sev.join(", "))
+    };
+    let no_ts = if s.no_timestamp > 0 {
+        format!(" ({} without a timestamp)", s.no_timestamp)
+    } else {
+        String::new()
+    };
+    format!(
+        "proviso audit: {} = {} judged + {} not applicable + {} outside the terms{no_ts} + {} malformed; {violations}; {} read",
+        plural(s.records, "record", "records"),
+        s.judged,
+        s.not_applicable,
+        s.outside_terms,
+        s.malformed,
+        plural(s.bytes, "byte", "bytes"),
+    )
+}

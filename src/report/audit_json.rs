@@ -1,0 +1,65 @@
+//! The JSON report of `proviso audit`. Documented in the README ("`proviso
+//! audit --format json`"); versioned by `schema_version`, fields only added.
+
+use crate::audit::AuditReport;
+use crate::scan::logs::format_timestamp;
+use serde_json::{Value as J, json};
+
+pub fn render(r: &AuditReport) -> String {
+    let clauses: Vec<J> = r
+        .clauses
+        .iter()
+        .map(|c| {
+            json!({
+                "clause": c.clause,
+                "clause_title": c.title,
+                "terms": c.terms,
+                "severity": c.severity,
+                "in_force": { "from": c.in_force_from, "until": c.in_force_until },
+                "violations": c.violations,
+                "excepted": c.excepted,
+                "subjects": c.subjects(),
+                "subjects_capped": c.subjects_capped,
+                "first_seen": c.first_seen.map(format_timestamp),
+                "last_seen": c.last_seen.map(format_timestamp),
+                "samples": c.samples.iter().map(|s| json!({
+                    "file": s.file,
+                    "line": s.line,
+                    "timestamp": format_timestamp(s.timestamp),
+                    "message": s.message,
+                    "label": s.primary.1,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let s = &r.summary;
+    let doc = json!({
+        "schema_version": super::json::SCHEMA_VERSION,
+        "tool": { "name": "proviso", "version": env!("CARGO_PKG_VERSION") },
+        "command": "audit",
+        "inputs": r.inputs.iter().map(|i| json!({
+            "file": i.file,
+            "format": i.format.map(|f| f.name()),
+            "compression": i.compression.name(),
+            "records": i.records,
+            "malformed": i.malformed,
+            "bytes": i.bytes,
+        })).collect::<Vec<_>>(),
+        "clauses": clauses,
+        "malformed": r.malformed.iter().map(super::json::diag_json).collect::<Vec<_>>(),
+        "unreadable": r.unreadable.iter().map(super::json::diag_json).collect::<Vec<_>>(),
+        "summary": {
+            "records": s.records,
+            "judged": s.judged,
+            "not_applicable": s.not_applicable,
+            "outside_terms": s.outside_terms,
+            "no_timestamp": s.no_timestamp,
+            "malformed": s.malformed,
+            "bytes": s.bytes,
+            "violations": r.violations(),
+        }
+    });
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
+    text.push('\n');
+    text
+}

@@ -1,0 +1,29 @@
+//! Azure Front Door access logs (category `FrontDoorAccessLog`), as
+//! exported by a diagnostic setting: one JSON record per line, the request
+//! under `properties`.
+//!
+//! Field names are those of the Standard/Premium access log: `time`,
+//! `resourceId`, `category`, `operationName`, and under `properties`
+//! `trackingReference`, `httpMethod`, `httpVersion`, `requestUri`,
+//! `hostName`, `requestBytes`, `responseBytes`, `userAgent`, `clientIp`,
+//! `clientPort`, `socketIp`, `timeToFirstByte`, `timeTaken`,
+//! `requestProtocol`, `securityProtocol`, `httpStatusCode`, `pop`,
+//! `cacheStatus`, `errorInfo`, `endpoint`, `originIp`, `originName`, … .
+//! Rules reach them by path (`properties.pop`). Every request was served
+//! by Azure, so `cloud` is `azure`; Front Door logs name an edge (`pop`),
+//! not a region, so `region` is absent unless IP ranges give it.
+
+use super::Transform;
+use super::jsonl::JsonVocab;
+
+pub const VOCAB: JsonVocab = &[
+    ("timestamp", "time", Transform::None),
+    ("host", "properties.hostName", Transform::Host),
+    ("path", "properties.requestUri", Transform::Path),
+    ("method", "properties.httpMethod", Transform::None),
+    ("status", "properties.httpStatusCode", Transform::None),
+    ("client_ip", "properties.clientIp", Transform::Ip),
+    ("target_ip", "properties.originIp", Transform::Ip),
+    ("bytes_in", "properties.requestBytes", Transform::None),
+    ("bytes_out", "properties.responseBytes", Transform::None),
+];

@@ -1,0 +1,148 @@
+//! AWS CloudFront standard logs: tab-separated, with `#Version:` and
+//! `#Fields:` header lines naming the columns. Without a `#Fields:` line
+//! the documented default order is assumed: `date time x-edge-location
+//! sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer)
+//! cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type
+//! x-edge-request-id x-host-header cs-protocol cs-bytes time-taken
+//! x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type
+//! cs-protocol-version fle-status fle-encrypted-fields c-port
+//! time-to-first-byte x-edge-detailed-result-type sc-content-type
+//! sc-content-len sc-range-start sc-range-end`.
+//!
+//! `date` and `time` (UTC) make `timestamp`; `host` is the Host header the
+//! viewer sent (`x-host-header`), else the distribution's domain
+//! (`cs(Host)`); CloudFront serves from AWS edges, so `cloud` is `aws` and
+//! there is no region. Rules name the columns normalised: `cs_Host_`,
+//! `x_edge_location`, `cs_uri_stem`.
+
+use super::{ColumnPlan, LineError, LineParser, Parsed, Slot, Transform, normalize_name, single};
+use crate::value::FieldPath;
+
+pub const DEFAULT_FIELDS: &[&str] = &[
+    "date",
+    "time",
+    "x-edge-location",
+    "sc-bytes",
+    "c-ip",
+    "cs-method",
+    "cs(Host)",
+    "cs-uri-stem",
+    "sc-status",
+    "cs(Referer)",
+    "cs(User-Agent)",
+    "cs-uri-query",
+    "cs(Cookie)",
+    "x-edge-result-type",
+    "x-edge-request-id",
+    "x-host-header",
+    "cs-protocol",
+    "cs-bytes",
+    "time-taken",
+    "x-forwarded-for",
+    "ssl-protocol",
+    "ssl-cipher",
+    "x-edge-response-result-type",
+    "cs-protocol-version",
+    "fle-status",
+    "fle-encrypted-fields",
+    "c-port",
+    "time-to-first-byte",
+    "x-edge-detailed-result-type",
+    "sc-content-type",
+    "sc-content-len",
+    "sc-range-start",
+    "sc-range-end",
+];
+
+const VOCAB: &[(&str, &str, Transform)] = &[
+    ("host", "x-host-header", Transform::Host),
+    ("host", "cs(Host)", Transform::Host),
+    ("path", "cs-uri-stem", Transform::Path),
+    ("method", "cs-method", Transform::None),
+    ("status", "sc-status", Transform::None),
+    ("client_ip", "c-ip", Transform::Ip),
+    ("bytes_in", "cs-bytes", Transform::None),
+    ("bytes_out", "sc-bytes", Transform::None),
+];
+
+pub struct CloudfrontParser {
+    plan: ColumnPlan,
+    columns: usize,
+    /// The timestamp slot and the `date` and `time` columns, when a rule
+    /// (or the audit) reads `timestamp` and no override names a column.
+    timestamp: Option<(usize, usize, usize)>,
+}
+
+impl CloudfrontParser {
+    /// `header` is the first lines of the file (for `#Fields:`).
+    pub fn new(slots: &[FieldPath], overrides: &[(String, String)], header: &str) -> CloudfrontParser {
+        let fields: Vec<String> = header
+            .lines()
+            .find_map(|l| l.strip_prefix("#Fields:"))
+            .map(|f| f.split_whitespace().map(normalize_name).collect())
+            .unwrap_or_else(|| DEFAULT_FIELDS.iter().map(|f| normalize_name(f)).collect());
+        let vocab: Vec<(&str, String, Transform)> =
+            VOCAB.iter().map(|(v, c, t)| (*v, normalize_name(c), *t)).collect();
+        let vocab_ref: Vec<(&str, &str, Transform)> =
+            vocab.iter().map(|(v, c, t)| (*v, c.as_str(), *t)).collect();
+        let plan = ColumnPlan::new(slots, &fields, &vocab_ref, overrides);
+        let col = |n: &str| fields.iter().position(|f| f == n);
+        let timestamp = slots
+            .iter()
+            .position(|p| single(p) == Some("timestamp"))
+            .filter(|_| !overrides.iter().any(|(n, _)| n == "timestamp"))
+            .filter(|_| col("timestamp").is_none())
+            .and_then(|slot| Some((slot, col("date")?, col("time")?)));
+        CloudfrontParser {
+            plan,
+            columns: fields.len(),
+            timestamp,
+        }
+    }
+}
+
+impl LineParser for CloudfrontParser {
+    fn parse<'a>(
+        &self,
+        line: &'a str,
+        out: &mut [Option<Slot<'a>>],
+    ) -> Result<Parsed, LineError> {
+        if line.starts_with('#') {
+            return Ok(Parsed::Skip);
+        }
+        let b = line.as_bytes();
+        let found = memchr::memchr_iter(b'\t', b).count() + 1;
+        if found != self.columns {
+            return Err(LineError::new(
+                format!(
+                    "expected {} tab-separated fields (as `#Fields:` says), found {found}",
+                    self.columns
+                ),
+                0..b.len(),
+            ));
+        }
+        let mut start = 0;
+        let mut date_start = None;
+        for (col, end) in memchr::memchr_iter(b'\t', b)
+            .chain(std::iter::once(b.len()))
+            .enumerate()
+        {
+            if col >= self.plan.needed && self.timestamp.is_none_or(|(_, d, t)| col > d.max(t)) {
+                break;
+            }
+            self.plan.put(out, col, line, start..end);
+            if let Some((slot, d, t)) = self.timestamp {
+                if col == d {
+                    date_start = Some(start);
+                }
+                if col == t
+                    && let Some(ds) = date_start
+                {
+                    super::put_str(out, slot, line, ds..end, Transform::None);
+                }
+            }
+            start = end + 1;
+        }
+        Ok(Parsed::Record)
+    }
+}

@@ -1,0 +1,497 @@
+//! JSON lines: one JSON object per line, any field names, nested fields by
+//! path (`properties.httpStatusCode`).
+//!
+//! The parser walks the object once and builds only the values some rule
+//! reads: the keys it needs form a small tree, a key not in the tree has
+//! its value skipped (strings by `memchr`, containers by bracket counting),
+//! never built. Skipped values are checked only for balanced strings and
+//! brackets; the object's own structure (keys, `:`, `,`) is checked fully,
+//! so a broken line is reported, not half-read.
+
+use super::{FieldVal, LineError, LineParser, Parsed, Slot, Transform, normalize_name, single};
+use crate::value::FieldPath;
+use std::borrow::Cow;
+
+/// Where a vocabulary field comes from in a JSON format: the field, a
+/// dotted path, and the transform applied.
+pub type JsonVocab = &'static [(&'static str, &'static str, Transform)];
+
+/// Common names of the vocabulary in JSON exports (first present wins).
+pub const VOCAB: JsonVocab = &[
+    ("timestamp", "time", Transform::None),
+    ("timestamp", "@timestamp", Transform::None),
+    ("timestamp", "ts", Transform::None),
+    ("timestamp", "datetime", Transform::None),
+    ("timestamp", "TimeGenerated", Transform::None),
+    ("timestamp", "eventTime", Transform::None),
+    ("host", "hostname", Transform::Host),
+    ("host", "hostName", Transform::Host),
+    ("host", "http_host", Transform::Host),
+    ("host", "domain", Transform::Host),
+    ("host", "authority", Transform::Host),
+    ("host", "url", Transform::Host),
+    ("path", "uri", Transform::Path),
+    ("path", "request_uri", Transform::Path),
+    ("path", "requestUri", Transform::Path),
+    ("path", "url", Transform::Path),
+    ("method", "http_method", Transform::None),
+    ("method", "httpMethod", Transform::None),
+    ("method", "request_method", Transform::None),
+    ("method", "verb", Transform::None),
+    ("status", "status_code", Transform::None),
+    ("status", "statusCode", Transform::None),
+    ("status", "httpStatusCode", Transform::None),
+    ("client_ip", "clientIp", Transform::Ip),
+    ("client_ip", "remote_addr", Transform::Ip),
+    ("client_ip", "src_ip", Transform::Ip),
+    ("client_ip", "source_ip", Transform::Ip),
+    ("target_ip", "targetIp", Transform::Ip),
+    ("target_ip", "upstream_addr", Transform::Ip),
+    ("target_ip", "backend_ip", Transform::Ip),
+    ("target_ip", "dest_ip", Transform::Ip),
+    ("target_ip", "originIp", Transform::Ip),
+    ("bytes_in", "request_bytes", Transform::None),
+    ("bytes_in", "requestBytes", Transform::None),
+    ("bytes_in", "received_bytes", Transform::None),
+    ("bytes_in", "request_length", Transform::None),
+    ("bytes_out", "response_bytes", Transform::None),
+    ("bytes_out", "responseBytes", Transform::None),
+    ("bytes_out", "sent_bytes", Transform::None),
+    ("bytes_out", "body_bytes_sent", Transform::None),
+    ("region", "location", Transform::None),
+];
+
+#[derive(Debug, Default)]
+struct Node {
+    /// The key, normalised (see [`normalize_name`]).
+    key: Vec<u8>,
+    /// Slots this value fills: (slot, rank, transform).
+    targets: Vec<(usize, u8, Transform)>,
+    children: Vec<usize>,
+}
+
+/// A JSON-lines parser for one run's slots.
+#[derive(Debug)]
+pub struct JsonParser {
+    nodes: Vec<Node>,
+}
+
+impl JsonParser {
+    /// Plans `slots`: a slot is filled from its own path, then from the
+    /// format's vocabulary names; `--field NAME=PATH` overrides come first.
+    pub fn new(slots: &[FieldPath], vocab: JsonVocab, overrides: &[(String, String)]) -> JsonParser {
+        let mut p = JsonParser {
+            nodes: vec![Node::default()],
+        };
+        for (slot, path) in slots.iter().enumerate() {
+            let name = single(path);
+            let default_t = name.map_or(Transform::None, super::vocab_transform);
+            let mut candidates: Vec<(Vec<String>, Transform)> = Vec::new();
+            for (n, target) in overrides {
+                if Some(n.as_str()) == name {
+                    candidates.push((target.split('.').map(str::to_string).collect(), default_t));
+                }
+            }
+            candidates.push((path.0.clone(), default_t));
+            if let Some(name) = name {
+                for (v, target, t) in vocab {
+                    if *v == name {
+                        candidates.push((target.split('.').map(str::to_string).collect(), *t));
+                    }
+                }
+            }
+            for (rank, (segments, t)) in candidates.into_iter().enumerate() {
+                let rank = u8::try_from(rank).unwrap_or(u8::MAX);
+                p.insert(&segments, (slot, rank, t));
+            }
+        }
+        p
+    }
+
+    fn insert(&mut self, segments: &[String], target: (usize, u8, Transform)) {
+        let mut node = 0usize;
+        for seg in segments {
+            let key = normalize_name(seg).into_bytes();
+            let existing = self
+                .nodes
+                .get(node)
+                .and_then(|n| n.children.iter().copied().find(|&c| self.nodes.get(c).is_some_and(|x| x.key == key)));
+            node = match existing {
+                Some(c) => c,
+                None => {
+                    let id = self.nodes.len();
+                    self.nodes.push(Node {
+                        key,
+                        ..Node::default()
+                    });
+                    if let Some(n) = self.nodes.get_mut(node) {
+                        n.children.push(id);
+                    }
+                    id
+                }
+            };
+        }
+        if let Some(n) = self.nodes.get_mut(node)
+            && !segments.is_empty()
+        {
+            n.targets.push(target);
+        }
+    }
+
+    fn child(&self, node: usize, key: &[u8], escaped: bool) -> Option<usize> {
+        let children = &self.nodes.get(node)?.children;
+        if children.is_empty() {
+            return None;
+        }
+        let owned;
+        let key: &[u8] = if escaped {
+            owned = unescape(key).ok()?;
+            owned.as_bytes()
+        } else {
+            key
+        };
+        children.iter().copied().find(|&c| {
+            self.nodes.get(c).is_some_and(|n| {
+                n.key.len() == key.len()
+                    && n.key.iter().zip(key).all(|(a, b)| *a == norm_byte(*b))
+            })
+        })
+    }
+
+    fn object<'a>(
+        &self,
+        line: &'a str,
+        mut i: usize,
+        node: usize,
+        out: &mut [Option<Slot<'a>>],
+    ) -> Result<usize, LineError> {
+        let b = line.as_bytes();
+        i = expect(b, i, b'{', "expected `{`")?;
+        i = ws(b, i);
+        if b.get(i) == Some(&b'}') {
+            return Ok(i + 1);
+        }
+        loop {
+            if b.get(i) != Some(&b'"') {
+                return Err(err(b, i, "expected a key in double quotes"));
+            }
+            let (key_end, escaped) = string_end(b, i)?;
+            let key = b.get(i + 1..key_end - 1).unwrap_or(&[]);
+            i = ws(b, key_end);
+            i = expect(b, i, b':', "expected `:` after the key")?;
+            i = ws(b, i);
+            let start = i;
+            match self.child(node, key, escaped) {
+                Some(c) => {
+                    let has_children = self.nodes.get(c).is_some_and(|n| !n.children.is_empty());
+                    let end = if has_children && b.get(i) == Some(&b'{') {
+                        self.object(line, i, c, out)?
+                    } else {
+                        skip_value(b, i)?
+                    };
+                    if let Some(n) = self.nodes.get(c)
+                        && !n.targets.is_empty()
+                    {
+                        record(line, start, end, &n.targets, out)?;
+                    }
+                    i = end;
+                }
+                None => i = skip_value(b, i)?,
+            }
+            i = ws(b, i);
+            match b.get(i) {
+                Some(b',') => i = ws(b, i + 1),
+                Some(b'}') => return Ok(i + 1),
+                _ => return Err(err(b, i, "expected `,` or `}`")),
+            }
+        }
+    }
+}
+
+impl LineParser for JsonParser {
+    fn parse<'a>(
+        &self,
+        line: &'a str,
+        out: &mut [Option<Slot<'a>>],
+    ) -> Result<Parsed, LineError> {
+        let b = line.as_bytes();
+        let i = ws(b, 0);
+        if b.get(i) != Some(&b'{') {
+            return Err(err(b, i, "a JSON line must hold one object `{…}`"));
+        }
+        let end = self.object(line, i, 0, out)?;
+        let rest = ws(b, end);
+        if rest < b.len() {
+            return Err(LineError::new(
+                "unexpected text after the JSON object",
+                rest..b.len(),
+            ));
+        }
+        Ok(Parsed::Record)
+    }
+}
+
+fn norm_byte(c: u8) -> u8 {
+    if c.is_ascii_alphanumeric() || c == b'_' { c } else { b'_' }
+}
+
+fn err(b: &[u8], i: usize, what: &str) -> LineError {
+    let at = i.min(b.len());
+    let found = match b.get(at) {
+        None => "the end of the line".to_string(),
+        Some(c) if c.is_ascii_graphic() => format!("`{}`", *c as char),
+        Some(_) => "a control or non-ASCII character".to_string(),
+    };
+    LineError::new(format!("{what}, found {found}"), at..(at + 1).min(b.len().max(at)))
+}
+
+fn ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+        i += 1;
+    }
+    i
+}
+
+fn expect(b: &[u8], i: usize, c: u8, what: &str) -> Result<usize, LineError> {
+    if b.get(i) == Some(&c) {
+        Ok(i + 1)
+    } else {
+        Err(err(b, i, what))
+    }
+}
+
+/// The end (one past the closing quote) of the string starting at `i`,
+/// and whether it has escapes.
+fn string_end(b: &[u8], i: usize) -> Result<(usize, bool), LineError> {
+    let mut j = i + 1;
+    let mut escaped = false;
+    loop {
+        let rest = b.get(j..).unwrap_or(&[]);
+        match memchr::memchr2(b'"', b'\\', rest) {
+            None => {
+                return Err(LineError::new(
+                    "unterminated string",
+                    i..b.len(),
+                ));
+            }
+            Some(k) => {
+                let at = j + k;
+                if b.get(at) == Some(&b'"') {
+                    return Ok((at + 1, escaped));
+                }
+                escaped = true;
+                j = at + 2;
+            }
+        }
+    }
+}
+
+/// Skips one JSON value starting at `i`, returning where it ends.
+fn skip_value(b: &[u8], i: usize) -> Result<usize, LineError> {
+    match b.get(i) {
+        Some(b'"') => string_end(b, i).map(|(e, _)| e),
+        Some(b'{' | b'[') => {
+            let mut stack: Vec<u8> = Vec::new();
+            let mut j = i;
+            loop {
+                match b.get(j) {
+                    None => return Err(LineError::new("unclosed `{` or `[`", i..b.len())),
+                    Some(b'"') => {
+                        j = string_end(b, j)?.0;
+                        continue;
+                    }
+                    Some(c @ (b'{' | b'[')) => stack.push(if *c == b'{' { b'}' } else { b']' }),
+                    Some(c @ (b'}' | b']')) => {
+                        if stack.pop() != Some(*c) {
+                            return Err(err(b, j, "mismatched bracket"));
+                        }
+                        if stack.is_empty() {
+                            return Ok(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+        }
+        Some(b't') => literal(b, i, b"true"),
+        Some(b'f') => literal(b, i, b"false"),
+        Some(b'n') => literal(b, i, b"null"),
+        Some(c) if *c == b'-' || c.is_ascii_digit() => {
+            let mut j = i + 1;
+            while matches!(b.get(j), Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')) {
+                j += 1;
+            }
+            Ok(j)
+        }
+        _ => Err(err(b, i, "expected a JSON value")),
+    }
+}
+
+fn literal(b: &[u8], i: usize, word: &[u8]) -> Result<usize, LineError> {
+    if b.get(i..i + word.len()) == Some(word) {
+        Ok(i + word.len())
+    } else {
+        Err(err(b, i, "expected `true`, `false` or `null`"))
+    }
+}
+
+/// Builds the value at `start..end` and fills the slots that want it.
+fn record<'a>(
+    line: &'a str,
+    start: usize,
+    end: usize,
+    targets: &[(usize, u8, Transform)],
+    out: &mut [Option<Slot<'a>>],
+) -> Result<(), LineError> {
+    let b = line.as_bytes();
+    let text = line.get(start..end).unwrap_or("");
+    for &(slot, rank, t) in targets {
+        if out.get(slot).and_then(|s| s.as_ref()).is_some_and(|s| s.rank <= rank) {
+            continue;
+        }
+        let (val, span) = match b.get(start) {
+            Some(b'"') => {
+                let inner = start + 1..end.saturating_sub(1);
+                let raw = line.get(inner.clone()).unwrap_or("");
+                if memchr::memchr(b'\\', raw.as_bytes()).is_some() {
+                    let s = unescape(raw.as_bytes())
+                        .map_err(|why| LineError::new(why, inner.clone()))?;
+                    match super::transform(t, &s) {
+                        Some(r) if !s.is_empty() => (
+                            FieldVal::Str(Cow::Owned(s.get(r).unwrap_or("").to_string())),
+                            inner,
+                        ),
+                        _ => continue,
+                    }
+                } else {
+                    if raw.is_empty() {
+                        continue;
+                    }
+                    match super::transform(t, raw) {
+                        Some(r) => {
+                            let s = inner.start + r.start..inner.start + r.end;
+                            (FieldVal::Str(Cow::Borrowed(line.get(s.clone()).unwrap_or(""))), s)
+                        }
+                        None => continue,
+                    }
+                }
+            }
+            Some(b'{' | b'[') => (FieldVal::Raw(text), start..end),
+            Some(b't') => (FieldVal::Bool(true), start..end),
+            Some(b'f') => (FieldVal::Bool(false), start..end),
+            Some(b'n') => (FieldVal::Null, start..end),
+            _ => match text.parse::<f64>() {
+                Ok(n) => (FieldVal::Num(n), start..end),
+                Err(_) => {
+                    return Err(LineError::new(format!("`{text}` is not a number"), start..end));
+                }
+            },
+        };
+        if let Some(o) = out.get_mut(slot) {
+            *o = Some(Slot {
+                val,
+                span: Some(span),
+                rank,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Undoes JSON string escapes.
+pub fn unescape(raw: &[u8]) -> Result<String, String> {
+    let mut out: Vec<u8> = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while let Some(&c) = raw.get(i) {
+        if c != b'\\' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let e = raw.get(i + 1).copied().ok_or("a `\\` ends the string")?;
+        i += 2;
+        let ch = match e {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hex = |at: usize| -> Result<u32, String> {
+                    let h = raw.get(at..at + 4).ok_or("a `\\u` escape needs four hex digits")?;
+                    let h = std::str::from_utf8(h).map_err(|_| "bad `\\u` escape".to_string())?;
+                    u32::from_str_radix(h, 16).map_err(|_| format!("`\\u{h}` is not a hex escape"))
+                };
+                let hi = hex(i)?;
+                i += 4;
+                let code = if (0xD800..0xDC00).contains(&hi) {
+                    if raw.get(i..i + 2) != Some(b"\\u") {
+                        return Err("an unpaired surrogate in a `\\u` escape".into());
+                    }
+                    let lo = hex(i + 2)?;
+                    i += 6;
+                    0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF)
+                } else {
+                    hi
+                };
+                char::from_u32(code).ok_or("a `\\u` escape that is not a character")?
+            }
+            other => return Err(format!("`\\{}` is not a JSON escape", other as char)),
+        };
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+    }
+    String::from_utf8(out).map_err(|_| "the string is not UTF-8".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slots(names: &[&str]) -> Vec<FieldPath> {
+        names
+            .iter()
+            .map(|n| FieldPath(n.split('.').map(str::to_string).collect()))
+            .collect()
+    }
+
+    fn parse(p: &JsonParser, n: usize, line: &str) -> Result<Vec<Option<String>>, LineError> {
+        let mut out = vec![None; n];
+        p.parse(line, &mut out)?;
+        Ok(out.into_iter().map(|s| s.map(|s| s.val.to_string())).collect())
+    }
+
+    #[test]
+    fn reads_only_what_is_asked_with_aliases_and_nesting() {
+        let p = JsonParser::new(&slots(&["host", "path", "status", "properties.pop"]), VOCAB, &[]);
+        let line = r#"{"hostName":"api.openai.com:443","x":{"deep":[1,{"a":"}"}]},"url":"https://h/v1/chat/completions?q","status":200,"properties":{"pop":"AMS"}}"#;
+        assert_eq!(
+            parse(&p, 4, line).unwrap(),
+            vec![
+                Some("api.openai.com".into()),
+                Some("/v1/chat/completions".into()),
+                Some("200".into()),
+                Some("AMS".into())
+            ]
+        );
+        // `host` itself wins over `hostName`, whatever the order.
+        let line = r#"{"hostName":"b","host":"a"}"#;
+        assert_eq!(parse(&p, 4, line).unwrap()[0], Some("a".into()));
+    }
+
+    #[test]
+    fn escapes_and_errors() {
+        let p = JsonParser::new(&slots(&["path"]), VOCAB, &[]);
+        assert_eq!(
+            parse(&p, 1, r#"{"path":"\/v1\u00e9"}"#).unwrap()[0],
+            Some("/v1é".into())
+        );
+        for bad in [r#"{"path":"x""#, r#"{"a" 1}"#, r#"{"a":[1}"#, r#"{"a":1} x"#, "[1]", r#"{"a":tru}"#] {
+            assert!(parse(&p, 1, bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,723 @@
+//! Log exports: one record per line, in one of several formats.
+//!
+//! Every format implements [`LineParser`]: it fills a fixed array of
+//! *slots*, one per field the rules read, from one line, borrowing from the
+//! line wherever it can. The slots are decided once per run from the rules
+//! (a field no rule reads is never parsed, a JSON value no rule reads is
+//! skipped, not built), so the per-line work is a scan of the line and no
+//! allocation unless a value has escapes to undo.
+//!
+//! Each format fills the shared vocabulary of DESIGN.md (`timestamp`,
+//! `host`, `path`, `method`, `status`, `client_ip`, `target_ip`,
+//! `bytes_in`, `bytes_out`, `cloud`, `region`) from its own fields, and
+//! also answers to its own field names, written with every character
+//! other than a letter, a digit or `_` as `_` (`cs(Host)` is `cs_Host_`,
+//! `client:port` is `client_port`), so that rules can use any of them.
+
+pub mod alb;
+pub mod azure_frontdoor;
+pub mod cloudfront;
+pub mod csv;
+pub mod decompress;
+pub mod ipranges;
+pub mod jsonl;
+pub mod nginx;
+
+use crate::value::{FieldPath, Value};
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+
+/// The log formats proviso reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LogFormat {
+    Jsonl,
+    Csv,
+    Alb,
+    Cloudfront,
+    AzureFrontdoor,
+    Nginx,
+}
+
+impl LogFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            LogFormat::Jsonl => "jsonl",
+            LogFormat::Csv => "csv",
+            LogFormat::Alb => "alb",
+            LogFormat::Cloudfront => "cloudfront",
+            LogFormat::AzureFrontdoor => "azure-frontdoor",
+            LogFormat::Nginx => "nginx",
+        }
+    }
+
+    /// The cloud that served every request of this format, if the format
+    /// says (an ALB or CloudFront log is AWS's, a Front Door log Azure's).
+    pub fn cloud(self) -> Option<&'static str> {
+        match self {
+            LogFormat::Alb | LogFormat::Cloudfront => Some("aws"),
+            LogFormat::AzureFrontdoor => Some("azure"),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A field's value, borrowed from the line where possible.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldVal<'a> {
+    Str(Cow<'a, str>),
+    Num(f64),
+    Bool(bool),
+    Null,
+    /// A JSON object or array, as written (converted on demand).
+    Raw(&'a str),
+}
+
+impl FieldVal<'_> {
+    /// The value as a rule value (allocates; used off the hot path).
+    pub fn to_value(&self) -> Value {
+        match self {
+            FieldVal::Str(s) => Value::str(s),
+            FieldVal::Num(n) => Value::Num(*n),
+            FieldVal::Bool(b) => Value::Bool(*b),
+            FieldVal::Null => Value::Null,
+            FieldVal::Raw(text) => serde_json::from_str::<serde_json::Value>(text)
+                .map(|j| json_to_value(&j))
+                .unwrap_or(Value::Null),
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            FieldVal::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for FieldVal<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FieldVal::Str(s) => f.write_str(s),
+            FieldVal::Raw(s) => f.write_str(s),
+            other => write!(f, "{}", other.to_value()),
+        }
+    }
+}
+
+/// A JSON value as a rule value.
+pub fn json_to_value(j: &serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match j {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => n.as_f64().map(Value::Num).unwrap_or(Value::Null),
+        J::String(s) => Value::str(s),
+        J::Array(items) => Value::List(items.iter().map(json_to_value).collect()),
+        J::Object(map) => Value::Map(
+            map.iter()
+                .map(|(k, v)| (k.clone(), json_to_value(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// One filled slot: the value and where in the line it was written (`None`
+/// for values the format implies, such as `cloud` for an ALB log).
+#[derive(Debug, Clone)]
+pub struct Slot<'a> {
+    pub val: FieldVal<'a>,
+    pub span: Option<Range<usize>>,
+    /// Which of a field's candidate sources filled it (lower is preferred):
+    /// a JSON line may carry both `host` and `hostname`.
+    pub rank: u8,
+}
+
+impl<'a> Slot<'a> {
+    pub fn at(val: FieldVal<'a>, span: Range<usize>) -> Slot<'a> {
+        Slot {
+            val,
+            span: Some(span),
+            rank: 0,
+        }
+    }
+
+    pub fn implied(val: &'static str) -> Slot<'a> {
+        Slot {
+            val: FieldVal::Str(Cow::Borrowed(val)),
+            span: None,
+            rank: 0,
+        }
+    }
+}
+
+/// Why a line is not a record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineError {
+    pub reason: String,
+    /// Byte range in the line the reason is about.
+    pub at: Range<usize>,
+}
+
+impl LineError {
+    pub fn new(reason: impl Into<String>, at: Range<usize>) -> LineError {
+        LineError {
+            reason: reason.into(),
+            at,
+        }
+    }
+}
+
+/// What a line turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parsed {
+    Record,
+    /// Not a record: a header or comment line (`#Fields:` in CloudFront).
+    Skip,
+}
+
+/// A format's line parser, set up for the slots of one run.
+pub trait LineParser: Send + Sync {
+    /// Fills `out` (one entry per slot, all `None` on entry) from `line`
+    /// (without its line ending).
+    fn parse<'a>(&self, line: &'a str, out: &mut [Option<Slot<'a>>])
+    -> Result<Parsed, LineError>;
+}
+
+/// How a format's value becomes a vocabulary value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transform {
+    None,
+    /// `api.openai.com:443` → `api.openai.com`; a URL → its host.
+    Host,
+    /// `https://h/v1/x?y` → `/v1/x`; `/v1/x?y` → `/v1/x`.
+    Path,
+    /// `10.0.0.1:443`, `[2001:db8::1]:443` → the address.
+    Ip,
+    /// `arn:aws:elasticloadbalancing:us-east-1:…` → `us-east-1`.
+    ArnRegion,
+    /// A request line `GET https://h:443/p?q HTTP/1.1` → `GET`.
+    ReqMethod,
+    /// A request line → the host of an absolute-form target, else nothing.
+    ReqHost,
+    /// A request line → the path of its target.
+    ReqPath,
+}
+
+/// Applies a transform to a string value, returning the sub-span kept
+/// (relative to `s`), or `None` when nothing is left.
+pub fn transform(t: Transform, s: &str) -> Option<Range<usize>> {
+    let full = 0..s.len();
+    let target = || {
+        let start = s.find(' ')? + 1;
+        let rest = s.get(start..)?;
+        let len = rest.find(' ').unwrap_or(rest.len());
+        Some((start, rest.get(..len)?))
+    };
+    let r = match t {
+        Transform::ReqMethod => 0..s.find(' ').unwrap_or(s.len()),
+        Transform::ReqHost => {
+            let (start, url) = target()?;
+            if !url.contains("://") {
+                return None;
+            }
+            let r = transform(Transform::Host, url)?;
+            start + r.start..start + r.end
+        }
+        Transform::ReqPath => {
+            let (start, url) = target()?;
+            let r = transform(Transform::Path, url)?;
+            start + r.start..start + r.end
+        }
+        Transform::None => full,
+        Transform::Host => {
+            let (start, rest) = match s.find("://") {
+                Some(i) => (i + 3, s.get(i + 3..)?),
+                None => (0, s),
+            };
+            let end_rel = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let hostport = rest.get(..end_rel)?;
+            let host_len = if hostport.starts_with('[') {
+                hostport.find(']').map(|i| i + 1).unwrap_or(hostport.len())
+            } else {
+                hostport.rfind(':').unwrap_or(hostport.len())
+            };
+            start..start + host_len
+        }
+        Transform::Path => {
+            let start = match s.find("://") {
+                Some(i) => {
+                    let after = i + 3;
+                    let rest = s.get(after..)?;
+                    after + rest.find('/').unwrap_or(rest.len())
+                }
+                None => 0,
+            };
+            let rest = s.get(start..)?;
+            let end = rest.find(['?', '#']).unwrap_or(rest.len());
+            start..start + end
+        }
+        Transform::Ip => {
+            if s.parse::<std::net::IpAddr>().is_ok() {
+                full
+            } else if let Some(inner) = s.strip_prefix('[') {
+                1..1 + inner.find(']').unwrap_or(inner.len())
+            } else if s.matches(':').count() == 1 {
+                0..s.find(':').unwrap_or(s.len())
+            } else {
+                full
+            }
+        }
+        Transform::ArnRegion => {
+            // arn:partition:service:region:account:resource
+            let mut parts = s.splitn(5, ':');
+            let (arn, _, _) = (parts.next()?, parts.next()?, parts.next()?);
+            if arn != "arn" {
+                return None;
+            }
+            let region = parts.next()?;
+            let start = region.as_ptr() as usize - s.as_ptr() as usize;
+            start..start + region.len()
+        }
+    };
+    if r.is_empty() { None } else { Some(r) }
+}
+
+/// Sets slot `i` to a string sub-value of `line` at `span`, after a
+/// transform; `-` and empty values are absent (the log formats' "none").
+pub fn put_str<'a>(
+    out: &mut [Option<Slot<'a>>],
+    i: usize,
+    line: &'a str,
+    span: Range<usize>,
+    t: Transform,
+) {
+    let Some(text) = line.get(span.clone()) else {
+        return;
+    };
+    if text.is_empty() || text == "-" {
+        return;
+    }
+    let Some(r) = transform(t, text) else {
+        return;
+    };
+    let (s, e) = (span.start + r.start, span.start + r.end);
+    if let (Some(v), Some(slot)) = (line.get(s..e), out.get_mut(i)) {
+        *slot = Some(Slot::at(FieldVal::Str(Cow::Borrowed(v)), s..e));
+    }
+}
+
+/// Which columns of a text format fill which slots.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnPlan {
+    /// For each column, the slots it fills and how.
+    pub by_column: Vec<Vec<(usize, Transform)>>,
+    /// One past the last column any slot reads (columns after it are not
+    /// looked at).
+    pub needed: usize,
+}
+
+impl ColumnPlan {
+    /// Plans `slots` over a format's `columns` (own names, normalised).
+    /// `vocab` maps a vocabulary field to own columns in order of
+    /// preference; `overrides` (`--field NAME=COLUMN`) win over both.
+    pub fn new(
+        slots: &[FieldPath],
+        columns: &[String],
+        vocab: &[(&str, &str, Transform)],
+        overrides: &[(String, String)],
+    ) -> ColumnPlan {
+        let mut by_column: Vec<Vec<(usize, Transform)>> = vec![Vec::new(); columns.len()];
+        let col = |name: &str| {
+            let name = normalize_name(name);
+            columns.iter().position(|c| *c == name)
+        };
+        for (slot, path) in slots.iter().enumerate() {
+            let Some(name) = single(path) else { continue };
+            let default_t = vocab_transform(name);
+            let pick = overrides
+                .iter()
+                .filter(|(n, _)| n == name)
+                .find_map(|(_, c)| col(c).map(|i| (i, default_t)))
+                .or_else(|| {
+                    vocab
+                        .iter()
+                        .filter(|(v, _, _)| *v == name)
+                        .find_map(|(_, c, t)| col(c).map(|i| (i, *t)))
+                })
+                .or_else(|| col(name).map(|i| (i, default_t)));
+            if let Some((i, t)) = pick
+                && let Some(list) = by_column.get_mut(i)
+            {
+                list.push((slot, t));
+            }
+        }
+        let needed = by_column
+            .iter()
+            .rposition(|l| !l.is_empty())
+            .map_or(0, |i| i + 1);
+        ColumnPlan { by_column, needed }
+    }
+
+    /// Fills the slots of column `i` from `line[span]`.
+    pub fn put<'a>(
+        &self,
+        out: &mut [Option<Slot<'a>>],
+        i: usize,
+        line: &'a str,
+        span: Range<usize>,
+    ) {
+        if let Some(list) = self.by_column.get(i) {
+            for (slot, t) in list {
+                put_str(out, *slot, line, span.clone(), *t);
+            }
+        }
+    }
+
+    /// Fills the slots of column `i` with an owned value (an unescaped
+    /// quoted field).
+    pub fn put_owned<'a>(
+        &self,
+        out: &mut [Option<Slot<'a>>],
+        i: usize,
+        value: &str,
+        span: Range<usize>,
+    ) {
+        if let Some(list) = self.by_column.get(i) {
+            for (slot, t) in list {
+                if value.is_empty() || value == "-" {
+                    continue;
+                }
+                let Some(r) = transform(*t, value) else {
+                    continue;
+                };
+                if let (Some(v), Some(o)) = (value.get(r), out.get_mut(*slot)) {
+                    *o = Some(Slot::at(FieldVal::Str(Cow::Owned(v.to_string())), span.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// The transform a vocabulary field gets when it is read from a column of
+/// its own name or an override.
+pub fn vocab_transform(name: &str) -> Transform {
+    match name {
+        "host" => Transform::Host,
+        "path" => Transform::Path,
+        "client_ip" | "target_ip" => Transform::Ip,
+        _ => Transform::None,
+    }
+}
+
+/// The shared vocabulary's log fields, in slot-plan order of preference.
+pub const VOCABULARY: &[&str] = &[
+    "timestamp",
+    "host",
+    "path",
+    "method",
+    "status",
+    "client_ip",
+    "target_ip",
+    "bytes_in",
+    "bytes_out",
+    "cloud",
+    "region",
+];
+
+/// Normalises a format's own field name so that rules can write it:
+/// characters other than ASCII letters, digits and `_` become `_`.
+pub fn normalize_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Whether a rule's field path names this slot: its single segment, when
+/// the path has one.
+pub fn single(path: &FieldPath) -> Option<&str> {
+    match path.0.as_slice() {
+        [one] => Some(one.as_str()),
+        _ => None,
+    }
+}
+
+/// Detects a log's format from its first bytes (after decompression).
+pub fn detect(head: &[u8]) -> Option<LogFormat> {
+    let text = String::from_utf8_lossy(head);
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim_start_matches('\u{feff}');
+    let trimmed = first.trim_start();
+    if trimmed.starts_with('{') {
+        let is_frontdoor = trimmed.contains("\"FrontDoorAccessLog\"")
+            || trimmed.contains("\"FrontdoorAccessLog\"")
+            || (trimmed.contains("\"properties\"")
+                && trimmed.contains("\"trackingReference\"")
+                && trimmed.contains("\"requestUri\""));
+        return Some(if is_frontdoor {
+            LogFormat::AzureFrontdoor
+        } else {
+            LogFormat::Jsonl
+        });
+    }
+    if first.starts_with("#Version:") || first.starts_with("#Fields:") {
+        return Some(LogFormat::Cloudfront);
+    }
+    let mut words = first.split(' ');
+    let kind = words.next().unwrap_or("");
+    let time = words.next().unwrap_or("");
+    if ["http", "https", "h2", "grpcs", "ws", "wss"].contains(&kind)
+        && parse_timestamp(time).is_some()
+    {
+        return Some(LogFormat::Alb);
+    }
+    if nginx::looks_like(first) {
+        return Some(LogFormat::Nginx);
+    }
+    if first.contains(',') || first.contains('\t') {
+        return Some(LogFormat::Csv);
+    }
+    None
+}
+
+/// Milliseconds since 1970-01-01T00:00:00Z.
+pub type Millis = i64;
+
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// The UTC calendar day of a timestamp.
+pub fn day_of(ms: Millis) -> crate::date::Date {
+    crate::date::Date::from_days(ms.div_euclid(MS_PER_DAY) as i32)
+}
+
+/// `2026-03-01T12:00:00.123Z`.
+pub fn format_timestamp(ms: Millis) -> String {
+    let day = day_of(ms);
+    let rem = ms.rem_euclid(MS_PER_DAY);
+    let (h, m, s, milli) = (
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000,
+    );
+    if milli == 0 {
+        format!("{day}T{h:02}:{m:02}:{s:02}Z")
+    } else {
+        format!("{day}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
+    }
+}
+
+fn digits(b: &[u8], range: Range<usize>) -> Option<i64> {
+    let part = b.get(range)?;
+    if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(
+        part.iter()
+            .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')),
+    )
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Parses a log timestamp to UTC milliseconds. Accepted: ISO 8601 / RFC
+/// 3339 (`2026-03-01T12:00:00.5Z`, `…+01:00`, `…+0100`, a space for `T`;
+/// no offset means UTC), a bare date, the Common Log Format
+/// (`01/Mar/2026:12:00:00 +0000`), and epoch numbers (seconds, or
+/// milliseconds, microseconds, nanoseconds by magnitude).
+pub fn parse_timestamp(text: &str) -> Option<Millis> {
+    let t = text.trim();
+    let b = t.as_bytes();
+    if b.is_empty() {
+        return None;
+    }
+    if b.iter().all(|c| c.is_ascii_digit() || *c == b'.') && b.first() != Some(&b'.') {
+        let n: f64 = t.parse().ok()?;
+        let ms = if n < 1e11 {
+            n * 1000.0
+        } else if n < 1e14 {
+            n
+        } else if n < 1e17 {
+            n / 1000.0
+        } else {
+            n / 1_000_000.0
+        };
+        return if ms.is_finite() {
+            Some(ms as i64)
+        } else {
+            None
+        };
+    }
+    // Common Log Format: 01/Mar/2026:12:00:00 +0000
+    if b.get(2) == Some(&b'/') && b.get(6) == Some(&b'/') {
+        let day = digits(b, 0..2)?;
+        let mon = t.get(3..6)?;
+        let month = MONTHS.iter().position(|m| *m == mon)? as u32 + 1;
+        let year = digits(b, 7..11)?;
+        if b.get(11) != Some(&b':') {
+            return None;
+        }
+        let (h, mi, s) = hms(b, 12)?;
+        let rest = t.get(20..)?.trim();
+        let offset = parse_offset(rest.as_bytes())?;
+        return assemble(year, month, day, h, mi, s, 0, offset);
+    }
+    // ISO 8601
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let year = digits(b, 0..4)?;
+    let month = digits(b, 5..7)? as u32;
+    let day = digits(b, 8..10)?;
+    if b.len() == 10 {
+        return assemble(year, month, day, 0, 0, 0, 0, 0);
+    }
+    if !matches!(b.get(10), Some(b'T' | b't' | b' ' | b'\t')) {
+        return None;
+    }
+    let (h, mi, s) = hms(b, 11)?;
+    let mut i = 19;
+    let mut milli = 0i64;
+    if b.get(i) == Some(&b'.') || b.get(i) == Some(&b',') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        let frac = b.get(start..i)?;
+        let mut scale = 100;
+        for d in frac.iter().take(3) {
+            milli += i64::from(d - b'0') * scale;
+            scale /= 10;
+        }
+    }
+    let offset = parse_offset(b.get(i..)?)?;
+    assemble(year, month, day, h, mi, s, milli, offset)
+}
+
+fn hms(b: &[u8], at: usize) -> Option<(i64, i64, i64)> {
+    if b.get(at + 2) != Some(&b':') || b.get(at + 5) != Some(&b':') {
+        return None;
+    }
+    let h = digits(b, at..at + 2)?;
+    let m = digits(b, at + 3..at + 5)?;
+    let s = digits(b, at + 6..at + 8)?;
+    if h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    Some((h, m, s))
+}
+
+/// `Z`, `+01:00`, `-0500`, or nothing (UTC); seconds east of UTC.
+fn parse_offset(b: &[u8]) -> Option<i64> {
+    match b {
+        [] | [b'Z'] | [b'z'] => Some(0),
+        [sign @ (b'+' | b'-'), rest @ ..] => {
+            let (h, m) = match rest {
+                [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => {
+                    (digits(&[*h1, *h2], 0..2)?, digits(&[*m1, *m2], 0..2)?)
+                }
+                [h1, h2] => (digits(&[*h1, *h2], 0..2)?, 0),
+                _ => return None,
+            };
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let secs = h * 3600 + m * 60;
+            Some(if *sign == b'-' { -secs } else { secs })
+        }
+        _ => None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    year: i64,
+    month: u32,
+    day: i64,
+    h: i64,
+    mi: i64,
+    s: i64,
+    milli: i64,
+    offset_secs: i64,
+) -> Option<Millis> {
+    let date = crate::date::Date::from_ymd(i32::try_from(year).ok()?, month, u32::try_from(day).ok()?)
+        .ok()?;
+    let secs = i64::from(date.days()) * 86_400 + h * 3600 + mi * 60 + s - offset_secs;
+    Some(secs * 1000 + milli)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> String {
+        parse_timestamp(s).map(format_timestamp).unwrap_or_default()
+    }
+
+    #[test]
+    fn timestamps_become_utc() {
+        assert_eq!(ts("2026-03-01T12:00:00Z"), "2026-03-01T12:00:00Z");
+        assert_eq!(ts("2026-03-01T12:00:00.123456Z"), "2026-03-01T12:00:00.123Z");
+        assert_eq!(ts("2026-04-27T01:30:00+02:00"), "2026-04-26T23:30:00Z");
+        assert_eq!(ts("2026-04-26T23:30:00-0500"), "2026-04-27T04:30:00Z");
+        assert_eq!(ts("2026-03-01 12:00:00"), "2026-03-01T12:00:00Z");
+        assert_eq!(ts("26/Apr/2026:23:30:00 -0200"), "2026-04-27T01:30:00Z");
+        assert_eq!(ts("1772366400"), "2026-03-01T12:00:00Z");
+        assert_eq!(ts("1772366400000"), "2026-03-01T12:00:00Z");
+        assert_eq!(ts("2026-02-30T00:00:00Z"), "");
+        assert_eq!(ts("yesterday"), "");
+        assert_eq!(ts("2026-03-01T25:00:00Z"), "");
+    }
+
+    #[test]
+    fn transforms() {
+        let t = |t, s: &'static str| transform(t, s).and_then(|r| s.get(r)).unwrap_or("");
+        assert_eq!(t(Transform::Host, "api.openai.com:443"), "api.openai.com");
+        assert_eq!(
+            t(Transform::Host, "https://api.openai.com:443/v1/x?y"),
+            "api.openai.com"
+        );
+        assert_eq!(
+            t(Transform::Path, "https://api.openai.com:443/v1/x?y"),
+            "/v1/x"
+        );
+        assert_eq!(t(Transform::Path, "/v1/x?y=1"), "/v1/x");
+        assert_eq!(t(Transform::Ip, "10.0.0.1:443"), "10.0.0.1");
+        let req = "GET https://api.openai.com:443/v1/chat/completions?x=1 HTTP/1.1";
+        assert_eq!(t(Transform::ReqMethod, req), "GET");
+        assert_eq!(t(Transform::ReqHost, req), "api.openai.com");
+        assert_eq!(t(Transform::ReqPath, req), "/v1/chat/completions");
+        assert_eq!(t(Transform::ReqHost, "GET /v1/x HTTP/1.1"), "");
+        assert_eq!(t(Transform::ReqPath, "GET /v1/x HTTP/1.1"), "/v1/x");
+        assert_eq!(t(Transform::Ip, "[2001:db8::1]:443"), "2001:db8::1");
+        assert_eq!(t(Transform::Ip, "2001:db8::1"), "2001:db8::1");
+        assert_eq!(
+            t(
+                Transform::ArnRegion,
+                "arn:aws:elasticloadbalancing:us-east-1:123:targetgroup/x/y"
+            ),
+            "us-east-1"
+        );
+    }
+}

@@ -81,6 +81,10 @@ pub struct Options {
     pub findings: Option<Box<dyn Write + Send>>,
     pub threads: usize,
     pub progress: bool,
+    /// Input bytes per chunk (tests use small chunks to cross boundaries).
+    pub chunk_bytes: usize,
+    /// Longest line read; longer lines are malformed.
+    pub max_line_bytes: usize,
 }
 
 impl Default for Options {
@@ -94,6 +98,8 @@ impl Default for Options {
             findings: None,
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             progress: false,
+            chunk_bytes: CHUNK_BYTES,
+            max_line_bytes: MAX_LINE_BYTES,
         }
     }
 }
@@ -248,6 +254,7 @@ struct Ctx<'a> {
     samples: usize,
     malformed_shown: usize,
     findings: bool,
+    max_line: usize,
     client_cloud: Option<[usize; 3]>,
     target_cloud: Option<[usize; 3]>,
     labels: Vec<String>,
@@ -377,6 +384,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
             samples: opts.samples,
             malformed_shown: opts.malformed_shown,
             findings: opts.findings.is_some(),
+            max_line: opts.max_line_bytes.max(1),
             client_cloud,
             target_cloud: target_cloud.or(service.map(|s| [usize::MAX, usize::MAX, s])),
             labels: labels.clone(),
@@ -387,6 +395,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
         let reader = input.reader;
         let threads = opts.threads.max(1);
         let mut file_summary = Summary::default();
+        let (opts_chunk, opts_max_line) = (opts.chunk_bytes.max(1), opts.max_line_bytes.max(1));
         let findings_out = &mut opts.findings;
         let report_ref = &mut report;
         let (work_tx, work_rx) = mpsc::sync_channel::<(u64, Work)>(threads * 2);
@@ -412,7 +421,8 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
                 });
             }
             drop(res_tx);
-            s.spawn(move || read_chunks(head, head_err, reader, skip_first, &work_tx));
+            let limits = (opts_chunk, opts_max_line);
+            s.spawn(move || read_chunks(head, head_err, reader, skip_first, limits, &work_tx));
             let mut pending: BTreeMap<u64, ChunkResult> = BTreeMap::new();
             let mut next = 0u64;
             for (seq, result) in res_rx {
@@ -515,6 +525,7 @@ fn read_chunks(
     head_err: Option<std::io::Error>,
     mut reader: Box<dyn Read + Send>,
     skip_first: bool,
+    (chunk_bytes, max_line): (usize, usize),
     tx: &mpsc::SyncSender<(u64, Work)>,
 ) {
     let mut seq = 0u64;
@@ -530,8 +541,8 @@ fn read_chunks(
     let mut header_pending = skip_first;
     let mut eof = pending_err.is_some();
     loop {
-        if !eof && buf.len() < CHUNK_BYTES {
-            let want = CHUNK_BYTES;
+        if !eof && buf.len() < chunk_bytes {
+            let want = chunk_bytes;
             let start = buf.len();
             buf.resize(start + want, 0);
             let mut filled = start;
@@ -559,10 +570,7 @@ fn read_chunks(
                     buf.drain(..=pos);
                     if !send(Work::Malformed {
                         line: at,
-                        reason: format!(
-                            "the line is longer than {} MiB; it was skipped",
-                            MAX_LINE_BYTES >> 20
-                        ),
+                        reason: format!("the line is longer than {} bytes; it was skipped", max_line),
                         text: String::from_utf8_lossy(&prefix).into_owned(),
                     }) {
                         return;
@@ -574,10 +582,7 @@ fn read_chunks(
                     if eof {
                         let _ = send(Work::Malformed {
                             line: at,
-                            reason: format!(
-                                "the line is longer than {} MiB; it was skipped",
-                                MAX_LINE_BYTES >> 20
-                            ),
+                            reason: format!("the line is longer than {} bytes; it was skipped", max_line),
                             text: String::from_utf8_lossy(&prefix).into_owned(),
                         });
                         break;
@@ -639,7 +644,7 @@ fn read_chunks(
                 }
             }
             _ => {
-                if buf.len() > MAX_LINE_BYTES {
+                if buf.len() > max_line {
                     let prefix = buf.get(..200).unwrap_or(&buf).to_vec();
                     buf.clear();
                     skipping_long = Some((line_no, prefix));
@@ -723,6 +728,23 @@ fn process(ctx: &Ctx<'_>, work: Work) -> ChunkResult {
         }
         let bytes = data.get(range.clone()).unwrap_or(&[]);
         if bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if bytes.len() > ctx.max_line {
+            r.summary.records += 1;
+            r.summary.malformed += 1;
+            if r.malformed.len() < ctx.malformed_shown {
+                let text = String::from_utf8_lossy(bytes.get(..200).unwrap_or(bytes)).into_owned();
+                let len = text.len();
+                r.malformed.push(line_diag(
+                    ctx.file,
+                    this,
+                    &text,
+                    &format!("the line is longer than {} bytes; it was skipped", ctx.max_line),
+                    0..len,
+                    "proviso::input::malformed_record",
+                ));
+            }
             continue;
         }
         let line: &str = match whole.and_then(|w| w.get(range.clone())) {

@@ -988,10 +988,13 @@ fn record_violation(
                 .map(|&i| describe(ctx, slots, i))
                 .unwrap_or_else(|| "this request".to_string());
             let why = match (ctx.format.cloud(), clause.check_slots.contains(&CLOUD)) {
-                (Some(_), true) => format!(" (every request in a {} log is served by it)", ctx.format),
+                (Some(_), true) => format!(": every request in this `{}` log was served by it", ctx.format),
                 _ => String::new(),
             };
-            (0..line.len(), format!("{what}{why}"))
+            // The value is implied by the format, not written: point at
+            // the line's first field rather than underline all of it.
+            let first = line.find([' ', '\t', ',']).unwrap_or(line.len()).max(1).min(line.len());
+            (0..first, format!("{what}{why}"))
         });
     let mut secondary = Vec::new();
     for &i in &clause.applies_slots {
@@ -1046,8 +1049,8 @@ impl Sample {
             Severity::Warning => crate::diag::Level::Warning,
             Severity::Info => crate::diag::Level::Advice,
         };
-        let (text, cut) = if self.text.len() > 600 {
-            let mut end = 600;
+        let (text, cut) = if self.text.len() > 2000 {
+            let mut end = 2000;
             while !self.text.is_char_boundary(end) {
                 end -= 1;
             }

@@ -1,0 +1,255 @@
+//! `proviso audit` end to end: every export format and every malformed case
+//! is snapshotted (exit code, stdout, stderr); the accounting adds up in
+//! every output; results do not depend on threads or chunk boundaries; the
+//! compiled evaluator agrees with the tree evaluator.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use proviso::scan::logs::{FieldVal, Slot};
+use std::borrow::Cow;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn proviso(args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_proviso"))
+        .args(args)
+        .env_remove("COLUMNS")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run proviso");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or(b"")).unwrap();
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+impl Run {
+    fn snapshot(&self) -> String {
+        format!(
+            "exit code: {}\n--- stdout ---\n{}--- stderr ---\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+const RANGES: [&str; 3] = [
+    "fixtures/ip-ranges/aws-ip-ranges.json",
+    "fixtures/ip-ranges/azure-service-tags.json",
+    "fixtures/ip-ranges/google-cloud.json",
+];
+
+fn audit_args<'a>(file: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["audit", file, "--rules", "rules", "--ip-ranges"];
+    args.extend(RANGES);
+    args.extend(extra);
+    args
+}
+
+fn assert_accounting(doc: &serde_json::Value) {
+    let s = &doc["summary"];
+    let n = |k: &str| s[k].as_u64().unwrap();
+    assert_eq!(
+        n("records"),
+        n("judged") + n("not_applicable") + n("outside_terms") + n("malformed"),
+        "{s}"
+    );
+    let per_file: u64 = doc["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["records"].as_u64().unwrap())
+        .sum();
+    assert_eq!(per_file, n("records"));
+}
+
+#[test]
+fn every_export_format_is_audited() {
+    insta::glob!("../fixtures/logs/exports", "*", |path| {
+        if !path.is_file() {
+            return;
+        }
+        let rel = format!(
+            "fixtures/logs/exports/{}",
+            path.file_name().unwrap().to_str().unwrap()
+        );
+        let run = proviso(&audit_args(&rel, &[]), None);
+        assert!(run.code == 0 || run.code == 1, "{}", run.snapshot());
+        insta::assert_snapshot!(run.snapshot());
+        let json = proviso(&audit_args(&rel, &["--format", "json"]), None);
+        let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+        assert_accounting(&doc);
+        assert_eq!(doc["summary"]["malformed"], 0, "{rel}");
+        assert_eq!(json.code, run.code);
+    });
+}
+
+#[test]
+fn malformed_lines_are_counted_shown_and_skipped() {
+    insta::glob!("../fixtures/logs/malformed", "*", |path| {
+        if !path.is_file() {
+            return;
+        }
+        let rel = format!(
+            "fixtures/logs/malformed/{}",
+            path.file_name().unwrap().to_str().unwrap()
+        );
+        let run = proviso(&["audit", &rel, "--rules", "rules"], None);
+        assert_eq!(run.code, 2, "malformed input exits 2: {}", run.snapshot());
+        insta::assert_snapshot!(run.snapshot());
+        let json = proviso(
+            &["audit", &rel, "--rules", "rules", "--format", "json", "--allow-malformed"],
+            None,
+        );
+        assert_eq!(json.code, 1, "the good lines still violate: {}", json.stdout);
+        let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+        assert_accounting(&doc);
+        assert!(doc["summary"]["malformed"].as_u64().unwrap() >= 1);
+        assert!(doc["summary"]["judged"].as_u64().unwrap() >= 1, "the audit went on");
+    });
+}
+
+#[test]
+fn the_json_report_of_the_gateway_export() {
+    let run = proviso(
+        &audit_args("fixtures/logs/exports/gateway.jsonl", &["--format", "json"]),
+        None,
+    );
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn findings_file_holds_every_violation_and_stdin_reads_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let findings = dir.path().join("f.jsonl");
+    let f = findings.to_str().unwrap();
+    let run = proviso(
+        &audit_args(
+            "fixtures/logs/exports/alb.log.gz",
+            &["--format", "json", "--findings", f],
+        ),
+        None,
+    );
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let text = std::fs::read_to_string(&findings).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len() as u64,
+        doc["summary"]["violations"].as_u64().unwrap()
+    );
+    assert!(lines.iter().all(|l| l["line"].as_u64().unwrap() >= 1));
+    let bytes = std::fs::read("fixtures/logs/exports/alb.log.gz").unwrap();
+    let mut args = audit_args("-", &["--format", "json"]);
+    args.retain(|a| *a != "fixtures/logs/exports/alb.log.gz");
+    let piped = proviso(&args, Some(&bytes));
+    let piped: serde_json::Value = serde_json::from_str(&piped.stdout).unwrap();
+    assert_eq!(piped["summary"], doc["summary"]);
+    assert_eq!(piped["clauses"][0]["violations"], doc["clauses"][0]["violations"]);
+}
+
+#[test]
+fn results_do_not_depend_on_threads_or_chunk_boundaries() {
+    let rules = proviso::rules::load(&["rules".into()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.jsonl");
+    let one = std::fs::read_to_string("fixtures/logs/exports/gateway.jsonl").unwrap();
+    std::fs::write(&big, one.repeat(40)).unwrap();
+    let render = |threads: usize, chunk: usize| {
+        let mut opts = proviso::audit::Options {
+            threads,
+            chunk_bytes: chunk,
+            ..Default::default()
+        };
+        let report = proviso::audit::audit(&rules, &[big.clone()], &mut opts);
+        proviso::report::audit_json::render(&report)
+    };
+    let reference = render(1, 4 << 20);
+    for (threads, chunk) in [(1, 1000), (3, 777), (2, 64 << 10)] {
+        assert_eq!(render(threads, chunk), reference, "{threads} threads, {chunk}-byte chunks");
+    }
+}
+
+#[test]
+fn a_directory_or_missing_file_is_unreadable_and_exits_2() {
+    let run = proviso(&["audit", "no/such.log", "--rules", "rules"], None);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.contains("proviso::input::unreadable"), "{}", run.stdout);
+}
+
+/// Every value a random record may take (absent included).
+const HOSTS: &[&str] = &["api.openai.com", "eastus2.openai.azure.com", "fed.openai.azure.us", "example.com"];
+const PATHS: &[&str] = &["/v1/chat/completions", "/v1/images/x", "/v1/threads/t", "/v1/assistants", "/health"];
+const CLOUDS: &[&str] = &["aws", "azure", "gcp"];
+const REGIONS: &[&str] = &["us-east-1", "eastus2", "westeurope", "eu-west-1"];
+
+#[test]
+fn compiled_rules_agree_with_the_tree_evaluator() {
+    use proviso::compiled::{Compiled, LineOutcome};
+    use proviso::eval::{Evaluator, Outcome};
+    let rules = proviso::rules::load(&["rules".into()]).unwrap();
+    let compiled = Compiled::new(&rules, &["timestamp", "host"]);
+    let eval = Evaluator::new(&rules);
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut pick = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % (n as u64 + 1)) as usize
+    };
+    for _ in 0..3000 {
+        let choose = |list: &[&'static str], i: usize| list.get(i).copied();
+        let values: Vec<(&str, Option<&str>)> = vec![
+            ("host", choose(HOSTS, pick(HOSTS.len()))),
+            ("path", choose(PATHS, pick(PATHS.len()))),
+            ("cloud", choose(CLOUDS, pick(CLOUDS.len()))),
+            ("region", choose(REGIONS, pick(REGIONS.len()))),
+            ("client_cloud", choose(CLOUDS, pick(CLOUDS.len()))),
+            ("client_region", choose(REGIONS, pick(REGIONS.len()))),
+            ("kind", Some("request")),
+        ];
+        let mut slots: Vec<Option<Slot<'_>>> = vec![None; compiled.slots.len()];
+        let mut fields = std::collections::BTreeMap::new();
+        for (name, v) in &values {
+            let Some(v) = v else { continue };
+            fields.insert(name.to_string(), proviso::value::Value::str(v));
+            if let Some(i) = compiled.slot_of(name) {
+                slots[i] = Some(Slot::at(FieldVal::Str(Cow::Borrowed(v)), 0..0));
+            }
+        }
+        let record = proviso::value::MapRecord { fields };
+        for c in &compiled.clauses {
+            let terms = &rules.terms[c.terms];
+            let clause = &terms.clauses[c.clause];
+            let tree = match eval.judge(terms, clause, &record) {
+                Outcome::NotApplicable => LineOutcome::NotApplicable,
+                Outcome::Pass => LineOutcome::Pass,
+                Outcome::Excepted(e) => LineOutcome::Excepted(e),
+                Outcome::Violation => LineOutcome::Violation,
+                Outcome::Unresolved(_) => panic!("no unknowns in logs"),
+            };
+            assert_eq!(compiled.judge(c, &slots), tree, "{} on {values:?}", c.id);
+        }
+    }
+}

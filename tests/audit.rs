@@ -253,3 +253,57 @@ fn compiled_rules_agree_with_the_tree_evaluator() {
         }
     }
 }
+
+#[test]
+fn no_log_parser_panics_on_mutated_lines() {
+    use proviso::scan::logs::{LineParser, alb, azure_frontdoor, cloudfront, csv, jsonl, nginx};
+    use proviso::value::FieldPath;
+    let slots: Vec<FieldPath> = ["timestamp", "host", "path", "method", "status", "client_ip", "target_ip", "region"]
+        .iter()
+        .map(|s| FieldPath(vec![s.to_string()]))
+        .chain([FieldPath(vec!["properties".into(), "pop".into()])])
+        .collect();
+    let cf_header = "#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status";
+    let parsers: Vec<(Box<dyn LineParser>, &str)> = vec![
+        (Box::new(jsonl::JsonParser::new(&slots, jsonl::VOCAB, &[])), r#"{"timestamp":"2026-03-01T00:00:00Z","host":"a\u00e9","x":[1,{"y":"}"}],"path":"/v1"}"#),
+        (Box::new(jsonl::JsonParser::new(&slots, azure_frontdoor::VOCAB, &[])), r#"{"time":"2026-03-01T00:00:00Z","properties":{"hostName":"h:443","pop":"AMS","originIp":"[::1]:443"}}"#),
+        (Box::new(alb::AlbParser::new(&slots, &[])), r#"https 2026-03-01T00:00:00Z app/x 1.2.3.4:5 6.7.8.9:443 0 0 0 200 200 1 2 "GET https://h:443/p?q HTTP/1.1" "ua \"x\"" c p arn:aws:e:us-east-1:1:t "t" "d""#),
+        (Box::new(nginx::NginxParser::new(&slots, &[])), r#"1.2.3.4 - u [01/Mar/2026:00:00:00 +0000] "GET https://h/p HTTP/1.1" 200 5 "-" "ua""#),
+        (Box::new(csv::CsvParser::new(&slots, &[], "time,host,\"path\"")), r#"2026-03-01,"h ""x""",/p"#),
+        (Box::new(cloudfront::CloudfrontParser::new(&slots, &[], cf_header)), "2026-03-01\t00:00:00\tIAD\t1\t1.2.3.4\tGET\th\t/p\t200"),
+    ];
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    let tokens = ["\"", "\\", "{", "}", "[", "]", ",", ":", " ", "\t", "é", "\\u12", "\\ud800", "-", "0e", "[::1]:", "://", "?"];
+    for (parser, seed) in &parsers {
+        for _ in 0..4000 {
+            let mut line = seed.to_string();
+            for _ in 0..(next() % 4 + 1) {
+                let mut at = (next() as usize) % (line.len() + 1);
+                while !line.is_char_boundary(at) {
+                    at -= 1;
+                }
+                match next() % 3 {
+                    0 => line.insert_str(at, tokens[(next() as usize) % tokens.len()]),
+                    1 => line.truncate(at),
+                    _ => {
+                        let mut end = (at + (next() as usize) % 8).min(line.len());
+                        while !line.is_char_boundary(end) {
+                            end -= 1;
+                        }
+                        line.replace_range(at..end.max(at), "");
+                    }
+                }
+            }
+            let mut out: Vec<Option<Slot<'_>>> = vec![None; slots.len()];
+            let _ = parser.parse(&line, &mut out);
+            let _ = proviso::scan::logs::parse_timestamp(&line);
+            let _ = proviso::scan::logs::detect(line.as_bytes());
+        }
+    }
+}

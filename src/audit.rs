@@ -32,9 +32,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::{Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
-use std::sync::Mutex;
 
 /// Bytes of input per chunk handed to a worker.
 pub const CHUNK_BYTES: usize = 4 << 20;
@@ -240,8 +240,15 @@ struct ChunkResult {
 }
 
 enum Work {
-    Lines { first_line: u64, data: Vec<u8> },
-    Malformed { line: u64, reason: String, text: String },
+    Lines {
+        first_line: u64,
+        data: Vec<u8>,
+    },
+    Malformed {
+        line: u64,
+        reason: String,
+        text: String,
+    },
 }
 
 /// Shared, read-only state of one file's audit.
@@ -341,7 +348,9 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
                     "proviso::input::unknown_format",
                     format!("cannot tell the log format of `{name}`"),
                 )
-                .with_help("name it with `--log-format jsonl|csv|alb|cloudfront|azure-frontdoor|nginx`"),
+                .with_help(
+                    "name it with `--log-format jsonl|csv|alb|cloudfront|azure-frontdoor|nginx`",
+                ),
             );
             report.inputs.push(info);
             continue;
@@ -570,7 +579,10 @@ fn read_chunks(
                     buf.drain(..=pos);
                     if !send(Work::Malformed {
                         line: at,
-                        reason: format!("the line is longer than {} bytes; it was skipped", max_line),
+                        reason: format!(
+                            "the line is longer than {} bytes; it was skipped",
+                            max_line
+                        ),
                         text: String::from_utf8_lossy(&prefix).into_owned(),
                     }) {
                         return;
@@ -582,7 +594,10 @@ fn read_chunks(
                     if eof {
                         let _ = send(Work::Malformed {
                             line: at,
-                            reason: format!("the line is longer than {} bytes; it was skipped", max_line),
+                            reason: format!(
+                                "the line is longer than {} bytes; it was skipped",
+                                max_line
+                            ),
                             text: String::from_utf8_lossy(&prefix).into_owned(),
                         });
                         break;
@@ -620,14 +635,15 @@ fn read_chunks(
                 let first_line = line_no;
                 line_no += lines;
                 // A stream that failed mid-way: its last line is incomplete.
-                let (data, truncated_tail) = if eof && pending_err.is_some() && data.last() != Some(&b'\n') {
-                    let start = memchr::memrchr(b'\n', &data).map_or(0, |p| p + 1);
-                    let mut d = data;
-                    let tail = d.split_off(start);
-                    (d, Some(tail))
-                } else {
-                    (data, None)
-                };
+                let (data, truncated_tail) =
+                    if eof && pending_err.is_some() && data.last() != Some(&b'\n') {
+                        let start = memchr::memrchr(b'\n', &data).map_or(0, |p| p + 1);
+                        let mut d = data;
+                        let tail = d.split_off(start);
+                        (d, Some(tail))
+                    } else {
+                        (data, None)
+                    };
                 if !data.is_empty() && !send(Work::Lines { first_line, data }) {
                     return;
                 }
@@ -638,7 +654,9 @@ fn read_chunks(
                         .unwrap_or_default();
                     let _ = send(Work::Malformed {
                         line: line_no - 1,
-                        reason: format!("the input ends early ({why}); this last line is incomplete"),
+                        reason: format!(
+                            "the input ends early ({why}); this last line is incomplete"
+                        ),
                         text: String::from_utf8_lossy(&tail).into_owned(),
                     });
                 }
@@ -666,7 +684,14 @@ fn read_chunks(
 }
 
 /// A diagnostic on one log line.
-fn line_diag(file: &str, line: u64, text: &str, reason: &str, at: Range<usize>, code: &str) -> Diag {
+fn line_diag(
+    file: &str,
+    line: u64,
+    text: &str,
+    reason: &str,
+    at: Range<usize>,
+    code: &str,
+) -> Diag {
     let shown: String = if text.len() > 400 {
         let mut end = 400;
         while !text.is_char_boundary(end) {
@@ -718,7 +743,8 @@ fn process(ctx: &Ctx<'_>, work: Work) -> ChunkResult {
     let mut line_no = first_line;
     let mut start = 0usize;
     while start < data.len() {
-        let end = memchr::memchr(b'\n', data.get(start..).unwrap_or(&[])).map_or(data.len(), |p| start + p);
+        let end = memchr::memchr(b'\n', data.get(start..).unwrap_or(&[]))
+            .map_or(data.len(), |p| start + p);
         let this = line_no;
         let mut range = start..end;
         start = end + 1;
@@ -740,7 +766,10 @@ fn process(ctx: &Ctx<'_>, work: Work) -> ChunkResult {
                     ctx.file,
                     this,
                     &text,
-                    &format!("the line is longer than {} bytes; it was skipped", ctx.max_line),
+                    &format!(
+                        "the line is longer than {} bytes; it was skipped",
+                        ctx.max_line
+                    ),
                     0..len,
                     "proviso::input::malformed_record",
                 ));
@@ -757,9 +786,14 @@ fn process(ctx: &Ctx<'_>, work: Work) -> ChunkResult {
                     if r.malformed.len() < ctx.malformed_shown {
                         let good = e.valid_up_to();
                         let text = String::from_utf8_lossy(bytes).into_owned();
-                        let at = text.char_indices().nth(
-                            String::from_utf8_lossy(bytes.get(..good).unwrap_or(&[])).chars().count(),
-                        ).map_or(0, |(i, _)| i);
+                        let at = text
+                            .char_indices()
+                            .nth(
+                                String::from_utf8_lossy(bytes.get(..good).unwrap_or(&[]))
+                                    .chars()
+                                    .count(),
+                            )
+                            .map_or(0, |(i, _)| i);
                         r.malformed.push(line_diag(
                             ctx.file,
                             this,
@@ -781,7 +815,14 @@ fn process(ctx: &Ctx<'_>, work: Work) -> ChunkResult {
                 r.summary.records += 1;
                 r.summary.malformed += 1;
                 if r.malformed.len() < ctx.malformed_shown {
-                    r.malformed.push(line_diag(ctx.file, this, line, &reason, at, "proviso::input::malformed_record"));
+                    r.malformed.push(line_diag(
+                        ctx.file,
+                        this,
+                        line,
+                        &reason,
+                        at,
+                        "proviso::input::malformed_record",
+                    ));
                 }
                 continue;
             }
@@ -805,15 +846,21 @@ fn fill_derived<'a>(ctx: &Ctx<'_>, slots: &mut [Option<Slot<'a>>]) {
     if ctx.ranges.is_empty() {
         return;
     }
-    let attribute = |slots: &mut [Option<Slot<'a>>], ip_slot: usize, targets: Option<[usize; 3]>, vocab: bool| {
-        let Some((ip, span)) = slots
-            .get(ip_slot)
-            .and_then(Option::as_ref)
-            .and_then(|s| Some((s.val.as_str()?.trim().parse::<std::net::IpAddr>().ok()?, s.span.clone())))
-        else {
+    let attribute = |slots: &mut [Option<Slot<'a>>],
+                     ip_slot: usize,
+                     targets: Option<[usize; 3]>,
+                     vocab: bool| {
+        let Some((ip, span)) = slots.get(ip_slot).and_then(Option::as_ref).and_then(|s| {
+            Some((
+                s.val.as_str()?.trim().parse::<std::net::IpAddr>().ok()?,
+                s.span.clone(),
+            ))
+        }) else {
             return;
         };
-        let Some(a) = ctx.ranges.lookup(ip) else { return };
+        let Some(a) = ctx.ranges.lookup(ip) else {
+            return;
+        };
         let mk = |v: &str| Slot {
             val: FieldVal::Str(Cow::Owned(v.to_string())),
             span: span.clone(),
@@ -847,7 +894,13 @@ fn fill_derived<'a>(ctx: &Ctx<'_>, slots: &mut [Option<Slot<'a>>]) {
     attribute(slots, CLIENT_IP, ctx.client_cloud, false);
 }
 
-fn judge_line<'a>(ctx: &Ctx<'_>, r: &mut ChunkResult, line_no: u64, line: &'a str, slots: &mut [Option<Slot<'a>>]) {
+fn judge_line<'a>(
+    ctx: &Ctx<'_>,
+    r: &mut ChunkResult,
+    line_no: u64,
+    line: &'a str,
+    slots: &mut [Option<Slot<'a>>],
+) {
     fill_derived(ctx, slots);
     let ts_slot = slots.get(TS).and_then(Option::as_ref);
     let Some(ts_slot) = ts_slot else {
@@ -931,7 +984,10 @@ fn record_violation(
     st.violations += 1;
     st.first_seen = min_opt(st.first_seen, Some(ts));
     st.last_seen = max_opt(st.last_seen, Some(ts));
-    if let Some(host) = slots.get(HOST).and_then(Option::as_ref).and_then(|s| s.val.as_str())
+    if let Some(host) = slots
+        .get(HOST)
+        .and_then(Option::as_ref)
+        .and_then(|s| s.val.as_str())
         && !st.subjects_set.contains(host)
     {
         if st.subjects_set.len() < SUBJECT_CAP {
@@ -949,7 +1005,10 @@ fn record_violation(
         let mut fields = serde_json::Map::new();
         for (i, name) in AUDIT_SLOTS.iter().enumerate().skip(1) {
             if let Some(s) = slots.get(i).and_then(Option::as_ref) {
-                fields.insert(name.to_string(), serde_json::Value::String(s.val.to_string()));
+                fields.insert(
+                    name.to_string(),
+                    serde_json::Value::String(s.val.to_string()),
+                );
             }
         }
         let doc = serde_json::json!({
@@ -988,19 +1047,31 @@ fn record_violation(
                 .map(|&i| describe(ctx, slots, i))
                 .unwrap_or_else(|| "this request".to_string());
             let why = match (ctx.format.cloud(), clause.check_slots.contains(&CLOUD)) {
-                (Some(_), true) => format!(": every request in this `{}` log was served by it", ctx.format),
+                (Some(_), true) => format!(
+                    ": every request in this `{}` log was served by it",
+                    ctx.format
+                ),
                 _ => String::new(),
             };
             // The value is implied by the format, not written: point at
             // the line's first field rather than underline all of it.
-            let first = line.find([' ', '\t', ',']).unwrap_or(line.len()).max(1).min(line.len());
+            let first = line
+                .find([' ', '\t', ','])
+                .unwrap_or(line.len())
+                .max(1)
+                .min(line.len());
             (0..first, format!("{what}{why}"))
         });
     let mut secondary = Vec::new();
     for &i in &clause.applies_slots {
-        if let Some(span) = slots.get(i).and_then(Option::as_ref).and_then(|s| s.span.clone())
+        if let Some(span) = slots
+            .get(i)
+            .and_then(Option::as_ref)
+            .and_then(|s| s.span.clone())
             && span != primary.0
-            && !secondary.iter().any(|(s, _): &(Range<usize>, String)| *s == span)
+            && !secondary
+                .iter()
+                .any(|(s, _): &(Range<usize>, String)| *s == span)
         {
             secondary.push((span, format!("classified by {}", describe(ctx, slots, i))));
         }
@@ -1018,7 +1089,12 @@ fn record_violation(
 
 fn message(ctx: &Ctx<'_>, clause: &CClause, slots: &[Option<Slot<'_>>]) -> String {
     let mut record = ctx.compiled.record(slots);
-    let get = |i: usize| slots.get(i).and_then(Option::as_ref).map(|s| s.val.to_string());
+    let get = |i: usize| {
+        slots
+            .get(i)
+            .and_then(Option::as_ref)
+            .map(|s| s.val.to_string())
+    };
     let address = format!(
         "{}{}{}",
         get(METHOD).map(|m| format!("{m} ")).unwrap_or_default(),
@@ -1035,7 +1111,9 @@ fn message(ctx: &Ctx<'_>, clause: &CClause, slots: &[Option<Slot<'_>>]) -> Strin
         .and_then(|t| t.clauses.get(clause.clause));
     c.and_then(|c| render_message(c, &record as &dyn Record))
         .unwrap_or_else(|| {
-            let title = c.and_then(|c| c.title.clone()).unwrap_or_else(|| clause.id.clone());
+            let title = c
+                .and_then(|c| c.title.clone())
+                .unwrap_or_else(|| clause.id.clone());
             format!("{} breaks \"{title}\"", address.trim())
         })
 }
@@ -1059,12 +1137,21 @@ impl Sample {
             (self.text.clone(), self.text.len())
         };
         let clamp = |r: &Range<usize>| r.start.min(cut)..r.end.min(cut).max(r.start.min(cut));
-        let src = SourceFile::excerpt(&self.file, text, usize::try_from(self.line).unwrap_or(usize::MAX));
+        let src = SourceFile::excerpt(
+            &self.file,
+            text,
+            usize::try_from(self.line).unwrap_or(usize::MAX),
+        );
         let mut d = Diag {
             level,
             ..Diag::error(
                 &format!("proviso::clause::{}", stats.clause),
-                format!("{}: {} (at {})", sev.as_str(), self.message, format_timestamp(self.timestamp)),
+                format!(
+                    "{}: {} (at {})",
+                    sev.as_str(),
+                    self.message,
+                    format_timestamp(self.timestamp)
+                ),
             )
         }
         .in_file(&src)

@@ -140,11 +140,7 @@ impl<'r> Compiled<'r> {
                     let compiled = c.cond(u);
                     excuses.push(("unless".to_string(), compiled));
                 }
-                let check_slots = eval
-                    .fields_deep(check)
-                    .iter()
-                    .map(|p| c.slot(p))
-                    .collect();
+                let check_slots = eval.fields_deep(check).iter().map(|p| c.slot(p)).collect();
                 let applies_slots = clause
                     .applies
                     .as_ref()
@@ -290,7 +286,11 @@ impl<'r> Compiled<'r> {
             ExprKind::In { negated, lhs, rhs } => {
                 let mut members = Vec::new();
                 match (self.field_slot(lhs), self.literals(rhs, &mut members)) {
-                    (Some(slot), Some(())) if !members.iter().any(|m| matches!(m, Value::List(_) | Value::Map(_) | Value::Null)) => {
+                    (Some(slot), Some(()))
+                        if !members
+                            .iter()
+                            .any(|m| matches!(m, Value::List(_) | Value::Map(_) | Value::Null)) =>
+                    {
                         let mut strs = HashSet::new();
                         let mut others = Vec::new();
                         for m in members {
@@ -447,10 +447,12 @@ fn cmp(v: &FieldVal<'_>, op: CmpOp, lit: &Value) -> bool {
             Some(o) => ord_holds(o, op),
             None => op == CmpOp::Ne,
         },
-        (FieldVal::Str(s), Value::Num(m)) => match s.trim().parse::<f64>().ok().and_then(|x| x.partial_cmp(m)) {
-            Some(o) => ord_holds(o, op),
-            None => op == CmpOp::Ne,
-        },
+        (FieldVal::Str(s), Value::Num(m)) => {
+            match s.trim().parse::<f64>().ok().and_then(|x| x.partial_cmp(m)) {
+                Some(o) => ord_holds(o, op),
+                None => op == CmpOp::Ne,
+            }
+        }
         _ => compare(&v.to_value(), op, lit),
     }
 }
@@ -478,7 +480,9 @@ fn member(v: &FieldVal<'_>, strs: &HashSet<Arc<str>>, others: &[Value]) -> bool 
             candidates.iter().any(|c| {
                 members.iter().any(|m| match m {
                     Value::Cidr(net) => match c {
-                        Value::Str(s) => s.trim().parse::<IpAddr>().is_ok_and(|ip| net.contains(ip)),
+                        Value::Str(s) => {
+                            s.trim().parse::<IpAddr>().is_ok_and(|ip| net.contains(ip))
+                        }
                         _ => false,
                     },
                     m => compare(c, CmpOp::Eq, m),

@@ -117,14 +117,29 @@ fn malformed_lines_are_counted_shown_and_skipped() {
         assert_eq!(run.code, 2, "malformed input exits 2: {}", run.snapshot());
         insta::assert_snapshot!(run.snapshot());
         let json = proviso(
-            &["audit", &rel, "--rules", "rules", "--format", "json", "--allow-malformed"],
+            &[
+                "audit",
+                &rel,
+                "--rules",
+                "rules",
+                "--format",
+                "json",
+                "--allow-malformed",
+            ],
             None,
         );
-        assert_eq!(json.code, 1, "the good lines still violate: {}", json.stdout);
+        assert_eq!(
+            json.code, 1,
+            "the good lines still violate: {}",
+            json.stdout
+        );
         let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
         assert_accounting(&doc);
         assert!(doc["summary"]["malformed"].as_u64().unwrap() >= 1);
-        assert!(doc["summary"]["judged"].as_u64().unwrap() >= 1, "the audit went on");
+        assert!(
+            doc["summary"]["judged"].as_u64().unwrap() >= 1,
+            "the audit went on"
+        );
     });
 }
 
@@ -166,7 +181,10 @@ fn findings_file_holds_every_violation_and_stdin_reads_the_same() {
     let piped = proviso(&args, Some(&bytes));
     let piped: serde_json::Value = serde_json::from_str(&piped.stdout).unwrap();
     assert_eq!(piped["summary"], doc["summary"]);
-    assert_eq!(piped["clauses"][0]["violations"], doc["clauses"][0]["violations"]);
+    assert_eq!(
+        piped["clauses"][0]["violations"],
+        doc["clauses"][0]["violations"]
+    );
 }
 
 #[test]
@@ -182,12 +200,16 @@ fn results_do_not_depend_on_threads_or_chunk_boundaries() {
             chunk_bytes: chunk,
             ..Default::default()
         };
-        let report = proviso::audit::audit(&rules, &[big.clone()], &mut opts);
+        let report = proviso::audit::audit(&rules, std::slice::from_ref(&big), &mut opts);
         proviso::report::audit_json::render(&report)
     };
     let reference = render(1, 4 << 20);
     for (threads, chunk) in [(1, 1000), (3, 777), (2, 64 << 10)] {
-        assert_eq!(render(threads, chunk), reference, "{threads} threads, {chunk}-byte chunks");
+        assert_eq!(
+            render(threads, chunk),
+            reference,
+            "{threads} threads, {chunk}-byte chunks"
+        );
     }
 }
 
@@ -195,12 +217,27 @@ fn results_do_not_depend_on_threads_or_chunk_boundaries() {
 fn a_directory_or_missing_file_is_unreadable_and_exits_2() {
     let run = proviso(&["audit", "no/such.log", "--rules", "rules"], None);
     assert_eq!(run.code, 2);
-    assert!(run.stdout.contains("proviso::input::unreadable"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("proviso::input::unreadable"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// Every value a random record may take (absent included).
-const HOSTS: &[&str] = &["api.openai.com", "eastus2.openai.azure.com", "fed.openai.azure.us", "example.com"];
-const PATHS: &[&str] = &["/v1/chat/completions", "/v1/images/x", "/v1/threads/t", "/v1/assistants", "/health"];
+const HOSTS: &[&str] = &[
+    "api.openai.com",
+    "eastus2.openai.azure.com",
+    "fed.openai.azure.us",
+    "example.com",
+];
+const PATHS: &[&str] = &[
+    "/v1/chat/completions",
+    "/v1/images/x",
+    "/v1/threads/t",
+    "/v1/assistants",
+    "/health",
+];
 const CLOUDS: &[&str] = &["aws", "azure", "gcp"];
 const REGIONS: &[&str] = &["us-east-1", "eastus2", "westeurope", "eu-west-1"];
 
@@ -258,19 +295,47 @@ fn compiled_rules_agree_with_the_tree_evaluator() {
 fn no_log_parser_panics_on_mutated_lines() {
     use proviso::scan::logs::{LineParser, alb, azure_frontdoor, cloudfront, csv, jsonl, nginx};
     use proviso::value::FieldPath;
-    let slots: Vec<FieldPath> = ["timestamp", "host", "path", "method", "status", "client_ip", "target_ip", "region"]
-        .iter()
-        .map(|s| FieldPath(vec![s.to_string()]))
-        .chain([FieldPath(vec!["properties".into(), "pop".into()])])
-        .collect();
-    let cf_header = "#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status";
+    let slots: Vec<FieldPath> = [
+        "timestamp",
+        "host",
+        "path",
+        "method",
+        "status",
+        "client_ip",
+        "target_ip",
+        "region",
+    ]
+    .iter()
+    .map(|s| FieldPath(vec![s.to_string()]))
+    .chain([FieldPath(vec!["properties".into(), "pop".into()])])
+    .collect();
+    let cf_header =
+        "#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status";
     let parsers: Vec<(Box<dyn LineParser>, &str)> = vec![
-        (Box::new(jsonl::JsonParser::new(&slots, jsonl::VOCAB, &[])), r#"{"timestamp":"2026-03-01T00:00:00Z","host":"a\u00e9","x":[1,{"y":"}"}],"path":"/v1"}"#),
-        (Box::new(jsonl::JsonParser::new(&slots, azure_frontdoor::VOCAB, &[])), r#"{"time":"2026-03-01T00:00:00Z","properties":{"hostName":"h:443","pop":"AMS","originIp":"[::1]:443"}}"#),
-        (Box::new(alb::AlbParser::new(&slots, &[])), r#"https 2026-03-01T00:00:00Z app/x 1.2.3.4:5 6.7.8.9:443 0 0 0 200 200 1 2 "GET https://h:443/p?q HTTP/1.1" "ua \"x\"" c p arn:aws:e:us-east-1:1:t "t" "d""#),
-        (Box::new(nginx::NginxParser::new(&slots, &[])), r#"1.2.3.4 - u [01/Mar/2026:00:00:00 +0000] "GET https://h/p HTTP/1.1" 200 5 "-" "ua""#),
-        (Box::new(csv::CsvParser::new(&slots, &[], "time,host,\"path\"")), r#"2026-03-01,"h ""x""",/p"#),
-        (Box::new(cloudfront::CloudfrontParser::new(&slots, &[], cf_header)), "2026-03-01\t00:00:00\tIAD\t1\t1.2.3.4\tGET\th\t/p\t200"),
+        (
+            Box::new(jsonl::JsonParser::new(&slots, jsonl::VOCAB, &[])),
+            r#"{"timestamp":"2026-03-01T00:00:00Z","host":"a\u00e9","x":[1,{"y":"}"}],"path":"/v1"}"#,
+        ),
+        (
+            Box::new(jsonl::JsonParser::new(&slots, azure_frontdoor::VOCAB, &[])),
+            r#"{"time":"2026-03-01T00:00:00Z","properties":{"hostName":"h:443","pop":"AMS","originIp":"[::1]:443"}}"#,
+        ),
+        (
+            Box::new(alb::AlbParser::new(&slots, &[])),
+            r#"https 2026-03-01T00:00:00Z app/x 1.2.3.4:5 6.7.8.9:443 0 0 0 200 200 1 2 "GET https://h:443/p?q HTTP/1.1" "ua \"x\"" c p arn:aws:e:us-east-1:1:t "t" "d""#,
+        ),
+        (
+            Box::new(nginx::NginxParser::new(&slots, &[])),
+            r#"1.2.3.4 - u [01/Mar/2026:00:00:00 +0000] "GET https://h/p HTTP/1.1" 200 5 "-" "ua""#,
+        ),
+        (
+            Box::new(csv::CsvParser::new(&slots, &[], "time,host,\"path\"")),
+            r#"2026-03-01,"h ""x""",/p"#,
+        ),
+        (
+            Box::new(cloudfront::CloudfrontParser::new(&slots, &[], cf_header)),
+            "2026-03-01\t00:00:00\tIAD\t1\t1.2.3.4\tGET\th\t/p\t200",
+        ),
     ];
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     let mut next = move || {
@@ -279,7 +344,10 @@ fn no_log_parser_panics_on_mutated_lines() {
         state ^= state >> 27;
         state.wrapping_mul(0x2545_F491_4F6C_DD1D)
     };
-    let tokens = ["\"", "\\", "{", "}", "[", "]", ",", ":", " ", "\t", "é", "\\u12", "\\ud800", "-", "0e", "[::1]:", "://", "?"];
+    let tokens = [
+        "\"", "\\", "{", "}", "[", "]", ",", ":", " ", "\t", "é", "\\u12", "\\ud800", "-", "0e",
+        "[::1]:", "://", "?",
+    ];
     for (parser, seed) in &parsers {
         for _ in 0..4000 {
             let mut line = seed.to_string();

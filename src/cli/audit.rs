@@ -61,7 +61,9 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let out_style = style(color, to_terminal);
     let text = match args.format {
-        Format::Human => crate::report::audit_human::render(&report, out_style.plain, out_style.width),
+        Format::Human => {
+            crate::report::audit_human::render(&report, out_style.plain, out_style.width)
+        }
         Format::Json => crate::report::audit_json::render(&report),
     };
     if let Err(d) = write_output(args.output.as_ref(), &text) {
@@ -74,8 +76,9 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
     if report.summary.malformed > 0 && !args.allow_malformed {
         return EXIT_TROUBLE;
     }
-    let fails = report.clauses.iter().any(|c| {
-        c.violations > 0 && c.severity.is_some_and(|s| args.fail_on.fails_severity(s))
-    });
+    let fails = report
+        .clauses
+        .iter()
+        .any(|c| c.violations > 0 && c.severity.is_some_and(|s| args.fail_on.fails_severity(s)));
     if fails { EXIT_FINDINGS } else { EXIT_OK }
 }

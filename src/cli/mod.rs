@@ -190,7 +190,9 @@ fn parse_field_override(s: &str) -> Result<(String, String), String> {
         Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
             Ok((k.trim().to_string(), v.trim().to_string()))
         }
-        _ => Err(format!("`{s}` is not NAME=FIELD (e.g. `host=properties.domain`)")),
+        _ => Err(format!(
+            "`{s}` is not NAME=FIELD (e.g. `host=properties.domain`)"
+        )),
     }
 }
 

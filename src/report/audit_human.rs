@@ -10,7 +10,6 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-
 /// Renders the report for a person. `plain` drops colour.
 pub fn render(report: &AuditReport, plain: bool, width: usize) -> String {
     let mut out = String::new();
@@ -27,7 +26,11 @@ pub fn render(report: &AuditReport, plain: bool, width: usize) -> String {
                 crate::scan::logs::decompress::Compression::None => String::new(),
                 c => format!(", {}", c.name()),
             };
-            format!("{} ({fmt}{comp}, {})", i.file, plural(i.records, "record", "records"))
+            format!(
+                "{} ({fmt}{comp}, {})",
+                i.file,
+                plural(i.records, "record", "records")
+            )
         })
         .collect();
     out.push_str(&format!("proviso audit: {}\n", inputs.join("; ")));
@@ -46,13 +49,23 @@ pub fn render(report: &AuditReport, plain: bool, width: usize) -> String {
                 c.severity.map(|s| s.as_str()).unwrap_or("").to_string(),
                 c.violations.to_string(),
                 subjects,
-                c.first_seen.map(format_timestamp).unwrap_or_else(|| "-".into()),
-                c.last_seen.map(format_timestamp).unwrap_or_else(|| "-".into()),
+                c.first_seen
+                    .map(format_timestamp)
+                    .unwrap_or_else(|| "-".into()),
+                c.last_seen
+                    .map(format_timestamp)
+                    .unwrap_or_else(|| "-".into()),
             ]
         })
         .collect();
     let header = [
-        "clause", "terms", "severity", "violations", "subjects", "first seen", "last seen",
+        "clause",
+        "terms",
+        "severity",
+        "violations",
+        "subjects",
+        "first seen",
+        "last seen",
     ];
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &rows {

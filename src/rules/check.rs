@@ -43,13 +43,34 @@ pub const KNOWN_FIELDS: &[(&str, &str)] = &[
     ("target_ip", "backend address"),
     ("bytes_in", "request bytes"),
     ("bytes_out", "response bytes"),
-    ("client_cloud", "cloud of the client address, from --ip-ranges"),
-    ("client_region", "region of the client address, from --ip-ranges"),
-    ("client_service", "service of the client address, from --ip-ranges"),
-    ("target_cloud", "cloud of the backend address, from --ip-ranges"),
-    ("target_region", "region of the backend address, from --ip-ranges"),
-    ("target_service", "service of the backend address, from --ip-ranges"),
-    ("service", "cloud service of the backend address, from --ip-ranges"),
+    (
+        "client_cloud",
+        "cloud of the client address, from --ip-ranges",
+    ),
+    (
+        "client_region",
+        "region of the client address, from --ip-ranges",
+    ),
+    (
+        "client_service",
+        "service of the client address, from --ip-ranges",
+    ),
+    (
+        "target_cloud",
+        "cloud of the backend address, from --ip-ranges",
+    ),
+    (
+        "target_region",
+        "region of the backend address, from --ip-ranges",
+    ),
+    (
+        "target_service",
+        "service of the backend address, from --ip-ranges",
+    ),
+    (
+        "service",
+        "cloud service of the backend address, from --ip-ranges",
+    ),
 ];
 
 /// Levenshtein distance, for "did you mean".

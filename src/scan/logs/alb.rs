@@ -84,7 +84,11 @@ impl AlbParser {
 
 /// The next space-separated token from `i`: its content span (inside
 /// quotes or brackets) and where the token after it starts.
-pub fn next_token(b: &[u8], i: usize, brackets: bool) -> Result<Option<(Range<usize>, usize)>, LineError> {
+pub fn next_token(
+    b: &[u8],
+    i: usize,
+    brackets: bool,
+) -> Result<Option<(Range<usize>, usize)>, LineError> {
     let mut i = i;
     while b.get(i) == Some(&b' ') {
         i += 1;
@@ -131,11 +135,7 @@ pub fn next_token(b: &[u8], i: usize, brackets: bool) -> Result<Option<(Range<us
 }
 
 impl LineParser for AlbParser {
-    fn parse<'a>(
-        &self,
-        line: &'a str,
-        out: &mut [Option<Slot<'a>>],
-    ) -> Result<Parsed, LineError> {
+    fn parse<'a>(&self, line: &'a str, out: &mut [Option<Slot<'a>>]) -> Result<Parsed, LineError> {
         let b = line.as_bytes();
         let mut i = 0;
         let mut col = 0;

@@ -75,14 +75,20 @@ pub struct CloudfrontParser {
 
 impl CloudfrontParser {
     /// `header` is the first lines of the file (for `#Fields:`).
-    pub fn new(slots: &[FieldPath], overrides: &[(String, String)], header: &str) -> CloudfrontParser {
+    pub fn new(
+        slots: &[FieldPath],
+        overrides: &[(String, String)],
+        header: &str,
+    ) -> CloudfrontParser {
         let fields: Vec<String> = header
             .lines()
             .find_map(|l| l.strip_prefix("#Fields:"))
             .map(|f| f.split_whitespace().map(normalize_name).collect())
             .unwrap_or_else(|| DEFAULT_FIELDS.iter().map(|f| normalize_name(f)).collect());
-        let vocab: Vec<(&str, String, Transform)> =
-            VOCAB.iter().map(|(v, c, t)| (*v, normalize_name(c), *t)).collect();
+        let vocab: Vec<(&str, String, Transform)> = VOCAB
+            .iter()
+            .map(|(v, c, t)| (*v, normalize_name(c), *t))
+            .collect();
         let vocab_ref: Vec<(&str, &str, Transform)> =
             vocab.iter().map(|(v, c, t)| (*v, c.as_str(), *t)).collect();
         let plan = ColumnPlan::new(slots, &fields, &vocab_ref, overrides);
@@ -102,11 +108,7 @@ impl CloudfrontParser {
 }
 
 impl LineParser for CloudfrontParser {
-    fn parse<'a>(
-        &self,
-        line: &'a str,
-        out: &mut [Option<Slot<'a>>],
-    ) -> Result<Parsed, LineError> {
+    fn parse<'a>(&self, line: &'a str, out: &mut [Option<Slot<'a>>]) -> Result<Parsed, LineError> {
         if line.starts_with('#') {
             return Ok(Parsed::Skip);
         }

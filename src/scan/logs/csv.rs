@@ -54,7 +54,11 @@ impl CsvParser {
 /// One field from `i`: its span (inside quotes), its unescaped text when it
 /// had doubled quotes, and where the next field starts (past the
 /// delimiter; `len + 1` after the last).
-fn field(b: &[u8], i: usize, delim: u8) -> Result<(std::ops::Range<usize>, Option<String>, usize), LineError> {
+fn field(
+    b: &[u8],
+    i: usize,
+    delim: u8,
+) -> Result<(std::ops::Range<usize>, Option<String>, usize), LineError> {
     if b.get(i) == Some(&b'"') {
         let mut j = i + 1;
         let mut doubled = false;
@@ -71,7 +75,10 @@ fn field(b: &[u8], i: usize, delim: u8) -> Result<(std::ops::Range<usize>, Optio
         }
         let after = j + 1;
         if !(after == b.len() || b.get(after) == Some(&delim)) {
-            return Err(LineError::new("expected a delimiter after the closing quote", after..after + 1));
+            return Err(LineError::new(
+                "expected a delimiter after the closing quote",
+                after..after + 1,
+            ));
         }
         let span = i + 1..j;
         let unquoted = if doubled {
@@ -89,11 +96,7 @@ fn field(b: &[u8], i: usize, delim: u8) -> Result<(std::ops::Range<usize>, Optio
 }
 
 impl LineParser for CsvParser {
-    fn parse<'a>(
-        &self,
-        line: &'a str,
-        out: &mut [Option<Slot<'a>>],
-    ) -> Result<Parsed, LineError> {
+    fn parse<'a>(&self, line: &'a str, out: &mut [Option<Slot<'a>>]) -> Result<Parsed, LineError> {
         let b = line.as_bytes();
         let mut i = 0;
         let mut col = 0;
@@ -110,7 +113,10 @@ impl LineParser for CsvParser {
         }
         if col != self.columns {
             return Err(LineError::new(
-                format!("the header has {} columns, this line has {col}", self.columns),
+                format!(
+                    "the header has {} columns, this line has {col}",
+                    self.columns
+                ),
                 0..b.len(),
             ));
         }

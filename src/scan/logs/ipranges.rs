@@ -65,24 +65,35 @@ impl IpRanges {
                 "pass AWS `ip-ranges.json`, Azure Service Tags JSON or Google `cloud.json` as published",
             )
         };
-        let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
         let doc: J = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
         let s = |v: &J, k: &str| -> Option<Arc<str>> {
-            v.get(k).and_then(J::as_str).filter(|s| !s.is_empty()).map(Arc::from)
+            v.get(k)
+                .and_then(J::as_str)
+                .filter(|s| !s.is_empty())
+                .map(Arc::from)
         };
         let kind = if doc.get("values").is_some() {
-            let values = doc.get("values").and_then(J::as_array).ok_or_else(|| bad("`values` is not a list".into()))?;
+            let values = doc
+                .get("values")
+                .and_then(J::as_array)
+                .ok_or_else(|| bad("`values` is not a list".into()))?;
             for v in values {
                 let props = v.get("properties").unwrap_or(&J::Null);
-                let service = s(props, "systemService").or_else(|| {
-                    s(v, "name").map(|n| Arc::from(n.split('.').next().unwrap_or("")))
-                });
+                let service = s(props, "systemService")
+                    .or_else(|| s(v, "name").map(|n| Arc::from(n.split('.').next().unwrap_or(""))));
                 let attribution = Attribution {
                     cloud: Arc::from("azure"),
                     region: s(props, "region"),
                     service,
                 };
-                for p in props.get("addressPrefixes").and_then(J::as_array).into_iter().flatten() {
+                for p in props
+                    .get("addressPrefixes")
+                    .and_then(J::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     if let Some(p) = p.as_str() {
                         self.add(p, &attribution).map_err(bad)?;
                     }
@@ -90,7 +101,12 @@ impl IpRanges {
             }
             "azure"
         } else if doc.get("syncToken").is_some() && doc.get("creationTime").is_some() {
-            for p in doc.get("prefixes").and_then(J::as_array).into_iter().flatten() {
+            for p in doc
+                .get("prefixes")
+                .and_then(J::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let attribution = Attribution {
                     cloud: Arc::from("gcp"),
                     region: s(p, "scope"),
@@ -117,7 +133,9 @@ impl IpRanges {
             }
             "aws"
         } else {
-            return Err(bad("not a format proviso knows (no `prefixes` or `values`)".into()));
+            return Err(bad(
+                "not a format proviso knows (no `prefixes` or `values`)".into(),
+            ));
         };
         Ok(kind)
     }
@@ -127,10 +145,20 @@ impl IpRanges {
         self.prefixes += 1;
         match cidr.addr {
             IpAddr::V4(ip) => {
-                put(&mut self.v4, cidr.prefix, mask4(u32::from(ip), cidr.prefix), a);
+                put(
+                    &mut self.v4,
+                    cidr.prefix,
+                    mask4(u32::from(ip), cidr.prefix),
+                    a,
+                );
             }
             IpAddr::V6(ip) => {
-                put(&mut self.v6, cidr.prefix, mask6(u128::from(ip), cidr.prefix), a);
+                put(
+                    &mut self.v6,
+                    cidr.prefix,
+                    mask6(u128::from(ip), cidr.prefix),
+                    a,
+                );
             }
         }
         Ok(())
@@ -141,11 +169,15 @@ impl IpRanges {
         match ip {
             IpAddr::V4(ip) => {
                 let ip = u32::from(ip);
-                self.v4.iter().find_map(|(len, map)| map.get(&mask4(ip, *len)))
+                self.v4
+                    .iter()
+                    .find_map(|(len, map)| map.get(&mask4(ip, *len)))
             }
             IpAddr::V6(ip) => {
                 let ip = u128::from(ip);
-                self.v6.iter().find_map(|(len, map)| map.get(&mask6(ip, *len)))
+                self.v6
+                    .iter()
+                    .find_map(|(len, map)| map.get(&mask6(ip, *len)))
             }
         }
     }
@@ -160,7 +192,7 @@ fn put<K: std::hash::Hash + Eq>(
 ) {
     if !tables.iter().any(|(l, _)| *l == len) {
         tables.push((len, HashMap::new()));
-        tables.sort_by(|x, y| y.0.cmp(&x.0));
+        tables.sort_by_key(|t| std::cmp::Reverse(t.0));
     }
     if let Some((_, map)) = tables.iter_mut().find(|(l, _)| *l == len) {
         insert(map, key, a);
@@ -194,7 +226,10 @@ mod tests {
         let a = r.lookup("52.4.1.1".parse().unwrap()).unwrap();
         assert_eq!(a.region.as_deref(), Some("us-east-2"));
         let a = r.lookup("52.1.1.1".parse().unwrap()).unwrap();
-        assert_eq!((a.region.as_deref(), a.service.as_deref()), (Some("us-east-1"), Some("EC2")));
+        assert_eq!(
+            (a.region.as_deref(), a.service.as_deref()),
+            (Some("us-east-1"), Some("EC2"))
+        );
         assert!(r.lookup("2600:1f18::5".parse().unwrap()).is_some());
         assert!(r.lookup("8.8.8.8".parse().unwrap()).is_none());
     }

@@ -79,7 +79,11 @@ pub struct JsonParser {
 impl JsonParser {
     /// Plans `slots`: a slot is filled from its own path, then from the
     /// format's vocabulary names; `--field NAME=PATH` overrides come first.
-    pub fn new(slots: &[FieldPath], vocab: JsonVocab, overrides: &[(String, String)]) -> JsonParser {
+    pub fn new(
+        slots: &[FieldPath],
+        vocab: JsonVocab,
+        overrides: &[(String, String)],
+    ) -> JsonParser {
         let mut p = JsonParser {
             nodes: vec![Node::default()],
         };
@@ -112,10 +116,12 @@ impl JsonParser {
         let mut node = 0usize;
         for seg in segments {
             let key = normalize_name(seg).into_bytes();
-            let existing = self
-                .nodes
-                .get(node)
-                .and_then(|n| n.children.iter().copied().find(|&c| self.nodes.get(c).is_some_and(|x| x.key == key)));
+            let existing = self.nodes.get(node).and_then(|n| {
+                n.children
+                    .iter()
+                    .copied()
+                    .find(|&c| self.nodes.get(c).is_some_and(|x| x.key == key))
+            });
             node = match existing {
                 Some(c) => c,
                 None => {
@@ -152,8 +158,7 @@ impl JsonParser {
         };
         children.iter().copied().find(|&c| {
             self.nodes.get(c).is_some_and(|n| {
-                n.key.len() == key.len()
-                    && n.key.iter().zip(key).all(|(a, b)| *a == norm_byte(*b))
+                n.key.len() == key.len() && n.key.iter().zip(key).all(|(a, b)| *a == norm_byte(*b))
             })
         })
     }
@@ -209,11 +214,7 @@ impl JsonParser {
 }
 
 impl LineParser for JsonParser {
-    fn parse<'a>(
-        &self,
-        line: &'a str,
-        out: &mut [Option<Slot<'a>>],
-    ) -> Result<Parsed, LineError> {
+    fn parse<'a>(&self, line: &'a str, out: &mut [Option<Slot<'a>>]) -> Result<Parsed, LineError> {
         let b = line.as_bytes();
         let i = ws(b, 0);
         if b.get(i) != Some(&b'{') {
@@ -232,7 +233,11 @@ impl LineParser for JsonParser {
 }
 
 fn norm_byte(c: u8) -> u8 {
-    if c.is_ascii_alphanumeric() || c == b'_' { c } else { b'_' }
+    if c.is_ascii_alphanumeric() || c == b'_' {
+        c
+    } else {
+        b'_'
+    }
 }
 
 fn err(b: &[u8], i: usize, what: &str) -> LineError {
@@ -242,7 +247,10 @@ fn err(b: &[u8], i: usize, what: &str) -> LineError {
         Some(c) if c.is_ascii_graphic() => format!("`{}`", *c as char),
         Some(_) => "a control or non-ASCII character".to_string(),
     };
-    LineError::new(format!("{what}, found {found}"), at..(at + 1).min(b.len().max(at)))
+    LineError::new(
+        format!("{what}, found {found}"),
+        at..(at + 1).min(b.len().max(at)),
+    )
 }
 
 fn ws(b: &[u8], mut i: usize) -> usize {
@@ -269,10 +277,7 @@ fn string_end(b: &[u8], i: usize) -> Result<(usize, bool), LineError> {
         let rest = b.get(j..).unwrap_or(&[]);
         match memchr::memchr2(b'"', b'\\', rest) {
             None => {
-                return Err(LineError::new(
-                    "unterminated string",
-                    i..b.len(),
-                ));
+                return Err(LineError::new("unterminated string", i..b.len()));
             }
             Some(k) => {
                 let at = j + k;
@@ -319,7 +324,10 @@ fn skip_value(b: &[u8], i: usize) -> Result<usize, LineError> {
         Some(b'n') => literal(b, i, b"null"),
         Some(c) if *c == b'-' || c.is_ascii_digit() => {
             let mut j = i + 1;
-            while matches!(b.get(j), Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')) {
+            while matches!(
+                b.get(j),
+                Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+            ) {
                 j += 1;
             }
             Ok(j)
@@ -347,7 +355,11 @@ fn record<'a>(
     let b = line.as_bytes();
     let text = line.get(start..end).unwrap_or("");
     for &(slot, rank, t) in targets {
-        if out.get(slot).and_then(|s| s.as_ref()).is_some_and(|s| s.rank <= rank) {
+        if out
+            .get(slot)
+            .and_then(|s| s.as_ref())
+            .is_some_and(|s| s.rank <= rank)
+        {
             continue;
         }
         let (val, span) = match b.get(start) {
@@ -371,7 +383,10 @@ fn record<'a>(
                     match super::transform(t, raw) {
                         Some(r) => {
                             let s = inner.start + r.start..inner.start + r.end;
-                            (FieldVal::Str(Cow::Borrowed(line.get(s.clone()).unwrap_or(""))), s)
+                            (
+                                FieldVal::Str(Cow::Borrowed(line.get(s.clone()).unwrap_or(""))),
+                                s,
+                            )
                         }
                         None => continue,
                     }
@@ -384,7 +399,10 @@ fn record<'a>(
             _ => match text.parse::<f64>() {
                 Ok(n) => (FieldVal::Num(n), start..end),
                 Err(_) => {
-                    return Err(LineError::new(format!("`{text}` is not a number"), start..end));
+                    return Err(LineError::new(
+                        format!("`{text}` is not a number"),
+                        start..end,
+                    ));
                 }
             },
         };
@@ -422,7 +440,9 @@ pub fn unescape(raw: &[u8]) -> Result<String, String> {
             b't' => '\t',
             b'u' => {
                 let hex = |at: usize| -> Result<u32, String> {
-                    let h = raw.get(at..at + 4).ok_or("a `\\u` escape needs four hex digits")?;
+                    let h = raw
+                        .get(at..at + 4)
+                        .ok_or("a `\\u` escape needs four hex digits")?;
                     let h = std::str::from_utf8(h).map_err(|_| "bad `\\u` escape".to_string())?;
                     u32::from_str_radix(h, 16).map_err(|_| format!("`\\u{h}` is not a hex escape"))
                 };
@@ -462,12 +482,19 @@ mod tests {
     fn parse(p: &JsonParser, n: usize, line: &str) -> Result<Vec<Option<String>>, LineError> {
         let mut out = vec![None; n];
         p.parse(line, &mut out)?;
-        Ok(out.into_iter().map(|s| s.map(|s| s.val.to_string())).collect())
+        Ok(out
+            .into_iter()
+            .map(|s| s.map(|s| s.val.to_string()))
+            .collect())
     }
 
     #[test]
     fn reads_only_what_is_asked_with_aliases_and_nesting() {
-        let p = JsonParser::new(&slots(&["host", "path", "status", "properties.pop"]), VOCAB, &[]);
+        let p = JsonParser::new(
+            &slots(&["host", "path", "status", "properties.pop"]),
+            VOCAB,
+            &[],
+        );
         let line = r#"{"hostName":"api.openai.com:443","x":{"deep":[1,{"a":"}"}]},"url":"https://h/v1/chat/completions?q","status":200,"properties":{"pop":"AMS"}}"#;
         assert_eq!(
             parse(&p, 4, line).unwrap(),
@@ -490,7 +517,14 @@ mod tests {
             parse(&p, 1, r#"{"path":"\/v1\u00e9"}"#).unwrap()[0],
             Some("/v1é".into())
         );
-        for bad in [r#"{"path":"x""#, r#"{"a" 1}"#, r#"{"a":[1}"#, r#"{"a":1} x"#, "[1]", r#"{"a":tru}"#] {
+        for bad in [
+            r#"{"path":"x""#,
+            r#"{"a" 1}"#,
+            r#"{"a":[1}"#,
+            r#"{"a":1} x"#,
+            "[1]",
+            r#"{"a":tru}"#,
+        ] {
             assert!(parse(&p, 1, bad).is_err(), "{bad}");
         }
     }

@@ -186,8 +186,7 @@ pub enum Parsed {
 pub trait LineParser: Send + Sync {
     /// Fills `out` (one entry per slot, all `None` on entry) from `line`
     /// (without its line ending).
-    fn parse<'a>(&self, line: &'a str, out: &mut [Option<Slot<'a>>])
-    -> Result<Parsed, LineError>;
+    fn parse<'a>(&self, line: &'a str, out: &mut [Option<Slot<'a>>]) -> Result<Parsed, LineError>;
 }
 
 /// How a format's value becomes a vocabulary value.
@@ -398,7 +397,10 @@ impl ColumnPlan {
                     continue;
                 };
                 if let (Some(v), Some(o)) = (value.get(r), out.get_mut(*slot)) {
-                    *o = Some(Slot::at(FieldVal::Str(Cow::Owned(v.to_string())), span.clone()));
+                    *o = Some(Slot::at(
+                        FieldVal::Str(Cow::Owned(v.to_string())),
+                        span.clone(),
+                    ));
                 }
             }
         }
@@ -661,8 +663,9 @@ fn assemble(
     milli: i64,
     offset_secs: i64,
 ) -> Option<Millis> {
-    let date = crate::date::Date::from_ymd(i32::try_from(year).ok()?, month, u32::try_from(day).ok()?)
-        .ok()?;
+    let date =
+        crate::date::Date::from_ymd(i32::try_from(year).ok()?, month, u32::try_from(day).ok()?)
+            .ok()?;
     let secs = i64::from(date.days()) * 86_400 + h * 3600 + mi * 60 + s - offset_secs;
     Some(secs * 1000 + milli)
 }
@@ -678,7 +681,10 @@ mod tests {
     #[test]
     fn timestamps_become_utc() {
         assert_eq!(ts("2026-03-01T12:00:00Z"), "2026-03-01T12:00:00Z");
-        assert_eq!(ts("2026-03-01T12:00:00.123456Z"), "2026-03-01T12:00:00.123Z");
+        assert_eq!(
+            ts("2026-03-01T12:00:00.123456Z"),
+            "2026-03-01T12:00:00.123Z"
+        );
         assert_eq!(ts("2026-04-27T01:30:00+02:00"), "2026-04-26T23:30:00Z");
         assert_eq!(ts("2026-04-26T23:30:00-0500"), "2026-04-27T04:30:00Z");
         assert_eq!(ts("2026-03-01 12:00:00"), "2026-03-01T12:00:00Z");

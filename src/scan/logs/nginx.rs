@@ -58,11 +58,7 @@ pub fn looks_like(line: &str) -> bool {
 }
 
 impl LineParser for NginxParser {
-    fn parse<'a>(
-        &self,
-        line: &'a str,
-        out: &mut [Option<Slot<'a>>],
-    ) -> Result<Parsed, LineError> {
+    fn parse<'a>(&self, line: &'a str, out: &mut [Option<Slot<'a>>]) -> Result<Parsed, LineError> {
         let b = line.as_bytes();
         let mut i = 0;
         let mut col = 0;
@@ -70,8 +66,8 @@ impl LineParser for NginxParser {
             let Some((span, next)) = next_token(b, i, true)? else {
                 break;
             };
-            let quoted_or_bracketed = span.start > 0
-                && matches!(b.get(span.start - 1), Some(b'"' | b'['));
+            let quoted_or_bracketed =
+                span.start > 0 && matches!(b.get(span.start - 1), Some(b'"' | b'['));
             let want_bracket = col == 3;
             let want_quote = matches!(col, 4 | 7 | 8);
             if (want_bracket || want_quote) && !quoted_or_bracketed {

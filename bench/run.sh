@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MB=${SIZE_MB:-1024}
 RUNS=${RUNS:-3}
-DIR=${BENCH_DIR:-/tmp/proviso-bench}
+DIR=${BENCH_DIR:-/tmp/proviso-audit-bench}
 mkdir -p "$DIR"
 for tool in jq rg /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install -y jq ripgrep time" >&2; exit 2; }

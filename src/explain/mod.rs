@@ -48,52 +48,31 @@ pub struct Coverage {
     pub manual: bool,
 }
 
-/// Fields each scanner fills (the shared vocabulary of DESIGN.md).
-pub const TERRAFORM_FIELDS: &[&str] = &[
-    "cloud",
-    "region",
-    "kind",
-    "type",
-    "name",
-    "address",
-    "tags",
-    "attributes",
-    "provider",
-    "module",
-];
-pub const LOG_FIELDS: &[&str] = &[
-    "cloud",
-    "region",
-    "kind",
-    "timestamp",
-    "host",
-    "path",
-    "method",
-    "status",
-    "client_ip",
-    "target_ip",
-    "bytes_in",
-    "bytes_out",
-];
+/// The inputs a clause can be checked on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Input {
+    Terraform,
+    Logs,
+}
 
-/// A record whose fields of one scanner are unknown and the rest absent:
-/// a clause that could apply to some record of that scanner does not
+/// A record whose fields of one input are unknown and the rest absent:
+/// a clause that could apply to some record of that input does not
 /// evaluate to false on it.
 struct Probe {
-    fields: &'static [&'static str],
-    /// Logs may carry any field (JSON lines, CSV headers): fields no scanner
-    /// is known to produce count as log fields.
-    open: bool,
+    input: Input,
     unknown: Value,
 }
 
 impl Probe {
+    /// Whether records of this input can have the field. Logs may carry any
+    /// field (JSON lines, CSV headers): a field no scanner is known to
+    /// produce counts as a log field.
     fn has(&self, root: &str) -> bool {
-        self.fields.contains(&root)
-            || (self.open
-                && !crate::rules::check::KNOWN_FIELDS
-                    .iter()
-                    .any(|(f, _)| *f == root))
+        match (crate::rules::check::known_field(root), self.input) {
+            (Some(f), Input::Terraform) => f.terraform,
+            (Some(f), Input::Logs) => f.logs,
+            (None, input) => input == Input::Logs,
+        }
     }
 }
 
@@ -113,19 +92,13 @@ impl Record for Probe {
 
 /// Whether some record of a scanner could make the clause apply, and its
 /// check reads a field that scanner fills.
-fn could_apply(
-    rules: &RuleSet,
-    clause: &Clause,
-    fields: &'static [&'static str],
-    open: bool,
-) -> bool {
+fn could_apply(rules: &RuleSet, clause: &Clause, input: Input) -> bool {
     let (Check::Require(check) | Check::Forbid(check)) = &clause.check else {
         return false;
     };
     let eval = Evaluator::new(rules);
     let probe = Probe {
-        fields,
-        open,
+        input,
         unknown: Value::unknown("probe", None),
     };
     let applies = clause
@@ -145,8 +118,8 @@ pub fn coverage(rules: &RuleSet, clause: &Clause) -> Coverage {
         };
     }
     Coverage {
-        terraform: could_apply(rules, clause, TERRAFORM_FIELDS, false),
-        logs: could_apply(rules, clause, LOG_FIELDS, true),
+        terraform: could_apply(rules, clause, Input::Terraform),
+        logs: could_apply(rules, clause, Input::Logs),
         manual: false,
     }
 }

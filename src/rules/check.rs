@@ -15,63 +15,116 @@ use crate::source::SourceFile;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-/// Top-level fields that scanners produce (the shared vocabulary, plus the
-/// containers of raw fields). Used for "did you mean" and unknown-field help.
-pub const KNOWN_FIELDS: &[(&str, &str)] = &[
-    ("cloud", "azure / aws / gcp / oracle / …"),
-    ("region", "cloud region"),
-    ("kind", "resource / data / module / request"),
-    ("type", "Terraform resource type"),
-    ("name", "Terraform block name"),
-    (
+/// A top-level field that some scanner produces.
+pub struct KnownField {
+    pub name: &'static str,
+    pub about: &'static str,
+    /// Filled by the Terraform scanner.
+    pub terraform: bool,
+    /// Filled by the log scanners (some only with `--ip-ranges`).
+    pub logs: bool,
+}
+
+const fn field(name: &'static str, about: &'static str, terraform: bool, logs: bool) -> KnownField {
+    KnownField {
+        name,
+        about,
+        terraform,
+        logs,
+    }
+}
+
+/// The shared vocabulary of DESIGN.md, plus the containers of raw fields:
+/// the one list that "did you mean", unknown-field warnings and `explain`'s
+/// coverage all read.
+pub const KNOWN_FIELDS: &[KnownField] = &[
+    field("cloud", "azure / aws / gcp / oracle / …", true, true),
+    field("region", "cloud region", true, true),
+    field("kind", "resource / data / module / request", true, true),
+    field("type", "Terraform resource type", true, false),
+    field("name", "Terraform block name", true, false),
+    field(
         "address",
         "Terraform address, with module path and instance key",
+        true,
+        false,
     ),
-    ("tags", "tags and labels, one map"),
-    ("attributes", "a Terraform block's own attributes"),
-    (
+    field("tags", "tags and labels, one map", true, false),
+    field(
+        "attributes",
+        "a Terraform block's own attributes",
+        true,
+        false,
+    ),
+    field(
         "provider",
         "the provider configuration a resource uses (`aws.west`)",
+        true,
+        false,
     ),
-    ("module", "the module path of a Terraform block"),
-    ("timestamp", "when (UTC)"),
-    ("host", "request host"),
-    ("path", "request path"),
-    ("method", "request method"),
-    ("status", "response status"),
-    ("client_ip", "client address"),
-    ("target_ip", "backend address"),
-    ("bytes_in", "request bytes"),
-    ("bytes_out", "response bytes"),
-    (
+    field(
+        "module",
+        "the module path of a Terraform block",
+        true,
+        false,
+    ),
+    field("timestamp", "when (UTC)", false, true),
+    field("host", "request host", false, true),
+    field("path", "request path", false, true),
+    field("method", "request method", false, true),
+    field("status", "response status", false, true),
+    field("client_ip", "client address", false, true),
+    field("target_ip", "backend address", false, true),
+    field("bytes_in", "request bytes", false, true),
+    field("bytes_out", "response bytes", false, true),
+    field(
         "client_cloud",
         "cloud of the client address, from --ip-ranges",
+        false,
+        true,
     ),
-    (
+    field(
         "client_region",
         "region of the client address, from --ip-ranges",
+        false,
+        true,
     ),
-    (
+    field(
         "client_service",
         "service of the client address, from --ip-ranges",
+        false,
+        true,
     ),
-    (
+    field(
         "target_cloud",
         "cloud of the backend address, from --ip-ranges",
+        false,
+        true,
     ),
-    (
+    field(
         "target_region",
         "region of the backend address, from --ip-ranges",
+        false,
+        true,
     ),
-    (
+    field(
         "target_service",
         "service of the backend address, from --ip-ranges",
+        false,
+        true,
     ),
-    (
+    field(
         "service",
         "cloud service of the backend address, from --ip-ranges",
+        false,
+        true,
     ),
 ];
+
+/// The known field named `name`, if any.
+pub fn known_field(name: &str) -> Option<&'static KnownField> {
+    KNOWN_FIELDS.iter().find(|f| f.name == name)
+}
 
 /// Levenshtein distance, for "did you mean".
 pub fn edit_distance(a: &str, b: &str) -> usize {
@@ -228,7 +281,7 @@ impl Checker {
                     }
                     return;
                 }
-                if KNOWN_FIELDS.iter().any(|(f, _)| *f == root) {
+                if known_field(&root).is_some() {
                     return;
                 }
                 unknown_name(&root, e.span.clone(), file, &define_names, errors, warnings, "field or define");
@@ -250,7 +303,7 @@ impl Checker {
                 if let Some(m) = &c.message {
                     for part in &m.parts {
                         if let MessagePart::Field(path, span) = part
-                            && !KNOWN_FIELDS.iter().any(|(f, _)| *f == path.root())
+                            && known_field(path.root()).is_none()
                         {
                             let before = self.errors.len();
                             unknown_name(
@@ -599,7 +652,7 @@ fn unknown_name(
     what: &str,
 ) {
     let near_define = closest(root, defines.iter().map(String::as_str));
-    let near_field = closest(root, KNOWN_FIELDS.iter().map(|(f, _)| *f));
+    let near_field = closest(root, KNOWN_FIELDS.iter().map(|f| f.name));
     let pick = match (near_define, near_field) {
         (Some((d, dd)), Some((_, fd))) if dd <= fd => {
             Some(("proviso::check::unknown_reference", d, "define"))
@@ -623,7 +676,7 @@ fn unknown_name(
                 .label(span, "unknown field")
                 .with_help(format!(
                     "it is absent on Terraform records (use `attributes.{root}` for a Terraform attribute) and present only in logs that carry it; known fields: {}",
-                    KNOWN_FIELDS.iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", ")
+                    KNOWN_FIELDS.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
                 )),
         ),
     }

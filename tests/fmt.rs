@@ -156,3 +156,17 @@ fn fmt_check_reports_unformatted_files_and_fmt_rewrites_them() {
         "a file that does not parse is left alone"
     );
 }
+
+#[test]
+fn the_bundled_rules_are_formatted() {
+    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
+        .args(["fmt", "--check", "rules"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -1127,21 +1127,16 @@ impl Sample {
             Severity::Warning => crate::diag::Level::Warning,
             Severity::Info => crate::diag::Level::Advice,
         };
-        let (text, cut) = if self.text.len() > 2000 {
-            let mut end = 2000;
-            while !self.text.is_char_boundary(end) {
-                end -= 1;
-            }
-            (format!("{}…", self.text.get(..end).unwrap_or("")), end)
-        } else {
-            (self.text.clone(), self.text.len())
-        };
-        let clamp = |r: &Range<usize>| r.start.min(cut)..r.end.min(cut).max(r.start.min(cut));
-        let src = SourceFile::excerpt(
+        let mut spans: Vec<Range<usize>> = vec![self.primary.0.clone()];
+        spans.extend(self.secondary.iter().map(|(s, _)| s.clone()));
+        let shown = Excerpt::of(&self.text, &spans);
+        let src = SourceFile::excerpt_at(
             &self.file,
-            text,
+            shown.text.clone(),
             usize::try_from(self.line).unwrap_or(usize::MAX),
+            shown.column_shift(&self.primary.0),
         );
+        let clamp = |r: &Range<usize>| shown.map(r);
         let mut d = Diag {
             level,
             ..Diag::error(
@@ -1160,5 +1155,87 @@ impl Sample {
             d = d.label(clamp(span), text.clone());
         }
         d.with_help(stats.help.clone())
+    }
+}
+
+/// A long log line cut down to the parts around its labels, joined by ` … `,
+/// so that a sample on a 1,500-character JSON line stays readable.
+struct Excerpt {
+    text: String,
+    /// `(start in the line, end in the line, start in the excerpt)`.
+    windows: Vec<(usize, usize, usize)>,
+}
+
+impl Excerpt {
+    /// Lines up to this long are shown whole.
+    const WHOLE: usize = 160;
+    /// Characters of context on each side of a label.
+    const CONTEXT: usize = 24;
+
+    fn of(line: &str, spans: &[Range<usize>]) -> Excerpt {
+        if line.len() <= Excerpt::WHOLE {
+            return Excerpt {
+                text: line.to_string(),
+                windows: vec![(0, line.len(), 0)],
+            };
+        }
+        let floor = |mut i: usize| {
+            i = i.min(line.len());
+            while !line.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let mut wanted: Vec<(usize, usize)> = spans
+            .iter()
+            .map(|s| {
+                (
+                    floor(s.start.saturating_sub(Excerpt::CONTEXT)),
+                    floor(s.end.saturating_add(Excerpt::CONTEXT)),
+                )
+            })
+            .collect();
+        wanted.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::new();
+        for (a, b) in wanted {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 + 8 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        let mut text = String::new();
+        let mut windows = Vec::new();
+        for (i, (a, b)) in merged.iter().enumerate() {
+            if i == 0 && *a > 0 {
+                text.push('…');
+            } else if i > 0 {
+                text.push_str(" … ");
+            }
+            windows.push((*a, *b, text.len()));
+            text.push_str(line.get(*a..*b).unwrap_or(""));
+        }
+        if merged.last().is_some_and(|(_, b)| *b < line.len()) {
+            text.push('…');
+        }
+        Excerpt { text, windows }
+    }
+
+    /// A span of the line as a span of the excerpt.
+    fn map(&self, r: &Range<usize>) -> Range<usize> {
+        match self
+            .windows
+            .iter()
+            .find(|(a, b, _)| r.start >= *a && r.start <= *b)
+        {
+            Some((a, b, at)) => at + (r.start - a)..at + (r.end.min(*b) - a),
+            None => 0..0,
+        }
+    }
+
+    /// Bytes between where the excerpt shows `primary` and where the line
+    /// has it (miette counts columns in bytes), so that the reported column
+    /// is the line's.
+    fn column_shift(&self, primary: &Range<usize>) -> usize {
+        primary.start.saturating_sub(self.map(primary).start)
     }
 }

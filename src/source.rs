@@ -26,6 +26,10 @@ pub struct SourceFile {
 pub struct TextAt {
     pub text: Arc<str>,
     pub first_line: usize,
+    /// Bytes of the file's first line cut off before the excerpt's
+    /// first labelled part (a long log line shown in pieces), so that the
+    /// reported column is the file's.
+    pub column_shift: usize,
 }
 
 impl miette::SourceCode for TextAt {
@@ -39,14 +43,19 @@ impl miette::SourceCode for TextAt {
             self.text
                 .as_ref()
                 .read_span(span, context_lines_before, context_lines_after)?;
-        if self.first_line <= 1 {
+        if self.first_line <= 1 && self.column_shift == 0 {
             return Ok(inner);
         }
+        let column = if inner.line() == 0 {
+            inner.column() + self.column_shift
+        } else {
+            inner.column()
+        };
         Ok(Box::new(miette::MietteSpanContents::new(
             inner.data(),
             *inner.span(),
-            inner.line() + self.first_line - 1,
-            inner.column(),
+            inner.line() + self.first_line.max(1) - 1,
+            column,
             inner.line_count(),
         )))
     }
@@ -79,6 +88,16 @@ impl SourceFile {
         text: impl Into<Arc<str>>,
         first_line: usize,
     ) -> Arc<SourceFile> {
+        SourceFile::excerpt_at(name, text, first_line, 0)
+    }
+
+    /// An excerpt that starts `column_shift` bytes into its first line.
+    pub fn excerpt_at(
+        name: impl Into<String>,
+        text: impl Into<Arc<str>>,
+        first_line: usize,
+        column_shift: usize,
+    ) -> Arc<SourceFile> {
         let name = name.into();
         let text = text.into();
         let first_line = first_line.max(1);
@@ -87,6 +106,7 @@ impl SourceFile {
             TextAt {
                 text: text.clone(),
                 first_line,
+                column_shift,
             },
         );
         Arc::new(SourceFile {

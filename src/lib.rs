@@ -12,8 +12,11 @@
 #![allow(clippy::result_large_err)]
 
 pub mod audit;
+pub mod baseline;
+pub mod changed;
 pub mod cli;
 pub mod compiled;
+pub mod config;
 pub mod date;
 pub mod diag;
 pub mod eval;
@@ -26,3 +29,4 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod value;
+pub mod waivers;

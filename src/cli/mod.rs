@@ -55,6 +55,71 @@ pub enum Format {
     Json,
 }
 
+/// The formats of `proviso check`: those of [`Format`] and the CI ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// miette reports and a summary line
+    Human,
+    /// one JSON document (schema in the README)
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers
+    Sarif,
+    /// JUnit XML, one test suite per clause, for CI test reports
+    Junit,
+    /// GitHub Actions workflow commands (`::error file=…::…`), shown as annotations
+    Github,
+    /// a Markdown summary for a pull-request comment
+    Markdown,
+}
+
+impl CheckFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckFormat::Human => "human",
+            CheckFormat::Json => "json",
+            CheckFormat::Sarif => "sarif",
+            CheckFormat::Junit => "junit",
+            CheckFormat::Github => "github",
+            CheckFormat::Markdown => "markdown",
+        }
+    }
+}
+
+/// One `--format` value: `NAME` (to `--output` or standard output) or
+/// `NAME=FILE` (to its own file), so that one run can write several formats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatSpec {
+    pub format: CheckFormat,
+    pub path: Option<PathBuf>,
+}
+
+impl std::str::FromStr for FormatSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<FormatSpec, String> {
+        let (name, path) = match s.split_once('=') {
+            Some((n, p)) if p.is_empty() => {
+                return Err(format!(
+                    "`{n}=` names no file: write `{n}=FILE` or just `{n}`"
+                ));
+            }
+            Some((n, p)) => (n, Some(PathBuf::from(p))),
+            None => (s, None),
+        };
+        let format = CheckFormat::from_str(name.trim(), true).map_err(|_| {
+            let names: Vec<&str> = CheckFormat::value_variants()
+                .iter()
+                .map(|f| f.name())
+                .collect();
+            format!(
+                "unknown format `{name}` (expected one of {})",
+                names.join(", ")
+            )
+        })?;
+        Ok(FormatSpec { format, path })
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Check Terraform directories against the clauses in force on a date
@@ -198,30 +263,54 @@ fn parse_field_override(s: &str) -> Result<(String, String), String> {
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// Terraform directories or .tf files (default: the current directory)
-    #[arg(default_value = ".")]
+    /// Terraform directories, .tf / .tf.json files or plan JSON files (default: `paths` in proviso.yaml, else the current directory)
     pub paths: Vec<PathBuf>,
-    /// Rule files or directories of .proviso files (repeatable)
-    #[arg(long, short = 'r', required = true, num_args = 1..)]
+    /// Rule files or directories of .proviso files (repeatable; default: `rules` in proviso.yaml)
+    #[arg(long, short = 'r', num_args = 1..)]
     pub rules: Vec<PathBuf>,
     /// Judge against the terms in force on this date, YYYY-MM-DD (default: today, UTC)
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<Date>,
-    /// Output format
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format, repeatable: human, json, sarif, junit, github, markdown; NAME=FILE writes that format to FILE
+    #[arg(long, short = 'f', value_name = "FORMAT[=FILE]", value_parser = parse_format_spec)]
+    pub format: Vec<FormatSpec>,
     /// Write the report to this file instead of standard output
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
-    /// Lowest severity that makes the exit code 1 (unresolved findings count as warnings)
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
+    /// Lowest severity that makes the exit code 1 (unresolved findings count as warnings) [default: error]
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
     /// Extra .tfvars files for root modules, applied after terraform.tfvars and *.auto.tfvars
     #[arg(long = "var-file")]
     pub var_files: Vec<PathBuf>,
     /// Exit 0/1 even if some input could not be read (it is still reported and counted)
     #[arg(long)]
     pub allow_malformed: bool,
+    /// Ignore every `# proviso:waive` comment (findings they would excuse count again)
+    #[arg(long)]
+    pub no_waivers: bool,
+    /// Count only findings that are not in this baseline file (written by --write-baseline)
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the fingerprints of the current findings to FILE, to accept them as known
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Report only findings on lines changed since this git ref (whole modules are still evaluated)
+    #[arg(long, value_name = "GIT_REF")]
+    pub changed_since: Option<String>,
+    /// Skip paths matching this glob while discovering Terraform files (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Read settings from this file instead of the proviso.yaml found from the working directory upward
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Do not read any proviso.yaml
+    #[arg(long)]
+    pub no_config: bool,
+}
+
+fn parse_format_spec(s: &str) -> Result<FormatSpec, String> {
+    s.parse()
 }
 
 #[derive(clap::Args, Debug)]

@@ -15,12 +15,56 @@ pub fn render_check(report: &CheckReport, plain: bool, width: usize) -> String {
         out.push_str(&render(&f.to_diag(), plain, width));
         out.push('\n');
     }
+    for d in &report.waiver_findings {
+        out.push_str(&render(d, plain, width));
+        out.push('\n');
+    }
     for d in &report.notes {
         out.push_str(&render(d, plain, width));
         out.push('\n');
     }
+    out.push_str(&waiver_list(report));
     out.push_str(&summary_line(report));
     out.push('\n');
+    out
+}
+
+/// Every waiver in force, one line each, with what it excuses.
+pub fn waiver_list(r: &CheckReport) -> String {
+    let mut out = String::new();
+    if r.waivers.is_empty() {
+        return out;
+    }
+    out.push_str(&format!("waivers in force ({}):\n", r.waivers.len()));
+    for w in &r.waivers {
+        let excused: Vec<&str> = r
+            .waived
+            .iter()
+            .filter(|x| std::sync::Arc::ptr_eq(&x.waiver, w))
+            .map(|x| x.finding.address.as_str())
+            .collect();
+        let until = w
+            .until
+            .map(|d| format!(" until {d}"))
+            .unwrap_or_else(|| " (no expiry)".into());
+        let owner = w
+            .owner
+            .as_ref()
+            .map(|o| format!(", owner {o}"))
+            .unwrap_or_default();
+        let what = if excused.is_empty() {
+            "excuses nothing today".to_string()
+        } else {
+            format!("excuses {}", excused.join(", "))
+        };
+        out.push_str(&format!(
+            "  {} {} on {}{until}{owner}: {what}; reason: {}\n",
+            w.location(),
+            w.clauses.join(", "),
+            w.target_name,
+            w.reason
+        ));
+    }
     out
 }
 
@@ -52,8 +96,24 @@ pub fn summary_line(r: &CheckReport) -> String {
             by_sev.join(", ")
         )
     };
+    let mut extra = String::new();
+    if !r.waived.is_empty() {
+        extra.push_str(&format!("; {} waived", r.waived.len()));
+    }
+    if !r.waiver_findings.is_empty() {
+        extra.push_str(&format!(
+            "; {}",
+            plural(r.waiver_findings.len(), "waiver finding", "waiver findings")
+        ));
+    }
+    if let Some((file, n)) = &r.baseline {
+        extra.push_str(&format!("; {n} known from baseline {file}"));
+    }
+    if let Some((git_ref, n)) = &r.changed_since {
+        extra.push_str(&format!("; {n} not on lines changed since {git_ref}"));
+    }
     format!(
-        "proviso check as of {}: {} in force; {}, {}, {}: {}, {} unresolved, {}",
+        "proviso check as of {}: {} in force; {}, {}, {}: {}, {} unresolved, {}{extra}",
         r.as_of,
         plural(r.clauses_in_force.len(), "clause", "clauses"),
         plural(r.files, "file", "files"),

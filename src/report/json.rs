@@ -8,33 +8,16 @@ use serde_json::{Value as J, json};
 pub const SCHEMA_VERSION: u32 = 1;
 
 pub fn render_check(r: &CheckReport) -> String {
-    let findings: Vec<J> = r
-        .findings
+    let findings: Vec<J> = r.findings.iter().map(finding_json).collect();
+    let waived: Vec<J> = r
+        .waived
         .iter()
-        .map(|f| {
-            let (line, column) = f.primary.line_col();
-            let (end_line, end_column) = f.primary.end_line_col();
-            let (record_line, _) = f.record_origin.line_col();
-            json!({
-                "clause": f.clause,
-                "clause_title": f.clause_title,
-                "terms": f.terms,
-                "in_force": { "from": f.terms_interval.from, "until": f.terms_interval.until },
-                "outcome": f.outcome,
-                "severity": f.severity,
-                "message": f.message,
-                "file": f.primary.file.name,
-                "line": line,
-                "column": column,
-                "end_line": end_line,
-                "end_column": end_column,
-                "span": { "start": f.primary.span.start, "end": f.primary.span.end },
-                "label": f.primary_label,
-                "address": f.address,
-                "kind": f.kind,
-                "record": { "file": f.record_origin.file.name, "line": record_line },
-                "citation": f.help,
-            })
+        .map(|w| {
+            let mut f = finding_json(&w.finding);
+            if let Some(m) = f.as_object_mut() {
+                m.insert("waiver".into(), waiver_json(&w.waiver));
+            }
+            f
         })
         .collect();
     let by_clause: serde_json::Map<String, J> = r
@@ -52,6 +35,9 @@ pub fn render_check(r: &CheckReport) -> String {
         "tool": { "name": "proviso", "version": env!("CARGO_PKG_VERSION") },
         "findings": findings,
         "malformed": r.malformed.iter().map(diag_json).collect::<Vec<_>>(),
+        "waived": waived,
+        "waivers": r.waivers.iter().map(|w| waiver_json(w)).collect::<Vec<_>>(),
+        "waiver_findings": r.waiver_findings.iter().map(diag_json).collect::<Vec<_>>(),
         "summary": {
             "as_of": r.as_of,
             "files": r.files,
@@ -63,6 +49,10 @@ pub fn render_check(r: &CheckReport) -> String {
             "malformed": r.malformed.len(),
             "violations": r.violations(),
             "unresolved": r.unresolved(),
+            "waived": r.waived.len(),
+            "waiver_findings": r.waiver_findings.len(),
+            "baselined": r.baseline.as_ref().map(|b| b.1),
+            "not_changed": r.changed_since.as_ref().map(|c| c.1),
             "clauses_in_force": r.clauses_in_force.iter().map(|(t, c)| json!({"terms": t, "clause": c})).collect::<Vec<_>>(),
             "by_clause": by_clause,
         }
@@ -70,6 +60,47 @@ pub fn render_check(r: &CheckReport) -> String {
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
     text.push('\n');
     text
+}
+
+fn waiver_json(w: &crate::waivers::Waiver) -> J {
+    let (line, column) = w.origin.line_col();
+    json!({
+        "clauses": w.clauses,
+        "reason": w.reason,
+        "until": w.until,
+        "owner": w.owner,
+        "file": w.origin.file.name,
+        "line": line,
+        "column": column,
+        "on": w.target_name,
+    })
+}
+
+fn finding_json(f: &crate::findings::Finding) -> J {
+    let (line, column) = f.primary.line_col();
+    let (end_line, end_column) = f.primary.end_line_col();
+    let (record_line, _) = f.record_origin.line_col();
+    json!({
+        "clause": f.clause,
+        "clause_title": f.clause_title,
+        "terms": f.terms,
+        "in_force": { "from": f.terms_interval.from, "until": f.terms_interval.until },
+        "outcome": f.outcome,
+        "severity": f.severity,
+        "message": f.message,
+        "file": f.primary.file.name,
+        "line": line,
+        "column": column,
+        "end_line": end_line,
+        "end_column": end_column,
+        "span": { "start": f.primary.span.start, "end": f.primary.span.end },
+        "label": f.primary_label,
+        "address": f.address,
+        "kind": f.kind,
+        "record": { "file": f.record_origin.file.name, "line": record_line },
+        "citation": f.help,
+        "fingerprint": crate::baseline::fingerprint(f),
+    })
 }
 
 /// A diagnostic as JSON (`file`, `line`, `column`, `code`, `message`, `help`).

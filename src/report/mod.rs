@@ -3,8 +3,12 @@
 
 pub mod audit_human;
 pub mod audit_json;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 
 use crate::date::Date;
 use crate::diag::Diag;
@@ -26,6 +30,55 @@ pub struct CheckReport {
     pub not_applicable: usize,
     /// `(terms, clause)` of every enforced clause in force on `as_of`.
     pub clauses_in_force: Vec<(String, String)>,
+    /// Findings excused by a waiver in force (not counted, always listed).
+    pub waived: Vec<crate::waivers::Waived>,
+    /// Every waiver in force, used or not.
+    pub waivers: Vec<std::sync::Arc<crate::waivers::Waiver>>,
+    /// Waivers that are findings themselves: expired, or against the policy.
+    pub waiver_findings: Vec<Diag>,
+    /// `--baseline`: the file, and how many findings it already knew.
+    pub baseline: Option<(String, usize)>,
+    /// `--changed-since`: the ref, and how many findings were left out
+    /// because they are not on changed lines.
+    pub changed_since: Option<(String, usize)>,
+    /// The rule set's clauses (all terms), for reporters that describe them.
+    pub clauses: Vec<ClauseInfo>,
+}
+
+/// A clause as reporters describe it (SARIF rules, Markdown citations).
+#[derive(Debug, Clone)]
+pub struct ClauseInfo {
+    pub id: String,
+    pub title: Option<String>,
+    pub terms: String,
+    pub severity: Severity,
+    pub manual: bool,
+    /// Citation and the interval the terms are in force.
+    pub help: String,
+}
+
+impl ClauseInfo {
+    /// Every clause of a rule set, in file order.
+    pub fn of(rules: &crate::rules::RuleSet) -> Vec<ClauseInfo> {
+        rules
+            .clauses()
+            .map(|(t, c)| {
+                let interval = c.interval(t);
+                let in_force = rules
+                    .terms_in_force_interval(t)
+                    .and_then(|iv| iv.intersect(&interval))
+                    .unwrap_or(interval);
+                ClauseInfo {
+                    id: c.id.name.clone(),
+                    title: c.title.clone(),
+                    terms: t.id.name.clone(),
+                    severity: c.severity,
+                    manual: c.is_manual(),
+                    help: crate::findings::citation_help(rules, t, c, in_force),
+                }
+            })
+            .collect()
+    }
 }
 
 /// Counts per clause, for summaries.
@@ -38,6 +91,15 @@ pub struct ClauseCount {
 }
 
 impl CheckReport {
+    /// Whether the run fails `fail_on`: a finding or a waiver finding at or above it.
+    pub fn fails(&self, fail_on: FailOn) -> bool {
+        self.findings.iter().any(|f| fail_on.fails(f))
+            || self
+                .waiver_findings
+                .iter()
+                .any(|d| fail_on.fails_level(d.level))
+    }
+
     pub fn violations(&self) -> usize {
         self.findings
             .iter()
@@ -101,6 +163,17 @@ impl FailOn {
             FailOn::Never => false,
             FailOn::Error => rank >= Severity::Error,
             FailOn::Warning => rank >= Severity::Warning,
+            FailOn::Info => true,
+        }
+    }
+
+    /// Whether a diagnostic of this level counts as a failure.
+    pub fn fails_level(self, level: crate::diag::Level) -> bool {
+        use crate::diag::Level;
+        match self {
+            FailOn::Never => false,
+            FailOn::Error => level == Level::Error,
+            FailOn::Warning => level >= Level::Warning,
             FailOn::Info => true,
         }
     }

@@ -9,6 +9,12 @@
 pub mod logs;
 pub mod terraform;
 
+/// Scans every input of `proviso check`: Terraform directories and files
+/// (`.tf`, `.tf.json`), and Terraform plan JSON files named on their own.
+pub fn scan_inputs(paths: &[std::path::PathBuf], options: &terraform::Options) -> ScanOutput {
+    terraform::scan(paths, options)
+}
+
 use crate::diag::Diag;
 use crate::source::Origin;
 use crate::value::{FieldPath, Lookup, Record, Unknown, Value, lookup_in};
@@ -64,4 +70,8 @@ pub struct ScanOutput {
     pub notes: Vec<Diag>,
     /// Module instances evaluated.
     pub modules: usize,
+    /// `# proviso:waive` comments found in the files read.
+    pub waivers: Vec<crate::waivers::Waiver>,
+    /// Waiver comments that could not be read (reported unless `--no-waivers`).
+    pub waiver_errors: Vec<Diag>,
 }

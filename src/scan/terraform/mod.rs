@@ -29,6 +29,8 @@ use std::sync::Arc;
 pub struct Options {
     /// `--var-file`s, applied to every root module after its own tfvars.
     pub var_files: Vec<PathBuf>,
+    /// `--exclude` globs: paths skipped while walking the given directories.
+    pub exclude: Vec<crate::config::Exclude>,
 }
 
 /// Deepest chain of module calls followed.
@@ -98,7 +100,9 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanOutput {
             .into_iter()
             .filter_entry(|e| {
                 e.depth() == 0
-                    || !(e.file_type().is_dir() && e.file_name().to_string_lossy().starts_with('.'))
+                    || !((e.file_type().is_dir()
+                        && e.file_name().to_string_lossy().starts_with('.'))
+                        || options.exclude.iter().any(|x| x.matches(e.path())))
             });
         for entry in walker {
             match entry {
@@ -270,7 +274,12 @@ fn parse_dir(dir: &Path, out: &mut ScanOutput) -> Vec<ParsedFile> {
         };
         let source = SourceFile::new(display_path(&path), text);
         match hcl_edit::parser::parse_body(&source.text) {
-            Ok(body) => files.push(ParsedFile { source, body }),
+            Ok(body) => {
+                let (waivers, errors) = crate::waivers::find(&source, &body);
+                out.waivers.extend(waivers);
+                out.waiver_errors.extend(errors);
+                files.push(ParsedFile { source, body })
+            }
             Err(e) => {
                 let offset = e.location().offset().min(source.text.len());
                 let end = source

@@ -1,0 +1,346 @@
+//! `proviso.yaml`: defaults for `proviso check`, found from the working
+//! directory upward.
+//!
+//! Flags always win over the file. Paths in the file (rules, inputs, output
+//! files, the baseline, exclude globs) are relative to the file's own
+//! directory, so the same file works from any subdirectory. The design
+//! choice: the file is strict — an unknown key, a bad date or an unknown
+//! format is an error with its line and column (`proviso::config::*`), never
+//! ignored, because a misspelt `fail_on` silently ignored is a CI gate that
+//! silently does not gate. YAML is read with `serde_yaml_ng`, the maintained
+//! fork of the archived `serde_yaml`.
+
+use crate::cli::FormatSpec;
+use crate::date::Date;
+use crate::diag::{Diag, Level};
+use crate::report::FailOn;
+use crate::source::{SourceFile, display_path};
+use crate::waivers::Policy;
+use clap::ValueEnum;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The file name looked for.
+pub const FILE_NAME: &str = "proviso.yaml";
+
+/// Settings read from a `proviso.yaml`, with paths made absolute.
+#[derive(Debug, Default)]
+pub struct Config {
+    /// The file they came from.
+    pub path: Option<PathBuf>,
+    pub rules: Vec<PathBuf>,
+    pub paths: Vec<PathBuf>,
+    pub as_of: Option<Date>,
+    pub fail_on: Option<FailOn>,
+    pub formats: Vec<FormatSpec>,
+    pub exclude: Vec<Exclude>,
+    pub var_files: Vec<PathBuf>,
+    pub baseline: Option<PathBuf>,
+    pub allow_malformed: Option<bool>,
+    pub waivers: Policy,
+}
+
+/// An exclude glob and the directory it is relative to.
+#[derive(Debug, Clone)]
+pub struct Exclude {
+    pub base: PathBuf,
+    pub pattern: String,
+}
+
+impl Exclude {
+    /// Whether `path` (absolute) is excluded: the glob matches its path
+    /// relative to `base`, or, for a glob without `/`, its file name.
+    pub fn matches(&self, path: &Path) -> bool {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if !self.pattern.contains('/') && crate::eval::glob_match(&self.pattern, &name) {
+            return true;
+        }
+        path.strip_prefix(&self.base).is_ok_and(|rel| {
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            let pattern = self.pattern.trim_start_matches("./").trim_end_matches('/');
+            crate::eval::glob_match(pattern, &rel)
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    #[serde(default)]
+    rules: OneOrMany<PathBuf>,
+    #[serde(default)]
+    paths: OneOrMany<PathBuf>,
+    #[serde(default, alias = "as-of")]
+    as_of: Option<YDate>,
+    #[serde(default, alias = "fail-on")]
+    fail_on: Option<YFailOn>,
+    #[serde(default, alias = "format")]
+    formats: OneOrMany<YFormat>,
+    #[serde(default)]
+    exclude: OneOrMany<String>,
+    #[serde(default, alias = "var-files")]
+    var_files: OneOrMany<PathBuf>,
+    #[serde(default)]
+    baseline: Option<PathBuf>,
+    #[serde(default, alias = "allow-malformed")]
+    allow_malformed: Option<bool>,
+    #[serde(default)]
+    waivers: Option<RawWaivers>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaivers {
+    #[serde(default)]
+    allow: Option<bool>,
+    #[serde(default, alias = "require-until")]
+    require_until: Option<bool>,
+    #[serde(default, alias = "require-owner")]
+    require_owner: Option<bool>,
+    #[serde(default, alias = "max-days")]
+    max_days: Option<u32>,
+    #[serde(default)]
+    expired: Option<YLevel>,
+}
+
+/// `key: x` or `key: [x, y]`, for values written as strings. (Not an
+/// untagged enum: that would replace the element's own located error with
+/// "did not match any variant".)
+enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = OneOrMany<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                T::deserialize(serde::de::value::StrDeserializer::<E>::new(s)).map(OneOrMany::One)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(x) = seq.next_element()? {
+                    out.push(x);
+                }
+                Ok(OneOrMany::Many(out))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl<T> Default for OneOrMany<T> {
+    fn default() -> Self {
+        OneOrMany::Many(Vec::new())
+    }
+}
+
+impl<T> OneOrMany<T> {
+    fn into_vec(self) -> Vec<T> {
+        match self {
+            OneOrMany::One(x) => vec![x],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+/// A value read from a string with a parser whose error becomes a located
+/// YAML error.
+macro_rules! parsed_string {
+    ($name:ident, $ty:ty, $parse:expr) => {
+        struct $name($ty);
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                let parse: fn(&str) -> Result<$ty, String> = $parse;
+                parse(&s).map($name).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+parsed_string!(YDate, Date, |s| Date::parse(s)
+    .map_err(|e| format!("`{s}` is not a date: {e}")));
+parsed_string!(YFailOn, FailOn, |s| FailOn::from_str(s, true).map_err(
+    |_| format!("`{s}` is not a level: write error, warning, info or never")
+));
+parsed_string!(YFormat, FormatSpec, |s| s.parse::<FormatSpec>());
+parsed_string!(YLevel, Level, |s| match s {
+    "error" => Ok(Level::Error),
+    "warning" => Ok(Level::Warning),
+    other => Err(format!("`{other}` is not a level: write error or warning")),
+});
+
+/// The `proviso.yaml` in `start` or the nearest directory above it.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|d| d.join(FILE_NAME))
+        .find(|p| p.is_file())
+}
+
+/// Reads and checks a configuration file.
+pub fn load(path: &Path) -> Result<Config, Diag> {
+    let text = crate::rules::read_text(path)?;
+    let file = SourceFile::new(display_path(path), text);
+    let raw: Raw = if file.text.trim().is_empty() {
+        serde_yaml_ng::from_str("{}")
+    } else {
+        serde_yaml_ng::from_str(&file.text)
+    }
+    .map_err(|e| {
+        let message = e.to_string();
+        // serde_yaml_ng appends " at line L column C"; the label says where.
+        let message = match message.find(" at line ") {
+            Some(i) => message.get(..i).unwrap_or(&message).to_string(),
+            None => message,
+        };
+        let offset = e.location().map_or(0, |l| l.index()).min(file.text.len());
+        let end = file
+            .text
+            .get(offset..)
+            .and_then(|rest| rest.find(['\n', ':']))
+            .map_or(offset, |n| offset + n);
+        let help = if message.contains("unknown field") {
+            "proviso.yaml takes: rules, paths, as_of, fail_on, formats, exclude, var_files, baseline, allow_malformed, waivers (allow, require_until, require_owner, max_days, expired)"
+        } else {
+            "see \"Configuration: proviso.yaml\" in the README"
+        };
+        Diag::error(
+            "proviso::config::invalid",
+            format!("`{}`: {}", file.name, lowercase_first(&message)),
+        )
+        .in_file(&file)
+        .label(offset..end.max(offset), "here")
+        .with_help(help)
+    })?;
+    let base = path
+        .parent()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                p.to_path_buf()
+            }
+        })
+        .map(|p| std::fs::canonicalize(&p).unwrap_or(p))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+    let mut waivers = Policy::default();
+    if let Some(w) = raw.waivers {
+        waivers.allow = w.allow.unwrap_or(waivers.allow);
+        waivers.require_until = w.require_until.unwrap_or(false);
+        waivers.require_owner = w.require_owner.unwrap_or(false);
+        waivers.max_days = w.max_days;
+        if let Some(YLevel(l)) = w.expired {
+            waivers.expired = l;
+        }
+    }
+    Ok(Config {
+        path: Some(path.to_path_buf()),
+        rules: raw.rules.into_vec().into_iter().map(rel).collect(),
+        paths: raw.paths.into_vec().into_iter().map(rel).collect(),
+        as_of: raw.as_of.map(|d| d.0),
+        fail_on: raw.fail_on.map(|f| f.0),
+        formats: raw
+            .formats
+            .into_vec()
+            .into_iter()
+            .map(|YFormat(mut f)| {
+                f.path = f.path.map(rel);
+                f
+            })
+            .collect(),
+        exclude: raw
+            .exclude
+            .into_vec()
+            .into_iter()
+            .map(|pattern| Exclude {
+                base: base.clone(),
+                pattern,
+            })
+            .collect(),
+        var_files: raw.var_files.into_vec().into_iter().map(rel).collect(),
+        baseline: raw.baseline.map(rel),
+        allow_malformed: raw.allow_malformed,
+        waivers,
+    })
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Config, Diag> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(FILE_NAME);
+        std::fs::write(&p, text).unwrap();
+        load(&p)
+    }
+
+    #[test]
+    fn every_key_is_read() {
+        let c = load_text(
+            "rules: rules/\npaths: [infra]\nas_of: 2026-03-01\nfail-on: warning\nformats: [human, sarif=out.sarif]\nexclude: ['examples']\nwaivers:\n  require_until: true\n  max_days: 90\n  expired: warning\n",
+        )
+        .unwrap();
+        assert!(c.rules[0].ends_with("rules"));
+        assert_eq!(c.as_of.unwrap().to_string(), "2026-03-01");
+        assert_eq!(c.fail_on, Some(FailOn::Warning));
+        assert_eq!(c.formats.len(), 2);
+        assert!(c.formats[1].path.as_ref().unwrap().ends_with("out.sarif"));
+        assert!(c.waivers.require_until);
+        assert_eq!(c.waivers.max_days, Some(90));
+        assert_eq!(c.waivers.expired, Level::Warning);
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_with_its_line() {
+        let e = load_text("rules: rules\nfail_onn: warning\n").unwrap_err();
+        assert_eq!(e.code, "proviso::config::invalid");
+        assert!(
+            e.message.contains("unknown field `fail_onn`"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.location().unwrap().1, 2);
+    }
+
+    #[test]
+    fn a_bad_value_is_an_error_with_its_line() {
+        let e = load_text("rules: rules\nas_of: 2026-02-30\n").unwrap_err();
+        assert!(e.message.contains("not a date"), "{}", e.message);
+        assert_eq!(e.location().unwrap().1, 2);
+    }
+
+    #[test]
+    fn excludes_match_names_and_relative_paths() {
+        let x = |p: &str| Exclude {
+            base: PathBuf::from("/repo"),
+            pattern: p.into(),
+        };
+        assert!(x("examples").matches(Path::new("/repo/infra/examples")));
+        assert!(x("infra/legacy/*").matches(Path::new("/repo/infra/legacy/a.tf")));
+        assert!(!x("infra/legacy/*").matches(Path::new("/repo/other/legacy/a.tf")));
+    }
+}

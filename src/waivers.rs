@@ -1,0 +1,609 @@
+//! Waivers: `# proviso:waive <clause> reason="…" until=YYYY-MM-DD owner=…`
+//! comments that excuse a finding on the block or attribute they sit on.
+//!
+//! A waiver is found in the text of a parsed Terraform file and bound to the
+//! block or attribute it precedes (or trails, on the same line); a finding is
+//! excused when its clause is named and its offending span or its record's
+//! header lies inside that block or attribute. The design choice a reader must
+//! know: a waiver never disappears silently. One in force is listed in every
+//! report (SARIF: a `suppression`), one that has expired stops excusing and is
+//! itself a finding, one naming no clause is an input error, and a policy
+//! (`proviso.yaml`) can forbid waivers or demand an expiry date.
+
+use crate::date::Date;
+use crate::diag::{Diag, Level};
+use crate::findings::Finding;
+use crate::rules::check::closest;
+use crate::source::{Origin, SourceFile};
+use hcl_edit::Span as _;
+use hcl_edit::structure::Body;
+use std::ops::Range;
+use std::sync::Arc;
+
+/// The marker that makes a comment a waiver.
+pub const MARKER: &str = "proviso:waive";
+
+const KEYS: [&str; 3] = ["reason", "until", "owner"];
+
+/// One waiver comment, parsed and bound to what it excuses.
+#[derive(Debug, Clone)]
+pub struct Waiver {
+    pub clauses: Vec<String>,
+    /// Where each clause name is written, for diagnostics.
+    pub clause_spans: Vec<Range<usize>>,
+    pub reason: String,
+    /// Waived before this date; expired from it on (half-open, like `until` in rules).
+    pub until: Option<Date>,
+    pub owner: Option<String>,
+    /// The comment itself.
+    pub origin: Origin,
+    /// The block or attribute it excuses.
+    pub target: Origin,
+    /// `resource "aws_s3_bucket" "logs"` or `attribute `location``.
+    pub target_name: String,
+}
+
+impl Waiver {
+    /// Whether this waiver excuses `f` (clause named, span inside the target).
+    pub fn covers(&self, f: &Finding) -> bool {
+        self.clauses.iter().any(|c| *c == f.clause)
+            && (self.contains(&f.primary) || self.contains(&f.record_origin))
+    }
+
+    fn contains(&self, o: &Origin) -> bool {
+        o.file.name == self.target.file.name
+            && o.span.start >= self.target.span.start
+            && o.span.end <= self.target.span.end
+    }
+
+    /// `file:line` of the comment.
+    pub fn location(&self) -> String {
+        let (l, _) = self.origin.line_col();
+        format!("{}:{l}", self.origin.file.name)
+    }
+}
+
+/// A finding excused by a waiver in force.
+#[derive(Debug, Clone)]
+pub struct Waived {
+    pub finding: Finding,
+    pub waiver: Arc<Waiver>,
+}
+
+/// What the configuration allows (`waivers:` in proviso.yaml).
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// `false`: every waiver is ignored and reported as a finding.
+    pub allow: bool,
+    pub require_until: bool,
+    pub require_owner: bool,
+    /// Longest time a waiver may run, counted from the as-of date.
+    pub max_days: Option<u32>,
+    /// Level of the finding an expired waiver becomes.
+    pub expired: Level,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            allow: true,
+            require_until: false,
+            require_owner: false,
+            max_days: None,
+            expired: Level::Error,
+        }
+    }
+}
+
+/// Finds the waiver comments of one parsed file. Malformed ones are returned
+/// as diagnostics (`proviso::waiver::*`), never guessed at.
+pub fn find(file: &Arc<SourceFile>, body: &Body) -> (Vec<Waiver>, Vec<Diag>) {
+    let mut waivers = Vec::new();
+    let mut errors = Vec::new();
+    if !file.text.contains(MARKER) {
+        return (waivers, errors);
+    }
+    let mut items = Vec::new();
+    collect_items(body, &mut items);
+    items.sort_by_key(|i| i.span.start);
+    let text: &str = &file.text;
+    let mut line_start = 0usize;
+    for line in text.split_inclusive('\n') {
+        let here = line_start;
+        line_start += line.len();
+        let Some(comment) = comment_in_line(line) else {
+            continue;
+        };
+        let comment_start = here + comment.marker_at;
+        // A `#` inside a string or heredoc is not a comment.
+        if items
+            .iter()
+            .any(|i| i.is_attribute && i.span.start < comment_start && comment_start < i.span.end)
+        {
+            continue;
+        }
+        let body_start = here + comment.body_at;
+        let body_text = line
+            .get(comment.body_at..)
+            .unwrap_or("")
+            .trim_end_matches(['\n', '\r']);
+        let comment_span = comment_start..body_start + body_text.len();
+        let trailing = line
+            .get(..comment.marker_at)
+            .is_some_and(|code| !code.trim().is_empty());
+        let target = if trailing {
+            items
+                .iter()
+                .filter(|i| i.span.start >= here && i.span.start < comment_start)
+                .max_by_key(|i| i.span.start)
+        } else {
+            items.iter().find(|i| {
+                i.span.start >= comment_span.end
+                    && text
+                        .get(comment_span.end..i.span.start)
+                        .is_some_and(only_comments)
+            })
+        };
+        let Some(target) = target else {
+            errors.push(
+                Diag::error(
+                    "proviso::waiver::detached",
+                    "waiver is not attached to a block or attribute",
+                )
+                .in_file(file)
+                .label(comment_span, "excuses nothing")
+                .with_help(
+                    "put the waiver on the line right above the block or attribute it excuses, or at the end of its first line",
+                ),
+            );
+            continue;
+        };
+        match parse(file, body_start, body_text) {
+            Ok(mut w) => {
+                w.origin = Origin::new(file, comment_span);
+                w.target = Origin::new(file, target.span.clone());
+                w.target_name = target.name.clone();
+                waivers.push(w);
+            }
+            Err(d) => errors.push(d),
+        }
+    }
+    (waivers, errors)
+}
+
+struct Item {
+    span: Range<usize>,
+    name: String,
+    is_attribute: bool,
+}
+
+fn collect_items(body: &Body, out: &mut Vec<Item>) {
+    for attr in body.attributes() {
+        if let Some(span) = attr.span() {
+            out.push(Item {
+                span,
+                name: format!("attribute `{}`", attr.key.as_str()),
+                is_attribute: true,
+            });
+        }
+    }
+    for block in body.blocks() {
+        if let Some(span) = block.span() {
+            let mut name = block.ident.as_str().to_string();
+            for l in &block.labels {
+                name.push_str(&format!(" \"{}\"", l.as_str()));
+            }
+            out.push(Item {
+                span,
+                name,
+                is_attribute: false,
+            });
+        }
+        collect_items(&block.body, out);
+    }
+}
+
+/// Text between a waiver and its target: blank lines and other comments only.
+fn only_comments(between: &str) -> bool {
+    between.lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#') || l.starts_with("//")
+    })
+}
+
+struct LineComment {
+    /// Byte offset in the line of `#` or `//`.
+    marker_at: usize,
+    /// Byte offset of the text after `proviso:waive`.
+    body_at: usize,
+}
+
+/// `# proviso:waive …` or `// proviso:waive …` in a line.
+fn comment_in_line(line: &str) -> Option<LineComment> {
+    let at = line.find(MARKER)?;
+    let before = line.get(..at)?.trim_end();
+    let marker_at = if before.ends_with("//") {
+        before.len() - 2
+    } else if before.ends_with('#') {
+        before.len() - 1
+    } else {
+        return None;
+    };
+    Some(LineComment {
+        marker_at,
+        body_at: at + MARKER.len(),
+    })
+}
+
+/// A word of a waiver and where it is (absolute byte offsets).
+struct Token {
+    text: String,
+    span: Range<usize>,
+    /// `key=` part, if any.
+    key: Option<(String, Range<usize>)>,
+}
+
+fn tokens(base: usize, text: &str) -> Result<Vec<Token>, (Range<usize>, String)> {
+    let mut out = Vec::new();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0usize;
+    while let Some(&(start, c)) = chars.get(i) {
+        if c.is_whitespace() || c == ',' {
+            i += 1;
+            continue;
+        }
+        let mut value = String::new();
+        let mut key = None;
+        let mut in_quotes = false;
+        let mut quote_start = 0usize;
+        let mut end = start;
+        while let Some(&(at, c)) = chars.get(i) {
+            if in_quotes {
+                if c == '\\' {
+                    if let Some(&(_, next)) = chars.get(i + 1) {
+                        value.push(next);
+                        i += 2;
+                        continue;
+                    }
+                } else if c == '"' {
+                    in_quotes = false;
+                    i += 1;
+                    end = at + 1;
+                    continue;
+                }
+                value.push(c);
+            } else if c.is_whitespace() || (c == ',' && key.is_none()) {
+                break;
+            } else if c == '"' {
+                in_quotes = true;
+                quote_start = at;
+            } else if c == '=' && key.is_none() {
+                key = Some((value.clone(), base + start..base + at));
+                value.clear();
+            } else {
+                value.push(c);
+            }
+            i += 1;
+            end = at + c.len_utf8();
+        }
+        if in_quotes {
+            return Err((
+                base + quote_start..base + text.len(),
+                "this quote is never closed".into(),
+            ));
+        }
+        out.push(Token {
+            text: value,
+            span: base + start..base + end,
+            key,
+        });
+    }
+    Ok(out)
+}
+
+fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Diag> {
+    let err = |code: &str, msg: String, span: Range<usize>, label: &str, help: &str| {
+        Diag::error(code, msg)
+            .in_file(file)
+            .label(span, label)
+            .with_help(help.to_string())
+    };
+    let whole = base..base + text.len();
+    let toks = tokens(base, text).map_err(|(span, why)| {
+        err(
+            "proviso::waiver::syntax",
+            format!("waiver cannot be read: {why}"),
+            span,
+            "here",
+            "write `proviso:waive <clause> reason=\"…\" [until=YYYY-MM-DD] [owner=…]`",
+        )
+    })?;
+    let mut w = Waiver {
+        clauses: Vec::new(),
+        clause_spans: Vec::new(),
+        reason: String::new(),
+        until: None,
+        owner: None,
+        origin: Origin::new(file, whole.clone()),
+        target: Origin::new(file, whole.clone()),
+        target_name: String::new(),
+    };
+    let mut reason_seen = false;
+    for t in toks {
+        let Some((key, key_span)) = t.key else {
+            if reason_seen || w.until.is_some() || w.owner.is_some() {
+                return Err(err(
+                    "proviso::waiver::syntax",
+                    format!("`{}` comes after the waiver's settings", t.text),
+                    t.span,
+                    "clause names go first",
+                    "write `proviso:waive <clause>[,<clause>] reason=\"…\"`; quote a reason with spaces",
+                ));
+            }
+            w.clauses.push(t.text);
+            w.clause_spans.push(t.span);
+            continue;
+        };
+        match key.as_str() {
+            "reason" => {
+                reason_seen = true;
+                w.reason = t.text.trim().to_string();
+            }
+            "owner" => w.owner = Some(t.text),
+            "until" => {
+                w.until = Some(Date::parse(&t.text).map_err(|e| {
+                    err(
+                        "proviso::waiver::bad_date",
+                        format!("`until={}` is not a date: {e}", t.text),
+                        t.span.clone(),
+                        "not a YYYY-MM-DD date",
+                        "write the last day before expiry as `until=2026-12-31` (the waiver has expired on that day)",
+                    )
+                })?)
+            }
+            other => {
+                let help = match closest(other, KEYS) {
+                    Some((k, _)) => format!("did you mean `{k}`?"),
+                    None => "a waiver takes `reason`, `until` and `owner`".to_string(),
+                };
+                return Err(err(
+                    "proviso::waiver::unknown_key",
+                    format!("unknown waiver setting `{other}`"),
+                    key_span,
+                    "not a waiver setting",
+                    &help,
+                ));
+            }
+        }
+    }
+    if w.clauses.is_empty() {
+        return Err(err(
+            "proviso::waiver::no_clause",
+            "waiver names no clause".into(),
+            whole,
+            "which clause does this excuse?",
+            "write `proviso:waive <clause> reason=\"…\"`",
+        ));
+    }
+    if w.reason.is_empty() {
+        return Err(err(
+            "proviso::waiver::missing_reason",
+            "waiver has no reason".into(),
+            whole,
+            "a waiver must say why",
+            "add `reason=\"…\"`: the reason is shown wherever the waiver is listed",
+        ));
+    }
+    Ok(w)
+}
+
+/// Checks that every clause a waiver names exists in the rule set; returns
+/// the errors (with "did you mean") and keeps only valid waivers.
+pub fn validate(waivers: Vec<Waiver>, known: &[&str]) -> (Vec<Waiver>, Vec<Diag>) {
+    let mut ok = Vec::new();
+    let mut errors = Vec::new();
+    for w in waivers {
+        let mut good = true;
+        for (c, span) in w.clauses.iter().zip(&w.clause_spans) {
+            if known.contains(&c.as_str()) {
+                continue;
+            }
+            good = false;
+            let help = match closest(c, known.iter().copied()) {
+                Some((k, _)) => format!("did you mean `{k}`?"),
+                None => format!("known clauses: {}", known.join(", ")),
+            };
+            errors.push(
+                Diag::error(
+                    "proviso::waiver::unknown_clause",
+                    format!("waiver names `{c}`, which is no clause of the rules"),
+                )
+                .in_file(&w.origin.file)
+                .label(span.clone(), "unknown clause")
+                .with_help(help),
+            );
+        }
+        if good {
+            ok.push(w);
+        }
+    }
+    (ok, errors)
+}
+
+/// Findings split by the waivers in force.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub findings: Vec<Finding>,
+    pub waived: Vec<Waived>,
+    /// Every waiver in force, used or not.
+    pub in_force: Vec<Arc<Waiver>>,
+    /// Waivers that are themselves findings: expired, or against the policy.
+    pub problems: Vec<Diag>,
+}
+
+/// Applies waivers to findings on `as_of` under `policy`.
+pub fn apply(
+    findings: Vec<Finding>,
+    waivers: Vec<Waiver>,
+    as_of: Date,
+    policy: &Policy,
+) -> Applied {
+    let mut out = Applied::default();
+    for w in waivers {
+        if let Some(d) = problem(&w, as_of, policy) {
+            out.problems.push(d);
+        } else {
+            out.in_force.push(Arc::new(w));
+        }
+    }
+    for f in findings {
+        match out.in_force.iter().find(|w| w.covers(&f)) {
+            Some(w) => out.waived.push(Waived {
+                finding: f,
+                waiver: w.clone(),
+            }),
+            None => out.findings.push(f),
+        }
+    }
+    out
+}
+
+/// Why a waiver is not in force, as a finding on the comment.
+fn problem(w: &Waiver, as_of: Date, policy: &Policy) -> Option<Diag> {
+    let at = |code: &str, level: Level, msg: String, label: &str, help: String| {
+        Some(
+            Diag {
+                level,
+                ..Diag::error(code, msg)
+            }
+            .label_at(&w.origin, label)
+            .with_help(help),
+        )
+    };
+    let what = w.clauses.join(", ");
+    if !policy.allow {
+        return at(
+            "proviso::waiver::not_allowed",
+            Level::Error,
+            format!(
+                "waiver of `{what}` on {} is not allowed here",
+                w.target_name
+            ),
+            "ignored: waivers are switched off",
+            "proviso.yaml sets `waivers: { allow: false }`: fix the finding instead".into(),
+        );
+    }
+    if let Some(until) = w.until
+        && until <= as_of
+    {
+        return at(
+            "proviso::waiver::expired",
+            policy.expired,
+            format!("waiver of `{what}` on {} expired on {until}", w.target_name),
+            "expired: no longer excuses anything",
+            format!(
+                "fix the finding, or renew the waiver with a later `until` (reason was: {})",
+                w.reason
+            ),
+        );
+    }
+    if policy.require_until && w.until.is_none() {
+        return at(
+            "proviso::waiver::no_expiry",
+            Level::Error,
+            format!("waiver of `{what}` on {} never expires", w.target_name),
+            "needs `until=YYYY-MM-DD`",
+            "proviso.yaml requires every waiver to expire: add `until=`".into(),
+        );
+    }
+    if let (Some(max), Some(until)) = (policy.max_days, w.until)
+        && until.days() - as_of.days() > i32::try_from(max).unwrap_or(i32::MAX)
+    {
+        return at(
+            "proviso::waiver::too_long",
+            Level::Error,
+            format!(
+                "waiver of `{what}` on {} runs until {until}, more than {max} days after {as_of}",
+                w.target_name
+            ),
+            "too far ahead",
+            format!("proviso.yaml allows waivers of at most {max} days: pick an earlier `until`"),
+        );
+    }
+    if policy.require_owner && w.owner.is_none() {
+        return at(
+            "proviso::waiver::no_owner",
+            Level::Error,
+            format!("waiver of `{what}` on {} names no owner", w.target_name),
+            "needs `owner=…`",
+            "proviso.yaml requires an owner for every waiver: add `owner=team@example.com`".into(),
+        );
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    fn run(text: &str) -> (Vec<Waiver>, Vec<Diag>) {
+        let file = SourceFile::new("main.tf", text);
+        let body = hcl_edit::parser::parse_body(text).unwrap();
+        find(&file, &body)
+    }
+
+    #[test]
+    fn a_waiver_above_a_block_binds_to_the_block() {
+        let (w, e) = run(
+            "# proviso:waive stateless_on_azure reason=\"migrating, see JIRA-12\" until=2026-12-31 owner=legal@example.com\nresource \"aws_x\" \"y\" {\n  a = 1\n}\n",
+        );
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(w[0].clauses, ["stateless_on_azure"]);
+        assert_eq!(w[0].reason, "migrating, see JIRA-12");
+        assert_eq!(w[0].until.unwrap().to_string(), "2026-12-31");
+        assert_eq!(w[0].owner.as_deref(), Some("legal@example.com"));
+        assert_eq!(w[0].target_name, "resource \"aws_x\" \"y\"");
+    }
+
+    #[test]
+    fn a_trailing_waiver_binds_to_its_attribute() {
+        let (w, e) = run(
+            "resource \"a\" \"b\" {\n  location = \"westeurope\" # proviso:waive federal_in_us,stateless_on_azure reason=dr\n}\n",
+        );
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(w[0].clauses, ["federal_in_us", "stateless_on_azure"]);
+        assert_eq!(w[0].target_name, "attribute `location`");
+    }
+
+    #[test]
+    fn a_marker_inside_a_string_is_not_a_waiver() {
+        let (w, e) = run("description = \"# proviso:waive x reason=y\"\n");
+        assert!(w.is_empty() && e.is_empty());
+    }
+
+    #[test]
+    fn mistakes_are_reported_with_their_code() {
+        let code = |t: &str| run(t).1[0].code.clone();
+        assert_eq!(
+            code("# proviso:waive x\nresource \"a\" \"b\" {}\n"),
+            "proviso::waiver::missing_reason"
+        );
+        assert_eq!(
+            code("# proviso:waive x reason=y until=2026-13-01\nresource \"a\" \"b\" {}\n"),
+            "proviso::waiver::bad_date"
+        );
+        assert_eq!(
+            code("# proviso:waive x reson=y\nresource \"a\" \"b\" {}\n"),
+            "proviso::waiver::unknown_key"
+        );
+        assert_eq!(
+            code("resource \"a\" \"b\" {}\n# proviso:waive x reason=y\n"),
+            "proviso::waiver::detached"
+        );
+        assert_eq!(
+            code("# proviso:waive x reason=\"open\nresource \"a\" \"b\" {}\n"),
+            "proviso::waiver::syntax"
+        );
+    }
+}

@@ -162,9 +162,20 @@ macro_rules! parsed_string {
         struct $name($ty);
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(d)?;
-                let parse: fn(&str) -> Result<$ty, String> = $parse;
-                parse(&s).map($name).map_err(serde::de::Error::custom)
+                // Parsing inside the visitor lets the YAML deserializer
+                // attach the scalar's own line and column to the error.
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a string")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<$name, E> {
+                        let parse: fn(&str) -> Result<$ty, String> = $parse;
+                        parse(s).map($name).map_err(E::custom)
+                    }
+                }
+                d.deserialize_str(V)
             }
         }
     };

@@ -46,7 +46,7 @@ pub struct Waiver {
 impl Waiver {
     /// Whether this waiver excuses `f` (clause named, span inside the target).
     pub fn covers(&self, f: &Finding) -> bool {
-        self.clauses.iter().any(|c| *c == f.clause)
+        self.clauses.contains(&f.clause)
             && (self.contains(&f.primary) || self.contains(&f.record_origin))
     }
 
@@ -308,7 +308,8 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Diag
             .label(span, label)
             .with_help(help.to_string())
     };
-    let whole = base..base + text.len();
+    let lead = text.len() - text.trim_start().len();
+    let whole = base + lead..base + text.trim_end().len().max(lead);
     let toks = tokens(base, text).map_err(|(span, why)| {
         err(
             "proviso::waiver::syntax",

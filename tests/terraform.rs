@@ -230,6 +230,7 @@ fn var_files_override_tfvars() {
         &[case],
         &Options {
             var_files: vec![var_file],
+            ..Options::default()
         },
     );
     let judged = judge(&rules, &scanned.records, Date::parse("2026-03-01").unwrap());

@@ -98,7 +98,7 @@ impl std::str::FromStr for FormatSpec {
 
     fn from_str(s: &str) -> Result<FormatSpec, String> {
         let (name, path) = match s.split_once('=') {
-            Some((n, p)) if p.is_empty() => {
+            Some((n, "")) => {
                 return Err(format!(
                     "`{n}=` names no file: write `{n}=FILE` or just `{n}`"
                 ));
@@ -121,6 +121,7 @@ impl std::str::FromStr for FormatSpec {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant, reason = "built once per run")]
 pub enum Command {
     /// Check Terraform directories against the clauses in force on a date
     Check(CheckArgs),

@@ -1,0 +1,246 @@
+//! The CI report formats: SARIF validated against the official SARIF 2.1.0
+//! schema (`schemas/sarif-schema-2.1.0.json`), and JUnit, GitHub
+//! annotations and Markdown snapshotted on the bundled example.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use serde_json::Value;
+use std::process::Command;
+
+const PLATFORM: &str = "fixtures/terraform/platform";
+
+fn proviso(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
+        .args(args)
+        .arg("--no-config")
+        .env_remove("COLUMNS")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+fn sarif_of(dir: &str, as_of: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "check", dir, "--rules", "rules", "--as-of", as_of, "--format", "sarif",
+    ];
+    args.extend_from_slice(extra);
+    let (_, out) = proviso(&args);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_valid_sarif(&doc);
+    doc
+}
+
+fn assert_valid_sarif(doc: &Value) {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string("schemas/sarif-schema-2.1.0.json").unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF does not match the schema:\n{}",
+        errors.join("\n")
+    );
+    // What GitHub code scanning also needs: every result names a known rule.
+    let run = &doc["runs"][0];
+    let ids: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    for r in run["results"].as_array().unwrap() {
+        let id = r["ruleId"].as_str().unwrap();
+        assert!(ids.contains(&id), "result names unknown rule {id}");
+        assert_eq!(ids[r["ruleIndex"].as_u64().unwrap() as usize], id);
+    }
+}
+
+#[test]
+fn the_schema_test_rejects_what_it_should() {
+    // Guards the guard: a document the schema forbids must fail validation.
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string("schemas/sarif-schema-2.1.0.json").unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let bad = serde_json::json!({ "version": "2.1.0", "runs": [{ "results": [{ "level": "fatal", "message": {"text": "x"} }] }] });
+    assert!(!validator.is_valid(&bad));
+}
+
+#[test]
+fn sarif_of_the_example_is_valid_and_carries_levels_rules_and_locations() {
+    let doc = sarif_of(PLATFORM, "2026-03-01", &[]);
+    let run = &doc["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let rule = |id: &str| rules.iter().find(|r| r["id"] == id).unwrap();
+    // Severity is the rule's default level; the citation is its help.
+    assert_eq!(
+        rule("stateless_on_azure")["defaultConfiguration"]["level"],
+        "error"
+    );
+    assert_eq!(
+        rule("federal_in_us")["defaultConfiguration"]["level"],
+        "warning"
+    );
+    assert!(
+        rule("stateless_on_azure")["help"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Azure remains the exclusive cloud provider")
+    );
+    assert_eq!(
+        rule("stateless_on_azure")["shortDescription"]["text"],
+        "Stateless OpenAI APIs are served only from Azure"
+    );
+
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 6);
+    let levels: Vec<(&str, &str)> = results
+        .iter()
+        .map(|r| (r["ruleId"].as_str().unwrap(), r["level"].as_str().unwrap()))
+        .collect();
+    // Not everything is an error (Checkov #2848): warnings stay warnings,
+    // and the unresolved federal finding (a warning clause) is a note.
+    assert_eq!(levels.iter().filter(|(_, l)| *l == "error").count(), 3);
+    assert_eq!(levels.iter().filter(|(_, l)| *l == "warning").count(), 2);
+    assert_eq!(levels.iter().filter(|(_, l)| *l == "note").count(), 1);
+    for r in results {
+        let loc = &r["locations"][0]["physicalLocation"];
+        let uri = loc["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(
+            uri.starts_with("fixtures/terraform/platform/"),
+            "relative uri: {uri}"
+        );
+        for k in ["startLine", "startColumn", "endLine", "endColumn"] {
+            assert!(loc["region"][k].as_u64().unwrap() >= 1, "{k}");
+        }
+        assert_eq!(
+            r["partialFingerprints"]["provisoFingerprint/v1"]
+                .as_str()
+                .unwrap()
+                .len(),
+            16
+        );
+    }
+    let ecs = results
+        .iter()
+        .find(|r| r["ruleId"] == "stateless_on_azure")
+        .unwrap();
+    assert_eq!(
+        ecs["locations"][0]["physicalLocation"]["region"]["startLine"],
+        135
+    );
+    assert_eq!(
+        ecs["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "module.completions.aws_ecs_service.this"
+    );
+}
+
+#[test]
+fn sarif_lists_waived_findings_as_suppressions() {
+    let doc = sarif_of("fixtures/terraform/waivers/waived_block", "2026-03-01", &[]);
+    let r = &doc["runs"][0]["results"][0];
+    let s = &r["suppressions"][0];
+    assert_eq!(s["kind"], "inSource");
+    assert_eq!(s["status"], "accepted");
+    assert_eq!(s["justification"], "moving to Azure in Q3, see MIG-112");
+    assert_eq!(s["properties"]["until"], "2026-09-30");
+    assert_eq!(s["location"]["physicalLocation"]["region"]["startLine"], 11);
+}
+
+#[test]
+fn sarif_reports_expired_waivers_and_unreadable_inputs() {
+    let doc = sarif_of("fixtures/terraform/waivers/expired", "2026-03-01", &[]);
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert!(
+        results
+            .iter()
+            .any(|r| r["ruleId"] == "proviso::waiver::expired" && r["level"] == "error")
+    );
+    let doc = sarif_of("fixtures/terraform/cases/unparsable_tf", "2026-03-01", &[]);
+    let inv = &doc["runs"][0]["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false);
+    assert_eq!(
+        inv["toolExecutionNotifications"][0]["descriptor"]["id"],
+        "proviso::input::malformed_terraform"
+    );
+}
+
+#[test]
+fn junit_github_and_markdown_of_the_example() {
+    for format in ["junit", "github", "markdown"] {
+        let (code, out) = proviso(&[
+            "check",
+            PLATFORM,
+            "--rules",
+            "rules",
+            "--as-of",
+            "2026-03-01",
+            "--format",
+            format,
+        ]);
+        assert_eq!(code, 1);
+        insta::assert_snapshot!(format!("ci_outputs_{format}"), out);
+    }
+}
+
+#[test]
+fn several_formats_in_one_run_each_to_its_own_destination() {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("out.sarif");
+    let md = dir.path().join("comment.md");
+    let (code, stdout) = proviso(&[
+        "check",
+        PLATFORM,
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-03-01",
+        "--format",
+        &format!("sarif={}", sarif.display()),
+        "--format",
+        &format!("markdown={}", md.display()),
+        "--format",
+        "human",
+    ]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("proviso check as of 2026-03-01"));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    assert_valid_sarif(&doc);
+    assert!(
+        std::fs::read_to_string(&md)
+            .unwrap()
+            .starts_with("### ❌ proviso check")
+    );
+
+    // Two formats cannot share standard output.
+    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
+        .args([
+            "check",
+            PLATFORM,
+            "--rules",
+            "rules",
+            "--format",
+            "sarif",
+            "--format",
+            "json",
+            "--no-config",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("proviso::cli::formats_collide"));
+}

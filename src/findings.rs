@@ -12,6 +12,7 @@ use crate::rules::ast::{Check, Clause, Severity, Terms};
 use crate::scan::ScannedRecord;
 use crate::source::Origin;
 use crate::value::{Lookup, Record, Unknown};
+use rayon::prelude::*;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -80,35 +81,48 @@ pub fn judge(rules: &RuleSet, records: &[ScannedRecord], as_of: Date) -> Judged 
         .in_force(as_of)
         .filter(|(_, c)| !c.is_manual())
         .collect();
-    let mut findings = Vec::new();
-    let mut judged = 0usize;
-    let mut not_applicable = 0usize;
-    for record in records {
-        let mut applied = false;
-        for (terms, clause) in &in_force {
-            let outcome = eval.judge(terms, clause, record);
-            let outcome = match (outcome, &record.existence) {
-                (Outcome::Violation, Some(u)) => Outcome::Unresolved(u.clone()),
-                (o, _) => o,
-            };
-            match outcome {
-                Outcome::NotApplicable => continue,
-                Outcome::Pass | Outcome::Excepted(_) => {}
-                Outcome::Violation => {
-                    findings.push(build(rules, &eval, terms, clause, record, None))
+    // Records are independent: judged in parallel, merged in record order.
+    let per_record: Vec<(bool, Vec<Finding>)> = records
+        .par_iter()
+        .map(|record| {
+            let mut found = Vec::new();
+            let mut applied = false;
+            for (terms, clause) in &in_force {
+                let outcome = eval.judge(terms, clause, record);
+                let outcome = match (outcome, &record.existence) {
+                    (Outcome::Violation, Some(u)) => Outcome::Unresolved(u.clone()),
+                    (o, _) => o,
+                };
+                match outcome {
+                    Outcome::NotApplicable => continue,
+                    Outcome::Pass | Outcome::Excepted(_) => {}
+                    Outcome::Violation => {
+                        found.push(build(rules, &eval, terms, clause, record, None))
+                    }
+                    Outcome::Unresolved(u) => {
+                        found.push(build(rules, &eval, terms, clause, record, Some(u)))
+                    }
                 }
-                Outcome::Unresolved(u) => {
-                    findings.push(build(rules, &eval, terms, clause, record, Some(u)))
-                }
+                applied = true;
             }
-            applied = true;
-        }
-        if applied {
-            judged += 1
-        } else {
-            not_applicable += 1
-        }
+            (applied, found)
+        })
+        .collect();
+    let judged = per_record.iter().filter(|(a, _)| *a).count();
+    let not_applicable = per_record.len() - judged;
+    let mut findings: Vec<Finding> = per_record.into_iter().flat_map(|(_, f)| f).collect();
+    sort(&mut findings);
+    Judged {
+        findings,
+        judged,
+        not_applicable,
+        clauses_in_force: in_force.len(),
     }
+}
+
+/// Sorts findings by file, line, column, clause and address: the order of
+/// every report.
+pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         let (la, ca) = a.line_col();
         let (lb, cb) = b.line_col();
@@ -120,12 +134,6 @@ pub fn judge(rules: &RuleSet, records: &[ScannedRecord], as_of: Date) -> Judged 
             &b.address,
         ))
     });
-    Judged {
-        findings,
-        judged,
-        not_applicable,
-        clauses_in_force: in_force.len(),
-    }
 }
 
 /// The result of judging a set of records.

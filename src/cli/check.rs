@@ -158,8 +158,23 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
         var_files: s.var_files.clone(),
         exclude: s.exclude.clone(),
     };
-    let mut scanned = crate::scan::scan_inputs(&s.paths, &options);
-    let judged = crate::findings::judge(&rules, &scanned.records, s.as_of);
+    // Each root module is judged as soon as it is evaluated, and its records
+    // dropped: memory stays bounded by the parsed files, not the records.
+    let (mut scanned, parts) = crate::scan::scan_inputs_each(&s.paths, &options, &|records| {
+        let resources = records.iter().filter(|r| r.kind() == "resource").count();
+        let judged = crate::findings::judge(&rules, &records, s.as_of);
+        (judged, records.len(), resources)
+    });
+    let mut judged = crate::findings::Judged::default();
+    let (mut records, mut resources) = (0usize, 0usize);
+    for (j, n, r) in parts {
+        judged.findings.extend(j.findings);
+        judged.judged += j.judged;
+        judged.not_applicable += j.not_applicable;
+        records += n;
+        resources += r;
+    }
+    crate::findings::sort(&mut judged.findings);
 
     // Waivers.
     let mut malformed = std::mem::take(&mut scanned.malformed);
@@ -229,12 +244,8 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
         notes,
         files: scanned.files,
         modules: scanned.modules,
-        records: scanned.records.len(),
-        resources: scanned
-            .records
-            .iter()
-            .filter(|r| r.kind() == "resource")
-            .count(),
+        records,
+        resources,
         judged: judged.judged,
         not_applicable: judged.not_applicable,
         waived,

@@ -15,6 +15,17 @@ pub fn scan_inputs(paths: &[std::path::PathBuf], options: &terraform::Options) -
     terraform::scan(paths, options)
 }
 
+/// Like [`scan_inputs`], but hands each independent group of records (a
+/// root module with the modules it calls) to `each` as soon as it is
+/// built, so that a large repository's records never all live at once.
+pub fn scan_inputs_each<R: Send>(
+    paths: &[std::path::PathBuf],
+    options: &terraform::Options,
+    each: &(dyn Fn(Vec<ScannedRecord>) -> R + Sync),
+) -> (ScanOutput, Vec<R>) {
+    terraform::scan_each(paths, options, each)
+}
+
 use crate::diag::Diag;
 use crate::source::Origin;
 use crate::value::{FieldPath, Lookup, Record, Unknown, Value, lookup_in};

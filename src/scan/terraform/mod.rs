@@ -20,6 +20,7 @@ use eval::{Ctx, Frame};
 use hcl_edit::Span as _;
 use hcl_edit::structure::{Block, Body};
 use module::*;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -68,8 +69,31 @@ pub fn cloud_of_provider(provider: &str) -> Option<&'static str> {
     })
 }
 
-/// Scans Terraform files and directories.
+/// Scans Terraform files and directories into records, sorted by file and
+/// position.
 pub fn scan(paths: &[PathBuf], options: &Options) -> ScanOutput {
+    let (mut out, parts) = scan_each(paths, options, &|records| records);
+    let mut records: Vec<ScannedRecord> = parts.into_iter().flatten().collect();
+    records.sort_by(|a, b| {
+        (&a.origin.file.name, a.origin.span.start, &a.address).cmp(&(
+            &b.origin.file.name,
+            b.origin.span.start,
+            &b.address,
+        ))
+    });
+    out.records = records;
+    out
+}
+
+/// Scans Terraform files and directories, handing the records of each root
+/// module (with the modules it calls) to `each` as soon as they are built,
+/// in parallel; returns what `each` made, one per root module. `records` of
+/// the returned output stays empty.
+pub fn scan_each<R: Send>(
+    paths: &[PathBuf],
+    options: &Options,
+    each: &(dyn Fn(Vec<ScannedRecord>) -> R + Sync),
+) -> (ScanOutput, Vec<R>) {
     let mut out = ScanOutput::default();
     // 1. Which directories are modules, and which files were asked for.
     let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
@@ -129,15 +153,31 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanOutput {
         }
     }
 
-    // 2. Parse every module directory, following local module sources.
+    // 2. Parse every module directory, following local module sources: one
+    // wave of directories at a time, the files of a wave in parallel. Each
+    // file is read and parsed exactly once.
     let mut parsed: BTreeMap<PathBuf, Vec<ParsedFile>> = BTreeMap::new();
-    let mut queue: Vec<PathBuf> = dirs.iter().cloned().collect();
-    while let Some(dir) = queue.pop() {
-        if parsed.contains_key(&dir) {
-            continue;
+    let mut wave: BTreeSet<PathBuf> = dirs.clone();
+    while !wave.is_empty() {
+        let mut listed: Vec<(PathBuf, PathBuf)> = Vec::new();
+        for dir in &wave {
+            match list_dir(dir) {
+                Ok(files) => listed.extend(files.into_iter().map(|f| (dir.clone(), f))),
+                Err(d) => out.malformed.push(d),
+            }
+            parsed.insert(dir.clone(), Vec::new());
         }
-        let files = parse_dir(&dir, &mut out);
-        for f in &files {
+        let results: Vec<(PathBuf, FileParse)> = listed
+            .into_par_iter()
+            .map(|(dir, path)| (dir, parse_file(&path)))
+            .collect();
+        let mut next = BTreeSet::new();
+        for (dir, r) in results {
+            out.files += 1;
+            out.malformed.extend(r.malformed);
+            out.waivers.extend(r.waivers);
+            out.waiver_errors.extend(r.waiver_errors);
+            let Some(f) = r.parsed else { continue };
             for block in f.body.get_blocks("module") {
                 if let Some(src) = block
                     .body
@@ -146,11 +186,14 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanOutput {
                     && let Some(child) = local_module_dir(&dir, src)
                     && !parsed.contains_key(&child)
                 {
-                    queue.push(child);
+                    next.insert(child);
                 }
             }
+            if let Some(files) = parsed.get_mut(&dir) {
+                files.push(f);
+            }
         }
-        parsed.insert(dir, files);
+        wave = next;
     }
 
     // 3. Module definitions, and which directories are called by others.
@@ -203,100 +246,121 @@ pub fn scan(paths: &[PathBuf], options: &Options) -> ScanOutput {
         }
     }
 
-    // 4. Evaluate every root module and the modules it calls.
-    let mut records = Vec::new();
-    for root in roots {
-        let Some(def) = modules.by_dir.get(root) else {
-            continue;
-        };
-        let inputs = root_inputs(def, &modules, options, &mut out);
-        let inst = Instance::new(def, &modules, String::new(), inputs, HashMap::new(), 0);
-        let mut stack = vec![root.clone()];
-        walk_instance(&inst, &mut records, &mut out, &mut stack);
+    // 4. Evaluate every root module and the modules it calls, roots in
+    // parallel (each instance tree has its own caches). Each root's records
+    // go to `each` as soon as they exist, so they need not all be alive at
+    // once.
+    // A file named on its own: the whole module is evaluated, its records kept.
+    let wanted: BTreeSet<String> = only_files
+        .values()
+        .flatten()
+        .map(|f| display_path(f))
+        .collect();
+    let restricted_dirs: BTreeSet<String> = only_files.keys().map(|d| display_path(d)).collect();
+    let keep = |r: &ScannedRecord| {
+        if only_files.is_empty() {
+            return true;
+        }
+        let dir_of = Path::new(&r.origin.file.name)
+            .parent()
+            .map(|p| p.to_string_lossy().to_string())
+            .unwrap_or_default();
+        !restricted_dirs.contains(&dir_of) || wanted.contains(&r.origin.file.name)
+    };
+    let per_root: Vec<(R, ScanOutput)> = roots
+        .par_iter()
+        .filter_map(|root| {
+            let def = modules.by_dir.get(*root)?;
+            let mut local = ScanOutput::default();
+            let inputs = root_inputs(def, &modules, options, &mut local);
+            let inst = Instance::new(def, &modules, String::new(), inputs, HashMap::new(), 0);
+            let mut stack = vec![(*root).clone()];
+            let mut records = Vec::new();
+            walk_instance(&inst, &mut records, &mut local, &mut stack);
+            records.retain(keep);
+            Some((each(records), local))
+        })
+        .collect();
+    let mut results = Vec::with_capacity(per_root.len());
+    for (r, local) in per_root {
+        results.push(r);
+        out.files += local.files;
+        out.modules += local.modules;
+        out.malformed.extend(local.malformed);
+        out.notes.extend(local.notes);
     }
-    // A file named on its own: the whole module is evaluated, its findings kept.
-    if !only_files.is_empty() {
-        let wanted: BTreeSet<String> = only_files
-            .values()
-            .flatten()
-            .map(|f| display_path(f))
-            .collect();
-        records.retain(|r: &ScannedRecord| {
-            let dir_of = Path::new(&r.origin.file.name)
-                .parent()
-                .map(Path::to_path_buf);
-            let restricted = only_files.keys().any(|d| {
-                Some(display_path(d)) == dir_of.as_ref().map(|p| p.to_string_lossy().to_string())
-            });
-            !restricted || wanted.contains(&r.origin.file.name)
-        });
-    }
-    records.sort_by(|a, b| {
-        (&a.origin.file.name, a.origin.span.start, &a.address).cmp(&(
-            &b.origin.file.name,
-            b.origin.span.start,
-            &b.address,
-        ))
-    });
-    out.records = records;
-    out
+    (out, results)
 }
 
 fn is_tf(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "tf")
 }
 
-fn parse_dir(dir: &Path, out: &mut ScanOutput) -> Vec<ParsedFile> {
-    let mut names: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| p.is_file() && is_tf(p))
-            .collect(),
-        Err(e) => {
-            out.malformed.push(Diag::error(
+/// The Terraform files of a directory, sorted.
+fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, Diag> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| {
+            Diag::error(
                 "proviso::input::unreadable",
                 format!("cannot read `{}`: {e}", display_path(dir)),
-            ));
-            return Vec::new();
+            )
+        })?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && is_tf(p))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// One file read and parsed, with what it says about itself.
+#[derive(Default)]
+struct FileParse {
+    parsed: Option<ParsedFile>,
+    malformed: Option<Diag>,
+    waivers: Vec<crate::waivers::Waiver>,
+    waiver_errors: Vec<Diag>,
+}
+
+fn parse_file(path: &Path) -> FileParse {
+    let text = match crate::rules::read_text(path) {
+        Ok(t) => t,
+        Err(d) => {
+            return FileParse {
+                malformed: Some(d),
+                ..FileParse::default()
+            };
         }
     };
-    names.sort();
-    let mut files = Vec::new();
-    for path in names {
-        out.files += 1;
-        let text = match crate::rules::read_text(&path) {
-            Ok(t) => t,
-            Err(d) => {
-                out.malformed.push(d);
-                continue;
+    let source = SourceFile::new(display_path(path), text);
+    match hcl_edit::parser::parse_body(&source.text) {
+        Ok(body) => {
+            let (waivers, waiver_errors) = crate::waivers::find(&source, &body);
+            FileParse {
+                parsed: Some(ParsedFile { source, body }),
+                malformed: None,
+                waivers,
+                waiver_errors,
             }
-        };
-        let source = SourceFile::new(display_path(&path), text);
-        match hcl_edit::parser::parse_body(&source.text) {
-            Ok(body) => {
-                let (waivers, errors) = crate::waivers::find(&source, &body);
-                out.waivers.extend(waivers);
-                out.waiver_errors.extend(errors);
-                files.push(ParsedFile { source, body })
-            }
-            Err(e) => {
-                let offset = e.location().offset().min(source.text.len());
-                let end = source
-                    .text
-                    .get(offset..)
-                    .and_then(|r| r.chars().next())
-                    .map_or(offset, |c| offset + c.len_utf8());
-                out.malformed.push(
+        }
+        Err(e) => {
+            let offset = e.location().offset().min(source.text.len());
+            let end = source
+                .text
+                .get(offset..)
+                .and_then(|r| r.chars().next())
+                .map_or(offset, |c| offset + c.len_utf8());
+            FileParse {
+                malformed: Some(
                     Diag::error("proviso::input::malformed_terraform", format!("`{}` is not valid HCL: {}", source.name, e.message().trim()))
                         .in_file(&source)
                         .label(offset..end, "cannot parse from here")
                         .with_help("fix the syntax (`terraform validate` shows the same error); this file was skipped and the rest of the module was still checked"),
-                );
+                ),
+                ..FileParse::default()
             }
         }
     }
-    files
 }
 
 /// A root module's variable values: `terraform.tfvars`, then

@@ -11,6 +11,7 @@
 pub mod eval;
 pub mod funcs;
 pub mod module;
+pub mod slim;
 
 use super::{ScanOutput, ScannedRecord};
 use crate::diag::Diag;
@@ -334,8 +335,9 @@ fn parse_file(path: &Path) -> FileParse {
     };
     let source = SourceFile::new(display_path(path), text);
     match hcl_edit::parser::parse_body(&source.text) {
-        Ok(body) => {
+        Ok(mut body) => {
             let (waivers, waiver_errors) = crate::waivers::find(&source, &body);
+            slim::strip_decor(&mut body);
             FileParse {
                 parsed: Some(ParsedFile { source, body }),
                 malformed: None,

@@ -154,103 +154,110 @@ pub fn scan_each<R: Send>(
         }
     }
 
-    // 2. Parse every module directory, following local module sources: one
-    // wave of directories at a time, the files of a wave in parallel. Each
-    // file is read and parsed exactly once.
-    let mut parsed: BTreeMap<PathBuf, Vec<ParsedFile>> = BTreeMap::new();
-    let mut wave: BTreeSet<PathBuf> = dirs.clone();
-    while !wave.is_empty() {
-        let mut listed: Vec<(PathBuf, PathBuf)> = Vec::new();
-        for dir in &wave {
-            match list_dir(dir) {
-                Ok(files) => listed.extend(files.into_iter().map(|f| (dir.clone(), f))),
-                Err(d) => out.malformed.push(d),
+    // 2. Read every file (in parallel) and note the directories that any
+    // text names as a local path. A directory no text names cannot be a
+    // called module: it is a root that is parsed, evaluated, judged and
+    // dropped on its own ("streamed"), so that memory holds the parsed
+    // files of one root per thread, not of the whole repository. The named
+    // directories (a superset of the called modules) are parsed up front
+    // and kept for every root to share.
+    let listed: Vec<(PathBuf, PathBuf)> = dirs
+        .iter()
+        .flat_map(|dir| match list_dir(dir) {
+            Ok(files) => files.into_iter().map(|f| (dir.clone(), f)).collect(),
+            Err(d) => {
+                out.malformed.push(d);
+                Vec::new()
             }
-            parsed.insert(dir.clone(), Vec::new());
+        })
+        .collect();
+    /// A file's directory, its text (or why it could not be read), and the
+    /// directories its text names.
+    type Read = (PathBuf, Result<Arc<SourceFile>, Diag>, Vec<PathBuf>);
+    let read: Vec<Read> = listed
+        .into_par_iter()
+        .map(|(dir, path)| {
+            let file = read_source(&path);
+            let named = match &file {
+                Ok(f) => named_dirs(&dir, &f.text),
+                Err(_) => Vec::new(),
+            };
+            (dir, file, named)
+        })
+        .collect();
+    let named: BTreeSet<PathBuf> = read
+        .iter()
+        .flat_map(|(_, _, n)| n.iter().cloned())
+        .collect();
+    let mut texts: BTreeMap<PathBuf, Vec<Arc<SourceFile>>> =
+        dirs.iter().map(|d| (d.clone(), Vec::new())).collect();
+    for (dir, file, _) in read {
+        match file {
+            Ok(f) => texts.entry(dir).or_default().push(f),
+            Err(d) => {
+                out.files += 1;
+                out.malformed.push(d);
+            }
         }
-        let results: Vec<(PathBuf, FileParse)> = listed
+    }
+
+    // 3. The shared modules: named directories, and whatever they call, one
+    // wave of directories at a time, the files of a wave in parallel.
+    let mut kept: BTreeMap<PathBuf, Vec<ParsedFile>> = BTreeMap::new();
+    let mut wave: BTreeSet<PathBuf> = named;
+    while !wave.is_empty() {
+        let mut sources: Vec<(PathBuf, Arc<SourceFile>)> = Vec::new();
+        for dir in &wave {
+            kept.insert(dir.clone(), Vec::new());
+            match texts.remove(dir) {
+                Some(files) => sources.extend(files.into_iter().map(|f| (dir.clone(), f))),
+                None => match list_dir(dir) {
+                    Ok(files) => {
+                        for path in files {
+                            match read_source(&path) {
+                                Ok(f) => sources.push((dir.clone(), f)),
+                                Err(d) => {
+                                    out.files += 1;
+                                    out.malformed.push(d);
+                                }
+                            }
+                        }
+                    }
+                    Err(d) => out.malformed.push(d),
+                },
+            }
+        }
+        let results: Vec<(PathBuf, FileParse)> = sources
             .into_par_iter()
-            .map(|(dir, path)| (dir, parse_file(&path)))
+            .map(|(dir, source)| (dir, parse_source(source)))
             .collect();
         let mut next = BTreeSet::new();
         for (dir, r) in results {
-            out.files += 1;
-            out.malformed.extend(r.malformed);
-            out.waivers.extend(r.waivers);
-            out.waiver_errors.extend(r.waiver_errors);
-            let Some(f) = r.parsed else { continue };
-            for block in f.body.get_blocks("module") {
-                if let Some(src) = block
-                    .body
-                    .get_attribute("source")
-                    .and_then(|a| a.value.as_str())
-                    && let Some(child) = local_module_dir(&dir, src)
-                    && !parsed.contains_key(&child)
-                {
+            let Some(f) = out.absorb(r) else { continue };
+            for child in module_dirs(&dir, &f.body) {
+                if !kept.contains_key(&child) {
                     next.insert(child);
                 }
             }
-            if let Some(files) = parsed.get_mut(&dir) {
+            if let Some(files) = kept.get_mut(&dir) {
                 files.push(f);
             }
         }
         wave = next;
     }
-
-    // 3. Module definitions, and which directories are called by others.
     let root_display = paths
         .first()
         .map(|p| display_path(p))
         .unwrap_or_else(|| ".".into());
-    let modules = Modules {
-        by_dir: parsed
+    let shared = Modules {
+        by_dir: kept
             .iter()
             .map(|(d, files)| (d.clone(), ModuleDef::new(d.clone(), files)))
             .collect(),
-        root_dir_display: root_display,
+        shared: None,
+        root_dir_display: root_display.clone(),
     };
-    // A directory that calls itself does not count as called; directories
-    // only reachable through a cycle of calls are treated as roots, so that
-    // nothing given is silently left out (the cycle is then reported).
-    let called: BTreeSet<PathBuf> = modules
-        .by_dir
-        .iter()
-        .flat_map(|(d, m)| {
-            m.calls
-                .iter()
-                .filter_map(|c| c.dir.clone())
-                .filter(move |c| c != d)
-        })
-        .collect();
-    let mut roots: Vec<&PathBuf> = dirs.iter().filter(|d| !called.contains(*d)).collect();
-    let mut reached: BTreeSet<&PathBuf> = BTreeSet::new();
-    let mut frontier: Vec<&PathBuf> = roots.clone();
-    while let Some(d) = frontier.pop() {
-        if !reached.insert(d) {
-            continue;
-        }
-        if let Some(m) = modules.by_dir.get(d) {
-            frontier.extend(m.calls.iter().filter_map(|c| c.dir.as_ref()));
-        }
-    }
-    for d in &dirs {
-        if !reached.contains(d) {
-            roots.push(d);
-            let mut more: Vec<&PathBuf> = vec![d];
-            while let Some(x) = more.pop() {
-                if reached.insert(x)
-                    && let Some(m) = modules.by_dir.get(x)
-                {
-                    more.extend(m.calls.iter().filter_map(|c| c.dir.as_ref()));
-                }
-            }
-        }
-    }
 
-    // 4. Evaluate every root module and the modules it calls, roots in
-    // parallel (each instance tree has its own caches). Each root's records
-    // go to `each` as soon as they exist, so they need not all be alive at
-    // once.
     // A file named on its own: the whole module is evaluated, its records kept.
     let wanted: BTreeSet<String> = only_files
         .values()
@@ -268,29 +275,156 @@ pub fn scan_each<R: Send>(
             .unwrap_or_default();
         !restricted_dirs.contains(&dir_of) || wanted.contains(&r.origin.file.name)
     };
-    let per_root: Vec<(R, ScanOutput)> = roots
-        .par_iter()
-        .filter_map(|root| {
-            let def = modules.by_dir.get(*root)?;
+    // Evaluates one root module (with the modules it calls) and hands its
+    // records to `each`.
+    let evaluate = |def: &ModuleDef<'_>, modules: &Modules<'_>, local: &mut ScanOutput| {
+        let inputs = root_inputs(def, modules, options, local);
+        let inst = Instance::new(def, modules, String::new(), inputs, HashMap::new(), 0);
+        let mut stack = vec![def.dir.clone()];
+        let mut records = Vec::new();
+        walk_instance(&inst, &mut records, local, &mut stack);
+        records.retain(keep);
+        each(records)
+    };
+
+    // 4. Streamed roots, in parallel: parse, evaluate, judge, drop.
+    let streamed: Vec<(PathBuf, Vec<Arc<SourceFile>>)> = texts.into_iter().collect();
+    let per_root: Vec<(R, ScanOutput, Vec<PathBuf>)> = streamed
+        .into_par_iter()
+        .map(|(dir, sources)| {
             let mut local = ScanOutput::default();
-            let inputs = root_inputs(def, &modules, options, &mut local);
-            let inst = Instance::new(def, &modules, String::new(), inputs, HashMap::new(), 0);
-            let mut stack = vec![(*root).clone()];
-            let mut records = Vec::new();
-            walk_instance(&inst, &mut records, &mut local, &mut stack);
-            records.retain(keep);
-            Some((each(records), local))
+            let files: Vec<ParsedFile> = sources
+                .into_iter()
+                .filter_map(|s| local.absorb(parse_source(s)))
+                .collect();
+            let def = ModuleDef::new(dir.clone(), &files);
+            let calls: Vec<PathBuf> = def.calls.iter().filter_map(|c| c.dir.clone()).collect();
+            let modules = Modules {
+                by_dir: HashMap::new(),
+                shared: Some(&shared),
+                root_dir_display: root_display.clone(),
+            };
+            let result = evaluate(&def, &modules, &mut local);
+            (result, local, calls)
         })
         .collect();
     let mut results = Vec::with_capacity(per_root.len());
+    let mut called: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut reached: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut frontier: Vec<PathBuf> = Vec::new();
+    for (r, local, calls) in per_root {
+        results.push(r);
+        out.merge(local);
+        called.extend(calls.iter().cloned());
+        frontier.extend(calls);
+    }
+
+    // 5. Shared modules that nobody calls are roots too. A directory that
+    // calls itself does not count as called; directories only reachable
+    // through a cycle of calls are treated as roots, so that nothing given
+    // is silently left out (the cycle is then reported).
+    called.extend(shared.by_dir.iter().flat_map(|(d, m)| {
+        m.calls
+            .iter()
+            .filter_map(|c| c.dir.clone())
+            .filter(move |c| c != d)
+    }));
+    let mut roots: Vec<&PathBuf> = shared
+        .by_dir
+        .keys()
+        .filter(|d| dirs.contains(*d) && !called.contains(*d))
+        .collect();
+    roots.sort();
+    frontier.extend(roots.iter().map(|d| (*d).clone()));
+    let reach = |from: Vec<PathBuf>, reached: &mut BTreeSet<PathBuf>| {
+        let mut more = from;
+        while let Some(x) = more.pop() {
+            if reached.insert(x.clone())
+                && let Some(m) = shared.get(&x)
+            {
+                more.extend(m.calls.iter().filter_map(|c| c.dir.clone()));
+            }
+        }
+    };
+    reach(frontier, &mut reached);
+    let mut cyclic: Vec<&PathBuf> = Vec::new();
+    for d in shared.by_dir.keys().filter(|d| dirs.contains(*d)) {
+        if !reached.contains(d) {
+            cyclic.push(d);
+            reach(vec![d.clone()], &mut reached);
+        }
+    }
+    cyclic.sort();
+    roots.extend(cyclic);
+    let per_root: Vec<(R, ScanOutput)> = roots
+        .par_iter()
+        .filter_map(|root| {
+            let def = shared.get(root)?;
+            let mut local = ScanOutput::default();
+            let result = evaluate(def, &shared, &mut local);
+            Some((result, local))
+        })
+        .collect();
     for (r, local) in per_root {
         results.push(r);
-        out.files += local.files;
-        out.modules += local.modules;
-        out.malformed.extend(local.malformed);
-        out.notes.extend(local.notes);
+        out.merge(local);
     }
     (out, results)
+}
+
+impl ScanOutput {
+    /// Counts a parsed file and keeps what it reported; returns the file if
+    /// it parsed.
+    fn absorb(&mut self, r: FileParse) -> Option<ParsedFile> {
+        self.files += 1;
+        self.malformed.extend(r.malformed);
+        self.waivers.extend(r.waivers);
+        self.waiver_errors.extend(r.waiver_errors);
+        r.parsed
+    }
+
+    /// Adds what a part of the scan found.
+    fn merge(&mut self, other: ScanOutput) {
+        self.files += other.files;
+        self.modules += other.modules;
+        self.malformed.extend(other.malformed);
+        self.notes.extend(other.notes);
+        self.waivers.extend(other.waivers);
+        self.waiver_errors.extend(other.waiver_errors);
+    }
+}
+
+/// The local module directories a parsed file calls.
+fn module_dirs(dir: &Path, body: &Body) -> Vec<PathBuf> {
+    body.get_blocks("module")
+        .filter_map(|block| {
+            let src = block.body.get_attribute("source")?.value.as_str()?;
+            local_module_dir(dir, src)
+        })
+        .collect()
+}
+
+/// Every existing directory that a string literal of `text` names as a
+/// local path (`"./x"`, `"../x"`): a superset of the local modules the file
+/// calls, found without parsing.
+fn named_dirs(dir: &Path, text: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices('"') {
+        let Some(after) = text.get(i + 1..) else {
+            continue;
+        };
+        if !(after.starts_with("./") || after.starts_with("../")) {
+            continue;
+        }
+        let end = after.find(['"', '\n']).unwrap_or(after.len());
+        if let Some(src) = after.get(..end)
+            && let Some(d) = local_module_dir(dir, src)
+            && !out.contains(&d)
+        {
+            out.push(d);
+        }
+    }
+    out
 }
 
 fn is_tf(path: &Path) -> bool {
@@ -323,17 +457,11 @@ struct FileParse {
     waiver_errors: Vec<Diag>,
 }
 
-fn parse_file(path: &Path) -> FileParse {
-    let text = match crate::rules::read_text(path) {
-        Ok(t) => t,
-        Err(d) => {
-            return FileParse {
-                malformed: Some(d),
-                ..FileParse::default()
-            };
-        }
-    };
-    let source = SourceFile::new(display_path(path), text);
+fn read_source(path: &Path) -> Result<Arc<SourceFile>, Diag> {
+    crate::rules::read_text(path).map(|text| SourceFile::new(display_path(path), text))
+}
+
+fn parse_source(source: Arc<SourceFile>) -> FileParse {
     match hcl_edit::parser::parse_body(&source.text) {
         Ok(mut body) => {
             let (waivers, waiver_errors) = crate::waivers::find(&source, &body);
@@ -544,7 +672,7 @@ fn walk_instance(
                 );
                 continue;
             }
-            let Some(child_def) = inst.modules.by_dir.get(dir) else {
+            let Some(child_def) = inst.modules.get(dir) else {
                 continue;
             };
             let child = inst.child_instance(call, child_def, &frame, key.as_ref());

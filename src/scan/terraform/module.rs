@@ -191,7 +191,18 @@ pub struct DefaultTags {
 /// The module definitions of a scan, by directory.
 pub struct Modules<'a> {
     pub by_dir: HashMap<PathBuf, ModuleDef<'a>>,
+    /// Definitions shared by every root module (modules that others call),
+    /// looked up when `by_dir` does not have the directory.
+    pub shared: Option<&'a Modules<'a>>,
     pub root_dir_display: String,
+}
+
+impl<'a> Modules<'a> {
+    pub fn get(&self, dir: &std::path::Path) -> Option<&ModuleDef<'a>> {
+        self.by_dir
+            .get(dir)
+            .or_else(|| self.shared.and_then(|s| s.get(dir)))
+    }
 }
 
 /// A module evaluated with one set of inputs.
@@ -430,7 +441,7 @@ impl<'a> Instance<'a> {
         let Some(c) = self.module.calls.iter().find(|c| c.name == call) else {
             return Value::unknown(format!("no module `{call}` is called here"), at);
         };
-        let Some(child_def) = c.dir.as_ref().and_then(|d| self.modules.by_dir.get(d)) else {
+        let Some(child_def) = c.dir.as_ref().and_then(|d| self.modules.get(d)) else {
             return Value::unknown(
                 format!("module `{call}` is not local, so its outputs are unknown"),
                 at,

@@ -5,7 +5,7 @@ One root module per directory (`svc-0000/` …), each with `providers.tf`,
 `variables.tf` and resource files. Resources cycle through five types on
 AWS and Azure; tags, locations and TLS versions are chosen by the resource's
 global index so that a known share breaks each of the three bench rules
-(`bench/rules/bench.proviso`, `bench/checkov/*.yaml`). Deterministic: the
+(`bench/check/rules/bench.proviso`, `bench/check/checkov/*.yaml`). Deterministic: the
 same arguments give the same files.
 
 usage: generate.py OUT_DIR [--dirs N] [--resource-files N] [--resources-per-file N]

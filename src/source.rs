@@ -18,6 +18,50 @@ pub struct SourceFile {
     pub first_line: usize,
     /// The same text as miette source code, so reports show the file name.
     pub named: miette::NamedSource<TextAt>,
+    /// Set when the file was parsed through a translation (`.tf.json` read
+    /// as native syntax): parse-tree spans are offsets in the translated
+    /// text, and [`Origin::new`] maps them back to this file's text.
+    pub offsets: Option<Arc<OffsetMap>>,
+}
+
+/// Byte offsets of a translated text, mapped back to the text it came from.
+#[derive(Debug, Default)]
+pub struct OffsetMap {
+    /// `(translated, original)` ranges in translated order; a copied piece
+    /// has ranges of equal length, a synthesized one maps to the span it
+    /// stands for.
+    pub segments: Vec<(Range<usize>, Range<usize>)>,
+}
+
+impl OffsetMap {
+    /// The original offset of a translated one (`end`: it ends a span).
+    pub fn map(&self, offset: usize, end: bool) -> usize {
+        let i = self.segments.partition_point(|(g, _)| {
+            if end {
+                g.start < offset
+            } else {
+                g.start <= offset
+            }
+        });
+        let Some((g, j)) = i.checked_sub(1).and_then(|i| self.segments.get(i)) else {
+            return 0;
+        };
+        if offset >= g.end {
+            j.end
+        } else if g.len() == j.len() {
+            j.start + (offset - g.start)
+        } else if end {
+            j.end
+        } else {
+            j.start
+        }
+    }
+
+    pub fn map_span(&self, span: Range<usize>) -> Range<usize> {
+        let start = self.map(span.start, false);
+        let end = self.map(span.end, true).max(start);
+        start..end
+    }
 }
 
 /// Text whose first line is line `first_line` of its file, as miette
@@ -114,6 +158,23 @@ impl SourceFile {
             text,
             first_line,
             named,
+            offsets: None,
+        })
+    }
+
+    /// A file whose parse tree comes from a translation of its text.
+    pub fn translated(
+        name: impl Into<String>,
+        text: impl Into<Arc<str>>,
+        offsets: OffsetMap,
+    ) -> Arc<SourceFile> {
+        let plain = SourceFile::new(name, text);
+        Arc::new(SourceFile {
+            name: plain.name.clone(),
+            text: plain.text.clone(),
+            first_line: plain.first_line,
+            named: plain.named.clone(),
+            offsets: Some(Arc::new(offsets)),
         })
     }
 
@@ -140,7 +201,13 @@ pub struct Origin {
 }
 
 impl Origin {
+    /// A span of `file` (a parse-tree span of a translated file is mapped
+    /// back to the file's own text).
     pub fn new(file: &Arc<SourceFile>, span: Range<usize>) -> Origin {
+        let span = match &file.offsets {
+            Some(map) => map.map_span(span),
+            None => span,
+        };
         Origin {
             file: file.clone(),
             span,

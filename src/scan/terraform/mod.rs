@@ -10,6 +10,7 @@
 
 pub mod eval;
 pub mod funcs;
+pub mod json_config;
 pub mod module;
 pub mod slim;
 
@@ -427,8 +428,11 @@ fn named_dirs(dir: &Path, text: &str) -> Vec<PathBuf> {
     out
 }
 
+/// `.tf` and `.tf.json` files are Terraform configuration.
 fn is_tf(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "tf")
+    path.file_name()
+        .map(|n| n.to_string_lossy())
+        .is_some_and(|n| n.ends_with(".tf") || n.ends_with(".tf.json"))
 }
 
 /// The Terraform files of a directory, sorted.
@@ -462,6 +466,9 @@ fn read_source(path: &Path) -> Result<Arc<SourceFile>, Diag> {
 }
 
 fn parse_source(source: Arc<SourceFile>) -> FileParse {
+    if source.name.ends_with(".tf.json") {
+        return parse_json_source(source);
+    }
     match hcl_edit::parser::parse_body(&source.text) {
         Ok(mut body) => {
             let (waivers, waiver_errors) = crate::waivers::find(&source, &body);
@@ -490,6 +497,44 @@ fn parse_source(source: Arc<SourceFile>) -> FileParse {
                 ..FileParse::default()
             }
         }
+    }
+}
+
+/// A `.tf.json` file: translated to native syntax and parsed, its parse
+/// tree's spans mapped back to the JSON text.
+fn parse_json_source(source: Arc<SourceFile>) -> FileParse {
+    let malformed = |at: usize, why: String| {
+        let at = at.min(source.text.len());
+        FileParse {
+            malformed: Some(
+                Diag::error(
+                    "proviso::input::malformed_terraform",
+                    format!("`{}` is not valid Terraform JSON: {why}", source.name),
+                )
+                .in_file(&source)
+                .label(at..at, "cannot read from here")
+                .with_help("fix the file (`terraform validate` reads it the same way); the rest of the module was still checked"),
+            ),
+            ..FileParse::default()
+        }
+    };
+    let (hcl, map) = match json_config::to_hcl(&source.text) {
+        Ok(x) => x,
+        Err(e) => return malformed(e.offset, e.message),
+    };
+    match hcl_edit::parser::parse_body(&hcl) {
+        Ok(mut body) => {
+            slim::strip_decor(&mut body);
+            let file = SourceFile::translated(source.name.clone(), source.text.clone(), map);
+            FileParse {
+                parsed: Some(ParsedFile { source: file, body }),
+                ..FileParse::default()
+            }
+        }
+        Err(e) => malformed(
+            map.map(e.location().offset(), false),
+            e.message().trim().to_string(),
+        ),
     }
 }
 
@@ -649,8 +694,7 @@ fn walk_instance(
             let Some(dir) = &call.dir else {
                 out.notes.push(
                     Diag::advice("proviso::input::remote_module", format!("module `{}` has a non-local source `{}`; its resources are not scanned", call.name, call.source.clone().unwrap_or_default()))
-                        .in_file(call.block.file)
-                        .label(header_span(call.block.item), "not followed"),
+                        .label_at(&Origin::new(call.block.file, header_span(call.block.item)), "not followed"),
                 );
                 continue;
             };
@@ -663,9 +707,8 @@ fn walk_instance(
                             call.name
                         ),
                     )
-                    .in_file(call.block.file)
-                    .label(
-                        header_span(call.block.item),
+                    .label_at(
+                        &Origin::new(call.block.file, header_span(call.block.item)),
                         "calls itself through this module",
                     )
                     .with_help("Terraform rejects recursive modules: check the `source` paths"),

@@ -12,7 +12,16 @@ pub mod terraform;
 /// Scans every input of `proviso check`: Terraform directories and files
 /// (`.tf`, `.tf.json`), and Terraform plan JSON files named on their own.
 pub fn scan_inputs(paths: &[std::path::PathBuf], options: &terraform::Options) -> ScanOutput {
-    terraform::scan(paths, options)
+    let (mut out, parts) = scan_inputs_each(paths, options, &|records| records);
+    out.records = parts.into_iter().flatten().collect();
+    out.records.sort_by(|a, b| {
+        (&a.origin.file.name, a.origin.span.start, &a.address).cmp(&(
+            &b.origin.file.name,
+            b.origin.span.start,
+            &b.address,
+        ))
+    });
+    out
 }
 
 /// Like [`scan_inputs`], but hands each independent group of records (a
@@ -23,7 +32,26 @@ pub fn scan_inputs_each<R: Send>(
     options: &terraform::Options,
     each: &(dyn Fn(Vec<ScannedRecord>) -> R + Sync),
 ) -> (ScanOutput, Vec<R>) {
-    terraform::scan_each(paths, options, each)
+    let (plans, tree): (Vec<_>, Vec<_>) = paths
+        .iter()
+        .cloned()
+        .partition(|p| terraform::plan::is_plan_path(p));
+    let (mut out, mut results) = if tree.is_empty() && !plans.is_empty() {
+        (ScanOutput::default(), Vec::new())
+    } else {
+        terraform::scan_each(&tree, options, each)
+    };
+    for p in plans {
+        let (part, records) = terraform::plan::scan(&p);
+        results.push(each(records));
+        out.files += part.files;
+        out.modules += part.modules;
+        out.malformed.extend(part.malformed);
+        out.notes.extend(part.notes);
+        out.waivers.extend(part.waivers);
+        out.waiver_errors.extend(part.waiver_errors);
+    }
+    (out, results)
 }
 
 use crate::diag::Diag;

@@ -12,6 +12,7 @@ pub mod eval;
 pub mod funcs;
 pub mod json_config;
 pub mod module;
+pub mod plan;
 pub mod slim;
 
 use super::{ScanOutput, ScannedRecord};

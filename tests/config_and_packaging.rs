@@ -1,0 +1,137 @@
+//! `proviso.yaml` end to end (found from the working directory upward,
+//! flags win, mistakes reported with their line) and the CI packaging files
+//! (`.pre-commit-hooks.yaml`, the example GitHub Actions workflow and
+//! `docs/proviso.yaml`) are valid and say what the README says.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+fn abs(p: &str) -> String {
+    std::fs::canonicalize(p).unwrap().display().to_string()
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn proviso_yaml_is_found_from_a_subdirectory_and_flags_win() {
+    let repo = tempfile::tempdir().unwrap();
+    let sub = repo.path().join("team/service");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(
+        repo.path().join("proviso.yaml"),
+        format!(
+            "rules: {}\npaths: {}\nas_of: 2026-03-01\nformats: [json]\nfail_on: never\n",
+            abs("rules"),
+            abs("fixtures/terraform/cases/federal_outside_us")
+        ),
+    )
+    .unwrap();
+    // Settings from the file: rules, paths, date, format, fail_on.
+    let (code, out, err) = run_in(&sub, &["check"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["summary"]["as_of"], "2026-03-01");
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
+    // Flags override the file.
+    let (code, out, _) = run_in(
+        &sub,
+        &[
+            "check",
+            "--fail-on",
+            "warning",
+            "--format",
+            "human",
+            "--as-of",
+            "2026-05-01",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("proviso check as of 2026-05-01"), "{out}");
+    // --no-config ignores it (and then --rules is required).
+    let (code, _, err) = run_in(&sub, &["check", "--no-config"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("proviso::cli::no_rules"), "{err}");
+}
+
+#[test]
+fn a_mistake_in_proviso_yaml_is_reported_with_its_line() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("proviso.yaml"),
+        "rules: [rules]\nfail-on: warning\nformat: [sarif=out.sarif]\nwaivers:\n  max_dayz: 30\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_in(repo.path(), &["check"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("proviso::config::invalid"), "{err}");
+    assert!(err.contains("unknown field `max_dayz`"), "{err}");
+    assert!(err.contains("proviso.yaml:5:"), "{err}");
+}
+
+#[test]
+fn the_example_configuration_loads() {
+    let c = proviso::config::load(Path::new("docs/proviso.yaml")).unwrap();
+    assert_eq!(c.formats.len(), 2);
+    assert!(c.waivers.require_until);
+}
+
+fn yaml(path: &str) -> serde_yaml_ng::Value {
+    serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn the_pre_commit_hook_definition_is_valid() {
+    let hooks = yaml(".pre-commit-hooks.yaml");
+    let hooks = hooks.as_sequence().unwrap();
+    let check = hooks.iter().find(|h| h["id"] == "proviso-check").unwrap();
+    assert_eq!(
+        check["entry"].as_str().unwrap().split_whitespace().next(),
+        Some("proviso")
+    );
+    assert_eq!(check["language"], "rust");
+    assert!(check["files"].as_str().unwrap().contains("tf"));
+}
+
+#[test]
+fn the_example_github_workflow_is_valid_and_uploads_sarif() {
+    let wf = yaml("docs/github-actions.yml");
+    let steps = wf["jobs"]["proviso"]["steps"].as_sequence().unwrap();
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    assert!(
+        runs.iter()
+            .any(|r| r.contains("proviso check") && r.contains("sarif=proviso.sarif"))
+    );
+    let upload = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif"))
+        })
+        .unwrap();
+    assert_eq!(upload["with"]["sarif_file"], "proviso.sarif");
+    // The upload must run even when proviso exits 1 on findings.
+    assert!(upload["if"].as_str().unwrap().contains("always()"));
+    assert_eq!(wf["permissions"]["security-events"], "write");
+}

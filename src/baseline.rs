@@ -106,7 +106,7 @@ impl Baseline {
         let text = crate::rules::read_text(path)?;
         serde_json::from_str::<Baseline>(&text).map_err(|e| {
             let file = crate::source::SourceFile::new(display_path(path), text.clone());
-            let offset = offset_of(&text, e.line(), e.column());
+            let offset = crate::source::offset_at(&text, e.line(), e.column());
             Diag::error(
                 "proviso::baseline::malformed",
                 format!("`{}` is not a proviso baseline: {e}", display_path(path)),
@@ -137,13 +137,4 @@ impl Baseline {
         }
         (fresh, hidden)
     }
-}
-
-fn offset_of(text: &str, line: usize, col: usize) -> usize {
-    let start: usize = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    (start + col.saturating_sub(1)).min(text.len())
 }

@@ -239,6 +239,17 @@ impl Origin {
     }
 }
 
+/// The byte offset of a 1-based line and column (as serde's JSON and YAML
+/// errors give them), clamped to the text.
+pub fn offset_at(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    (start + column.saturating_sub(1)).min(text.len())
+}
+
 /// A path for display: relative to the working directory when it is under
 /// it, with `/` separators, so that output does not depend on the machine.
 pub fn display_path(path: &std::path::Path) -> String {

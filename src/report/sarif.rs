@@ -180,6 +180,15 @@ pub fn render_check(r: &CheckReport) -> String {
                 "asOf": r.as_of.to_string(),
                 "records": r.records,
                 "files": r.files,
+                // Every waiver in force, also those that excuse nothing today.
+                "waivers": r.waivers.iter().map(|w| {
+                    let (line, column) = w.origin.line_col();
+                    json!({
+                        "clauses": w.clauses, "reason": w.reason, "owner": w.owner,
+                        "until": w.until.map(|d| d.to_string()),
+                        "file": w.origin.file.name, "line": line, "column": column,
+                    })
+                }).collect::<Vec<_>>(),
             },
         }]
     });

@@ -14,14 +14,19 @@ pub mod terraform;
 pub fn scan_inputs(paths: &[std::path::PathBuf], options: &terraform::Options) -> ScanOutput {
     let (mut out, parts) = scan_inputs_each(paths, options, &|records| records);
     out.records = parts.into_iter().flatten().collect();
-    out.records.sort_by(|a, b| {
+    sort_records(&mut out.records);
+    out
+}
+
+/// Sorts records by file, position and address.
+pub fn sort_records(records: &mut [ScannedRecord]) {
+    records.sort_by(|a, b| {
         (&a.origin.file.name, a.origin.span.start, &a.address).cmp(&(
             &b.origin.file.name,
             b.origin.span.start,
             &b.address,
         ))
     });
-    out
 }
 
 /// Like [`scan_inputs`], but hands each independent group of records (a
@@ -44,12 +49,7 @@ pub fn scan_inputs_each<R: Send>(
     for p in plans {
         let (part, records) = terraform::plan::scan(&p);
         results.push(each(records));
-        out.files += part.files;
-        out.modules += part.modules;
-        out.malformed.extend(part.malformed);
-        out.notes.extend(part.notes);
-        out.waivers.extend(part.waivers);
-        out.waiver_errors.extend(part.waiver_errors);
+        out.merge(part);
     }
     (out, results)
 }
@@ -85,6 +85,19 @@ impl Record for ScannedRecord {
             .filter(|(p, _)| path.0.starts_with(p))
             .max_by_key(|(p, _)| p.len())
             .map(|(_, o)| o.clone())
+    }
+}
+
+impl ScanOutput {
+    /// Adds what another part of the scan found.
+    pub fn merge(&mut self, other: ScanOutput) {
+        self.files += other.files;
+        self.modules += other.modules;
+        self.records.extend(other.records);
+        self.malformed.extend(other.malformed);
+        self.notes.extend(other.notes);
+        self.waivers.extend(other.waivers);
+        self.waiver_errors.extend(other.waiver_errors);
     }
 }
 

@@ -76,15 +76,8 @@ pub fn cloud_of_provider(provider: &str) -> Option<&'static str> {
 /// position.
 pub fn scan(paths: &[PathBuf], options: &Options) -> ScanOutput {
     let (mut out, parts) = scan_each(paths, options, &|records| records);
-    let mut records: Vec<ScannedRecord> = parts.into_iter().flatten().collect();
-    records.sort_by(|a, b| {
-        (&a.origin.file.name, a.origin.span.start, &a.address).cmp(&(
-            &b.origin.file.name,
-            b.origin.span.start,
-            &b.address,
-        ))
-    });
-    out.records = records;
+    out.records = parts.into_iter().flatten().collect();
+    super::sort_records(&mut out.records);
     out
 }
 
@@ -384,16 +377,6 @@ impl ScanOutput {
         self.waiver_errors.extend(r.waiver_errors);
         r.parsed
     }
-
-    /// Adds what a part of the scan found.
-    fn merge(&mut self, other: ScanOutput) {
-        self.files += other.files;
-        self.modules += other.modules;
-        self.malformed.extend(other.malformed);
-        self.notes.extend(other.notes);
-        self.waivers.extend(other.waivers);
-        self.waiver_errors.extend(other.waiver_errors);
-    }
 }
 
 /// The local module directories a parsed file calls.
@@ -603,7 +586,7 @@ fn root_inputs(
                     .label(0..0, "here"),
                 ),
                 Err(e) => {
-                    let offset = line_col_offset(&source.text, e.line(), e.column());
+                    let offset = crate::source::offset_at(&source.text, e.line(), e.column());
                     out.malformed.push(
                         Diag::error(
                             "proviso::input::malformed_tfvars",
@@ -643,15 +626,6 @@ fn root_inputs(
         }
     }
     inputs
-}
-
-fn line_col_offset(text: &str, line: usize, col: usize) -> usize {
-    let start: usize = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    (start + col.saturating_sub(1)).min(text.len())
 }
 
 /// Converts JSON (tfvars.json) to a value.

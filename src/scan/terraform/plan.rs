@@ -69,7 +69,7 @@ pub fn scan(path: &Path) -> (ScanOutput, Vec<ScannedRecord>) {
     let plan: J = match serde_json::from_str(&source.text) {
         Ok(p) => p,
         Err(e) => {
-            let at = offset_of(&source.text, e.line(), e.column());
+            let at = crate::source::offset_at(&source.text, e.line(), e.column());
             out.malformed.push(bad(
                 at..at,
                 format!("`{}` is not valid JSON: {e}", source.name),
@@ -251,15 +251,6 @@ fn address_spans(text: &str, from: usize) -> HashMap<String, Range<usize>> {
         at = end;
     }
     out
-}
-
-fn offset_of(text: &str, line: usize, col: usize) -> usize {
-    let start: usize = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    (start + col.saturating_sub(1)).min(text.len())
 }
 
 /// Marks the paths `after_unknown` flags as unknown in `value`.

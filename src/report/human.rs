@@ -37,12 +37,7 @@ pub fn waiver_list(r: &CheckReport) -> String {
     }
     out.push_str(&format!("waivers in force ({}):\n", r.waivers.len()));
     for w in &r.waivers {
-        let excused: Vec<&str> = r
-            .waived
-            .iter()
-            .filter(|x| std::sync::Arc::ptr_eq(&x.waiver, w))
-            .map(|x| x.finding.address.as_str())
-            .collect();
+        let excused: Vec<&str> = r.excused_by(w).map(|f| f.address.as_str()).collect();
         let until = w
             .until
             .map(|d| format!(" until {d}"))

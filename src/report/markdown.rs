@@ -109,11 +109,7 @@ pub fn render_check(r: &CheckReport) -> String {
         let _ = writeln!(out, "**Waivers in force** ({})\n", r.waivers.len());
         out.push_str("| clauses | on | where | until | owner | excuses | reason |\n|---|---|---|---|---|---|---|\n");
         for w in &r.waivers {
-            let n = r
-                .waived
-                .iter()
-                .filter(|x| std::sync::Arc::ptr_eq(&x.waiver, w))
-                .count();
+            let n = r.excused_by(w).count();
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {n} | {} |",

@@ -91,6 +91,17 @@ pub struct ClauseCount {
 }
 
 impl CheckReport {
+    /// The findings a waiver in force excuses.
+    pub fn excused_by<'a>(
+        &'a self,
+        waiver: &'a std::sync::Arc<crate::waivers::Waiver>,
+    ) -> impl Iterator<Item = &'a Finding> + 'a {
+        self.waived
+            .iter()
+            .filter(move |x| std::sync::Arc::ptr_eq(&x.waiver, waiver))
+            .map(|x| &x.finding)
+    }
+
     /// Whether the run fails `fail_on`: a finding or a waiver finding at or above it.
     pub fn fails(&self, fail_on: FailOn) -> bool {
         self.findings.iter().any(|f| fail_on.fails(f))

@@ -74,6 +74,23 @@ struct Node {
 #[derive(Debug)]
 pub struct JsonParser {
     nodes: Vec<Node>,
+    /// Per node, an open-addressing table of its children by the hash of
+    /// their normalised key (`u32::MAX` is an empty cell; the length is a
+    /// power of two, at least twice the children): a key is looked up in
+    /// one hash and (almost always) one comparison, not a scan of every
+    /// alias the vocabulary knows.
+    tables: Vec<Vec<u32>>,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+/// FNV-1a over the normalised bytes of a key.
+fn key_hash(key: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &c in key {
+        h = (h ^ u32::from(norm_byte(c))).wrapping_mul(0x0100_0193);
+    }
+    h
 }
 
 impl JsonParser {
@@ -86,6 +103,7 @@ impl JsonParser {
     ) -> JsonParser {
         let mut p = JsonParser {
             nodes: vec![Node::default()],
+            tables: Vec::new(),
         };
         for (slot, path) in slots.iter().enumerate() {
             let name = single(path);
@@ -109,6 +127,29 @@ impl JsonParser {
                 p.insert(&segments, (slot, rank, t));
             }
         }
+        p.tables = p
+            .nodes
+            .iter()
+            .map(|n| {
+                if n.children.is_empty() {
+                    return Vec::new();
+                }
+                let size = (n.children.len() * 2).next_power_of_two().max(4);
+                let mask = size - 1;
+                let mut table = vec![EMPTY; size];
+                for &c in &n.children {
+                    let key = p.nodes.get(c).map_or(&[][..], |x| x.key.as_slice());
+                    let mut at = key_hash(key) as usize & mask;
+                    while table.get(at).is_some_and(|&e| e != EMPTY) {
+                        at = (at + 1) & mask;
+                    }
+                    if let Some(cell) = table.get_mut(at) {
+                        *cell = u32::try_from(c).unwrap_or(EMPTY);
+                    }
+                }
+                table
+            })
+            .collect();
         p
     }
 
@@ -145,8 +186,8 @@ impl JsonParser {
     }
 
     fn child(&self, node: usize, key: &[u8], escaped: bool) -> Option<usize> {
-        let children = &self.nodes.get(node)?.children;
-        if children.is_empty() {
+        let table = self.tables.get(node)?;
+        if table.is_empty() {
             return None;
         }
         let owned;
@@ -156,11 +197,21 @@ impl JsonParser {
         } else {
             key
         };
-        children.iter().copied().find(|&c| {
-            self.nodes.get(c).is_some_and(|n| {
+        let mask = table.len() - 1;
+        let mut at = key_hash(key) as usize & mask;
+        loop {
+            let c = *table.get(at)?;
+            if c == EMPTY {
+                return None;
+            }
+            let c = c as usize;
+            if self.nodes.get(c).is_some_and(|n| {
                 n.key.len() == key.len() && n.key.iter().zip(key).all(|(a, b)| *a == norm_byte(*b))
-            })
-        })
+            }) {
+                return Some(c);
+            }
+            at = (at + 1) & mask;
+        }
     }
 
     fn object<'a>(
@@ -189,15 +240,17 @@ impl JsonParser {
             match self.child(node, key, escaped) {
                 Some(c) => {
                     let has_children = self.nodes.get(c).is_some_and(|n| !n.children.is_empty());
-                    let end = if has_children && b.get(i) == Some(&b'{') {
-                        self.object(line, i, c, out)?
+                    let (end, escaped) = if has_children && b.get(i) == Some(&b'{') {
+                        (self.object(line, i, c, out)?, true)
+                    } else if b.get(i) == Some(&b'"') {
+                        string_end(b, i)?
                     } else {
-                        skip_value(b, i)?
+                        (skip_value(b, i)?, true)
                     };
                     if let Some(n) = self.nodes.get(c)
                         && !n.targets.is_empty()
                     {
-                        record(line, start, end, &n.targets, out)?;
+                        record(line, start, end, escaped, &n.targets, out)?;
                     }
                     i = end;
                 }
@@ -273,6 +326,16 @@ fn expect(b: &[u8], i: usize, c: u8, what: &str) -> Result<usize, LineError> {
 fn string_end(b: &[u8], i: usize) -> Result<(usize, bool), LineError> {
     let mut j = i + 1;
     let mut escaped = false;
+    // Most keys and values are short: a plain loop finds their end before
+    // a vector search would have set up.
+    for _ in 0..16 {
+        match b.get(j) {
+            Some(b'"') => return Ok((j + 1, false)),
+            Some(b'\\') => break,
+            Some(_) => j += 1,
+            None => return Err(LineError::new("unterminated string", i..b.len())),
+        }
+    }
     loop {
         let rest = b.get(j..).unwrap_or(&[]);
         match memchr::memchr2(b'"', b'\\', rest) {
@@ -296,7 +359,12 @@ fn skip_value(b: &[u8], i: usize) -> Result<usize, LineError> {
     match b.get(i) {
         Some(b'"') => string_end(b, i).map(|(e, _)| e),
         Some(b'{' | b'[') => {
-            let mut stack: Vec<u8> = Vec::new();
+            // The open brackets as bits (1 for `{`), the innermost lowest;
+            // nesting beyond 64 spills to a vector, never allocated on
+            // ordinary lines.
+            let mut bits: u64 = 0;
+            let mut depth: usize = 0;
+            let mut spill: Vec<u64> = Vec::new();
             let mut j = i;
             loop {
                 match b.get(j) {
@@ -305,13 +373,25 @@ fn skip_value(b: &[u8], i: usize) -> Result<usize, LineError> {
                         j = string_end(b, j)?.0;
                         continue;
                     }
-                    Some(c @ (b'{' | b'[')) => stack.push(if *c == b'{' { b'}' } else { b']' }),
+                    Some(c @ (b'{' | b'[')) => {
+                        if depth > 0 && depth % 64 == 0 {
+                            spill.push(bits);
+                            bits = 0;
+                        }
+                        bits = (bits << 1) | u64::from(*c == b'{');
+                        depth += 1;
+                    }
                     Some(c @ (b'}' | b']')) => {
-                        if stack.pop() != Some(*c) {
+                        if depth == 0 || (bits & 1 == 1) != (*c == b'}') {
                             return Err(err(b, j, "mismatched bracket"));
                         }
-                        if stack.is_empty() {
+                        bits >>= 1;
+                        depth -= 1;
+                        if depth == 0 {
                             return Ok(j + 1);
+                        }
+                        if depth % 64 == 0 {
+                            bits = spill.pop().unwrap_or(0);
                         }
                     }
                     _ => {}
@@ -349,6 +429,7 @@ fn record<'a>(
     line: &'a str,
     start: usize,
     end: usize,
+    escaped: bool,
     targets: &[(usize, u8, Transform)],
     out: &mut [Option<Slot<'a>>],
 ) -> Result<(), LineError> {
@@ -366,7 +447,7 @@ fn record<'a>(
             Some(b'"') => {
                 let inner = start + 1..end.saturating_sub(1);
                 let raw = line.get(inner.clone()).unwrap_or("");
-                if memchr::memchr(b'\\', raw.as_bytes()).is_some() {
+                if escaped {
                     let s = unescape(raw.as_bytes())
                         .map_err(|why| LineError::new(why, inner.clone()))?;
                     match super::transform(t, &s) {

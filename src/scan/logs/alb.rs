@@ -105,17 +105,24 @@ pub fn next_token(
         Some(close) => {
             let mut j = i + 1;
             loop {
-                match b.get(j) {
-                    None => {
-                        return Err(LineError::new(
-                            format!("unclosed `{}`", first as char),
-                            i..b.len(),
-                        ));
-                    }
-                    Some(b'\\') if close == b'"' => j += 2,
-                    Some(c) if *c == close => break,
-                    Some(_) => j += 1,
+                let rest = b.get(j..).unwrap_or(&[]);
+                let found = if close == b'"' {
+                    memchr::memchr2(b'"', b'\\', rest)
+                } else {
+                    memchr::memchr(close, rest)
+                };
+                let Some(k) = found else {
+                    return Err(LineError::new(
+                        format!("unclosed `{}`", first as char),
+                        i..b.len(),
+                    ));
+                };
+                j += k;
+                if b.get(j) == Some(&close) {
+                    break;
                 }
+                // A `\` inside quotes: the byte after it is taken as is.
+                j += 2;
             }
             let after = j + 1;
             if !matches!(b.get(after), None | Some(b' ')) {

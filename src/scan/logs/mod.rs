@@ -213,19 +213,18 @@ pub enum Transform {
 /// (relative to `s`), or `None` when nothing is left.
 pub fn transform(t: Transform, s: &str) -> Option<Range<usize>> {
     let full = 0..s.len();
+    let space = |s: &str| memchr::memchr(b' ', s.as_bytes());
     let target = || {
-        let start = s.find(' ')? + 1;
+        let start = space(s)? + 1;
         let rest = s.get(start..)?;
-        let len = rest.find(' ').unwrap_or(rest.len());
+        let len = space(rest).unwrap_or(rest.len());
         Some((start, rest.get(..len)?))
     };
     let r = match t {
-        Transform::ReqMethod => 0..s.find(' ').unwrap_or(s.len()),
+        Transform::ReqMethod => 0..space(s).unwrap_or(s.len()),
         Transform::ReqHost => {
             let (start, url) = target()?;
-            if !url.contains("://") {
-                return None;
-            }
+            scheme_end(url)?;
             let r = transform(Transform::Host, url)?;
             start + r.start..start + r.end
         }
@@ -236,11 +235,14 @@ pub fn transform(t: Transform, s: &str) -> Option<Range<usize>> {
         }
         Transform::None => full,
         Transform::Host => {
-            let (start, rest) = match s.find("://") {
+            let (start, rest) = match scheme_end(s) {
                 Some(i) => (i + 3, s.get(i + 3..)?),
                 None => (0, s),
             };
-            let end_rel = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let end_rel = rest
+                .bytes()
+                .position(|c| matches!(c, b'/' | b'?' | b'#'))
+                .unwrap_or(rest.len());
             let hostport = rest.get(..end_rel)?;
             let host_len = if hostport.starts_with('[') {
                 hostport.find(']').map(|i| i + 1).unwrap_or(hostport.len())
@@ -250,27 +252,31 @@ pub fn transform(t: Transform, s: &str) -> Option<Range<usize>> {
             start..start + host_len
         }
         Transform::Path => {
-            let start = match s.find("://") {
+            let start = match scheme_end(s) {
                 Some(i) => {
                     let after = i + 3;
                     let rest = s.get(after..)?;
-                    after + rest.find('/').unwrap_or(rest.len())
+                    after + memchr::memchr(b'/', rest.as_bytes()).unwrap_or(rest.len())
                 }
                 None => 0,
             };
             let rest = s.get(start..)?;
-            let end = rest.find(['?', '#']).unwrap_or(rest.len());
+            let end = memchr::memchr2(b'?', b'#', rest.as_bytes()).unwrap_or(rest.len());
             start..start + end
         }
         Transform::Ip => {
-            if s.parse::<std::net::IpAddr>().is_ok() {
-                full
-            } else if let Some(inner) = s.strip_prefix('[') {
-                1..1 + inner.find(']').unwrap_or(inner.len())
-            } else if s.matches(':').count() == 1 {
-                0..s.find(':').unwrap_or(s.len())
+            // No address parse is needed to tell the cases apart: an IPv4
+            // address has no `:`, an IPv6 one at least two and no `[`.
+            if let Some(inner) = s.strip_prefix('[') {
+                1..1 + memchr::memchr(b']', inner.as_bytes()).unwrap_or(inner.len())
             } else {
-                full
+                let b = s.as_bytes();
+                match memchr::memchr(b':', b) {
+                    Some(i) if memchr::memchr(b':', b.get(i + 1..).unwrap_or(&[])).is_none() => {
+                        0..i
+                    }
+                    _ => full,
+                }
             }
         }
         Transform::ArnRegion => {
@@ -286,6 +292,13 @@ pub fn transform(t: Transform, s: &str) -> Option<Range<usize>> {
         }
     };
     if r.is_empty() { None } else { Some(r) }
+}
+
+/// Where the `://` of a URL is, as `find("://")` would say, without
+/// setting up a substring search for three bytes.
+fn scheme_end(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    memchr::memchr_iter(b':', b).find(|&i| b.get(i + 1..i + 3) == Some(b"//"))
 }
 
 /// Sets slot `i` to a string sub-value of `line` at `span`, after a

@@ -41,10 +41,51 @@ enum C {
         strs: HashSet<Arc<str>>,
         others: Vec<Value>,
     },
-    Matches(usize, Vec<Arc<str>>),
+    Matches(usize, Globs),
     Regex(usize, Arc<regex::Regex>),
     /// Evaluated by the tree evaluator on a record made from the slots.
     Fallback(Expr),
+}
+
+/// A set of glob patterns sorted by shape, so that the common ones (a
+/// literal, `prefix*`, `*suffix`) are a comparison instead of a
+/// backtracking match; the rest go through [`glob_match`]. Same answers as
+/// `glob_match` on each pattern: `*` matches any bytes, `?` one byte.
+#[derive(Debug, Default)]
+struct Globs {
+    exact: Vec<Box<[u8]>>,
+    prefix: Vec<Box<[u8]>>,
+    suffix: Vec<Box<[u8]>>,
+    other: Vec<Arc<str>>,
+}
+
+impl Globs {
+    fn new(patterns: Vec<Arc<str>>) -> Globs {
+        let mut g = Globs::default();
+        for p in patterns {
+            let b = p.as_bytes();
+            let wild = |c: &u8| *c == b'*' || *c == b'?';
+            match (b.first(), b.last()) {
+                _ if !b.iter().any(wild) => g.exact.push(b.into()),
+                (_, Some(b'*')) if !b.get(..b.len() - 1).unwrap_or(&[]).iter().any(wild) => {
+                    g.prefix.push(b.get(..b.len() - 1).unwrap_or(&[]).into());
+                }
+                (Some(b'*'), _) if !b.get(1..).unwrap_or(&[]).iter().any(wild) => {
+                    g.suffix.push(b.get(1..).unwrap_or(&[]).into());
+                }
+                _ => g.other.push(p),
+            }
+        }
+        g
+    }
+
+    fn matches(&self, text: &str) -> bool {
+        let t = text.as_bytes();
+        self.exact.iter().any(|e| **e == *t)
+            || self.prefix.iter().any(|p| t.starts_with(p))
+            || self.suffix.iter().any(|p| t.ends_with(p))
+            || self.other.iter().any(|p| glob_match(p, text))
+    }
 }
 
 /// One enforced clause, compiled.
@@ -316,13 +357,15 @@ impl<'r> Compiled<'r> {
                 match (self.field_slot(lhs), self.literals(rhs, &mut members)) {
                     (Some(slot), Some(())) => C::Matches(
                         slot,
-                        members
-                            .into_iter()
-                            .filter_map(|m| match m {
-                                Value::Str(s) => Some(s),
-                                _ => None,
-                            })
-                            .collect(),
+                        Globs::new(
+                            members
+                                .into_iter()
+                                .filter_map(|m| match m {
+                                    Value::Str(s) => Some(s),
+                                    _ => None,
+                                })
+                                .collect(),
+                        ),
                     ),
                     _ => self.fallback(expr),
                 }
@@ -367,11 +410,8 @@ impl<'r> Compiled<'r> {
             },
             C::Matches(s, pats) => match get(*s) {
                 None => false,
-                Some(FieldVal::Str(text)) => pats.iter().any(|p| glob_match(p, text)),
-                Some(v @ (FieldVal::Num(_) | FieldVal::Bool(_))) => {
-                    let text = v.to_string();
-                    pats.iter().any(|p| glob_match(p, &text))
-                }
+                Some(FieldVal::Str(text)) => pats.matches(text),
+                Some(v @ (FieldVal::Num(_) | FieldVal::Bool(_))) => pats.matches(&v.to_string()),
                 Some(_) => false,
             },
             C::Regex(s, re) => match get(*s) {

@@ -242,7 +242,9 @@ struct ChunkResult {
 enum Work {
     Lines {
         first_line: u64,
+        /// Storage, reused; its first `len` bytes are the lines.
         data: Vec<u8>,
+        len: usize,
     },
     Malformed {
         line: u64,
@@ -411,8 +413,10 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
         let work_rx = Mutex::new(work_rx);
         std::thread::scope(|s| {
             let (res_tx, res_rx) = mpsc::channel::<(u64, ChunkResult)>();
+            let (recycle_tx, recycle_rx) = mpsc::channel::<Vec<u8>>();
             for _ in 0..threads {
                 let res_tx = res_tx.clone();
+                let recycle_tx = recycle_tx.clone();
                 let work_rx = &work_rx;
                 let ctx = &ctx;
                 s.spawn(move || {
@@ -422,7 +426,11 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
                             Err(_) => break,
                         };
                         let Ok((seq, work)) = next else { break };
-                        let result = process(ctx, work);
+                        let (result, buffer) = process(ctx, work);
+                        if let Some(b) = buffer {
+                            // The reader may be done: then the buffer goes.
+                            let _ = recycle_tx.send(b);
+                        }
                         if res_tx.send((seq, result)).is_err() {
                             break;
                         }
@@ -430,8 +438,19 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
                 });
             }
             drop(res_tx);
+            drop(recycle_tx);
             let limits = (opts_chunk, opts_max_line);
-            s.spawn(move || read_chunks(head, head_err, reader, skip_first, limits, &work_tx));
+            s.spawn(move || {
+                read_chunks(
+                    head,
+                    head_err,
+                    reader,
+                    skip_first,
+                    limits,
+                    &work_tx,
+                    &recycle_rx,
+                )
+            });
             let mut pending: BTreeMap<u64, ChunkResult> = BTreeMap::new();
             let mut next = 0u64;
             for (seq, result) in res_rx {
@@ -529,6 +548,12 @@ fn read_up_to(r: &mut dyn Read, buf: &mut Vec<u8>, limit: usize) -> std::io::Res
 /// Cuts the input into chunks of whole lines, numbering them. Over-long
 /// lines and a stream that ends in an error (a truncated gzip) are sent as
 /// malformed records, in order.
+///
+/// Buffers come back from the workers through `recycle` and are reused at
+/// their full length: the input is read straight into them, with no zero
+/// fill and no fresh pages per chunk; only the incomplete last line of a
+/// chunk is copied (into the next buffer).
+#[allow(clippy::too_many_arguments)]
 fn read_chunks(
     head: Vec<u8>,
     head_err: Option<std::io::Error>,
@@ -536,6 +561,7 @@ fn read_chunks(
     skip_first: bool,
     (chunk_bytes, max_line): (usize, usize),
     tx: &mpsc::SyncSender<(u64, Work)>,
+    recycle: &mpsc::Receiver<Vec<u8>>,
 ) {
     let mut seq = 0u64;
     let mut send = |w: Work| {
@@ -544,24 +570,27 @@ fn read_chunks(
         ok
     };
     let mut line_no: u64 = 1;
+    // `buf` is storage; `len` bytes of it hold input.
+    let mut len = head.len();
     let mut buf = head;
     let mut pending_err = head_err;
     let mut skipping_long: Option<(u64, Vec<u8>)> = None;
     let mut header_pending = skip_first;
     let mut eof = pending_err.is_some();
+    let too_long = || format!("the line is longer than {max_line} bytes; it was skipped");
     loop {
-        if !eof && buf.len() < chunk_bytes {
-            let want = chunk_bytes;
-            let start = buf.len();
-            buf.resize(start + want, 0);
-            let mut filled = start;
-            while filled < buf.len() {
-                match reader.read(buf.get_mut(filled..).unwrap_or(&mut [])) {
+        if !eof && len < chunk_bytes {
+            let need = len + chunk_bytes;
+            if buf.len() < need {
+                buf.resize(need + need / 8, 0);
+            }
+            while len < buf.len() {
+                match reader.read(buf.get_mut(len..).unwrap_or(&mut [])) {
                     Ok(0) => {
                         eof = true;
                         break;
                     }
-                    Ok(n) => filled += n,
+                    Ok(n) => len += n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(e) => {
                         pending_err = Some(e);
@@ -570,19 +599,17 @@ fn read_chunks(
                     }
                 }
             }
-            buf.truncate(filled);
         }
+        let filled = buf.get(..len).unwrap_or(&[]);
         // An over-long line being skipped: drop up to its end.
         if let Some((at, prefix)) = skipping_long.take() {
-            match memchr::memchr(b'\n', &buf) {
+            match memchr::memchr(b'\n', filled) {
                 Some(pos) => {
-                    buf.drain(..=pos);
+                    buf.copy_within(pos + 1..len, 0);
+                    len -= pos + 1;
                     if !send(Work::Malformed {
                         line: at,
-                        reason: format!(
-                            "the line is longer than {} bytes; it was skipped",
-                            max_line
-                        ),
+                        reason: too_long(),
                         text: String::from_utf8_lossy(&prefix).into_owned(),
                     }) {
                         return;
@@ -590,14 +617,11 @@ fn read_chunks(
                     line_no = at + 1;
                 }
                 None => {
-                    buf.clear();
+                    len = 0;
                     if eof {
                         let _ = send(Work::Malformed {
                             line: at,
-                            reason: format!(
-                                "the line is longer than {} bytes; it was skipped",
-                                max_line
-                            ),
+                            reason: too_long(),
                             text: String::from_utf8_lossy(&prefix).into_owned(),
                         });
                         break;
@@ -608,43 +632,62 @@ fn read_chunks(
             }
         }
         if header_pending {
-            match memchr::memchr(b'\n', &buf) {
+            match memchr::memchr(b'\n', buf.get(..len).unwrap_or(&[])) {
                 Some(pos) => {
-                    buf.drain(..=pos);
+                    buf.copy_within(pos + 1..len, 0);
+                    len -= pos + 1;
                     line_no += 1;
                     header_pending = false;
                 }
                 None if eof => {
-                    buf.clear();
+                    len = 0;
                     header_pending = false;
                 }
                 None => {}
             }
         }
-        let cut = match memchr::memrchr(b'\n', &buf) {
+        let filled = buf.get(..len).unwrap_or(&[]);
+        let cut = match memchr::memrchr(b'\n', filled) {
             Some(pos) => Some(pos + 1),
-            None if eof => Some(buf.len()),
+            None if eof => Some(len),
             None => None,
         };
         match cut {
             Some(cut) if cut > 0 => {
-                let rest = buf.split_off(cut);
-                let data = std::mem::replace(&mut buf, rest);
-                let lines = memchr::memchr_iter(b'\n', &data).count() as u64
-                    + u64::from(data.last() != Some(&b'\n'));
+                let lines = memchr::memchr_iter(b'\n', filled.get(..cut).unwrap_or(&[])).count()
+                    as u64
+                    + u64::from(filled.get(cut.wrapping_sub(1)) != Some(&b'\n'));
                 let first_line = line_no;
                 line_no += lines;
+                // The rest (an incomplete line) starts the next buffer.
+                let rest = len - cut;
+                let mut next = recycle.try_recv().unwrap_or_default();
+                if next.len() < rest {
+                    next.resize(rest, 0);
+                }
+                if let (Some(dst), Some(src)) = (next.get_mut(..rest), buf.get(cut..len)) {
+                    dst.copy_from_slice(src);
+                }
+                let data = std::mem::replace(&mut buf, next);
+                len = rest;
+                let mut data_len = cut;
+                let body = data.get(..cut).unwrap_or(&[]);
                 // A stream that failed mid-way: its last line is incomplete.
-                let (data, truncated_tail) =
-                    if eof && pending_err.is_some() && data.last() != Some(&b'\n') {
-                        let start = memchr::memrchr(b'\n', &data).map_or(0, |p| p + 1);
-                        let mut d = data;
-                        let tail = d.split_off(start);
-                        (d, Some(tail))
-                    } else {
-                        (data, None)
-                    };
-                if !data.is_empty() && !send(Work::Lines { first_line, data }) {
+                let truncated_tail = if eof && pending_err.is_some() && body.last() != Some(&b'\n')
+                {
+                    let start = memchr::memrchr(b'\n', body).map_or(0, |p| p + 1);
+                    data_len = start;
+                    Some(body.get(start..).unwrap_or(&[]).to_vec())
+                } else {
+                    None
+                };
+                if data_len > 0
+                    && !send(Work::Lines {
+                        first_line,
+                        data,
+                        len: data_len,
+                    })
+                {
                     return;
                 }
                 if let Some(tail) = truncated_tail {
@@ -662,15 +705,15 @@ fn read_chunks(
                 }
             }
             _ => {
-                if buf.len() > max_line {
-                    let prefix = buf.get(..200).unwrap_or(&buf).to_vec();
-                    buf.clear();
+                if len > max_line {
+                    let prefix = filled.get(..200).unwrap_or(filled).to_vec();
+                    len = 0;
                     skipping_long = Some((line_no, prefix));
                     continue;
                 }
             }
         }
-        if eof && buf.is_empty() {
+        if eof && len == 0 {
             if let Some(e) = pending_err.take() {
                 let _ = send(Work::Malformed {
                     line: line_no,
@@ -709,7 +752,34 @@ fn line_diag(
         .with_help("the line is counted as malformed and skipped; the audit goes on (`--allow-malformed` keeps the exit code 0/1)")
 }
 
-fn process(ctx: &Ctx<'_>, work: Work) -> ChunkResult {
+/// Judges one piece of work; hands back the buffer of a chunk of lines
+/// for reuse.
+fn process(ctx: &Ctx<'_>, work: Work) -> (ChunkResult, Option<Vec<u8>>) {
+    match work {
+        Work::Lines {
+            first_line,
+            data,
+            len,
+        } => {
+            let r = process_chunk(
+                ctx,
+                Piece::Lines(first_line, data.get(..len).unwrap_or(&data)),
+            );
+            (r, Some(data))
+        }
+        Work::Malformed { line, reason, text } => (
+            process_chunk(ctx, Piece::Malformed(line, reason, text)),
+            None,
+        ),
+    }
+}
+
+enum Piece<'d> {
+    Lines(u64, &'d [u8]),
+    Malformed(u64, String, String),
+}
+
+fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
     let mut r = ChunkResult {
         clauses: ctx
             .compiled
@@ -720,7 +790,7 @@ fn process(ctx: &Ctx<'_>, work: Work) -> ChunkResult {
         ..Default::default()
     };
     let (first_line, data) = match work {
-        Work::Malformed { line, reason, text } => {
+        Piece::Malformed(line, reason, text) => {
             r.summary.records = 1;
             r.summary.malformed = 1;
             r.summary.bytes = text.len() as u64;
@@ -735,10 +805,10 @@ fn process(ctx: &Ctx<'_>, work: Work) -> ChunkResult {
             ));
             return r;
         }
-        Work::Lines { first_line, data } => (first_line, data),
+        Piece::Lines(first_line, data) => (first_line, data),
     };
     r.summary.bytes = data.len() as u64;
-    let whole = std::str::from_utf8(&data).ok();
+    let whole = std::str::from_utf8(data).ok();
     let mut slots: Vec<Option<Slot<'_>>> = vec![None; ctx.compiled.slots.len()];
     let mut line_no = first_line;
     let mut start = 0usize;

@@ -14,7 +14,7 @@
 //! on which no terms are in force is `outside_terms` (never judged against
 //! "today"), and a line that cannot be read is `malformed`.
 
-use crate::compiled::{CClause, Compiled, LineOutcome};
+use crate::compiled::{CClause, Compiled, LineOutcome, Memo};
 use crate::diag::Diag;
 use crate::eval::render_message;
 use crate::rules::RuleSet;
@@ -810,6 +810,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
     r.summary.bytes = data.len() as u64;
     let whole = std::str::from_utf8(data).ok();
     let mut slots: Vec<Option<Slot<'_>>> = vec![None; ctx.compiled.slots.len()];
+    let memo = ctx.compiled.new_memo();
     let mut line_no = first_line;
     let mut start = 0usize;
     while start < data.len() {
@@ -898,7 +899,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
             }
         }
         r.summary.records += 1;
-        judge_line(ctx, &mut r, this, line, &mut slots);
+        judge_line(ctx, &mut r, this, line, &mut slots, &memo);
     }
     r
 }
@@ -970,8 +971,10 @@ fn judge_line<'a>(
     line_no: u64,
     line: &'a str,
     slots: &mut [Option<Slot<'a>>],
+    memo: &Memo,
 ) {
     fill_derived(ctx, slots);
+    Compiled::reset_memo(memo);
     let ts_slot = slots.get(TS).and_then(Option::as_ref);
     let Some(ts_slot) = ts_slot else {
         r.summary.outside_terms += 1;
@@ -1008,7 +1011,7 @@ fn judge_line<'a>(
         if !clause.interval.contains(day) {
             continue;
         }
-        let outcome = ctx.compiled.judge(clause, slots);
+        let outcome = ctx.compiled.judge_memo(clause, slots, memo);
         match outcome {
             LineOutcome::NotApplicable => continue,
             LineOutcome::Pass => {}

@@ -26,7 +26,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 /// A compiled condition.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum C {
     Const(bool),
     Or(Vec<C>),
@@ -45,13 +45,20 @@ enum C {
     Regex(usize, Arc<regex::Regex>),
     /// Evaluated by the tree evaluator on a record made from the slots.
     Fallback(Expr),
+    /// A define used by several conditions, evaluated once per line
+    /// (an index into `Compiled::defines` and the line's [`Memo`]).
+    Define(usize),
 }
+
+/// A line's memo of define results (0: not yet, 1: false, 2: true); reset
+/// with [`Compiled::reset_memo`] before each line.
+pub type Memo = [std::cell::Cell<u8>];
 
 /// A set of glob patterns sorted by shape, so that the common ones (a
 /// literal, `prefix*`, `*suffix`) are a comparison instead of a
 /// backtracking match; the rest go through [`glob_match`]. Same answers as
 /// `glob_match` on each pattern: `*` matches any bytes, `?` one byte.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Globs {
     exact: Vec<Box<[u8]>>,
     prefix: Vec<Box<[u8]>>,
@@ -129,6 +136,10 @@ pub struct Compiled<'r> {
     /// Intervals in which some terms are in force (a record outside all of
     /// them is outside the terms).
     pub terms_intervals: Vec<Interval>,
+    /// Compiled defines that conditions share (see [`C::Define`]), and the
+    /// rule set's define index of each.
+    defines: Vec<C>,
+    define_ids: Vec<(usize, usize)>,
 }
 
 impl<'r> Compiled<'r> {
@@ -147,6 +158,8 @@ impl<'r> Compiled<'r> {
                 .iter()
                 .filter_map(|t| rules.terms_in_force_interval(t))
                 .collect(),
+            defines: Vec::new(),
+            define_ids: Vec::new(),
         };
         let eval = Evaluator::new(rules);
         for (ti, terms) in rules.terms.iter().enumerate() {
@@ -234,15 +247,36 @@ impl<'r> Compiled<'r> {
 
     /// Judges a line against one clause (assumed in force).
     pub fn judge(&self, clause: &CClause, slots: &[Option<Slot<'_>>]) -> LineOutcome {
+        self.judge_memo(clause, slots, &self.new_memo())
+    }
+
+    /// A memo for [`Compiled::judge_memo`], one per worker.
+    pub fn new_memo(&self) -> Vec<std::cell::Cell<u8>> {
+        vec![std::cell::Cell::new(0); self.defines.len()]
+    }
+
+    /// Forgets the define results of the previous line.
+    pub fn reset_memo(memo: &Memo) {
+        memo.iter().for_each(|m| m.set(0));
+    }
+
+    /// [`Compiled::judge`] with the line's memo, so that a define shared by
+    /// several clauses is evaluated once per line, not once per clause.
+    pub fn judge_memo(
+        &self,
+        clause: &CClause,
+        slots: &[Option<Slot<'_>>],
+        memo: &Memo,
+    ) -> LineOutcome {
         if let Some(a) = &clause.applies
-            && !self.eval(a, slots)
+            && !self.eval(a, slots, memo)
         {
             return LineOutcome::NotApplicable;
         }
-        let holds = self.eval(&clause.check, slots);
+        let holds = self.eval(&clause.check, slots, memo);
         if holds == clause.forbid {
             for (name, excuse) in &clause.excuses {
-                if self.eval(excuse, slots) {
+                if self.eval(excuse, slots, memo) {
                     return LineOutcome::Excepted(name.clone());
                 }
             }
@@ -296,10 +330,34 @@ impl<'r> Compiled<'r> {
     }
 
     fn cond(&mut self, expr: &'r Expr) -> C {
+        if let ExprKind::DefineRef(_, i) = &expr.kind
+            && let Some(d) = self.rules.defines.get(*i)
+        {
+            if let Some(&(_, k)) = self.define_ids.iter().find(|(d, _)| d == i) {
+                return C::Define(k);
+            }
+            let c = self.cond(&d.value);
+            return match c {
+                // Cheap, or already shared: no memo needed.
+                C::Const(_) | C::Exists(_) | C::Truthy(_) | C::Cmp(..) | C::Define(_) => c,
+                c => {
+                    self.defines.push(c);
+                    let k = self.defines.len() - 1;
+                    self.define_ids.push((*i, k));
+                    C::Define(k)
+                }
+            };
+        }
         let expr = self.define(expr);
         match &expr.kind {
-            ExprKind::Or(items) => C::Or(items.iter().map(|e| self.cond(e)).collect()),
-            ExprKind::And(items) => C::And(items.iter().map(|e| self.cond(e)).collect()),
+            ExprKind::Or(items) => {
+                let items = items.iter().map(|e| self.cond(e)).collect();
+                C::Or(self.by_cost(items))
+            }
+            ExprKind::And(items) => {
+                let items = items.iter().map(|e| self.cond(e)).collect();
+                C::And(self.by_cost(items))
+            }
             ExprKind::Not(e) => C::Not(Box::new(self.cond(e))),
             ExprKind::Exists(e) => match self.field_slot(e) {
                 Some(s) => C::Exists(s),
@@ -378,7 +436,7 @@ impl<'r> Compiled<'r> {
         }
     }
 
-    fn eval(&self, c: &C, slots: &[Option<Slot<'_>>]) -> bool {
+    fn eval(&self, c: &C, slots: &[Option<Slot<'_>>], memo: &Memo) -> bool {
         let get = |i: usize| match slots.get(i).and_then(Option::as_ref) {
             Some(Slot {
                 val: FieldVal::Null,
@@ -389,9 +447,23 @@ impl<'r> Compiled<'r> {
         };
         match c {
             C::Const(b) => *b,
-            C::Or(items) => items.iter().any(|i| self.eval(i, slots)),
-            C::And(items) => items.iter().all(|i| self.eval(i, slots)),
-            C::Not(i) => !self.eval(i, slots),
+            C::Or(items) => items.iter().any(|i| self.eval(i, slots, memo)),
+            C::And(items) => items.iter().all(|i| self.eval(i, slots, memo)),
+            C::Not(i) => !self.eval(i, slots, memo),
+            C::Define(k) => match memo.get(*k).map(std::cell::Cell::get) {
+                Some(1) => false,
+                Some(2) => true,
+                _ => {
+                    let v = self
+                        .defines
+                        .get(*k)
+                        .is_some_and(|d| self.eval(d, slots, memo));
+                    if let Some(m) = memo.get(*k) {
+                        m.set(1 + u8::from(v));
+                    }
+                    v
+                }
+            },
             C::Exists(s) => get(*s).is_some(),
             C::Truthy(s) => match get(*s) {
                 None => false,
@@ -425,6 +497,29 @@ impl<'r> Compiled<'r> {
                 Evaluator::new(self.rules).truth(expr, &record).is_true()
             }
         }
+    }
+
+    /// A rough cost of evaluating a condition on a line.
+    fn cost(&self, c: &C) -> u32 {
+        match c {
+            C::Const(_) | C::Exists(_) | C::Truthy(_) => 1,
+            C::Cmp(..) => 2,
+            C::In { .. } => 3,
+            C::Matches(..) => 4,
+            C::Regex(..) => 8,
+            C::Not(i) => self.cost(i),
+            C::Or(items) | C::And(items) => items.iter().map(|i| self.cost(i)).sum(),
+            C::Define(k) => self.defines.get(*k).map_or(1, |d| self.cost(d)),
+            C::Fallback(_) => 100,
+        }
+    }
+
+    /// Orders the operands of `and`/`or` cheapest first. The compiled
+    /// logic is two-valued and has no effects, so the order changes no
+    /// answer, only how soon a cheap `field exists` cuts a glob match short.
+    fn by_cost(&self, mut items: Vec<C>) -> Vec<C> {
+        items.sort_by_key(|c| self.cost(c));
+        items
     }
 
     /// The slots as a plain record (allocates: for the fallback, messages

@@ -209,7 +209,7 @@ impl JsonParser {
             // Keys are mostly written as normalised already: a plain
             // comparison first.
             if self.nodes.get(c).is_some_and(|n| {
-                n.key.as_slice() == key
+                same_bytes(&n.key, key)
                     || (n.key.len() == key.len()
                         && n.key.iter().zip(key).all(|(a, b)| *a == norm_byte(*b)))
             }) {
@@ -288,6 +288,27 @@ impl LineParser for JsonParser {
         }
         Ok(Parsed::Record)
     }
+}
+
+/// `a == b` for short keys without a call to `memcmp`: keys of 8 to 16
+/// bytes are compared as their first and last eight bytes.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let n = a.len();
+    if (8..=16).contains(&n) {
+        let word = |s: &[u8], at: usize| {
+            s.get(at..at + 8)
+                .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                .map(u64::from_ne_bytes)
+        };
+        return word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8);
+    }
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    a == b
 }
 
 fn norm_byte(c: u8) -> u8 {

@@ -245,9 +245,9 @@ pub fn transform(t: Transform, s: &str) -> Option<Range<usize>> {
                 .unwrap_or(rest.len());
             let hostport = rest.get(..end_rel)?;
             let host_len = if hostport.starts_with('[') {
-                hostport.find(']').map(|i| i + 1).unwrap_or(hostport.len())
+                memchr::memchr(b']', hostport.as_bytes()).map_or(hostport.len(), |i| i + 1)
             } else {
-                hostport.rfind(':').unwrap_or(hostport.len())
+                memchr::memrchr(b':', hostport.as_bytes()).unwrap_or(hostport.len())
             };
             start..start + host_len
         }

@@ -235,22 +235,62 @@ impl AuditReport {
 struct ChunkResult {
     summary: Summary,
     clauses: Vec<ClauseStats>,
-    malformed: Vec<Diag>,
-    findings: String,
+    malformed: Vec<PendingDiag>,
+    /// `--findings` records, their `line` relative to the piece.
+    findings: Vec<serde_json::Value>,
+    /// Lines the piece held.
+    lines: u64,
 }
 
+/// A piece of input, in file order. Line numbers are not counted by the
+/// reader (that would be one more pass over every chunk): a worker numbers
+/// the lines of its piece from 0 and says how many it had, and the
+/// collector, which merges pieces in order, adds the line the piece starts
+/// at.
 enum Work {
     Lines {
-        first_line: u64,
         /// Storage, reused; its first `len` bytes are the lines.
         data: Vec<u8>,
         len: usize,
     },
-    Malformed {
-        line: u64,
-        reason: String,
-        text: String,
-    },
+    /// One line that is not read (too long, or cut short by a stream
+    /// error).
+    Malformed { reason: String, text: String },
+    /// A line that is not a record and is skipped (a CSV header).
+    Skip,
+}
+
+/// A malformed line as a worker saw it, its line number relative to its
+/// piece; the collector makes the diagnostic.
+struct PendingDiag {
+    line: u64,
+    text: String,
+    reason: String,
+    at: Range<usize>,
+    code: &'static str,
+}
+
+impl PendingDiag {
+    fn new(line: u64, text: &str, reason: &str, at: Range<usize>, code: &'static str) -> Self {
+        PendingDiag {
+            line,
+            text: text.to_string(),
+            reason: reason.to_string(),
+            at,
+            code,
+        }
+    }
+
+    fn diag(self, file: &str, first_line: u64) -> Diag {
+        line_diag(
+            file,
+            first_line + self.line,
+            &self.text,
+            &self.reason,
+            self.at,
+            self.code,
+        )
+    }
 }
 
 /// Shared, read-only state of one file's audit.
@@ -453,21 +493,35 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
             });
             let mut pending: BTreeMap<u64, ChunkResult> = BTreeMap::new();
             let mut next = 0u64;
+            // The line the next piece starts at.
+            let mut first_line = 1u64;
             for (seq, result) in res_rx {
                 pending.insert(seq, result);
                 while let Some(r) = pending.remove(&next) {
                     next += 1;
+                    let base = first_line;
+                    first_line += r.lines;
                     file_summary.add(&r.summary);
-                    for (mine, theirs) in report_ref.clauses.iter_mut().zip(r.clauses) {
+                    for (mine, mut theirs) in report_ref.clauses.iter_mut().zip(r.clauses) {
+                        theirs.samples.iter_mut().for_each(|s| s.line += base);
                         mine.merge(theirs, ctx.samples);
                     }
                     for d in r.malformed {
                         if report_ref.malformed.len() < ctx.malformed_shown {
-                            report_ref.malformed.push(d);
+                            report_ref.malformed.push(d.diag(ctx.file, base));
                         }
                     }
                     if let Some(out) = findings_out.as_mut() {
-                        let _ = out.write_all(r.findings.as_bytes());
+                        let mut text = String::new();
+                        for mut doc in r.findings {
+                            if let Some(obj) = doc.as_object_mut() {
+                                let rel = obj.get("line").and_then(|l| l.as_u64()).unwrap_or(0);
+                                obj.insert("line".into(), (base + rel).into());
+                            }
+                            text.push_str(&doc.to_string());
+                            text.push('\n');
+                        }
+                        let _ = out.write_all(text.as_bytes());
                     }
                     if let Some(pb) = &progress {
                         pb.set_position(raw.load(Ordering::Relaxed));
@@ -569,12 +623,11 @@ fn read_chunks(
         seq += 1;
         ok
     };
-    let mut line_no: u64 = 1;
     // `buf` is storage; `len` bytes of it hold input.
     let mut len = head.len();
     let mut buf = head;
     let mut pending_err = head_err;
-    let mut skipping_long: Option<(u64, Vec<u8>)> = None;
+    let mut skipping_long: Option<Vec<u8>> = None;
     let mut header_pending = skip_first;
     let mut eof = pending_err.is_some();
     let too_long = || format!("the line is longer than {max_line} bytes; it was skipped");
@@ -602,31 +655,28 @@ fn read_chunks(
         }
         let filled = buf.get(..len).unwrap_or(&[]);
         // An over-long line being skipped: drop up to its end.
-        if let Some((at, prefix)) = skipping_long.take() {
+        if let Some(prefix) = skipping_long.take() {
             match memchr::memchr(b'\n', filled) {
                 Some(pos) => {
                     buf.copy_within(pos + 1..len, 0);
                     len -= pos + 1;
                     if !send(Work::Malformed {
-                        line: at,
                         reason: too_long(),
                         text: String::from_utf8_lossy(&prefix).into_owned(),
                     }) {
                         return;
                     }
-                    line_no = at + 1;
                 }
                 None => {
                     len = 0;
                     if eof {
                         let _ = send(Work::Malformed {
-                            line: at,
                             reason: too_long(),
                             text: String::from_utf8_lossy(&prefix).into_owned(),
                         });
                         break;
                     }
-                    skipping_long = Some((at, prefix));
+                    skipping_long = Some(prefix);
                     continue;
                 }
             }
@@ -636,8 +686,10 @@ fn read_chunks(
                 Some(pos) => {
                     buf.copy_within(pos + 1..len, 0);
                     len -= pos + 1;
-                    line_no += 1;
                     header_pending = false;
+                    if !send(Work::Skip) {
+                        return;
+                    }
                 }
                 None if eof => {
                     len = 0;
@@ -654,11 +706,6 @@ fn read_chunks(
         };
         match cut {
             Some(cut) if cut > 0 => {
-                let lines = memchr::memchr_iter(b'\n', filled.get(..cut).unwrap_or(&[])).count()
-                    as u64
-                    + u64::from(filled.get(cut.wrapping_sub(1)) != Some(&b'\n'));
-                let first_line = line_no;
-                line_no += lines;
                 // The rest (an incomplete line) starts the next buffer.
                 let rest = len - cut;
                 let mut next = recycle.try_recv().unwrap_or_default();
@@ -683,7 +730,6 @@ fn read_chunks(
                 };
                 if data_len > 0
                     && !send(Work::Lines {
-                        first_line,
                         data,
                         len: data_len,
                     })
@@ -696,7 +742,6 @@ fn read_chunks(
                         .map(|e| e.to_string())
                         .unwrap_or_default();
                     let _ = send(Work::Malformed {
-                        line: line_no - 1,
                         reason: format!(
                             "the input ends early ({why}); this last line is incomplete"
                         ),
@@ -708,7 +753,7 @@ fn read_chunks(
                 if len > max_line {
                     let prefix = filled.get(..200).unwrap_or(filled).to_vec();
                     len = 0;
-                    skipping_long = Some((line_no, prefix));
+                    skipping_long = Some(prefix);
                     continue;
                 }
             }
@@ -716,7 +761,6 @@ fn read_chunks(
         if eof && len == 0 {
             if let Some(e) = pending_err.take() {
                 let _ = send(Work::Malformed {
-                    line: line_no,
                     reason: format!("the input ends early: {e}"),
                     text: String::new(),
                 });
@@ -756,27 +800,32 @@ fn line_diag(
 /// for reuse.
 fn process(ctx: &Ctx<'_>, work: Work) -> (ChunkResult, Option<Vec<u8>>) {
     match work {
-        Work::Lines {
-            first_line,
-            data,
-            len,
-        } => {
-            let r = process_chunk(
-                ctx,
-                Piece::Lines(first_line, data.get(..len).unwrap_or(&data)),
-            );
+        Work::Lines { data, len } => {
+            let r = process_chunk(ctx, Piece::Lines(data.get(..len).unwrap_or(&data)));
             (r, Some(data))
         }
-        Work::Malformed { line, reason, text } => (
-            process_chunk(ctx, Piece::Malformed(line, reason, text)),
+        Work::Malformed { reason, text } => {
+            (process_chunk(ctx, Piece::Malformed(reason, text)), None)
+        }
+        Work::Skip => (
+            ChunkResult {
+                clauses: ctx
+                    .compiled
+                    .clauses
+                    .iter()
+                    .map(|_| ClauseStats::default())
+                    .collect(),
+                lines: 1,
+                ..Default::default()
+            },
             None,
         ),
     }
 }
 
 enum Piece<'d> {
-    Lines(u64, &'d [u8]),
-    Malformed(u64, String, String),
+    Lines(&'d [u8]),
+    Malformed(String, String),
 }
 
 fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
@@ -789,15 +838,15 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
             .collect(),
         ..Default::default()
     };
-    let (first_line, data) = match work {
-        Piece::Malformed(line, reason, text) => {
+    let data = match work {
+        Piece::Malformed(reason, text) => {
             r.summary.records = 1;
             r.summary.malformed = 1;
             r.summary.bytes = text.len() as u64;
+            r.lines = 1;
             let len = text.len();
-            r.malformed.push(line_diag(
-                ctx.file,
-                line,
+            r.malformed.push(PendingDiag::new(
+                0,
                 &text,
                 &reason,
                 0..len,
@@ -805,13 +854,13 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
             ));
             return r;
         }
-        Piece::Lines(first_line, data) => (first_line, data),
+        Piece::Lines(data) => data,
     };
     r.summary.bytes = data.len() as u64;
     let whole = std::str::from_utf8(data).ok();
     let mut slots: Vec<Option<Slot<'_>>> = vec![None; ctx.compiled.slots.len()];
     let memo = ctx.compiled.new_memo();
-    let mut line_no = first_line;
+    let mut line_no = 0u64;
     let mut start = 0usize;
     while start < data.len() {
         let end = memchr::memchr(b'\n', data.get(start..).unwrap_or(&[]))
@@ -833,8 +882,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
             if r.malformed.len() < ctx.malformed_shown {
                 let text = String::from_utf8_lossy(bytes.get(..200).unwrap_or(bytes)).into_owned();
                 let len = text.len();
-                r.malformed.push(line_diag(
-                    ctx.file,
+                r.malformed.push(PendingDiag::new(
                     this,
                     &text,
                     &format!(
@@ -865,8 +913,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
                                     .count(),
                             )
                             .map_or(0, |(i, _)| i);
-                        r.malformed.push(line_diag(
-                            ctx.file,
+                        r.malformed.push(PendingDiag::new(
                             this,
                             &text,
                             &format!("invalid UTF-8 at byte {good} of the line"),
@@ -886,8 +933,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
                 r.summary.records += 1;
                 r.summary.malformed += 1;
                 if r.malformed.len() < ctx.malformed_shown {
-                    r.malformed.push(line_diag(
-                        ctx.file,
+                    r.malformed.push(PendingDiag::new(
                         this,
                         line,
                         &reason,
@@ -901,6 +947,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
         r.summary.records += 1;
         judge_line(ctx, &mut r, this, line, &mut slots, &memo);
     }
+    r.lines = line_no;
     r
 }
 
@@ -990,8 +1037,7 @@ fn judge_line<'a>(
         r.summary.malformed += 1;
         if r.malformed.len() < ctx.malformed_shown {
             let at = ts_slot.span.clone().unwrap_or(0..line.len());
-            r.malformed.push(line_diag(
-                ctx.file,
+            r.malformed.push(PendingDiag::new(
                 line_no,
                 line,
                 &format!("`{}` is not a timestamp proviso can read", ts_slot.val),
@@ -1052,7 +1098,7 @@ fn record_violation(
     line: &str,
     ts: Millis,
     slots: &[Option<Slot<'_>>],
-    findings: &mut String,
+    findings: &mut Vec<serde_json::Value>,
 ) {
     st.violations += 1;
     st.first_seen = min_opt(st.first_seen, Some(ts));
@@ -1094,8 +1140,7 @@ fn record_violation(
             "message": message,
             "fields": fields,
         });
-        findings.push_str(&doc.to_string());
-        findings.push('\n');
+        findings.push(doc);
     }
     if !want_sample {
         return;

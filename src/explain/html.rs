@@ -6,21 +6,9 @@ use super::{ClauseView, Explanation};
 use crate::date::Date;
 use std::fmt::Write;
 
-/// Escapes text for HTML content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
+/// Escapes text for HTML content and attribute values (the XML escape
+/// serves both).
+pub use crate::report::junit::escape;
 
 const PALETTE: [&str; 6] = [
     "#2f6fb3", "#c0612b", "#3c8d5a", "#8e5bb5", "#b3344d", "#6b7280",

@@ -242,6 +242,21 @@ struct ChunkResult {
     lines: u64,
 }
 
+impl ChunkResult {
+    /// A result with one empty statistics slot per compiled clause.
+    fn empty(ctx: &Ctx<'_>) -> ChunkResult {
+        ChunkResult {
+            clauses: ctx
+                .compiled
+                .clauses
+                .iter()
+                .map(|_| ClauseStats::default())
+                .collect(),
+            ..Default::default()
+        }
+    }
+}
+
 /// A piece of input, in file order. Line numbers are not counted by the
 /// reader (that would be one more pass over every chunk): a worker numbers
 /// the lines of its piece from 0 and says how many it had, and the
@@ -809,14 +824,8 @@ fn process(ctx: &Ctx<'_>, work: Work) -> (ChunkResult, Option<Vec<u8>>) {
         }
         Work::Skip => (
             ChunkResult {
-                clauses: ctx
-                    .compiled
-                    .clauses
-                    .iter()
-                    .map(|_| ClauseStats::default())
-                    .collect(),
                 lines: 1,
-                ..Default::default()
+                ..ChunkResult::empty(ctx)
             },
             None,
         ),
@@ -829,15 +838,7 @@ enum Piece<'d> {
 }
 
 fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
-    let mut r = ChunkResult {
-        clauses: ctx
-            .compiled
-            .clauses
-            .iter()
-            .map(|_| ClauseStats::default())
-            .collect(),
-        ..Default::default()
-    };
+    let mut r = ChunkResult::empty(ctx);
     let data = match work {
         Piece::Malformed(reason, text) => {
             r.summary.records = 1;

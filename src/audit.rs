@@ -861,6 +861,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
     let whole = std::str::from_utf8(data).ok();
     let mut slots: Vec<Option<Slot<'_>>> = vec![None; ctx.compiled.slots.len()];
     let memo = ctx.compiled.new_memo();
+    let mut scratch = logs::Scratch::default();
     let mut line_no = 0u64;
     let mut start = 0usize;
     while start < data.len() {
@@ -927,7 +928,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
             },
         };
         slots.iter_mut().for_each(|s| *s = None);
-        match ctx.parser.parse(line, &mut slots) {
+        match ctx.parser.parse_with(line, &mut slots, &mut scratch) {
             Ok(Parsed::Skip) => continue,
             Ok(Parsed::Record) => {}
             Err(LineError { reason, at }) => {

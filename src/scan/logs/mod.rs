@@ -20,6 +20,7 @@ pub mod cloudfront;
 pub mod csv;
 pub mod decompress;
 pub mod ipranges;
+pub mod json_index;
 pub mod jsonl;
 pub mod nginx;
 
@@ -187,6 +188,28 @@ pub trait LineParser: Send + Sync {
     /// Fills `out` (one entry per slot, all `None` on entry) from `line`
     /// (without its line ending).
     fn parse<'a>(&self, line: &'a str, out: &mut [Option<Slot<'a>>]) -> Result<Parsed, LineError>;
+
+    /// As [`LineParser::parse`], with scratch space that the caller keeps
+    /// from one line to the next (one per worker, never shared), where a
+    /// parser may remember what it learnt from earlier lines: the JSON
+    /// parser keeps the keys of the last line there, since the lines of an
+    /// export almost always repeat them in the same order. The result must
+    /// not depend on the scratch, only the speed.
+    fn parse_with<'a>(
+        &self,
+        line: &'a str,
+        out: &mut [Option<Slot<'a>>],
+        scratch: &mut Scratch,
+    ) -> Result<Parsed, LineError> {
+        let _ = scratch;
+        self.parse(line, out)
+    }
+}
+
+/// A worker's scratch space for [`LineParser::parse_with`].
+#[derive(Debug, Default)]
+pub struct Scratch {
+    pub(crate) json_keys: jsonl::KeyMemo,
 }
 
 /// How a format's value becomes a vocabulary value.

@@ -1,0 +1,310 @@
+//! A structural index of one JSON line: where its unescaped quotes are,
+//! and where its `{ } [ ] : ,` are outside strings. This is the first stage
+//! of simdjson (Langdale and Lemire, "Parsing Gigabytes of JSON per
+//! Second", 2019), simplified for lines of a few hundred bytes.
+//!
+//! The line is classified 64 bytes at a time into bit masks (with SSE2 on
+//! x86-64, one byte at a time elsewhere); a prefix XOR of the quote mask
+//! tells which bytes are inside strings, so that a `,` or `}` inside a
+//! string is not taken for structure. The JSON parser then walks only the
+//! set bits ([`Cursor`]) instead of every byte: skipping a string or a
+//! nested object costs a few bit operations whatever its length.
+//!
+//! The index only says where structure *may* be. It does not check the
+//! line: the walk in [`super::jsonl`] checks everything it steps over and
+//! hands any line it is not sure of to the byte-by-byte parser, which has
+//! the final say (and the error messages).
+
+/// Lines up to this many bytes are indexed; a longer line is left to the
+/// byte-by-byte parser (it is rare, and the index lives on the stack).
+pub const MAX_LEN: usize = WORDS * 64;
+const WORDS: usize = 32;
+
+/// The structural bits of one line.
+#[derive(Default)]
+pub struct Index {
+    /// Bit `i % 64` of word `i / 64` is set when byte `i` is an unescaped
+    /// `"`, or a `{ } [ ] : ,` outside a string.
+    events: [u64; WORDS],
+    /// Whether the line has a `\` anywhere: when it has none (the common
+    /// case), no string in it needs unescaping.
+    pub has_backslash: bool,
+}
+
+/// The masks of one 64-byte block: quotes, backslashes, and the
+/// structural characters (wherever they are).
+struct Block {
+    quote: u64,
+    backslash: u64,
+    structural: u64,
+}
+
+impl Index {
+    /// Indexes `b` (into `self`, which must be fresh); `false` when `b`
+    /// is longer than [`MAX_LEN`], ends inside a string or has a `\`
+    /// outside one.
+    pub fn build(&mut self, b: &[u8]) -> bool {
+        if b.len() > MAX_LEN {
+            return false;
+        }
+        // Whether the first byte of the next block is escaped by a `\`
+        // ending this one, and whether the next block starts in a string
+        // (all ones) or not (zero).
+        let mut escape_carry = 0u64;
+        let mut in_string = 0u64;
+        for (word, chunk) in self.events.iter_mut().zip(b.chunks(64)) {
+            let block = match <&[u8; 64]>::try_from(chunk) {
+                Ok(full) => classify(full),
+                Err(_) => {
+                    let mut padded = [b' '; 64];
+                    if let Some(head) = padded.get_mut(..chunk.len()) {
+                        head.copy_from_slice(chunk);
+                    }
+                    classify(&padded)
+                }
+            };
+            let escaped = if block.backslash == 0 && escape_carry == 0 {
+                0
+            } else {
+                self.has_backslash |= block.backslash != 0;
+                escaped_bits(block.backslash, &mut escape_carry)
+            };
+            let quote = block.quote & !escaped;
+            // Bytes from an opening quote (included) to its closing quote
+            // (excluded).
+            let inside = prefix_xor(quote) ^ in_string;
+            in_string = ((inside as i64) >> 63) as u64;
+            // A `\` escapes only inside a string; one outside is not JSON,
+            // and the masks above would have read it as an escape.
+            if block.backslash & !inside != 0 {
+                return false;
+            }
+            *word = quote | (block.structural & !inside);
+        }
+        in_string == 0
+    }
+}
+
+/// Which bytes of a block are escaped (preceded by an odd run of `\`),
+/// carrying an escape across the block's end.
+fn escaped_bits(backslash: u64, carry: &mut u64) -> u64 {
+    let mut escaped = *carry;
+    *carry = 0;
+    let mut rest = backslash;
+    while rest != 0 {
+        let i = rest.trailing_zeros();
+        rest &= rest - 1;
+        if escaped & (1 << i) != 0 {
+            continue; // an escaped `\` escapes nothing
+        }
+        if i == 63 {
+            *carry = 1;
+        } else {
+            escaped |= 1 << (i + 1);
+        }
+    }
+    escaped
+}
+
+/// Bit `i` of the result is the XOR of bits `0..=i` of `x`.
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
+#[cfg(target_arch = "x86_64")]
+fn classify(block: &[u8; 64]) -> Block {
+    // SAFETY: SSE2 is part of the x86-64 baseline: every x86-64 CPU has it,
+    // and `classify_sse2` reads nothing but `block`.
+    #[allow(unsafe_code)]
+    unsafe {
+        classify_sse2(block)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn classify_sse2(block: &[u8; 64]) -> Block {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x, _mm_set1_epi8,
+    };
+    let word = |at: usize| {
+        block
+            .get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, i64::from_le_bytes)
+    };
+    let bits = |m: __m128i| u64::from(_mm_movemask_epi8(m) as u16);
+    let (quote, backslash, open, close, colon, comma) = (
+        _mm_set1_epi8(b'"' as i8),
+        _mm_set1_epi8(b'\\' as i8),
+        _mm_set1_epi8(b'{' as i8),
+        _mm_set1_epi8(b'}' as i8),
+        _mm_set1_epi8(b':' as i8),
+        _mm_set1_epi8(b',' as i8),
+    );
+    let lower = _mm_set1_epi8(0x20);
+    let mut out = Block {
+        quote: 0,
+        backslash: 0,
+        structural: 0,
+    };
+    for k in 0..4 {
+        // Two 8-byte loads the compiler fuses into one 16-byte load.
+        let v = _mm_set_epi64x(word(16 * k + 8), word(16 * k));
+        // `[` and `]` are `{` and `}` with bit 0x20 cleared.
+        let folded = _mm_or_si128(v, lower);
+        let structural = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close)),
+            _mm_or_si128(_mm_cmpeq_epi8(v, colon), _mm_cmpeq_epi8(v, comma)),
+        );
+        out.quote |= bits(_mm_cmpeq_epi8(v, quote)) << (16 * k);
+        out.backslash |= bits(_mm_cmpeq_epi8(v, backslash)) << (16 * k);
+        out.structural |= bits(structural) << (16 * k);
+    }
+    out
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn classify(block: &[u8; 64]) -> Block {
+    classify_bytes(block)
+}
+
+/// The portable classification, one byte at a time (also the reference
+/// the SSE2 one is tested against).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn classify_bytes(block: &[u8; 64]) -> Block {
+    let mut out = Block {
+        quote: 0,
+        backslash: 0,
+        structural: 0,
+    };
+    for (i, &c) in block.iter().enumerate() {
+        out.quote |= u64::from(c == b'"') << i;
+        out.backslash |= u64::from(c == b'\\') << i;
+        out.structural |= u64::from(matches!(c, b'{' | b'}' | b'[' | b']' | b':' | b',')) << i;
+    }
+    out
+}
+
+/// Walks an [`Index`]'s positions in order.
+pub struct Cursor<'i> {
+    events: &'i [u64; WORDS],
+    word: usize,
+    bits: u64,
+}
+
+impl<'i> Cursor<'i> {
+    pub fn new(ix: &'i Index) -> Cursor<'i> {
+        Cursor {
+            events: &ix.events,
+            word: 0,
+            bits: ix.events.first().copied().unwrap_or(0),
+        }
+    }
+
+    /// The next position, or `None` past the last.
+    #[inline]
+    pub fn next_event(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            self.word += 1;
+            self.bits = *self.events.get(self.word)?;
+        }
+        let at = self.word * 64 + self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn positions(line: &str) -> Option<Vec<usize>> {
+        let mut ix = Index::default();
+        if !ix.build(line.as_bytes()) {
+            return None;
+        }
+        let mut c = Cursor::new(&ix);
+        let mut out = Vec::new();
+        while let Some(p) = c.next_event() {
+            out.push(p);
+        }
+        Some(out)
+    }
+
+    /// The positions by a plain reading of JSON's string rules.
+    fn reference(line: &str) -> Option<Vec<usize>> {
+        let b = line.as_bytes();
+        let (mut out, mut inside, mut i) = (Vec::new(), false, 0);
+        while let Some(&c) = b.get(i) {
+            if inside {
+                match c {
+                    b'\\' => i += 1,
+                    b'"' => {
+                        inside = false;
+                        out.push(i);
+                    }
+                    _ => {}
+                }
+            } else if c == b'\\' {
+                return None;
+            } else if c == b'"' {
+                inside = true;
+                out.push(i);
+            } else if matches!(c, b'{' | b'}' | b'[' | b']' | b':' | b',') {
+                out.push(i);
+            }
+            i += 1;
+        }
+        (!inside).then_some(out)
+    }
+
+    #[test]
+    fn agrees_with_a_plain_reading_across_block_edges() {
+        let mut lines = vec![
+            r#"{"a":"x,y}","b":[1,{"c":"\"}"}],"d":"\\"}"#.to_string(),
+            r#"{"a":"unterminated}"#.to_string(),
+            String::new(),
+        ];
+        // Escapes, quotes and structure at every offset around the
+        // 64-byte edges, so that every carry is exercised.
+        for pad in 0..140 {
+            for tail in [
+                r#""\\\"",:{}"#,
+                r#"\"{"x":"a\\"}"#,
+                r#""\\\\",["]"]"#,
+                r#"\\"#,
+            ] {
+                lines.push(format!("{}{tail}{}", "a".repeat(pad), "b".repeat(pad % 7)));
+            }
+        }
+        for line in &lines {
+            assert_eq!(positions(line), reference(line), "{line}");
+        }
+        assert!(positions(&"x".repeat(MAX_LEN + 1)).is_none());
+        assert!(positions(&"x".repeat(MAX_LEN)).is_some());
+    }
+
+    #[test]
+    fn sse2_and_portable_classification_agree() {
+        let mut block = [0u8; 64];
+        for seed in 0..2000u32 {
+            for (i, b) in block.iter_mut().enumerate() {
+                let x = (seed.wrapping_mul(2_654_435_761) ^ (i as u32).wrapping_mul(40503)) >> 7;
+                let palette = b"\"\\{}[]:,a \x7b\xfb\xdb\xba";
+                *b = palette.get((x % 15) as usize).copied().unwrap_or(b'a');
+            }
+            let (a, b) = (classify(&block), classify_bytes(&block));
+            assert_eq!(
+                (a.quote, a.backslash, a.structural),
+                (b.quote, b.backslash, b.structural)
+            );
+        }
+    }
+}

@@ -20,12 +20,15 @@
 pub const MAX_LEN: usize = WORDS * 64;
 const WORDS: usize = 32;
 
-/// The structural bits of one line.
-#[derive(Default)]
+/// The structural bits of one line. One is kept per worker and rebuilt
+/// for each line (only the words the line needs are written).
+#[derive(Debug, Default)]
 pub struct Index {
     /// Bit `i % 64` of word `i / 64` is set when byte `i` is an unescaped
     /// `"`, or a `{ } [ ] : ,` outside a string.
     events: [u64; WORDS],
+    /// How many words of `events` the last line filled.
+    words: usize,
     /// Whether the line has a `\` anywhere: when it has none (the common
     /// case), no string in it needs unescaping.
     pub has_backslash: bool,
@@ -40,13 +43,15 @@ struct Block {
 }
 
 impl Index {
-    /// Indexes `b` (into `self`, which must be fresh); `false` when `b`
-    /// is longer than [`MAX_LEN`], ends inside a string or has a `\`
-    /// outside one.
+    /// Indexes `b`, replacing what the index held; `false` when `b` is
+    /// longer than [`MAX_LEN`], ends inside a string or has a `\` outside
+    /// one.
     pub fn build(&mut self, b: &[u8]) -> bool {
         if b.len() > MAX_LEN {
             return false;
         }
+        self.words = b.len().div_ceil(64);
+        self.has_backslash = false;
         // Whether the first byte of the next block is escaped by a `\`
         // ending this one, and whether the next block starts in a string
         // (all ones) or not (zero).
@@ -194,17 +199,18 @@ fn classify_bytes(block: &[u8; 64]) -> Block {
 
 /// Walks an [`Index`]'s positions in order.
 pub struct Cursor<'i> {
-    events: &'i [u64; WORDS],
+    events: &'i [u64],
     word: usize,
     bits: u64,
 }
 
 impl<'i> Cursor<'i> {
     pub fn new(ix: &'i Index) -> Cursor<'i> {
+        let events = ix.events.get(..ix.words).unwrap_or(&[]);
         Cursor {
-            events: &ix.events,
+            events,
             word: 0,
-            bits: ix.events.first().copied().unwrap_or(0),
+            bits: events.first().copied().unwrap_or(0),
         }
     }
 

@@ -281,7 +281,7 @@ impl JsonParser {
 /// line is checked against the memo in two word comparisons (a branch
 /// that is nearly always taken) instead of a hash-table probe.
 #[derive(Debug, Default)]
-pub struct KeyMemo {
+struct KeyMemo {
     entries: Vec<MemoEntry>,
 }
 
@@ -322,6 +322,15 @@ fn key_words(b: &[u8], from: usize, len: usize) -> [u64; 2] {
         word(from, len.min(8)),
         word(from + 8, len.saturating_sub(8)),
     ]
+}
+
+/// What a worker keeps from one JSON line to the next: the index (rebuilt
+/// for each line, so never allocated or cleared per line) and the memo
+/// of keys.
+#[derive(Debug, Default)]
+pub struct JsonScratch {
+    index: Index,
+    keys: KeyMemo,
 }
 
 /// The state of one walk over a line's structural index.
@@ -385,18 +394,17 @@ impl JsonParser {
         &self,
         line: &'a str,
         out: &mut [Option<Slot<'a>>],
-        memo: &mut KeyMemo,
+        scratch: &mut JsonScratch,
     ) -> Option<()> {
         let b = line.as_bytes();
-        let mut ix = Index::default();
-        if !ix.build(b) {
+        if !scratch.index.build(b) {
             return None;
         }
         let mut walk = Walk {
-            cur: Cursor::new(&ix),
-            has_backslash: ix.has_backslash,
+            cur: Cursor::new(&scratch.index),
+            has_backslash: scratch.index.has_backslash,
             ordinal: 0,
-            memo,
+            memo: &mut scratch.keys,
         };
         let open = walk.cur.next_event()?;
         if b.get(open) != Some(&b'{') || !blank(b, 0, open) {
@@ -497,7 +505,7 @@ impl LineParser for JsonParser {
         out: &mut [Option<Slot<'a>>],
         scratch: &mut Scratch,
     ) -> Result<Parsed, LineError> {
-        if self.indexed(line, out, &mut scratch.json_keys).is_some() {
+        if self.indexed(line, out, &mut scratch.json).is_some() {
             return Ok(Parsed::Record);
         }
         out.iter_mut().for_each(|s| *s = None);
@@ -778,15 +786,19 @@ fn record<'a>(
                     if raw.is_empty() {
                         continue;
                     }
-                    match super::transform(t, raw) {
-                        Some(r) => {
-                            let s = inner.start + r.start..inner.start + r.end;
-                            (
-                                FieldVal::Str(Cow::Borrowed(line.get(s.clone()).unwrap_or(""))),
-                                s,
-                            )
+                    if t == Transform::None {
+                        (FieldVal::Str(Cow::Borrowed(raw)), inner)
+                    } else {
+                        match super::transform(t, raw) {
+                            Some(r) => {
+                                let s = inner.start + r.start..inner.start + r.end;
+                                (
+                                    FieldVal::Str(Cow::Borrowed(line.get(s.clone()).unwrap_or(""))),
+                                    s,
+                                )
+                            }
+                            None => continue,
                         }
-                        None => continue,
                     }
                 }
             }
@@ -794,7 +806,7 @@ fn record<'a>(
             Some(b't') => (FieldVal::Bool(true), start..end),
             Some(b'f') => (FieldVal::Bool(false), start..end),
             Some(b'n') => (FieldVal::Null, start..end),
-            _ => match text.parse::<f64>() {
+            _ => match small_integer(text).map_or_else(|| text.parse::<f64>(), Ok) {
                 Ok(n) => (FieldVal::Num(n), start..end),
                 Err(_) => {
                     return Err(LineError::new(
@@ -813,6 +825,27 @@ fn record<'a>(
         }
     }
     Ok(())
+}
+
+/// A number written as at most 15 digits (a status, a byte count) as
+/// `f64`, without the general float parser; 15 digits are exact in an
+/// `f64`, so the value is the one `parse::<f64>` gives.
+fn small_integer(text: &str) -> Option<f64> {
+    let (negative, digits) = match text.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        all => (false, all),
+    };
+    if digits.is_empty() || digits.len() > 15 {
+        return None;
+    }
+    let mut n = 0i64;
+    for d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i64::from(d - b'0');
+    }
+    Some(if negative { -(n as f64) } else { n as f64 })
 }
 
 /// Undoes JSON string escapes.
@@ -998,7 +1031,7 @@ mod tests {
                 );
             }
             let mut fast = vec![None; 7];
-            let mut memo = KeyMemo::default();
+            let mut memo = JsonScratch::default();
             // Twice, so that the second reading goes through the memo.
             for _ in 0..2 {
                 fast.iter_mut().for_each(|s| *s = None);

@@ -209,7 +209,7 @@ pub trait LineParser: Send + Sync {
 /// A worker's scratch space for [`LineParser::parse_with`].
 #[derive(Debug, Default)]
 pub struct Scratch {
-    pub(crate) json_keys: jsonl::KeyMemo,
+    pub(crate) json: jsonl::JsonScratch,
 }
 
 /// How a format's value becomes a vocabulary value.

@@ -26,7 +26,7 @@ use crate::scan::logs::{
     parse_timestamp,
 };
 use crate::source::{SourceFile, display_path};
-use crate::value::Record;
+use crate::value::{FieldPath, Record};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::io::{Read, Write};
@@ -311,7 +311,11 @@ impl PendingDiag {
 /// Shared, read-only state of one file's audit.
 struct Ctx<'a> {
     compiled: &'a Compiled<'a>,
+    /// Reads the fields judging needs.
     parser: &'a dyn LineParser,
+    /// Reads every field, for the violations shown or written out, when
+    /// `parser` reads fewer.
+    full_parser: Option<&'a dyn LineParser>,
     format: LogFormat,
     file: &'a str,
     ranges: &'a IpRanges,
@@ -354,6 +358,25 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
     let target_cloud = attribution_slots(&compiled, "target");
     let service = compiled.slot_of("service");
     let labels: Vec<String> = compiled.slots.iter().map(|p| p.to_string()).collect();
+    // The slots judging a line needs: what the rules read, the timestamp,
+    // the host (a violation's subject), the addresses when published IP
+    // ranges attribute them, and everything when `--findings` writes each
+    // violation's fields. The others are left empty, so never parsed.
+    let needed: Vec<bool> = (0..compiled.slots.len())
+        .map(|i| {
+            compiled.read.get(i).copied().unwrap_or(false)
+                || i == TS
+                || i == HOST
+                || ((i == CLIENT_IP || i == TARGET_IP) && !opts.ip_ranges.is_empty())
+                || opts.findings.is_some()
+        })
+        .collect();
+    let needed_slots: Vec<FieldPath> = compiled
+        .slots
+        .iter()
+        .zip(&needed)
+        .map(|(p, n)| if *n { p.clone() } else { FieldPath(Vec::new()) })
+        .collect();
 
     let mut report = AuditReport {
         clauses: compiled
@@ -414,36 +437,45 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
         };
         let header_text = String::from_utf8_lossy(&head).into_owned();
         let first_line = header_text.lines().next().unwrap_or("").to_string();
-        let parser: Box<dyn LineParser> = match format {
-            LogFormat::Jsonl => Box::new(logs::jsonl::JsonParser::new(
-                &compiled.slots,
-                logs::jsonl::VOCAB,
-                &opts.overrides,
-            )),
-            LogFormat::AzureFrontdoor => Box::new(logs::jsonl::JsonParser::new(
-                &compiled.slots,
-                logs::azure_frontdoor::VOCAB,
-                &opts.overrides,
-            )),
-            LogFormat::Alb => Box::new(logs::alb::AlbParser::new(&compiled.slots, &opts.overrides)),
-            LogFormat::Nginx => Box::new(logs::nginx::NginxParser::new(
-                &compiled.slots,
-                &opts.overrides,
-            )),
-            LogFormat::Cloudfront => Box::new(logs::cloudfront::CloudfrontParser::new(
-                &compiled.slots,
-                &opts.overrides,
-                &header_text,
-            )),
-            LogFormat::Csv => Box::new(logs::csv::CsvParser::new(
-                &compiled.slots,
-                &opts.overrides,
-                &first_line,
-            )),
+        let make_parser = |slots: &[FieldPath]| -> Box<dyn LineParser> {
+            match format {
+                LogFormat::Jsonl => Box::new(logs::jsonl::JsonParser::new(
+                    slots,
+                    logs::jsonl::VOCAB,
+                    &opts.overrides,
+                )),
+                LogFormat::AzureFrontdoor => Box::new(logs::jsonl::JsonParser::new(
+                    slots,
+                    logs::azure_frontdoor::VOCAB,
+                    &opts.overrides,
+                )),
+                LogFormat::Alb => Box::new(logs::alb::AlbParser::new(slots, &opts.overrides)),
+                LogFormat::Nginx => Box::new(logs::nginx::NginxParser::new(slots, &opts.overrides)),
+                LogFormat::Cloudfront => Box::new(logs::cloudfront::CloudfrontParser::new(
+                    slots,
+                    &opts.overrides,
+                    &header_text,
+                )),
+                LogFormat::Csv => Box::new(logs::csv::CsvParser::new(
+                    slots,
+                    &opts.overrides,
+                    &first_line,
+                )),
+            }
+        };
+        // Every line is read for the fields that judging it needs; a
+        // violation that is shown or written out is read again in full
+        // (for its message and fields).
+        let full_parser = make_parser(&compiled.slots);
+        let parser = if needed.iter().all(|n| *n) {
+            None
+        } else {
+            Some(make_parser(&needed_slots))
         };
         let ctx = Ctx {
             compiled: &compiled,
-            parser: parser.as_ref(),
+            parser: parser.as_deref().unwrap_or(full_parser.as_ref()),
+            full_parser: parser.is_some().then_some(full_parser.as_ref()),
             format,
             file: &name,
             ranges: &opts.ip_ranges,
@@ -1121,6 +1153,21 @@ fn record_violation(
     if !want_sample && !ctx.findings {
         return;
     }
+    // The line was read for judging only: read it in full for the sample.
+    let full;
+    let slots = match ctx.full_parser {
+        Some(parser) => {
+            let mut all = vec![None; ctx.compiled.slots.len()];
+            if parser.parse(line, &mut all).is_ok() {
+                fill_derived(ctx, &mut all);
+                full = all;
+                &full[..]
+            } else {
+                slots
+            }
+        }
+        None => slots,
+    };
     let message = message(ctx, clause, slots);
     if ctx.findings {
         let mut fields = serde_json::Map::new();

@@ -140,6 +140,10 @@ pub struct Compiled<'r> {
     /// rule set's define index of each.
     defines: Vec<C>,
     define_ids: Vec<(usize, usize)>,
+    /// Per slot, whether a rule reads it (asked for through
+    /// [`Compiled::slot`]), as opposed to being one of the `first_slots`
+    /// only the caller reads.
+    pub read: Vec<bool>,
 }
 
 impl<'r> Compiled<'r> {
@@ -160,6 +164,7 @@ impl<'r> Compiled<'r> {
                 .collect(),
             defines: Vec::new(),
             define_ids: Vec::new(),
+            read: vec![false; first_slots.len()],
         };
         let eval = Evaluator::new(rules);
         for (ti, terms) in rules.terms.iter().enumerate() {
@@ -224,13 +229,20 @@ impl<'r> Compiled<'r> {
 
     /// The slot of a field path, adding it if new.
     pub fn slot(&mut self, path: &FieldPath) -> usize {
-        match self.slots.iter().position(|p| p == path) {
+        let i = match self.slots.iter().position(|p| p == path) {
             Some(i) => i,
             None => {
                 self.slots.push(path.clone());
                 self.slots.len() - 1
             }
+        };
+        if self.read.len() <= i {
+            self.read.resize(i + 1, false);
         }
+        if let Some(r) = self.read.get_mut(i) {
+            *r = true;
+        }
+        i
     }
 
     /// The slot of a one-word field, if the rules or the audit read it.

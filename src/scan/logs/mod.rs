@@ -235,6 +235,12 @@ pub enum Transform {
 /// Applies a transform to a string value, returning the sub-span kept
 /// (relative to `s`), or `None` when nothing is left.
 pub fn transform(t: Transform, s: &str) -> Option<Range<usize>> {
+    transform_with(t, s, true)
+}
+
+/// [`transform`], with or without the one-pass reading of hosts and paths
+/// (`url_marks`); both answer the same, which a test checks.
+fn transform_with(t: Transform, s: &str, one_pass: bool) -> Option<Range<usize>> {
     let full = 0..s.len();
     let space = |s: &str| memchr::memchr(b' ', s.as_bytes());
     let target = || {
@@ -248,15 +254,24 @@ pub fn transform(t: Transform, s: &str) -> Option<Range<usize>> {
         Transform::ReqHost => {
             let (start, url) = target()?;
             scheme_end(url)?;
-            let r = transform(Transform::Host, url)?;
+            let r = transform_with(Transform::Host, url, one_pass)?;
             start + r.start..start + r.end
         }
         Transform::ReqPath => {
             let (start, url) = target()?;
-            let r = transform(Transform::Path, url)?;
+            let r = transform_with(Transform::Path, url, one_pass)?;
             start + r.start..start + r.end
         }
         Transform::None => full,
+        Transform::Host | Transform::Path
+            if one_pass && let Some(marks) = url_marks(s.as_bytes(), t == Transform::Host) =>
+        {
+            if t == Transform::Host {
+                0..marks.host_end
+            } else {
+                0..marks.path_end
+            }
+        }
         Transform::Host => {
             let (start, rest) = match scheme_end(s) {
                 Some(i) => (i + 3, s.get(i + 3..)?),
@@ -315,6 +330,76 @@ pub fn transform(t: Transform, s: &str) -> Option<Range<usize>> {
         }
     };
     if r.is_empty() { None } else { Some(r) }
+}
+
+/// What [`transform`] needs of a value with no `://` in it (the common
+/// case: `api.openai.com:443`, `/v1/chat/completions?x`), found in one pass.
+struct UrlMarks {
+    /// The end of the host: the last `:` before the first `/`, `?` or
+    /// `#`, else that first one, else the end.
+    host_end: usize,
+    /// The end of the path: the first `?` or `#`, else the end.
+    path_end: usize,
+}
+
+/// [`UrlMarks`] of a value of up to 256 bytes without `://` and not
+/// starting with `[` (an IPv6 host); `None` otherwise, and the general
+/// reading decides. Only a host's end needs the `/`s: without `host`,
+/// `host_end` is not computed (a path is full of `/`). Eight bytes are tested at once for the four bytes
+/// that matter; most words of a host or a path have none of them.
+fn url_marks(b: &[u8], host: bool) -> Option<UrlMarks> {
+    if b.len() > 256 || b.first() == Some(&b'[') {
+        return None;
+    }
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has = |w: u64, c: u8| {
+        let x = w ^ (ONES * u64::from(c));
+        x.wrapping_sub(ONES) & !x & HIGH
+    };
+    let mut first_sep = None;
+    let mut last_colon = None;
+    let mut path_end = None;
+    let mut at = 0;
+    while at < b.len() {
+        let word = b
+            .get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes);
+        if let Some(w) = word
+            && has(w, b':') | (if host { has(w, b'/') } else { 0 }) | has(w, b'?') | has(w, b'#')
+                == 0
+        {
+            at += 8;
+            continue;
+        }
+        for (i, &c) in b.iter().enumerate().skip(at).take(8) {
+            match c {
+                b':' => {
+                    if b.get(i + 1..i + 3) == Some(b"//") {
+                        return None;
+                    }
+                    if first_sep.is_none() {
+                        last_colon = Some(i);
+                    }
+                }
+                b'/' => {
+                    first_sep.get_or_insert(i);
+                }
+                b'?' | b'#' => {
+                    first_sep.get_or_insert(i);
+                    path_end.get_or_insert(i);
+                }
+                _ => {}
+            }
+        }
+        at += 8;
+    }
+    let first_sep = first_sep.unwrap_or(b.len());
+    Some(UrlMarks {
+        host_end: last_colon.unwrap_or(first_sep),
+        path_end: path_end.unwrap_or(b.len()),
+    })
 }
 
 /// Where the `://` of a URL is, as `find("://")` would say, without
@@ -586,6 +671,9 @@ pub fn parse_timestamp(text: &str) -> Option<Millis> {
     if b.is_empty() {
         return None;
     }
+    if let Some(ms) = rfc3339_utc(b) {
+        return Some(ms);
+    }
     if b.iter().all(|c| c.is_ascii_digit() || *c == b'.') && b.first() != Some(&b'.') {
         let n: f64 = t.parse().ok()?;
         let ms = if n < 1e11 {
@@ -653,6 +741,64 @@ pub fn parse_timestamp(text: &str) -> Option<Millis> {
     assemble(year, month, day, h, mi, s, milli, offset)
 }
 
+/// The commonest timestamp, `2026-03-01T12:00:00Z` with or without a
+/// fraction, read at fixed offsets. `None` for anything else (which the
+/// general reading then tries); where it answers, it answers as the
+/// general reading does.
+fn rfc3339_utc(b: &[u8]) -> Option<Millis> {
+    let shape = |i: usize, c: u8| b.get(i) == Some(&c);
+    if !(shape(4, b'-') && shape(7, b'-') && shape(10, b'T') && shape(13, b':') && shape(16, b':'))
+    {
+        return None;
+    }
+    let num = |from: usize, len: usize| -> Option<i64> {
+        let mut n = 0i64;
+        for c in b.get(from..from + len)? {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            n = n * 10 + i64::from(c - b'0');
+        }
+        Some(n)
+    };
+    let (h, mi, s) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    if h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let (milli, zone) = match b.get(19)? {
+        b'Z' => (0, 19),
+        b'.' => {
+            let digits = b
+                .get(20..)?
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            if digits == 0 {
+                return None;
+            }
+            let mut milli = 0;
+            for (k, scale) in [100, 10, 1].into_iter().enumerate().take(digits) {
+                milli += i64::from(b.get(20 + k)? - b'0') * scale;
+            }
+            (milli, 20 + digits)
+        }
+        _ => return None,
+    };
+    if zone + 1 != b.len() || b.get(zone) != Some(&b'Z') {
+        return None;
+    }
+    assemble(
+        num(0, 4)?,
+        u32::try_from(num(5, 2)?).ok()?,
+        num(8, 2)?,
+        h,
+        mi,
+        s,
+        milli,
+        0,
+    )
+}
+
 fn hms(b: &[u8], at: usize) -> Option<(i64, i64, i64)> {
     if b.get(at + 2) != Some(&b':') || b.get(at + 5) != Some(&b':') {
         return None;
@@ -712,6 +858,72 @@ mod tests {
 
     fn ts(s: &str) -> String {
         parse_timestamp(s).map(format_timestamp).unwrap_or_default()
+    }
+
+    /// The one-pass reading of hosts and paths answers as the general
+    /// one, on values built from the characters that matter.
+    #[test]
+    fn the_one_pass_host_and_path_reading_agrees_with_the_general_one() {
+        let pieces = ["a", ":", "/", "?", "#", "//", "://", "[", "]", "443", "h.x"];
+        let mut one_pass = 0;
+        let mut text = String::new();
+        for n in 0..20_000u32 {
+            text.clear();
+            let mut x = n;
+            loop {
+                text.push_str(pieces.get((x % 11) as usize).copied().unwrap_or("a"));
+                x /= 11;
+                if x == 0 {
+                    break;
+                }
+            }
+            if url_marks(text.as_bytes(), true).is_some() {
+                one_pass += 1;
+            }
+            for t in [Transform::Host, Transform::Path] {
+                assert_eq!(
+                    transform_with(t, &text, true),
+                    transform_with(t, &text, false),
+                    "{t:?} of {text}"
+                );
+            }
+        }
+        assert!(one_pass > 5000, "{one_pass}");
+    }
+
+    /// The fixed-offset reading answers as the general one on every
+    /// shape it might be given, valid or not.
+    #[test]
+    fn the_fast_timestamp_reading_agrees_with_the_general_one() {
+        let mut checked = 0;
+        for date in [
+            "2026-03-01",
+            "2026-02-29",
+            "2024-02-29",
+            "2026-13-01",
+            "2026-04-31",
+        ] {
+            for time in [
+                "12:00:00", "23:59:60", "24:00:00", "00:60:00", "1:00:00", "12:0a:00",
+            ] {
+                for frac in ["", ".", ".1", ".12", ".123", ".123456789", ".x"] {
+                    for zone in ["Z", "z", "", "+01:00", "ZZ", " Z"] {
+                        for sep in ["T", "t", " "] {
+                            let text = format!("{date}{sep}{time}{frac}{zone}");
+                            let b = text.as_bytes();
+                            if let Some(fast) = rfc3339_utc(b) {
+                                checked += 1;
+                                // The general reading, without the fast path.
+                                let general = parse_timestamp(&text.replacen('T', "t", 1));
+                                assert_eq!(Some(fast), general, "{text}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Two valid dates, two valid times and five fractions, in UTC.
+        assert_eq!(checked, 20);
     }
 
     #[test]

@@ -254,6 +254,9 @@ fn classify_bytes(block: &[u8; 64]) -> Block {
     out
 }
 
+/// What [`Cursor::next_event`] returns past the last position.
+pub const END: usize = usize::MAX >> 1;
+
 /// Walks an [`Index`]'s positions in order.
 pub struct Cursor<'i> {
     events: &'i [u64],
@@ -271,16 +274,21 @@ impl<'i> Cursor<'i> {
         }
     }
 
-    /// The next position, or `None` past the last.
+    /// The next position, or [`END`] past the last (a position past any
+    /// line, so that reading the byte there finds nothing, and small
+    /// enough to add to).
     #[inline]
-    pub fn next_event(&mut self) -> Option<usize> {
+    pub fn next_event(&mut self) -> usize {
         while self.bits == 0 {
             self.word += 1;
-            self.bits = *self.events.get(self.word)?;
+            match self.events.get(self.word) {
+                Some(&w) => self.bits = w,
+                None => return END,
+            }
         }
         let at = self.word * 64 + self.bits.trailing_zeros() as usize;
         self.bits &= self.bits - 1;
-        Some(at)
+        at
     }
 }
 
@@ -295,7 +303,11 @@ mod tests {
         }
         let mut c = Cursor::new(&ix);
         let mut out = Vec::new();
-        while let Some(p) = c.next_event() {
+        loop {
+            let p = c.next_event();
+            if p == END {
+                break;
+            }
             out.push(p);
         }
         Some(out)

@@ -406,7 +406,7 @@ impl JsonParser {
             ordinal: 0,
             memo: &mut scratch.keys,
         };
-        let open = walk.cur.next_event()?;
+        let open = walk.cur.next_event();
         if b.get(open) != Some(&b'{') || !blank(b, 0, open) {
             return None;
         }
@@ -428,7 +428,7 @@ impl JsonParser {
         let mut after = open + 1;
         let mut first = true;
         loop {
-            let key_open = walk.cur.next_event()?;
+            let key_open = walk.cur.next_event();
             if !blank(b, after, key_open) {
                 return None;
             }
@@ -438,8 +438,8 @@ impl JsonParser {
                 _ => return None,
             }
             first = false;
-            let key_close = walk.cur.next_event()?;
-            let colon = walk.cur.next_event()?;
+            let key_close = walk.cur.next_event();
+            let colon = walk.cur.next_event();
             if b.get(key_close) != Some(&b'"')
                 || b.get(colon) != Some(&b':')
                 || !blank(b, key_close + 1, colon)
@@ -451,10 +451,10 @@ impl JsonParser {
             let (end, escaped) = match b.get(start)? {
                 b'"' => {
                     // The value's own quotes are the next two positions.
-                    if walk.cur.next_event()? != start {
+                    if walk.cur.next_event() != start {
                         return None;
                     }
-                    let close = walk.cur.next_event()?;
+                    let close = walk.cur.next_event();
                     if b.get(close) != Some(&b'"') {
                         return None;
                     }
@@ -463,7 +463,7 @@ impl JsonParser {
                     (close + 1, escaped)
                 }
                 c @ (b'{' | b'[') => {
-                    if walk.cur.next_event()? != start {
+                    if walk.cur.next_event() != start {
                         return None;
                     }
                     let nested = child
@@ -481,7 +481,7 @@ impl JsonParser {
             {
                 record(line, start, end, escaped, &n.targets, out).ok()?;
             }
-            let sep = walk.cur.next_event()?;
+            let sep = walk.cur.next_event();
             if !blank(b, end, sep) {
                 return None;
             }
@@ -712,7 +712,7 @@ fn skip_indexed(b: &[u8], cur: &mut Cursor<'_>, open: usize) -> Option<usize> {
     let mut bits = u64::from(b.get(open) == Some(&b'{'));
     let mut depth = 1u32;
     loop {
-        let at = cur.next_event()?;
+        let at = cur.next_event();
         match b.get(at)? {
             c @ (b'{' | b'[') => {
                 if depth == 64 {

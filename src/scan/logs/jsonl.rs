@@ -291,7 +291,20 @@ struct MemoEntry {
     len: u32,
     /// The key's bytes, zero-padded (keys of up to 16 bytes are memoised).
     words: [u64; 2],
+    /// Which bytes of `words` are the key's, so that the next line's key
+    /// is compared by loading 16 bytes and masking them.
+    masks: [u64; 2],
     child: u32,
+}
+
+/// The masks of [`MemoEntry::masks`] for a key of `len <= 16` bytes.
+fn key_masks(len: usize) -> [u64; 2] {
+    let mask = |n: usize| match n {
+        0 => 0,
+        8.. => u64::MAX,
+        n => (1u64 << (8 * n)) - 1,
+    };
+    [mask(len.min(8)), mask(len.saturating_sub(8))]
 }
 
 /// The zero-padded words of the key at `b[from..from + len]` (`len <=
@@ -359,19 +372,34 @@ impl JsonParser {
         if escaped || key.len() > 16 {
             return self.child(node, key, escaped);
         }
+        if let Some(e) = walk.memo.entries.get(n)
+            && e.node == node as u32
+            && e.len == key.len() as u32
+        {
+            // Sixteen bytes from the key's start (a closing quote and more
+            // follow it in a whole line, except near the line's end).
+            let same = match b.get(from..from + 16) {
+                Some(raw) => {
+                    let word = |at: usize| {
+                        raw.get(at..at + 8)
+                            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                            .map_or(0, u64::from_le_bytes)
+                    };
+                    word(0) & e.masks[0] == e.words[0] && word(8) & e.masks[1] == e.words[1]
+                }
+                None => key_words(b, from, key.len()) == e.words,
+            };
+            if same {
+                return (e.child != EMPTY).then_some(e.child as usize);
+            }
+        }
         let entry = MemoEntry {
             node: node as u32,
             len: key.len() as u32,
             words: key_words(b, from, key.len()),
+            masks: key_masks(key.len()),
             child: EMPTY,
         };
-        if let Some(e) = walk.memo.entries.get(n)
-            && e.node == entry.node
-            && e.len == entry.len
-            && e.words == entry.words
-        {
-            return (e.child != EMPTY).then_some(e.child as usize);
-        }
         let found = self.child(node, key, false);
         let entry = MemoEntry {
             child: found.and_then(|c| u32::try_from(c).ok()).unwrap_or(EMPTY),

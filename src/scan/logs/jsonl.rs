@@ -467,11 +467,13 @@ impl JsonParser {
             }
             first = false;
             let key_close = walk.cur.next_event();
-            let colon = walk.cur.next_event();
-            if b.get(key_close) != Some(&b'"')
-                || b.get(colon) != Some(&b':')
-                || !blank(b, key_close + 1, colon)
-            {
+            if b.get(key_close) != Some(&b'"') {
+                return None;
+            }
+            // `:` and `,` are not in the index: they are checked where
+            // they must be, past any whitespace.
+            let colon = ws(b, key_close + 1);
+            if b.get(colon) != Some(&b':') {
                 return None;
             }
             let child = self.child_memo(walk, node, b, key_open + 1, key_close);
@@ -509,13 +511,10 @@ impl JsonParser {
             {
                 record(line, start, end, escaped, &n.targets, out).ok()?;
             }
-            let sep = walk.cur.next_event();
-            if !blank(b, end, sep) {
-                return None;
-            }
+            let sep = ws(b, end);
             match b.get(sep) {
                 Some(b',') => after = sep + 1,
-                Some(b'}') => return Some(sep + 1),
+                Some(b'}') if walk.cur.next_event() == sep => return Some(sep + 1),
                 _ => return None,
             }
         }

@@ -375,3 +375,38 @@ fn no_log_parser_panics_on_mutated_lines() {
         }
     }
 }
+
+/// Lines are read only for what judging needs (no bundled clause reads
+/// `method` or `status`), but a violation that is shown or written out is
+/// read again in full: its message names the method, and `--findings`
+/// carries every field, with and without `--findings` in the same run.
+#[test]
+fn fields_no_clause_reads_still_reach_messages_and_findings() {
+    let line = br#"{"timestamp":"2026-03-01T10:00:00Z","host":"api.openai.com","path":"/v1/chat/completions","method":"POST","status":201,"cloud":"aws"}
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let findings = dir.path().join("findings.jsonl");
+    let findings_arg = findings.to_str().unwrap();
+    for extra in [&[][..], &["--findings", findings_arg][..]] {
+        let mut args = vec!["audit", "-", "--rules", "rules", "--format", "json"];
+        args.extend_from_slice(extra);
+        let run = proviso(&args, Some(line));
+        let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let clause = report["clauses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["clause"] == "stateless_on_azure")
+            .unwrap();
+        assert_eq!(clause["violations"], 1);
+        let message = clause["samples"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("POST api.openai.com/v1/chat/completions"),
+            "{message}"
+        );
+    }
+    let written: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&findings).unwrap().trim()).unwrap();
+    assert_eq!(written["fields"]["method"], "POST");
+    assert_eq!(written["fields"]["status"], "201");
+}

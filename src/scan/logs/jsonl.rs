@@ -355,6 +355,14 @@ struct Walk<'i, 'm> {
     memo: &'m mut KeyMemo,
 }
 
+impl Walk<'_, '_> {
+    /// Whether the string `text` (of this line) has escapes: never, when
+    /// the line has no `\\`.
+    fn escapes(&self, text: &[u8]) -> bool {
+        self.has_backslash && memchr::memchr(b'\\', text).is_some()
+    }
+}
+
 impl JsonParser {
     /// The child of `node` for the key at `b[from..to]`, through the memo.
     fn child_memo(
@@ -366,7 +374,7 @@ impl JsonParser {
         to: usize,
     ) -> Option<usize> {
         let key = b.get(from..to).unwrap_or(&[]);
-        let escaped = walk.has_backslash && memchr::memchr(b'\\', key).is_some();
+        let escaped = walk.escapes(key);
         let n = walk.ordinal;
         walk.ordinal += 1;
         if escaped || key.len() > 16 {
@@ -488,9 +496,10 @@ impl JsonParser {
                     if b.get(close) != Some(&b'"') {
                         return None;
                     }
-                    let escaped = walk.has_backslash
-                        && memchr::memchr(b'\\', b.get(start + 1..close).unwrap_or(&[])).is_some();
-                    (close + 1, escaped)
+                    (
+                        close + 1,
+                        walk.escapes(b.get(start + 1..close).unwrap_or(&[])),
+                    )
                 }
                 c @ (b'{' | b'[') => {
                     if walk.cur.next_event() != start {
@@ -635,10 +644,7 @@ fn string_end(b: &[u8], i: usize) -> Result<(usize, bool), LineError> {
             break;
         };
         let w = u64::from_le_bytes(word);
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGH: u64 = 0x8080_8080_8080_8080;
-        let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
-        let hit = zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\')));
+        let hit = super::word_has(w, b'"') | super::word_has(w, b'\\');
         if hit == 0 {
             j += 8;
             continue;

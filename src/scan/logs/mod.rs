@@ -345,18 +345,14 @@ struct UrlMarks {
 /// [`UrlMarks`] of a value of up to 256 bytes without `://` and not
 /// starting with `[` (an IPv6 host); `None` otherwise, and the general
 /// reading decides. Only a host's end needs the `/`s: without `host`,
-/// `host_end` is not computed (a path is full of `/`). Eight bytes are tested at once for the four bytes
-/// that matter; most words of a host or a path have none of them.
+/// `host_end` is not computed (a path is full of `/`). Eight bytes are
+/// tested at once for the four bytes that matter; most words of a host or
+/// a path have none of them.
 fn url_marks(b: &[u8], host: bool) -> Option<UrlMarks> {
     if b.len() > 256 || b.first() == Some(&b'[') {
         return None;
     }
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has = |w: u64, c: u8| {
-        let x = w ^ (ONES * u64::from(c));
-        x.wrapping_sub(ONES) & !x & HIGH
-    };
+    let has = |w: u64, c: u8| word_has(w, c);
     let mut first_sep = None;
     let mut last_colon = None;
     let mut path_end = None;
@@ -400,6 +396,18 @@ fn url_marks(b: &[u8], host: bool) -> Option<UrlMarks> {
         host_end: last_colon.unwrap_or(first_sep),
         path_end: path_end.unwrap_or(b.len()),
     })
+}
+
+/// The bytes of `word` equal to `c`, each flagged by its high bit: the
+/// lowest flag is exact, higher ones may be false (a borrow can run on
+/// from a match), so a caller either only asks whether there is one or
+/// takes the lowest.
+#[inline]
+pub(crate) fn word_has(word: u64, c: u8) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let x = word ^ (ONES * u64::from(c));
+    x.wrapping_sub(ONES) & !x & HIGH
 }
 
 /// Where the `://` of a URL is, as `find("://")` would say, without
@@ -645,15 +653,22 @@ pub fn format_timestamp(ms: Millis) -> String {
     }
 }
 
+/// The number written by the ASCII digits `b[range]` (all digits, at
+/// least one), in one pass.
+#[inline]
 fn digits(b: &[u8], range: Range<usize>) -> Option<i64> {
     let part = b.get(range)?;
-    if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+    if part.is_empty() {
         return None;
     }
-    Some(
-        part.iter()
-            .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')),
-    )
+    let mut n = 0i64;
+    for d in part {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i64::from(d - b'0');
+    }
+    Some(n)
 }
 
 const MONTHS: [&str; 12] = [
@@ -746,25 +761,10 @@ pub fn parse_timestamp(text: &str) -> Option<Millis> {
 /// general reading then tries); where it answers, it answers as the
 /// general reading does.
 fn rfc3339_utc(b: &[u8]) -> Option<Millis> {
-    let shape = |i: usize, c: u8| b.get(i) == Some(&c);
-    if !(shape(4, b'-') && shape(7, b'-') && shape(10, b'T') && shape(13, b':') && shape(16, b':'))
-    {
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || b.get(10) != Some(&b'T') {
         return None;
     }
-    let num = |from: usize, len: usize| -> Option<i64> {
-        let mut n = 0i64;
-        for c in b.get(from..from + len)? {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            n = n * 10 + i64::from(c - b'0');
-        }
-        Some(n)
-    };
-    let (h, mi, s) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-    if h > 23 || mi > 59 || s > 60 {
-        return None;
-    }
+    let (h, mi, s) = hms(b, 11)?;
     let (milli, zone) = match b.get(19)? {
         b'Z' => (0, 19),
         b'.' => {
@@ -788,9 +788,9 @@ fn rfc3339_utc(b: &[u8]) -> Option<Millis> {
         return None;
     }
     assemble(
-        num(0, 4)?,
-        u32::try_from(num(5, 2)?).ok()?,
-        num(8, 2)?,
+        digits(b, 0..4)?,
+        u32::try_from(digits(b, 5..7)?).ok()?,
+        digits(b, 8..10)?,
         h,
         mi,
         s,
@@ -799,6 +799,7 @@ fn rfc3339_utc(b: &[u8]) -> Option<Millis> {
     )
 }
 
+#[inline]
 fn hms(b: &[u8], at: usize) -> Option<(i64, i64, i64)> {
     if b.get(at + 2) != Some(&b':') || b.get(at + 5) != Some(&b':') {
         return None;

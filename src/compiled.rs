@@ -108,10 +108,6 @@ pub struct CClause {
     /// supersession, narrowed by its own).
     pub interval: Interval,
     applies: Option<C>,
-    /// Slots that `applies` cannot hold without (see
-    /// [`Compiled::required`]): a line missing one is not applicable,
-    /// and nothing is evaluated.
-    applies_requires: Vec<usize>,
     check: C,
     forbid: bool,
     excuses: Vec<(String, C)>,
@@ -212,17 +208,7 @@ impl<'r> Compiled<'r> {
                     .iter()
                     .map(|p| c.slot(p))
                     .collect();
-                let applies_requires = applies
-                    .as_ref()
-                    .map(|a| {
-                        let mut r = c.required(a);
-                        r.sort_unstable();
-                        r.dedup();
-                        r
-                    })
-                    .unwrap_or_default();
                 c.clauses.push(CClause {
-                    applies_requires,
                     terms: ti,
                     clause: ci,
                     id: clause.id.name.clone(),
@@ -294,19 +280,6 @@ impl<'r> Compiled<'r> {
         slots: &[Option<Slot<'_>>],
         memo: &Memo,
     ) -> LineOutcome {
-        let absent = |s: usize| {
-            matches!(
-                slots.get(s),
-                None | Some(None)
-                    | Some(Some(Slot {
-                        val: FieldVal::Null,
-                        ..
-                    }))
-            )
-        };
-        if clause.applies_requires.iter().any(|&s| absent(s)) {
-            return LineOutcome::NotApplicable;
-        }
         if let Some(a) = &clause.applies
             && !self.eval(a, slots, memo)
         {
@@ -535,33 +508,6 @@ impl<'r> Compiled<'r> {
                 let record = self.record(slots);
                 Evaluator::new(self.rules).truth(expr, &record).is_true()
             }
-        }
-    }
-
-    /// Slots without which `c` is false: [`Compiled::eval`] makes every
-    /// test of a field false when the field is absent or null, `and`
-    /// needs what any of its operands needs, `or` what all of them need.
-    /// (A `not` needs nothing: an absent field makes it true.)
-    fn required(&self, c: &C) -> Vec<usize> {
-        match c {
-            C::Exists(s) | C::Truthy(s) | C::Cmp(s, ..) | C::Matches(s, _) | C::Regex(s, _) => {
-                vec![*s]
-            }
-            C::In { slot, .. } => vec![*slot],
-            C::And(items) => items.iter().flat_map(|i| self.required(i)).collect(),
-            C::Or(items) => {
-                let mut sets = items.iter().map(|i| self.required(i));
-                let first = sets.next().unwrap_or_default();
-                sets.fold(first, |acc, next| {
-                    acc.into_iter().filter(|s| next.contains(s)).collect()
-                })
-            }
-            C::Define(k) => self
-                .defines
-                .get(*k)
-                .map(|d| self.required(d))
-                .unwrap_or_default(),
-            C::Not(_) | C::Const(_) | C::Fallback(_) => Vec::new(),
         }
     }
 

@@ -829,20 +829,42 @@ fn record<'a>(
     out: &mut [Option<Slot<'a>>],
 ) -> Result<(), LineError> {
     let b = line.as_bytes();
-    let text = line.get(start..end).unwrap_or("");
+    let first = b.get(start).copied();
+    // A string without escapes (nearly every value a rule reads): its
+    // text is sliced once for all the slots it fills.
+    let plain = match first {
+        Some(b'"') if !escaped => Some(line.get(start + 1..end.saturating_sub(1)).unwrap_or("")),
+        _ => None,
+    };
     for &(slot, rank, t) in targets {
-        if out
-            .get(slot)
-            .and_then(|s| s.as_ref())
-            .is_some_and(|s| s.rank <= rank)
-        {
+        let Some(o) = out.get_mut(slot) else {
+            continue;
+        };
+        if o.as_ref().is_some_and(|s| s.rank <= rank) {
             continue;
         }
-        let (val, span) = match b.get(start) {
-            Some(b'"') => {
-                let inner = start + 1..end.saturating_sub(1);
-                let raw = line.get(inner.clone()).unwrap_or("");
-                if escaped {
+        let (val, span) = if let Some(raw) = plain {
+            if raw.is_empty() {
+                continue;
+            }
+            let inner = start + 1;
+            if t == Transform::None {
+                (FieldVal::Str(Cow::Borrowed(raw)), inner..inner + raw.len())
+            } else {
+                match super::transform(t, raw) {
+                    Some(r) => (
+                        FieldVal::Str(Cow::Borrowed(raw.get(r.clone()).unwrap_or(""))),
+                        inner + r.start..inner + r.end,
+                    ),
+                    None => continue,
+                }
+            }
+        } else {
+            let text = line.get(start..end).unwrap_or("");
+            match first {
+                Some(b'"') => {
+                    let inner = start + 1..end.saturating_sub(1);
+                    let raw = line.get(inner.clone()).unwrap_or("");
                     let s = unescape(raw.as_bytes())
                         .map_err(|why| LineError::new(why, inner.clone()))?;
                     match super::transform(t, &s) {
@@ -852,47 +874,27 @@ fn record<'a>(
                         ),
                         _ => continue,
                     }
-                } else {
-                    if raw.is_empty() {
-                        continue;
-                    }
-                    if t == Transform::None {
-                        (FieldVal::Str(Cow::Borrowed(raw)), inner)
-                    } else {
-                        match super::transform(t, raw) {
-                            Some(r) => {
-                                let s = inner.start + r.start..inner.start + r.end;
-                                (
-                                    FieldVal::Str(Cow::Borrowed(line.get(s.clone()).unwrap_or(""))),
-                                    s,
-                                )
-                            }
-                            None => continue,
-                        }
-                    }
                 }
+                Some(b'{' | b'[') => (FieldVal::Raw(text), start..end),
+                Some(b't') => (FieldVal::Bool(true), start..end),
+                Some(b'f') => (FieldVal::Bool(false), start..end),
+                Some(b'n') => (FieldVal::Null, start..end),
+                _ => match small_integer(text).map_or_else(|| text.parse::<f64>(), Ok) {
+                    Ok(n) => (FieldVal::Num(n), start..end),
+                    Err(_) => {
+                        return Err(LineError::new(
+                            format!("`{text}` is not a number"),
+                            start..end,
+                        ));
+                    }
+                },
             }
-            Some(b'{' | b'[') => (FieldVal::Raw(text), start..end),
-            Some(b't') => (FieldVal::Bool(true), start..end),
-            Some(b'f') => (FieldVal::Bool(false), start..end),
-            Some(b'n') => (FieldVal::Null, start..end),
-            _ => match small_integer(text).map_or_else(|| text.parse::<f64>(), Ok) {
-                Ok(n) => (FieldVal::Num(n), start..end),
-                Err(_) => {
-                    return Err(LineError::new(
-                        format!("`{text}` is not a number"),
-                        start..end,
-                    ));
-                }
-            },
         };
-        if let Some(o) = out.get_mut(slot) {
-            *o = Some(Slot {
-                val,
-                span: Some(span),
-                rank,
-            });
-        }
+        *o = Some(Slot {
+            val,
+            span: Some(span),
+            rank,
+        });
     }
     Ok(())
 }

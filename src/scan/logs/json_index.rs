@@ -148,14 +148,8 @@ fn classify(block: &[u8; 64]) -> Block {
 #[target_feature(enable = "avx2")]
 fn classify_avx2(block: &[u8; 64]) -> Block {
     use std::arch::x86_64::{
-        __m256i, _mm256_cmpeq_epi8, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set_epi64x,
+        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256,
         _mm256_set1_epi8,
-    };
-    let word = |at: usize| {
-        block
-            .get(at..at + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            .map_or(0, i64::from_le_bytes)
     };
     let bits = |m: __m256i| u64::from(_mm256_movemask_epi8(m) as u32);
     let (quote, backslash, open, close) = (
@@ -172,7 +166,10 @@ fn classify_avx2(block: &[u8; 64]) -> Block {
     };
     for k in 0..2 {
         let at = 32 * k;
-        let v = _mm256_set_epi64x(word(at + 24), word(at + 16), word(at + 8), word(at));
+        // SAFETY: `at + 32 <= 64`: the 32 bytes read are `block`'s
+        // (an unaligned load, which `loadu` allows).
+        #[allow(unsafe_code)]
+        let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(at).cast::<__m256i>()) };
         // `[` and `]` are `{` and `}` with bit 0x20 cleared.
         let folded = _mm256_or_si256(v, lower);
         let structural = _mm256_or_si256(
@@ -190,13 +187,7 @@ fn classify_avx2(block: &[u8; 64]) -> Block {
 #[target_feature(enable = "sse2")]
 fn classify_sse2(block: &[u8; 64]) -> Block {
     use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x, _mm_set1_epi8,
-    };
-    let word = |at: usize| {
-        block
-            .get(at..at + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            .map_or(0, i64::from_le_bytes)
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
     let bits = |m: __m128i| u64::from(_mm_movemask_epi8(m) as u16);
     let (quote, backslash, open, close) = (
@@ -212,8 +203,10 @@ fn classify_sse2(block: &[u8; 64]) -> Block {
         structural: 0,
     };
     for k in 0..4 {
-        // Two 8-byte loads the compiler fuses into one 16-byte load.
-        let v = _mm_set_epi64x(word(16 * k + 8), word(16 * k));
+        // SAFETY: `16 * k + 16 <= 64`: the 16 bytes read are `block`'s
+        // (an unaligned load, which `loadu` allows).
+        #[allow(unsafe_code)]
+        let v = unsafe { _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>()) };
         // `[` and `]` are `{` and `}` with bit 0x20 cleared.
         let folded = _mm_or_si128(v, lower);
         let structural = _mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close));

@@ -239,6 +239,52 @@ fn classify_bytes(block: &[u8; 64]) -> Block {
     out
 }
 
+/// Whether `b[from..to]` has none of the bytes that make a host or a
+/// path more than its plain self: `(no ':' '?' '#', no '/')`. Read as two
+/// 16-byte vectors from `from`, so `None` (the caller reads the value
+/// itself) when the value is over 32 bytes, runs to within 32 bytes of
+/// the end of `b`, or the CPU is not x86-64.
+pub fn url_plain(b: &[u8], from: usize, to: usize) -> Option<(bool, bool)> {
+    let n = to.checked_sub(from)?;
+    let bytes = <&[u8; 32]>::try_from(b.get(from..from + 32)?).ok()?;
+    if n > 32 {
+        return None;
+    }
+    let (marks, slashes) = url_bytes(bytes)?;
+    let keep = if n == 32 { u32::MAX } else { (1u32 << n) - 1 };
+    Some((marks & keep == 0, slashes & keep == 0))
+}
+
+/// The `:`/`?`/`#` and `/` masks of 32 bytes.
+#[cfg(target_arch = "x86_64")]
+fn url_bytes(bytes: &[u8; 32]) -> Option<(u32, u32)> {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of the x86-64 baseline, and the two unaligned
+    // 16-byte loads read `bytes`' 32 bytes.
+    #[allow(unsafe_code)]
+    let masks = unsafe {
+        let eq = |v: __m128i, c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
+        let half = |at: usize| {
+            let v = _mm_loadu_si128(bytes.as_ptr().add(at).cast::<__m128i>());
+            let m = _mm_or_si128(_mm_or_si128(eq(v, b':'), eq(v, b'?')), eq(v, b'#'));
+            (
+                _mm_movemask_epi8(m) as u32 & 0xffff,
+                _mm_movemask_epi8(eq(v, b'/')) as u32 & 0xffff,
+            )
+        };
+        let (lo, hi) = (half(0), half(16));
+        (lo.0 | hi.0 << 16, lo.1 | hi.1 << 16)
+    };
+    Some(masks)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn url_bytes(_bytes: &[u8; 32]) -> Option<(u32, u32)> {
+    None
+}
+
 /// What [`Cursor::next_event`] returns past the last position.
 pub const END: usize = usize::MAX >> 1;
 

@@ -8,12 +8,13 @@
 //! brackets; the object's own structure (keys, `:`, `,`) is checked fully,
 //! so a broken line is reported, not half-read.
 
-use super::json_index::{Cursor, Index};
+use super::json_index::{Cursor, Index, url_plain};
 use super::{
     FieldVal, LineError, LineParser, Parsed, Scratch, Slot, Transform, normalize_name, single,
 };
 use crate::value::FieldPath;
 use std::borrow::Cow;
+use std::ops::Range;
 
 /// Where a vocabulary field comes from in a JSON format: the field, a
 /// dotted path, and the transform applied.
@@ -820,6 +821,10 @@ fn literal(b: &[u8], i: usize, word: &[u8]) -> Result<usize, LineError> {
 }
 
 /// Builds the value at `start..end` and fills the slots that want it.
+///
+/// The common case, a string without escapes that fills one slot, is
+/// read inline; the rest by [`record_any`].
+#[inline]
 fn record<'a>(
     line: &'a str,
     start: usize,
@@ -829,13 +834,71 @@ fn record<'a>(
     out: &mut [Option<Slot<'a>>],
 ) -> Result<(), LineError> {
     let b = line.as_bytes();
-    let first = b.get(start).copied();
-    // A string without escapes (nearly every value a rule reads): its
-    // text is sliced once for all the slots it fills.
-    let plain = match first {
-        Some(b'"') if !escaped => Some(line.get(start + 1..end.saturating_sub(1)).unwrap_or("")),
-        _ => None,
+    let ([(slot, rank, t)], Some(b'"'), false) = (targets, b.get(start), escaped) else {
+        return record_any(line, start, end, escaped, targets, out);
     };
+    let (slot, rank, t) = (*slot, *rank, *t);
+    let Some(o) = out.get_mut(slot) else {
+        return Ok(());
+    };
+    if o.as_ref().is_some_and(|s| s.rank <= rank) {
+        return Ok(());
+    }
+    let inner = start + 1..end.saturating_sub(1);
+    let raw = line.get(inner.clone()).unwrap_or("");
+    if let Some((val, span)) = plain_string(b, raw, inner.start, t) {
+        *o = Some(Slot {
+            val,
+            span: Some(span),
+            rank,
+        });
+    }
+    Ok(())
+}
+
+/// The value of a string without escapes, `raw`, at `at` in the line `b`,
+/// after the transform `t`; `None` when nothing is left of it.
+#[inline]
+fn plain_string<'a>(
+    b: &[u8],
+    raw: &'a str,
+    at: usize,
+    t: Transform,
+) -> Option<(FieldVal<'a>, Range<usize>)> {
+    if raw.is_empty() {
+        return None;
+    }
+    // A host or path with none of `:` `?` `#` (nor `/`, for a host),
+    // found in a vector compare, is kept whole: what the transform would
+    // keep (`[`, an IPv6 host, is left to it).
+    let whole = t == Transform::None
+        || (matches!(t, Transform::Host | Transform::Path)
+            && !raw.starts_with('[')
+            && url_plain(b, at, at + raw.len())
+                .is_some_and(|(marks, slashes)| marks && (slashes || t == Transform::Path)));
+    if whole {
+        return Some((FieldVal::Str(Cow::Borrowed(raw)), at..at + raw.len()));
+    }
+    let r = super::transform(t, raw)?;
+    Some((
+        FieldVal::Str(Cow::Borrowed(raw.get(r.clone()).unwrap_or(""))),
+        at + r.start..at + r.end,
+    ))
+}
+
+/// [`record`] for any value and any number of slots.
+#[inline(never)]
+fn record_any<'a>(
+    line: &'a str,
+    start: usize,
+    end: usize,
+    escaped: bool,
+    targets: &[(usize, u8, Transform)],
+    out: &mut [Option<Slot<'a>>],
+) -> Result<(), LineError> {
+    let b = line.as_bytes();
+    let first = b.get(start).copied();
+    let inner = start + 1..end.saturating_sub(1);
     for &(slot, rank, t) in targets {
         let Some(o) = out.get_mut(slot) else {
             continue;
@@ -843,52 +906,40 @@ fn record<'a>(
         if o.as_ref().is_some_and(|s| s.rank <= rank) {
             continue;
         }
-        let (val, span) = if let Some(raw) = plain {
-            if raw.is_empty() {
-                continue;
-            }
-            let inner = start + 1;
-            if t == Transform::None {
-                (FieldVal::Str(Cow::Borrowed(raw)), inner..inner + raw.len())
-            } else {
-                match super::transform(t, raw) {
-                    Some(r) => (
-                        FieldVal::Str(Cow::Borrowed(raw.get(r.clone()).unwrap_or(""))),
-                        inner + r.start..inner + r.end,
-                    ),
+        let text = line.get(start..end).unwrap_or("");
+        let (val, span) = match first {
+            Some(b'"') if !escaped => {
+                let raw = line.get(inner.clone()).unwrap_or("");
+                match plain_string(b, raw, inner.start, t) {
+                    Some(v) => v,
                     None => continue,
                 }
             }
-        } else {
-            let text = line.get(start..end).unwrap_or("");
-            match first {
-                Some(b'"') => {
-                    let inner = start + 1..end.saturating_sub(1);
-                    let raw = line.get(inner.clone()).unwrap_or("");
-                    let s = unescape(raw.as_bytes())
-                        .map_err(|why| LineError::new(why, inner.clone()))?;
-                    match super::transform(t, &s) {
-                        Some(r) if !s.is_empty() => (
-                            FieldVal::Str(Cow::Owned(s.get(r).unwrap_or("").to_string())),
-                            inner,
-                        ),
-                        _ => continue,
-                    }
+            Some(b'"') => {
+                let raw = line.get(inner.clone()).unwrap_or("");
+                let s =
+                    unescape(raw.as_bytes()).map_err(|why| LineError::new(why, inner.clone()))?;
+                match super::transform(t, &s) {
+                    Some(r) if !s.is_empty() => (
+                        FieldVal::Str(Cow::Owned(s.get(r).unwrap_or("").to_string())),
+                        inner.clone(),
+                    ),
+                    _ => continue,
                 }
-                Some(b'{' | b'[') => (FieldVal::Raw(text), start..end),
-                Some(b't') => (FieldVal::Bool(true), start..end),
-                Some(b'f') => (FieldVal::Bool(false), start..end),
-                Some(b'n') => (FieldVal::Null, start..end),
-                _ => match small_integer(text).map_or_else(|| text.parse::<f64>(), Ok) {
-                    Ok(n) => (FieldVal::Num(n), start..end),
-                    Err(_) => {
-                        return Err(LineError::new(
-                            format!("`{text}` is not a number"),
-                            start..end,
-                        ));
-                    }
-                },
             }
+            Some(b'{' | b'[') => (FieldVal::Raw(text), start..end),
+            Some(b't') => (FieldVal::Bool(true), start..end),
+            Some(b'f') => (FieldVal::Bool(false), start..end),
+            Some(b'n') => (FieldVal::Null, start..end),
+            _ => match small_integer(text).map_or_else(|| text.parse::<f64>(), Ok) {
+                Ok(n) => (FieldVal::Num(n), start..end),
+                Err(_) => {
+                    return Err(LineError::new(
+                        format!("`{text}` is not a number"),
+                        start..end,
+                    ));
+                }
+            },
         };
         *o = Some(Slot {
             val,
@@ -1030,6 +1081,50 @@ mod tests {
         ] {
             assert!(parse(&p, 1, bad).is_err(), "{bad}");
         }
+    }
+
+    /// A host or path read whole after the vector test is what the
+    /// transform keeps, for values built from the bytes that matter, of
+    /// every length up to past the 32 bytes the test reads.
+    #[test]
+    fn plain_hosts_and_paths_agree_with_the_transform() {
+        let pieces = ["a", ":", "/", "?", "#", "//", "://", "[", "]", "443", "h.x"];
+        let mut whole = 0;
+        for n in 0..40_000u32 {
+            let mut value = String::new();
+            let mut x = n;
+            loop {
+                value.push_str(pieces.get((x % 11) as usize).copied().unwrap_or("a"));
+                x /= 11;
+                if x == 0 {
+                    break;
+                }
+            }
+            // Longer values too, so that the 32-byte limit is crossed.
+            if n % 3 == 0 {
+                value = format!("{}{value}", "x".repeat((n % 29) as usize));
+            }
+            let line = format!(r#"{{"host":"{value}","pad":"{}"}}"#, "p".repeat(40));
+            let at = 9;
+            let raw = line.get(at..at + value.len()).unwrap_or("");
+            for t in [Transform::Host, Transform::Path] {
+                let fast = plain_string(line.as_bytes(), raw, at, t);
+                let general = crate::scan::logs::transform(t, raw).map(|r| {
+                    (
+                        raw.get(r.clone()).unwrap_or("").to_string(),
+                        at + r.start..at + r.end,
+                    )
+                });
+                let fast = fast.map(|(v, span)| (v.to_string(), span));
+                assert_eq!(fast, general, "{t:?} of {value}");
+                if url_plain(line.as_bytes(), at, at + raw.len())
+                    .is_some_and(|(m, s)| m && (s || t == Transform::Path))
+                {
+                    whole += 1;
+                }
+            }
+        }
+        assert!(whole > 1000, "only {whole} values read whole");
     }
 
     /// Every line the indexed walk reads, the byte-by-byte parser reads

@@ -84,6 +84,7 @@ impl AlbParser {
 
 /// The next space-separated token from `i`: its content span (inside
 /// quotes or brackets) and where the token after it starts.
+#[inline]
 pub fn next_token(
     b: &[u8],
     i: usize,
@@ -105,19 +106,14 @@ pub fn next_token(
         Some(close) => {
             let mut j = i + 1;
             loop {
-                let rest = b.get(j..).unwrap_or(&[]);
-                let found = if close == b'"' {
-                    memchr::memchr2(b'"', b'\\', rest)
-                } else {
-                    memchr::memchr(close, rest)
-                };
-                let Some(k) = found else {
+                let escape = if close == b'"' { b'\\' } else { close };
+                let Some(k) = super::find_either(b, j, close, escape) else {
                     return Err(LineError::new(
                         format!("unclosed `{}`", first as char),
                         i..b.len(),
                     ));
                 };
-                j += k;
+                j = k;
                 if b.get(j) == Some(&close) {
                     break;
                 }
@@ -134,8 +130,7 @@ pub fn next_token(
             Ok(Some((i + 1..j, after)))
         }
         None => {
-            let rest = b.get(i..).unwrap_or(&[]);
-            let end = i + memchr::memchr(b' ', rest).unwrap_or(rest.len());
+            let end = super::find_either(b, i, b' ', b' ').unwrap_or(b.len());
             Ok(Some((i..end, end)))
         }
     }

@@ -683,34 +683,12 @@ fn expect(b: &[u8], i: usize, c: u8, what: &str) -> Result<usize, LineError> {
 fn string_end(b: &[u8], i: usize) -> Result<(usize, bool), LineError> {
     let mut j = i + 1;
     let mut escaped = false;
-    // Most keys and values are short: eight bytes at a time (a word
-    // compared with `"` and `\` at once) find their end before a vector
-    // search would have set up.
-    for _ in 0..4 {
-        let Some(word) = b.get(j..j + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) else {
-            break;
-        };
-        let w = u64::from_le_bytes(word);
-        let hit = super::word_has(w, b'"') | super::word_has(w, b'\\');
-        if hit == 0 {
-            j += 8;
-            continue;
-        }
-        // The lowest flagged byte is exact (only higher ones can be false).
-        j += (hit.trailing_zeros() / 8) as usize;
-        if b.get(j) == Some(&b'"') {
-            return Ok((j + 1, false));
-        }
-        break;
-    }
     loop {
-        let rest = b.get(j..).unwrap_or(&[]);
-        match memchr::memchr2(b'"', b'\\', rest) {
+        match super::find_either(b, j, b'"', b'\\') {
             None => {
                 return Err(LineError::new("unterminated string", i..b.len()));
             }
-            Some(k) => {
-                let at = j + k;
+            Some(at) => {
                 if b.get(at) == Some(&b'"') {
                     return Ok((at + 1, escaped));
                 }

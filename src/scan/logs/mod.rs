@@ -242,7 +242,7 @@ pub fn transform(t: Transform, s: &str) -> Option<Range<usize>> {
 /// (`url_marks`); both answer the same, which a test checks.
 fn transform_with(t: Transform, s: &str, one_pass: bool) -> Option<Range<usize>> {
     let full = 0..s.len();
-    let space = |s: &str| memchr::memchr(b' ', s.as_bytes());
+    let space = |s: &str| find_either(s.as_bytes(), 0, b' ', b' ');
     let target = || {
         let start = space(s)? + 1;
         let rest = s.get(start..)?;
@@ -294,12 +294,12 @@ fn transform_with(t: Transform, s: &str, one_pass: bool) -> Option<Range<usize>>
                 Some(i) => {
                     let after = i + 3;
                     let rest = s.get(after..)?;
-                    after + memchr::memchr(b'/', rest.as_bytes()).unwrap_or(rest.len())
+                    after + find_either(rest.as_bytes(), 0, b'/', b'/').unwrap_or(rest.len())
                 }
                 None => 0,
             };
             let rest = s.get(start..)?;
-            let end = memchr::memchr2(b'?', b'#', rest.as_bytes()).unwrap_or(rest.len());
+            let end = find_either(rest.as_bytes(), 0, b'?', b'#').unwrap_or(rest.len());
             start..start + end
         }
         Transform::Ip => {
@@ -319,14 +319,13 @@ fn transform_with(t: Transform, s: &str, one_pass: bool) -> Option<Range<usize>>
         }
         Transform::ArnRegion => {
             // arn:partition:service:region:account:resource
-            let mut parts = s.splitn(5, ':');
-            let (arn, _, _) = (parts.next()?, parts.next()?, parts.next()?);
-            if arn != "arn" {
+            if !s.starts_with("arn:") {
                 return None;
             }
-            let region = parts.next()?;
-            let start = region.as_ptr() as usize - s.as_ptr() as usize;
-            start..start + region.len()
+            let b = s.as_bytes();
+            let service = find_either(b, 4, b':', b':')? + 1;
+            let start = find_either(b, service, b':', b':')? + 1;
+            start..find_either(b, start, b':', b':').unwrap_or(b.len())
         }
     };
     if r.is_empty() { None } else { Some(r) }
@@ -398,6 +397,31 @@ fn url_marks(b: &[u8], host: bool) -> Option<UrlMarks> {
     })
 }
 
+/// The first byte at or after `from` in `b` equal to `x` or `y`. Log
+/// fields, keys and values are mostly short: up to four words of eight
+/// bytes are tested at once (with [`word_has`]) before handing the rest
+/// to `memchr`, whose vector search costs more to set up than a short
+/// field takes to scan.
+#[inline(always)]
+pub(crate) fn find_either(b: &[u8], from: usize, x: u8, y: u8) -> Option<usize> {
+    let mut at = from;
+    for _ in 0..4 {
+        let Some(word) = b.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) else {
+            break;
+        };
+        let w = u64::from_le_bytes(word);
+        let hit = word_has(w, x) | word_has(w, y);
+        if hit != 0 {
+            // The lowest flagged byte is exact (only higher ones can be
+            // false).
+            return Some(at + (hit.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let rest = b.get(at..)?;
+    memchr::memchr2(x, y, rest).map(|k| at + k)
+}
+
 /// The bytes of `word` equal to `c`, each flagged by its high bit: the
 /// lowest flag is exact, higher ones may be false (a borrow can run on
 /// from a match), so a caller either only asks whether there is one or
@@ -414,7 +438,14 @@ pub(crate) fn word_has(word: u64, c: u8) -> u64 {
 /// setting up a substring search for three bytes.
 fn scheme_end(s: &str) -> Option<usize> {
     let b = s.as_bytes();
-    memchr::memchr_iter(b':', b).find(|&i| b.get(i + 1..i + 3) == Some(b"//"))
+    let mut from = 0;
+    while let Some(i) = find_either(b, from, b':', b':') {
+        if b.get(i + 1..i + 3) == Some(b"//") {
+            return Some(i);
+        }
+        from = i + 1;
+    }
+    None
 }
 
 /// Sets slot `i` to a string sub-value of `line` at `span`, after a

@@ -890,7 +890,9 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
         Piece::Lines(data) => data,
     };
     r.summary.bytes = data.len() as u64;
-    let whole = std::str::from_utf8(data).ok();
+    // The whole chunk is checked at once (simdutf8's vector check; a
+    // chunk that fails is checked line by line below, with the reason).
+    let whole = simdutf8::basic::from_utf8(data).ok();
     let mut slots: Vec<Option<Slot<'_>>> = vec![None; ctx.compiled.slots.len()];
     let memo = ctx.compiled.new_memo();
     let mut scratch = logs::Scratch::default();

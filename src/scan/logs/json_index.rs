@@ -292,6 +292,8 @@ pub const END: usize = usize::MAX >> 1;
 pub struct Cursor<'i> {
     events: &'i [u64],
     word: usize,
+    /// `64 * word`: the position of bit 0 of `bits`.
+    base: usize,
     bits: u64,
 }
 
@@ -301,6 +303,7 @@ impl<'i> Cursor<'i> {
         Cursor {
             events,
             word: 0,
+            base: 0,
             bits: events.first().copied().unwrap_or(0),
         }
     }
@@ -312,12 +315,13 @@ impl<'i> Cursor<'i> {
     pub fn next_event(&mut self) -> usize {
         while self.bits == 0 {
             self.word += 1;
+            self.base += 64;
             match self.events.get(self.word) {
                 Some(&w) => self.bits = w,
                 None => return END,
             }
         }
-        let at = self.word * 64 + self.bits.trailing_zeros() as usize;
+        let at = self.base + self.bits.trailing_zeros() as usize;
         self.bits &= self.bits - 1;
         at
     }

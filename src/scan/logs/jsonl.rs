@@ -551,10 +551,12 @@ impl JsonParser {
                 record(line, start, end, escaped, &n.targets, out).ok()?;
             }
             let mut sep = end;
-            if !matches!(b.get(sep), Some(b',' | b'}')) {
+            let mut next = b.get(sep).copied();
+            if matches!(next, Some(b' ' | b'\t' | b'\r' | b'\n')) {
                 sep = ws(b, sep);
+                next = b.get(sep).copied();
             }
-            match b.get(sep) {
+            match next {
                 Some(b',') => after = sep + 1,
                 Some(b'}') if cur.next_event() == sep => return Some(sep + 1),
                 _ => return None,

@@ -213,6 +213,59 @@ fn results_do_not_depend_on_threads_or_chunk_boundaries() {
     }
 }
 
+/// A file mapped into memory window by window is audited exactly as the
+/// same file read into buffers: over several windows, with a line longer
+/// than a chunk, one longer than the longest line read, one longer than
+/// a whole window, and a last line without its newline.
+#[test]
+fn mapped_and_read_files_give_the_same_report() {
+    let rules = proviso::rules::load(&["rules".into()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.jsonl");
+    let one = std::fs::read_to_string("fixtures/logs/exports/gateway.jsonl").unwrap();
+    let long = format!("{{\"pad\":\"{}\"}}\n", "x".repeat(5_000));
+    let huge = format!("{{\"pad\":\"{}\"}}\n", "y".repeat(150_000));
+    let mut text = one.repeat(20);
+    text.push_str(&long);
+    text.push_str(&one.repeat(10));
+    text.push_str(&huge);
+    text.push_str(&one.repeat(10));
+    text.push_str(r#"{"timestamp":"2026-03-01T00:00:00Z","host":"api.openai.com","path":"/v1/embeddings","cloud":"aws"}"#);
+    std::fs::write(&big, &text).unwrap();
+    let render = |threads: usize, chunk: usize, max_line: usize, mmap: bool| {
+        let mut opts = proviso::audit::Options {
+            threads,
+            chunk_bytes: chunk,
+            max_line_bytes: max_line,
+            mmap,
+            ..Default::default()
+        };
+        let report = proviso::audit::audit(&rules, std::slice::from_ref(&big), &mut opts);
+        proviso::report::audit_json::render(&report)
+    };
+    for (threads, chunk, max_line) in [(1, 1000, 3000), (2, 777, 10_000), (2, 64 << 10, 1 << 20)] {
+        let read = render(threads, chunk, max_line, false);
+        assert_eq!(
+            render(threads, chunk, max_line, true),
+            read,
+            "{threads} threads, {chunk}-byte chunks, lines up to {max_line}"
+        );
+        let doc: serde_json::Value = serde_json::from_str(&read).unwrap();
+        let malformed = doc["summary"]["malformed"].as_u64().unwrap();
+        let expected = if max_line < 5_000 {
+            2
+        } else if max_line < 150_000 {
+            1
+        } else {
+            0
+        };
+        assert_eq!(
+            malformed, expected,
+            "{threads} threads, lines up to {max_line}"
+        );
+    }
+}
+
 #[test]
 fn a_directory_or_missing_file_is_unreadable_and_exits_2() {
     let run = proviso(&["audit", "no/such.log", "--rules", "rules"], None);

@@ -26,6 +26,7 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
         overrides: args.fields.clone(),
         samples: args.samples,
         progress: std::io::stderr().is_terminal(),
+        mmap: !args.no_mmap,
         ..Default::default()
     };
     if let Some(t) = args.threads {

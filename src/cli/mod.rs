@@ -249,6 +249,9 @@ pub struct AuditArgs {
     /// Exit 0/1 even if some lines could not be read (they are still reported and counted)
     #[arg(long)]
     pub allow_malformed: bool,
+    /// Read plain files with read() instead of mapping them into memory (for a file that may be truncated while it is audited)
+    #[arg(long)]
+    pub no_mmap: bool,
 }
 
 fn parse_field_override(s: &str) -> Result<(String, String), String> {

@@ -662,6 +662,28 @@ fn clause_header(rules: &RuleSet, c: &CClause) -> ClauseStats {
     }
 }
 
+/// Why an over-long line was not read: one wording, whichever reader
+/// (or worker) found it.
+fn too_long_reason(max_line: usize) -> String {
+    format!("the line is longer than {max_line} bytes; it was skipped")
+}
+
+/// Sends the pieces of one input to the workers, numbered in order (the
+/// collector merges their results by number, which keeps line numbers).
+struct Numbered<'t> {
+    tx: &'t mpsc::SyncSender<(u64, Work)>,
+    seq: u64,
+}
+
+impl Numbered<'_> {
+    /// `false` when the workers are gone (the reader then stops).
+    fn send(&mut self, w: Work) -> bool {
+        let ok = self.tx.send((self.seq, w)).is_ok();
+        self.seq += 1;
+        ok
+    }
+}
+
 /// Cuts a plain file into chunks of whole lines, as [`read_chunks`] does,
 /// but through windows of it mapped into memory: the workers read the
 /// page cache where it is, instead of a copy the kernel made into a
@@ -683,12 +705,8 @@ fn map_chunks(
     // every page size Linux uses).
     const ALIGN: usize = 64 << 10;
     let window = (chunk_bytes * 4).max(max_line * 2).max(ALIGN);
-    let mut seq = 0u64;
-    let mut send = |w: Work| {
-        let ok = tx.send((seq, w)).is_ok();
-        seq += 1;
-        ok
-    };
+    let mut out = Numbered { tx, seq: 0 };
+    let mut send = |w: Work| out.send(w);
     let mut at = 0usize;
     while at < len {
         let base = at / ALIGN * ALIGN;
@@ -717,7 +735,7 @@ fn map_chunks(
                     // than any line read.
                     let head = map.get(from..(from + 200).min(map_len)).unwrap_or(&[]);
                     if !send(Work::Malformed {
-                        reason: format!("the line is longer than {max_line} bytes; it was skipped"),
+                        reason: too_long_reason(max_line),
                         text: String::from_utf8_lossy(head).into_owned(),
                     }) {
                         return;
@@ -815,12 +833,8 @@ fn read_chunks(
     tx: &mpsc::SyncSender<(u64, Work)>,
     recycle: &mpsc::Receiver<Vec<u8>>,
 ) {
-    let mut seq = 0u64;
-    let mut send = |w: Work| {
-        let ok = tx.send((seq, w)).is_ok();
-        seq += 1;
-        ok
-    };
+    let mut out = Numbered { tx, seq: 0 };
+    let mut send = |w: Work| out.send(w);
     // `buf` is storage; `len` bytes of it hold input.
     let mut len = head.len();
     let mut buf = head;
@@ -828,7 +842,6 @@ fn read_chunks(
     let mut skipping_long: Option<Vec<u8>> = None;
     let mut header_pending = skip_first;
     let mut eof = pending_err.is_some();
-    let too_long = || format!("the line is longer than {max_line} bytes; it was skipped");
     // Set when the buffer holds no whole line: read more even if it
     // already holds a chunk's worth (a line longer than a chunk but not
     // longer than the longest line read).
@@ -864,7 +877,7 @@ fn read_chunks(
                     buf.copy_within(pos + 1..len, 0);
                     len -= pos + 1;
                     if !send(Work::Malformed {
-                        reason: too_long(),
+                        reason: too_long_reason(max_line),
                         text: String::from_utf8_lossy(&prefix).into_owned(),
                     }) {
                         return;
@@ -874,7 +887,7 @@ fn read_chunks(
                     len = 0;
                     if eof {
                         let _ = send(Work::Malformed {
-                            reason: too_long(),
+                            reason: too_long_reason(max_line),
                             text: String::from_utf8_lossy(&prefix).into_owned(),
                         });
                         break;
@@ -1082,10 +1095,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
                 r.malformed.push(PendingDiag::new(
                     this,
                     &text,
-                    &format!(
-                        "the line is longer than {} bytes; it was skipped",
-                        ctx.max_line
-                    ),
+                    &too_long_reason(ctx.max_line),
                     0..len,
                     "proviso::input::malformed_record",
                 ));

@@ -187,6 +187,16 @@ fn findings_file_holds_every_violation_and_stdin_reads_the_same() {
     );
 }
 
+/// The JSON report of auditing `file` with `opts`, through the library.
+fn audit_json(
+    rules: &proviso::rules::RuleSet,
+    file: &std::path::Path,
+    mut opts: proviso::audit::Options,
+) -> String {
+    let report = proviso::audit::audit(rules, &[file.to_path_buf()], &mut opts);
+    proviso::report::audit_json::render(&report)
+}
+
 #[test]
 fn results_do_not_depend_on_threads_or_chunk_boundaries() {
     let rules = proviso::rules::load(&["rules".into()]).unwrap();
@@ -195,13 +205,15 @@ fn results_do_not_depend_on_threads_or_chunk_boundaries() {
     let one = std::fs::read_to_string("fixtures/logs/exports/gateway.jsonl").unwrap();
     std::fs::write(&big, one.repeat(40)).unwrap();
     let render = |threads: usize, chunk: usize| {
-        let mut opts = proviso::audit::Options {
-            threads,
-            chunk_bytes: chunk,
-            ..Default::default()
-        };
-        let report = proviso::audit::audit(&rules, std::slice::from_ref(&big), &mut opts);
-        proviso::report::audit_json::render(&report)
+        audit_json(
+            &rules,
+            &big,
+            proviso::audit::Options {
+                threads,
+                chunk_bytes: chunk,
+                ..Default::default()
+            },
+        )
     };
     let reference = render(1, 4 << 20);
     for (threads, chunk) in [(1, 1000), (3, 777), (2, 64 << 10)] {
@@ -233,15 +245,17 @@ fn mapped_and_read_files_give_the_same_report() {
     text.push_str(r#"{"timestamp":"2026-03-01T00:00:00Z","host":"api.openai.com","path":"/v1/embeddings","cloud":"aws"}"#);
     std::fs::write(&big, &text).unwrap();
     let render = |threads: usize, chunk: usize, max_line: usize, mmap: bool| {
-        let mut opts = proviso::audit::Options {
-            threads,
-            chunk_bytes: chunk,
-            max_line_bytes: max_line,
-            mmap,
-            ..Default::default()
-        };
-        let report = proviso::audit::audit(&rules, std::slice::from_ref(&big), &mut opts);
-        proviso::report::audit_json::render(&report)
+        audit_json(
+            &rules,
+            &big,
+            proviso::audit::Options {
+                threads,
+                chunk_bytes: chunk,
+                max_line_bytes: max_line,
+                mmap,
+                ..Default::default()
+            },
+        )
     };
     for (threads, chunk, max_line) in [(1, 1000, 3000), (2, 777, 10_000), (2, 64 << 10, 1 << 20)] {
         let read = render(threads, chunk, max_line, false);

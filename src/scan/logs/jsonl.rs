@@ -417,11 +417,14 @@ impl JsonParser {
         let raw = b.get(from..to).unwrap_or(&[]);
         let escaped = walk.has_backslash && memchr::memchr(b'\\', raw).is_some();
         let key = match self.child(node, raw, escaped) {
-            Some(c) => Key {
-                child: u32::try_from(c).unwrap_or(EMPTY),
-                targets: self.nodes.get(c).is_some_and(|n| !n.targets.is_empty()),
-                nested: self.nodes.get(c).is_some_and(|n| !n.children.is_empty()),
-            },
+            Some(c) => {
+                let node = self.nodes.get(c);
+                Key {
+                    child: u32::try_from(c).unwrap_or(EMPTY),
+                    targets: node.is_some_and(|n| !n.targets.is_empty()),
+                    nested: node.is_some_and(|n| !n.children.is_empty()),
+                }
+            }
             None => NO_KEY,
         };
         if escaped || raw.len() > 16 {
@@ -817,13 +820,10 @@ fn record<'a>(
     let ([(slot, rank, t)], Some(b'"'), false) = (targets, b.get(start), escaped) else {
         return record_any(line, start, end, escaped, targets, out);
     };
-    let (slot, rank, t) = (*slot, *rank, *t);
-    let Some(o) = out.get_mut(slot) else {
+    let (rank, t) = (*rank, *t);
+    let Some(o) = vacant(out, *slot, rank) else {
         return Ok(());
     };
-    if o.as_ref().is_some_and(|s| s.rank <= rank) {
-        return Ok(());
-    }
     let inner = start + 1..end.saturating_sub(1);
     let raw = line.get(inner.clone()).unwrap_or("");
     if let Some((val, span)) = plain_string(b, raw, inner.start, t) {
@@ -834,6 +834,18 @@ fn record<'a>(
         });
     }
     Ok(())
+}
+
+/// Slot `slot` of `out`, unless a source of rank `rank` or better (a
+/// lower one) has filled it already.
+#[inline]
+fn vacant<'o, 'a>(
+    out: &'o mut [Option<Slot<'a>>],
+    slot: usize,
+    rank: u8,
+) -> Option<&'o mut Option<Slot<'a>>> {
+    out.get_mut(slot)
+        .filter(|o| o.as_ref().is_none_or(|s| s.rank > rank))
 }
 
 /// The value of a string without escapes, `raw`, at `at` in the line `b`,
@@ -880,12 +892,9 @@ fn record_any<'a>(
     let first = b.get(start).copied();
     let inner = start + 1..end.saturating_sub(1);
     for &(slot, rank, t) in targets {
-        let Some(o) = out.get_mut(slot) else {
+        let Some(o) = vacant(out, slot, rank) else {
             continue;
         };
-        if o.as_ref().is_some_and(|s| s.rank <= rank) {
-            continue;
-        }
         let text = line.get(start..end).unwrap_or("");
         let (val, span) = match first {
             Some(b'"') if !escaped => {
@@ -1068,18 +1077,9 @@ mod tests {
     /// every length up to past the 32 bytes the test reads.
     #[test]
     fn plain_hosts_and_paths_agree_with_the_transform() {
-        let pieces = ["a", ":", "/", "?", "#", "//", "://", "[", "]", "443", "h.x"];
         let mut whole = 0;
         for n in 0..40_000u32 {
-            let mut value = String::new();
-            let mut x = n;
-            loop {
-                value.push_str(pieces.get((x % 11) as usize).copied().unwrap_or("a"));
-                x /= 11;
-                if x == 0 {
-                    break;
-                }
-            }
+            let mut value = crate::scan::logs::tests::url_like(n);
             // Longer values too, so that the 32-byte limit is crossed.
             if n % 3 == 0 {
                 value = format!("{}{value}", "x".repeat((n % 29) as usize));

@@ -285,6 +285,40 @@ fn url_bytes(_bytes: &[u8; 32]) -> Option<(u32, u32)> {
     None
 }
 
+/// The bytes of a 16-byte block equal to `x` or `y`, one bit each (bit
+/// `i` for byte `i`): the vector step of [`super::find_either`].
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub fn pair_mask(block: &[u8; 16], x: u8, y: u8) -> u32 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of the x86-64 baseline, and the unaligned
+    // 16-byte load reads `block`'s 16 bytes.
+    #[allow(unsafe_code)]
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        let hit = _mm_or_si128(
+            _mm_cmpeq_epi8(v, _mm_set1_epi8(x as i8)),
+            _mm_cmpeq_epi8(v, _mm_set1_epi8(y as i8)),
+        );
+        _mm_movemask_epi8(hit) as u32 & 0xffff
+    }
+}
+
+/// [`pair_mask`] without vectors: byte by byte.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+pub fn pair_mask_bytes(block: &[u8; 16], x: u8, y: u8) -> u32 {
+    block
+        .iter()
+        .enumerate()
+        .filter(|&(_, &c)| c == x || c == y)
+        .fold(0, |m, (i, _)| m | 1 << i)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+pub use pair_mask_bytes as pair_mask;
+
 /// What [`Cursor::next_event`] returns past the last position.
 pub const END: usize = usize::MAX >> 1;
 

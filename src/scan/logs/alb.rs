@@ -84,7 +84,7 @@ impl AlbParser {
 
 /// The next space-separated token from `i`: its content span (inside
 /// quotes or brackets) and where the token after it starts.
-#[inline]
+#[inline(always)]
 pub fn next_token(
     b: &[u8],
     i: usize,

@@ -242,25 +242,9 @@ pub fn transform(t: Transform, s: &str) -> Option<Range<usize>> {
 /// (`url_marks`); both answer the same, which a test checks.
 fn transform_with(t: Transform, s: &str, one_pass: bool) -> Option<Range<usize>> {
     let full = 0..s.len();
-    let space = |s: &str| find_either(s.as_bytes(), 0, b' ', b' ');
-    let target = || {
-        let start = space(s)? + 1;
-        let rest = s.get(start..)?;
-        let len = space(rest).unwrap_or(rest.len());
-        Some((start, rest.get(..len)?))
-    };
     let r = match t {
-        Transform::ReqMethod => 0..space(s).unwrap_or(s.len()),
-        Transform::ReqHost => {
-            let (start, url) = target()?;
-            scheme_end(url)?;
-            let r = transform_with(Transform::Host, url, one_pass)?;
-            start + r.start..start + r.end
-        }
-        Transform::ReqPath => {
-            let (start, url) = target()?;
-            let r = transform_with(Transform::Path, url, one_pass)?;
-            start + r.start..start + r.end
+        Transform::ReqMethod | Transform::ReqHost | Transform::ReqPath => {
+            return request_parts(s).get(t);
         }
         Transform::None => full,
         Transform::Host | Transform::Path
@@ -273,7 +257,7 @@ fn transform_with(t: Transform, s: &str, one_pass: bool) -> Option<Range<usize>>
             }
         }
         Transform::Host => {
-            let (start, rest) = match scheme_end(s) {
+            let (start, rest) = match scheme_len(s.as_bytes()) {
                 Some(i) => (i + 3, s.get(i + 3..)?),
                 None => (0, s),
             };
@@ -290,12 +274,8 @@ fn transform_with(t: Transform, s: &str, one_pass: bool) -> Option<Range<usize>>
             start..start + host_len
         }
         Transform::Path => {
-            let start = match scheme_end(s) {
-                Some(i) => {
-                    let after = i + 3;
-                    let rest = s.get(after..)?;
-                    after + find_either(rest.as_bytes(), 0, b'/', b'/').unwrap_or(rest.len())
-                }
+            let start = match scheme_len(s.as_bytes()) {
+                Some(i) => authority_end(s.as_bytes(), i + 3, s.len()),
                 None => 0,
             };
             let rest = s.get(start..)?;
@@ -406,12 +386,20 @@ fn url_marks(b: &[u8], host: bool) -> Option<UrlMarks> {
 /// search costs more to set up than a short field takes to scan.
 #[inline(always)]
 pub(crate) fn find_either(b: &[u8], from: usize, x: u8, y: u8) -> Option<usize> {
+    find_masked(b, from, |block| json_index::pair_mask(block, x, y))
+}
+
+/// The first byte at or after `from` in `b` flagged by `mask` (bit `i`
+/// of `mask(block)` for `block[i]`), 16 bytes at a time: the search
+/// behind [`find_either`].
+#[inline(always)]
+fn find_masked(b: &[u8], from: usize, mask: impl Fn(&[u8; 16]) -> u32) -> Option<usize> {
     let mut at = from;
     while let Some(block) = b
         .get(at..at + 16)
         .and_then(|w| <&[u8; 16]>::try_from(w).ok())
     {
-        let hit = json_index::pair_mask(block, x, y);
+        let hit = mask(block);
         if hit != 0 {
             return Some(at + hit.trailing_zeros() as usize);
         }
@@ -421,15 +409,19 @@ pub(crate) fn find_either(b: &[u8], from: usize, x: u8, y: u8) -> Option<usize> 
         return None;
     }
     // Fewer than 16 bytes left: the last 16 bytes of `b`, when it has
-    // them, else one byte at a time.
-    let last = b.len().checked_sub(16);
-    match last.and_then(|l| Some((l, <&[u8; 16]>::try_from(b.get(l..)?).ok()?))) {
-        Some((l, block)) => {
-            let hit = json_index::pair_mask(block, x, y) >> (at - l);
-            (hit != 0).then(|| at + hit.trailing_zeros() as usize)
+    // them, else a zero-padded copy of what is left.
+    let hit = match b.len().checked_sub(16) {
+        Some(last) => <&[u8; 16]>::try_from(b.get(last..)?)
+            .ok()
+            .map_or(0, |block| mask(block) >> (at - last)),
+        None => {
+            let mut block = [0u8; 16];
+            let tail = b.get(at..)?;
+            block.get_mut(..tail.len())?.copy_from_slice(tail);
+            mask(&block) & ((1u32 << tail.len()) - 1)
         }
-        None => (at..b.len()).find(|&i| matches!(b.get(i), Some(&c) if c == x || c == y)),
-    }
+    };
+    (hit != 0).then(|| at + hit.trailing_zeros() as usize)
 }
 
 /// The bytes of `word` equal to `c`, each flagged by its high bit: the
@@ -444,18 +436,105 @@ pub(crate) fn word_has(word: u64, c: u8) -> u64 {
     x.wrapping_sub(ONES) & !x & HIGH
 }
 
-/// Where the `://` of a URL is, as `find("://")` would say, without
-/// setting up a substring search for three bytes.
-fn scheme_end(s: &str) -> Option<usize> {
-    let b = s.as_bytes();
-    let mut from = 0;
-    while let Some(i) = find_either(b, from, b':', b':') {
-        if b.get(i + 1..i + 3) == Some(b"//") {
-            return Some(i);
-        }
-        from = i + 1;
+/// The length of the scheme of an absolute URL (`https` in
+/// `https://h/p`): letters, digits, `+` `-` `.` from a letter at the
+/// start, followed by `://`. `None` for anything else, among them a path
+/// whose query holds a URL (`/r?to=https://x`).
+fn scheme_len(b: &[u8]) -> Option<usize> {
+    if !b.first()?.is_ascii_alphabetic() {
+        return None;
     }
-    None
+    let n = b
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.')))?;
+    (b.get(n..n + 3) == Some(b"://")).then_some(n)
+}
+
+/// Where the authority (`host:port`) of a URL that starts at `from`
+/// ends: at its first `/` `?` `#`, else at `to`.
+fn authority_end(b: &[u8], from: usize, to: usize) -> usize {
+    find_masked(b, from, |block| {
+        json_index::pair_mask(block, b'/', b'?') | json_index::pair_mask(block, b'#', b'#')
+    })
+    .map_or(to, |i| i.min(to))
+}
+
+/// Where the host of the authority `b[from..to]` ends: after its `]`
+/// when it is a bracketed IPv6 address, else at its last `:` (the port),
+/// else at `to`.
+fn host_end(b: &[u8], from: usize, to: usize) -> usize {
+    let Some(authority) = b.get(from..to) else {
+        return to;
+    };
+    if authority.first() == Some(&b'[') {
+        return memchr::memchr(b']', authority).map_or(to, |i| from + i + 1);
+    }
+    authority
+        .iter()
+        .rposition(|&c| c == b':')
+        .map_or(to, |i| from + i)
+}
+
+/// What the vocabulary reads of an HTTP request line
+/// `METHOD TARGET VERSION` (the `request` field of ALB and nginx logs):
+/// spans in the line, `None` when empty or `-` (ALB writes `- - -` for a
+/// request it could not read).
+#[derive(Debug, Default, Clone, PartialEq)]
+struct RequestParts {
+    method: Option<Range<usize>>,
+    /// Only for an absolute-form target (`https://host:443/p`); a
+    /// request whose target is a path has no host here (ALB then has
+    /// `domain_name`, the TLS SNI).
+    host: Option<Range<usize>>,
+    /// The target up to its query or fragment, after the authority of an
+    /// absolute-form target.
+    path: Option<Range<usize>>,
+}
+
+impl RequestParts {
+    /// The part a `Req*` transform asks for (`None` for other transforms).
+    fn get(&self, t: Transform) -> Option<Range<usize>> {
+        match t {
+            Transform::ReqMethod => self.method.clone(),
+            Transform::ReqHost => self.host.clone(),
+            Transform::ReqPath => self.path.clone(),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a request line once for all three [`RequestParts`]: the method
+/// to the first space, the target to the next; an absolute-form target's
+/// authority to its first `/` `?` `#` and its host without the port; the
+/// path on to the first `?` `#` of the target.
+fn request_parts(s: &str) -> RequestParts {
+    let b = s.as_bytes();
+    let part = |r: Range<usize>| match b.get(r.clone()) {
+        Some(v) if !v.is_empty() && v != b"-" => Some(r),
+        _ => None,
+    };
+    let method_end = find_either(b, 0, b' ', b' ').unwrap_or(b.len());
+    let mut parts = RequestParts {
+        method: part(0..method_end),
+        ..RequestParts::default()
+    };
+    let start = method_end + 1;
+    let Some(rest) = b.get(start..) else {
+        return parts;
+    };
+    let end = find_either(b, start, b' ', b' ').unwrap_or(b.len());
+    let path_start = match scheme_len(rest) {
+        Some(n) => {
+            let authority = start + n + 3;
+            let authority_end = authority_end(b, authority, end);
+            parts.host = part(authority..host_end(b, authority, authority_end));
+            authority_end
+        }
+        None => start,
+    };
+    let path_end = find_either(b, path_start, b'?', b'#').map_or(end, |i| i.min(end));
+    parts.path = part(path_start..path_end);
+    parts
 }
 
 /// Sets slot `i` to a string sub-value of `line` at `span`, after a
@@ -473,12 +552,15 @@ pub fn put_str<'a>(
     if text.is_empty() || text == "-" {
         return;
     }
-    let Some(r) = transform(t, text) else {
-        return;
-    };
-    let (s, e) = (span.start + r.start, span.start + r.end);
-    if let (Some(v), Some(slot)) = (line.get(s..e), out.get_mut(i)) {
-        *slot = Some(Slot::at(FieldVal::Str(Cow::Borrowed(v)), s..e));
+    if let Some(r) = transform(t, text) {
+        put_span(out, i, line, span.start + r.start..span.start + r.end);
+    }
+}
+
+/// Sets slot `i` to `line[span]`, a string.
+fn put_span<'a>(out: &mut [Option<Slot<'a>>], i: usize, line: &'a str, span: Range<usize>) {
+    if let (Some(v), Some(slot)) = (line.get(span.clone()), out.get_mut(i)) {
+        *slot = Some(Slot::at(FieldVal::Str(Cow::Borrowed(v)), span));
     }
 }
 
@@ -490,6 +572,9 @@ pub struct ColumnPlan {
     /// One past the last column any slot reads (columns after it are not
     /// looked at).
     pub needed: usize,
+    /// Bit `i` set when column `i` (of the first 64) fills a slot, so that
+    /// a parser spends nothing on the columns it only steps over.
+    fills: u64,
 }
 
 impl ColumnPlan {
@@ -531,10 +616,21 @@ impl ColumnPlan {
             .iter()
             .rposition(|l| !l.is_empty())
             .map_or(0, |i| i + 1);
-        ColumnPlan { by_column, needed }
+        let fills = by_column
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, l)| !l.is_empty())
+            .fold(0, |m, (i, _)| m | 1 << i);
+        ColumnPlan {
+            by_column,
+            needed,
+            fills,
+        }
     }
 
     /// Fills the slots of column `i` from `line[span]`.
+    #[inline(always)]
     pub fn put<'a>(
         &self,
         out: &mut [Option<Slot<'a>>],
@@ -542,9 +638,39 @@ impl ColumnPlan {
         line: &'a str,
         span: Range<usize>,
     ) {
-        if let Some(list) = self.by_column.get(i) {
-            for (slot, t) in list {
-                put_str(out, *slot, line, span.clone(), *t);
+        if i >= 64 || self.fills >> i & 1 == 1 {
+            self.put_slots(out, i, line, span);
+        }
+    }
+
+    fn put_slots<'a>(
+        &self,
+        out: &mut [Option<Slot<'a>>],
+        i: usize,
+        line: &'a str,
+        span: Range<usize>,
+    ) {
+        let Some(list) = self.by_column.get(i).filter(|l| !l.is_empty()) else {
+            return;
+        };
+        let Some(text) = line.get(span.clone()) else {
+            return;
+        };
+        if text.is_empty() || text == "-" {
+            return;
+        }
+        // A request line is read once for all the slots it fills (method,
+        // host and path).
+        let mut request = None;
+        for &(slot, t) in list {
+            let r = match t {
+                Transform::ReqMethod | Transform::ReqHost | Transform::ReqPath => {
+                    request.get_or_insert_with(|| request_parts(text)).get(t)
+                }
+                _ => transform(t, text),
+            };
+            if let Some(r) = r {
+                put_span(out, slot, line, span.start + r.start..span.start + r.end);
             }
         }
     }

@@ -1096,6 +1096,38 @@ mod tests {
         }
     }
 
+    /// The request line's host and path are those of its target read as a
+    /// URL, for absolute and origin-form targets built from the
+    /// characters that matter.
+    #[test]
+    fn the_request_line_reads_its_target_as_the_url_transforms_do() {
+        for n in 0..20_000u32 {
+            for target in [
+                format!("https://{}", url_like(n)),
+                format!("/{}", url_like(n)),
+            ] {
+                let line = format!("GET {target} HTTP/1.1");
+                let parts = request_parts(&line);
+                let read = |r: Option<Range<usize>>, s: &str| {
+                    r.and_then(|r| s.get(r))
+                        .filter(|v| *v != "-")
+                        .map(str::to_string)
+                };
+                for (part, t) in [
+                    (&parts.host, Transform::Host),
+                    (&parts.path, Transform::Path),
+                ] {
+                    assert_eq!(
+                        read(part.clone(), &line),
+                        read(transform(t, &target), &target),
+                        "{line}"
+                    );
+                }
+                assert_eq!(parts.method, Some(0..3));
+            }
+        }
+    }
+
     /// The one-pass reading of hosts and paths answers as the general
     /// one, on values built from the characters that matter.
     #[test]
@@ -1192,6 +1224,28 @@ mod tests {
         assert_eq!(t(Transform::ReqPath, "GET /v1/x HTTP/1.1"), "/v1/x");
         assert_eq!(t(Transform::Ip, "[2001:db8::1]:443"), "2001:db8::1");
         assert_eq!(t(Transform::Ip, "2001:db8::1"), "2001:db8::1");
+        // A URL in the query is not the target's scheme and host.
+        let redirect = "GET /r?to=https://evil.example/x HTTP/1.1";
+        assert_eq!(t(Transform::ReqHost, redirect), "");
+        assert_eq!(t(Transform::ReqPath, redirect), "/r");
+        assert_eq!(t(Transform::Host, "/r?to=https://evil.example/x"), "");
+        assert_eq!(t(Transform::Path, "/r?to=https://evil.example/x"), "/r");
+        // The authority ends at the first `/` `?` `#`.
+        assert_eq!(t(Transform::Path, "https://h?q=/x"), "");
+        assert_eq!(t(Transform::ReqPath, "GET https://h?q=/x HTTP/1.1"), "");
+        assert_eq!(t(Transform::ReqHost, "GET https://h?q=/x HTTP/1.1"), "h");
+        let v6 = "GET http://[2001:db8::1]:8080/v1/x#f HTTP/1.1";
+        assert_eq!(t(Transform::ReqHost, v6), "[2001:db8::1]");
+        assert_eq!(t(Transform::ReqPath, v6), "/v1/x");
+        // ALB's request it could not read; a bare method; an empty target.
+        for absent in [Transform::ReqMethod, Transform::ReqHost, Transform::ReqPath] {
+            assert_eq!(t(absent, "- - -"), "");
+        }
+        assert_eq!(t(Transform::ReqMethod, "GET"), "GET");
+        assert_eq!(t(Transform::ReqPath, "GET"), "");
+        assert_eq!(t(Transform::ReqPath, "GET  HTTP/1.1"), "");
+        assert_eq!(t(Transform::ReqPath, "OPTIONS * HTTP/1.1"), "*");
+
         assert_eq!(
             t(
                 Transform::ArnRegion,

@@ -1260,11 +1260,12 @@ fn judge_line<'a>(
         return;
     }
     let mut applied = false;
+    let present = ctx.compiled.present(slots);
     for (i, clause) in ctx.compiled.clauses.iter().enumerate() {
         if !clause.interval.contains(day) {
             continue;
         }
-        let outcome = ctx.compiled.judge_memo(clause, slots, memo);
+        let outcome = ctx.compiled.judge_memo(clause, slots, memo, present);
         match outcome {
             LineOutcome::NotApplicable => continue,
             LineOutcome::Pass => {}

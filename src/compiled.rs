@@ -115,6 +115,10 @@ pub struct CClause {
     pub check_slots: Vec<usize>,
     /// Slots of the fields `applies to` reads (for "classified by" labels).
     pub applies_slots: Vec<usize>,
+    /// The slots (of the first 64) that `applies to` cannot hold without:
+    /// when a line lacks one, the clause does not apply, and nothing is
+    /// evaluated (see [`Compiled::present`]).
+    needs: u64,
 }
 
 /// What a clause made of a line.
@@ -144,6 +148,9 @@ pub struct Compiled<'r> {
     /// [`Compiled::slot`]), as opposed to being one of the `first_slots`
     /// only the caller reads.
     pub read: Vec<bool>,
+    /// The slots some clause needs (the union of their `needs`), which
+    /// [`Compiled::present`] looks at.
+    guards: Vec<usize>,
 }
 
 impl<'r> Compiled<'r> {
@@ -165,6 +172,7 @@ impl<'r> Compiled<'r> {
             defines: Vec::new(),
             define_ids: Vec::new(),
             read: vec![false; first_slots.len()],
+            guards: Vec::new(),
         };
         let eval = Evaluator::new(rules);
         for (ti, terms) in rules.terms.iter().enumerate() {
@@ -208,6 +216,7 @@ impl<'r> Compiled<'r> {
                     .iter()
                     .map(|p| c.slot(p))
                     .collect();
+                let needs = applies.as_ref().map_or(0, |a| c.needs(a));
                 c.clauses.push(CClause {
                     terms: ti,
                     clause: ci,
@@ -221,10 +230,47 @@ impl<'r> Compiled<'r> {
                     excuses,
                     check_slots,
                     applies_slots,
+                    needs,
                 });
             }
         }
+        let all = c.clauses.iter().fold(0u64, |m, cl| m | cl.needs);
+        c.guards = (0..64).filter(|i| all >> i & 1 == 1).collect();
         c
+    }
+
+    /// The slots (of the first 64) without which `c` cannot be true: as a
+    /// comparison, `exists`, `in`, `matches` or truthiness test on an
+    /// absent field is false, `a and b` needs what either needs, `a or b`
+    /// what both need, and a `not` or a fallback nothing that can be told
+    /// beforehand.
+    fn needs(&self, c: &C) -> u64 {
+        let bit = |s: &usize| if *s < 64 { 1u64 << s } else { 0 };
+        match c {
+            C::Exists(s) | C::Truthy(s) | C::Cmp(s, ..) | C::Matches(s, _) | C::Regex(s, _) => {
+                bit(s)
+            }
+            C::In { slot, .. } => bit(slot),
+            C::And(items) => items.iter().fold(0, |m, i| m | self.needs(i)),
+            C::Or(items) => items
+                .iter()
+                .map(|i| self.needs(i))
+                .reduce(|a, b| a & b)
+                .unwrap_or(0),
+            C::Define(k) => self.defines.get(*k).map_or(0, |d| self.needs(d)),
+            C::Const(_) | C::Not(_) | C::Fallback(_) => 0,
+        }
+    }
+
+    /// Which of the slots clauses need a line has (see [`CClause`]'s
+    /// `needs`), one bit per slot: worked out once per line, so that a
+    /// clause about, say, tagged resources costs one test on a line
+    /// without tags.
+    pub fn present(&self, slots: &[Option<Slot<'_>>]) -> u64 {
+        self.guards
+            .iter()
+            .filter(|&&s| value(slots, s).is_some())
+            .fold(0, |m, &s| m | 1 << s)
     }
 
     /// The slot of a field path, adding it if new.
@@ -259,7 +305,7 @@ impl<'r> Compiled<'r> {
 
     /// Judges a line against one clause (assumed in force).
     pub fn judge(&self, clause: &CClause, slots: &[Option<Slot<'_>>]) -> LineOutcome {
-        self.judge_memo(clause, slots, &self.new_memo())
+        self.judge_memo(clause, slots, &self.new_memo(), self.present(slots))
     }
 
     /// A memo for [`Compiled::judge_memo`], one per worker.
@@ -273,13 +319,19 @@ impl<'r> Compiled<'r> {
     }
 
     /// [`Compiled::judge`] with the line's memo, so that a define shared by
-    /// several clauses is evaluated once per line, not once per clause.
+    /// several clauses is evaluated once per line, not once per clause, and
+    /// the line's [`Compiled::present`] slots.
+    #[inline(always)]
     pub fn judge_memo(
         &self,
         clause: &CClause,
         slots: &[Option<Slot<'_>>],
         memo: &Memo,
+        present: u64,
     ) -> LineOutcome {
+        if clause.needs & !present != 0 {
+            return LineOutcome::NotApplicable;
+        }
         if let Some(a) = &clause.applies
             && !self.eval(a, slots, memo)
         {
@@ -449,14 +501,7 @@ impl<'r> Compiled<'r> {
     }
 
     fn eval(&self, c: &C, slots: &[Option<Slot<'_>>], memo: &Memo) -> bool {
-        let get = |i: usize| match slots.get(i).and_then(Option::as_ref) {
-            Some(Slot {
-                val: FieldVal::Null,
-                ..
-            })
-            | None => None,
-            Some(s) => Some(&s.val),
-        };
+        let get = |i: usize| value(slots, i);
         match c {
             C::Const(b) => *b,
             C::Or(items) => items.iter().any(|i| self.eval(i, slots, memo)),
@@ -543,6 +588,19 @@ impl<'r> Compiled<'r> {
             insert_path(&mut fields, &path.0, slot.val.to_value());
         }
         MapRecord { fields }
+    }
+}
+
+/// Slot `i`'s value on a line; a JSON `null` counts as absent.
+#[inline(always)]
+fn value<'s, 'a>(slots: &'s [Option<Slot<'a>>], i: usize) -> Option<&'s FieldVal<'a>> {
+    match slots.get(i).and_then(Option::as_ref) {
+        Some(Slot {
+            val: FieldVal::Null,
+            ..
+        })
+        | None => None,
+        Some(s) => Some(&s.val),
     }
 }
 

@@ -307,11 +307,26 @@ const PATHS: &[&str] = &[
 ];
 const CLOUDS: &[&str] = &["aws", "azure", "gcp"];
 const REGIONS: &[&str] = &["us-east-1", "eastus2", "westeurope", "eu-west-1"];
+/// Tags (a resource's, or a gateway's that logs them), each with a value
+/// that makes some clause apply and one that does not.
+const TAGS: &[(&str, &[&str])] = &[
+    ("model-vendor", &["openai", "other"]),
+    ("api-mode", &["stateless", "stateful"]),
+    ("workload", &["training", "serving"]),
+    ("product", &["frontier", "chat"]),
+    ("channel", &["third-party", "first-party"]),
+    ("segment", &["federal", "commercial"]),
+];
 
+/// The compiled rules judge every record as the tree evaluator does, on
+/// random records in which each field (tags included) may be absent: so
+/// the shortcut of skipping a clause whose `applies to` needs a field the
+/// line lacks is checked too.
 #[test]
 fn compiled_rules_agree_with_the_tree_evaluator() {
     use proviso::compiled::{Compiled, LineOutcome};
     use proviso::eval::{Evaluator, Outcome};
+    use proviso::value::{FieldPath, Value};
     let rules = proviso::rules::load(&["rules".into()]).unwrap();
     let compiled = Compiled::new(&rules, &["timestamp", "host"]);
     let eval = Evaluator::new(&rules);
@@ -322,23 +337,41 @@ fn compiled_rules_agree_with_the_tree_evaluator() {
         seed ^= seed << 17;
         (seed % (n as u64 + 1)) as usize
     };
-    for _ in 0..3000 {
+    let mut outcomes = std::collections::BTreeMap::new();
+    for _ in 0..6000 {
         let choose = |list: &[&'static str], i: usize| list.get(i).copied();
-        let values: Vec<(&str, Option<&str>)> = vec![
-            ("host", choose(HOSTS, pick(HOSTS.len()))),
-            ("path", choose(PATHS, pick(PATHS.len()))),
-            ("cloud", choose(CLOUDS, pick(CLOUDS.len()))),
-            ("region", choose(REGIONS, pick(REGIONS.len()))),
-            ("client_cloud", choose(CLOUDS, pick(CLOUDS.len()))),
-            ("client_region", choose(REGIONS, pick(REGIONS.len()))),
-            ("kind", Some("request")),
+        let mut values: Vec<(Vec<&str>, Option<&str>)> = vec![
+            (vec!["host"], choose(HOSTS, pick(HOSTS.len()))),
+            (vec!["path"], choose(PATHS, pick(PATHS.len()))),
+            (vec!["cloud"], choose(CLOUDS, pick(CLOUDS.len()))),
+            (vec!["region"], choose(REGIONS, pick(REGIONS.len()))),
+            (vec!["client_cloud"], choose(CLOUDS, pick(CLOUDS.len()))),
+            (vec!["client_region"], choose(REGIONS, pick(REGIONS.len()))),
+            (vec!["kind"], Some("request")),
         ];
+        for (tag, choices) in TAGS {
+            values.push((vec!["tags", tag], choose(choices, pick(choices.len()))));
+        }
         let mut slots: Vec<Option<Slot<'_>>> = vec![None; compiled.slots.len()];
         let mut fields = std::collections::BTreeMap::new();
-        for (name, v) in &values {
+        for (path, v) in &values {
             let Some(v) = v else { continue };
-            fields.insert(name.to_string(), proviso::value::Value::str(v));
-            if let Some(i) = compiled.slot_of(name) {
+            match path.as_slice() {
+                [name] => {
+                    fields.insert(name.to_string(), Value::str(v));
+                }
+                [map, key] => {
+                    let entry = fields
+                        .entry(map.to_string())
+                        .or_insert_with(|| Value::Map(Default::default()));
+                    if let Value::Map(m) = entry {
+                        m.insert(key.to_string(), Value::str(v));
+                    }
+                }
+                _ => unreachable!(),
+            }
+            let path = FieldPath(path.iter().map(|p| p.to_string()).collect());
+            if let Some(i) = compiled.slots.iter().position(|p| *p == path) {
                 slots[i] = Some(Slot::at(FieldVal::Str(Cow::Borrowed(v)), 0..0));
             }
         }
@@ -353,8 +386,23 @@ fn compiled_rules_agree_with_the_tree_evaluator() {
                 Outcome::Violation => LineOutcome::Violation,
                 Outcome::Unresolved(_) => panic!("no unknowns in logs"),
             };
-            assert_eq!(compiled.judge(c, &slots), tree, "{} on {values:?}", c.id);
+            let judged = compiled.judge(c, &slots);
+            assert_eq!(judged, tree, "{} on {values:?}", c.id);
+            *outcomes
+                .entry((c.id.clone(), format!("{judged:?}")))
+                .or_insert(0) += 1;
         }
+    }
+    // Every clause was seen to apply (pass, violate or be excepted) and not
+    // to apply, or the comparison above proves little.
+    for c in &compiled.clauses {
+        let seen = |o: &str| outcomes.contains_key(&(c.id.clone(), o.to_string()));
+        assert!(seen("NotApplicable"), "{} always applied", c.id);
+        assert!(
+            seen("Pass") || seen("Violation"),
+            "{} never applied: {outcomes:?}",
+            c.id
+        );
     }
 }
 

@@ -88,7 +88,7 @@ pub struct Options {
     pub max_line_bytes: usize,
     /// Read plain (uncompressed, regular) files through windows mapped
     /// into memory instead of copying them into buffers (see
-    /// [`map_chunks`]).
+    /// `map_chunks`).
     pub mmap: bool,
 }
 

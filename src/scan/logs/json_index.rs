@@ -14,6 +14,11 @@
 //! line: the walk in [`super::jsonl`] checks everything it steps over and
 //! hands any line it is not sure of to the byte-by-byte parser, which has
 //! the final say (and the error messages).
+//!
+//! The other vector helpers of the log readers live here too, so that the
+//! `unsafe` of `std::arch` is in one file: [`url_plain`] (whether a host or
+//! path needs cutting) and [`pair_mask`] (the step of
+//! `super::find_either`, the short-field search of every text format).
 
 /// Lines up to this many bytes are indexed; a longer line is left to the
 /// byte-by-byte parser (it is rare, and the index lives on the stack).
@@ -286,7 +291,7 @@ fn url_bytes(_bytes: &[u8; 32]) -> Option<(u32, u32)> {
 }
 
 /// The bytes of a 16-byte block equal to `x` or `y`, one bit each (bit
-/// `i` for byte `i`): the vector step of [`super::find_either`].
+/// `i` for byte `i`): the vector step of `super::find_either`.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub fn pair_mask(block: &[u8; 16], x: u8, y: u8) -> u32 {

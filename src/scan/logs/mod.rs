@@ -643,6 +643,7 @@ impl ColumnPlan {
         }
     }
 
+    /// [`ColumnPlan::put`] for a column that fills some slot, out of line.
     fn put_slots<'a>(
         &self,
         out: &mut [Option<Slot<'a>>],

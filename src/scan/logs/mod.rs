@@ -849,7 +849,16 @@ const MONTHS: [&str; 12] = [
 /// (`01/Mar/2026:12:00:00 +0000`), and epoch numbers (seconds, or
 /// milliseconds, microseconds, nanoseconds by magnitude).
 pub fn parse_timestamp(text: &str) -> Option<Millis> {
-    let t = text.trim();
+    // Nearly every timestamp starts and ends with a digit or a letter:
+    // then there is nothing to trim, and `trim`'s look at both ends (for
+    // any Unicode space) is skipped.
+    let b = text.as_bytes();
+    let plain = |c: Option<&u8>| c.is_some_and(u8::is_ascii_alphanumeric);
+    let t = if plain(b.first()) && plain(b.last()) {
+        text
+    } else {
+        text.trim()
+    };
     let b = t.as_bytes();
     if b.is_empty() {
         return None;
@@ -1188,6 +1197,9 @@ mod tests {
     #[test]
     fn timestamps_become_utc() {
         assert_eq!(ts("2026-03-01T12:00:00Z"), "2026-03-01T12:00:00Z");
+        // Spaces around a timestamp (a padded CSV cell) are not part of it.
+        assert_eq!(ts(" 2026-03-01T12:00:00Z\t"), "2026-03-01T12:00:00Z");
+        assert_eq!(ts("\u{a0}1772366400 "), "2026-03-01T12:00:00Z");
         assert_eq!(
             ts("2026-03-01T12:00:00.123456Z"),
             "2026-03-01T12:00:00.123Z"

@@ -59,8 +59,8 @@ const VOCAB: &[(&str, &str, Transform)] = &[
     ("path", "request", Transform::ReqPath),
     ("method", "request", Transform::ReqMethod),
     ("status", "elb_status_code", Transform::None),
-    ("client_ip", "client:port", Transform::Ip),
-    ("target_ip", "target:port", Transform::Ip),
+    ("client_ip", "client:port", Transform::IpPort),
+    ("target_ip", "target:port", Transform::IpPort),
     ("bytes_in", "received_bytes", Transform::None),
     ("bytes_out", "sent_bytes", Transform::None),
     ("region", "target_group_arn", Transform::ArnRegion),
@@ -141,8 +141,7 @@ impl LineParser for AlbParser {
         let b = line.as_bytes();
         let mut i = 0;
         let mut col = 0;
-        let stop = self.plan.needed.max(MIN_FIELDS);
-        while col < stop {
+        while col < MIN_FIELDS || self.plan.wants(col, out) {
             let Some((span, next)) = next_token(b, i, false)? else {
                 break;
             };
@@ -159,5 +158,104 @@ impl LineParser for AlbParser {
             ));
         }
         Ok(Parsed::Record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vocabulary fields of one ALB line, as strings.
+    fn read(line: &str) -> Vec<(&'static str, Option<String>)> {
+        let names = [
+            "timestamp",
+            "host",
+            "path",
+            "method",
+            "status",
+            "client_ip",
+            "target_ip",
+            "region",
+        ];
+        let slots: Vec<FieldPath> = names
+            .iter()
+            .map(|n| FieldPath(vec![n.to_string()]))
+            .collect();
+        let parser = AlbParser::new(&slots, &[]);
+        let mut out = vec![None; slots.len()];
+        assert_eq!(parser.parse(line, &mut out), Ok(Parsed::Record), "{line}");
+        names
+            .iter()
+            .zip(out)
+            .map(|(n, s)| (*n, s.map(|s| s.val.to_string())))
+            .collect()
+    }
+
+    fn field(fields: &[(&'static str, Option<String>)], name: &str) -> Option<String> {
+        fields
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, v)| v.clone())
+    }
+
+    /// ALB writes an IPv6 client as `address:port` without brackets.
+    #[test]
+    fn an_http2_entry_from_an_ipv6_client() {
+        let f = read(
+            "h2 2026-03-10T23:55:00.361692Z app/my-lb/6378464905b0814a \
+             2a02:a33c:4538:1:bcf4:5264:e01c:f215:50718 10.0.0.12:80 0.000 0.003 0.000 401 401 \
+             29 805 \"GET https://api.openai.com:443/v1/chat/completions HTTP/2.0\" \
+             \"okhttp/4.11.0\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 \
+             arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api/4adf8897d8a3b7af \
+             \"Root=1-64fe5754-33ecd7461b3736944677bb97\" \"api.openai.com\" \"session-reused\" 11 \
+             2026-03-10T23:55:00.358000Z \"forward\" \"-\" \"-\" \"10.0.0.12:80\" \"401\" \"-\" \"-\" TID_1",
+        );
+        let get = |n| field(&f, n);
+        assert_eq!(
+            get("client_ip").as_deref(),
+            Some("2a02:a33c:4538:1:bcf4:5264:e01c:f215")
+        );
+        assert_eq!(get("target_ip").as_deref(), Some("10.0.0.12"));
+        assert_eq!(get("host").as_deref(), Some("api.openai.com"));
+        assert_eq!(get("path").as_deref(), Some("/v1/chat/completions"));
+        assert_eq!(get("method").as_deref(), Some("GET"));
+        assert_eq!(get("status").as_deref(), Some("401"));
+        assert_eq!(get("region").as_deref(), Some("eu-west-1"));
+    }
+
+    /// A request the load balancer could not read: `- - -` as the request,
+    /// `-` for the target and the times it could not measure (`-1`).
+    #[test]
+    fn a_request_that_was_never_dispatched() {
+        let f = read(
+            "https 2026-03-10T23:55:00.361692Z app/my-lb/6378464905b0814a 192.0.2.7:41000 - \
+             -1 -1 -1 400 - 0 272 \"- - -\" \"-\" - - - \"-\" \"-\" \"-\" - \
+             2026-03-10T23:55:00.358000Z \"-\" \"-\" \"-\" \"-\" \"-\" \"-\" \"-\" -",
+        );
+        let get = |n| field(&f, n);
+        assert_eq!(get("client_ip").as_deref(), Some("192.0.2.7"));
+        assert_eq!(get("status").as_deref(), Some("400"));
+        for absent in ["target_ip", "host", "path", "method", "region"] {
+            assert_eq!(get(absent), None, "{absent}");
+        }
+    }
+
+    /// A request whose target is a path: the host is the TLS SNI
+    /// (`domain_name`).
+    #[test]
+    fn an_origin_form_request_takes_its_host_from_domain_name() {
+        let f = read(
+            "https 2026-03-10T23:55:00.361692Z app/my-lb/6378464905b0814a 192.0.2.7:41000 - \
+             0.000 0.010 0.000 200 200 100 200 \"POST /v1/embeddings HTTP/1.1\" \"curl/8.0\" \
+             TLS_AES_128_GCM_SHA256 TLSv1.3 \
+             arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/fn/73e2d6bc24d8a067 \
+             \"Root=1-58337262-36d228ad5d99923122bbe354\" \"eastus2.openai.azure.com\" \"-\" 0 \
+             2026-03-10T23:55:00.358000Z \"forward\" \"-\" \"-\" \"-\" \"-\" \"-\" \"-\" -",
+        );
+        let get = |n| field(&f, n);
+        assert_eq!(get("host").as_deref(), Some("eastus2.openai.azure.com"));
+        assert_eq!(get("path").as_deref(), Some("/v1/embeddings"));
+        assert_eq!(get("target_ip"), None);
+        assert_eq!(get("region").as_deref(), Some("us-east-1"));
     }
 }

@@ -821,7 +821,7 @@ fn record<'a>(
         return record_any(line, start, end, escaped, targets, out);
     };
     let (rank, t) = (*rank, *t);
-    let Some(o) = vacant(out, *slot, rank) else {
+    let Some(o) = super::vacant(out, *slot, rank) else {
         return Ok(());
     };
     let inner = start + 1..end.saturating_sub(1);
@@ -834,18 +834,6 @@ fn record<'a>(
         });
     }
     Ok(())
-}
-
-/// Slot `slot` of `out`, unless a source of rank `rank` or better (a
-/// lower one) has filled it already.
-#[inline]
-fn vacant<'o, 'a>(
-    out: &'o mut [Option<Slot<'a>>],
-    slot: usize,
-    rank: u8,
-) -> Option<&'o mut Option<Slot<'a>>> {
-    out.get_mut(slot)
-        .filter(|o| o.as_ref().is_none_or(|s| s.rank > rank))
 }
 
 /// The value of a string without escapes, `raw`, at `at` in the line `b`,
@@ -892,7 +880,7 @@ fn record_any<'a>(
     let first = b.get(start).copied();
     let inner = start + 1..end.saturating_sub(1);
     for &(slot, rank, t) in targets {
-        let Some(o) = vacant(out, slot, rank) else {
+        let Some(o) = super::vacant(out, slot, rank) else {
             continue;
         };
         let text = line.get(start..end).unwrap_or("");

@@ -220,8 +220,13 @@ pub enum Transform {
     Host,
     /// `https://h/v1/x?y` → `/v1/x`; `/v1/x?y` → `/v1/x`.
     Path,
-    /// `10.0.0.1:443`, `[2001:db8::1]:443` → the address.
+    /// `10.0.0.1:443`, `[2001:db8::1]:443` → the address; a bare
+    /// address (`10.0.0.1`, `2001:db8::1`) as it is.
     Ip,
+    /// An `address:port` field whose port is always there, as ALB writes
+    /// them: IPv6 without brackets (`2001:db8::1:443` → `2001:db8::1`), so
+    /// the address is everything before the last `:`.
+    IpPort,
     /// `arn:aws:elasticloadbalancing:us-east-1:…` → `us-east-1`.
     ArnRegion,
     /// A request line `GET https://h:443/p?q HTTP/1.1` → `GET`.
@@ -297,6 +302,10 @@ fn transform_with(t: Transform, s: &str, one_pass: bool) -> Option<Range<usize>>
                 }
             }
         }
+        Transform::IpPort => match s.strip_prefix('[') {
+            Some(inner) => 1..1 + memchr::memchr(b']', inner.as_bytes()).unwrap_or(inner.len()),
+            None => 0..memchr::memrchr(b':', s.as_bytes()).unwrap_or(s.len()),
+        },
         Transform::ArnRegion => {
             // arn:partition:service:region:account:resource
             if !s.starts_with("arn:") {
@@ -564,14 +573,44 @@ fn put_span<'a>(out: &mut [Option<Slot<'a>>], i: usize, line: &'a str, span: Ran
     }
 }
 
+/// Slot `slot` of `out`, unless a source of rank `rank` or better (a
+/// lower one) has filled it already.
+#[inline]
+pub(crate) fn vacant<'o, 'a>(
+    out: &'o mut [Option<Slot<'a>>],
+    slot: usize,
+    rank: u8,
+) -> Option<&'o mut Option<Slot<'a>>> {
+    out.get_mut(slot)
+        .filter(|o| o.as_ref().is_none_or(|s| s.rank > rank))
+}
+
+/// A column's part in filling a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source {
+    pub slot: usize,
+    pub transform: Transform,
+    /// The column's place among the slot's candidate columns (0 is the
+    /// first choice): a later one fills the slot only where the earlier
+    /// ones give nothing (ALB's `domain_name` where the request line has
+    /// no host).
+    pub rank: u8,
+}
+
 /// Which columns of a text format fill which slots.
 #[derive(Debug, Clone, Default)]
 pub struct ColumnPlan {
     /// For each column, the slots it fills and how.
-    pub by_column: Vec<Vec<(usize, Transform)>>,
+    pub by_column: Vec<Vec<Source>>,
     /// One past the last column any slot reads (columns after it are not
     /// looked at).
     pub needed: usize,
+    /// One past the last column that is some slot's first choice: past
+    /// it, only fallbacks are left, worth reading only for a slot still
+    /// empty (see [`ColumnPlan::wants`]).
+    first_choices: usize,
+    /// The slots that columns from `first_choices` on fill as fallbacks.
+    fallback_slots: Vec<usize>,
     /// Bit `i` set when column `i` (of the first 64) fills a slot, so that
     /// a parser spends nothing on the columns it only steps over.
     fills: u64,
@@ -579,15 +618,18 @@ pub struct ColumnPlan {
 
 impl ColumnPlan {
     /// Plans `slots` over a format's `columns` (own names, normalised).
-    /// `vocab` maps a vocabulary field to own columns in order of
-    /// preference; `overrides` (`--field NAME=COLUMN`) win over both.
+    /// A slot's candidate columns, in order of preference: those of
+    /// `overrides` (`--field NAME=COLUMN`), then the ones `vocab` maps the
+    /// vocabulary field to, then the column of the slot's own name. Each
+    /// that the format has fills the slot where the ones before it give
+    /// nothing (absent, `-`, or nothing left after the transform).
     pub fn new(
         slots: &[FieldPath],
         columns: &[String],
         vocab: &[(&str, &str, Transform)],
         overrides: &[(String, String)],
     ) -> ColumnPlan {
-        let mut by_column: Vec<Vec<(usize, Transform)>> = vec![Vec::new(); columns.len()];
+        let mut by_column: Vec<Vec<Source>> = vec![Vec::new(); columns.len()];
         let col = |name: &str| {
             let name = normalize_name(name);
             columns.iter().position(|c| *c == name)
@@ -595,27 +637,49 @@ impl ColumnPlan {
         for (slot, path) in slots.iter().enumerate() {
             let Some(name) = single(path) else { continue };
             let default_t = vocab_transform(name);
-            let pick = overrides
+            let candidates = overrides
                 .iter()
                 .filter(|(n, _)| n == name)
-                .find_map(|(_, c)| col(c).map(|i| (i, default_t)))
-                .or_else(|| {
+                .map(|(_, c)| (c.as_str(), default_t))
+                .chain(
                     vocab
                         .iter()
                         .filter(|(v, _, _)| *v == name)
-                        .find_map(|(_, c, t)| col(c).map(|i| (i, *t)))
-                })
-                .or_else(|| col(name).map(|i| (i, default_t)));
-            if let Some((i, t)) = pick
-                && let Some(list) = by_column.get_mut(i)
-            {
-                list.push((slot, t));
+                        .map(|(_, c, t)| (*c, *t)),
+                )
+                .chain(std::iter::once((name, default_t)));
+            let mut taken: Vec<usize> = Vec::new();
+            for (i, transform) in candidates.filter_map(|(c, t)| Some((col(c)?, t))) {
+                if taken.contains(&i) {
+                    continue;
+                }
+                let rank = u8::try_from(taken.len()).unwrap_or(u8::MAX);
+                taken.push(i);
+                if let Some(list) = by_column.get_mut(i) {
+                    list.push(Source {
+                        slot,
+                        transform,
+                        rank,
+                    });
+                }
             }
         }
         let needed = by_column
             .iter()
             .rposition(|l| !l.is_empty())
             .map_or(0, |i| i + 1);
+        let first_choices = by_column
+            .iter()
+            .rposition(|l| l.iter().any(|s| s.rank == 0))
+            .map_or(0, |i| i + 1);
+        let mut fallback_slots: Vec<usize> = by_column
+            .iter()
+            .skip(first_choices)
+            .flatten()
+            .map(|s| s.slot)
+            .collect();
+        fallback_slots.sort_unstable();
+        fallback_slots.dedup();
         let fills = by_column
             .iter()
             .take(64)
@@ -625,8 +689,25 @@ impl ColumnPlan {
         ColumnPlan {
             by_column,
             needed,
+            first_choices,
+            fallback_slots,
             fills,
         }
+    }
+
+    /// Whether column `col` (and those after it) can still fill anything:
+    /// it is before `needed`, and either a first choice or a fallback for a
+    /// slot the line has not filled. ALB's `domain_name`, the host when
+    /// the request line has none, is then not even cut out of a line whose
+    /// request gave the host.
+    #[inline]
+    pub fn wants(&self, col: usize, out: &[Option<Slot<'_>>]) -> bool {
+        col < self.first_choices
+            || (col < self.needed
+                && self
+                    .fallback_slots
+                    .iter()
+                    .any(|&s| out.get(s).is_some_and(Option::is_none)))
     }
 
     /// Fills the slots of column `i` from `line[span]`.
@@ -663,15 +744,28 @@ impl ColumnPlan {
         // A request line is read once for all the slots it fills (method,
         // host and path).
         let mut request = None;
-        for &(slot, t) in list {
+        for source in list {
+            // (A slot has one first choice, which fills it whatever is
+            // there.)
+            if source.rank > 0 && vacant(out, source.slot, source.rank).is_none() {
+                continue;
+            }
+            let t = source.transform;
             let r = match t {
                 Transform::ReqMethod | Transform::ReqHost | Transform::ReqPath => {
                     request.get_or_insert_with(|| request_parts(text)).get(t)
                 }
                 _ => transform(t, text),
             };
-            if let Some(r) = r {
-                put_span(out, slot, line, span.start + r.start..span.start + r.end);
+            if let Some(r) = r
+                && let Some(o) = out.get_mut(source.slot)
+                && let Some(v) = line.get(span.start + r.start..span.start + r.end)
+            {
+                *o = Some(Slot {
+                    val: FieldVal::Str(Cow::Borrowed(v)),
+                    span: Some(span.start + r.start..span.start + r.end),
+                    rank: source.rank,
+                });
             }
         }
     }
@@ -685,20 +779,19 @@ impl ColumnPlan {
         value: &str,
         span: Range<usize>,
     ) {
-        if let Some(list) = self.by_column.get(i) {
-            for (slot, t) in list {
-                if value.is_empty() || value == "-" {
-                    continue;
-                }
-                let Some(r) = transform(*t, value) else {
-                    continue;
-                };
-                if let (Some(v), Some(o)) = (value.get(r), out.get_mut(*slot)) {
-                    *o = Some(Slot::at(
-                        FieldVal::Str(Cow::Owned(v.to_string())),
-                        span.clone(),
-                    ));
-                }
+        if value.is_empty() || value == "-" {
+            return;
+        }
+        for source in self.by_column.get(i).into_iter().flatten() {
+            if let Some(r) = transform(source.transform, value)
+                && let Some(v) = value.get(r)
+                && let Some(o) = vacant(out, source.slot, source.rank)
+            {
+                *o = Some(Slot {
+                    val: FieldVal::Str(Cow::Owned(v.to_string())),
+                    span: Some(span.clone()),
+                    rank: source.rank,
+                });
             }
         }
     }
@@ -1054,6 +1147,76 @@ mod tests {
         }
     }
 
+    /// A slot's candidate columns fill it in order of preference, whatever
+    /// their order in the line: an override first, then the vocabulary's
+    /// columns, then the column of the slot's own name; a later one only
+    /// where the earlier give nothing.
+    #[test]
+    fn fallback_columns_fill_only_what_the_first_choice_left_empty() {
+        let columns: Vec<String> = ["sni", "request", "host", "edge"]
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let vocab = [
+            ("host", "request", Transform::ReqHost),
+            ("host", "sni", Transform::Host),
+        ];
+        let slots = [FieldPath(vec!["host".into()])];
+        let host = |plan: &ColumnPlan, cells: [&'static str; 4]| {
+            let mut out = vec![None; 1];
+            let mut at = 0;
+            let line: String = cells.join(" ");
+            for (col, cell) in cells.iter().enumerate() {
+                plan.put(&mut out, col, &line, at..at + cell.len());
+                at += cell.len() + 1;
+            }
+            out[0].as_ref().map(|s| s.val.to_string())
+        };
+        let plan = ColumnPlan::new(&slots, &columns, &vocab, &[]);
+        // The first choice (`request`) gives nothing: the fallbacks, in
+        // order, before it in the line or after.
+        assert_eq!(
+            host(&plan, ["sni.example", "-", "own.example", "e"]).as_deref(),
+            Some("sni.example")
+        );
+        assert_eq!(
+            host(&plan, ["-", "-", "own.example", "e"]).as_deref(),
+            Some("own.example")
+        );
+        assert_eq!(host(&plan, ["-", "-", "-", "e"]), None);
+        // The first choice replaces a fallback read before it.
+        let mut out = vec![None; 1];
+        let line = "sni.example GET https://a.example/x HTTP/1.1";
+        plan.put(&mut out, 0, line, 0..11);
+        plan.put(&mut out, 1, line, 12..line.len());
+        assert_eq!(
+            out[0].as_ref().map(|s| s.val.to_string()).as_deref(),
+            Some("a.example")
+        );
+        // An override comes first, the defaults after it.
+        let plan = ColumnPlan::new(&slots, &columns, &vocab, &[("host".into(), "edge".into())]);
+        assert_eq!(
+            host(&plan, ["sni.example", "-", "own.example", "e.example"]).as_deref(),
+            Some("e.example")
+        );
+        assert_eq!(
+            host(&plan, ["sni.example", "-", "own.example", "-"]).as_deref(),
+            Some("sni.example")
+        );
+        // Past the last first choice, a column is read only while a slot
+        // it could fill is empty.
+        let plan = ColumnPlan::new(
+            &slots,
+            &["request".to_string(), "x".into(), "sni".into()],
+            &vocab,
+            &[],
+        );
+        let mut out = vec![None; 1];
+        assert!(plan.wants(0, &out) && plan.wants(2, &out));
+        out[0] = Some(Slot::at(FieldVal::Str(Cow::Borrowed("a.example")), 0..9));
+        assert!(!plan.wants(1, &out) && !plan.wants(2, &out));
+    }
+
     /// The vector search finds what a byte-by-byte search finds, from
     /// every start, in lines shorter than one vector, of a few vectors,
     /// and with the hit in the overlapping last block or not at all.
@@ -1237,6 +1400,17 @@ mod tests {
         assert_eq!(t(Transform::ReqPath, "GET /v1/x HTTP/1.1"), "/v1/x");
         assert_eq!(t(Transform::Ip, "[2001:db8::1]:443"), "2001:db8::1");
         assert_eq!(t(Transform::Ip, "2001:db8::1"), "2001:db8::1");
+        // ALB writes an IPv6 client without brackets, its port after the
+        // last `:`.
+        assert_eq!(
+            t(
+                Transform::IpPort,
+                "2a02:a33c:4538:1:bcf4:5264:e01c:f215:50718"
+            ),
+            "2a02:a33c:4538:1:bcf4:5264:e01c:f215"
+        );
+        assert_eq!(t(Transform::IpPort, "192.0.2.13:42013"), "192.0.2.13");
+        assert_eq!(t(Transform::IpPort, "[2001:db8::1]:443"), "2001:db8::1");
         // A URL in the query is not the target's scheme and host.
         let redirect = "GET /r?to=https://evil.example/x HTTP/1.1";
         assert_eq!(t(Transform::ReqHost, redirect), "");

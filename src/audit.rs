@@ -1132,6 +1132,9 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
                 }
             },
         };
+        // A byte-order mark (a file re-saved on Windows) is not part of
+        // the first field.
+        let line = line.strip_prefix('\u{feff}').unwrap_or(line);
         slots.iter_mut().for_each(|s| *s = None);
         match ctx.parser.parse_with(line, &mut slots, &mut scratch) {
             Ok(Parsed::Skip) => continue,

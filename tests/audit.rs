@@ -525,3 +525,99 @@ fn fields_no_clause_reads_still_reach_messages_and_findings() {
     assert_eq!(written["fields"]["method"], "POST");
     assert_eq!(written["fields"]["status"], "201");
 }
+
+/// Reads `input` (auto-detected, from standard input) with a rule every
+/// record violates, and returns each record's vocabulary fields as
+/// `--findings` writes them (with its line and timestamp), and the
+/// summary.
+fn fields_read(input: &str) -> (Vec<serde_json::Value>, serde_json::Value) {
+    let dir = std::env::temp_dir().join(format!(
+        "proviso-fields-{}-{}",
+        std::process::id(),
+        input.len()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = dir.join("probe.proviso");
+    std::fs::write(
+        &rules,
+        "agreement probe \"probe\"\nsource s \"s\" dated 2000-01-01\n\
+         terms all \"all\" effective 1990-01-01 {\n  clause everything \"every record\" {\n\
+         cite s \"x\"\n    severity error\n    require host == \"zzz-never\"\n  }\n}\n",
+    )
+    .unwrap();
+    let findings = dir.join("findings.jsonl");
+    let run = proviso(
+        &[
+            "audit",
+            "-",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--findings",
+            findings.to_str().unwrap(),
+        ],
+        Some(input.as_bytes()),
+    );
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect(&run.stdout);
+    let records = std::fs::read_to_string(&findings)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let d: serde_json::Value = serde_json::from_str(l).unwrap();
+            let mut f = d["fields"].clone();
+            f["line"] = d["line"].clone();
+            f["timestamp"] = d["timestamp"].clone();
+            f
+        })
+        .collect();
+    std::fs::remove_dir_all(&dir).ok();
+    (records, doc["summary"].clone())
+}
+
+/// Lines shaped as the formats' own documentation shows them, with the
+/// quirks it mentions, read field by field.
+#[test]
+fn exports_shaped_as_the_formats_documentation_are_read() {
+    // CloudFront: AWS's example ends its lines with a tab; the file may
+    // start with a byte-order mark.
+    let cf = "\u{feff}#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status x-host-header\n\
+              2026-03-01\t12:00:00\tIAD89-C1\t2100\t192.0.2.100\tPOST\td1.cloudfront.net\t/v1/chat/completions\t200\tapi.openai.com\t\n\
+              2026-03-01\t12:00:01\tIAD89-C1\t2100\t192.0.2.100\tGET\td1.cloudfront.net\t/x\t200\t-\n";
+    let (records, summary) = fields_read(cf);
+    assert_eq!(summary["malformed"], 0, "{summary}");
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["host"], "api.openai.com");
+    assert_eq!(records[0]["client_ip"], "192.0.2.100");
+    // `x-host-header` is `-`: the distribution's domain instead.
+    assert_eq!(records[1]["host"], "d1.cloudfront.net");
+
+    // CloudFront standard logging v2: fields chosen and ordered at will,
+    // separated by spaces; and a file without its `#` lines.
+    let v2 = "#Fields: time c-ip date cs-method x-host-header cs-uri-stem sc-status\n\
+              12:00:00 192.0.2.100 2026-03-01 POST api.openai.com /v1/embeddings 200\n";
+    let (records, summary) = fields_read(v2);
+    assert_eq!(summary["malformed"], 0, "{summary}");
+    assert_eq!(records[0]["timestamp"], "2026-03-01T12:00:00Z");
+    assert_eq!(records[0]["path"], "/v1/embeddings");
+    // (Without `#Fields:`, the 33 fields of the documented default order.)
+    let bare = "2026-03-01\t12:00:00\tIAD89-C1\t2100\t192.0.2.100\tPOST\td111111abcdef8.cloudfront.net\t/v1/chat/completions\t200\t-\topenai-python/1.54.0\t-\t-\tMiss\tabcdEFGH==\tapi.openai.com\thttps\t900\t0.350\t-\tTLSv1.3\tTLS_AES_128_GCM_SHA256\tMiss\tHTTP/2.0\t-\t-\t51000\t0.120\tMiss\tapplication/json\t2000\t-\t-\n";
+    let (records, summary) = fields_read(bare);
+    assert_eq!(summary["outside_terms"], 0, "{summary}");
+    assert_eq!(summary["malformed"], 0, "{summary}");
+    assert_eq!(records[0]["host"], "api.openai.com");
+
+    // Azure Front Door: `originIp` is `N/A` on a cache hit; the classic
+    // log has no `hostName`, only the full `requestUri`.
+    let afd = r#"{"time":"2026-03-01T12:00:00.0000000Z","category":"FrontDoorAccessLog","properties":{"trackingReference":"0a","httpMethod":"POST","requestUri":"https://api.openai.com:443/v1/embeddings","hostName":"api.openai.com","clientIp":"192.0.2.1","originIp":"N/A","httpStatusCode":"200"}}
+{"time":"2026-03-01T12:00:00.0000000Z","category":"FrontdoorAccessLog","properties":{"trackingReference":"0b","httpMethod":"GET","requestUri":"https://classic.example:443/v1/x?y=1","clientIp":"192.0.2.2","httpStatusCode":"200"}}
+"#;
+    let (records, summary) = fields_read(afd);
+    assert_eq!(summary["malformed"], 0, "{summary}");
+    assert_eq!(records[0]["host"], "api.openai.com");
+    assert!(records[0].get("target_ip").is_none(), "{}", records[0]);
+    assert_eq!(records[1]["host"], "classic.example");
+    assert_eq!(records[1]["path"], "/v1/x");
+}

@@ -19,6 +19,9 @@ use super::jsonl::JsonVocab;
 pub const VOCAB: JsonVocab = &[
     ("timestamp", "time", Transform::None),
     ("host", "properties.hostName", Transform::Host),
+    // The classic Front Door log (`FrontdoorAccessLog`) has no `hostName`:
+    // its `requestUri` is the full URL.
+    ("host", "properties.requestUri", Transform::Host),
     ("path", "properties.requestUri", Transform::Path),
     ("method", "properties.httpMethod", Transform::None),
     ("status", "properties.httpStatusCode", Transform::None),

@@ -113,19 +113,31 @@ impl LineParser for CloudfrontParser {
             return Ok(Parsed::Skip);
         }
         let b = line.as_bytes();
-        let found = memchr::memchr_iter(b'\t', b).count() + 1;
-        if found != self.columns {
+        // Standard logs separate fields with tabs; standard logging v2 may
+        // be set to another delimiter, and its values, URL-encoded, hold
+        // no spaces: a line without a tab is split at its spaces.
+        let sep = if memchr::memchr(b'\t', b).is_some() {
+            b'\t'
+        } else {
+            b' '
+        };
+        let found = memchr::memchr_iter(sep, b).count() + 1;
+        // More fields than `#Fields:` names are allowed (a trailing tab,
+        // as in AWS's own example, or fields added later); fewer are not.
+        if found < self.columns {
             return Err(LineError::new(
                 format!(
-                    "expected {} tab-separated fields (as `#Fields:` says), found {found}",
-                    self.columns
+                    "expected {} fields separated by {} (as `#Fields:` says), found {found}",
+                    self.columns,
+                    if sep == b'\t' { "tabs" } else { "spaces" }
                 ),
                 0..b.len(),
             ));
         }
         let mut start = 0;
-        let mut date_start = None;
-        for (col, end) in memchr::memchr_iter(b'\t', b)
+        let mut date = None;
+        let mut time = None;
+        for (col, end) in memchr::memchr_iter(sep, b)
             .chain(std::iter::once(b.len()))
             .enumerate()
         {
@@ -133,17 +145,34 @@ impl LineParser for CloudfrontParser {
                 break;
             }
             self.plan.put(out, col, line, start..end);
-            if let Some((slot, d, t)) = self.timestamp {
+            if let Some((_, d, t)) = self.timestamp {
                 if col == d {
-                    date_start = Some(start);
+                    date = Some(start..end);
                 }
-                if col == t
-                    && let Some(ds) = date_start
-                {
-                    super::put_str(out, slot, line, ds..end, Transform::None);
+                if col == t {
+                    time = Some(start..end);
                 }
             }
             start = end + 1;
+        }
+        if let (Some((slot, ..)), Some(date), Some(time)) = (self.timestamp, date, time) {
+            if time.start == date.end + 1 {
+                // `date` then `time`, side by side (always, in standard
+                // logs): the timestamp is the line's own text.
+                super::put_str(out, slot, line, date.start..time.end, Transform::None);
+            } else if let (Some(d), Some(t), Some(o)) =
+                (line.get(date.clone()), line.get(time), out.get_mut(slot))
+                && !d.is_empty()
+                && d != "-"
+            {
+                // Elsewhere (standard logging v2 lets the fields be
+                // chosen and ordered): put together, and labelled on the
+                // date.
+                *o = Some(Slot::at(
+                    super::FieldVal::Str(std::borrow::Cow::Owned(format!("{d} {t}"))),
+                    date,
+                ));
+            }
         }
         Ok(Parsed::Record)
     }

@@ -287,6 +287,12 @@ fn transform_with(t: Transform, s: &str, one_pass: bool) -> Option<Range<usize>>
             let end = find_either(rest.as_bytes(), 0, b'?', b'#').unwrap_or(rest.len());
             start..start + end
         }
+        // Every address has a `.` or a `:`: a value with neither is a log's
+        // word for "none" (Azure Front Door's `originIp` is `N/A` on a
+        // cache hit).
+        Transform::Ip | Transform::IpPort if find_either(s.as_bytes(), 0, b'.', b':').is_none() => {
+            return None;
+        }
         Transform::Ip => {
             // No address parse is needed to tell the cases apart: an IPv4
             // address has no `:`, an IPv6 one at least two and no `[`.
@@ -881,6 +887,15 @@ pub fn detect(head: &[u8]) -> Option<LogFormat> {
     if nginx::looks_like(first) {
         return Some(LogFormat::Nginx);
     }
+    // CloudFront without its `#` header lines (stripped, or standard
+    // logging v2 set to plain output): a date, then a time, tab-separated.
+    let mut cells = first.split('\t');
+    if let (Some(date), Some(time)) = (cells.next(), cells.next())
+        && crate::date::Date::parse(date).is_ok()
+        && parse_timestamp(&format!("{date}T{time}Z")).is_some()
+    {
+        return Some(LogFormat::Cloudfront);
+    }
     if first.contains(',') || first.contains('\t') {
         return Some(LogFormat::Csv);
     }
@@ -1410,6 +1425,8 @@ mod tests {
             "2a02:a33c:4538:1:bcf4:5264:e01c:f215"
         );
         assert_eq!(t(Transform::IpPort, "192.0.2.13:42013"), "192.0.2.13");
+        assert_eq!(t(Transform::Ip, "N/A"), "");
+        assert_eq!(t(Transform::IpPort, "unknown"), "");
         assert_eq!(t(Transform::IpPort, "[2001:db8::1]:443"), "2001:db8::1");
         // A URL in the query is not the target's scheme and host.
         let redirect = "GET /r?to=https://evil.example/x HTTP/1.1";

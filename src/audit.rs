@@ -56,6 +56,8 @@ const AUDIT_SLOTS: &[&str] = &[
     "cloud",
     "region",
     "kind",
+    "bytes_in",
+    "bytes_out",
 ];
 const TS: usize = 0;
 const HOST: usize = 1;
@@ -1164,6 +1166,17 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
 fn fill_derived<'a>(ctx: &Ctx<'_>, slots: &mut [Option<Slot<'a>>]) {
     if let Some(s) = slots.get_mut(KIND) {
         *s = Some(Slot::implied("request"));
+    }
+    // Host names are case-insensitive (RFC 4343): `API.OpenAI.com` is
+    // the host rules write as `api.openai.com`. Almost every log writes
+    // them in lower case already, and then nothing is copied.
+    if let Some(Some(Slot {
+        val: FieldVal::Str(host),
+        ..
+    })) = slots.get_mut(HOST)
+        && logs::has_ascii_upper(host.as_bytes())
+    {
+        *host = Cow::Owned(host.to_ascii_lowercase());
     }
     if let Some(cloud) = ctx.format.cloud()
         && let Some(s) = slots.get_mut(CLOUD)

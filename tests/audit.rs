@@ -175,6 +175,21 @@ fn findings_file_holds_every_violation_and_stdin_reads_the_same() {
         doc["summary"]["violations"].as_u64().unwrap()
     );
     assert!(lines.iter().all(|l| l["line"].as_u64().unwrap() >= 1));
+    // Every vocabulary field the record has, the byte counts included.
+    for field in [
+        "host",
+        "path",
+        "client_ip",
+        "bytes_in",
+        "bytes_out",
+        "region",
+    ] {
+        assert!(
+            lines.iter().all(|l| l["fields"][field].is_string()),
+            "{field} missing in {}",
+            lines[0]
+        );
+    }
     let bytes = std::fs::read("fixtures/logs/exports/alb.log.gz").unwrap();
     let mut args = audit_args("-", &["--format", "json"]);
     args.retain(|a| *a != "fixtures/logs/exports/alb.log.gz");

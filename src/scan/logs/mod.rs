@@ -439,6 +439,37 @@ fn find_masked(b: &[u8], from: usize, mask: impl Fn(&[u8; 16]) -> u32) -> Option
     (hit != 0).then(|| at + hit.trailing_zeros() as usize)
 }
 
+/// Whether `b` has an ASCII capital letter, eight bytes at a time (a
+/// byte of 0x80 or more is never one).
+pub fn has_ascii_upper(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let word = |i: usize| {
+        b.get(i..i + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes)
+    };
+    let upper = |w: u64| {
+        // With the high bits cleared no byte carries into the next: a
+        // byte is at least `A` when adding 0x3f sets its high bit, and
+        // at most `Z` when adding 0x25 does not.
+        let low = w & !HIGH;
+        low.wrapping_add(0x3f * ONES) & !low.wrapping_add(0x25 * ONES) & !w & HIGH != 0
+    };
+    if b.len() < 8 {
+        return b.iter().any(u8::is_ascii_uppercase);
+    }
+    let mut i = 0;
+    while let Some(w) = word(i) {
+        if upper(w) {
+            return true;
+        }
+        i += 8;
+    }
+    // The last eight bytes (some already seen) for the tail.
+    word(b.len() - 8).is_some_and(upper)
+}
+
 /// The bytes of `word` equal to `c`, each flagged by its high bit: the
 /// lowest flag is exact, higher ones may be false (a borrow can run on
 /// from a match), so a caller either only asks whether there is one or
@@ -521,7 +552,8 @@ impl RequestParts {
 /// Reads a request line once for all three [`RequestParts`]: the method
 /// to the first space, the target to the next; an absolute-form target's
 /// authority to its first `/` `?` `#` and its host without the port; the
-/// path on to the first `?` `#` of the target.
+/// path on to the first `?` `#` of the target. A CONNECT's target is
+/// only an authority: a host, no path.
 fn request_parts(s: &str) -> RequestParts {
     let b = s.as_bytes();
     let part = |r: Range<usize>| match b.get(r.clone()) {
@@ -538,6 +570,12 @@ fn request_parts(s: &str) -> RequestParts {
         return parts;
     };
     let end = find_either(b, start, b' ', b' ').unwrap_or(b.len());
+    if b.get(..method_end) == Some(b"CONNECT") {
+        // CONNECT's target is the authority-form `host:port` (RFC 9112
+        // 3.2.3), as forward proxies log HTTPS: a host, and no path.
+        parts.host = part(start..host_end(b, start, end));
+        return parts;
+    }
     let path_start = match scheme_len(rest) {
         Some(n) => {
             let authority = start + n + 3;
@@ -1232,6 +1270,25 @@ mod tests {
         assert!(!plan.wants(1, &out) && !plan.wants(2, &out));
     }
 
+    #[test]
+    fn has_ascii_upper_agrees_with_the_byte_test() {
+        for n in 0..20_000u32 {
+            let text: Vec<u8> = (0..(n % 23))
+                .map(|i| {
+                    let x = n.wrapping_mul(2_654_435_761) ^ (i * 40_503);
+                    [
+                        b'@', b'A', b'Z', b'[', b'a', b'z', 0xc1, 0xda, 0x80, b'.', b'-', b'5',
+                    ][(x >> 7) as usize % 12]
+                })
+                .collect();
+            assert_eq!(
+                has_ascii_upper(&text),
+                text.iter().any(u8::is_ascii_uppercase),
+                "{text:?}"
+            );
+        }
+    }
+
     /// The vector search finds what a byte-by-byte search finds, from
     /// every start, in lines shorter than one vector, of a few vectors,
     /// and with the hit in the overlapping last block or not at all.
@@ -1449,6 +1506,10 @@ mod tests {
         assert_eq!(t(Transform::ReqPath, "GET"), "");
         assert_eq!(t(Transform::ReqPath, "GET  HTTP/1.1"), "");
         assert_eq!(t(Transform::ReqPath, "OPTIONS * HTTP/1.1"), "*");
+        let connect = "CONNECT api.openai.com:443 HTTP/1.1";
+        assert_eq!(t(Transform::ReqHost, connect), "api.openai.com");
+        assert_eq!(t(Transform::ReqPath, connect), "");
+        assert_eq!(t(Transform::ReqMethod, connect), "CONNECT");
 
         assert_eq!(
             t(

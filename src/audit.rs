@@ -422,7 +422,21 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
         };
         // The head decides the format and holds any header line.
         let mut head = Vec::with_capacity(64 << 10);
-        let head_err = read_up_to(&mut input.reader, &mut head, 64 << 10).err();
+        let mut head_err = read_up_to(&mut input.reader, &mut head, 64 << 10).err();
+        // Azure's `{"records": [...]}` documents (Event Hubs messages, or
+        // pretty-printed as Microsoft's documentation shows them) are read
+        // whole and turned into one record per line first.
+        let wrapped = matches!(
+            opts.format,
+            None | Some(LogFormat::Jsonl | LogFormat::AzureFrontdoor)
+        ) && logs::azure_frontdoor::is_records_document(&head);
+        if wrapped {
+            if head_err.is_none() {
+                head_err = input.reader.read_to_end(&mut head).err();
+            }
+            head = logs::azure_frontdoor::unwrap_records(&head);
+            input.reader = Box::new(std::io::empty());
+        }
         let format = opts.format.or_else(|| logs::detect(&head));
         let mut info = InputInfo {
             file: name.clone(),
@@ -511,6 +525,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
         let mapped = (opts.mmap
             && input.compression == Compression::None
             && !skip_first
+            && !wrapped
             && head_err.is_none()
             && path != Path::new("-"))
         .then(|| {

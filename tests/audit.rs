@@ -635,4 +635,31 @@ fn exports_shaped_as_the_formats_documentation_are_read() {
     assert!(records[0].get("target_ip").is_none(), "{}", records[0]);
     assert_eq!(records[1]["host"], "classic.example");
     assert_eq!(records[1]["path"], "/v1/x");
+
+    // The same records as Azure sends them to Event Hubs, and as
+    // Microsoft's documentation prints them: `{"records": [...]}`,
+    // pretty-printed. Each record keeps the line it starts on.
+    let values: Vec<serde_json::Value> = afd
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let wrapped = serde_json::to_string_pretty(&serde_json::json!({ "records": values })).unwrap();
+    let (records, summary) = fields_read(&wrapped);
+    assert_eq!(summary["records"], 2, "{summary}");
+    assert_eq!(summary["malformed"], 0, "{summary}");
+    assert_eq!(records[0]["host"], "api.openai.com");
+    assert_eq!(records[1]["host"], "classic.example");
+    let starts: Vec<u64> = wrapped
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| *l == "    {")
+        .map(|(i, _)| i as u64 + 1)
+        .collect();
+    assert_eq!(
+        records
+            .iter()
+            .map(|r| r["line"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        starts
+    );
 }

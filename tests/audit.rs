@@ -546,13 +546,8 @@ fn fields_no_clause_reads_still_reach_messages_and_findings() {
 /// `--findings` writes them (with its line and timestamp), and the
 /// summary.
 fn fields_read(input: &str) -> (Vec<serde_json::Value>, serde_json::Value) {
-    let dir = std::env::temp_dir().join(format!(
-        "proviso-fields-{}-{}",
-        std::process::id(),
-        input.len()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let rules = dir.join("probe.proviso");
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("probe.proviso");
     std::fs::write(
         &rules,
         "agreement probe \"probe\"\nsource s \"s\" dated 2000-01-01\n\
@@ -560,7 +555,7 @@ fn fields_read(input: &str) -> (Vec<serde_json::Value>, serde_json::Value) {
          cite s \"x\"\n    severity error\n    require host == \"zzz-never\"\n  }\n}\n",
     )
     .unwrap();
-    let findings = dir.join("findings.jsonl");
+    let findings = dir.path().join("findings.jsonl");
     let run = proviso(
         &[
             "audit",
@@ -588,7 +583,6 @@ fn fields_read(input: &str) -> (Vec<serde_json::Value>, serde_json::Value) {
             f
         })
         .collect();
-    std::fs::remove_dir_all(&dir).ok();
     (records, doc["summary"].clone())
 }
 

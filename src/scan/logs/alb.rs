@@ -167,16 +167,7 @@ mod tests {
 
     /// The vocabulary fields of one ALB line, as strings.
     fn read(line: &str) -> Vec<(&'static str, Option<String>)> {
-        let names = [
-            "timestamp",
-            "host",
-            "path",
-            "method",
-            "status",
-            "client_ip",
-            "target_ip",
-            "region",
-        ];
+        let names = super::super::VOCABULARY;
         let slots: Vec<FieldPath> = names
             .iter()
             .map(|n| FieldPath(vec![n.to_string()]))

@@ -606,14 +606,25 @@ pub fn put_str<'a>(
         return;
     }
     if let Some(r) = transform(t, text) {
-        put_span(out, i, line, span.start + r.start..span.start + r.end);
+        put_span(out, i, line, span.start + r.start..span.start + r.end, 0);
     }
 }
 
-/// Sets slot `i` to `line[span]`, a string.
-fn put_span<'a>(out: &mut [Option<Slot<'a>>], i: usize, line: &'a str, span: Range<usize>) {
+/// Sets slot `i` to `line[span]`, a string from a source of rank `rank`
+/// (whether the slot is free for it is the caller's to check).
+fn put_span<'a>(
+    out: &mut [Option<Slot<'a>>],
+    i: usize,
+    line: &'a str,
+    span: Range<usize>,
+    rank: u8,
+) {
     if let (Some(v), Some(slot)) = (line.get(span.clone()), out.get_mut(i)) {
-        *slot = Some(Slot::at(FieldVal::Str(Cow::Borrowed(v)), span));
+        *slot = Some(Slot {
+            val: FieldVal::Str(Cow::Borrowed(v)),
+            span: Some(span),
+            rank,
+        });
     }
 }
 
@@ -801,15 +812,9 @@ impl ColumnPlan {
                 }
                 _ => transform(t, text),
             };
-            if let Some(r) = r
-                && let Some(o) = out.get_mut(source.slot)
-                && let Some(v) = line.get(span.start + r.start..span.start + r.end)
-            {
-                *o = Some(Slot {
-                    val: FieldVal::Str(Cow::Borrowed(v)),
-                    span: Some(span.start + r.start..span.start + r.end),
-                    rank: source.rank,
-                });
+            if let Some(r) = r {
+                let at = span.start + r.start..span.start + r.end;
+                put_span(out, source.slot, line, at, source.rank);
             }
         }
     }

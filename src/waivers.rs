@@ -105,6 +105,12 @@ pub fn find(file: &Arc<SourceFile>, body: &Body) -> (Vec<Waiver>, Vec<Diag>) {
     }
     let mut items = Vec::new();
     collect_items(body, &mut items);
+    // A repaired file's parse tree has spans of the repaired text.
+    if let Some(map) = &file.offsets {
+        for item in &mut items {
+            item.span = map.map_span(item.span.clone());
+        }
+    }
     items.sort_by_key(|i| i.span.start);
     let text: &str = &file.text;
     let mut line_start = 0usize;

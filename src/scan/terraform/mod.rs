@@ -13,6 +13,7 @@ pub mod funcs;
 pub mod json_config;
 pub mod module;
 pub mod plan;
+pub mod recover;
 pub mod slim;
 
 use super::{ScanOutput, ScannedRecord};
@@ -440,7 +441,7 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, Diag> {
 #[derive(Default)]
 struct FileParse {
     parsed: Option<ParsedFile>,
-    malformed: Option<Diag>,
+    malformed: Vec<Diag>,
     waivers: Vec<crate::waivers::Waiver>,
     waiver_errors: Vec<Diag>,
 }
@@ -453,35 +454,75 @@ fn parse_source(source: Arc<SourceFile>) -> FileParse {
     if source.name.ends_with(".tf.json") {
         return parse_json_source(source);
     }
-    match hcl_edit::parser::parse_body(&source.text) {
-        Ok(mut body) => {
+    let recovered = recover::parse(&source.text);
+    let source = match recovered.offsets {
+        Some(map) => SourceFile::translated(source.name.clone(), source.text.clone(), map),
+        None => source,
+    };
+    let kept = recovered.body.is_some();
+    let malformed = recovered
+        .errors
+        .iter()
+        .map(|e| malformed_hcl(&source, e, kept))
+        .collect();
+    let lost_locals = recovered
+        .lost_locals
+        .into_iter()
+        .map(|(name, span)| {
+            (
+                name,
+                Origin {
+                    file: source.clone(),
+                    span,
+                },
+            )
+        })
+        .collect();
+    match recovered.body {
+        Some(mut body) => {
             let (waivers, waiver_errors) = crate::waivers::find(&source, &body);
             slim::strip_decor(&mut body);
             FileParse {
-                parsed: Some(ParsedFile { source, body }),
-                malformed: None,
+                parsed: Some(ParsedFile {
+                    source,
+                    body,
+                    lost_locals,
+                }),
+                malformed,
                 waivers,
                 waiver_errors,
             }
         }
-        Err(e) => {
-            let offset = e.location().offset().min(source.text.len());
-            let end = source
-                .text
-                .get(offset..)
-                .and_then(|r| r.chars().next())
-                .map_or(offset, |c| offset + c.len_utf8());
-            FileParse {
-                malformed: Some(
-                    Diag::error("proviso::input::malformed_terraform", format!("`{}` is not valid HCL: {}", source.name, e.message().trim()))
-                        .in_file(&source)
-                        .label(offset..end, "cannot parse from here")
-                        .with_help("fix the syntax (`terraform validate` shows the same error); this file was skipped and the rest of the module was still checked"),
-                ),
-                ..FileParse::default()
-            }
-        }
+        None => FileParse {
+            malformed,
+            ..FileParse::default()
+        },
     }
+}
+
+/// The error for a part of a `.tf` file that cannot be parsed. `kept`: the
+/// rest of the file was read.
+fn malformed_hcl(source: &Arc<SourceFile>, e: &recover::ParseError, kept: bool) -> Diag {
+    let offset = e.offset.min(source.text.len());
+    let end = source
+        .text
+        .get(offset..)
+        .and_then(|r| r.chars().next())
+        .map_or(offset, |c| offset + c.len_utf8());
+    let what = if kept {
+        "this block was skipped and the rest of the file was still checked"
+    } else {
+        "this file was skipped and the rest of the module was still checked"
+    };
+    Diag::error(
+        "proviso::input::malformed_terraform",
+        format!("`{}` is not valid HCL: {}", source.name, e.message),
+    )
+    .in_file(source)
+    .label(offset..end, "cannot parse from here")
+    .with_help(format!(
+        "fix the syntax; {what} (if `terraform validate` accepts this file, proviso reads HCL differently here: please report it)"
+    ))
 }
 
 /// A `.tf.json` file: translated to native syntax and parsed, its parse
@@ -490,7 +531,7 @@ fn parse_json_source(source: Arc<SourceFile>) -> FileParse {
     let malformed = |at: usize, why: String| {
         let at = at.min(source.text.len());
         FileParse {
-            malformed: Some(
+            malformed: vec![
                 Diag::error(
                     "proviso::input::malformed_terraform",
                     format!("`{}` is not valid Terraform JSON: {why}", source.name),
@@ -498,7 +539,7 @@ fn parse_json_source(source: Arc<SourceFile>) -> FileParse {
                 .in_file(&source)
                 .label(at..at, "cannot read from here")
                 .with_help("fix the file (`terraform validate` reads it the same way); the rest of the module was still checked"),
-            ),
+            ],
             ..FileParse::default()
         }
     };
@@ -511,7 +552,11 @@ fn parse_json_source(source: Arc<SourceFile>) -> FileParse {
             slim::strip_decor(&mut body);
             let file = SourceFile::translated(source.name.clone(), source.text.clone(), map);
             FileParse {
-                parsed: Some(ParsedFile { source: file, body }),
+                parsed: Some(ParsedFile {
+                    source: file,
+                    body,
+                    lost_locals: Vec::new(),
+                }),
                 ..FileParse::default()
             }
         }
@@ -599,29 +644,32 @@ fn root_inputs(
             }
             continue;
         }
-        match hcl_edit::parser::parse_body(&source.text) {
-            Ok(body) => {
-                let frame = Frame::default();
-                let ctx = Ctx {
-                    file: &source,
-                    frame: &frame,
-                    depth: 0,
-                };
-                for attr in body.attributes() {
-                    inputs.insert(attr.key.as_str().to_string(), empty.eval(&attr.value, &ctx));
-                }
-            }
-            Err(e) => {
-                let offset = e.location().offset().min(source.text.len());
-                out.malformed.push(
-                    Diag::error(
-                        "proviso::input::malformed_tfvars",
-                        format!("`{}` is not valid HCL: {}", source.name, e.message().trim()),
-                    )
-                    .in_file(&source)
-                    .label(offset..offset, "cannot parse from here")
-                    .with_help("fix the syntax; the variables it sets are unknown until then"),
-                );
+        let recovered = recover::parse(&source.text);
+        let source = match recovered.offsets {
+            Some(map) => SourceFile::translated(source.name.clone(), source.text.clone(), map),
+            None => source,
+        };
+        for e in &recovered.errors {
+            let offset = e.offset.min(source.text.len());
+            out.malformed.push(
+                Diag::error(
+                    "proviso::input::malformed_tfvars",
+                    format!("`{}` is not valid HCL: {}", source.name, e.message),
+                )
+                .in_file(&source)
+                .label(offset..offset, "cannot parse from here")
+                .with_help("fix the syntax; the variables it sets are unknown until then"),
+            );
+        }
+        if let Some(body) = recovered.body {
+            let frame = Frame::default();
+            let ctx = Ctx {
+                file: &source,
+                frame: &frame,
+                depth: 0,
+            };
+            for attr in body.attributes() {
+                inputs.insert(attr.key.as_str().to_string(), empty.eval(&attr.value, &ctx));
             }
         }
     }

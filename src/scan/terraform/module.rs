@@ -22,6 +22,9 @@ use std::sync::Arc;
 pub struct ParsedFile {
     pub source: Arc<SourceFile>,
     pub body: Body,
+    /// Locals of this file whose definitions could not be parsed, with
+    /// where they are: references to them are unknown, not missing.
+    pub lost_locals: Vec<(String, Origin)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +67,8 @@ pub struct ModuleDef<'a> {
     pub dir_display: String,
     pub variables: BTreeMap<String, Located<'a, Block>>,
     pub locals: BTreeMap<String, Located<'a, Attribute>>,
+    /// Locals whose definitions could not be parsed.
+    pub lost_locals: BTreeMap<String, Origin>,
     pub outputs: BTreeMap<String, Located<'a, Block>>,
     pub providers: Vec<ProviderDef<'a>>,
     pub resources: Vec<ResourceDef<'a>>,
@@ -77,12 +82,16 @@ impl<'a> ModuleDef<'a> {
             dir,
             variables: BTreeMap::new(),
             locals: BTreeMap::new(),
+            lost_locals: BTreeMap::new(),
             outputs: BTreeMap::new(),
             providers: Vec::new(),
             resources: Vec::new(),
             calls: Vec::new(),
         };
         for f in files {
+            for (name, origin) in &f.lost_locals {
+                m.lost_locals.insert(name.clone(), origin.clone());
+            }
             for block in f.body.blocks() {
                 let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
                 let loc = Located {
@@ -333,6 +342,15 @@ impl<'a> Instance<'a> {
             return v.clone();
         }
         let Some(def) = self.module.locals.get(name) else {
+            if let Some(at) = self.module.lost_locals.get(name) {
+                return Value::unknown(
+                    format!(
+                        "local `{name}` could not be parsed (see the error at {})",
+                        at.display()
+                    ),
+                    Some(at.clone()),
+                );
+            }
             return Value::unknown(
                 format!("no local `{name}` in `{}`", self.module.dir_display),
                 None,

@@ -42,6 +42,9 @@ pub struct Finding {
     /// The record's own header.
     pub record_origin: Origin,
     pub help: String,
+    /// How many block instances the finding stands for (see
+    /// [`ScannedRecord::instances`]).
+    pub instances: u64,
 }
 
 impl Finding {
@@ -59,6 +62,11 @@ impl Finding {
         let message = match self.outcome {
             FindingOutcome::Violation => format!("{}: {}", self.severity.as_str(), self.message),
             FindingOutcome::Unresolved => format!("unresolved: {}", self.message),
+        };
+        let message = if self.instances > 1 {
+            format!("{message} ({} instances)", self.instances)
+        } else {
+            message
         };
         let mut d = Diag {
             level,
@@ -82,7 +90,7 @@ pub fn judge(rules: &RuleSet, records: &[ScannedRecord], as_of: Date) -> Judged 
         .filter(|(_, c)| !c.is_manual())
         .collect();
     // Records are independent: judged in parallel, merged in record order.
-    let per_record: Vec<(bool, Vec<Finding>)> = records
+    let per_record: Vec<(u64, bool, Vec<Finding>)> = records
         .par_iter()
         .map(|record| {
             let mut found = Vec::new();
@@ -105,12 +113,20 @@ pub fn judge(rules: &RuleSet, records: &[ScannedRecord], as_of: Date) -> Judged 
                 }
                 applied = true;
             }
-            (applied, found)
+            (record.instances, applied, found)
         })
         .collect();
-    let judged = per_record.iter().filter(|(a, _)| *a).count();
-    let not_applicable = per_record.len() - judged;
-    let mut findings: Vec<Finding> = per_record.into_iter().flat_map(|(_, f)| f).collect();
+    let judged = per_record
+        .iter()
+        .filter(|(_, a, _)| *a)
+        .map(|(n, _, _)| *n as usize)
+        .sum();
+    let not_applicable = per_record
+        .iter()
+        .filter(|(_, a, _)| !*a)
+        .map(|(n, _, _)| *n as usize)
+        .sum();
+    let mut findings: Vec<Finding> = per_record.into_iter().flat_map(|(_, _, f)| f).collect();
     sort(&mut findings);
     Judged {
         findings,
@@ -243,6 +259,7 @@ fn build(
         secondary,
         record_origin: record.origin.clone(),
         help: citation_help(rules, terms, clause, in_force),
+        instances: record.instances,
     }
 }
 

@@ -63,6 +63,22 @@ pub fn waiver_list(r: &CheckReport) -> String {
     out
 }
 
+/// `3 records`, or `1 record (10000000 instances)` where records stand for
+/// several instances of a block.
+fn records_text(r: &CheckReport) -> String {
+    let instances = r.judged + r.not_applicable;
+    let records = format!(
+        "{} {}",
+        r.records,
+        if r.records == 1 { "record" } else { "records" }
+    );
+    if instances > r.records {
+        format!("{records} ({instances} instances)")
+    } else {
+        records
+    }
+}
+
 /// `proviso check as of 2026-03-01: …`.
 pub fn summary_line(r: &CheckReport) -> String {
     let plural =
@@ -77,7 +93,8 @@ pub fn summary_line(r: &CheckReport) -> String {
                 f.outcome == crate::findings::FindingOutcome::Violation
                     && f.severity.as_str() == sev
             })
-            .count();
+            .map(|f| f.instances as usize)
+            .sum();
         if n > 0 {
             by_sev.push(plural(n, sev, &format!("{sev}s")));
         }
@@ -113,7 +130,7 @@ pub fn summary_line(r: &CheckReport) -> String {
         plural(r.clauses_in_force.len(), "clause", "clauses"),
         plural(r.files, "file", "files"),
         plural(r.modules, "module instance", "module instances"),
-        plural(r.records, "record", "records"),
+        records_text(r),
         violations,
         r.unresolved(),
         plural(r.malformed.len(), "unreadable input", "unreadable inputs"),

@@ -100,6 +100,7 @@ fn finding_json(f: &crate::findings::Finding) -> J {
         "record": { "file": f.record_origin.file.name, "line": record_line },
         "citation": f.help,
         "fingerprint": crate::baseline::fingerprint(f),
+        "instances": f.instances,
     })
 }
 

@@ -115,14 +115,16 @@ impl CheckReport {
         self.findings
             .iter()
             .filter(|f| f.outcome == FindingOutcome::Violation)
-            .count()
+            .map(|f| f.instances as usize)
+            .sum()
     }
 
     pub fn unresolved(&self) -> usize {
         self.findings
             .iter()
             .filter(|f| f.outcome == FindingOutcome::Unresolved)
-            .count()
+            .map(|f| f.instances as usize)
+            .sum()
     }
 
     pub fn by_clause(&self) -> BTreeMap<String, ClauseCount> {
@@ -140,8 +142,8 @@ impl CheckReport {
             });
             c.severity = Some(f.severity);
             match f.outcome {
-                FindingOutcome::Violation => c.violations += 1,
-                FindingOutcome::Unresolved => c.unresolved += 1,
+                FindingOutcome::Violation => c.violations += f.instances as usize,
+                FindingOutcome::Unresolved => c.unresolved += f.instances as usize,
             }
         }
         out

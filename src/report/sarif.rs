@@ -236,7 +236,7 @@ fn result(f: &Finding, index: &BTreeMap<String, usize>) -> J {
         }],
         "relatedLocations": related,
         "partialFingerprints": { "provisoFingerprint/v1": fingerprint(f) },
-        "properties": { "outcome": f.outcome, "terms": f.terms, "severity": f.severity },
+        "properties": { "outcome": f.outcome, "terms": f.terms, "severity": f.severity, "instances": f.instances },
     });
     if let (Some(i), Some(m)) = (index.get(&f.clause), res.as_object_mut()) {
         m.insert("ruleIndex".into(), json!(i));

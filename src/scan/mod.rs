@@ -72,6 +72,10 @@ pub struct ScannedRecord {
     /// Set when whether the record exists at all is unknown (a `count` or
     /// `for_each` that cannot be evaluated): a violation on it is unresolved.
     pub existence: Option<Arc<Unknown>>,
+    /// How many block instances this record stands for: 1, or more for the
+    /// instances of a large `count` that differ only by their index (one
+    /// record, address `x[0..N-1]`, judged once and counted N times).
+    pub instances: u64,
 }
 
 impl Record for ScannedRecord {

@@ -15,6 +15,7 @@ pub mod module;
 pub mod plan;
 pub mod recover;
 pub mod slim;
+pub mod vartype;
 
 use super::{ScanOutput, ScannedRecord};
 use crate::diag::Diag;
@@ -699,21 +700,25 @@ fn walk_instance(
 ) {
     out.modules += 1;
     for res in &inst.module.resources {
+        if over_budget(records, res.block.file, res.block.item, out) {
+            return;
+        }
         let body = &res.block.item.body;
-        for (frame, key, existence) in expand(inst, body, res.block.file) {
-            records.push(resource_record(inst, res, &frame, key.as_ref(), existence));
+        for x in expand(inst, body, res.block.file, out) {
+            let mut r = resource_record(inst, res, &x.frame, &x.suffix, x.existence);
+            r.instances = x.instances;
+            records.push(r);
         }
     }
     for call in &inst.module.calls {
+        if over_budget(records, call.block.file, call.block.item, out) {
+            return;
+        }
         let body = &call.block.item.body;
-        for (frame, key, existence) in expand(inst, body, call.block.file) {
-            records.push(module_record(
-                inst,
-                call,
-                &frame,
-                key.as_ref(),
-                existence.clone(),
-            ));
+        for x in expand(inst, body, call.block.file, out) {
+            let mut r = module_record(inst, call, &x.frame, &x.suffix, x.existence.clone());
+            r.instances = x.instances;
+            records.push(r);
             let Some(dir) = &call.dir else {
                 out.notes.push(
                     Diag::advice("proviso::input::remote_module", format!("module `{}` has a non-local source `{}`; its resources are not scanned", call.name, call.source.clone().unwrap_or_default()))
@@ -741,16 +746,82 @@ fn walk_instance(
             let Some(child_def) = inst.modules.get(dir) else {
                 continue;
             };
-            let child = inst.child_instance(call, child_def, &frame, key.as_ref());
+            let child = inst.child_instance(call, child_def, &x.frame, &x.suffix);
             stack.push(dir.clone());
             let first = records.len();
             walk_instance(&child, records, out, stack);
-            if let Some(u) = existence {
-                for r in records.iter_mut().skip(first) {
+            for r in records.iter_mut().skip(first) {
+                if let Some(u) = &x.existence {
                     r.existence.get_or_insert_with(|| u.clone());
                 }
+                r.instances = r.instances.saturating_mul(x.instances);
             }
             stack.pop();
+        }
+    }
+}
+
+/// Most records one root module (with the modules it calls) may expand to.
+/// Past it, the rest of the root is not expanded and the run fails with a
+/// located error: a configuration that large (modules calling modules
+/// with `count`, say 2^20 instances) would otherwise take gigabytes.
+pub const MAX_RECORDS_PER_ROOT: usize = 1_000_000;
+
+/// Most instances of one block that are evaluated one by one. The rest of
+/// a larger `count` or `for_each` is one record whose `count.index` (or
+/// `each`) is unknown: what does not depend on the index is judged
+/// exactly, what does is unresolved.
+pub const MAX_INSTANCES_EACH: u64 = 10_000;
+
+/// A `count` above this whose block never reads `count.index` is one
+/// record that stands for all its instances (`x[0..N-1]`).
+pub const GROUP_COUNT_ABOVE: u64 = 100;
+
+/// Whether the root's record budget is spent (reported once, at `block`).
+fn over_budget(
+    records: &[ScannedRecord],
+    file: &Arc<SourceFile>,
+    block: &Block,
+    out: &mut ScanOutput,
+) -> bool {
+    if records.len() < MAX_RECORDS_PER_ROOT {
+        return false;
+    }
+    if !out
+        .malformed
+        .iter()
+        .any(|d| d.code == "proviso::input::too_many_instances")
+    {
+        out.malformed.push(
+            Diag::error(
+                "proviso::input::too_many_instances",
+                format!(
+                    "this configuration expands to more than {MAX_RECORDS_PER_ROOT} block instances; proviso stopped expanding it here"
+                ),
+            )
+            .label_at(&Origin::new(file, header_span(block)), "not expanded from here on")
+            .with_help("check `count`/`for_each` of the modules that lead here; blocks from here on were not judged"),
+        );
+    }
+    true
+}
+
+/// One instance of a block (or a group of instances judged as one).
+struct Expanded {
+    frame: Frame,
+    /// `[0]`, `["key"]`, `[0..9]`, or empty.
+    suffix: String,
+    existence: Option<Arc<Unknown>>,
+    instances: u64,
+}
+
+impl Expanded {
+    fn single(frame: Frame, suffix: String) -> Expanded {
+        Expanded {
+            frame,
+            suffix,
+            existence: None,
+            instances: 1,
         }
     }
 }
@@ -760,35 +831,79 @@ fn expand(
     inst: &Instance<'_>,
     body: &Body,
     file: &Arc<SourceFile>,
-) -> Vec<(Frame, Option<Value>, Option<Arc<Unknown>>)> {
+    out: &mut ScanOutput,
+) -> Vec<Expanded> {
+    let index_unknown = |why: String| {
+        let u = Value::unknown(why, None);
+        Frame {
+            each: Some((u.clone(), u.clone())),
+            count_index: Some(u),
+            vars: Vec::new(),
+        }
+    };
     match inst.instances_of(body, file, inst.depth) {
-        Instances::Single => vec![(Frame::default(), None, None)],
-        Instances::Count(n) => (0..n)
-            .map(|i| {
-                let idx = Value::Num(i as f64);
-                (
+        Instances::Single => vec![Expanded::single(Frame::default(), String::new())],
+        Instances::Count(n) if n > GROUP_COUNT_ABOVE && !mentions(body, "count") => {
+            vec![Expanded {
+                frame: index_unknown("`count.index` is not used".into()),
+                suffix: format!("[0..{}]", n - 1),
+                existence: None,
+                instances: n,
+            }]
+        }
+        Instances::Count(n) => {
+            let one_by_one = n.min(MAX_INSTANCES_EACH);
+            let mut v: Vec<Expanded> = (0..one_by_one)
+                .map(|i| {
+                    let idx = Value::Num(i as f64);
+                    Expanded::single(
+                        Frame {
+                            count_index: Some(idx.clone()),
+                            ..Frame::default()
+                        },
+                        instance_suffix(&idx),
+                    )
+                })
+                .collect();
+            if n > one_by_one {
+                note_capped(body, file, n, out);
+                v.push(Expanded {
+                    frame: index_unknown(format!(
+                        "instances past the first {MAX_INSTANCES_EACH} of `count = {n}` are judged together"
+                    )),
+                    suffix: format!("[{one_by_one}..{}]", n - 1),
+                    existence: None,
+                    instances: n - one_by_one,
+                });
+            }
+            v
+        }
+        Instances::Each(items) => {
+            let n = items.len() as u64;
+            let mut v: Vec<Expanded> = Vec::new();
+            for (k, val) in items.into_iter().take(MAX_INSTANCES_EACH as usize) {
+                let suffix = instance_suffix(&k);
+                v.push(Expanded::single(
                     Frame {
-                        count_index: Some(idx.clone()),
+                        each: Some((k, val)),
                         ..Frame::default()
                     },
-                    Some(idx),
-                    None,
-                )
-            })
-            .collect(),
-        Instances::Each(items) => items
-            .into_iter()
-            .map(|(k, v)| {
-                (
-                    Frame {
-                        each: Some((k.clone(), v)),
-                        ..Frame::default()
-                    },
-                    Some(k),
-                    None,
-                )
-            })
-            .collect(),
+                    suffix,
+                ));
+            }
+            if n > MAX_INSTANCES_EACH {
+                note_capped(body, file, n, out);
+                v.push(Expanded {
+                    frame: index_unknown(format!(
+                        "instances past the first {MAX_INSTANCES_EACH} of a `for_each` of {n} are judged together"
+                    )),
+                    suffix: "[…]".into(),
+                    existence: None,
+                    instances: n - MAX_INSTANCES_EACH,
+                });
+            }
+            v
+        }
         Instances::Unknown(u) => {
             let unknown_value = Value::Unknown(u.clone());
             let frame = Frame {
@@ -796,9 +911,60 @@ fn expand(
                 count_index: Some(unknown_value),
                 vars: Vec::new(),
             };
-            vec![(frame, None, Some(u))]
+            vec![Expanded {
+                frame,
+                suffix: String::new(),
+                existence: Some(u),
+                instances: 1,
+            }]
         }
     }
+}
+
+/// Says that a block's instances past [`MAX_INSTANCES_EACH`] are judged as one.
+fn note_capped(body: &Body, file: &Arc<SourceFile>, n: u64, out: &mut ScanOutput) {
+    let at = body
+        .get_attribute("count")
+        .or_else(|| body.get_attribute("for_each"))
+        .and_then(|a| a.value.span())
+        .map(|s| Origin::new(file, s));
+    let mut d = Diag::advice(
+        "proviso::input::instances_grouped",
+        format!(
+            "{n} instances: the first {MAX_INSTANCES_EACH} are judged one by one, the rest as one record whose index is unknown"
+        ),
+    );
+    if let Some(o) = at {
+        d = d.label_at(&o, "here");
+    }
+    out.notes.push(d);
+}
+
+/// Whether any expression of a body (nested blocks included) refers to
+/// `root.…` (`count`, `each`).
+fn mentions(body: &Body, root: &str) -> bool {
+    use hcl_edit::visit::{Visit, visit_expr};
+    struct Finder<'r> {
+        root: &'r str,
+        found: bool,
+    }
+    impl Visit for Finder<'_> {
+        fn visit_expr(&mut self, e: &hcl_edit::expr::Expression) {
+            if self.found {
+                return;
+            }
+            if let hcl_edit::expr::Expression::Variable(v) = e
+                && v.as_str() == self.root
+            {
+                self.found = true;
+                return;
+            }
+            visit_expr(self, e);
+        }
+    }
+    let mut f = Finder { root, found: false };
+    f.visit_body(body);
+    f.found
 }
 
 /// The span of a block's header: its type and labels.
@@ -853,7 +1019,7 @@ fn resource_record(
     inst: &Instance<'_>,
     res: &ResourceDef<'_>,
     frame: &Frame,
-    key: Option<&Value>,
+    suffix: &str,
     existence: Option<Arc<Unknown>>,
 ) -> ScannedRecord {
     let file = res.block.file;
@@ -868,7 +1034,6 @@ fn resource_record(
         BlockKind::Resource => format!("{}.{}", res.ty, res.name),
         BlockKind::Data => format!("data.{}.{}", res.ty, res.name),
     };
-    let suffix = key.map(instance_suffix).unwrap_or_default();
     let address = if inst.prefix.is_empty() {
         format!("{local}{suffix}")
     } else {
@@ -1046,6 +1211,7 @@ fn resource_record(
         origin: header,
         address,
         existence,
+        instances: 1,
     }
 }
 
@@ -1053,7 +1219,7 @@ fn module_record(
     inst: &Instance<'_>,
     call: &ModuleCall<'_>,
     frame: &Frame,
-    key: Option<&Value>,
+    suffix: &str,
     existence: Option<Arc<Unknown>>,
 ) -> ScannedRecord {
     let file = call.block.file;
@@ -1063,7 +1229,6 @@ fn module_record(
         frame,
         depth: inst.depth,
     };
-    let suffix = key.map(instance_suffix).unwrap_or_default();
     let local = format!("module.{}{suffix}", call.name);
     let address = if inst.prefix.is_empty() {
         local
@@ -1096,6 +1261,7 @@ fn module_record(
         origin: header,
         address,
         existence,
+        instances: 1,
     }
 }
 

@@ -226,6 +226,8 @@ pub struct Instance<'a> {
     pub providers: HashMap<String, Arc<ProviderConfig>>,
     pub depth: usize,
     locals: RefCell<HashMap<String, Value>>,
+    /// Variable values once converted to their types.
+    vars: RefCell<HashMap<String, Value>>,
     in_progress: RefCell<HashSet<String>>,
 }
 
@@ -247,6 +249,7 @@ impl<'a> Instance<'a> {
             providers: inherited,
             depth,
             locals: RefCell::new(HashMap::new()),
+            vars: RefCell::new(HashMap::new()),
             in_progress: RefCell::new(HashSet::new()),
         };
         // Provider blocks in this module configure it (and override inherited ones).
@@ -304,12 +307,14 @@ impl<'a> Instance<'a> {
     }
 
     /// The value of an input variable: the caller's input, else its default,
-    /// else unknown.
+    /// else unknown; converted to the variable's `type` (optional
+    /// attributes filled in). A `nullable = false` variable given `null`
+    /// takes its default, as Terraform does.
     pub fn var_value(&self, name: &str, at: Option<Origin>) -> Value {
-        if let Some(v) = self.inputs.get(name) {
-            return v.clone();
-        }
         let Some(decl) = self.module.variables.get(name) else {
+            if let Some(v) = self.inputs.get(name) {
+                return v.clone();
+            }
             return Value::unknown(
                 format!(
                     "no variable `{name}` is declared in `{}`",
@@ -318,23 +323,47 @@ impl<'a> Instance<'a> {
                 at,
             );
         };
-        match decl.item.body.get_attribute("default") {
-            Some(default) => {
-                let frame = Frame::default();
-                self.eval(&default.value, &self.ctx(decl.file, &frame))
-            }
-            None => Value::unknown(
-                if self.prefix.is_empty() {
-                    format!("variable `{name}` has no default and no value in a tfvars file")
-                } else {
-                    format!(
-                        "variable `{name}` has no default and `{}` does not set it",
-                        self.prefix
-                    )
-                },
-                at,
-            ),
+        if let Some(v) = self.vars.borrow().get(name) {
+            return v.clone();
         }
+        let frame = Frame::default();
+        let ctx = self.ctx(decl.file, &frame);
+        let body = &decl.item.body;
+        let not_nullable = body
+            .get_attribute("nullable")
+            .is_some_and(|a| matches!(self.eval(&a.value, &ctx), Value::Bool(false)));
+        let given = match self.inputs.get(name) {
+            Some(Value::Null) if not_nullable => None,
+            other => other.cloned(),
+        };
+        let value = match (given, body.get_attribute("default")) {
+            (Some(v), _) => v,
+            (None, Some(default)) => self.eval(&default.value, &ctx),
+            (None, None) => {
+                return Value::unknown(
+                    if self.prefix.is_empty() {
+                        format!("variable `{name}` has no default and no value in a tfvars file")
+                    } else {
+                        format!(
+                            "variable `{name}` has no default and `{}` does not set it",
+                            self.prefix
+                        )
+                    },
+                    at,
+                );
+            }
+        };
+        let value = match body.get_attribute("type") {
+            Some(t) => {
+                let ty = super::vartype::parse(&t.value, &|e| self.eval(e, &ctx));
+                super::vartype::convert(value, &ty)
+            }
+            None => value,
+        };
+        self.vars
+            .borrow_mut()
+            .insert(name.to_string(), value.clone());
+        value
     }
 
     pub fn local_value(&self, name: &str, ctx: &Ctx<'_>) -> Value {
@@ -475,7 +504,7 @@ impl<'a> Instance<'a> {
             return Value::unknown("module outputs nest too deeply", at);
         }
         let frame = Frame::default();
-        let child = self.child_instance(c, child_def, &frame, None);
+        let child = self.child_instance(c, child_def, &frame, "");
         let Some(out) = child_def.outputs.get(output) else {
             return Value::unknown(format!("module `{call}` has no output `{output}`"), at);
         };
@@ -499,7 +528,7 @@ impl<'a> Instance<'a> {
         call: &ModuleCall<'_>,
         child: &'a ModuleDef<'a>,
         frame: &Frame,
-        key: Option<&Value>,
+        suffix: &str,
     ) -> Instance<'a> {
         let ctx = self.ctx(call.block.file, frame);
         let mut inputs = HashMap::new();
@@ -537,10 +566,7 @@ impl<'a> Instance<'a> {
                 }
             }
         }
-        let address = match key {
-            None => format!("module.{}", call.name),
-            Some(k) => format!("module.{}{}", call.name, instance_suffix(k)),
-        };
+        let address = format!("module.{}{suffix}", call.name);
         let prefix = if self.prefix.is_empty() {
             address
         } else {
@@ -599,8 +625,18 @@ impl<'a> Instance<'a> {
         }
         if let Some(c) = body.get_attribute("count") {
             return match self.eval(&c.value, &ctx) {
-                Value::Num(n) if n >= 0.0 => Instances::Count(n as usize),
-                Value::Bool(b) => Instances::Count(usize::from(b)),
+                Value::Num(n) if n >= 0.0 && n.fract() == 0.0 && n <= i64::MAX as f64 => {
+                    Instances::Count(n as u64)
+                }
+                // Terraform converts a numeric string (`count = "5"`).
+                Value::Str(t)
+                    if t.trim()
+                        .parse::<f64>()
+                        .is_ok_and(|n| n >= 0.0 && n.fract() == 0.0) =>
+                {
+                    Instances::Count(t.trim().parse::<f64>().map_or(0, |n| n as u64))
+                }
+                Value::Bool(b) => Instances::Count(u64::from(b)),
                 Value::Unknown(u) => Instances::Unknown(u),
                 other => Instances::Unknown(Arc::new(Unknown {
                     reason: format!("`count` is {other}, not a whole number"),
@@ -615,7 +651,7 @@ impl<'a> Instance<'a> {
 /// How many instances a block has.
 pub enum Instances {
     Single,
-    Count(usize),
+    Count(u64),
     Each(Vec<(Value, Value)>),
     /// `count`/`for_each` could not be evaluated: one record stands for all.
     Unknown(Arc<Unknown>),

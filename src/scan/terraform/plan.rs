@@ -480,6 +480,7 @@ fn record(
     fields.insert("attributes".to_string(), Value::Map(attributes));
 
     Some(ScannedRecord {
+        instances: 1,
         fields,
         origins,
         origin: header,

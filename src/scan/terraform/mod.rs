@@ -1050,30 +1050,39 @@ fn resource_record(
             .unwrap_or_else(|| header.clone())
     };
 
-    let provider_ref = body
-        .get_attribute("provider")
-        .and_then(|a| reference_text(&a.value));
+    let attr_of = |key: &str| attr_with_overrides(res.block, &res.overrides, key);
+    let provider_ref = attr_of("provider").and_then(|a| reference_text(&a.item.value));
     let provider_name = res.ty.split('_').next().unwrap_or("").to_string();
     let provider_key = provider_ref
         .clone()
         .unwrap_or_else(|| provider_name.clone());
     let provider_base = provider_key.split('.').next().unwrap_or("").to_string();
     let provider_cfg = inst.providers.get(&provider_key).cloned();
-    if let Some(a) = body.get_attribute("provider")
-        && let Some(s) = a.value.span()
+    if let Some(a) = attr_of("provider")
+        && let Some(s) = a.item.value.span()
     {
-        origins.push((vec!["provider".into()], Origin::new(file, s)));
+        origins.push((vec!["provider".into()], Origin::new(a.file, s)));
     }
 
-    let attributes = body_value(inst, body, &ctx);
-    for attr in body.attributes() {
-        if let Some(s) = attr.span() {
-            origins.push((
-                vec!["attributes".into(), attr.key.as_str().to_string()],
-                Origin::new(file, s),
-            ));
+    // Override files replace attributes, and all nested blocks of a type.
+    let mut attributes = BTreeMap::new();
+    for part in std::iter::once(&res.block).chain(&res.overrides) {
+        let pctx = Ctx {
+            file: part.file,
+            frame,
+            depth: inst.depth,
+        };
+        attributes.extend(body_value(inst, &part.item.body, &pctx));
+        for attr in part.item.body.attributes() {
+            if let Some(s) = attr.span() {
+                origins.push((
+                    vec!["attributes".into(), attr.key.as_str().to_string()],
+                    Origin::new(part.file, s),
+                ));
+            }
         }
     }
+    let _ = &ctx;
 
     let mut fields = BTreeMap::new();
     fields.insert(
@@ -1108,19 +1117,29 @@ fn resource_record(
         Some("gcp") => &["region", "location", "zone"],
         _ => &["region", "location"],
     };
-    let own_region = region_attr
-        .iter()
-        .find_map(|k| attributes.get(*k).map(|v| (*k, v.clone())));
+    // `null` for an optional argument means "not set": the provider's
+    // region applies (AWS provider v6 `region = var.region` with a null
+    // default, Google's `region`).
+    let own_region = region_attr.iter().find_map(|k| {
+        attributes
+            .get(*k)
+            .filter(|v| !matches!(v, Value::Null))
+            .map(|v| (*k, v.clone()))
+    });
     let region = match own_region {
         Some((k, v)) => {
-            if let Some(a) = body.get_attribute(k)
-                && let Some(s) = a.value.span()
+            if let Some(a) = attr_of(k)
+                && let Some(s) = a.item.value.span()
             {
-                origins.push((vec!["region".into()], Origin::new(file, s)));
+                origins.push((vec!["region".into()], Origin::new(a.file, s)));
             }
             Some(normalize_region(cloud, k, v))
         }
-        None => match provider_cfg.as_ref().and_then(|p| p.region.clone()) {
+        None => match provider_cfg
+            .as_ref()
+            .and_then(|p| p.region.clone())
+            .filter(|(v, _)| !matches!(v, Value::Null))
+        {
             Some((v, o)) => {
                 if let Some(o) = o {
                     origins.push((vec!["region".into()], o));
@@ -1177,7 +1196,8 @@ fn resource_record(
     } else {
         &["tags", "labels"]
     };
-    if let Some(attr) = tag_attrs.iter().find_map(|k| body.get_attribute(k)) {
+    if let Some(located) = tag_attrs.iter().find_map(|k| attr_of(k)) {
+        let (attr, attr_file) = (located.item, located.file);
         let own = attributes
             .get(attr.key.as_str())
             .cloned()
@@ -1194,9 +1214,9 @@ fn resource_record(
             (_, own) => Some(own),
         };
         if let Some(s) = attr.value.span() {
-            origins.push((vec!["tags".into()], Origin::new(file, s)));
+            origins.push((vec!["tags".into()], Origin::new(attr_file, s)));
         }
-        for (k, ko) in object_key_origins(&attr.value, file) {
+        for (k, ko) in object_key_origins(&attr.value, attr_file) {
             origins.push((vec!["tags".into(), k], ko));
         }
     }
@@ -1243,18 +1263,27 @@ fn module_record(
     if !inst.prefix.is_empty() {
         fields.insert("module".to_string(), Value::str(&inst.prefix));
     }
-    let mut attributes = body_value(inst, &block.body, &ctx);
-    attributes.remove("providers");
-    fields.insert("attributes".to_string(), Value::Map(attributes));
+    let mut attributes = BTreeMap::new();
     let mut origins = vec![(vec!["address".into()], header.clone())];
-    for attr in block.body.attributes() {
-        if let Some(s) = attr.span() {
-            origins.push((
-                vec!["attributes".into(), attr.key.as_str().to_string()],
-                Origin::new(file, s),
-            ));
+    let _ = &ctx;
+    for part in std::iter::once(&call.block).chain(&call.overrides) {
+        let pctx = Ctx {
+            file: part.file,
+            frame,
+            depth: inst.depth,
+        };
+        attributes.extend(body_value(inst, &part.item.body, &pctx));
+        for attr in part.item.body.attributes() {
+            if let Some(s) = attr.span() {
+                origins.push((
+                    vec!["attributes".into(), attr.key.as_str().to_string()],
+                    Origin::new(part.file, s),
+                ));
+            }
         }
     }
+    attributes.remove("providers");
+    fields.insert("attributes".to_string(), Value::Map(attributes));
     ScannedRecord {
         fields,
         origins,

@@ -34,17 +34,28 @@ pub enum BlockKind {
 }
 
 /// A block in the file it was written in.
-#[derive(Clone, Copy)]
 pub struct Located<'a, T> {
     pub item: &'a T,
     pub file: &'a Arc<SourceFile>,
 }
+
+// Not derived: a derive would require `T: Copy`, and only references are copied.
+impl<T> Clone for Located<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Located<'_, T> {}
 
 pub struct ResourceDef<'a> {
     pub kind: BlockKind,
     pub ty: String,
     pub name: String,
     pub block: Located<'a, Block>,
+    /// Blocks of override files (`override.tf`, `*_override.tf`) merged
+    /// into this one, in the order Terraform applies them.
+    pub overrides: Vec<Located<'a, Block>>,
 }
 
 pub struct ModuleCall<'a> {
@@ -53,6 +64,8 @@ pub struct ModuleCall<'a> {
     /// The called directory, for local sources that exist.
     pub dir: Option<PathBuf>,
     pub block: Located<'a, Block>,
+    /// Override-file blocks merged into this call.
+    pub overrides: Vec<Located<'a, Block>>,
 }
 
 pub struct ProviderDef<'a> {
@@ -66,6 +79,8 @@ pub struct ModuleDef<'a> {
     pub dir: PathBuf,
     pub dir_display: String,
     pub variables: BTreeMap<String, Located<'a, Block>>,
+    /// Override-file `variable` blocks, by name.
+    pub variable_overrides: BTreeMap<String, Vec<Located<'a, Block>>>,
     pub locals: BTreeMap<String, Located<'a, Attribute>>,
     /// Locals whose definitions could not be parsed.
     pub lost_locals: BTreeMap<String, Origin>,
@@ -81,6 +96,7 @@ impl<'a> ModuleDef<'a> {
             dir_display: crate::source::display_path(&dir),
             dir,
             variables: BTreeMap::new(),
+            variable_overrides: BTreeMap::new(),
             locals: BTreeMap::new(),
             lost_locals: BTreeMap::new(),
             outputs: BTreeMap::new(),
@@ -88,7 +104,11 @@ impl<'a> ModuleDef<'a> {
             resources: Vec::new(),
             calls: Vec::new(),
         };
-        for f in files {
+        // Override files are read after all the others, as Terraform does.
+        let (overrides, plain): (Vec<&ParsedFile>, Vec<&ParsedFile>) =
+            files.iter().partition(|f| is_override_file(&f.source.name));
+        for f in plain.into_iter().chain(overrides) {
+            let overriding = is_override_file(&f.source.name);
             for (name, origin) in &f.lost_locals {
                 m.lost_locals.insert(name.clone(), origin.clone());
             }
@@ -98,6 +118,9 @@ impl<'a> ModuleDef<'a> {
                     item: block,
                     file: &f.source,
                 };
+                if overriding && m.merge_override(block.ident.as_str(), &labels, loc) {
+                    continue;
+                }
                 match (block.ident.as_str(), labels.as_slice()) {
                     ("variable", [name]) => {
                         m.variables.insert(name.to_string(), loc);
@@ -138,6 +161,7 @@ impl<'a> ModuleDef<'a> {
                             ty: ty.to_string(),
                             name: name.to_string(),
                             block: loc,
+                            overrides: Vec::new(),
                         })
                     }
                     ("module", [name]) => {
@@ -152,6 +176,7 @@ impl<'a> ModuleDef<'a> {
                             source,
                             dir,
                             block: loc,
+                            overrides: Vec::new(),
                         });
                     }
                     _ => {}
@@ -161,11 +186,103 @@ impl<'a> ModuleDef<'a> {
         m
     }
 
+    /// Merges a block of an override file into the block it overrides;
+    /// false when it overrides nothing (it is then read as a block of its
+    /// own; `locals`, `output` and `provider` blocks simply replace by name).
+    fn merge_override(&mut self, ident: &str, labels: &[&str], loc: Located<'a, Block>) -> bool {
+        match (ident, labels) {
+            ("resource" | "data", [ty, name]) => {
+                let kind = if ident == "data" {
+                    BlockKind::Data
+                } else {
+                    BlockKind::Resource
+                };
+                match self
+                    .resources
+                    .iter_mut()
+                    .find(|r| r.kind == kind && r.ty == *ty && r.name == *name)
+                {
+                    Some(r) => {
+                        r.overrides.push(loc);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            ("module", [name]) => match self.calls.iter_mut().find(|c| c.name == *name) {
+                Some(c) => {
+                    c.overrides.push(loc);
+                    true
+                }
+                None => false,
+            },
+            ("variable", [name]) if self.variables.contains_key(*name) => {
+                self.variable_overrides
+                    .entry(name.to_string())
+                    .or_default()
+                    .push(loc);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A variable's attribute, from the last override that sets it, else
+    /// from its declaration.
+    pub fn variable_attr(&self, name: &str, key: &str) -> Option<Located<'a, Attribute>> {
+        if let Some(over) = self.variable_overrides.get(name) {
+            for o in over.iter().rev() {
+                if let Some(a) = o.item.body.get_attribute(key) {
+                    return Some(Located {
+                        item: a,
+                        file: o.file,
+                    });
+                }
+            }
+        }
+        let decl = self.variables.get(name)?;
+        decl.item.body.get_attribute(key).map(|a| Located {
+            item: a,
+            file: decl.file,
+        })
+    }
+
     pub fn resource(&self, kind: BlockKind, ty: &str, name: &str) -> Option<&ResourceDef<'a>> {
         self.resources
             .iter()
             .find(|r| r.kind == kind && r.ty == ty && r.name == name)
     }
+}
+
+/// `override.tf`, `*_override.tf` and their `.tf.json` forms.
+pub fn is_override_file(name: &str) -> bool {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let stem = base
+        .strip_suffix(".tf.json")
+        .or_else(|| base.strip_suffix(".tf"))
+        .unwrap_or("");
+    stem == "override" || stem.ends_with("_override")
+}
+
+/// An attribute of a block with its overrides: from the last override that
+/// sets it, else from the block.
+pub fn attr_with_overrides<'a>(
+    block: Located<'a, Block>,
+    overrides: &[Located<'a, Block>],
+    key: &str,
+) -> Option<Located<'a, Attribute>> {
+    for o in overrides.iter().rev() {
+        if let Some(a) = o.item.body.get_attribute(key) {
+            return Some(Located {
+                item: a,
+                file: o.file,
+            });
+        }
+    }
+    block.item.body.get_attribute(key).map(|a| Located {
+        item: a,
+        file: block.file,
+    })
 }
 
 /// The directory of a local module source (`./x`, `../x`), if it exists.
@@ -327,18 +444,23 @@ impl<'a> Instance<'a> {
             return v.clone();
         }
         let frame = Frame::default();
-        let ctx = self.ctx(decl.file, &frame);
-        let body = &decl.item.body;
-        let not_nullable = body
-            .get_attribute("nullable")
-            .is_some_and(|a| matches!(self.eval(&a.value, &ctx), Value::Bool(false)));
+        let _ = decl;
+        let attr = |key: &str| self.module.variable_attr(name, key);
+        let not_nullable = attr("nullable").is_some_and(|a| {
+            matches!(
+                self.eval(&a.item.value, &self.ctx(a.file, &frame)),
+                Value::Bool(false)
+            )
+        });
         let given = match self.inputs.get(name) {
             Some(Value::Null) if not_nullable => None,
             other => other.cloned(),
         };
-        let value = match (given, body.get_attribute("default")) {
+        let value = match (given, attr("default")) {
             (Some(v), _) => v,
-            (None, Some(default)) => self.eval(&default.value, &ctx),
+            (None, Some(default)) => {
+                self.eval(&default.item.value, &self.ctx(default.file, &frame))
+            }
             (None, None) => {
                 return Value::unknown(
                     if self.prefix.is_empty() {
@@ -353,9 +475,10 @@ impl<'a> Instance<'a> {
                 );
             }
         };
-        let value = match body.get_attribute("type") {
+        let value = match attr("type") {
             Some(t) => {
-                let ty = super::vartype::parse(&t.value, &|e| self.eval(e, &ctx));
+                let ctx = self.ctx(t.file, &frame);
+                let ty = super::vartype::parse(&t.item.value, &|e| self.eval(e, &ctx));
                 super::vartype::convert(value, &ty)
             }
             None => value,
@@ -428,7 +551,7 @@ impl<'a> Instance<'a> {
             );
         };
         let body = &res.block.item.body;
-        let Some(a) = body.get_attribute(attr) else {
+        let Some(a) = attr_with_overrides(res.block, &res.overrides, attr) else {
             return Value::unknown(
                 format!("`{ty}.{name}.{attr}` is computed by the provider"),
                 at,
@@ -469,11 +592,11 @@ impl<'a> Instance<'a> {
             }
         }
         let inner = Ctx {
-            file: res.block.file,
+            file: a.file,
             frame: &frame,
             depth: ctx.depth + 1,
         };
-        self.eval(&a.value, &inner)
+        self.eval(&a.item.value, &inner)
     }
 
     /// `module.call.output`.
@@ -530,17 +653,19 @@ impl<'a> Instance<'a> {
         frame: &Frame,
         suffix: &str,
     ) -> Instance<'a> {
-        let ctx = self.ctx(call.block.file, frame);
         let mut inputs = HashMap::new();
-        for attr in call.block.item.body.attributes() {
-            let k = attr.key.as_str();
-            if matches!(
-                k,
-                "source" | "version" | "providers" | "count" | "for_each" | "depends_on"
-            ) {
-                continue;
+        for part in std::iter::once(&call.block).chain(&call.overrides) {
+            let ctx = self.ctx(part.file, frame);
+            for attr in part.item.body.attributes() {
+                let k = attr.key.as_str();
+                if matches!(
+                    k,
+                    "source" | "version" | "providers" | "count" | "for_each" | "depends_on"
+                ) {
+                    continue;
+                }
+                inputs.insert(k.to_string(), self.eval(&attr.value, &ctx));
             }
-            inputs.insert(k.to_string(), self.eval(&attr.value, &ctx));
         }
         // Default (unaliased) providers are inherited; `providers = {…}` maps others.
         let mut providers: HashMap<String, Arc<ProviderConfig>> = self

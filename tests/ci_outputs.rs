@@ -244,3 +244,70 @@ fn several_formats_in_one_run_each_to_its_own_destination() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("proviso::cli::formats_collide"));
 }
+
+/// A module call that is neither local nor downloaded is listed in every
+/// output format, once per call block however many instances it has, and
+/// counted in the summary: never a silent "not applicable".
+#[test]
+fn modules_not_scanned_are_listed_in_every_format() {
+    let case = "fixtures/terraform/cases/remote_module_not_downloaded";
+    let doc = sarif_of(case, "2026-03-01", &[]);
+    let notes = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    let texts: Vec<&str> = notes
+        .iter()
+        .filter(|n| n["descriptor"]["id"] == "proviso::input::remote_module")
+        .map(|n| n["message"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(
+        texts[1].contains("`module.network` (3 instances)"),
+        "{}",
+        texts[1]
+    );
+
+    let (_, json) = proviso(&[
+        "check",
+        case,
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-03-01",
+        "--format",
+        "json",
+    ]);
+    let json: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["summary"]["modules_not_scanned"], 2);
+    assert_eq!(
+        json["modules_not_scanned"][0]["address"],
+        "module.completions"
+    );
+    assert_eq!(json["modules_not_scanned"][1]["instances"], 3);
+
+    for (format, wanted) in [
+        ("junit", "classname=\"proviso modules not scanned\""),
+        (
+            "github",
+            "::notice file=fixtures/terraform/cases/remote_module_not_downloaded/main.tf,line=17",
+        ),
+        ("markdown", "**Modules not scanned**"),
+        ("human", "2 module calls not scanned"),
+    ] {
+        let (_, out) = proviso(&[
+            "check",
+            case,
+            "--rules",
+            "rules",
+            "--as-of",
+            "2026-03-01",
+            "--format",
+            format,
+        ]);
+        assert!(out.contains(wanted), "{format}:\n{out}");
+        assert!(
+            out.contains("module.network") || format == "human",
+            "{format}:\n{out}"
+        );
+    }
+}

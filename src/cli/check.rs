@@ -242,6 +242,7 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
         findings,
         malformed,
         notes,
+        unscanned_modules: std::mem::take(&mut scanned.unscanned_modules),
         files: scanned.files,
         modules: scanned.modules,
         records,

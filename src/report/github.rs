@@ -103,6 +103,15 @@ pub fn render_check(r: &CheckReport) -> String {
     for d in &r.waiver_findings {
         out.push_str(&diag(d));
     }
+    for u in &r.unscanned_modules {
+        let (line, col) = u.origin.line_col();
+        out.push_str(&format!(
+            "::notice file={},line={line},col={col},title={}::{}\n",
+            escape_property(&u.origin.file.name),
+            escape_property("proviso::input::remote_module"),
+            escape_data(&super::unscanned_text(u))
+        ));
+    }
     out.push_str(&super::human::summary_line(r));
     out.push('\n');
     out

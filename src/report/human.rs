@@ -124,6 +124,12 @@ pub fn summary_line(r: &CheckReport) -> String {
     if let Some((git_ref, n)) = &r.changed_since {
         extra.push_str(&format!("; {n} not on lines changed since {git_ref}"));
     }
+    if !r.unscanned_modules.is_empty() {
+        extra.push_str(&format!(
+            "; {} not scanned",
+            plural(r.unscanned_modules.len(), "module call", "module calls")
+        ));
+    }
     format!(
         "proviso check as of {}: {} in force; {}, {}, {}: {}, {} unresolved, {}{extra}",
         r.as_of,

@@ -38,6 +38,13 @@ pub fn render_check(r: &CheckReport) -> String {
         "waived": waived,
         "waivers": r.waivers.iter().map(|w| waiver_json(w)).collect::<Vec<_>>(),
         "waiver_findings": r.waiver_findings.iter().map(diag_json).collect::<Vec<_>>(),
+        "modules_not_scanned": r.unscanned_modules.iter().map(|u| {
+            let (line, column) = u.origin.line_col();
+            json!({
+                "address": u.address, "source": u.source, "instances": u.instances,
+                "file": u.origin.file.name, "line": line, "column": column,
+            })
+        }).collect::<Vec<_>>(),
         "summary": {
             "as_of": r.as_of,
             "files": r.files,
@@ -47,6 +54,7 @@ pub fn render_check(r: &CheckReport) -> String {
             "judged": r.judged,
             "not_applicable": r.not_applicable,
             "malformed": r.malformed.len(),
+            "modules_not_scanned": r.unscanned_modules.len(),
             "violations": r.violations(),
             "unresolved": r.unresolved(),
             "waived": r.waived.len(),

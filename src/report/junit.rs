@@ -117,6 +117,28 @@ pub fn render_check(r: &CheckReport) -> String {
         failures += cases.len();
         suites.push_str(&suite("proviso waivers", &cases, cases.len(), 0, 0));
     }
+    if !r.unscanned_modules.is_empty() {
+        let cases: Vec<String> = r
+            .unscanned_modules
+            .iter()
+            .map(|u| {
+                format!(
+                    "    <testcase name=\"{}\" classname=\"proviso modules not scanned\">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                    escape(&u.address),
+                    escape(&super::unscanned_text(u))
+                )
+            })
+            .collect();
+        tests += cases.len();
+        skipped += cases.len();
+        suites.push_str(&suite(
+            "proviso modules not scanned",
+            &cases,
+            0,
+            0,
+            cases.len(),
+        ));
+    }
     if !r.malformed.is_empty() {
         let cases: Vec<String> = r.malformed.iter().map(|d| diag_case(d, "error")).collect();
         tests += cases.len();

@@ -123,6 +123,20 @@ pub fn render_check(r: &CheckReport) -> String {
         }
         out.push('\n');
     }
+    if !r.unscanned_modules.is_empty() {
+        out.push_str("**Modules not scanned**\n\n");
+        for u in &r.unscanned_modules {
+            let (line, _) = u.origin.line_col();
+            let _ = writeln!(
+                out,
+                "- {} {} (source {})",
+                code(&format!("{}:{line}", u.origin.file.name)),
+                code(&u.address),
+                code(&u.source)
+            );
+        }
+        out.push('\n');
+    }
     if !r.malformed.is_empty() {
         out.push_str("**Unreadable inputs**\n\n");
         for d in &r.malformed {

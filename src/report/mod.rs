@@ -22,6 +22,8 @@ pub struct CheckReport {
     pub findings: Vec<Finding>,
     pub malformed: Vec<Diag>,
     pub notes: Vec<Diag>,
+    /// Module calls whose insides were not scanned (remote, not downloaded).
+    pub unscanned_modules: Vec<crate::scan::UnscannedModule>,
     pub files: usize,
     pub modules: usize,
     pub records: usize,
@@ -79,6 +81,19 @@ impl ClauseInfo {
             })
             .collect()
     }
+}
+
+/// One line on a module call that was not scanned, for every reporter.
+pub fn unscanned_text(u: &crate::scan::UnscannedModule) -> String {
+    let times = if u.instances > 1 {
+        format!(" ({} instances)", u.instances)
+    } else {
+        String::new()
+    };
+    format!(
+        "module `{}`{times} has the source `{}`, which is not local and not downloaded: its resources were not scanned (run `terraform init` so proviso can follow it)",
+        u.address, u.source
+    )
 }
 
 /// Counts per clause, for summaries.

@@ -159,7 +159,19 @@ pub fn render_check(r: &CheckReport) -> String {
         results.push(diag_result(d, &index));
     }
 
-    let notifications: Vec<J> = r.malformed.iter().map(notification).collect();
+    let mut notifications: Vec<J> = r.malformed.iter().map(notification).collect();
+    for u in &r.unscanned_modules {
+        let (line, column) = u.origin.line_col();
+        notifications.push(json!({
+            "level": "note",
+            "descriptor": { "id": "proviso::input::remote_module" },
+            "message": { "text": super::unscanned_text(u) },
+            "locations": [{ "physicalLocation": {
+                "artifactLocation": { "uri": u.origin.file.name },
+                "region": { "startLine": line, "startColumn": column },
+            }}],
+        }));
+    }
     let doc = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",

@@ -102,6 +102,21 @@ impl ScanOutput {
         self.notes.extend(other.notes);
         self.waivers.extend(other.waivers);
         self.waiver_errors.extend(other.waiver_errors);
+        for u in other.unscanned_modules {
+            self.add_unscanned(u);
+        }
+    }
+
+    /// Records a module call not followed, once per call block.
+    pub fn add_unscanned(&mut self, u: UnscannedModule) {
+        match self
+            .unscanned_modules
+            .iter_mut()
+            .find(|x| x.origin.file.name == u.origin.file.name && x.origin.span == u.origin.span)
+        {
+            Some(x) => x.instances = x.instances.saturating_add(u.instances),
+            None => self.unscanned_modules.push(u),
+        }
     }
 }
 
@@ -130,4 +145,20 @@ pub struct ScanOutput {
     pub waivers: Vec<crate::waivers::Waiver>,
     /// Waiver comments that could not be read (reported unless `--no-waivers`).
     pub waiver_errors: Vec<Diag>,
+    /// Module calls whose source is neither local nor downloaded by
+    /// `terraform init`: their insides were not scanned.
+    pub unscanned_modules: Vec<UnscannedModule>,
+}
+
+/// A module call proviso could not follow. One entry per call block,
+/// however many instances it has.
+#[derive(Debug, Clone)]
+pub struct UnscannedModule {
+    /// `module.vpc`, or `module.app.module.vpc` inside another module.
+    pub address: String,
+    pub source: String,
+    /// The call's header.
+    pub origin: Origin,
+    /// Instances of the call (all its module instances, every caller).
+    pub instances: u64,
 }

@@ -141,6 +141,24 @@ pub fn scan_each<R: Send>(
             }
         }
     }
+    // Modules `terraform init` downloaded, followed as local ones are.
+    let mut remote = RemoteDirs::new();
+    for d in &dirs {
+        if let Err(e) = read_modules_json(d, &mut remote) {
+            out.malformed.push(
+                Diag::error(
+                    "proviso::input::unreadable",
+                    format!(
+                        "cannot read `{}`: {e}",
+                        display_path(&d.join(".terraform/modules/modules.json"))
+                    ),
+                )
+                .with_help("run `terraform init` again to rewrite it; modules it lists are not scanned until then"),
+            );
+        }
+    }
+    let remote = remote;
+
     // A directory given as a whole is scanned whole even if a file in it was also named.
     for d in &dirs {
         if paths
@@ -185,6 +203,7 @@ pub fn scan_each<R: Send>(
     let named: BTreeSet<PathBuf> = read
         .iter()
         .flat_map(|(_, _, n)| n.iter().cloned())
+        .chain(remote.values().cloned())
         .collect();
     let mut texts: BTreeMap<PathBuf, Vec<Arc<SourceFile>>> =
         dirs.iter().map(|d| (d.clone(), Vec::new())).collect();
@@ -231,7 +250,7 @@ pub fn scan_each<R: Send>(
         let mut next = BTreeSet::new();
         for (dir, r) in results {
             let Some(f) = out.absorb(r) else { continue };
-            for child in module_dirs(&dir, &f.body) {
+            for child in module_dirs(&dir, &f.body, &remote) {
                 if !kept.contains_key(&child) {
                     next.insert(child);
                 }
@@ -249,7 +268,7 @@ pub fn scan_each<R: Send>(
     let shared = Modules {
         by_dir: kept
             .iter()
-            .map(|(d, files)| (d.clone(), ModuleDef::new(d.clone(), files)))
+            .map(|(d, files)| (d.clone(), ModuleDef::new(d.clone(), files, &remote)))
             .collect(),
         shared: None,
         root_dir_display: root_display.clone(),
@@ -294,7 +313,7 @@ pub fn scan_each<R: Send>(
                 .into_iter()
                 .filter_map(|s| local.absorb(parse_source(s)))
                 .collect();
-            let def = ModuleDef::new(dir.clone(), &files);
+            let def = ModuleDef::new(dir.clone(), &files, &remote);
             let calls: Vec<PathBuf> = def.calls.iter().filter_map(|c| c.dir.clone()).collect();
             let modules = Modules {
                 by_dir: HashMap::new(),
@@ -382,11 +401,14 @@ impl ScanOutput {
 }
 
 /// The local module directories a parsed file calls.
-fn module_dirs(dir: &Path, body: &Body) -> Vec<PathBuf> {
+fn module_dirs(dir: &Path, body: &Body, remote: &RemoteDirs) -> Vec<PathBuf> {
     body.get_blocks("module")
         .filter_map(|block| {
             let src = block.body.get_attribute("source")?.value.as_str()?;
-            local_module_dir(dir, src)
+            local_module_dir(dir, src).or_else(|| {
+                let name = block.labels.first()?.as_str().to_string();
+                remote.get(&(dir.to_path_buf(), name)).cloned()
+            })
         })
         .collect()
 }
@@ -720,10 +742,28 @@ fn walk_instance(
             r.instances = x.instances;
             records.push(r);
             let Some(dir) = &call.dir else {
-                out.notes.push(
-                    Diag::advice("proviso::input::remote_module", format!("module `{}` has a non-local source `{}`; its resources are not scanned", call.name, call.source.clone().unwrap_or_default()))
-                        .label_at(&Origin::new(call.block.file, header_span(call.block.item)), "not followed"),
-                );
+                let origin = Origin::new(call.block.file, header_span(call.block.item));
+                let first = !out.unscanned_modules.iter().any(|u| {
+                    u.origin.file.name == origin.file.name && u.origin.span == origin.span
+                });
+                if first {
+                    out.notes.push(
+                        Diag::advice("proviso::input::remote_module", format!("module `{}` has the source `{}`, which is not local and not downloaded; its resources are not scanned", call.name, call.source.clone().unwrap_or_default()))
+                            .label_at(&origin, "not followed")
+                            .with_help("run `terraform init` first: proviso then follows the modules it downloads (`.terraform/modules/modules.json`); until then the call is judged from its arguments"),
+                    );
+                }
+                let local = format!("module.{}", call.name);
+                out.add_unscanned(crate::scan::UnscannedModule {
+                    address: if inst.prefix.is_empty() {
+                        local
+                    } else {
+                        format!("{}.{local}", inst.prefix)
+                    },
+                    source: call.source.clone().unwrap_or_default(),
+                    origin,
+                    instances: x.instances,
+                });
                 continue;
             };
             if stack.contains(dir) || stack.len() > MAX_MODULE_DEPTH {
@@ -1283,6 +1323,32 @@ fn module_record(
         }
     }
     attributes.remove("providers");
+    if call.dir.is_none() {
+        // Not scanned: the call is judged from its arguments. Its tags are
+        // what it is given; where its resources run is unknown.
+        let why = format!(
+            "module `{}` (source `{}`) is not scanned: where its resources run depends on what is inside (run `terraform init` so proviso can follow it)",
+            call.name,
+            call.source.clone().unwrap_or_default()
+        );
+        let at = Some(header.clone());
+        for key in ["tags", "labels"] {
+            if let Some(t) = attributes.get(key) {
+                fields.insert("tags".to_string(), t.clone());
+                if let Some(a) = attr_with_overrides(call.block, &call.overrides, key)
+                    && let Some(s) = a.item.value.span()
+                {
+                    origins.push((vec!["tags".into()], Origin::new(a.file, s)));
+                    for (k, ko) in object_key_origins(&a.item.value, a.file) {
+                        origins.push((vec!["tags".into(), k], ko));
+                    }
+                }
+                break;
+            }
+        }
+        fields.insert("cloud".to_string(), Value::unknown(why.clone(), at.clone()));
+        fields.insert("region".to_string(), Value::unknown(why, at));
+    }
     fields.insert("attributes".to_string(), Value::Map(attributes));
     ScannedRecord {
         fields,

@@ -91,7 +91,7 @@ pub struct ModuleDef<'a> {
 }
 
 impl<'a> ModuleDef<'a> {
-    pub fn new(dir: PathBuf, files: &'a [ParsedFile]) -> ModuleDef<'a> {
+    pub fn new(dir: PathBuf, files: &'a [ParsedFile], remote: &RemoteDirs) -> ModuleDef<'a> {
         let mut m = ModuleDef {
             dir_display: crate::source::display_path(&dir),
             dir,
@@ -170,7 +170,10 @@ impl<'a> ModuleDef<'a> {
                             .get_attribute("source")
                             .and_then(|a| a.value.as_str())
                             .map(str::to_string);
-                        let dir = source.as_deref().and_then(|s| local_module_dir(&m.dir, s));
+                        let dir = source
+                            .as_deref()
+                            .and_then(|s| local_module_dir(&m.dir, s))
+                            .or_else(|| remote.get(&(m.dir.clone(), name.to_string())).cloned());
                         m.calls.push(ModuleCall {
                             name: name.to_string(),
                             source,
@@ -252,6 +255,57 @@ impl<'a> ModuleDef<'a> {
             .iter()
             .find(|r| r.kind == kind && r.ty == ty && r.name == name)
     }
+}
+
+/// Module calls that `terraform init` downloaded: `(calling directory, call
+/// name)` to the directory it put the module in, from
+/// `.terraform/modules/modules.json`.
+pub type RemoteDirs = HashMap<(PathBuf, String), PathBuf>;
+
+/// Reads `.terraform/modules/modules.json` of a root module into `out`.
+/// Its keys are call paths from the root (`vpc`, `vpc.subnets`) and its
+/// `Dir`s are relative to the root; a call's caller is the entry whose key
+/// is the call's key without its last part.
+pub fn read_modules_json(root: &std::path::Path, out: &mut RemoteDirs) -> Result<(), String> {
+    let path = root.join(".terraform").join("modules").join("modules.json");
+    if !path.is_file() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let Some(entries) = json.get("Modules").and_then(|m| m.as_array()) else {
+        return Err("no `Modules` array".into());
+    };
+    let mut dirs: HashMap<String, PathBuf> = HashMap::new();
+    for e in entries {
+        let (Some(key), Some(dir)) = (
+            e.get("Key").and_then(|k| k.as_str()),
+            e.get("Dir").and_then(|d| d.as_str()),
+        ) else {
+            continue;
+        };
+        if let Ok(d) = std::fs::canonicalize(root.join(dir)) {
+            dirs.insert(key.to_string(), d);
+        }
+    }
+    for (key, dir) in &dirs {
+        if key.is_empty() {
+            continue;
+        }
+        let (caller_key, name) = match key.rsplit_once('.') {
+            Some((c, n)) => (c, n),
+            None => ("", key.as_str()),
+        };
+        let caller = if caller_key.is_empty() {
+            std::fs::canonicalize(root).ok()
+        } else {
+            dirs.get(caller_key).cloned()
+        };
+        if let Some(caller) = caller {
+            out.insert((caller, name.to_string()), dir.clone());
+        }
+    }
+    Ok(())
 }
 
 /// `override.tf`, `*_override.tf` and their `.tf.json` forms.

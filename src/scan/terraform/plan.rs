@@ -347,7 +347,7 @@ fn record(
         .and_then(J::as_str)
         .and_then(|k| configuration?.get("provider_config")?.get(k));
     let block = config.files.get(&module).and_then(|files| {
-        let def = ModuleDef::new(PathBuf::new(), files);
+        let def = ModuleDef::new(PathBuf::new(), files, &Default::default());
         let block_kind = if kind == "data" {
             BlockKind::Data
         } else {

@@ -136,6 +136,100 @@ pub fn judge(rules: &RuleSet, records: &[ScannedRecord], as_of: Date) -> Judged 
     }
 }
 
+/// Findings that share a root cause: the same clause and outcome, pointing
+/// at the same span with the same label (a module's resource evaluated once
+/// per caller, the instances of a `for_each`). Human and Markdown output
+/// show a group as one diagnostic listing its records; JSON and SARIF keep
+/// one entry per record and give each its group's id.
+pub fn groups(findings: &[Finding]) -> Vec<&[Finding]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=findings.len() {
+        let same = match (findings.get(start), findings.get(i)) {
+            (Some(a), Some(b)) => same_cause(a, b),
+            _ => false,
+        };
+        if !same {
+            if let Some(g) = findings.get(start..i)
+                && !g.is_empty()
+            {
+                out.push(g);
+            }
+            start = i;
+        }
+    }
+    out
+}
+
+fn same_cause(a: &Finding, b: &Finding) -> bool {
+    a.clause == b.clause
+        && a.outcome == b.outcome
+        && a.primary.file.name == b.primary.file.name
+        && a.primary.span == b.primary.span
+        && a.primary_label == b.primary_label
+}
+
+/// A short stable id of a finding's root cause (see [`groups`]).
+pub fn group_id(f: &Finding) -> String {
+    use std::hash::{Hash, Hasher};
+    // FNV-1a: stable across runs and platforms, unlike the std hasher.
+    struct Fnv(u64);
+    impl Hasher for Fnv {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for b in bytes {
+                self.0 ^= u64::from(*b);
+                self.0 = self.0.wrapping_mul(0x100_0000_01b3);
+            }
+        }
+    }
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    (
+        &f.clause,
+        f.outcome == FindingOutcome::Violation,
+        &f.primary.file.name,
+        f.primary.span.start,
+        f.primary.span.end,
+        &f.primary_label,
+    )
+        .hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+impl Finding {
+    /// One diagnostic for a group of findings of one root cause: the first
+    /// finding's, with the other records listed.
+    pub fn group_diag(group: &[Finding]) -> Option<Diag> {
+        let first = group.first()?;
+        let mut d = first.to_diag();
+        if group.len() > 1 {
+            const SHOWN: usize = 10;
+            let rest: Vec<&str> = group
+                .iter()
+                .skip(1)
+                .take(SHOWN)
+                .map(|f| f.address.as_str())
+                .collect();
+            let more = group.len().saturating_sub(1 + SHOWN);
+            let instances: u64 = group.iter().map(|f| f.instances).sum();
+            d.message = format!(
+                "{}\n{} records share this cause ({instances} instances); also: {}{}",
+                d.message,
+                group.len(),
+                rest.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        Some(d)
+    }
+}
+
 /// Sorts findings by file, line, column, clause and address: the order of
 /// every report.
 pub fn sort(findings: &mut [Finding]) {

@@ -22,6 +22,40 @@ pub struct SourceFile {
     /// as native syntax): parse-tree spans are offsets in the translated
     /// text, and [`Origin::new`] maps them back to this file's text.
     pub offsets: Option<Arc<OffsetMap>>,
+    /// Where each line starts, built on the first [`SourceFile::line_col`]
+    /// so that locating N findings costs O(N log lines), not O(N × size).
+    lines: Arc<std::sync::OnceLock<LineIndex>>,
+}
+
+/// Line starts of a text, and whether each line is ASCII (its columns are
+/// then byte distances).
+#[derive(Debug, Default)]
+struct LineIndex {
+    starts: Vec<usize>,
+    ascii: Vec<bool>,
+}
+
+impl LineIndex {
+    /// The 0-based line of a byte offset.
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset).max(1) - 1
+    }
+
+    fn of(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        let mut ascii = Vec::new();
+        let mut all_ascii = true;
+        for (i, b) in text.bytes().enumerate() {
+            all_ascii &= b.is_ascii();
+            if b == b'\n' {
+                starts.push(i + 1);
+                ascii.push(all_ascii);
+                all_ascii = true;
+            }
+        }
+        ascii.push(all_ascii);
+        LineIndex { starts, ascii }
+    }
 }
 
 /// Byte offsets of a translated text, mapped back to the text it came from.
@@ -74,6 +108,8 @@ pub struct TextAt {
     /// first labelled part (a long log line shown in pieces), so that the
     /// reported column is the file's.
     pub column_shift: usize,
+    /// The file's line index, shared with its [`SourceFile`].
+    lines: Arc<std::sync::OnceLock<LineIndex>>,
 }
 
 impl miette::SourceCode for TextAt {
@@ -83,24 +119,35 @@ impl miette::SourceCode for TextAt {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let inner =
-            self.text
-                .as_ref()
-                .read_span(span, context_lines_before, context_lines_after)?;
-        if self.first_line <= 1 && self.column_shift == 0 {
-            return Ok(inner);
-        }
-        let column = if inner.line() == 0 {
+        // miette finds lines by scanning from the start of the text: on a
+        // large file with many findings that is quadratic. Hand it only the
+        // lines around the span, found with the line index.
+        let text: &str = &self.text;
+        let index = self.lines.get_or_init(|| LineIndex::of(text));
+        let start = span.offset().min(text.len());
+        let end = (span.offset() + span.len()).min(text.len());
+        let from_line = index.line_of(start).saturating_sub(context_lines_before);
+        let to_line = index.line_of(end) + context_lines_after + 1;
+        let base = index.starts.get(from_line).copied().unwrap_or(0);
+        let until = index.starts.get(to_line).copied().unwrap_or(text.len());
+        let slice = text.get(base..until).unwrap_or(text);
+        let base = if slice.len() == text.len() { 0 } else { base };
+        let from_line = if base == 0 { 0 } else { from_line };
+        let sub: miette::SourceSpan = (start - base, end - start).into();
+        let inner = slice.read_span(&sub, context_lines_before, context_lines_after)?;
+        let line = inner.line() + from_line;
+        let column = if line == 0 {
             inner.column() + self.column_shift
         } else {
             inner.column()
         };
         Ok(Box::new(miette::MietteSpanContents::new(
             inner.data(),
-            *inner.span(),
-            inner.line() + self.first_line.max(1) - 1,
+            (inner.span().offset() + base, inner.span().len()).into(),
+            line + self.first_line.max(1) - 1,
             column,
-            inner.line_count(),
+            // miette's line count runs from the start of the text.
+            inner.line_count() + from_line,
         )))
     }
 }
@@ -145,12 +192,14 @@ impl SourceFile {
         let name = name.into();
         let text = text.into();
         let first_line = first_line.max(1);
+        let lines = Arc::new(std::sync::OnceLock::new());
         let named = miette::NamedSource::new(
             &name,
             TextAt {
                 text: text.clone(),
                 first_line,
                 column_shift,
+                lines: lines.clone(),
             },
         );
         Arc::new(SourceFile {
@@ -159,6 +208,7 @@ impl SourceFile {
             first_line,
             named,
             offsets: None,
+            lines,
         })
     }
 
@@ -175,21 +225,24 @@ impl SourceFile {
             first_line: plain.first_line,
             named: plain.named.clone(),
             offsets: Some(Arc::new(offsets)),
+            lines: plain.lines.clone(),
         })
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let before = self.text.get(..offset).unwrap_or("");
-        let line = before.bytes().filter(|&b| b == b'\n').count() + self.first_line;
-        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let column = before
-            .get(line_start..)
-            .map(|s| s.chars().count())
-            .unwrap_or(0)
-            + 1;
-        (line, column)
+        let index = self.lines.get_or_init(|| LineIndex::of(&self.text));
+        let line = index.starts.partition_point(|&s| s <= offset).max(1) - 1;
+        let line_start = index.starts.get(line).copied().unwrap_or(0);
+        let column = if index.ascii.get(line).copied().unwrap_or(false) {
+            offset - line_start
+        } else {
+            self.text
+                .get(line_start..offset)
+                .map_or(offset - line_start, |s| s.chars().count())
+        } + 1;
+        (line + self.first_line, column)
     }
 }
 
@@ -272,5 +325,26 @@ mod tests {
         assert_eq!(f.line_col(3), (2, 1));
         // `—` is three bytes but one column.
         assert_eq!(f.line_col(7), (2, 3));
+    }
+}
+
+#[cfg(test)]
+mod line_index_tests {
+    use super::*;
+
+    /// The index gives what a scan of the prefix gives, on every offset of
+    /// a text with ASCII and non-ASCII lines, blank lines and no final
+    /// line break.
+    #[test]
+    fn the_line_index_agrees_with_a_scan_of_the_prefix() {
+        let text = "ab\n\nc—d é\nplain\n—\nlast";
+        let f = SourceFile::excerpt("x", text, 3);
+        for offset in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
+            let before = &text[..offset];
+            let line = before.matches('\n').count() + 3;
+            let start = before.rfind('\n').map_or(0, |i| i + 1);
+            let column = before[start..].chars().count() + 1;
+            assert_eq!(f.line_col(offset), (line, column), "offset {offset}");
+        }
     }
 }

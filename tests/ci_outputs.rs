@@ -311,3 +311,55 @@ fn modules_not_scanned_are_listed_in_every_format() {
         );
     }
 }
+
+/// Findings of one root cause (one span, one clause, one reason) are one
+/// diagnostic in human and Markdown output that lists the records; JSON
+/// keeps one entry per record, each with the group's id.
+#[test]
+fn findings_of_one_cause_are_grouped_for_people_and_kept_apart_for_machines() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        r#"provider "aws" {
+  region = "us-east-1"
+}
+
+resource "aws_ecs_service" "api" {
+  for_each = toset(["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"])
+  name     = each.key
+  tags     = { "model-vendor" = "openai", "api-mode" = "stateless" }
+}
+"#,
+    )
+    .unwrap();
+    let path = dir.path().to_str().unwrap();
+    let args = |format| {
+        vec![
+            "check",
+            path,
+            "--rules",
+            "rules",
+            "--as-of",
+            "2026-03-01",
+            "--format",
+            format,
+        ]
+    };
+    let (code, human) = proviso(&args("human"));
+    assert_eq!(code, 1);
+    assert_eq!(
+        human.matches("proviso::clause::stateless_on_azure").count(),
+        1,
+        "{human}"
+    );
+    assert!(human.contains("12 records share this cause"), "{human}");
+    assert!(human.contains("and 1 more"), "{human}");
+    assert!(human.contains("12 violations"), "{human}");
+    let (_, md) = proviso(&args("markdown"));
+    assert_eq!(md.matches("| ❌ error |").count(), 1, "{md}");
+    let (_, json) = proviso(&args("json"));
+    let json: Value = serde_json::from_str(&json).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 12);
+    assert!(findings.iter().all(|f| f["group"] == findings[0]["group"]));
+}

@@ -11,9 +11,11 @@ pub fn render_check(report: &CheckReport, plain: bool, width: usize) -> String {
         out.push_str(&render(d, plain, width));
         out.push('\n');
     }
-    for f in &report.findings {
-        out.push_str(&render(&f.to_diag(), plain, width));
-        out.push('\n');
+    for group in crate::findings::groups(&report.findings) {
+        if let Some(d) = crate::findings::Finding::group_diag(group) {
+            out.push_str(&render(&d, plain, width));
+            out.push('\n');
+        }
     }
     for d in &report.waiver_findings {
         out.push_str(&render(d, plain, width));

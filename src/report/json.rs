@@ -109,6 +109,7 @@ fn finding_json(f: &crate::findings::Finding) -> J {
         "citation": f.help,
         "fingerprint": crate::baseline::fingerprint(f),
         "instances": f.instances,
+        "group": crate::findings::group_id(f),
     })
 }
 

@@ -53,7 +53,8 @@ pub fn render_check(r: &CheckReport) -> String {
     let _ = writeln!(out, "{}\n", super::human::summary_line(r));
     if !r.findings.is_empty() {
         out.push_str("| | clause | address | where | message |\n|---|---|---|---|---|\n");
-        for f in &r.findings {
+        for group in crate::findings::groups(&r.findings) {
+            let Some(f) = group.first() else { continue };
             let badge = match f.outcome {
                 FindingOutcome::Violation => match f.severity.as_str() {
                     "error" => "❌ error",
@@ -67,7 +68,20 @@ pub fn render_check(r: &CheckReport) -> String {
                 out,
                 "| {badge} | {} | {} | {} | {} |",
                 code(&f.clause),
-                code(&f.address),
+                if group.len() == 1 {
+                    code(&f.address)
+                } else {
+                    let mut a = group
+                        .iter()
+                        .take(5)
+                        .map(|g| code(&g.address))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    if group.len() > 5 {
+                        a.push_str(&format!(" and {} more", group.len() - 5));
+                    }
+                    a
+                },
                 code(&format!("{}:{line}:{col}", f.primary.file.name)),
                 cell(&f.message)
             );

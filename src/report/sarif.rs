@@ -248,7 +248,7 @@ fn result(f: &Finding, index: &BTreeMap<String, usize>) -> J {
         }],
         "relatedLocations": related,
         "partialFingerprints": { "provisoFingerprint/v1": fingerprint(f) },
-        "properties": { "outcome": f.outcome, "terms": f.terms, "severity": f.severity, "instances": f.instances },
+        "properties": { "outcome": f.outcome, "terms": f.terms, "severity": f.severity, "instances": f.instances, "group": crate::findings::group_id(f) },
     });
     if let (Some(i), Some(m)) = (index.get(&f.clause), res.as_object_mut()) {
         m.insert("ruleIndex".into(), json!(i));

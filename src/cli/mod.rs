@@ -10,6 +10,7 @@
 mod audit;
 mod check;
 mod explain;
+pub mod files;
 mod fmt;
 mod lint;
 mod test;
@@ -216,8 +217,14 @@ pub struct AuditArgs {
     /// Log files (.gz and .zst are read transparently); `-` reads standard input
     #[arg(default_value = "-")]
     pub logs: Vec<PathBuf>,
-    /// Rule files or directories of .proviso files (repeatable)
-    #[arg(long, short = 'r', required = true, num_args = 1..)]
+    /// Rule file or directory of .proviso files (repeat the flag, or separate paths with commas)
+    #[arg(
+        long,
+        short = 'r',
+        required = true,
+        value_name = "FILE|DIR",
+        value_delimiter = ','
+    )]
     pub rules: Vec<PathBuf>,
     /// The logs' format (default: detected per file)
     #[arg(long, value_enum, default_value_t = LogFormatArg::Auto)]
@@ -231,8 +238,8 @@ pub struct AuditArgs {
     /// Lowest severity that makes the exit code 1
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
-    /// Published IP ranges (AWS ip-ranges.json, Azure Service Tags, Google cloud.json) to attribute addresses to clouds
-    #[arg(long = "ip-ranges", num_args = 1..)]
+    /// Published IP ranges (AWS ip-ranges.json, Azure Service Tags, Google cloud.json), or a directory of them, to attribute addresses to clouds (repeatable, or comma-separated)
+    #[arg(long = "ip-ranges", value_name = "FILE|DIR", value_delimiter = ',')]
     pub ip_ranges: Vec<PathBuf>,
     /// Write every violating record to this file as JSON lines
     #[arg(long)]
@@ -243,8 +250,8 @@ pub struct AuditArgs {
     /// Sample violations shown per clause
     #[arg(long, default_value_t = 3)]
     pub samples: usize,
-    /// Worker threads (default: one per core)
-    #[arg(long)]
+    /// Worker threads, 1 to 64 (default: one per core, at most 64)
+    #[arg(long, value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// Exit 0/1 even if some lines could not be read (they are still reported and counted)
     #[arg(long)]
@@ -252,6 +259,23 @@ pub struct AuditArgs {
     /// Read plain files with read() instead of mapping them into memory (for a file that may be truncated while it is audited)
     #[arg(long)]
     pub no_mmap: bool,
+}
+
+/// The most worker threads `proviso audit` starts. Chunks in flight are
+/// two per thread, 4 MiB each, so this bounds them at 512 MiB; a machine
+/// with more cores gains little, as reading the input is then the limit.
+pub const MAX_THREADS: usize = 64;
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let help = format!("give a number from 1 to {MAX_THREADS} (default: one per core)");
+    match s.trim().parse::<u64>() {
+        Ok(0) => Err(format!("`{s}` threads cannot audit anything: {help}")),
+        Ok(n) if n > MAX_THREADS as u64 => Err(format!(
+            "`{s}` threads is more than the {MAX_THREADS} proviso starts: {help}"
+        )),
+        Ok(n) => usize::try_from(n).map_err(|_| help.clone()),
+        Err(_) => Err(format!("`{s}` is not a number of threads: {help}")),
+    }
 }
 
 fn parse_field_override(s: &str) -> Result<(String, String), String> {
@@ -269,8 +293,8 @@ fn parse_field_override(s: &str) -> Result<(String, String), String> {
 pub struct CheckArgs {
     /// Terraform directories, .tf / .tf.json files or plan JSON files (default: `paths` in proviso.yaml, else the current directory)
     pub paths: Vec<PathBuf>,
-    /// Rule files or directories of .proviso files (repeatable; default: `rules` in proviso.yaml)
-    #[arg(long, short = 'r', num_args = 1..)]
+    /// Rule file or directory of .proviso files (repeat the flag, or separate paths with commas; default: `rules` in proviso.yaml)
+    #[arg(long, short = 'r', value_name = "FILE|DIR", value_delimiter = ',')]
     pub rules: Vec<PathBuf>,
     /// Judge against the terms in force on this date, YYYY-MM-DD (default: today, UTC)
     #[arg(long, value_parser = parse_date)]
@@ -284,8 +308,8 @@ pub struct CheckArgs {
     /// Lowest severity that makes the exit code 1 (unresolved findings count as warnings) [default: error]
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
-    /// Extra .tfvars files for root modules, applied after terraform.tfvars and *.auto.tfvars
-    #[arg(long = "var-file")]
+    /// Extra .tfvars file for root modules, applied after terraform.tfvars and *.auto.tfvars (repeatable, or comma-separated)
+    #[arg(long = "var-file", value_name = "FILE", value_delimiter = ',')]
     pub var_files: Vec<PathBuf>,
     /// Exit 0/1 even if some input could not be read (it is still reported and counted)
     #[arg(long)]
@@ -406,19 +430,4 @@ pub(crate) fn load_rules(paths: &[PathBuf], s: &Style) -> Option<RuleSet> {
     }
 }
 
-pub(crate) fn write_output(path: Option<&PathBuf>, text: &str) -> Result<(), Diag> {
-    match path {
-        Some(p) => std::fs::write(p, text).map_err(|e| {
-            Diag::error(
-                "proviso::output::unwritable",
-                format!("cannot write `{}`: {e}", p.display()),
-            )
-        }),
-        None => {
-            let mut out = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth reporting.
-            let _ = out.write_all(text.as_bytes());
-            Ok(())
-        }
-    }
-}
+pub(crate) use files::write_output;

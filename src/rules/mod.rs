@@ -38,17 +38,21 @@ pub struct RuleErrors {
 }
 
 /// Finds the `.proviso` files under the given files and directories, sorted.
+///
+/// Symbolic links are followed, to files and to directories, so that a
+/// linked rule file is never dropped without a word; a link that leads
+/// back into a directory above it (a loop) or nowhere is an error that
+/// names it. walkdir detects loops by comparing each directory with its
+/// ancestors, so the walk ends on any tree.
 pub fn find_rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diag> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            for entry in walkdir::WalkDir::new(p).sort_by_file_name() {
-                let entry = entry.map_err(|e| {
-                    Diag::error(
-                        "proviso::input::unreadable",
-                        format!("cannot read `{}`: {e}", p.display()),
-                    )
-                })?;
+            for entry in walkdir::WalkDir::new(p)
+                .follow_links(true)
+                .sort_by_file_name()
+            {
+                let entry = entry.map_err(|e| walk_error(p, &e))?;
                 if entry.file_type().is_file()
                     && entry.path().extension().is_some_and(|e| e == "proviso")
                 {
@@ -80,6 +84,43 @@ pub fn find_rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diag> {
         );
     }
     Ok(out)
+}
+
+/// A rule directory that cannot be walked: a link loop, a dangling link,
+/// a directory that cannot be read.
+fn walk_error(root: &Path, e: &walkdir::Error) -> Diag {
+    let at = e.path().unwrap_or(root);
+    if let Some(ancestor) = e.loop_ancestor() {
+        return Diag::error(
+            "proviso::input::link_loop",
+            format!(
+                "`{}` links back to `{}`, a directory above it: the rule directory `{}` has a loop",
+                display_path(at),
+                display_path(ancestor),
+                display_path(root)
+            ),
+        )
+        .with_help("remove the link, or pass the rule files it leads to with `--rules`");
+    }
+    let why = e
+        .io_error()
+        .map_or_else(|| e.to_string(), ToString::to_string);
+    let dangling = std::fs::symlink_metadata(at).is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::metadata(at).is_err();
+    let help = if dangling {
+        "the link leads nowhere: point it at a rule file or remove it"
+    } else {
+        "check the directory's permissions"
+    };
+    Diag::error(
+        "proviso::input::unreadable",
+        format!(
+            "cannot read `{}` in `{}`: {why}",
+            display_path(at),
+            display_path(root)
+        ),
+    )
+    .with_help(help)
 }
 
 /// Reads, parses, lowers and checks the rule files at `paths`.

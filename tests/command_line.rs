@@ -1,0 +1,902 @@
+//! The command line through the real binary: every order a user types
+//! flags and paths in gives the same run; nothing judged is never a pass;
+//! hostile flags and side inputs end in a located, clear error and exit 2,
+//! in bounded time and memory (issue #12).
+
+// Test code: a failed unwrap is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+impl Run {
+    fn snapshot(&self) -> String {
+        format!(
+            "exit code: {}\n--- stdout ---\n{}--- stderr ---\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+
+    /// The last line of stdout: the human summary line.
+    fn summary(&self) -> &str {
+        self.stdout.lines().last().unwrap_or("")
+    }
+}
+
+/// Runs proviso in `dir` (the repository when `None`) with `stdin`.
+fn proviso_in(dir: Option<&Path>, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_proviso"));
+    cmd.args(args)
+        .env_remove("COLUMNS")
+        .env("NO_COLOR", "1")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(d) = dir {
+        cmd.current_dir(d);
+    }
+    let started = Instant::now();
+    let mut child = cmd.spawn().expect("run proviso");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+        took: started.elapsed(),
+    }
+}
+
+fn proviso(args: &[&str]) -> Run {
+    proviso_in(None, args, None)
+}
+
+const PLATFORM: &str = "fixtures/terraform/platform";
+const WAIVED: &str = "fixtures/terraform/waivers/waived_block";
+const GATEWAY: &str = "fixtures/logs/exports/gateway.jsonl";
+const ALB: &str = "fixtures/logs/exports/alb.log.gz";
+
+/// A directory with the bundled rules in `rules/`, for runs whose messages
+/// name files by relative paths.
+fn workdir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    std::fs::copy(
+        "rules/microsoft-openai.proviso",
+        dir.path().join("rules/microsoft-openai.proviso"),
+    )
+    .unwrap();
+    dir
+}
+
+fn repo(p: &str) -> String {
+    std::fs::canonicalize(p).unwrap().display().to_string()
+}
+
+// ---- Flags in any order ----------------------------------------------------
+
+#[test]
+fn check_reads_the_same_with_rules_before_between_or_after_the_paths() {
+    let reference = proviso(&[
+        "check",
+        PLATFORM,
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-03-01",
+    ]);
+    assert_eq!(reference.code, 1, "{}", reference.stderr);
+    assert!(
+        reference
+            .summary()
+            .contains("13 files, 3 module instances, 44 records"),
+        "{}",
+        reference.summary()
+    );
+    for args in [
+        // The order of issue #12: `--rules DIR PATH` used to swallow PATH.
+        vec![
+            "check",
+            "--rules",
+            "rules",
+            PLATFORM,
+            "--as-of",
+            "2026-03-01",
+        ],
+        vec![
+            "check",
+            "--as-of",
+            "2026-03-01",
+            "--rules",
+            "rules",
+            PLATFORM,
+        ],
+        vec!["check", "-r", "rules", PLATFORM, "--as-of=2026-03-01"],
+        vec!["check", "--rules=rules", "--as-of", "2026-03-01", PLATFORM],
+        vec!["check", "--as-of", "2026-03-01", PLATFORM, "-r", "rules"],
+    ] {
+        let run = proviso(&args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert_eq!(run.stdout, reference.stdout, "{args:?}");
+    }
+}
+
+#[test]
+fn check_takes_paths_on_both_sides_of_the_rules() {
+    let both = proviso(&[
+        "check",
+        PLATFORM,
+        "--rules",
+        "rules",
+        WAIVED,
+        "--as-of",
+        "2026-03-01",
+    ]);
+    let one = proviso(&[
+        "check",
+        PLATFORM,
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-03-01",
+    ]);
+    let other = proviso(&["check", WAIVED, "--rules", "rules", "--as-of", "2026-03-01"]);
+    // `…; 13 files, 3 module instances, …` or `…; 1 file, …`.
+    let files = |r: &Run| -> usize {
+        let s = r.summary();
+        let i = s.find(" file").unwrap();
+        s[..i].rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert_eq!(
+        files(&both),
+        files(&one) + files(&other),
+        "{}",
+        both.summary()
+    );
+}
+
+#[test]
+fn rules_are_repeated_or_separated_by_commas() {
+    let dir = workdir();
+    std::fs::write(
+        dir.path().join("extra.proviso"),
+        "agreement extra \"Extra\"\n\nsource memo \"Memo\" dated 2026-01-01\n\n\
+         terms extra_terms \"Extra terms\" effective 2026-01-01 {\n  clause no_google \"Nothing on Google Cloud\" {\n    \
+         cite memo \"nothing runs on Google Cloud\"\n    severity info\n    require cloud != \"google\"\n  }\n}\n",
+    )
+    .unwrap();
+    let platform = repo(PLATFORM);
+    let d = Some(dir.path());
+    let single = proviso_in(
+        d,
+        &[
+            "check",
+            &platform,
+            "--rules",
+            "rules",
+            "--as-of",
+            "2026-03-01",
+        ],
+        None,
+    );
+    assert!(
+        single.summary().contains("6 clauses in force"),
+        "{}",
+        single.summary()
+    );
+    for args in [
+        vec![
+            "check",
+            &platform,
+            "--rules",
+            "rules,extra.proviso",
+            "--as-of",
+            "2026-03-01",
+        ],
+        vec![
+            "check",
+            "--rules",
+            "rules",
+            "--rules",
+            "extra.proviso",
+            &platform,
+            "--as-of",
+            "2026-03-01",
+        ],
+        vec![
+            "check",
+            "-r",
+            "extra.proviso",
+            &platform,
+            "-r",
+            "rules",
+            "--as-of",
+            "2026-03-01",
+        ],
+    ] {
+        let run = proviso_in(d, &args, None);
+        assert!(
+            run.summary().contains("7 clauses in force"),
+            "{args:?}: {}\n{}",
+            run.summary(),
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn audit_reads_the_same_with_flags_before_between_or_after_the_logs() {
+    let reference = proviso(&[
+        "audit",
+        GATEWAY,
+        ALB,
+        "--rules",
+        "rules",
+        "--ip-ranges",
+        "fixtures/ip-ranges",
+    ]);
+    assert_eq!(reference.code, 1, "{}", reference.stderr);
+    let gateway = proviso(&["audit", GATEWAY, "--rules", "rules"]);
+    let alb = proviso(&["audit", ALB, "--rules", "rules"]);
+    let records = |r: &Run| -> u64 {
+        let s = r.summary();
+        s["proviso audit: ".len()..s.find(" records").unwrap()]
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(records(&reference), records(&gateway) + records(&alb));
+    let aws = "fixtures/ip-ranges/aws-ip-ranges.json";
+    let azure = "fixtures/ip-ranges/azure-service-tags.json";
+    let google = "fixtures/ip-ranges/google-cloud.json";
+    let all = format!("{aws},{azure},{google}");
+    for args in [
+        // The usage line's own order: `--rules` then the logs.
+        vec![
+            "audit",
+            "--rules",
+            "rules",
+            "--ip-ranges",
+            "fixtures/ip-ranges",
+            GATEWAY,
+            ALB,
+        ],
+        vec![
+            "audit",
+            "--ip-ranges",
+            "fixtures/ip-ranges",
+            GATEWAY,
+            "--rules",
+            "rules",
+            ALB,
+        ],
+        vec!["audit", "-r", "rules", GATEWAY, "--ip-ranges", &all, ALB],
+        vec![
+            "audit",
+            "--ip-ranges",
+            aws,
+            "--ip-ranges",
+            azure,
+            "--rules=rules",
+            GATEWAY,
+            ALB,
+            "--ip-ranges",
+            google,
+        ],
+    ] {
+        let run = proviso(&args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert_eq!(run.stdout, reference.stdout, "{args:?}");
+    }
+}
+
+#[test]
+fn audit_reads_standard_input_after_the_flags() {
+    let log = std::fs::read(GATEWAY).unwrap();
+    let from_file = proviso(&["audit", GATEWAY, "--rules", "rules"]);
+    for args in [
+        vec!["audit", "--rules", "rules"],
+        vec!["audit", "--rules", "rules", "-"],
+    ] {
+        let run = proviso_in(None, &args, Some(&log));
+        assert_eq!(run.code, from_file.code, "{}", run.stderr);
+        assert_eq!(run.summary(), from_file.summary());
+    }
+}
+
+// ---- Nothing judged is not a pass --------------------------------------------
+
+#[test]
+fn a_directory_without_terraform_is_an_error() {
+    let dir = workdir();
+    std::fs::create_dir(dir.path().join("infra")).unwrap();
+    std::fs::write(dir.path().join("infra/README.md"), "no terraform here\n").unwrap();
+    let run = proviso_in(
+        Some(dir.path()),
+        &["check", "infra", "--rules", "rules"],
+        None,
+    );
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!(run.snapshot());
+}
+
+#[test]
+fn a_rule_directory_given_as_a_path_says_how_to_pass_it() {
+    // `--rules a b infra`, the old habit: `b` is now a path.
+    let dir = workdir();
+    let platform = repo(PLATFORM);
+    let run = proviso_in(
+        Some(dir.path()),
+        &[
+            "check",
+            "--rules",
+            "rules",
+            "rules",
+            &platform,
+            "--as-of",
+            "2026-03-01",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!(run.snapshot());
+}
+
+#[test]
+fn a_date_with_no_clause_in_force_is_an_error() {
+    let run = proviso(&[
+        "check",
+        PLATFORM,
+        "--rules",
+        "rules",
+        "--as-of",
+        "2020-01-01",
+    ]);
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!(run.snapshot());
+}
+
+#[test]
+fn everything_excluded_is_nothing_checked() {
+    let run = proviso(&[
+        "check",
+        PLATFORM,
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-03-01",
+        "--exclude",
+        "*.tf",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("proviso::check::nothing_checked")
+            || run.stderr.contains("proviso::check::no_terraform"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn empty_standard_input_is_an_error() {
+    let run = proviso_in(None, &["audit", "--rules", "rules"], Some(b""));
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("proviso::audit::nothing_judged"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("standard input was empty"),
+        "{}",
+        run.stderr
+    );
+    let empty_file = proviso_in(None, &["audit", "--rules", "rules", "/dev/null"], None);
+    assert_eq!(empty_file.code, 2, "{}", empty_file.stderr);
+}
+
+#[test]
+fn an_export_whose_timestamp_field_is_not_recognised_says_how_to_map_it() {
+    let dir = workdir();
+    std::fs::write(
+        dir.path().join("gateway.jsonl"),
+        "{\"request_time_utc\":\"2026-03-01T10:00:00Z\",\"host\":\"api.openai.com\",\"cloud\":\"aws\"}\n\
+         {\"request_time_utc\":\"2026-03-01T10:00:01Z\",\"host\":\"api.openai.com\",\"cloud\":\"aws\"}\n",
+    )
+    .unwrap();
+    let d = Some(dir.path());
+    let run = proviso_in(d, &["audit", "--rules", "rules", "gateway.jsonl"], None);
+    assert_eq!(run.code, 2);
+    // Not a snapshot: the list of names looked for belongs to the JSON
+    // reader and grows with it.
+    for part in [
+        "proviso::audit::no_timestamp",
+        "no record of `gateway.jsonl` has a timestamp field proviso recognises (it looks for",
+        "`timestamp`, `time`,",
+        "all 2",
+        "records are outside the terms",
+        "help: map the field that holds each record's time: `--field timestamp=request_time_utc`",
+    ] {
+        assert!(run.stderr.contains(part), "{part}: {}", run.stderr);
+    }
+    assert!(
+        run.summary()
+            .contains("2 outside the terms (2 without a timestamp)")
+    );
+    // The help's own flag works.
+    let mapped = proviso_in(
+        d,
+        &[
+            "audit",
+            "--rules",
+            "rules",
+            "gateway.jsonl",
+            "--field",
+            "timestamp=request_time_utc",
+        ],
+        None,
+    );
+    assert_eq!(mapped.code, 0, "{}", mapped.stderr);
+    assert!(
+        mapped.summary().contains("0 outside the terms"),
+        "{}",
+        mapped.summary()
+    );
+    // A mapping to a field the export lacks says so.
+    let wrong = proviso_in(
+        d,
+        &[
+            "audit",
+            "--rules",
+            "rules",
+            "gateway.jsonl",
+            "--field",
+            "timestamp=requestTime",
+        ],
+        None,
+    );
+    assert_eq!(wrong.code, 2);
+    assert!(
+        wrong.stderr.contains("has the field `requestTime`"),
+        "{}",
+        wrong.stderr
+    );
+}
+
+#[test]
+fn one_input_with_nothing_judged_fails_the_run_beside_a_good_one() {
+    let dir = workdir();
+    std::fs::write(
+        dir.path().join("old.jsonl"),
+        "{\"timestamp\":\"2019-03-01T10:00:00Z\",\"host\":\"api.openai.com\",\"cloud\":\"aws\"}\n",
+    )
+    .unwrap();
+    let gateway = repo(GATEWAY);
+    let run = proviso_in(
+        Some(dir.path()),
+        &["audit", "old.jsonl", &gateway, "--rules", "rules"],
+        None,
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("proviso::audit::outside_terms"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "no record of `old.jsonl` could be judged: 1 is dated on a day no terms are in force"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_report_written_only_to_files_still_prints_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("proviso.sarif");
+    let spec = format!("sarif={}", sarif.display());
+    let run = proviso(&[
+        "check",
+        PLATFORM,
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-03-01",
+        "--format",
+        &spec,
+    ]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr
+            .starts_with("proviso check as of 2026-03-01: 6 clauses in force; 13 files"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        std::fs::read_to_string(&sarif)
+            .unwrap()
+            .contains("\"version\": \"2.1.0\"")
+    );
+
+    let out = dir.path().join("audit.json");
+    let run = proviso(&[
+        "audit",
+        GATEWAY,
+        "--rules",
+        "rules",
+        "--format",
+        "json",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.starts_with("proviso audit: ") && run.stderr.contains(" judged + "),
+        "{}",
+        run.stderr
+    );
+}
+
+// ---- Hostile command lines ---------------------------------------------------
+
+#[test]
+fn thread_counts_beyond_the_cap_are_refused() {
+    for n in ["4000000000", "100000", "65", "0", "many"] {
+        let run = proviso(&["audit", GATEWAY, "--rules", "rules", "--threads", n]);
+        assert_eq!(run.code, 2, "{n}: {}", run.stderr);
+        assert!(run.stderr.contains("--threads"), "{n}: {}", run.stderr);
+        assert!(run.stderr.contains("from 1 to 64"), "{n}: {}", run.stderr);
+        assert!(run.took < Duration::from_secs(10));
+    }
+    let most = proviso(&["audit", GATEWAY, "--rules", "rules", "--threads", "64"]);
+    assert_eq!(most.code, 1, "{}", most.stderr);
+}
+
+#[test]
+fn a_full_standard_output_is_reported() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // not Linux
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
+        .args([
+            "check",
+            PLATFORM,
+            "--rules",
+            "rules",
+            "--as-of",
+            "2026-03-01",
+        ])
+        .env("NO_COLOR", "1")
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot write standard output: No space left on device"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_full_findings_file_is_reported() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let run = proviso(&[
+        "audit",
+        GATEWAY,
+        "--rules",
+        "rules",
+        "--findings",
+        "/dev/full",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("cannot write `/dev/full`: No space left on device"),
+        "{}",
+        run.stderr
+    );
+    // The report itself was still written.
+    assert!(
+        run.summary().starts_with("proviso audit: ") && run.summary().contains(" judged + "),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn two_formats_naming_one_file_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = proviso_in(
+        Some(dir.path()),
+        &[
+            "check",
+            &repo(PLATFORM),
+            "--rules",
+            &repo("rules"),
+            "--format",
+            "sarif=out.txt",
+            "--format",
+            "json=./out.txt",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!(run.snapshot());
+    assert!(!dir.path().join("out.txt").exists(), "nothing is written");
+}
+
+#[test]
+fn an_output_onto_an_input_is_refused_and_the_input_kept() {
+    let dir = workdir();
+    let d = dir.path();
+    std::fs::create_dir(d.join("infra")).unwrap();
+    let tf = "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"b\"\n}\n";
+    std::fs::write(d.join("infra/main.tf"), tf).unwrap();
+    std::fs::write(d.join("access.jsonl"), std::fs::read(GATEWAY).unwrap()).unwrap();
+    let rule = std::fs::read_to_string(d.join("rules/microsoft-openai.proviso")).unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "check",
+                "infra",
+                "--rules",
+                "rules",
+                "--output",
+                "infra/main.tf",
+            ],
+            "infra/main.tf",
+        ),
+        (
+            &[
+                "check",
+                "infra",
+                "--rules",
+                "rules",
+                "--format",
+                "sarif=infra/main.tf",
+            ],
+            "infra/main.tf",
+        ),
+        (
+            &[
+                "check",
+                "infra",
+                "--rules",
+                "rules",
+                "--output",
+                "rules/microsoft-openai.proviso",
+            ],
+            "rules/microsoft-openai.proviso",
+        ),
+        (
+            &[
+                "audit",
+                "access.jsonl",
+                "--rules",
+                "rules",
+                "--output",
+                "access.jsonl",
+            ],
+            "access.jsonl",
+        ),
+        (
+            &[
+                "audit",
+                "access.jsonl",
+                "--rules",
+                "rules",
+                "--findings",
+                "access.jsonl",
+            ],
+            "access.jsonl",
+        ),
+    ];
+    for (args, victim) in cases {
+        let run = proviso_in(Some(d), args, None);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("proviso::cli::output_is_input"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(&format!("would overwrite `{victim}`")),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(d.join("infra/main.tf")).unwrap(),
+        tf
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("rules/microsoft-openai.proviso")).unwrap(),
+        rule
+    );
+    assert_eq!(
+        std::fs::read(d.join("access.jsonl")).unwrap(),
+        std::fs::read(GATEWAY).unwrap()
+    );
+    let run = proviso_in(
+        Some(d),
+        &[
+            "audit",
+            "access.jsonl",
+            "--rules",
+            "rules",
+            "--output",
+            "access.jsonl",
+        ],
+        None,
+    );
+    insta::assert_snapshot!(run.snapshot());
+}
+
+#[test]
+fn side_inputs_are_capped() {
+    let cases: [&[&str]; 4] = [
+        &[
+            "audit",
+            GATEWAY,
+            "--rules",
+            "rules",
+            "--ip-ranges",
+            "/dev/zero",
+        ],
+        &[
+            "check",
+            PLATFORM,
+            "--rules",
+            "rules",
+            "--var-file",
+            "/dev/zero",
+        ],
+        &[
+            "check",
+            PLATFORM,
+            "--rules",
+            "rules",
+            "--baseline",
+            "/dev/zero",
+        ],
+        &[
+            "check",
+            PLATFORM,
+            "--rules",
+            "rules",
+            "--config",
+            "/dev/zero",
+        ],
+    ];
+    for args in cases {
+        let run = proviso(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("`/dev/zero`"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("proviso::input::too_large")
+                || run.stderr.contains("proviso::input::not_a_file"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.took < Duration::from_secs(20),
+            "{args:?} took {:?}",
+            run.took
+        );
+    }
+    // A regular file over the cap, without reading it.
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("ip-ranges.json");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(65 << 20)
+        .unwrap();
+    let run = proviso(&[
+        "audit",
+        GATEWAY,
+        "--rules",
+        "rules",
+        "--ip-ranges",
+        big.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("is larger than the 64 MiB proviso reads for `--ip-ranges`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_deeply_nested_proviso_yaml_is_refused_quickly() {
+    let dir = workdir();
+    let deep = format!(
+        "rules: {}rules{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    std::fs::write(dir.path().join("proviso.yaml"), deep).unwrap();
+    let run = proviso_in(Some(dir.path()), &["check", &repo(PLATFORM)], None);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("proviso::config::too_deep"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("proviso.yaml:1:1"), "{}", run.stderr);
+    assert!(run.took < Duration::from_secs(10), "took {:?}", run.took);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_linked_rule_file_is_followed_and_a_link_loop_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(rules.join("sub")).unwrap();
+    std::os::unix::fs::symlink(
+        repo("rules/microsoft-openai.proviso"),
+        rules.join("linked.proviso"),
+    )
+    .unwrap();
+    let run = proviso(&[
+        "check",
+        PLATFORM,
+        "--rules",
+        rules.to_str().unwrap(),
+        "--as-of",
+        "2026-03-01",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.summary().contains("6 clauses in force"),
+        "{}",
+        run.summary()
+    );
+
+    std::os::unix::fs::symlink("..", rules.join("sub/loop")).unwrap();
+    let d = Some(dir.path());
+    let run = proviso_in(d, &["check", &repo(PLATFORM), "--rules", "rules"], None);
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!(run.snapshot());
+    std::fs::remove_file(rules.join("sub/loop")).unwrap();
+
+    std::os::unix::fs::symlink("nowhere.proviso", rules.join("dangling.proviso")).unwrap();
+    let run = proviso_in(d, &["lint", "rules"], None);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout.contains("the link leads nowhere"),
+        "{:?}",
+        run.stdout
+    );
+}

@@ -51,9 +51,15 @@ impl Changed {
             // `REF^{commit}` fails cleanly for a ref that names nothing.
             git(&top, &["rev-parse", "--verify", "--quiet", &format!("{git_ref}^{{commit}}")])
                 .map_err(|_| {
+                    // The repository by its absolute path: relative to the
+                    // working directory, the repository one is in would be
+                    // an empty name.
                     Diag::error(
                         "proviso::git::bad_ref",
-                        format!("`{git_ref}` is not a commit in `{}`", display_path(&top)),
+                        format!(
+                            "`{git_ref}` is not a commit in the git repository at `{}`",
+                            top.display()
+                        ),
                     )
                     .with_help("name a branch, tag or commit, e.g. `--changed-since origin/main` (in CI, fetch it first)")
                 })?;

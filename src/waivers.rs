@@ -145,6 +145,10 @@ pub fn find(file: &Arc<SourceFile>, body: &Body) -> (Vec<Waiver>, Vec<Diag>) {
             })
         };
         let Some(target) = target else {
+            // Every mistake of the comment at once, not one per run.
+            if let Err(more) = parse(file, body_start, body_text) {
+                errors.extend(more);
+            }
             errors.push(
                 Diag::error(
                     "proviso::waiver::detached",
@@ -165,7 +169,7 @@ pub fn find(file: &Arc<SourceFile>, body: &Body) -> (Vec<Waiver>, Vec<Diag>) {
                 w.target_name = target.name.clone();
                 waivers.push(w);
             }
-            Err(d) => errors.push(d),
+            Err(all) => errors.extend(all),
         }
     }
     (waivers, errors)
@@ -301,7 +305,9 @@ fn tokens(base: usize, text: &str) -> Result<Vec<Token>, (Range<usize>, String)>
     Ok(out)
 }
 
-fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Diag> {
+/// Reads a waiver comment's text; on mistakes, returns every one of them
+/// (an unclosed quote alone, since what follows it cannot be read).
+fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Vec<Diag>> {
     let err = |code: &str, msg: String, span: Range<usize>, label: &str, help: &str| {
         Diag::error(code, msg)
             .in_file(file)
@@ -311,14 +317,15 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Diag
     let lead = text.len() - text.trim_start().len();
     let whole = base + lead..base + text.trim_end().len().max(lead);
     let toks = tokens(base, text).map_err(|(span, why)| {
-        err(
+        vec![err(
             "proviso::waiver::syntax",
             format!("waiver cannot be read: {why}"),
             span,
             "here",
             "write `proviso:waive <clause> reason=\"…\" [until=YYYY-MM-DD] [owner=…]`",
-        )
+        )]
     })?;
+    let mut errors = Vec::new();
     let mut w = Waiver {
         clauses: Vec::new(),
         clause_spans: Vec::new(),
@@ -333,13 +340,14 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Diag
     for t in toks {
         let Some((key, key_span)) = t.key else {
             if reason_seen || w.until.is_some() || w.owner.is_some() {
-                return Err(err(
+                errors.push(err(
                     "proviso::waiver::syntax",
                     format!("`{}` comes after the waiver's settings", t.text),
                     t.span,
                     "clause names go first",
                     "write `proviso:waive <clause>[,<clause>] reason=\"…\"`; quote a reason with spaces",
                 ));
+                continue;
             }
             w.clauses.push(t.text);
             w.clause_spans.push(t.span);
@@ -351,23 +359,22 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Diag
                 w.reason = t.text.trim().to_string();
             }
             "owner" => w.owner = Some(t.text),
-            "until" => {
-                w.until = Some(Date::parse(&t.text).map_err(|e| {
-                    err(
-                        "proviso::waiver::bad_date",
-                        format!("`until={}` is not a date: {e}", t.text),
-                        t.span.clone(),
-                        "not a YYYY-MM-DD date",
-                        "write the last day before expiry as `until=2026-12-31` (the waiver has expired on that day)",
-                    )
-                })?)
-            }
+            "until" => match Date::parse(&t.text) {
+                Ok(d) => w.until = Some(d),
+                Err(e) => errors.push(err(
+                    "proviso::waiver::bad_date",
+                    format!("`until={}` is not a date: {e}", t.text),
+                    t.span.clone(),
+                    "not a YYYY-MM-DD date",
+                    "write the day the waiver expires as `until=YYYY-MM-DD`: it excuses findings before that day, not on it",
+                )),
+            },
             other => {
                 let help = match closest(other, KEYS) {
                     Some((k, _)) => format!("did you mean `{k}`?"),
                     None => "a waiver takes `reason`, `until` and `owner`".to_string(),
                 };
-                return Err(err(
+                errors.push(err(
                     "proviso::waiver::unknown_key",
                     format!("unknown waiver setting `{other}`"),
                     key_span,
@@ -378,16 +385,16 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Diag
         }
     }
     if w.clauses.is_empty() {
-        return Err(err(
+        errors.push(err(
             "proviso::waiver::no_clause",
             "waiver names no clause".into(),
-            whole,
+            whole.clone(),
             "which clause does this excuse?",
             "write `proviso:waive <clause> reason=\"…\"`",
         ));
     }
     if w.reason.is_empty() {
-        return Err(err(
+        errors.push(err(
             "proviso::waiver::missing_reason",
             "waiver has no reason".into(),
             whole,
@@ -395,7 +402,11 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Diag
             "add `reason=\"…\"`: the reason is shown wherever the waiver is listed",
         ));
     }
-    Ok(w)
+    if errors.is_empty() {
+        Ok(w)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Checks that every clause a waiver names exists in the rule set; returns
@@ -581,6 +592,42 @@ mod tests {
     fn a_marker_inside_a_string_is_not_a_waiver() {
         let (w, e) = run("description = \"# proviso:waive x reason=y\"\n");
         assert!(w.is_empty() && e.is_empty());
+    }
+
+    #[test]
+    fn every_mistake_of_a_comment_is_reported() {
+        let (w, e) =
+            run("# proviso:waive x reson=y until=2026-13-01 ownr=me\nresource \"a\" \"b\" {}\n");
+        assert!(w.is_empty());
+        let codes: Vec<&str> = e.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "proviso::waiver::unknown_key",
+                "proviso::waiver::bad_date",
+                "proviso::waiver::unknown_key",
+                "proviso::waiver::missing_reason"
+            ]
+        );
+        // A detached waiver's own mistakes come with it.
+        let (_, e) = run("resource \"a\" \"b\" {}\n# proviso:waive x until=soon\n");
+        let codes: Vec<&str> = e.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "proviso::waiver::bad_date",
+                "proviso::waiver::missing_reason",
+                "proviso::waiver::detached"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_date_gets_help_that_agrees_with_the_expiry_rule() {
+        let (_, e) = run("# proviso:waive x reason=y until=2026-13-01\nresource \"a\" \"b\" {}\n");
+        let help = e[0].help.clone().unwrap_or_default();
+        assert!(help.contains("the day the waiver expires"), "{help}");
+        assert!(help.contains("before that day, not on it"), "{help}");
     }
 
     #[test]

@@ -900,3 +900,74 @@ fn a_linked_rule_file_is_followed_and_a_link_loop_refused() {
         run.stdout
     );
 }
+
+// ---- Smaller mistakes ----------------------------------------------------------
+
+#[test]
+fn a_bad_git_ref_names_the_repository() {
+    let run = proviso(&[
+        "check",
+        PLATFORM,
+        "--rules",
+        "rules",
+        "--changed-since",
+        "no-such-ref-anywhere",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let top = String::from_utf8(
+        Command::new("git")
+            .args(["rev-parse", "--show-toplevel"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let expected = format!(
+        "`no-such-ref-anywhere` is not a commit in the git repository at `{}`",
+        top.trim()
+    );
+    // The message may wrap at 100 columns: compare without line breaks.
+    let flat = run.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = flat.replace(" │ ", " ");
+    assert!(
+        flat.contains(&expected.split_whitespace().collect::<Vec<_>>().join(" ")),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("``"), "{}", run.stderr);
+}
+
+#[test]
+fn explain_refuses_a_reversed_range() {
+    let run = proviso(&["explain", "rules", "--between", "2026-04-28", "2026-04-26"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout, "");
+    insta::assert_snapshot!(run.snapshot());
+    let forward = proviso(&["explain", "rules", "--between", "2026-04-26", "2026-04-28"]);
+    assert_eq!(forward.code, 0, "{}", forward.stderr);
+}
+
+#[test]
+fn every_mistake_of_a_waiver_comment_is_shown() {
+    let dir = workdir();
+    std::fs::create_dir(dir.path().join("infra")).unwrap();
+    std::fs::write(
+        dir.path().join("infra/main.tf"),
+        "# proviso:waive stateless_on_azure reson=\"moving\" until=2026-13-01\nresource \"aws_ecs_service\" \"api\" {\n  name = \"api\"\n}\n",
+    )
+    .unwrap();
+    let run = proviso_in(
+        Some(dir.path()),
+        &[
+            "check",
+            "infra",
+            "--rules",
+            "rules",
+            "--as-of",
+            "2026-03-01",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!(run.snapshot());
+}

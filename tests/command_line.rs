@@ -971,3 +971,23 @@ fn every_mistake_of_a_waiver_comment_is_shown() {
     assert_eq!(run.code, 2);
     insta::assert_snapshot!(run.snapshot());
 }
+
+#[test]
+fn the_readme_shows_the_accounting_line_of_its_two_file_example() {
+    let run = proviso(&[
+        "audit",
+        "fixtures/logs/exports/alb.log.gz",
+        "fixtures/logs/exports/frontdoor-PT1H.json",
+        "--rules",
+        "rules",
+        "--ip-ranges",
+        "fixtures/ip-ranges",
+    ]);
+    assert!(run.code < 2, "{}", run.stderr);
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    assert!(
+        readme.contains(&format!("  {}\n", run.summary())),
+        "README.md should show: {}",
+        run.summary()
+    );
+}

@@ -29,6 +29,15 @@ impl Changed {
             git_ref: git_ref.to_string(),
             files: BTreeMap::new(),
         };
+        // A "ref" that git would read as an option (`--output=FILE` makes
+        // `git diff` write a file) is refused before git sees it.
+        if git_ref.starts_with('-') || git_ref.trim().is_empty() {
+            return Err(Diag::error(
+                "proviso::git::bad_ref",
+                format!("`{git_ref}` is not a git ref"),
+            )
+            .with_help("name a branch, tag or commit, e.g. `--changed-since origin/main`"));
+        }
         let mut tops = BTreeSet::new();
         for p in paths {
             let dir = if p.is_dir() {

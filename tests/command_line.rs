@@ -991,3 +991,107 @@ fn the_readme_shows_the_accounting_line_of_its_two_file_example() {
         run.summary()
     );
 }
+
+#[test]
+fn every_command_reports_a_full_standard_output() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let dir = workdir();
+    std::fs::write(
+        dir.path().join("rules/messy.proviso"),
+        std::fs::read_to_string("rules/microsoft-openai.proviso")
+            .unwrap()
+            .replace("  clause", "      clause"),
+    )
+    .unwrap();
+    let cases: [&[&str]; 6] = [
+        &["lint", "rules"],
+        &["test", "rules/microsoft-openai.proviso"],
+        &["explain", "rules/microsoft-openai.proviso"],
+        &["fmt", "--check", "rules"],
+        &["audit", "--rules", "rules/microsoft-openai.proviso", "-"],
+        &[
+            "check",
+            "infra",
+            "--rules",
+            "rules/microsoft-openai.proviso",
+        ],
+    ];
+    std::fs::create_dir(dir.path().join("infra")).unwrap();
+    std::fs::write(
+        dir.path().join("infra/main.tf"),
+        "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"b\"\n}\n",
+    )
+    .unwrap();
+    let log = std::fs::read(GATEWAY).unwrap();
+    for args in cases {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_proviso"))
+            .current_dir(dir.path())
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&log).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write standard output: No space left on device"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_file_that_is_not_terraform_is_refused_as_a_path() {
+    // `--rules a b.proviso infra`: the second rule file is now a path.
+    let run = proviso(&[
+        "check",
+        "--rules",
+        "rules",
+        "rules/microsoft-openai.proviso",
+        PLATFORM,
+    ]);
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!(run.snapshot());
+}
+
+#[test]
+fn samples_beyond_the_cap_are_refused() {
+    let run = proviso(&[
+        "audit",
+        GATEWAY,
+        "--rules",
+        "rules",
+        "--samples",
+        "5000000000",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("from 0 to 1000"), "{}", run.stderr);
+    let most = proviso(&["audit", GATEWAY, "--rules", "rules", "--samples", "1000"]);
+    assert_eq!(most.code, 1, "{}", most.stderr);
+}
+
+#[test]
+fn a_ref_that_git_would_read_as_an_option_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("written-by-git");
+    let flag = format!("--changed-since=--output={}", target.display());
+    let run = proviso(&["check", PLATFORM, "--rules", "rules", &flag]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("proviso::git::bad_ref"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("is not a git ref"), "{}", run.stderr);
+    assert!(!target.exists());
+}

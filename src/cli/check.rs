@@ -182,6 +182,9 @@ fn preflight(s: &Settings, args: &CheckArgs) -> Result<(), Diag> {
         if p.is_dir() && !holds_terraform(p, &s.exclude) {
             return Err(no_terraform(p));
         }
+        if p.is_file() && !is_terraform_file(p) {
+            return Err(not_terraform(p));
+        }
     }
     Ok(())
 }
@@ -204,6 +207,37 @@ fn holds_terraform(dir: &Path, exclude: &[Exclude]) -> bool {
             let name = e.file_name().to_string_lossy();
             e.file_type().is_file() && (name.ends_with(".tf") || name.ends_with(".tf.json"))
         })
+}
+
+/// A file `proviso check` reads when it is named: `.tf`, `.tf.json`, or a
+/// plan JSON file.
+fn is_terraform_file(p: &Path) -> bool {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    name.ends_with(".tf")
+        || name.ends_with(".tf.json")
+        || crate::scan::terraform::plan::is_plan_path(p)
+}
+
+fn not_terraform(p: &Path) -> Diag {
+    let name = display_path(p);
+    let help = if name.ends_with(".proviso") {
+        format!(
+            "`{name}` is a rule file: pass it with `--rules {}`",
+            p.display()
+        )
+    } else if name.ends_with(".tfvars") || name.ends_with(".tfvars.json") {
+        format!("pass variable files with `--var-file {}`", p.display())
+    } else {
+        "name `.tf` or `.tf.json` files, plan JSON files, or directories of Terraform".to_string()
+    };
+    Diag::error(
+        "proviso::check::not_terraform",
+        format!("`{name}` is not a Terraform file: nothing to check in it"),
+    )
+    .with_help(help)
 }
 
 fn no_terraform(dir: &Path) -> Diag {

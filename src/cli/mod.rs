@@ -247,8 +247,8 @@ pub struct AuditArgs {
     /// Read a vocabulary field from another field of the log: NAME=FIELD (e.g. host=properties.domain)
     #[arg(long = "field", value_parser = parse_field_override)]
     pub fields: Vec<(String, String)>,
-    /// Sample violations shown per clause
-    #[arg(long, default_value_t = 3)]
+    /// Sample violations shown per clause, 0 to 1000
+    #[arg(long, default_value_t = 3, value_parser = parse_samples)]
     pub samples: usize,
     /// Worker threads, 1 to 64 (default: one per core, at most 64)
     #[arg(long, value_parser = parse_threads)]
@@ -275,6 +275,19 @@ fn parse_threads(s: &str) -> Result<usize, String> {
         )),
         Ok(n) => usize::try_from(n).map_err(|_| help.clone()),
         Err(_) => Err(format!("`{s}` is not a number of threads: {help}")),
+    }
+}
+
+/// The most samples kept per clause: each holds its log line, so the
+/// report's memory is bounded by this, not by the violations in the input.
+pub const MAX_SAMPLES: usize = 1000;
+
+fn parse_samples(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if n <= MAX_SAMPLES as u64 => usize::try_from(n).map_err(|e| e.to_string()),
+        _ => Err(format!(
+            "`{s}` is not a number of samples from 0 to {MAX_SAMPLES} (every violation is counted; use `--findings FILE` to write them all)"
+        )),
     }
 }
 

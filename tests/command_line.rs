@@ -1095,3 +1095,46 @@ fn a_ref_that_git_would_read_as_an_option_is_refused() {
     assert!(run.stderr.contains("is not a git ref"), "{}", run.stderr);
     assert!(!target.exists());
 }
+
+#[test]
+fn an_empty_input_beside_others_is_a_warning_and_all_malformed_is_nothing_judged() {
+    let dir = workdir();
+    std::fs::write(dir.path().join("empty.jsonl"), "").unwrap();
+    std::fs::write(dir.path().join("bad.jsonl"), "{not json\n{\"also\": \n").unwrap();
+    let gateway = repo(GATEWAY);
+    let d = Some(dir.path());
+    let run = proviso_in(
+        d,
+        &["audit", "empty.jsonl", &gateway, "--rules", "rules"],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("proviso::audit::empty_input"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("`empty.jsonl` held no records"),
+        "{}",
+        run.stderr
+    );
+    let run = proviso_in(
+        d,
+        &[
+            "audit",
+            "bad.jsonl",
+            "--rules",
+            "rules",
+            "--allow-malformed",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("nothing was judged: none of the 2 records could be read (2 malformed)"),
+        "{}",
+        run.stderr
+    );
+}

@@ -123,7 +123,8 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
     }
     eprint_diags(&not_judged, err_style);
     eprint_diags(&trouble, err_style);
-    if !trouble.is_empty() || !not_judged.is_empty() || !report.unreadable.is_empty() {
+    if !trouble.is_empty() || not_judged.iter().any(Diag::is_error) || !report.unreadable.is_empty()
+    {
         return EXIT_TROUBLE;
     }
     if report.summary.malformed > 0 && !args.allow_malformed {
@@ -172,7 +173,8 @@ fn ip_range_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, Diag> {
     Ok(out)
 }
 
-/// Why nothing, or some input, was judged: empty when records were judged.
+/// Why nothing, or some input, was judged (errors), and which inputs were
+/// empty beside others (warnings).
 fn nothing_judged(report: &AuditReport, args: &AuditArgs) -> Vec<Diag> {
     let mut out = Vec::new();
     for input in &report.inputs {
@@ -181,6 +183,19 @@ fn nothing_judged(report: &AuditReport, args: &AuditArgs) -> Vec<Diag> {
         }
     }
     let s = &report.summary;
+    if s.records > 0 {
+        // An empty input beside others: said, not fatal (a rotated log
+        // may be empty), so that a wrong file name does not pass unseen.
+        for input in report.inputs.iter().filter(|i| i.summary.records == 0) {
+            out.push(
+                Diag::warning(
+                    "proviso::audit::empty_input",
+                    format!("`{}` held no records", input.file),
+                )
+                .with_help("check that it is the export you meant to audit"),
+            );
+        }
+    }
     if s.judged + s.not_applicable == 0 && out.is_empty() && report.unreadable.is_empty() {
         let names: Vec<String> = report
             .inputs

@@ -1138,3 +1138,24 @@ fn an_empty_input_beside_others_is_a_warning_and_all_malformed_is_nothing_judged
         run.stderr
     );
 }
+
+#[test]
+fn rule_commands_take_their_flags_on_either_side_of_the_rules() {
+    let pairs: [(&[&str], &[&str]); 3] = [
+        (
+            &["explain", "--between", "2026-04-26", "2026-04-28", "rules"],
+            &["explain", "rules", "--between", "2026-04-26", "2026-04-28"],
+        ),
+        (
+            &["lint", "--deny", "warnings", "rules"],
+            &["lint", "rules", "--deny", "warnings"],
+        ),
+        (&["fmt", "--check", "rules"], &["fmt", "rules", "--check"]),
+    ];
+    for (before, after) in pairs {
+        let a = proviso(before);
+        let b = proviso(after);
+        assert_eq!(a.code, 0, "{before:?}: {}", a.stderr);
+        assert_eq!((a.code, &a.stdout), (b.code, &b.stdout), "{after:?}");
+    }
+}

@@ -59,6 +59,14 @@ pub fn read_capped(path: &Path, cap: u64, what: &str) -> Result<Vec<u8>, Diag> {
         )
     };
     let file = std::fs::File::open(path).map_err(unreadable)?;
+    if is_device(&file) {
+        // `/dev/zero`, `/dev/urandom`: no configuration or baseline.
+        return Err(Diag::error(
+            "proviso::input::not_a_file",
+            format!("`{name}` is a device, not a file"),
+        )
+        .with_help(format!("pass {what} as a file (or a pipe)")));
+    }
     let mut bytes = Vec::new();
     file.take(cap.saturating_add(1))
         .read_to_end(&mut bytes)
@@ -67,6 +75,20 @@ pub fn read_capped(path: &Path, cap: u64, what: &str) -> Result<Vec<u8>, Diag> {
         return Err(too_large(&name, what, cap));
     }
     Ok(bytes)
+}
+
+#[cfg(unix)]
+fn is_device(f: &std::fs::File) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    f.metadata().is_ok_and(|m| {
+        let t = m.file_type();
+        t.is_char_device() || t.is_block_device()
+    })
+}
+
+#[cfg(not(unix))]
+fn is_device(_: &std::fs::File) -> bool {
+    false
 }
 
 /// [`read_capped`] as UTF-8 text.

@@ -1,10 +1,13 @@
 //! `proviso check`: Terraform against the clauses in force on a date.
 //!
 //! The command is a pipeline, in this order: settings (flags over
-//! `proviso.yaml`), rules, scan, judge, waivers, `--write-baseline`,
-//! `--changed-since`, `--baseline`, then every requested format. Each step
-//! only removes findings from what is counted and says how many, so the
-//! summary always adds up.
+//! `proviso.yaml`), a preflight of the files they name (outputs that
+//! collide or overwrite an input, side inputs, paths without Terraform),
+//! rules, a date with a clause in force, scan, judge, waivers,
+//! `--write-baseline`, `--changed-since`, `--baseline`, then every
+//! requested format. Each step only removes findings from what is counted
+//! and says how many, so the summary always adds up; a run that judged
+//! nothing (no Terraform, no record, no clause in force) exits 2, never 0.
 
 use super::files::{self, Output};
 use super::{

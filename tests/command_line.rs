@@ -660,7 +660,16 @@ fn an_output_onto_an_input_is_refused_and_the_input_kept() {
     std::fs::write(d.join("infra/main.tf"), tf).unwrap();
     std::fs::write(d.join("access.jsonl"), std::fs::read(GATEWAY).unwrap()).unwrap();
     let rule = std::fs::read_to_string(d.join("rules/microsoft-openai.proviso")).unwrap();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &[
+                "explain",
+                "rules",
+                "--output",
+                "rules/microsoft-openai.proviso",
+            ],
+            "rules/microsoft-openai.proviso",
+        ),
         (
             &[
                 "check",

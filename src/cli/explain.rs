@@ -26,6 +26,17 @@ pub fn run(args: ExplainArgs, err_style: &Style) -> i32 {
             return EXIT_TROUBLE;
         }
     }
+    if let Some(out) = &args.output {
+        let inputs = crate::rules::find_rule_files(&args.rules).unwrap_or_default();
+        let outputs = [super::files::Output {
+            flag: format!("--output {}", out.display()),
+            path: out,
+        }];
+        if let Err(d) = super::files::check_outputs(&outputs, &inputs) {
+            eprint_diags(&[d], err_style);
+            return EXIT_TROUBLE;
+        }
+    }
     let Some(rules) = load_rules(&args.rules, err_style) else {
         return EXIT_TROUBLE;
     };

@@ -1168,3 +1168,71 @@ fn rule_commands_take_their_flags_on_either_side_of_the_rules() {
         assert_eq!((a.code, &a.stdout), (b.code, &b.stdout), "{after:?}");
     }
 }
+
+#[test]
+fn rules_no_record_of_the_input_can_meet_are_nothing_judged() {
+    let dir = workdir();
+    let memo = "agreement a \"A\"\n\nsource memo \"Memo\" dated 2026-01-01\n\nterms t \"T\" effective 2026-01-01 {\n  clause c \"C\" {\n    cite memo \"m\"\n    severity error\n";
+    std::fs::write(
+        dir.path().join("logs-only.proviso"),
+        format!(
+            "{memo}    applies to host == \"api.openai.com\"\n    require status < 500\n  }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("terraform-only.proviso"),
+        format!(
+            "{memo}    applies to kind == \"resource\"\n    require tags.owner != \"\"\n  }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let d = Some(dir.path());
+    let platform = repo(PLATFORM);
+    let gateway = repo(GATEWAY);
+    let check = proviso_in(
+        d,
+        &[
+            "check",
+            &platform,
+            "--rules",
+            "logs-only.proviso",
+            "--as-of",
+            "2026-03-01",
+        ],
+        None,
+    );
+    assert_eq!(check.code, 2, "{}", check.stderr);
+    assert!(
+        check.stderr.contains("proviso::check::nothing_checkable"),
+        "{}",
+        check.stderr
+    );
+    let audit = proviso_in(
+        d,
+        &["audit", &gateway, "--rules", "terraform-only.proviso"],
+        None,
+    );
+    assert_eq!(audit.code, 2, "{}", audit.stderr);
+    insta::assert_snapshot!(audit.snapshot());
+    // Each on the input it is written for judges records.
+    let check = proviso_in(
+        d,
+        &[
+            "check",
+            &platform,
+            "--rules",
+            "terraform-only.proviso",
+            "--as-of",
+            "2026-03-01",
+        ],
+        None,
+    );
+    assert!(check.code < 2, "{}", check.stderr);
+    let audit = proviso_in(
+        d,
+        &["audit", &gateway, "--rules", "logs-only.proviso"],
+        None,
+    );
+    assert!(audit.code < 2, "{}", audit.stderr);
+}

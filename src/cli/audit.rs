@@ -52,6 +52,29 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
     let Some(rules) = load_rules(&args.rules, err_style) else {
         return EXIT_TROUBLE;
     };
+    let enforced: Vec<String> = rules
+        .clauses()
+        .filter(|(_, c)| !c.is_manual())
+        .map(|(_, c)| format!("`{}`", c.id.name))
+        .collect();
+    if !rules
+        .clauses()
+        .any(|(_, c)| !c.is_manual() && crate::explain::coverage(&rules, c).logs)
+    {
+        // Every record would be "not applicable": judged against nothing.
+        let what = if enforced.is_empty() {
+            "the rules hold no clause a scan can check".to_string()
+        } else {
+            format!(
+                "no clause of the rules can apply to a log record ({} can only apply to Terraform)",
+                enforced.join(", ")
+            )
+        };
+        return fail(
+            Diag::error("proviso::audit::nothing_checkable", format!("{what}: nothing would be judged"))
+                .with_help("check Terraform with `proviso check PATHS --rules RULES`; `proviso explain RULES` shows which input checks each clause"),
+        );
+    }
     let mut opts = crate::audit::Options {
         format: match args.log_format {
             LogFormatArg::Auto => None,

@@ -272,8 +272,31 @@ fn no_terraform(dir: &Path) -> Diag {
 /// No enforced clause is in force on `as_of`: the error, with the dates
 /// the rules do cover.
 fn nothing_in_force(rules: &crate::rules::RuleSet, as_of: Date) -> Option<Diag> {
-    if rules.in_force(as_of).any(|(_, c)| !c.is_manual()) {
-        return None;
+    let enforced: Vec<&str> = rules
+        .in_force(as_of)
+        .filter(|(_, c)| !c.is_manual())
+        .map(|(_, c)| c.id.name.as_str())
+        .collect();
+    if !enforced.is_empty() {
+        // Clauses in force that no Terraform record can meet (they read
+        // only log fields) would judge nothing either.
+        if rules
+            .in_force(as_of)
+            .any(|(_, c)| !c.is_manual() && crate::explain::coverage(rules, c).terraform)
+        {
+            return None;
+        }
+        let names: Vec<String> = enforced.iter().map(|n| format!("`{n}`")).collect();
+        return Some(
+            Diag::error(
+                "proviso::check::nothing_checkable",
+                format!(
+                    "no clause in force on {as_of} can apply to Terraform ({} can only apply to traffic logs): nothing would be judged",
+                    names.join(", ")
+                ),
+            )
+            .with_help("audit logs with `proviso audit LOGS --rules RULES`; `proviso explain RULES` shows which input checks each clause"),
+        );
     }
     let spans: Vec<crate::date::Interval> = rules
         .clauses()

@@ -1236,3 +1236,26 @@ fn rules_no_record_of_the_input_can_meet_are_nothing_judged() {
     );
     assert!(audit.code < 2, "{}", audit.stderr);
 }
+
+#[test]
+fn audit_with_a_terminal_for_standard_input_does_not_wait() {
+    // `script` (util-linux) gives the command a terminal; skip without it.
+    let cmd = format!("{} audit --rules rules", env!("CARGO_BIN_EXE_proviso"));
+    let Ok(out) = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+    else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !text.contains("proviso") {
+        return; // a `script` that does not work here
+    }
+    assert!(
+        text.contains("no log files named, and standard input is a terminal"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(2), "{text}");
+}

@@ -24,6 +24,16 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
         eprint_diags(&[d], err_style);
         EXIT_TROUBLE
     };
+    if args.logs.iter().any(|p| p == Path::new("-")) && std::io::stdin().is_terminal() {
+        // Without this, `proviso audit --rules r` waits for typing.
+        return fail(
+            Diag::error(
+                "proviso::audit::no_input",
+                "no log files named, and standard input is a terminal",
+            )
+            .with_help("name the exports (`proviso audit access.log --rules RULES`) or pipe one in (`zcat x.gz | proviso audit - --rules RULES`)"),
+        );
+    }
     let ip_ranges = match ip_range_files(&args.ip_ranges) {
         Ok(p) => p,
         Err(d) => return fail(d),

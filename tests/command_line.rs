@@ -40,8 +40,12 @@ impl Run {
 /// Runs proviso in `dir` (the repository when `None`) with `stdin`.
 fn proviso_in(dir: Option<&Path>, args: &[&str], stdin: Option<&[u8]>) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_proviso"));
+    // A clean environment, as ripgrep's tests have it: nothing of the
+    // developer's shell (COLUMNS, colours) reaches the output. PATH stays,
+    // for `git`.
     cmd.args(args)
-        .env_remove("COLUMNS")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("NO_COLOR", "1")
         .stdin(if stdin.is_some() {
             Stdio::piped()

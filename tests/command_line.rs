@@ -897,6 +897,32 @@ fn a_linked_rule_file_is_followed_and_a_link_loop_refused() {
         run.summary()
     );
 
+    // A link to a directory also walked reads its files once, like a path
+    // named twice.
+    std::fs::create_dir(rules.join("v2")).unwrap();
+    std::fs::rename(
+        rules.join("linked.proviso"),
+        rules.join("v2/linked.proviso"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("v2", rules.join("current")).unwrap();
+    let run = proviso(&[
+        "check",
+        PLATFORM,
+        "--rules",
+        rules.to_str().unwrap(),
+        "--rules",
+        rules.join("v2/linked.proviso").to_str().unwrap(),
+        "--as-of",
+        "2026-03-01",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.summary().contains("6 clauses in force"),
+        "{}",
+        run.summary()
+    );
+
     std::os::unix::fs::symlink("..", rules.join("sub/loop")).unwrap();
     let d = Some(dir.path());
     let run = proviso_in(d, &["check", &repo(PLATFORM), "--rules", "rules"], None);

@@ -69,6 +69,10 @@ pub fn find_rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diag> {
             .with_help("pass a `.proviso` file or a directory of them with `--rules`"));
         }
     }
+    // A file reached twice (named twice, or through a link to a directory
+    // also walked) is read once: its clauses are not declared twice.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     if out.is_empty() {
         return Err(
             Diag::error("proviso::input::no_rules", "no `.proviso` rule files found").with_help(

@@ -1289,3 +1289,28 @@ fn audit_with_a_terminal_for_standard_input_does_not_wait() {
     );
     assert_eq!(out.status.code(), Some(2), "{text}");
 }
+
+#[cfg(unix)]
+#[test]
+fn readme_commands_marked_with_an_exit_code_exit_with_it() {
+    // Run in order (the baseline is written, then read) in a directory
+    // that links the repository's fixtures and rules, so nothing is
+    // written into the repository.
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["fixtures", "rules"] {
+        std::os::unix::fs::symlink(repo(name), dir.path().join(name)).unwrap();
+    }
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let mut ran = 0;
+    for line in readme.lines().filter(|l| l.starts_with("proviso ")) {
+        let Some((command, comment)) = line.split_once("# exit ") else {
+            continue;
+        };
+        let expected: i32 = comment[..1].parse().unwrap();
+        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        let run = proviso_in(Some(dir.path()), &args, None);
+        assert_eq!(run.code, expected, "{line}\n{}{}", run.stdout, run.stderr);
+        ran += 1;
+    }
+    assert!(ran >= 5, "only {ran} commands found");
+}

@@ -769,6 +769,26 @@ fn an_output_onto_an_input_is_refused_and_the_input_kept() {
         None,
     );
     insta::assert_snapshot!(run.snapshot());
+    // A hard link is the same file under another name.
+    std::fs::hard_link(d.join("access.jsonl"), d.join("report.txt")).unwrap();
+    let run = proviso_in(
+        Some(d),
+        &[
+            "audit",
+            "access.jsonl",
+            "--rules",
+            "rules",
+            "--output",
+            "report.txt",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("would overwrite `access.jsonl`"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -14,8 +14,8 @@
 //! two outputs naming one file, or an output naming a file the run reads
 //! (or any Terraform or rule file) — instead of one report silently
 //! replacing another or an input. Files are compared by identity
-//! (canonical path), so `./a.sarif` and `a.sarif`, or a link and its
-//! target, are the same file.
+//! (canonical path, and on Unix device and inode), so `./a.sarif` and
+//! `a.sarif`, a link and its target, or two hard links, are one file.
 
 use crate::diag::Diag;
 use crate::source::display_path;
@@ -134,6 +134,33 @@ pub fn check_side_file(path: &Path, flag: &str, cap: u64) -> Result<(), Diag> {
     Ok(())
 }
 
+/// What makes two existing paths one file on Unix: device and inode
+/// (a hard link has its own canonical path but is the same file).
+#[cfg(unix)]
+fn inode(p: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn inode(_: &Path) -> Option<(u64, u64)> {
+    None
+}
+
+/// A path's identity: canonical path, and inode when the file exists.
+#[derive(PartialEq, Eq)]
+struct Id(PathBuf, Option<(u64, u64)>);
+
+impl Id {
+    fn of(p: &Path) -> Id {
+        Id(identity(p), inode(p))
+    }
+
+    fn same(&self, other: &Id) -> bool {
+        self.0 == other.0 || (self.1.is_some() && self.1 == other.1)
+    }
+}
+
 /// The identity of a path, for comparing files: its canonical form, or,
 /// for a file not yet written, its canonical directory and its name.
 pub fn identity(p: &Path) -> PathBuf {
@@ -169,19 +196,19 @@ pub struct Output<'a> {
 /// Refuses outputs that name the same file, a file the run reads
 /// (`inputs`), or an existing Terraform or rule file.
 pub fn check_outputs(outputs: &[Output<'_>], inputs: &[PathBuf]) -> Result<(), Diag> {
-    let inputs: Vec<(PathBuf, &PathBuf)> = inputs
+    let inputs: Vec<(Id, &PathBuf)> = inputs
         .iter()
         .filter(|p| p.is_file())
-        .map(|p| (identity(p), p))
+        .map(|p| (Id::of(p), p))
         .collect();
-    let mut seen: Vec<(PathBuf, &Output<'_>)> = Vec::new();
+    let mut seen: Vec<(Id, &Output<'_>)> = Vec::new();
     for out in outputs {
         if is_special(out.path) {
             continue;
         }
         let name = display_path(out.path);
-        let id = identity(out.path);
-        if let Some((_, first)) = seen.iter().find(|(p, _)| *p == id) {
+        let id = Id::of(out.path);
+        if let Some((_, first)) = seen.iter().find(|(p, _)| p.same(&id)) {
             return Err(Diag::error(
                 "proviso::cli::output_collision",
                 format!(
@@ -191,7 +218,7 @@ pub fn check_outputs(outputs: &[Output<'_>], inputs: &[PathBuf]) -> Result<(), D
             )
             .with_help("give each output a file of its own"));
         }
-        if let Some((_, input)) = inputs.iter().find(|(p, _)| *p == id) {
+        if let Some((_, input)) = inputs.iter().find(|(p, _)| p.same(&id)) {
             return Err(Diag::error(
                 "proviso::cli::output_is_input",
                 format!(

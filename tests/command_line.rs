@@ -1334,3 +1334,21 @@ fn readme_commands_marked_with_an_exit_code_exit_with_it() {
     }
     assert!(ran >= 5, "only {ran} commands found");
 }
+
+#[test]
+fn terraform_without_resources_is_nothing_checked() {
+    let dir = workdir();
+    std::fs::create_dir(dir.path().join("vars")).unwrap();
+    std::fs::write(
+        dir.path().join("vars/variables.tf"),
+        "variable \"x\" {\n  default = 1\n}\n",
+    )
+    .unwrap();
+    let run = proviso_in(
+        Some(dir.path()),
+        &["check", "vars", "--rules", "rules", "--as-of", "2026-03-01"],
+        None,
+    );
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!(run.snapshot());
+}

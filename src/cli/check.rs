@@ -529,10 +529,14 @@ fn nothing_checked(report: &CheckReport, paths: &[PathBuf]) -> Diag {
         )
     } else {
         (
-            format!(
-                "the {} files read hold no resource, data source or module to judge",
-                report.files
-            ),
+            if report.files == 1 {
+                "the 1 file read holds no resource, data source or module to judge".to_string()
+            } else {
+                format!(
+                    "the {} files read hold no resource, data source or module to judge",
+                    report.files
+                )
+            },
             "pass the directories that declare the infrastructure",
         )
     };

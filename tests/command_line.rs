@@ -1352,3 +1352,36 @@ fn terraform_without_resources_is_nothing_checked() {
     assert_eq!(run.code, 2);
     insta::assert_snapshot!(run.snapshot());
 }
+
+#[test]
+fn the_pre_commit_hook_with_rules_in_its_args_checks_the_staged_files() {
+    // pre-commit runs `entry` + `args` + the staged files: with
+    // `args: [--rules, contracts/]` the files come right after the rules,
+    // the order `num_args = 1..` used to swallow.
+    let hooks = std::fs::read_to_string(".pre-commit-hooks.yaml").unwrap();
+    assert!(hooks.contains("entry: proviso check\n"), "{hooks}");
+    let main = format!("{PLATFORM}/main.tf");
+    let aws = format!("{PLATFORM}/aws.tf");
+    let run = proviso(&[
+        "check",
+        "--as-of",
+        "2026-03-01",
+        "--rules",
+        "rules",
+        &main,
+        &aws,
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // Only the named files' findings: fewer than the whole directory's.
+    let whole = proviso(&[
+        "check",
+        "--as-of",
+        "2026-03-01",
+        "--rules",
+        "rules",
+        PLATFORM,
+    ]);
+    let findings = |r: &Run| r.stdout.matches("proviso::clause::").count();
+    assert!(findings(&run) > 0, "{}", run.stdout);
+    assert!(findings(&run) < findings(&whole), "{}", run.summary());
+}

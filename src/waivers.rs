@@ -41,6 +41,10 @@ pub struct Waiver {
     pub target: Origin,
     /// `resource "aws_s3_bucket" "logs"` or `attribute `location``.
     pub target_name: String,
+    /// A comment with mistakes (already reported): its clause names are
+    /// still checked against the rules, so that every mistake shows in one
+    /// run, but it excuses nothing.
+    pub broken: bool,
 }
 
 impl Waiver {
@@ -144,32 +148,33 @@ pub fn find(file: &Arc<SourceFile>, body: &Body) -> (Vec<Waiver>, Vec<Diag>) {
                         .is_some_and(only_comments)
             })
         };
-        let Some(target) = target else {
-            // Every mistake of the comment at once, not one per run.
-            if let Err(more) = parse(file, body_start, body_text) {
-                errors.extend(more);
-            }
+        // Every mistake of the comment at once, not one per run.
+        let (parsed, mistakes) = parse(file, body_start, body_text);
+        let broken = !mistakes.is_empty() || target.is_none();
+        errors.extend(mistakes);
+        if target.is_none() {
             errors.push(
                 Diag::error(
                     "proviso::waiver::detached",
                     "waiver is not attached to a block or attribute",
                 )
                 .in_file(file)
-                .label(comment_span, "excuses nothing")
+                .label(comment_span.clone(), "excuses nothing")
                 .with_help(
                     "put the waiver on the line right above the block or attribute it excuses, or at the end of its first line",
                 ),
             );
-            continue;
-        };
-        match parse(file, body_start, body_text) {
-            Ok(mut w) => {
-                w.origin = Origin::new(file, comment_span);
-                w.target = Origin::new(file, target.span.clone());
-                w.target_name = target.name.clone();
+        }
+        if let Some(mut w) = parsed {
+            w.origin = Origin::new(file, comment_span);
+            if let Some(t) = target {
+                w.target = Origin::new(file, t.span.clone());
+                w.target_name = t.name.clone();
+            }
+            w.broken = broken;
+            if !broken || !w.clauses.is_empty() {
                 waivers.push(w);
             }
-            Err(all) => errors.extend(all),
         }
     }
     (waivers, errors)
@@ -305,9 +310,10 @@ fn tokens(base: usize, text: &str) -> Result<Vec<Token>, (Range<usize>, String)>
     Ok(out)
 }
 
-/// Reads a waiver comment's text; on mistakes, returns every one of them
-/// (an unclosed quote alone, since what follows it cannot be read).
-fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Vec<Diag>> {
+/// Reads a waiver comment's text: the waiver as far as it can be read, and
+/// every mistake (an unclosed quote alone, and no waiver, since what
+/// follows it cannot be read).
+fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> (Option<Waiver>, Vec<Diag>) {
     let err = |code: &str, msg: String, span: Range<usize>, label: &str, help: &str| {
         Diag::error(code, msg)
             .in_file(file)
@@ -316,15 +322,21 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Vec<
     };
     let lead = text.len() - text.trim_start().len();
     let whole = base + lead..base + text.trim_end().len().max(lead);
-    let toks = tokens(base, text).map_err(|(span, why)| {
-        vec![err(
-            "proviso::waiver::syntax",
-            format!("waiver cannot be read: {why}"),
-            span,
-            "here",
-            "write `proviso:waive <clause> reason=\"…\" [until=YYYY-MM-DD] [owner=…]`",
-        )]
-    })?;
+    let toks = match tokens(base, text) {
+        Ok(t) => t,
+        Err((span, why)) => {
+            return (
+                None,
+                vec![err(
+                    "proviso::waiver::syntax",
+                    format!("waiver cannot be read: {why}"),
+                    span,
+                    "here",
+                    "write `proviso:waive <clause> reason=\"…\" [until=YYYY-MM-DD] [owner=…]`",
+                )],
+            );
+        }
+    };
     let mut errors = Vec::new();
     let mut w = Waiver {
         clauses: Vec::new(),
@@ -335,6 +347,7 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Vec<
         origin: Origin::new(file, whole.clone()),
         target: Origin::new(file, whole.clone()),
         target_name: String::new(),
+        broken: false,
     };
     let mut reason_seen = false;
     for t in toks {
@@ -402,15 +415,12 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Vec<
             "add `reason=\"…\"`: the reason is shown wherever the waiver is listed",
         ));
     }
-    if errors.is_empty() {
-        Ok(w)
-    } else {
-        Err(errors)
-    }
+    (Some(w), errors)
 }
 
-/// Checks that every clause a waiver names exists in the rule set; returns
-/// the errors (with "did you mean") and keeps only valid waivers.
+/// Checks that every clause a waiver names exists in the rule set (broken
+/// waivers too, so that all their mistakes show at once); returns the
+/// errors (with "did you mean") and keeps only valid, unbroken waivers.
 pub fn validate(waivers: Vec<Waiver>, known: &[&str]) -> (Vec<Waiver>, Vec<Diag>) {
     let mut ok = Vec::new();
     let mut errors = Vec::new();
@@ -435,7 +445,7 @@ pub fn validate(waivers: Vec<Waiver>, known: &[&str]) -> (Vec<Waiver>, Vec<Diag>
                 .with_help(help),
             );
         }
-        if good {
+        if good && !w.broken {
             ok.push(w);
         }
     }
@@ -461,7 +471,8 @@ pub fn apply(
     policy: &Policy,
 ) -> Applied {
     let mut out = Applied::default();
-    for w in waivers {
+    // A broken waiver's mistakes are reported by `find`; it excuses nothing.
+    for w in waivers.into_iter().filter(|w| !w.broken) {
         if let Some(d) = problem(&w, as_of, policy) {
             out.problems.push(d);
         } else {
@@ -598,7 +609,12 @@ mod tests {
     fn every_mistake_of_a_comment_is_reported() {
         let (w, e) =
             run("# proviso:waive x reson=y until=2026-13-01 ownr=me\nresource \"a\" \"b\" {}\n");
-        assert!(w.is_empty());
+        // Kept, marked broken: its clause names are still checked.
+        assert_eq!(w.len(), 1);
+        assert!(w[0].broken);
+        let (valid, unknown) = validate(w, &["stateless_on_azure"]);
+        assert!(valid.is_empty(), "a broken waiver excuses nothing");
+        assert_eq!(unknown[0].code, "proviso::waiver::unknown_clause");
         let codes: Vec<&str> = e.iter().map(|d| d.code.as_str()).collect();
         assert_eq!(
             codes,

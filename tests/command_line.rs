@@ -1012,7 +1012,7 @@ fn every_mistake_of_a_waiver_comment_is_shown() {
     std::fs::create_dir(dir.path().join("infra")).unwrap();
     std::fs::write(
         dir.path().join("infra/main.tf"),
-        "# proviso:waive stateless_on_azure reson=\"moving\" until=2026-13-01\nresource \"aws_ecs_service\" \"api\" {\n  name = \"api\"\n}\n",
+        "# proviso:waive stateless_on_azur reson=\"moving\" until=2026-13-01\nresource \"aws_ecs_service\" \"api\" {\n  name = \"api\"\n}\n",
     )
     .unwrap();
     let run = proviso_in(

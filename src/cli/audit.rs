@@ -38,52 +38,14 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
         Ok(p) => p,
         Err(d) => return fail(d),
     };
-    let mut inputs: Vec<PathBuf> = args.logs.clone();
-    inputs.extend(ip_ranges.iter().cloned());
-    if let Ok(found) = crate::rules::find_rule_files(&args.rules) {
-        inputs.extend(found);
-    }
-    let mut outputs = Vec::new();
-    if let Some(p) = &args.output {
-        outputs.push(Output {
-            flag: format!("--output {}", p.display()),
-            path: p,
-        });
-    }
-    if let Some(p) = &args.findings {
-        outputs.push(Output {
-            flag: format!("--findings {}", p.display()),
-            path: p,
-        });
-    }
-    if let Err(d) = files::check_outputs(&outputs, &inputs) {
+    if let Err(d) = check_outputs(&args, &ip_ranges) {
         return fail(d);
     }
     let Some(rules) = load_rules(&args.rules, err_style) else {
         return EXIT_TROUBLE;
     };
-    let enforced: Vec<String> = rules
-        .clauses()
-        .filter(|(_, c)| !c.is_manual())
-        .map(|(_, c)| format!("`{}`", c.id.name))
-        .collect();
-    if !rules
-        .clauses()
-        .any(|(_, c)| !c.is_manual() && crate::explain::coverage(&rules, c).logs)
-    {
-        // Every record would be "not applicable": judged against nothing.
-        let what = if enforced.is_empty() {
-            "the rules hold no clause a scan can check".to_string()
-        } else {
-            format!(
-                "no clause of the rules can apply to a log record ({} can only apply to Terraform)",
-                enforced.join(", ")
-            )
-        };
-        return fail(
-            Diag::error("proviso::audit::nothing_checkable", format!("{what}: nothing would be judged"))
-                .with_help("check Terraform with `proviso check PATHS --rules RULES`; `proviso explain RULES` shows which input checks each clause"),
-        );
+    if let Some(d) = nothing_checkable(&rules) {
+        return fail(d);
     }
     let mut opts = crate::audit::Options {
         format: match args.log_format {
@@ -168,6 +130,56 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
         .iter()
         .any(|c| c.violations > 0 && c.severity.is_some_and(|s| args.fail_on.fails_severity(s)));
     if fails { EXIT_FINDINGS } else { EXIT_OK }
+}
+
+/// Refuses `--output` and `--findings` onto each other or onto an input.
+fn check_outputs(args: &AuditArgs, ip_ranges: &[PathBuf]) -> Result<(), Diag> {
+    let mut inputs: Vec<PathBuf> = args.logs.clone();
+    inputs.extend(ip_ranges.iter().cloned());
+    if let Ok(found) = crate::rules::find_rule_files(&args.rules) {
+        inputs.extend(found);
+    }
+    let mut outputs = Vec::new();
+    for (flag, path) in [("--output", &args.output), ("--findings", &args.findings)] {
+        if let Some(p) = path {
+            outputs.push(Output {
+                flag: format!("{flag} {}", p.display()),
+                path: p,
+            });
+        }
+    }
+    files::check_outputs(&outputs, &inputs)
+}
+
+/// Rules of which no clause can apply to a log record: every record would
+/// be "not applicable", judged against nothing.
+fn nothing_checkable(rules: &crate::rules::RuleSet) -> Option<Diag> {
+    if rules
+        .clauses()
+        .any(|(_, c)| !c.is_manual() && crate::explain::coverage(rules, c).logs)
+    {
+        return None;
+    }
+    let enforced: Vec<&str> = rules
+        .clauses()
+        .filter(|(_, c)| !c.is_manual())
+        .map(|(_, c)| c.id.name.as_str())
+        .collect();
+    let what = if enforced.is_empty() {
+        "the rules hold no clause a scan can check".to_string()
+    } else {
+        format!(
+            "no clause of the rules can apply to a log record ({} can only apply to Terraform)",
+            super::some_names(&enforced)
+        )
+    };
+    Some(
+        Diag::error(
+            "proviso::audit::nothing_checkable",
+            format!("{what}: nothing would be judged"),
+        )
+        .with_help("check Terraform with `proviso check PATHS --rules RULES`; `proviso explain RULES` shows which input checks each clause"),
+    )
 }
 
 /// The files of `--ip-ranges`: each file as given, each directory's

@@ -286,13 +286,12 @@ fn nothing_in_force(rules: &crate::rules::RuleSet, as_of: Date) -> Option<Diag> 
         {
             return None;
         }
-        let names: Vec<String> = enforced.iter().map(|n| format!("`{n}`")).collect();
         return Some(
             Diag::error(
                 "proviso::check::nothing_checkable",
                 format!(
                     "no clause in force on {as_of} can apply to Terraform ({} can only apply to traffic logs): nothing would be judged",
-                    names.join(", ")
+                    super::some_names(&enforced)
                 ),
             )
             .with_help("audit logs with `proviso audit LOGS --rules RULES`; `proviso explain RULES` shows which input checks each clause"),

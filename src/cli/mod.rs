@@ -416,6 +416,16 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+/// Up to five names in backticks, then how many more: a message names
+/// what it is about without growing with the rule set.
+pub(crate) fn some_names(names: &[&str]) -> String {
+    let shown: Vec<String> = names.iter().take(5).map(|n| format!("`{n}`")).collect();
+    match names.len().saturating_sub(5) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
 pub(crate) fn eprint_diags(diags: &[Diag], s: &Style) {
     let mut err = std::io::stderr().lock();
     for d in diags {

@@ -1385,3 +1385,29 @@ fn the_pre_commit_hook_with_rules_in_its_args_checks_the_staged_files() {
     assert!(findings(&run) > 0, "{}", run.stdout);
     assert!(findings(&run) < findings(&whole), "{}", run.summary());
 }
+
+#[test]
+fn a_device_given_as_rules_is_refused_by_every_command() {
+    let cases: [&[&str]; 6] = [
+        &["lint", "/dev/zero"],
+        &["fmt", "/dev/zero"],
+        &["test", "/dev/zero"],
+        &["explain", "/dev/zero"],
+        &["check", PLATFORM, "--rules", "/dev/zero"],
+        &["audit", GATEWAY, "--rules", "/dev/zero"],
+    ];
+    for args in cases {
+        let run = proviso(args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            all.contains("rule path `/dev/zero` is not a file or a directory"),
+            "{args:?}: {all}"
+        );
+        assert!(
+            run.took < Duration::from_secs(10),
+            "{args:?} took {:?}",
+            run.took
+        );
+    }
+}

@@ -56,10 +56,12 @@ pub fn find_rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diag> {
                 if entry.file_type().is_file()
                     && entry.path().extension().is_some_and(|e| e == "proviso")
                 {
+                    check_rule_file(entry.path())?;
                     out.push(entry.into_path());
                 }
             }
         } else if p.exists() {
+            check_rule_file(p)?;
             out.push(p.clone());
         } else {
             return Err(Diag::error(
@@ -88,6 +90,42 @@ pub fn find_rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diag> {
         );
     }
     Ok(out)
+}
+
+/// The most of a rule file that is read: 64 MiB (a rule file of 10,000
+/// clauses is under 2 MB).
+pub const MAX_RULE_FILE_BYTES: u64 = 64 << 20;
+
+/// A rule file named on the command line must be a regular file of at
+/// most [`MAX_RULE_FILE_BYTES`]: `--rules /dev/zero` would be read forever.
+fn check_rule_file(p: &Path) -> Result<(), Diag> {
+    let meta = std::fs::metadata(p).map_err(|e| {
+        Diag::error(
+            "proviso::input::unreadable",
+            format!("cannot read `{}`: {e}", display_path(p)),
+        )
+    })?;
+    if !meta.is_file() {
+        return Err(Diag::error(
+            "proviso::input::not_a_file",
+            format!(
+                "rule path `{}` is not a file or a directory",
+                display_path(p)
+            ),
+        )
+        .with_help("pass a `.proviso` file or a directory of them"));
+    }
+    if meta.len() > MAX_RULE_FILE_BYTES {
+        return Err(Diag::error(
+            "proviso::input::too_large",
+            format!(
+                "rule file `{}` is larger than the 64 MiB proviso reads",
+                display_path(p)
+            ),
+        )
+        .with_help("check that it is a rule file; split a rule set into several files"));
+    }
+    Ok(())
 }
 
 /// A rule directory that cannot be walked: a link loop, a dangling link,

@@ -192,6 +192,8 @@ pub struct InputInfo {
     pub records: u64,
     pub malformed: u64,
     pub bytes: u64,
+    /// This input's own accounting (`summary` is the sum over inputs).
+    pub summary: Summary,
 }
 
 /// The record accounting.
@@ -445,6 +447,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
             records: 0,
             malformed: 0,
             bytes: 0,
+            summary: Summary::default(),
         };
         let Some(format) = format else {
             if head.iter().all(u8::is_ascii_whitespace) && head_err.is_none() {
@@ -628,6 +631,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
         info.records = file_summary.records;
         info.malformed = file_summary.malformed;
         info.bytes = file_summary.bytes;
+        info.summary = file_summary;
         report.summary.add(&file_summary);
         report.inputs.push(info);
     }

@@ -103,7 +103,11 @@ impl Baseline {
     }
 
     pub fn read(path: &Path) -> Result<Baseline, Diag> {
-        let text = crate::rules::read_text(path)?;
+        let text = crate::cli::files::read_capped_text(
+            path,
+            crate::cli::files::SIDE_INPUT_CAP,
+            "a `--baseline`",
+        )?;
         serde_json::from_str::<Baseline>(&text).map_err(|e| {
             let file = crate::source::SourceFile::new(display_path(path), text.clone());
             let offset = crate::source::offset_at(&text, e.line(), e.column());

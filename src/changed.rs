@@ -29,6 +29,15 @@ impl Changed {
             git_ref: git_ref.to_string(),
             files: BTreeMap::new(),
         };
+        // A "ref" that git would read as an option (`--output=FILE` makes
+        // `git diff` write a file) is refused before git sees it.
+        if git_ref.starts_with('-') || git_ref.trim().is_empty() {
+            return Err(Diag::error(
+                "proviso::git::bad_ref",
+                format!("`{git_ref}` is not a git ref"),
+            )
+            .with_help("name a branch, tag or commit, e.g. `--changed-since origin/main`"));
+        }
         let mut tops = BTreeSet::new();
         for p in paths {
             let dir = if p.is_dir() {
@@ -51,9 +60,15 @@ impl Changed {
             // `REF^{commit}` fails cleanly for a ref that names nothing.
             git(&top, &["rev-parse", "--verify", "--quiet", &format!("{git_ref}^{{commit}}")])
                 .map_err(|_| {
+                    // The repository by its absolute path: relative to the
+                    // working directory, the repository one is in would be
+                    // an empty name.
                     Diag::error(
                         "proviso::git::bad_ref",
-                        format!("`{git_ref}` is not a commit in `{}`", display_path(&top)),
+                        format!(
+                            "`{git_ref}` is not a commit in the git repository at `{}`",
+                            top.display()
+                        ),
                     )
                     .with_help("name a branch, tag or commit, e.g. `--changed-since origin/main` (in CI, fetch it first)")
                 })?;

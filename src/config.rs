@@ -201,10 +201,22 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Reads and checks a configuration file.
+/// The deepest nesting read from a `proviso.yaml`: the file needs three
+/// levels (`waivers: { allow: … }` in a document); YAML's scanner takes
+/// time that grows faster than the depth, so a deeper file is refused
+/// before it is parsed.
+pub const MAX_DEPTH: usize = 32;
+
+/// Reads and checks a configuration file (at most
+/// [`crate::cli::files::CONFIG_CAP`] bytes, nested at most [`MAX_DEPTH`]).
 pub fn load(path: &Path) -> Result<Config, Diag> {
-    let text = crate::rules::read_text(path)?;
+    let text = crate::cli::files::read_capped_text(
+        path,
+        crate::cli::files::CONFIG_CAP,
+        "a `proviso.yaml`",
+    )?;
     let file = SourceFile::new(display_path(path), text);
+    check_depth(&file)?;
     let raw: Raw = if file.text.trim().is_empty() {
         serde_yaml_ng::from_str("{}")
     } else {
@@ -289,6 +301,77 @@ pub fn load(path: &Path) -> Result<Config, Diag> {
     })
 }
 
+/// Refuses a file nested deeper than [`MAX_DEPTH`], counting block
+/// indentation levels, compact sequence entries (`- - x`) and flow
+/// brackets outside quotes and comments. It may overcount (a `[` in a
+/// plain scalar), never undercount, and a real configuration is far
+/// below the limit either way.
+fn check_depth(file: &std::sync::Arc<SourceFile>) -> Result<(), Diag> {
+    let text: &str = &file.text;
+    let mut indents: Vec<usize> = Vec::new();
+    let mut flow = 0usize;
+    let mut offset = 0usize;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let body = line.trim_end_matches(['\n', '\r']);
+        let content = body.trim_start_matches(' ');
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let indent = body.len() - content.len();
+        if flow == 0 {
+            while indents.last().is_some_and(|&i| i > indent) {
+                indents.pop();
+            }
+            if indents.last().is_none_or(|&i| i < indent) {
+                indents.push(indent);
+            }
+        }
+        let mut dashes = 0usize;
+        let mut rest = content;
+        while let Some(r) = rest.strip_prefix("- ").or_else(|| rest.strip_prefix("? ")) {
+            dashes += 1;
+            rest = r.trim_start_matches(' ');
+        }
+        let mut quote: Option<char> = None;
+        let mut prev = ' ';
+        let mut deepest_flow = flow;
+        for c in rest.chars() {
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None => match c {
+                    '#' if prev == ' ' || prev == '\t' => break,
+                    '\'' | '"' => quote = Some(c),
+                    '[' | '{' => {
+                        flow += 1;
+                        deepest_flow = deepest_flow.max(flow);
+                    }
+                    ']' | '}' => flow = flow.saturating_sub(1),
+                    _ => {}
+                },
+            }
+            prev = c;
+        }
+        if indents.len() + dashes + deepest_flow > MAX_DEPTH {
+            return Err(Diag::error(
+                "proviso::config::too_deep",
+                format!(
+                    "`{}` nests deeper than {MAX_DEPTH} levels",
+                    file.name
+                ),
+            )
+            .in_file(file)
+            .label(start..start + body.len(), "this line is too deep")
+            .with_help(
+                "proviso.yaml needs three levels at most (`waivers: { allow: true }`): write it flat, as in docs/proviso.yaml",
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn lowercase_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
@@ -342,6 +425,32 @@ mod tests {
         let e = load_text("rules: rules\nas_of: 2026-02-30\n").unwrap_err();
         assert!(e.message.contains("not a date"), "{}", e.message);
         assert_eq!(e.location().unwrap().1, 2);
+    }
+
+    #[test]
+    fn a_deeply_nested_file_is_refused_before_yaml_reads_it() {
+        for text in [
+            format!("rules: {}x{}\n", "[".repeat(100_000), "]".repeat(100_000)),
+            format!("rules:\n{}x\n", "- ".repeat(100_000)),
+            (0..40)
+                .map(|i| format!("{}a{i}:\n", " ".repeat(i)))
+                .collect(),
+        ] {
+            let started = std::time::Instant::now();
+            let e = load_text(&text).unwrap_err();
+            assert_eq!(e.code, "proviso::config::too_deep", "{}", e.message);
+            assert!(e.location().is_some());
+            assert!(started.elapsed().as_secs() < 5);
+        }
+        // Nesting a real file uses, and brackets in quotes or comments, pass.
+        load_text("rules: [rules]\nexclude: ['[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[']  # [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\nwaivers: { allow: true }\n").unwrap();
+    }
+
+    #[test]
+    fn a_file_over_the_cap_is_refused() {
+        let e = load_text(&format!("rules: rules\n#{}\n", "x".repeat(2 << 20))).unwrap_err();
+        assert_eq!(e.code, "proviso::input::too_large");
+        assert!(e.message.contains("1 MiB"), "{}", e.message);
     }
 
     #[test]

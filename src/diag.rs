@@ -84,9 +84,14 @@ impl Diag {
                 self.labels.push((origin.span.clone(), Some(text.into())));
             }
             Some(_) => {
-                let note = Diag::advice("proviso::note", text.into())
-                    .in_file(&origin.file)
-                    .label(origin.span.clone(), "here");
+                // miette prints a related note as a block of its own, after
+                // the diagnostic: the note says which one it belongs to.
+                let note = Diag::advice(
+                    "proviso::note",
+                    format!("part of `{}` above: {}", self.code, text.into()),
+                )
+                .in_file(&origin.file)
+                .label(origin.span.clone(), "here, in another file");
                 self.related.push(note);
             }
         }

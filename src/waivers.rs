@@ -41,6 +41,10 @@ pub struct Waiver {
     pub target: Origin,
     /// `resource "aws_s3_bucket" "logs"` or `attribute `location``.
     pub target_name: String,
+    /// A comment with mistakes (already reported): its clause names are
+    /// still checked against the rules, so that every mistake shows in one
+    /// run, but it excuses nothing.
+    pub broken: bool,
 }
 
 impl Waiver {
@@ -150,28 +154,33 @@ pub fn find(file: &Arc<SourceFile>, body: &Body) -> (Vec<Waiver>, Vec<Diag>) {
                         .is_some_and(only_comments)
             })
         };
-        let Some(target) = target else {
+        // Every mistake of the comment at once, not one per run.
+        let (parsed, mistakes) = parse(file, body_start, body_text);
+        let broken = !mistakes.is_empty() || target.is_none();
+        errors.extend(mistakes);
+        if target.is_none() {
             errors.push(
                 Diag::error(
                     "proviso::waiver::detached",
                     "waiver is not attached to a block or attribute",
                 )
                 .in_file(file)
-                .label(comment_span, "excuses nothing")
+                .label(comment_span.clone(), "excuses nothing")
                 .with_help(
                     "put the waiver on the line right above the block or attribute it excuses, or at the end of its first line",
                 ),
             );
-            continue;
-        };
-        match parse(file, body_start, body_text) {
-            Ok(mut w) => {
-                w.origin = Origin::new(file, comment_span);
-                w.target = Origin::new(file, target.span.clone());
-                w.target_name = target.name.clone();
+        }
+        if let Some(mut w) = parsed {
+            w.origin = Origin::new(file, comment_span);
+            if let Some(t) = target {
+                w.target = Origin::new(file, t.span.clone());
+                w.target_name = t.name.clone();
+            }
+            w.broken = broken;
+            if !broken || !w.clauses.is_empty() {
                 waivers.push(w);
             }
-            Err(d) => errors.push(d),
         }
     }
     (waivers, errors)
@@ -307,7 +316,10 @@ fn tokens(base: usize, text: &str) -> Result<Vec<Token>, (Range<usize>, String)>
     Ok(out)
 }
 
-fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Diag> {
+/// Reads a waiver comment's text: the waiver as far as it can be read, and
+/// every mistake (an unclosed quote alone, and no waiver, since what
+/// follows it cannot be read).
+fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> (Option<Waiver>, Vec<Diag>) {
     let err = |code: &str, msg: String, span: Range<usize>, label: &str, help: &str| {
         Diag::error(code, msg)
             .in_file(file)
@@ -316,15 +328,22 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Diag
     };
     let lead = text.len() - text.trim_start().len();
     let whole = base + lead..base + text.trim_end().len().max(lead);
-    let toks = tokens(base, text).map_err(|(span, why)| {
-        err(
-            "proviso::waiver::syntax",
-            format!("waiver cannot be read: {why}"),
-            span,
-            "here",
-            "write `proviso:waive <clause> reason=\"…\" [until=YYYY-MM-DD] [owner=…]`",
-        )
-    })?;
+    let toks = match tokens(base, text) {
+        Ok(t) => t,
+        Err((span, why)) => {
+            return (
+                None,
+                vec![err(
+                    "proviso::waiver::syntax",
+                    format!("waiver cannot be read: {why}"),
+                    span,
+                    "here",
+                    "write `proviso:waive <clause> reason=\"…\" [until=YYYY-MM-DD] [owner=…]`",
+                )],
+            );
+        }
+    };
+    let mut errors = Vec::new();
     let mut w = Waiver {
         clauses: Vec::new(),
         clause_spans: Vec::new(),
@@ -334,18 +353,20 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Diag
         origin: Origin::new(file, whole.clone()),
         target: Origin::new(file, whole.clone()),
         target_name: String::new(),
+        broken: false,
     };
     let mut reason_seen = false;
     for t in toks {
         let Some((key, key_span)) = t.key else {
             if reason_seen || w.until.is_some() || w.owner.is_some() {
-                return Err(err(
+                errors.push(err(
                     "proviso::waiver::syntax",
                     format!("`{}` comes after the waiver's settings", t.text),
                     t.span,
                     "clause names go first",
                     "write `proviso:waive <clause>[,<clause>] reason=\"…\"`; quote a reason with spaces",
                 ));
+                continue;
             }
             w.clauses.push(t.text);
             w.clause_spans.push(t.span);
@@ -357,23 +378,22 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Diag
                 w.reason = t.text.trim().to_string();
             }
             "owner" => w.owner = Some(t.text),
-            "until" => {
-                w.until = Some(Date::parse(&t.text).map_err(|e| {
-                    err(
-                        "proviso::waiver::bad_date",
-                        format!("`until={}` is not a date: {e}", t.text),
-                        t.span.clone(),
-                        "not a YYYY-MM-DD date",
-                        "write the last day before expiry as `until=2026-12-31` (the waiver has expired on that day)",
-                    )
-                })?)
-            }
+            "until" => match Date::parse(&t.text) {
+                Ok(d) => w.until = Some(d),
+                Err(e) => errors.push(err(
+                    "proviso::waiver::bad_date",
+                    format!("`until={}` is not a date: {e}", t.text),
+                    t.span.clone(),
+                    "not a YYYY-MM-DD date",
+                    "write the day the waiver expires as `until=YYYY-MM-DD`: it excuses findings before that day, not on it",
+                )),
+            },
             other => {
                 let help = match closest(other, KEYS) {
                     Some((k, _)) => format!("did you mean `{k}`?"),
                     None => "a waiver takes `reason`, `until` and `owner`".to_string(),
                 };
-                return Err(err(
+                errors.push(err(
                     "proviso::waiver::unknown_key",
                     format!("unknown waiver setting `{other}`"),
                     key_span,
@@ -384,16 +404,16 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Diag
         }
     }
     if w.clauses.is_empty() {
-        return Err(err(
+        errors.push(err(
             "proviso::waiver::no_clause",
             "waiver names no clause".into(),
-            whole,
+            whole.clone(),
             "which clause does this excuse?",
             "write `proviso:waive <clause> reason=\"…\"`",
         ));
     }
     if w.reason.is_empty() {
-        return Err(err(
+        errors.push(err(
             "proviso::waiver::missing_reason",
             "waiver has no reason".into(),
             whole,
@@ -401,11 +421,12 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> Result<Waiver, Diag
             "add `reason=\"…\"`: the reason is shown wherever the waiver is listed",
         ));
     }
-    Ok(w)
+    (Some(w), errors)
 }
 
-/// Checks that every clause a waiver names exists in the rule set; returns
-/// the errors (with "did you mean") and keeps only valid waivers.
+/// Checks that every clause a waiver names exists in the rule set (broken
+/// waivers too, so that all their mistakes show at once); returns the
+/// errors (with "did you mean") and keeps only valid, unbroken waivers.
 pub fn validate(waivers: Vec<Waiver>, known: &[&str]) -> (Vec<Waiver>, Vec<Diag>) {
     let mut ok = Vec::new();
     let mut errors = Vec::new();
@@ -430,7 +451,7 @@ pub fn validate(waivers: Vec<Waiver>, known: &[&str]) -> (Vec<Waiver>, Vec<Diag>
                 .with_help(help),
             );
         }
-        if good {
+        if good && !w.broken {
             ok.push(w);
         }
     }
@@ -456,7 +477,8 @@ pub fn apply(
     policy: &Policy,
 ) -> Applied {
     let mut out = Applied::default();
-    for w in waivers {
+    // A broken waiver's mistakes are reported by `find`; it excuses nothing.
+    for w in waivers.into_iter().filter(|w| !w.broken) {
         if let Some(d) = problem(&w, as_of, policy) {
             out.problems.push(d);
         } else {
@@ -587,6 +609,47 @@ mod tests {
     fn a_marker_inside_a_string_is_not_a_waiver() {
         let (w, e) = run("description = \"# proviso:waive x reason=y\"\n");
         assert!(w.is_empty() && e.is_empty());
+    }
+
+    #[test]
+    fn every_mistake_of_a_comment_is_reported() {
+        let (w, e) =
+            run("# proviso:waive x reson=y until=2026-13-01 ownr=me\nresource \"a\" \"b\" {}\n");
+        // Kept, marked broken: its clause names are still checked.
+        assert_eq!(w.len(), 1);
+        assert!(w[0].broken);
+        let (valid, unknown) = validate(w, &["stateless_on_azure"]);
+        assert!(valid.is_empty(), "a broken waiver excuses nothing");
+        assert_eq!(unknown[0].code, "proviso::waiver::unknown_clause");
+        let codes: Vec<&str> = e.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "proviso::waiver::unknown_key",
+                "proviso::waiver::bad_date",
+                "proviso::waiver::unknown_key",
+                "proviso::waiver::missing_reason"
+            ]
+        );
+        // A detached waiver's own mistakes come with it.
+        let (_, e) = run("resource \"a\" \"b\" {}\n# proviso:waive x until=soon\n");
+        let codes: Vec<&str> = e.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "proviso::waiver::bad_date",
+                "proviso::waiver::missing_reason",
+                "proviso::waiver::detached"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_date_gets_help_that_agrees_with_the_expiry_rule() {
+        let (_, e) = run("# proviso:waive x reason=y until=2026-13-01\nresource \"a\" \"b\" {}\n");
+        let help = e[0].help.clone().unwrap_or_default();
+        assert!(help.contains("the day the waiver expires"), "{help}");
+        assert!(help.contains("before that day, not on it"), "{help}");
     }
 
     #[test]

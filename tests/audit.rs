@@ -59,8 +59,10 @@ const RANGES: [&str; 3] = [
 ];
 
 fn audit_args<'a>(file: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["audit", file, "--rules", "rules", "--ip-ranges"];
-    args.extend(RANGES);
+    let mut args = vec!["audit", file, "--rules", "rules"];
+    for r in RANGES {
+        args.extend(["--ip-ranges", r]);
+    }
     args.extend(extra);
     args
 }

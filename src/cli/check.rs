@@ -1,11 +1,15 @@
 //! `proviso check`: Terraform against the clauses in force on a date.
 //!
 //! The command is a pipeline, in this order: settings (flags over
-//! `proviso.yaml`), rules, scan, judge, waivers, `--write-baseline`,
-//! `--changed-since`, `--baseline`, then every requested format. Each step
-//! only removes findings from what is counted and says how many, so the
-//! summary always adds up.
+//! `proviso.yaml`), a preflight of the files they name (outputs that
+//! collide or overwrite an input, side inputs, paths without Terraform),
+//! rules, a date with a clause in force, scan, judge, waivers,
+//! `--write-baseline`, `--changed-since`, `--baseline`, then every
+//! requested format. Each step only removes findings from what is counted
+//! and says how many, so the summary always adds up; a run that judged
+//! nothing (no Terraform, no record, no clause in force) exits 2, never 0.
 
+use super::files::{self, Output};
 use super::{
     CheckArgs, CheckFormat, Color, EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, FormatSpec, Style,
     eprint_diags, load_rules, style, write_output,
@@ -18,7 +22,7 @@ use crate::diag::Diag;
 use crate::report::{CheckReport, ClauseInfo, FailOn};
 use crate::source::display_path;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Settings after flags and `proviso.yaml` are merged.
 struct Settings {
@@ -32,6 +36,8 @@ struct Settings {
     baseline: Option<PathBuf>,
     allow_malformed: bool,
     waivers: crate::waivers::Policy,
+    /// The `proviso.yaml` read, if any.
+    config: Option<PathBuf>,
 }
 
 fn settings(args: &CheckArgs) -> Result<Settings, Diag> {
@@ -118,11 +124,215 @@ fn settings(args: &CheckArgs) -> Result<Settings, Diag> {
         baseline: args.baseline.clone().or(config.baseline.clone()),
         allow_malformed: args.allow_malformed || config.allow_malformed.unwrap_or(false),
         waivers: config.waivers,
+        config: config.path,
     })
 }
 
+/// Every destination of the run, with the flag that names it.
+fn outputs<'a>(s: &'a Settings, args: &'a CheckArgs) -> Vec<Output<'a>> {
+    let mut out = Vec::new();
+    for spec in &s.formats {
+        match &spec.path {
+            Some(p) => out.push(Output {
+                flag: format!("--format {}={}", spec.format.name(), p.display()),
+                path: p,
+            }),
+            None => {
+                if let Some(p) = &args.output {
+                    out.push(Output {
+                        flag: format!("--output {}", p.display()),
+                        path: p,
+                    });
+                }
+            }
+        }
+    }
+    if let Some(p) = &args.write_baseline {
+        out.push(Output {
+            flag: format!("--write-baseline {}", p.display()),
+            path: p,
+        });
+    }
+    out
+}
+
+/// Checks the settings against the files they name, before anything is
+/// read: outputs that collide or would overwrite an input, side inputs too
+/// large or not files, a directory with no Terraform in it.
+fn preflight(s: &Settings, args: &CheckArgs) -> Result<(), Diag> {
+    let mut inputs: Vec<PathBuf> = s.paths.clone();
+    inputs.extend(s.var_files.iter().cloned());
+    // `--baseline F --write-baseline F` refreshes the baseline: allowed.
+    inputs.extend(
+        s.baseline
+            .iter()
+            .filter(|b| {
+                args.write_baseline
+                    .as_ref()
+                    .is_none_or(|w| files::identity(w) != files::identity(b))
+            })
+            .cloned(),
+    );
+    inputs.extend(s.config.iter().cloned());
+    if let Ok(found) = crate::rules::find_rule_files(&s.rules) {
+        inputs.extend(found);
+    }
+    files::check_outputs(&outputs(s, args), &inputs)?;
+    for v in &s.var_files {
+        files::check_side_file(v, "--var-file", files::SIDE_INPUT_CAP)?;
+    }
+    for p in &s.paths {
+        if p.is_dir() && !holds_terraform(p, &s.exclude) {
+            return Err(no_terraform(p));
+        }
+        if p.is_file() && !is_terraform_file(p) {
+            return Err(not_terraform(p));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a directory holds a `.tf` or `.tf.json` file the scanner would
+/// read (it skips hidden directories and excluded paths).
+fn holds_terraform(dir: &Path, exclude: &[Exclude]) -> bool {
+    let Ok(abs) = std::fs::canonicalize(dir) else {
+        return true; // the scanner reports it
+    };
+    walkdir::WalkDir::new(&abs)
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !((e.file_type().is_dir() && e.file_name().to_string_lossy().starts_with('.'))
+                    || exclude.iter().any(|x| x.matches(e.path())))
+        })
+        .filter_map(Result::ok)
+        .any(|e| {
+            let name = e.file_name().to_string_lossy();
+            e.file_type().is_file() && (name.ends_with(".tf") || name.ends_with(".tf.json"))
+        })
+}
+
+/// A file `proviso check` reads when it is named: `.tf`, `.tf.json`, or a
+/// plan JSON file.
+fn is_terraform_file(p: &Path) -> bool {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    name.ends_with(".tf")
+        || name.ends_with(".tf.json")
+        || crate::scan::terraform::plan::is_plan_path(p)
+}
+
+fn not_terraform(p: &Path) -> Diag {
+    let name = display_path(p);
+    let help = if name.ends_with(".proviso") {
+        format!(
+            "`{name}` is a rule file: pass it with `--rules {}`",
+            p.display()
+        )
+    } else if name.ends_with(".tfvars") || name.ends_with(".tfvars.json") {
+        format!("pass variable files with `--var-file {}`", p.display())
+    } else {
+        "name `.tf` or `.tf.json` files, plan JSON files, or directories of Terraform".to_string()
+    };
+    Diag::error(
+        "proviso::check::not_terraform",
+        format!("`{name}` is not a Terraform file: nothing to check in it"),
+    )
+    .with_help(help)
+}
+
+fn no_terraform(dir: &Path) -> Diag {
+    let rules_inside = walkdir::WalkDir::new(dir)
+        .max_depth(3)
+        .into_iter()
+        .filter_map(Result::ok)
+        .any(|e| e.path().extension().is_some_and(|x| x == "proviso"));
+    let help = if rules_inside {
+        format!(
+            "`{}` holds rule files: pass it with `--rules {}` (one path per `--rules`), and the Terraform directory as a path",
+            display_path(dir),
+            dir.display()
+        )
+    } else {
+        "pass a directory with `.tf` or `.tf.json` files, or a plan JSON file (nothing judged is not a pass)"
+            .to_string()
+    };
+    Diag::error(
+        "proviso::check::no_terraform",
+        format!(
+            "`{}` holds no Terraform files (`.tf`, `.tf.json`): nothing to check there",
+            display_path(dir)
+        ),
+    )
+    .with_help(help)
+}
+
+/// No enforced clause is in force on `as_of`: the error, with the dates
+/// the rules do cover.
+fn nothing_in_force(rules: &crate::rules::RuleSet, as_of: Date) -> Option<Diag> {
+    let enforced: Vec<&str> = rules
+        .in_force(as_of)
+        .filter(|(_, c)| !c.is_manual())
+        .map(|(_, c)| c.id.name.as_str())
+        .collect();
+    if !enforced.is_empty() {
+        // Clauses in force that no Terraform record can meet (they read
+        // only log fields) would judge nothing either.
+        if rules
+            .in_force(as_of)
+            .any(|(_, c)| !c.is_manual() && crate::explain::coverage(rules, c).terraform)
+        {
+            return None;
+        }
+        return Some(
+            Diag::error(
+                "proviso::check::nothing_checkable",
+                format!(
+                    "no clause in force on {as_of} can apply to Terraform ({} can only apply to traffic logs): nothing would be judged",
+                    super::some_names(&enforced)
+                ),
+            )
+            .with_help("audit logs with `proviso audit LOGS --rules RULES`; `proviso explain RULES` shows which input checks each clause"),
+        );
+    }
+    let spans: Vec<crate::date::Interval> = rules
+        .clauses()
+        .filter(|(_, c)| !c.is_manual())
+        .filter_map(|(t, c)| {
+            rules
+                .terms_in_force_interval(t)
+                .and_then(|iv| iv.intersect(&c.interval(t)))
+        })
+        .collect();
+    let from = spans.iter().map(|i| i.from).min();
+    let until = if spans.iter().any(|i| i.until.is_none()) {
+        None
+    } else {
+        spans.iter().filter_map(|i| i.until).max()
+    };
+    let help = match (from, until) {
+        (Some(f), Some(u)) => format!(
+            "the rules' clauses are in force from {f} until {u}: pass a date in between with `--as-of`"
+        ),
+        (Some(f), None) => {
+            format!("the rules' clauses are in force from {f} on: pass a later date with `--as-of`")
+        }
+        _ => "the rules hold no clause a scan can check (`proviso explain RULES` lists them)"
+            .to_string(),
+    };
+    Some(
+        Diag::error(
+            "proviso::check::nothing_in_force",
+            format!("no clause of the rules is in force on {as_of}: nothing would be judged"),
+        )
+        .with_help(help),
+    )
+}
+
 pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
-    let s = match settings(&args) {
+    let s = match settings(&args).and_then(|s| preflight(&s, &args).map(|()| s)) {
         Ok(s) => s,
         Err(d) => {
             eprint_diags(&[d], err_style);
@@ -132,6 +342,10 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
     let Some(rules) = load_rules(&s.rules, err_style) else {
         return EXIT_TROUBLE;
     };
+    if let Some(d) = nothing_in_force(&rules, s.as_of) {
+        eprint_diags(&[d], err_style);
+        return EXIT_TROUBLE;
+    }
     // Ask git first: a bad ref should fail before minutes of scanning.
     let changed = match &args.changed_since {
         Some(r) => match Changed::since(r, &s.paths) {
@@ -256,6 +470,7 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
         changed_since: changed_summary,
         clauses: ClauseInfo::of(&rules),
     };
+    let mut trouble = Vec::new();
     for spec in &s.formats {
         let dest = spec.path.as_ref().or(args.output.as_ref());
         let to_terminal = dest.is_none() && std::io::stdout().is_terminal();
@@ -270,10 +485,26 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
             CheckFormat::Github => crate::report::github::render_check(&report),
             CheckFormat::Markdown => crate::report::markdown::render_check(&report),
         };
+        // A write error does not stop the other formats: each is reported.
         if let Err(d) = write_output(dest, &text) {
-            eprint_diags(&[d], err_style);
-            return EXIT_TROUBLE;
+            trouble.push(d);
         }
+    }
+    let to_stdout = s
+        .formats
+        .iter()
+        .any(|f| f.path.is_none() && args.output.is_none());
+    if !to_stdout {
+        // Every report went to a file: the person who ran the command
+        // still sees what happened.
+        eprintln!("{}", crate::report::human::summary_line(&report));
+    }
+    if report.files == 0 || report.records == 0 {
+        trouble.push(nothing_checked(&report, &s.paths));
+    }
+    if !trouble.is_empty() {
+        eprint_diags(&trouble, err_style);
+        return EXIT_TROUBLE;
     }
     if !report.malformed.is_empty() && !s.allow_malformed {
         return EXIT_TROUBLE;
@@ -283,4 +514,35 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
     } else {
         EXIT_OK
     }
+}
+
+/// The error for a run that read no Terraform file or found no record.
+fn nothing_checked(report: &CheckReport, paths: &[PathBuf]) -> Diag {
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| format!("`{}`", display_path(p)))
+        .collect();
+    let (what, help) = if report.files == 0 {
+        (
+            format!("no Terraform file was read in {}", names.join(", ")),
+            "pass directories with `.tf` or `.tf.json` files, or plan JSON files; check `--exclude`",
+        )
+    } else {
+        (
+            if report.files == 1 {
+                "the 1 file read holds no resource, data source or module to judge".to_string()
+            } else {
+                format!(
+                    "the {} files read hold no resource, data source or module to judge",
+                    report.files
+                )
+            },
+            "pass the directories that declare the infrastructure",
+        )
+    };
+    Diag::error(
+        "proviso::check::nothing_checked",
+        format!("nothing was checked: {what}"),
+    )
+    .with_help(help)
 }

@@ -4,16 +4,42 @@ use super::{
     EXIT_OK, EXIT_TROUBLE, ExplainArgs, ExplainFormat, Style, eprint_diags, load_rules,
     write_output,
 };
+use crate::diag::Diag;
 use crate::explain::english::Markup;
 
 pub fn run(args: ExplainArgs, err_style: &Style) -> i32 {
-    let Some(rules) = load_rules(&args.rules, err_style) else {
-        return EXIT_TROUBLE;
-    };
     let between = args.between.as_deref().and_then(|d| match d {
         [a, b] => Some((*a, *b)),
         _ => None,
     });
+    if let Some((from, to)) = between {
+        if from > to {
+            // Read backwards, what started would show as ended.
+            let d = Diag::error(
+                "proviso::cli::reversed_range",
+                format!("`--between {from} {to}` ends before it starts"),
+            )
+            .with_help(format!(
+                "give the earlier date first: `--between {to} {from}`"
+            ));
+            eprint_diags(&[d], err_style);
+            return EXIT_TROUBLE;
+        }
+    }
+    if let Some(out) = &args.output {
+        let inputs = crate::rules::find_rule_files(&args.rules).unwrap_or_default();
+        let outputs = [super::files::Output {
+            flag: format!("--output {}", out.display()),
+            path: out,
+        }];
+        if let Err(d) = super::files::check_outputs(&outputs, &inputs) {
+            eprint_diags(&[d], err_style);
+            return EXIT_TROUBLE;
+        }
+    }
+    let Some(rules) = load_rules(&args.rules, err_style) else {
+        return EXIT_TROUBLE;
+    };
     let markup = if args.format == ExplainFormat::Markdown {
         Markup::Markdown
     } else {

@@ -14,6 +14,7 @@ pub fn run(args: FmtArgs, err_style: &Style) -> i32 {
     };
     let mut trouble = false;
     let mut unformatted = Vec::new();
+    let mut out = String::new();
     for path in files {
         let text = match rules::read_text(&path) {
             Ok(t) => t,
@@ -37,17 +38,22 @@ pub fn run(args: FmtArgs, err_style: &Style) -> i32 {
             continue;
         }
         if args.check {
-            println!(
-                "{}: not formatted (run `proviso fmt {}`)",
+            out.push_str(&format!(
+                "{}: not formatted (run `proviso fmt {}`)\n",
                 source.name, source.name
-            );
+            ));
             unformatted.push(source.name.clone());
         } else if let Err(e) = std::fs::write(&path, formatted) {
-            eprintln!("proviso fmt: cannot write `{}`: {e}", source.name);
+            eprint_diags(&[super::files::unwritable(&source.name, &e)], err_style);
             trouble = true;
         } else {
-            println!("formatted {}", source.name);
+            out.push_str(&format!("formatted {}\n", source.name));
         }
+    }
+    // `println!` would panic on a full or closed standard output.
+    if let Err(d) = super::write_output(None, &out) {
+        eprint_diags(&[d], err_style);
+        trouble = true;
     }
     if trouble {
         EXIT_TROUBLE

@@ -3,7 +3,7 @@
 use super::{Color, Deny, EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, LintArgs, style};
 use crate::diag::render;
 use crate::rules::{self, RuleErrors};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 pub fn run(args: LintArgs, color: Color) -> i32 {
     let (mut diags, files) = match rules::find_rule_files(&args.rules) {
@@ -43,7 +43,10 @@ pub fn run(args: LintArgs, color: Color) -> i32 {
         plural(warnings, "warning"),
         plural(files, "file")
     ));
-    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    if let Err(d) = super::write_output(None, &out) {
+        super::eprint_diags(&[d], &style(color, std::io::stderr().is_terminal()));
+        return EXIT_TROUBLE;
+    }
     if unreadable {
         EXIT_TROUBLE
     } else if errors > 0 || (warnings > 0 && args.deny == Some(Deny::Warnings)) {

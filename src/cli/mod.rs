@@ -10,6 +10,7 @@
 mod audit;
 mod check;
 mod explain;
+pub mod files;
 mod fmt;
 mod lint;
 mod test;
@@ -216,8 +217,14 @@ pub struct AuditArgs {
     /// Log files (.gz and .zst are read transparently); `-` reads standard input
     #[arg(default_value = "-")]
     pub logs: Vec<PathBuf>,
-    /// Rule files or directories of .proviso files (repeatable)
-    #[arg(long, short = 'r', required = true, num_args = 1..)]
+    /// Rule file or directory of .proviso files (repeat the flag, or separate paths with commas)
+    #[arg(
+        long,
+        short = 'r',
+        required = true,
+        value_name = "FILE|DIR",
+        value_delimiter = ','
+    )]
     pub rules: Vec<PathBuf>,
     /// The logs' format (default: detected per file)
     #[arg(long, value_enum, default_value_t = LogFormatArg::Auto)]
@@ -231,8 +238,8 @@ pub struct AuditArgs {
     /// Lowest severity that makes the exit code 1
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
-    /// Published IP ranges (AWS ip-ranges.json, Azure Service Tags, Google cloud.json) to attribute addresses to clouds
-    #[arg(long = "ip-ranges", num_args = 1..)]
+    /// Published IP ranges (AWS ip-ranges.json, Azure Service Tags, Google cloud.json), or a directory of them, to attribute addresses to clouds (repeatable, or comma-separated)
+    #[arg(long = "ip-ranges", value_name = "FILE|DIR", value_delimiter = ',')]
     pub ip_ranges: Vec<PathBuf>,
     /// Write every violating record to this file as JSON lines
     #[arg(long)]
@@ -240,11 +247,11 @@ pub struct AuditArgs {
     /// Read a vocabulary field from another field of the log: NAME=FIELD (e.g. host=properties.domain)
     #[arg(long = "field", value_parser = parse_field_override)]
     pub fields: Vec<(String, String)>,
-    /// Sample violations shown per clause
-    #[arg(long, default_value_t = 3)]
+    /// Sample violations shown per clause, 0 to 1000
+    #[arg(long, default_value_t = 3, value_parser = parse_samples)]
     pub samples: usize,
-    /// Worker threads (default: one per core)
-    #[arg(long)]
+    /// Worker threads, 1 to 64 (default: one per core, at most 64)
+    #[arg(long, value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// Exit 0/1 even if some lines could not be read (they are still reported and counted)
     #[arg(long)]
@@ -252,6 +259,36 @@ pub struct AuditArgs {
     /// Read plain files with read() instead of mapping them into memory (for a file that may be truncated while it is audited)
     #[arg(long)]
     pub no_mmap: bool,
+}
+
+/// The most worker threads `proviso audit` starts. Chunks in flight are
+/// two per thread, 4 MiB each, so this bounds them at 512 MiB; a machine
+/// with more cores gains little, as reading the input is then the limit.
+pub const MAX_THREADS: usize = 64;
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let help = format!("give a number from 1 to {MAX_THREADS} (default: one per core)");
+    match s.trim().parse::<u64>() {
+        Ok(0) => Err(format!("`{s}` threads cannot audit anything: {help}")),
+        Ok(n) if n > MAX_THREADS as u64 => Err(format!(
+            "`{s}` threads is more than the {MAX_THREADS} proviso starts: {help}"
+        )),
+        Ok(n) => usize::try_from(n).map_err(|_| help.clone()),
+        Err(_) => Err(format!("`{s}` is not a number of threads: {help}")),
+    }
+}
+
+/// The most samples kept per clause: each holds its log line, so the
+/// report's memory is bounded by this, not by the violations in the input.
+pub const MAX_SAMPLES: usize = 1000;
+
+fn parse_samples(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if n <= MAX_SAMPLES as u64 => usize::try_from(n).map_err(|e| e.to_string()),
+        _ => Err(format!(
+            "`{s}` is not a number of samples from 0 to {MAX_SAMPLES} (every violation is counted; use `--findings FILE` to write them all)"
+        )),
+    }
 }
 
 fn parse_field_override(s: &str) -> Result<(String, String), String> {
@@ -269,8 +306,8 @@ fn parse_field_override(s: &str) -> Result<(String, String), String> {
 pub struct CheckArgs {
     /// Terraform directories, .tf / .tf.json files or plan JSON files (default: `paths` in proviso.yaml, else the current directory)
     pub paths: Vec<PathBuf>,
-    /// Rule files or directories of .proviso files (repeatable; default: `rules` in proviso.yaml)
-    #[arg(long, short = 'r', num_args = 1..)]
+    /// Rule file or directory of .proviso files (repeat the flag, or separate paths with commas; default: `rules` in proviso.yaml)
+    #[arg(long, short = 'r', value_name = "FILE|DIR", value_delimiter = ',')]
     pub rules: Vec<PathBuf>,
     /// Judge against the terms in force on this date, YYYY-MM-DD (default: today, UTC)
     #[arg(long, value_parser = parse_date)]
@@ -284,8 +321,8 @@ pub struct CheckArgs {
     /// Lowest severity that makes the exit code 1 (unresolved findings count as warnings) [default: error]
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
-    /// Extra .tfvars files for root modules, applied after terraform.tfvars and *.auto.tfvars
-    #[arg(long = "var-file")]
+    /// Extra .tfvars file for root modules, applied after terraform.tfvars and *.auto.tfvars (repeatable, or comma-separated)
+    #[arg(long = "var-file", value_name = "FILE", value_delimiter = ',')]
     pub var_files: Vec<PathBuf>,
     /// Exit 0/1 even if some input could not be read (it is still reported and counted)
     #[arg(long)]
@@ -379,6 +416,16 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+/// Up to five names in backticks, then how many more: a message names
+/// what it is about without growing with the rule set.
+pub(crate) fn some_names(names: &[&str]) -> String {
+    let shown: Vec<String> = names.iter().take(5).map(|n| format!("`{n}`")).collect();
+    match names.len().saturating_sub(5) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
 pub(crate) fn eprint_diags(diags: &[Diag], s: &Style) {
     let mut err = std::io::stderr().lock();
     for d in diags {
@@ -406,19 +453,4 @@ pub(crate) fn load_rules(paths: &[PathBuf], s: &Style) -> Option<RuleSet> {
     }
 }
 
-pub(crate) fn write_output(path: Option<&PathBuf>, text: &str) -> Result<(), Diag> {
-    match path {
-        Some(p) => std::fs::write(p, text).map_err(|e| {
-            Diag::error(
-                "proviso::output::unwritable",
-                format!("cannot write `{}`: {e}", p.display()),
-            )
-        }),
-        None => {
-            let mut out = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth reporting.
-            let _ = out.write_all(text.as_bytes());
-            Ok(())
-        }
-    }
-}
+pub(crate) use files::write_output;

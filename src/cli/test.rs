@@ -2,7 +2,7 @@
 
 use super::{Color, EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, Style, TestArgs, load_rules, style};
 use crate::diag::{Diag, render};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 pub fn run(args: TestArgs, err_style: &Style) -> i32 {
     let Some(rules) = load_rules(&args.rules, err_style) else {
@@ -36,7 +36,10 @@ pub fn run(args: TestArgs, err_style: &Style) -> i32 {
         },
         failures.len()
     ));
-    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    if let Err(d) = super::write_output(None, &out) {
+        super::eprint_diags(&[d], err_style);
+        return EXIT_TROUBLE;
+    }
     if failures.is_empty() {
         EXIT_OK
     } else {

@@ -38,24 +38,30 @@ pub struct RuleErrors {
 }
 
 /// Finds the `.proviso` files under the given files and directories, sorted.
+///
+/// Symbolic links are followed, to files and to directories, so that a
+/// linked rule file is never dropped without a word; a link that leads
+/// back into a directory above it (a loop) or nowhere is an error that
+/// names it. walkdir detects loops by comparing each directory with its
+/// ancestors, so the walk ends on any tree.
 pub fn find_rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diag> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            for entry in walkdir::WalkDir::new(p).sort_by_file_name() {
-                let entry = entry.map_err(|e| {
-                    Diag::error(
-                        "proviso::input::unreadable",
-                        format!("cannot read `{}`: {e}", p.display()),
-                    )
-                })?;
+            for entry in walkdir::WalkDir::new(p)
+                .follow_links(true)
+                .sort_by_file_name()
+            {
+                let entry = entry.map_err(|e| walk_error(p, &e))?;
                 if entry.file_type().is_file()
                     && entry.path().extension().is_some_and(|e| e == "proviso")
                 {
+                    check_rule_file(entry.path())?;
                     out.push(entry.into_path());
                 }
             }
         } else if p.exists() {
+            check_rule_file(p)?;
             out.push(p.clone());
         } else {
             return Err(Diag::error(
@@ -65,6 +71,10 @@ pub fn find_rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diag> {
             .with_help("pass a `.proviso` file or a directory of them with `--rules`"));
         }
     }
+    // A file reached twice (named twice, or through a link to a directory
+    // also walked) is read once: its clauses are not declared twice.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     if out.is_empty() {
         return Err(
             Diag::error("proviso::input::no_rules", "no `.proviso` rule files found").with_help(
@@ -80,6 +90,79 @@ pub fn find_rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diag> {
         );
     }
     Ok(out)
+}
+
+/// The most of a rule file that is read: 64 MiB (a rule file of 10,000
+/// clauses is under 2 MB).
+pub const MAX_RULE_FILE_BYTES: u64 = 64 << 20;
+
+/// A rule file named on the command line must be a regular file of at
+/// most [`MAX_RULE_FILE_BYTES`]: `--rules /dev/zero` would be read forever.
+fn check_rule_file(p: &Path) -> Result<(), Diag> {
+    let meta = std::fs::metadata(p).map_err(|e| {
+        Diag::error(
+            "proviso::input::unreadable",
+            format!("cannot read `{}`: {e}", display_path(p)),
+        )
+    })?;
+    if !meta.is_file() {
+        return Err(Diag::error(
+            "proviso::input::not_a_file",
+            format!(
+                "rule path `{}` is not a file or a directory",
+                display_path(p)
+            ),
+        )
+        .with_help("pass a `.proviso` file or a directory of them"));
+    }
+    if meta.len() > MAX_RULE_FILE_BYTES {
+        return Err(Diag::error(
+            "proviso::input::too_large",
+            format!(
+                "rule file `{}` is larger than the 64 MiB proviso reads",
+                display_path(p)
+            ),
+        )
+        .with_help("check that it is a rule file; split a rule set into several files"));
+    }
+    Ok(())
+}
+
+/// A rule directory that cannot be walked: a link loop, a dangling link,
+/// a directory that cannot be read.
+fn walk_error(root: &Path, e: &walkdir::Error) -> Diag {
+    let at = e.path().unwrap_or(root);
+    if let Some(ancestor) = e.loop_ancestor() {
+        return Diag::error(
+            "proviso::input::link_loop",
+            format!(
+                "`{}` links back to `{}`, a directory above it: the rule directory `{}` has a loop",
+                display_path(at),
+                display_path(ancestor),
+                display_path(root)
+            ),
+        )
+        .with_help("remove the link, or pass the rule files it leads to with `--rules`");
+    }
+    let why = e
+        .io_error()
+        .map_or_else(|| e.to_string(), ToString::to_string);
+    let dangling = std::fs::symlink_metadata(at).is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::metadata(at).is_err();
+    let help = if dangling {
+        "the link leads nowhere: point it at a rule file or remove it"
+    } else {
+        "check the directory's permissions"
+    };
+    Diag::error(
+        "proviso::input::unreadable",
+        format!(
+            "cannot read `{}` in `{}`: {why}",
+            display_path(at),
+            display_path(root)
+        ),
+    )
+    .with_help(help)
 }
 
 /// Reads, parses, lowers and checks the rule files at `paths`.

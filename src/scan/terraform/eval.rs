@@ -13,12 +13,15 @@ use crate::source::{Origin, SourceFile};
 use crate::value::Value;
 use hcl_edit::Span as _;
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
-use hcl_edit::template::{Directive, Element, Template};
+use hcl_edit::template::{Directive, Element};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Deepest nesting of references (local → resource → local …) followed.
 const MAX_DEPTH: usize = 64;
+
+/// Longest string a template `for` builds before proviso gives up (unknown).
+const MAX_TEMPLATE: usize = 1 << 24;
 
 /// Per-evaluation bindings: `each`, `count` and `for` variables.
 #[derive(Clone, Default)]
@@ -142,54 +145,171 @@ impl Instance<'_> {
         }
     }
 
+    /// A string template or heredoc. A template that is one interpolation
+    /// and nothing else is that value, unconverted (`"${var.list}"` is the
+    /// list), as in HCL.
     fn template<'t>(
         &self,
         elements: impl Iterator<Item = &'t Element>,
         whole: &Expression,
         ctx: &Ctx<'_>,
     ) -> Eval {
+        let elements: Vec<&Element> = elements.collect();
+        if let [Element::Interpolation(i)] = elements.as_slice() {
+            return self.try_eval(&i.expr, ctx);
+        }
         let mut out = String::new();
-        for el in elements {
+        match self.render(&elements, (false, false), whole, ctx, &mut out, 0)? {
+            Some(u) => Ok(u),
+            None => Ok(Value::str(&out)),
+        }
+    }
+
+    /// Renders template elements into `out`; `Some(unknown)` when a part is
+    /// unknown. `edges` says whether the directive around these elements
+    /// strips the whitespace at their start and end (`%{ for … ~}`,
+    /// `%{~ endfor }`). `~` next to an interpolation or directive strips the
+    /// adjacent literal's whitespace, as HCL does.
+    fn render(
+        &self,
+        elements: &[&Element],
+        edges: (bool, bool),
+        whole: &Expression,
+        ctx: &Ctx<'_>,
+        out: &mut String,
+        depth: usize,
+    ) -> Result<Option<Value>, String> {
+        if ctx.depth + depth > MAX_DEPTH {
+            return Ok(Some(
+                ctx.unknown(whole, "template directives nest too deeply"),
+            ));
+        }
+        // (strips the literal before it, strips the literal after it)
+        let strips = |el: &Element| -> (bool, bool) {
             match el {
-                Element::Literal(l) => out.push_str(l.value()),
-                Element::Interpolation(i) => match self.try_eval(&i.expr, ctx)? {
-                    u @ Value::Unknown(_) => return Ok(u),
-                    v => out.push_str(&funcs::to_string(&v)?),
+                Element::Literal(_) => (false, false),
+                Element::Interpolation(i) => (i.strip.strip_start(), i.strip.strip_end()),
+                Element::Directive(d) => match d.as_ref() {
+                    Directive::If(ifd) => (
+                        ifd.if_expr.strip.strip_start(),
+                        ifd.endif_expr.strip.strip_end(),
+                    ),
+                    Directive::For(fd) => (
+                        fd.for_expr.strip.strip_start(),
+                        fd.endfor_expr.strip.strip_end(),
+                    ),
+                },
+            }
+        };
+        for (i, el) in elements.iter().enumerate() {
+            match el {
+                Element::Literal(l) => {
+                    let mut text: &str = l.value();
+                    let before = match i.checked_sub(1).and_then(|p| elements.get(p)) {
+                        Some(p) => strips(p).1,
+                        None => edges.0,
+                    };
+                    let after = match elements.get(i + 1) {
+                        Some(n) => strips(n).0,
+                        None => edges.1,
+                    };
+                    if before {
+                        text = text.trim_start();
+                    }
+                    if after {
+                        text = text.trim_end();
+                    }
+                    out.push_str(text);
+                }
+                Element::Interpolation(interp) => match self.try_eval(&interp.expr, ctx)? {
+                    Value::Unknown(u) => return Ok(Some(Value::Unknown(u))),
+                    v => {
+                        if let Some(u) = v.find_unknown() {
+                            return Ok(Some(Value::Unknown(u.clone())));
+                        }
+                        out.push_str(&funcs::to_string(&v)?)
+                    }
                 },
                 Element::Directive(d) => match d.as_ref() {
                     Directive::If(ifd) => match self.try_eval(&ifd.if_expr.cond_expr, ctx)? {
                         Value::Bool(true) => {
-                            out.push_str(&self.sub_template(&ifd.if_expr.template, whole, ctx)?)
+                            let end = match &ifd.else_expr {
+                                Some(e) => e.strip.strip_start(),
+                                None => ifd.endif_expr.strip.strip_start(),
+                            };
+                            let body: Vec<&Element> = ifd.if_expr.template.iter().collect();
+                            let edges = (ifd.if_expr.strip.strip_end(), end);
+                            if let Some(u) =
+                                self.render(&body, edges, whole, ctx, out, depth + 1)?
+                            {
+                                return Ok(Some(u));
+                            }
                         }
                         Value::Bool(false) => {
                             if let Some(e) = &ifd.else_expr {
-                                out.push_str(&self.sub_template(&e.template, whole, ctx)?);
+                                let body: Vec<&Element> = e.template.iter().collect();
+                                let edges =
+                                    (e.strip.strip_end(), ifd.endif_expr.strip.strip_start());
+                                if let Some(u) =
+                                    self.render(&body, edges, whole, ctx, out, depth + 1)?
+                                {
+                                    return Ok(Some(u));
+                                }
                             }
                         }
-                        u @ Value::Unknown(_) => return Ok(u),
+                        u @ Value::Unknown(_) => return Ok(Some(u)),
                         other => return Err(format!("template `if` on a {}", other.type_name())),
                     },
-                    Directive::For(_) => {
-                        return Ok(
-                            ctx.unknown(whole, "template `for` directives are not evaluated")
-                        );
+                    Directive::For(fd) => {
+                        let f = &fd.for_expr;
+                        let pairs: Vec<(Value, Value)> =
+                            match self.try_eval(&f.collection_expr, ctx)? {
+                                u @ Value::Unknown(_) => return Ok(Some(u)),
+                                Value::List(items) => items
+                                    .into_iter()
+                                    .enumerate()
+                                    .map(|(i, v)| (Value::Num(i as f64), v))
+                                    .collect(),
+                                Value::Map(m) => {
+                                    m.into_iter().map(|(k, v)| (Value::str(&k), v)).collect()
+                                }
+                                other => {
+                                    return Err(format!(
+                                        "a {} cannot be the collection of a template `for`",
+                                        other.type_name()
+                                    ));
+                                }
+                            };
+                        let body: Vec<&Element> = f.template.iter().collect();
+                        let edges = (f.strip.strip_end(), fd.endfor_expr.strip.strip_start());
+                        for (k, v) in pairs {
+                            let mut frame = ctx.frame.clone();
+                            if let Some(kv) = &f.key_var {
+                                frame.vars.push((kv.as_str().to_string(), k));
+                            }
+                            frame.vars.push((f.value_var.as_str().to_string(), v));
+                            let inner = Ctx {
+                                file: ctx.file,
+                                frame: &frame,
+                                depth: ctx.depth + 1,
+                            };
+                            if let Some(u) =
+                                self.render(&body, edges, whole, &inner, out, depth + 1)?
+                            {
+                                return Ok(Some(u));
+                            }
+                            if out.len() > MAX_TEMPLATE {
+                                return Ok(Some(ctx.unknown(
+                                    whole,
+                                    "a template `for` builds a string too long for proviso",
+                                )));
+                            }
+                        }
                     }
                 },
             }
         }
-        Ok(Value::str(&out))
-    }
-
-    fn sub_template(
-        &self,
-        t: &Template,
-        whole: &Expression,
-        ctx: &Ctx<'_>,
-    ) -> Result<String, String> {
-        match self.template(t.iter(), whole, ctx)? {
-            Value::Str(s) => Ok(s.to_string()),
-            _ => Err("unknown".into()),
-        }
+        Ok(None)
     }
 
     fn binary(&self, op: &hcl_edit::expr::BinaryOp, ctx: &Ctx<'_>) -> Eval {
@@ -248,9 +368,11 @@ impl Instance<'_> {
         let args: Vec<&Expression> = call.args.iter().collect();
         match name {
             "try" => {
+                // An argument fails when evaluating it fails, also deep
+                // inside (`try([local.missing.x], [])`).
                 for a in &args {
                     match self.try_eval(a, ctx) {
-                        Ok(v) if v.find_unknown().is_some() => return Ok(v),
+                        Ok(v) if funcs::find_failure(&v).is_some() => continue,
                         Ok(v) => return Ok(v),
                         Err(_) => continue,
                     }
@@ -258,32 +380,50 @@ impl Instance<'_> {
                 Err("try: every argument failed".into())
             }
             "can" => Ok(match args.first().map(|a| self.try_eval(a, ctx)) {
-                Some(Ok(v)) if v.is_unknown() => v,
+                Some(Ok(v)) if funcs::find_failure(&v).is_some() => Value::Bool(false),
+                Some(Ok(v)) if v.find_unknown().is_some() => v
+                    .find_unknown()
+                    .map(|u| Value::Unknown(u.clone()))
+                    .unwrap_or(Value::Bool(true)),
                 Some(Ok(_)) => Value::Bool(true),
                 _ => Value::Bool(false),
             }),
-            "coalesce" => {
-                let vals: Vec<Value> = args.iter().map(|a| self.eval(a, ctx)).collect();
-                funcs::coalesce(&vals)
+            "file" | "templatefile" | "fileexists" | "filebase64" | "filemd5" | "filesha1"
+            | "filesha256" | "filesha512" | "filebase64sha256" | "filebase64sha512" | "fileset" => {
+                Ok(ctx.unknown(
+                    whole,
+                    format!("`{name}` reads files at plan time; proviso does not"),
+                ))
             }
-            "lookup" => {
-                let vals: Vec<Value> = args.iter().map(|a| self.eval(a, ctx)).collect();
-                funcs::lookup(&vals)
-            }
-            "file" | "templatefile" | "fileexists" | "filebase64" => Ok(ctx.unknown(
-                whole,
-                format!("`{name}` reads files at plan time; proviso does not"),
-            )),
             "timestamp" | "uuid" | "plantimestamp" | "bcrypt" => {
                 Ok(ctx.unknown(whole, format!("`{name}` is only known at apply time")))
             }
             _ => {
-                let vals: Vec<Value> = args.iter().map(|a| self.eval(a, ctx)).collect();
-                // Expand `f(list...)`: the last argument spread.
+                let mut vals: Vec<Value> = args.iter().map(|a| self.eval(a, ctx)).collect();
+                // `f(list...)`: the last argument's elements are the arguments.
+                if call.args.expand_final() {
+                    match vals.pop() {
+                        Some(Value::List(items)) => vals.extend(items),
+                        Some(u @ Value::Unknown(_)) => return Ok(u),
+                        Some(Value::Null) => {
+                            return Err(
+                                "the expanding argument (indicated by ...) must not be null".into(),
+                            );
+                        }
+                        Some(other) => {
+                            return Err(format!(
+                                "the expanding argument (indicated by ...) must be a list, \
+                                 tuple or set, not a {}",
+                                other.type_name()
+                            ));
+                        }
+                        None => {}
+                    }
+                }
                 match funcs::call(name, &vals) {
                     Ok(v) => Ok(v),
-                    Err(e) if e.contains("not evaluated statically") => Ok(ctx.unknown(whole, e)),
-                    Err(e) => Err(format!("{name}: {e}")),
+                    Err(funcs::CallError::Unknown(why)) => Ok(ctx.unknown(whole, why)),
+                    Err(funcs::CallError::Fails(e)) => Err(format!("{name}: {e}")),
                 }
             }
         }

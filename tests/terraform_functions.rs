@@ -223,3 +223,44 @@ fn every_evaluated_function_has_at_least_three_recorded_cases() {
         "functions with fewer than 3 cases: {thin:?}"
     );
 }
+
+/// Heredocs with `%{ for }`, `%{ if }` and `~`, against what Terraform
+/// v1.11.4 printed for `jsonencode(local.NAME)` in that module.
+#[test]
+fn heredoc_templates_match_terraform() {
+    let dir = Path::new(DIR).join("heredoc");
+    let out = scan(&[dir], &Options::default());
+    assert!(out.malformed.is_empty(), "{:?}", out.malformed);
+    let record = out
+        .records
+        .iter()
+        .find(|r| r.address == "terraform_data.heredoc")
+        .expect("the heredoc record");
+    let Some(Value::Map(attrs)) = record.fields.get("attributes") else {
+        panic!("no attributes")
+    };
+    let Some(Value::Map(input)) = attrs.get("input") else {
+        panic!("no input: {attrs:?}")
+    };
+    let terraform = [
+        (
+            "flush",
+            "    hosts:\n\n      - web\n\n      - db\n\n    ports:\n          db: 5432\n          web: 443\n        done\n",
+        ),
+        ("plain", "many\n"),
+        ("lines", "    web\n    db\n"),
+        (
+            "user_data",
+            "#!/bin/bash\necho \"${HOME}\" %{ not a directive }\n\nsystemctl start web\n\nsystemctl start db\n\n  indented web\n",
+        ),
+        ("plain_for", "  db=5432\n    web=443\n  end\n"),
+    ];
+    for (name, want) in terraform {
+        assert_eq!(
+            input.get(name).and_then(Value::as_str),
+            Some(want),
+            "local.{name}: {:?}",
+            input.get(name)
+        );
+    }
+}

@@ -14,7 +14,7 @@ use crate::value::Value;
 use hcl_edit::Span as _;
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::template::{Directive, Element};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Deepest nesting of references (local → resource → local …) followed.
@@ -49,6 +49,13 @@ impl Ctx<'_> {
 }
 
 type Eval = Result<Value, String>;
+
+/// What rendering a template needs besides its elements.
+struct Render<'r> {
+    /// For a heredoc, each literal's text as HCL evaluates it.
+    heredoc: Option<&'r HashMap<*const String, String>>,
+    whole: &'r Expression,
+}
 
 impl Instance<'_> {
     /// Evaluates an expression to a value (possibly unknown).
@@ -158,8 +165,16 @@ impl Instance<'_> {
         if let [Element::Interpolation(i)] = elements.as_slice() {
             return self.try_eval(&i.expr, ctx);
         }
+        let heredoc = match whole {
+            Expression::HeredocTemplate(h) => heredoc_literals(h, whole, ctx.file),
+            _ => None,
+        };
         let mut out = String::new();
-        match self.render(&elements, (false, false), whole, ctx, &mut out, 0)? {
+        let r = Render {
+            heredoc: heredoc.as_ref(),
+            whole,
+        };
+        match self.render(&elements, (false, false), &r, ctx, &mut out, 0)? {
             Some(u) => Ok(u),
             None => Ok(Value::str(&out)),
         }
@@ -174,11 +189,12 @@ impl Instance<'_> {
         &self,
         elements: &[&Element],
         edges: (bool, bool),
-        whole: &Expression,
+        r: &Render<'_>,
         ctx: &Ctx<'_>,
         out: &mut String,
         depth: usize,
     ) -> Result<Option<Value>, String> {
+        let whole = r.whole;
         if ctx.depth + depth > MAX_DEPTH {
             return Ok(Some(
                 ctx.unknown(whole, "template directives nest too deeply"),
@@ -204,6 +220,11 @@ impl Instance<'_> {
         for (i, el) in elements.iter().enumerate() {
             match el {
                 Element::Literal(l) => {
+                    if let Some(text) = r.heredoc.and_then(|m| m.get(&(l.value() as *const String)))
+                    {
+                        out.push_str(text);
+                        continue;
+                    }
                     let mut text: &str = l.value();
                     let before = match i.checked_sub(1).and_then(|p| elements.get(p)) {
                         Some(p) => strips(p).1,
@@ -239,9 +260,7 @@ impl Instance<'_> {
                             };
                             let body: Vec<&Element> = ifd.if_expr.template.iter().collect();
                             let edges = (ifd.if_expr.strip.strip_end(), end);
-                            if let Some(u) =
-                                self.render(&body, edges, whole, ctx, out, depth + 1)?
-                            {
+                            if let Some(u) = self.render(&body, edges, r, ctx, out, depth + 1)? {
                                 return Ok(Some(u));
                             }
                         }
@@ -251,7 +270,7 @@ impl Instance<'_> {
                                 let edges =
                                     (e.strip.strip_end(), ifd.endif_expr.strip.strip_start());
                                 if let Some(u) =
-                                    self.render(&body, edges, whole, ctx, out, depth + 1)?
+                                    self.render(&body, edges, r, ctx, out, depth + 1)?
                                 {
                                     return Ok(Some(u));
                                 }
@@ -293,9 +312,7 @@ impl Instance<'_> {
                                 frame: &frame,
                                 depth: ctx.depth + 1,
                             };
-                            if let Some(u) =
-                                self.render(&body, edges, whole, &inner, out, depth + 1)?
-                            {
+                            if let Some(u) = self.render(&body, edges, r, &inner, out, depth + 1)? {
                                 return Ok(Some(u));
                             }
                             if out.len() > MAX_TEMPLATE {
@@ -639,6 +656,135 @@ impl Instance<'_> {
         }
         Ok(v)
     }
+}
+
+/// The text of each literal of a heredoc as HCL evaluates it, keyed by the
+/// literal's address: HCL splits a heredoc's literals after each newline,
+/// applies `~` to the adjacent line-piece only, and (for `<<-`) removes the
+/// indentation after that, over the whole flat sequence of pieces, where
+/// hcl-edit dedents only the top level and before stripping. The pieces are
+/// rebuilt from the source text of each literal; `None` when a literal has
+/// no span (proviso then falls back to hcl-edit's text).
+fn heredoc_literals(
+    h: &hcl_edit::template::HeredocTemplate,
+    whole: &Expression,
+    file: &SourceFile,
+) -> Option<HashMap<*const String, String>> {
+    enum Part {
+        /// A line piece of the literal at the given index.
+        Piece(usize, String),
+        /// An interpolation or directive tag: strips before, strips after.
+        Tag(bool, bool),
+    }
+    fn walk<'t>(
+        elements: impl Iterator<Item = &'t Element>,
+        file: &SourceFile,
+        lits: &mut Vec<*const String>,
+        parts: &mut Vec<Part>,
+    ) -> Option<()> {
+        for el in elements {
+            match el {
+                Element::Literal(l) => {
+                    let raw = file.text.get(l.span()?)?;
+                    let text = raw.replace("$${", "${").replace("%%{", "%{");
+                    lits.push(l.value() as *const String);
+                    let i = lits.len() - 1;
+                    for piece in text.split_inclusive('\n') {
+                        parts.push(Part::Piece(i, piece.to_string()));
+                    }
+                }
+                Element::Interpolation(x) => {
+                    parts.push(Part::Tag(x.strip.strip_start(), x.strip.strip_end()))
+                }
+                Element::Directive(d) => match d.as_ref() {
+                    Directive::If(ifd) => {
+                        let s = ifd.if_expr.strip;
+                        parts.push(Part::Tag(s.strip_start(), s.strip_end()));
+                        walk(ifd.if_expr.template.iter(), file, lits, parts)?;
+                        if let Some(e) = &ifd.else_expr {
+                            parts.push(Part::Tag(e.strip.strip_start(), e.strip.strip_end()));
+                            walk(e.template.iter(), file, lits, parts)?;
+                        }
+                        let s = ifd.endif_expr.strip;
+                        parts.push(Part::Tag(s.strip_start(), s.strip_end()));
+                    }
+                    Directive::For(fd) => {
+                        let s = fd.for_expr.strip;
+                        parts.push(Part::Tag(s.strip_start(), s.strip_end()));
+                        walk(fd.for_expr.template.iter(), file, lits, parts)?;
+                        let s = fd.endfor_expr.strip;
+                        parts.push(Part::Tag(s.strip_start(), s.strip_end()));
+                    }
+                },
+            }
+        }
+        Some(())
+    }
+    let mut lits = Vec::new();
+    let mut parts = Vec::new();
+    walk(h.template.iter(), file, &mut lits, &mut parts)?;
+    // `~`: the adjacent piece only.
+    for i in 0..parts.len() {
+        let (before, after) = match parts.get(i) {
+            Some(Part::Tag(b, a)) => (*b, *a),
+            _ => continue,
+        };
+        if before && let Some(Part::Piece(_, t)) = i.checked_sub(1).and_then(|p| parts.get_mut(p)) {
+            *t = t.trim_end().to_string();
+        }
+        if after && let Some(Part::Piece(_, t)) = parts.get_mut(i + 1) {
+            *t = t.trim_start().to_string();
+        }
+    }
+    // `<<-`: the least indentation of the lines, removed from each.
+    let flush = whole
+        .span()
+        .and_then(|s| file.text.get(s))
+        .is_some_and(|t| t.starts_with("<<-"));
+    if flush {
+        let mut min = usize::MAX;
+        let mut adjust = Vec::new();
+        let mut newline = true;
+        for (i, p) in parts.iter().enumerate() {
+            if newline {
+                newline = false;
+                match p {
+                    Part::Piece(_, t) => {
+                        let trimmed = t.trim_start();
+                        if !(trimmed.is_empty() && t.ends_with('\n')) {
+                            min = min.min(t.chars().count() - trimmed.chars().count());
+                            adjust.push(i);
+                        }
+                    }
+                    Part::Tag(..) => min = 0,
+                }
+            }
+            if let Part::Piece(_, t) = p
+                && t.ends_with('\n')
+            {
+                newline = true;
+            }
+        }
+        if min != usize::MAX && min > 0 {
+            for i in adjust {
+                if let Some(Part::Piece(_, t)) = parts.get_mut(i) {
+                    *t = t.chars().skip(min).collect();
+                }
+            }
+        }
+    }
+    let mut out: HashMap<*const String, String> = HashMap::new();
+    for p in parts {
+        if let Part::Piece(i, t) = p
+            && let Some(key) = lits.get(i)
+        {
+            out.entry(*key).or_default().push_str(&t);
+        }
+    }
+    for key in lits {
+        out.entry(key).or_default();
+    }
+    Some(out)
 }
 
 fn index(v: Value, key: &Value) -> Eval {

@@ -264,3 +264,30 @@ fn heredoc_templates_match_terraform() {
         );
     }
 }
+
+/// Bad input ends: loops that build nothing, a width of a gigabyte and a
+/// product of huge sets give unknowns, not a hang or an allocation without
+/// bound.
+#[test]
+fn work_without_bound_becomes_unknown() {
+    let values = evaluate(&[
+        r#""%{ for a in range(1024) }%{ for b in range(1024) }%{ for c in range(1024) }%{ endfor }%{ endfor }%{ endfor }""#,
+        r#"format("%999999999d", 1)"#,
+        r#"indent(999999999, "a\nb")"#,
+        "length(setproduct(range(1024), range(1024), range(1024)))",
+    ]);
+    assert_eq!(values.len(), 4);
+    for (i, v) in values {
+        let u = v.find_unknown().unwrap_or_else(|| {
+            panic!(
+                "case {i}: {}",
+                v.to_string().chars().take(80).collect::<String>()
+            )
+        });
+        assert!(
+            u.reason.contains("too") && !u.reason.starts_with(FAILS),
+            "case {i}: {}",
+            u.reason
+        );
+    }
+}

@@ -22,6 +22,8 @@ const MAX_DEPTH: usize = 64;
 
 /// Longest string a template `for` builds before proviso gives up (unknown).
 const MAX_TEMPLATE: usize = 1 << 24;
+/// Most iterations of template `for` loops in one template.
+const MAX_TEMPLATE_ITERATIONS: usize = 1 << 16;
 
 /// Per-evaluation bindings: `each`, `count` and `for` variables.
 #[derive(Clone, Default)]
@@ -55,6 +57,9 @@ struct Render<'r> {
     /// For a heredoc, each literal's text as HCL evaluates it.
     heredoc: Option<&'r HashMap<*const String, String>>,
     whole: &'r Expression,
+    /// `for` iterations left: nested loops that build nothing must still
+    /// end (`%{ for a in range(1024) }%{ for b in range(1024) }…`).
+    budget: std::cell::Cell<usize>,
 }
 
 impl Instance<'_> {
@@ -173,6 +178,7 @@ impl Instance<'_> {
         let r = Render {
             heredoc: heredoc.as_ref(),
             whole,
+            budget: std::cell::Cell::new(MAX_TEMPLATE_ITERATIONS),
         };
         match self.render(&elements, (false, false), &r, ctx, &mut out, 0)? {
             Some(u) => Ok(u),
@@ -302,6 +308,15 @@ impl Instance<'_> {
                         let body: Vec<&Element> = f.template.iter().collect();
                         let edges = (f.strip.strip_end(), fd.endfor_expr.strip.strip_start());
                         for (k, v) in pairs {
+                            match r.budget.get().checked_sub(1) {
+                                Some(left) => r.budget.set(left),
+                                None => {
+                                    return Ok(Some(ctx.unknown(
+                                        whole,
+                                        "template `for` loops run too many times for proviso",
+                                    )));
+                                }
+                            }
                             let mut frame = ctx.frame.clone();
                             if let Some(kv) = &f.key_var {
                                 frame.vars.push((kv.as_str().to_string(), k));

@@ -241,12 +241,14 @@ pub fn call(name: &str, args: &[Value]) -> R {
         "strcontains" => Value::Bool(s(0)?.contains(s(1)?.as_str())),
         "indent" => {
             let (width, text) = (int(0)?, s(1)?);
-            let pad = " ".repeat(usize::try_from(width).unwrap_or(0).min(MAX_STRING));
+            let width = usize::try_from(width).unwrap_or(0);
             let lines = text.matches('\n').count();
-            if pad.len().saturating_mul(lines) > MAX_STRING {
-                return Err(CallError::Unknown("`indent` would build a string too long".into()));
+            if width.saturating_mul(lines).saturating_add(text.len()) > MAX_STRING {
+                return Err(CallError::Unknown(
+                    "`indent` would build a string too long for proviso".into(),
+                ));
             }
-            Value::str(&text.replace('\n', &format!("\n{pad}")))
+            Value::str(&text.replace('\n', &format!("\n{}", " ".repeat(width))))
         }
         "replace" => {
             let (t, from, to) = (s(0)?, s(1)?, s(2)?);

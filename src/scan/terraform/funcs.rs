@@ -174,6 +174,11 @@ pub const EVALUATED: &[&str] = &[
     "values",
     "yamldecode",
     "zipmap",
+    "csvdecode",
+    "uuidv5",
+    "timeadd",
+    "timecmp",
+    "ephemeralasnull",
     "can",
     "try",
 ];
@@ -393,7 +398,22 @@ pub fn call(name: &str, args: &[Value]) -> R {
             }
             other => return Err(format!("cannot convert {} to map", other.type_name()).into()),
         },
-        "sensitive" | "nonsensitive" => a(0)?.clone(),
+        "sensitive" | "nonsensitive" | "ephemeralasnull" => a(0)?.clone(),
+        "csvdecode" => csv_decode(&s(0)?)?,
+        "uuidv5" => Value::str(&uuidv5(&s(0)?, &s(1)?)?),
+        "timeadd" => {
+            let t = Time::parse(&s(0)?)?;
+            let d = duration(&s(1)?)?;
+            Value::str(&t.add(d).to_string())
+        }
+        "timecmp" => {
+            let (x, y) = (Time::parse(&s(0)?)?, Time::parse(&s(1)?)?);
+            Value::Num(match x.instant().cmp(&y.instant()) {
+                std::cmp::Ordering::Less => -1.0,
+                std::cmp::Ordering::Equal => 0.0,
+                std::cmp::Ordering::Greater => 1.0,
+            })
+        }
         "jsonencode" => Value::str(&json_encode(a(0)?)),
         "jsondecode" => {
             let text = s(0)?;
@@ -1281,6 +1301,352 @@ fn from_yaml(v: &serde_yaml_ng::Value, depth: usize) -> R {
             ));
         }
     })
+}
+
+/// `csvdecode`: RFC 4180 as Go's `encoding/csv` reads it; the first row
+/// names the fields of every later row.
+fn csv_decode(text: &str) -> R {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut row: Vec<String> = Vec::new();
+    let mut field = String::new();
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    let mut line = 1;
+    let mut started = false;
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => {
+                    quoted = false;
+                    if !matches!(chars.peek(), None | Some(',') | Some('\n') | Some('\r')) {
+                        return Err(format!(
+                            "parse error on line {line}: extraneous or missing \" in quoted-field"
+                        )
+                        .into());
+                    }
+                }
+                '\n' => {
+                    line += 1;
+                    field.push(c);
+                }
+                _ => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' if field.is_empty() => {
+                quoted = true;
+                started = true;
+            }
+            '"' => {
+                return Err(
+                    format!("parse error on line {line}: bare \" in non-quoted-field").into(),
+                );
+            }
+            ',' => {
+                row.push(std::mem::take(&mut field));
+                started = true;
+            }
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' => {
+                line += 1;
+                if started || !field.is_empty() {
+                    row.push(std::mem::take(&mut field));
+                    rows.push(std::mem::take(&mut row));
+                }
+                started = false;
+            }
+            _ => {
+                field.push(c);
+                started = true;
+            }
+        }
+        if rows.len() > MAX_ELEMENTS {
+            return Err(CallError::Unknown("`csvdecode` of too many rows".into()));
+        }
+    }
+    if quoted {
+        return Err(format!(
+            "parse error on line {line}: extraneous or missing \" in quoted-field"
+        )
+        .into());
+    }
+    if started || !field.is_empty() {
+        row.push(field);
+        rows.push(row);
+    }
+    let mut rows = rows.into_iter();
+    let Some(header) = rows.next() else {
+        return Err("missing header line".into());
+    };
+    let mut out = Vec::new();
+    for (i, r) in rows.enumerate() {
+        if r.len() != header.len() {
+            return Err(format!(
+                "record on line {} has {} fields, but the header has {}",
+                i + 2,
+                r.len(),
+                header.len()
+            )
+            .into());
+        }
+        out.push(Value::Map(
+            header
+                .iter()
+                .cloned()
+                .zip(r.iter().map(|f| Value::str(f)))
+                .collect(),
+        ));
+    }
+    Ok(Value::List(out))
+}
+
+/// `uuidv5(namespace, name)`: RFC 4122 version 5 (SHA-1) UUIDs.
+fn uuidv5(namespace: &str, name: &str) -> Result<String, String> {
+    let ns = match namespace {
+        "dns" => "6ba7b810-9dad-11d1-80b4-00c04fd430c8".to_string(),
+        "url" => "6ba7b811-9dad-11d1-80b4-00c04fd430c8".to_string(),
+        "oid" => "6ba7b812-9dad-11d1-80b4-00c04fd430c8".to_string(),
+        "x500" => "6ba7b814-9dad-11d1-80b4-00c04fd430c8".to_string(),
+        other => other.to_string(),
+    };
+    let hexes: String = ns.chars().filter(|c| *c != '-').collect();
+    let bad = || format!("uuidv5() doesn't support namespace `{namespace}`");
+    if hexes.len() != 32 || !hexes.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let mut bytes = Vec::with_capacity(16);
+    for i in 0..16 {
+        let pair = hexes.get(i * 2..i * 2 + 2).ok_or_else(bad)?;
+        bytes.push(u8::from_str_radix(pair, 16).map_err(|_| bad())?);
+    }
+    bytes.extend_from_slice(name.as_bytes());
+    let digest = <sha1::Sha1 as sha1::Digest>::digest(&bytes);
+    let mut u: Vec<u8> = digest.iter().take(16).copied().collect();
+    if let Some(b) = u.get_mut(6) {
+        *b = (*b & 0x0f) | 0x50;
+    }
+    if let Some(b) = u.get_mut(8) {
+        *b = (*b & 0x3f) | 0x80;
+    }
+    let h = hex(&u);
+    let part = |a: usize, b: usize| h.get(a..b).unwrap_or("");
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        part(0, 8),
+        part(8, 12),
+        part(12, 16),
+        part(16, 20),
+        part(20, 32)
+    ))
+}
+
+/// An RFC 3339 timestamp: local date-time, nanoseconds and UTC offset.
+struct Time {
+    /// Seconds since 1970-01-01T00:00:00 in the timestamp's own offset.
+    local: i64,
+    nanos: i64,
+    /// The offset in seconds east of UTC; `None` for `Z`.
+    offset: Option<i64>,
+}
+
+impl Time {
+    fn parse(text: &str) -> Result<Time, String> {
+        let bad = || format!("not a valid RFC3339 timestamp: `{text}`");
+        let b = text.as_bytes();
+        let num = |a: usize, z: usize| -> Result<i64, String> {
+            let t = text.get(a..z).ok_or_else(bad)?;
+            if !t.bytes().all(|c| c.is_ascii_digit()) {
+                return Err(bad());
+            }
+            t.parse().map_err(|_| bad())
+        };
+        let at = |i: usize| b.get(i).copied();
+        if at(4) != Some(b'-')
+            || at(7) != Some(b'-')
+            || at(10) != Some(b'T')
+            || at(13) != Some(b':')
+            || at(16) != Some(b':')
+        {
+            return Err(bad());
+        }
+        let (y, mo, d, h, mi, sec) = (
+            num(0, 4)?,
+            num(5, 7)?,
+            num(8, 10)?,
+            num(11, 13)?,
+            num(14, 16)?,
+            num(17, 19)?,
+        );
+        if !(1..=12).contains(&mo)
+            || d < 1
+            || d > days_in_month(y, mo)
+            || h > 23
+            || mi > 59
+            || sec > 59
+        {
+            return Err(bad());
+        }
+        let mut i = 19;
+        let mut nanos = 0;
+        if at(i) == Some(b'.') {
+            let start = i + 1;
+            i = start;
+            while at(i).is_some_and(|c| c.is_ascii_digit()) {
+                i += 1;
+            }
+            let frac = text.get(start..i).ok_or_else(bad)?;
+            if frac.is_empty() || frac.len() > 9 {
+                return Err(bad());
+            }
+            nanos = format!("{frac:0<9}").parse().map_err(|_| bad())?;
+        }
+        let offset = match text.get(i..) {
+            Some("Z") => None,
+            Some(o)
+                if o.len() == 6
+                    && (o.starts_with('+') || o.starts_with('-'))
+                    && o.get(3..4) == Some(":") =>
+            {
+                let oh = num(i + 1, i + 3)?;
+                let om = num(i + 4, i + 6)?;
+                let sign = if o.starts_with('-') { -1 } else { 1 };
+                Some(sign * (oh * 3600 + om * 60))
+            }
+            _ => return Err(bad()),
+        };
+        let local = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+        Ok(Time {
+            local,
+            nanos,
+            offset,
+        })
+    }
+
+    fn instant(&self) -> (i64, i64) {
+        (self.local - self.offset.unwrap_or(0), self.nanos)
+    }
+
+    fn add(&self, nanos: i128) -> Time {
+        let total = i128::from(self.local) * 1_000_000_000 + i128::from(self.nanos) + nanos;
+        Time {
+            local: total.div_euclid(1_000_000_000) as i64,
+            nanos: total.rem_euclid(1_000_000_000) as i64,
+            offset: self.offset,
+        }
+    }
+}
+
+impl std::fmt::Display for Time {
+    /// Go's `time.RFC3339`: whole seconds, `Z` or `±hh:mm`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let days = self.local.div_euclid(86400);
+        let secs = self.local.rem_euclid(86400);
+        let (y, m, d) = civil_from_days(days);
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        )?;
+        match self.offset {
+            None => write!(f, "Z"),
+            Some(o) => write!(
+                f,
+                "{}{:02}:{:02}",
+                if o < 0 { '-' } else { '+' },
+                o.abs() / 3600,
+                o.abs() / 60 % 60
+            ),
+        }
+    }
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// Go's `time.ParseDuration`, in nanoseconds: `1h30m`, `-1.5h`, `300ms`.
+fn duration(text: &str) -> Result<i128, String> {
+    let bad = || format!("time: invalid duration `{text}`");
+    let (neg, mut rest) = match text.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    if rest == "0" {
+        return Ok(0);
+    }
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    let mut total: f64 = 0.0;
+    while !rest.is_empty() {
+        let n_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| format!("time: missing unit in duration `{text}`"))?;
+        let n: f64 = rest
+            .get(..n_end)
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(bad)?;
+        rest = rest.get(n_end..).unwrap_or("");
+        let u_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit = match rest.get(..u_end).unwrap_or("") {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            other => return Err(format!("time: unknown unit `{other}` in duration `{text}`")),
+        };
+        total += n * unit;
+        rest = rest.get(u_end..).unwrap_or("");
+    }
+    if total > 9.2e18 {
+        return Err(format!("time: invalid duration `{text}`"));
+    }
+    let ns = total.round() as i128;
+    Ok(if neg { -ns } else { ns })
 }
 
 /// An IP network as Terraform's `cidr*` functions read it.

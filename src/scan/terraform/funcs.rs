@@ -801,13 +801,25 @@ pub fn call(name: &str, args: &[Value]) -> R {
 }
 
 /// `coalesce`: the first argument that is not null or empty. With an unknown
-/// before the first known non-empty value, the result is unknown.
+/// before the first known non-empty value, the result is unknown. Like
+/// Terraform, arguments of mixed primitive types make the result a string
+/// (`coalesce(1, "a")` is `"1"`).
 fn coalesce(args: &[Value]) -> R {
+    let has = |f: fn(&Value) -> bool| args.iter().any(f);
+    let strings = has(|v| matches!(v, Value::Str(_)));
+    let numbers = has(|v| matches!(v, Value::Num(_)));
+    let bools = has(|v| matches!(v, Value::Bool(_)));
+    if numbers && bools && !strings {
+        return Err("all arguments must have the same type".into());
+    }
     for a in args {
         match a {
             Value::Unknown(_) => return Ok(a.clone()),
             Value::Null => {}
             Value::Str(s) if s.is_empty() => {}
+            v @ (Value::Num(_) | Value::Bool(_)) if strings => {
+                return Ok(Value::str(&v.to_string()));
+            }
             other => return Ok(other.clone()),
         }
     }

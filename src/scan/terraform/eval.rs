@@ -401,11 +401,18 @@ impl Instance<'_> {
         match name {
             "try" => {
                 // An argument fails when evaluating it fails, also deep
-                // inside (`try([local.missing.x], [])`).
+                // inside (`try([local.missing.x], [])`); one that is not
+                // wholly known makes the result unknown, as in Terraform
+                // (it might still fail).
                 for a in &args {
                     match self.try_eval(a, ctx) {
                         Ok(v) if funcs::find_failure(&v).is_some() => continue,
-                        Ok(v) => return Ok(v),
+                        Ok(v) => {
+                            return Ok(match v.find_unknown() {
+                                Some(u) => Value::Unknown(u.clone()),
+                                None => v,
+                            });
+                        }
                         Err(_) => continue,
                     }
                 }

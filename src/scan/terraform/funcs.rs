@@ -178,6 +178,7 @@ pub const EVALUATED: &[&str] = &[
     "uuidv5",
     "timeadd",
     "timecmp",
+    "formatdate",
     "ephemeralasnull",
     "can",
     "try",
@@ -406,6 +407,7 @@ pub fn call(name: &str, args: &[Value]) -> R {
             let d = duration(&s(1)?)?;
             Value::str(&t.add(d).to_string())
         }
+        "formatdate" => Value::str(&formatdate(&s(0)?, &Time::parse(&s(1)?)?)?),
         "timecmp" => {
             let (x, y) = (Time::parse(&s(0)?)?, Time::parse(&s(1)?)?);
             Value::Num(match x.instant().cmp(&y.instant()) {
@@ -1577,6 +1579,125 @@ impl std::fmt::Display for Time {
             ),
         }
     }
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const WEEKDAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+
+/// `formatdate(spec, timestamp)`: runs of one letter are fields (`YYYY`,
+/// `MMM`, `hh`, `ZZZZZ` …), text in `'…'` is literal (`''` is a quote),
+/// anything else is copied.
+fn formatdate(spec: &str, t: &Time) -> Result<String, String> {
+    let days = t.local.div_euclid(86400);
+    let secs = t.local.rem_euclid(86400);
+    let (y, mo, d) = civil_from_days(days);
+    let (h, mi, sec) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let weekday = (days + 4).rem_euclid(7) as usize;
+    let off = t.offset.unwrap_or(0);
+    let (sign, oh, om) = (
+        if off < 0 { '-' } else { '+' },
+        off.abs() / 3600,
+        off.abs() / 60 % 60,
+    );
+    let month = MONTHS.get((mo - 1) as usize).copied().unwrap_or("");
+    let day = WEEKDAYS.get(weekday).copied().unwrap_or("");
+    let h12 = if h % 12 == 0 { 12 } else { h % 12 };
+    let chars: Vec<char> = spec.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        if c == '\'' {
+            if chars.get(i + 1) == Some(&'\'') {
+                out.push('\'');
+                i += 2;
+                continue;
+            }
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => return Err("unterminated literal '".into()),
+                    Some('\'') if chars.get(i + 1) == Some(&'\'') => {
+                        out.push('\'');
+                        i += 2;
+                    }
+                    Some('\'') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&other) => {
+                        out.push(other);
+                        i += 1;
+                    }
+                }
+            }
+            continue;
+        }
+        if !c.is_ascii_alphabetic() {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let mut n = 0;
+        while chars.get(i + n) == Some(&c) {
+            n += 1;
+        }
+        i += n;
+        let field = match (c, n) {
+            ('Y', 4) => format!("{y:04}"),
+            ('Y', 2) => format!("{:02}", y.rem_euclid(100)),
+            ('M', 4) => month.to_string(),
+            ('M', 3) => month.chars().take(3).collect(),
+            ('M', 2) => format!("{mo:02}"),
+            ('M', 1) => mo.to_string(),
+            ('D', 2) => format!("{d:02}"),
+            ('D', 1) => d.to_string(),
+            ('E', 4) => day.to_string(),
+            ('E', 3) => day.chars().take(3).collect(),
+            ('h', 2) => format!("{h:02}"),
+            ('h', 1) => h.to_string(),
+            ('H', 2) => format!("{h12:02}"),
+            ('H', 1) => h12.to_string(),
+            ('A', 2) => (if h < 12 { "AM" } else { "PM" }).to_string(),
+            ('a', 2) => (if h < 12 { "am" } else { "pm" }).to_string(),
+            ('m', 2) => format!("{mi:02}"),
+            ('m', 1) => mi.to_string(),
+            ('s', 2) => format!("{sec:02}"),
+            ('s', 1) => sec.to_string(),
+            ('Z', 5) => format!("{sign}{oh:02}:{om:02}"),
+            ('Z', 4) => format!("{sign}{oh:02}{om:02}"),
+            ('Z', 3) if t.offset.is_none() || off == 0 => "UTC".to_string(),
+            ('Z', 3) => format!("{sign}{oh:02}{om:02}"),
+            ('Z', 1) if t.offset.is_none() || off == 0 => "Z".to_string(),
+            ('Z', 1) => format!("{sign}{oh:02}:{om:02}"),
+            _ => {
+                let seq: String = std::iter::repeat_n(c, n).collect();
+                return Err(format!("invalid date format verb `{seq}`"));
+            }
+        };
+        out.push_str(&field);
+    }
+    Ok(out)
 }
 
 fn is_leap(y: i64) -> bool {

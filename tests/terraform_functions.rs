@@ -254,6 +254,7 @@ fn heredoc_templates_match_terraform() {
             "#!/bin/bash\necho \"${HOME}\" %{ not a directive }\n\nsystemctl start web\n\nsystemctl start db\n\n  indented web\n",
         ),
         ("plain_for", "  db=5432\n    web=443\n  end\n"),
+        ("blank", "     a\n  \n   b ${x} %{y}\n     db\ntab\n"),
     ];
     for (name, want) in terraform {
         assert_eq!(

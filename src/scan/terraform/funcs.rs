@@ -491,6 +491,9 @@ pub fn call(name: &str, args: &[Value]) -> R {
             Value::Map(out)
         }
         "concat" => {
+            if args.is_empty() {
+                return Err("at least one argument is required".into());
+            }
             let mut out = Vec::new();
             for a in args {
                 out.extend(as_list(a)?.iter().cloned());

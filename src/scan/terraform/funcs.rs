@@ -259,8 +259,7 @@ pub fn call(name: &str, args: &[Value]) -> R {
         "replace" => {
             let (t, from, to) = (s(0)?, s(1)?, s(2)?);
             if from.len() > 1 && from.starts_with('/') && from.ends_with('/') {
-                let re = regex::Regex::new(from.get(1..from.len() - 1).unwrap_or(""))
-                    .map_err(|e| format!("invalid regular expression: {e}"))?;
+                let re = regex_of(from.get(1..from.len() - 1).unwrap_or(""))?;
                 Value::str(&re.replace_all(&t, to.as_str()))
             } else {
                 Value::str(&t.replace(&from, &to))
@@ -1105,8 +1104,40 @@ fn dirname(p: &str) -> String {
     }
 }
 
-fn regex_of(pattern: &str) -> Result<regex::Regex, String> {
-    regex::Regex::new(pattern).map_err(|e| format!("invalid regexp pattern: {e}"))
+/// Compiles a pattern of Go's RE2 syntax: its `\\Q…\\E` literal spans are
+/// escaped first, since Rust's `regex` lacks them. Where `regex` would still
+/// reject what RE2 accepts (`\\C`, a program over its size limit) the call
+/// is unknown, not a claimed Terraform error.
+fn regex_of(pattern: &str) -> Result<regex::Regex, CallError> {
+    let mut re = String::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            re.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('Q') => {
+                let rest = chars.as_str();
+                let (lit, after) = rest.split_once("\\E").unwrap_or((rest, ""));
+                re.push_str(&regex::escape(lit));
+                chars = after.chars();
+            }
+            Some(d) => {
+                re.push(c);
+                re.push(d);
+            }
+            None => re.push(c),
+        }
+    }
+    regex::Regex::new(&re).map_err(|e| match e {
+        regex::Error::Syntax(_) if !pattern.contains("\\C") => {
+            CallError::Fails(format!("invalid regexp pattern: {e}"))
+        }
+        _ => CallError::Unknown(format!(
+            "the pattern `{pattern}` is not compiled by proviso's regex engine"
+        )),
+    })
 }
 
 /// A match as Terraform returns it: the matched text without groups, a list

@@ -1200,6 +1200,12 @@ fn parseint(text: &str, base: i64) -> R {
             .and_then(|a| a.checked_add(i128::from(d)))
             .ok_or_else(|| CallError::Unknown(format!("`{text}` is too large for proviso")))?;
     }
+    // Past 2^53 a 64-bit float would round the integer Terraform keeps exact.
+    if acc > 1i128 << 53 {
+        return Err(CallError::Unknown(format!(
+            "`{text}` is too large for proviso's numbers to hold exactly"
+        )));
+    }
     Ok(Value::Num(if neg { -(acc as f64) } else { acc as f64 }))
 }
 

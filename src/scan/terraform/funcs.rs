@@ -2326,4 +2326,54 @@ mod tests {
             );
         }
     }
+
+    /// Every function, every arity up to 3, over awkward values: no panic,
+    /// no hang (bad input is an error or an unknown, never a crash).
+    #[test]
+    fn no_function_panics_on_awkward_arguments() {
+        let u = Value::unknown("u", None);
+        let fail = Value::unknown(format!("{FAILS}x"), None);
+        let values = vec![
+            Value::Null,
+            u.clone(),
+            fail,
+            Value::Bool(true),
+            Value::Num(-1.0),
+            Value::Num(0.0),
+            Value::Num(1.5),
+            Value::Num(1e300),
+            Value::Num(-9.3e18),
+            Value::Num(f64::NAN),
+            Value::str(""),
+            Value::str("10.0.0.0/8"),
+            Value::str("fd00::/127"),
+            Value::str("%[9]q %-08.3e %"),
+            Value::str("2024-02-29T23:59:59.999999999-23:59"),
+            Value::str("\\Q(\\E"),
+            Value::str("a: [1, {b: *x}]"),
+            Value::str("é\n\r\t\u{0}"),
+            Value::List(vec![]),
+            Value::List(vec![Value::str("a"), Value::Num(1.0), u.clone()]),
+            Value::List(vec![Value::List(vec![Value::str("x")]), Value::Null]),
+            Value::Map(BTreeMap::from([
+                ("a".to_string(), Value::List(vec![Value::str("1")])),
+                ("b".to_string(), u),
+            ])),
+        ];
+        let mut calls = 0;
+        for name in EVALUATED {
+            let _ = call(name, &[]);
+            for a in &values {
+                let _ = call(name, std::slice::from_ref(a));
+                for b in &values {
+                    let _ = call(name, &[a.clone(), b.clone()]);
+                    for c in values.iter().step_by(3) {
+                        let _ = call(name, &[a.clone(), b.clone(), c.clone()]);
+                        calls += 1;
+                    }
+                }
+            }
+        }
+        assert!(calls > 10_000, "{calls}");
+    }
 }

@@ -83,6 +83,9 @@ pub const ELEMENT_AWARE: &[&str] = &[
     "coalesce",
     "flatten",
     "matchkeys",
+    "formatlist",
+    "sort",
+    "setproduct",
 ];
 
 /// Every function [`call`] evaluates.
@@ -613,6 +616,11 @@ pub fn call(name: &str, args: &[Value]) -> R {
         }
         "reverse" => Value::List(as_list(a(0)?)?.iter().rev().cloned().collect()),
         "sort" => {
+            let list = as_list(a(0)?)?;
+            // The length is known, where each element lands is not.
+            if let Some(u) = list.iter().find_map(Value::find_unknown) {
+                return Ok(Value::List(vec![Value::Unknown(u.clone()); list.len()]));
+            }
             let mut items = Vec::new();
             for v in as_list(a(0)?)? {
                 if matches!(v, Value::Null) {
@@ -1992,6 +2000,9 @@ fn formatlist(spec: &str, args: &[Value]) -> R {
         }
     }
     let Some(len) = len else {
+        if let Some(u) = args.iter().find_map(Value::find_unknown) {
+            return Ok(Value::Unknown(u.clone()));
+        }
         return Ok(Value::List(vec![Value::str(&format(spec, args)?)]));
     };
     let mut out = Vec::new();
@@ -2003,7 +2014,10 @@ fn formatlist(spec: &str, args: &[Value]) -> R {
                 other => other.clone(),
             })
             .collect();
-        out.push(Value::str(&format(spec, &row)?));
+        match row.iter().find_map(Value::find_unknown) {
+            Some(u) => out.push(Value::Unknown(u.clone())),
+            None => out.push(Value::str(&format(spec, &row)?)),
+        }
     }
     Ok(Value::List(out))
 }

@@ -1112,31 +1112,97 @@ fn dirname(p: &str) -> String {
     }
 }
 
-/// Compiles a pattern of Go's RE2 syntax: its `\\Q…\\E` literal spans are
-/// escaped first, since Rust's `regex` lacks them. Where `regex` would still
-/// reject what RE2 accepts (`\\C`, a program over its size limit) the call
-/// is unknown, not a claimed Terraform error.
+/// Compiles a pattern of Go's RE2 syntax. Two differences from Rust's
+/// `regex` are translated first: RE2's `\\Q…\\E` literal spans, and its
+/// Perl classes and word boundaries (`\\d \\w \\s \\b` and negations), which
+/// are ASCII-only in RE2 and Unicode-aware in `regex`. Where `regex` would
+/// still reject what RE2 accepts (`\\C`, a program over its size limit) the
+/// call is unknown, not a claimed Terraform error.
 fn regex_of(pattern: &str) -> Result<regex::Regex, CallError> {
+    let cs: Vec<char> = pattern.chars().collect();
+    let at = |i: usize| cs.get(i).copied();
     let mut re = String::new();
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            re.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('Q') => {
-                let rest = chars.as_str();
-                let (lit, after) = rest.split_once("\\E").unwrap_or((rest, ""));
-                re.push_str(&regex::escape(lit));
-                chars = after.chars();
-            }
-            Some(d) => {
+    let mut i = 0;
+    // Inside `[…]`, and whether the class has no member yet (a `]` there
+    // is literal).
+    let mut class = false;
+    let mut class_start = false;
+    while let Some(c) = at(i) {
+        i += 1;
+        match c {
+            '\\' => match at(i) {
+                Some('Q') => {
+                    i += 1;
+                    let mut lit = String::new();
+                    while let Some(d) = at(i) {
+                        if d == '\\' && at(i + 1) == Some('E') {
+                            i += 2;
+                            break;
+                        }
+                        lit.push(d);
+                        i += 1;
+                    }
+                    re.push_str(&regex::escape(&lit));
+                    class_start = false;
+                    continue;
+                }
+                Some(d) => {
+                    i += 1;
+                    let ascii = match (class, d) {
+                        (false, 'd') => Some("[0-9]"),
+                        (false, 'D') => Some("[^0-9]"),
+                        (false, 'w') => Some("[0-9A-Za-z_]"),
+                        (false, 'W') => Some("[^0-9A-Za-z_]"),
+                        (false, 's') => Some("[\\t\\n\\f\\r ]"),
+                        (false, 'S') => Some("[^\\t\\n\\f\\r ]"),
+                        (false, 'b') => Some("(?-u:\\b)"),
+                        (false, 'B') => Some("(?-u:\\B)"),
+                        (true, 'd') => Some("0-9"),
+                        (true, 'w') => Some("0-9A-Za-z_"),
+                        (true, 's') => Some("\\t\\n\\f\\r "),
+                        (true, 'D') => Some("[:^digit:]"),
+                        (true, 'W') => Some("[:^word:]"),
+                        (true, 'S') => Some("[:^space:]"),
+                        _ => None,
+                    };
+                    match ascii {
+                        Some(a) => re.push_str(a),
+                        None => {
+                            re.push(c);
+                            re.push(d);
+                        }
+                    }
+                }
+                None => re.push(c),
+            },
+            '[' if !class => {
+                class = true;
+                class_start = true;
                 re.push(c);
-                re.push(d);
+                if at(i) == Some('^') {
+                    i += 1;
+                    re.push('^');
+                }
+                continue;
             }
-            None => re.push(c),
+            '[' if at(i) == Some(':') => {
+                // A POSIX class `[:alpha:]`, copied whole.
+                re.push(c);
+                while let Some(d) = at(i) {
+                    i += 1;
+                    re.push(d);
+                    if d == ']' {
+                        break;
+                    }
+                }
+            }
+            ']' if class && !class_start => {
+                class = false;
+                re.push(c);
+            }
+            _ => re.push(c),
         }
+        class_start = false;
     }
     regex::Regex::new(&re).map_err(|e| match e {
         regex::Error::Syntax(_) if !pattern.contains("\\C") => {

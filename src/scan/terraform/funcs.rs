@@ -23,6 +23,7 @@ use crate::value::{Unknown, Value};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
+use unicode_segmentation::UnicodeSegmentation as _;
 
 /// The start of the reason of an unknown that stands for a Terraform error.
 pub const FAILS: &str = "Terraform would fail here: ";
@@ -232,7 +233,7 @@ pub fn call(name: &str, args: &[Value]) -> R {
         "title" => Value::str(&title(&s(0)?)),
         "trimspace" => Value::str(s(0)?.trim()),
         "chomp" => Value::str(s(0)?.trim_end_matches(['\r', '\n'])),
-        "strrev" => Value::str(&s(0)?.chars().rev().collect::<String>()),
+        "strrev" => Value::str(&s(0)?.graphemes(true).rev().collect::<String>()),
         "trim" => {
             let chars: Vec<char> = s(1)?.chars().collect();
             Value::str(s(0)?.trim_matches(|c| chars.contains(&c)))
@@ -461,7 +462,7 @@ pub fn call(name: &str, args: &[Value]) -> R {
         "length" => Value::Num(match a(0)? {
             Value::List(l) => l.len(),
             Value::Map(m) => m.len(),
-            Value::Str(t) => t.chars().count(),
+            Value::Str(t) => t.graphemes(true).count(),
             Value::Null => return Err("argument must not be null".into()),
             other => return Err(format!("cannot take the length of a {}", other.type_name()).into()),
         } as f64),
@@ -1025,8 +1026,10 @@ fn title(s: &str) -> String {
     out
 }
 
+/// `substr`, counting grapheme clusters (what a reader sees as one
+/// character) as Terraform does.
 fn substr(text: &str, offset: i64, length: i64) -> String {
-    let chars: Vec<char> = text.chars().collect();
+    let chars: Vec<&str> = text.graphemes(true).collect();
     let len = chars.len() as i64;
     let start = if offset < 0 {
         (len + offset).max(0)
@@ -1041,8 +1044,7 @@ fn substr(text: &str, offset: i64, length: i64) -> String {
     chars
         .get(start as usize..end.max(start) as usize)
         .unwrap_or(&[])
-        .iter()
-        .collect()
+        .concat()
 }
 
 fn hex(bytes: &[u8]) -> String {

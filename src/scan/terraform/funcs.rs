@@ -385,7 +385,7 @@ pub fn call(name: &str, args: &[Value]) -> R {
         },
         "tolist" => match a(0)? {
             Value::Null => Value::Null,
-            Value::List(items) => Value::List(unify(items.clone())),
+            Value::List(items) => Value::List(unify(items.clone())?),
             other => return Err(format!("cannot convert {} to list", other.type_name()).into()),
         },
         "toset" => match a(0)? {
@@ -397,7 +397,7 @@ pub fn call(name: &str, args: &[Value]) -> R {
             Value::Null => Value::Null,
             Value::Map(m) => {
                 let keys: Vec<String> = m.keys().cloned().collect();
-                let values = unify(m.values().cloned().collect());
+                let values = unify(m.values().cloned().collect())?;
                 Value::Map(keys.into_iter().zip(values).collect())
             }
             other => return Err(format!("cannot convert {} to map", other.type_name()).into()),
@@ -510,7 +510,7 @@ pub fn call(name: &str, args: &[Value]) -> R {
         }
         "distinct" => {
             let mut out: Vec<Value> = Vec::new();
-            for item in unify(as_list(a(0)?)?.to_vec()) {
+            for item in unify(as_list(a(0)?)?.to_vec())? {
                 if !out.contains(&item) {
                     out.push(item);
                 }
@@ -646,7 +646,7 @@ pub fn call(name: &str, args: &[Value]) -> R {
             },
         },
         "chunklist" => {
-            let list = unify(as_list(a(0)?)?.to_vec());
+            let list = unify(as_list(a(0)?)?.to_vec())?;
             let size = int(1)?;
             if size < 0 {
                 return Err("the size argument must be positive".into());
@@ -905,8 +905,10 @@ fn flatten(list: &[Value], out: &mut Vec<Value>, depth: usize) -> Result<(), Cal
 }
 
 /// Terraform's conversion of a sequence to one element type: primitives of
-/// mixed types become strings (`tolist(["a", 1])` is `["a", "1"]`).
-fn unify(items: Vec<Value>) -> Vec<Value> {
+/// mixed types become strings (`tolist(["a", 1])` is `["a", "1"]`); a
+/// primitive beside a collection, or a list beside a map, cannot be
+/// converted (Terraform rejects `tolist([[1], "a"])`).
+fn unify(items: Vec<Value>) -> Result<Vec<Value>, String> {
     let mut kinds = items
         .iter()
         .filter(|v| !matches!(v, Value::Null | Value::Unknown(_)))
@@ -914,12 +916,17 @@ fn unify(items: Vec<Value>) -> Vec<Value> {
             Value::Str(_) => 0,
             Value::Num(_) => 1,
             Value::Bool(_) => 2,
-            _ => 3,
+            Value::List(_) => 3,
+            _ => 4,
         })
         .collect::<Vec<u8>>();
     kinds.sort_unstable();
     kinds.dedup();
-    if kinds.len() > 1 && !kinds.contains(&3) {
+    let collections = kinds.iter().filter(|k| **k >= 3).count();
+    if collections > 0 && kinds.len() > 1 {
+        return Err("cannot convert to a collection of any single type".into());
+    }
+    Ok(if kinds.len() > 1 {
         items
             .into_iter()
             .map(|v| match &v {
@@ -929,7 +936,7 @@ fn unify(items: Vec<Value>) -> Vec<Value> {
             .collect()
     } else {
         items
-    }
+    })
 }
 
 /// A set as Terraform orders it: no duplicates; strings in byte order,
@@ -939,7 +946,7 @@ fn to_set(items: Vec<Value>) -> R {
         return Ok(Value::Unknown(u.clone()));
     }
     let mut out: Vec<Value> = Vec::new();
-    for v in unify(items) {
+    for v in unify(items)? {
         if !out.contains(&v) {
             out.push(v);
         }

@@ -709,6 +709,11 @@ fn heredoc_literals(
                 Element::Literal(l) => {
                     let raw = file.text.get(l.span()?)?;
                     let text = raw.replace("$${", "${").replace("%%{", "%{");
+                    // The source must say what hcl-edit read, but for
+                    // indentation; else the spans do not index this text.
+                    if !text.split_whitespace().eq(l.value().split_whitespace()) {
+                        return None;
+                    }
                     lits.push(l.value() as *const String);
                     let i = lits.len() - 1;
                     for piece in text.split_inclusive('\n') {

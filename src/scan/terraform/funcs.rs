@@ -177,6 +177,7 @@ pub const EVALUATED: &[&str] = &[
     "urlencode",
     "values",
     "yamldecode",
+    "yamlencode",
     "zipmap",
     "csvdecode",
     "uuidv5",
@@ -427,6 +428,11 @@ pub fn call(name: &str, args: &[Value]) -> R {
             super::from_json(&v)
         }
         "yamldecode" => yaml_decode(&s(0)?)?,
+        "yamlencode" => {
+            let mut out = String::new();
+            yaml_top(a(0)?, &mut out)?;
+            Value::str(&out)
+        }
         // --- numbers
         "abs" => Value::Num(n(0)?.abs()),
         "ceil" => Value::Num(n(0)?.ceil()),
@@ -1903,6 +1909,157 @@ fn duration(text: &str) -> Result<i128, String> {
     }
     let ns = total.round() as i128;
     Ok(if neg { -ns } else { ns })
+}
+
+/// `yamlencode` as Terraform writes YAML: keys sorted and every string
+/// double-quoted, nested maps indented by two, lists under a key not
+/// indented, multi-line strings as literal blocks (`|`, `|-`, `|+`).
+/// Strings whose layout Terraform's emitter decides by rules proviso does
+/// not reproduce (leading or trailing blanks in a block, control
+/// characters) make the result unknown.
+fn yaml_top(v: &Value, out: &mut String) -> Result<(), CallError> {
+    match v {
+        Value::Map(m) if !m.is_empty() => yaml_map(m, 0, false, out, 0),
+        Value::List(l) if !l.is_empty() => yaml_list(l, 0, false, out, 0),
+        other => {
+            yaml_inline(other, 0, out)?;
+            // A plain (unquoted) scalar document is ended explicitly.
+            if matches!(other, Value::Null | Value::Bool(_) | Value::Num(_)) {
+                out.push_str("...\n");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Writes a scalar, an empty collection or a block string right after
+/// `key:` or `-`, ending the line.
+fn yaml_inline(v: &Value, indent: usize, out: &mut String) -> Result<(), CallError> {
+    let lead = if out.is_empty() || out.ends_with('\n') {
+        ""
+    } else {
+        " "
+    };
+    match v {
+        Value::Null => out.push_str(&format!("{lead}null\n")),
+        Value::Bool(_) | Value::Num(_) => out.push_str(&format!("{lead}{v}\n")),
+        Value::List(l) if l.is_empty() => out.push_str(&format!("{lead}[]\n")),
+        Value::Map(m) if m.is_empty() => out.push_str(&format!("{lead}{{}}\n")),
+        Value::Str(t) if t.contains('\n') => {
+            let body = t.trim_end_matches('\n');
+            let trailing = t.len() - body.len();
+            let awkward = body.starts_with([' ', '\t'])
+                || body
+                    .lines()
+                    .any(|l| l.ends_with([' ', '\t']) || l.chars().any(|c| c.is_control()));
+            if awkward || body.is_empty() {
+                return Err(CallError::Unknown(
+                    "`yamlencode` of this multi-line string is laid out by rules proviso does not reproduce".into(),
+                ));
+            }
+            let chomp = match trailing {
+                0 => "-",
+                1 => "",
+                _ => "+",
+            };
+            out.push_str(&format!("{lead}|{chomp}\n"));
+            let pad = " ".repeat(indent + 2);
+            for line in t
+                .split('\n')
+                .take(body.lines().count() + trailing.saturating_sub(1))
+            {
+                if line.is_empty() {
+                    out.push('\n');
+                } else {
+                    out.push_str(&format!("{pad}{line}\n"));
+                }
+            }
+        }
+        Value::Str(t) => out.push_str(&format!("{lead}{}\n", yaml_quote(t)?)),
+        _ => {
+            return Err(CallError::Unknown(
+                "`yamlencode` of this value is not evaluated by proviso".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn yaml_quote(t: &str) -> Result<String, CallError> {
+    if t.chars().any(|c| c.is_control()) {
+        return Err(CallError::Unknown(
+            "`yamlencode` of a string with control characters is not evaluated by proviso".into(),
+        ));
+    }
+    Ok(format!(
+        "\"{}\"",
+        t.replace('\\', "\\\\").replace('"', "\\\"")
+    ))
+}
+
+fn yaml_map(
+    m: &BTreeMap<String, Value>,
+    indent: usize,
+    inline_first: bool,
+    out: &mut String,
+    depth: usize,
+) -> Result<(), CallError> {
+    if depth > MAX_NESTING {
+        return Err(CallError::Unknown(
+            "`yamlencode` of values nested too deeply".into(),
+        ));
+    }
+    for (i, (k, v)) in m.iter().enumerate() {
+        if !(inline_first && i == 0) {
+            out.push_str(&" ".repeat(indent));
+        }
+        out.push_str(&yaml_quote(k)?);
+        out.push(':');
+        match v {
+            Value::Map(inner) if !inner.is_empty() => {
+                out.push('\n');
+                yaml_map(inner, indent + 2, false, out, depth + 1)?;
+            }
+            Value::List(inner) if !inner.is_empty() => {
+                out.push('\n');
+                yaml_list(inner, indent, false, out, depth + 1)?;
+            }
+            other => yaml_inline(other, indent, out)?,
+        }
+    }
+    Ok(())
+}
+
+fn yaml_list(
+    l: &[Value],
+    indent: usize,
+    inline_first: bool,
+    out: &mut String,
+    depth: usize,
+) -> Result<(), CallError> {
+    if depth > MAX_NESTING {
+        return Err(CallError::Unknown(
+            "`yamlencode` of values nested too deeply".into(),
+        ));
+    }
+    for (i, v) in l.iter().enumerate() {
+        if !(inline_first && i == 0) {
+            out.push_str(&" ".repeat(indent));
+        }
+        out.push('-');
+        match v {
+            Value::Map(inner) if !inner.is_empty() => {
+                out.push(' ');
+                yaml_map(inner, indent + 2, true, out, depth + 1)?;
+            }
+            Value::List(inner) if !inner.is_empty() => {
+                out.push(' ');
+                yaml_list(inner, indent + 2, true, out, depth + 1)?;
+            }
+            other => yaml_inline(other, indent, out)?,
+        }
+    }
+    Ok(())
 }
 
 /// An IP network as Terraform's `cidr*` functions read it.

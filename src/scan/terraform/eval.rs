@@ -13,12 +13,17 @@ use crate::source::{Origin, SourceFile};
 use crate::value::Value;
 use hcl_edit::Span as _;
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
-use hcl_edit::template::{Directive, Element, Template};
-use std::collections::BTreeMap;
+use hcl_edit::template::{Directive, Element};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Deepest nesting of references (local → resource → local …) followed.
 const MAX_DEPTH: usize = 64;
+
+/// Longest string a template `for` builds before proviso gives up (unknown).
+const MAX_TEMPLATE: usize = 1 << 24;
+/// Most iterations of template `for` loops in one template.
+const MAX_TEMPLATE_ITERATIONS: usize = 1 << 16;
 
 /// Per-evaluation bindings: `each`, `count` and `for` variables.
 #[derive(Clone, Default)]
@@ -46,6 +51,16 @@ impl Ctx<'_> {
 }
 
 type Eval = Result<Value, String>;
+
+/// What rendering a template needs besides its elements.
+struct Render<'r> {
+    /// For a heredoc, each literal's text as HCL evaluates it.
+    heredoc: Option<&'r HashMap<*const String, String>>,
+    whole: &'r Expression,
+    /// `for` iterations left: nested loops that build nothing must still
+    /// end (`%{ for a in range(1024) }%{ for b in range(1024) }…`).
+    budget: std::cell::Cell<usize>,
+}
 
 impl Instance<'_> {
     /// Evaluates an expression to a value (possibly unknown).
@@ -142,54 +157,191 @@ impl Instance<'_> {
         }
     }
 
+    /// A string template or heredoc. A template that is one interpolation
+    /// and nothing else is that value, unconverted (`"${var.list}"` is the
+    /// list), as in HCL.
     fn template<'t>(
         &self,
         elements: impl Iterator<Item = &'t Element>,
         whole: &Expression,
         ctx: &Ctx<'_>,
     ) -> Eval {
+        let elements: Vec<&Element> = elements.collect();
+        if let [Element::Interpolation(i)] = elements.as_slice() {
+            return self.try_eval(&i.expr, ctx);
+        }
+        let heredoc = match whole {
+            Expression::HeredocTemplate(h) => heredoc_literals(h, whole, ctx.file),
+            _ => None,
+        };
         let mut out = String::new();
-        for el in elements {
+        let r = Render {
+            heredoc: heredoc.as_ref(),
+            whole,
+            budget: std::cell::Cell::new(MAX_TEMPLATE_ITERATIONS),
+        };
+        match self.render(&elements, (false, false), &r, ctx, &mut out, 0)? {
+            Some(u) => Ok(u),
+            None => Ok(Value::str(&out)),
+        }
+    }
+
+    /// Renders template elements into `out`; `Some(unknown)` when a part is
+    /// unknown. `edges` says whether the directive around these elements
+    /// strips the whitespace at their start and end (`%{ for … ~}`,
+    /// `%{~ endfor }`). `~` next to an interpolation or directive strips the
+    /// adjacent literal's whitespace, as HCL does.
+    fn render(
+        &self,
+        elements: &[&Element],
+        edges: (bool, bool),
+        r: &Render<'_>,
+        ctx: &Ctx<'_>,
+        out: &mut String,
+        depth: usize,
+    ) -> Result<Option<Value>, String> {
+        let whole = r.whole;
+        if ctx.depth + depth > MAX_DEPTH {
+            return Ok(Some(
+                ctx.unknown(whole, "template directives nest too deeply"),
+            ));
+        }
+        // (strips the literal before it, strips the literal after it)
+        let strips = |el: &Element| -> (bool, bool) {
             match el {
-                Element::Literal(l) => out.push_str(l.value()),
-                Element::Interpolation(i) => match self.try_eval(&i.expr, ctx)? {
-                    u @ Value::Unknown(_) => return Ok(u),
-                    v => out.push_str(&funcs::to_string(&v)?),
+                Element::Literal(_) => (false, false),
+                Element::Interpolation(i) => (i.strip.strip_start(), i.strip.strip_end()),
+                Element::Directive(d) => match d.as_ref() {
+                    Directive::If(ifd) => (
+                        ifd.if_expr.strip.strip_start(),
+                        ifd.endif_expr.strip.strip_end(),
+                    ),
+                    Directive::For(fd) => (
+                        fd.for_expr.strip.strip_start(),
+                        fd.endfor_expr.strip.strip_end(),
+                    ),
+                },
+            }
+        };
+        for (i, el) in elements.iter().enumerate() {
+            match el {
+                Element::Literal(l) => {
+                    if let Some(text) = r.heredoc.and_then(|m| m.get(&(l.value() as *const String)))
+                    {
+                        out.push_str(text);
+                        continue;
+                    }
+                    let mut text: &str = l.value();
+                    let before = match i.checked_sub(1).and_then(|p| elements.get(p)) {
+                        Some(p) => strips(p).1,
+                        None => edges.0,
+                    };
+                    let after = match elements.get(i + 1) {
+                        Some(n) => strips(n).0,
+                        None => edges.1,
+                    };
+                    if before {
+                        text = text.trim_start();
+                    }
+                    if after {
+                        text = text.trim_end();
+                    }
+                    out.push_str(text);
+                }
+                Element::Interpolation(interp) => match self.try_eval(&interp.expr, ctx)? {
+                    Value::Unknown(u) => return Ok(Some(Value::Unknown(u))),
+                    v => {
+                        if let Some(u) = v.find_unknown() {
+                            return Ok(Some(Value::Unknown(u.clone())));
+                        }
+                        out.push_str(&funcs::to_string(&v)?)
+                    }
                 },
                 Element::Directive(d) => match d.as_ref() {
                     Directive::If(ifd) => match self.try_eval(&ifd.if_expr.cond_expr, ctx)? {
                         Value::Bool(true) => {
-                            out.push_str(&self.sub_template(&ifd.if_expr.template, whole, ctx)?)
+                            let end = match &ifd.else_expr {
+                                Some(e) => e.strip.strip_start(),
+                                None => ifd.endif_expr.strip.strip_start(),
+                            };
+                            let body: Vec<&Element> = ifd.if_expr.template.iter().collect();
+                            let edges = (ifd.if_expr.strip.strip_end(), end);
+                            if let Some(u) = self.render(&body, edges, r, ctx, out, depth + 1)? {
+                                return Ok(Some(u));
+                            }
                         }
                         Value::Bool(false) => {
                             if let Some(e) = &ifd.else_expr {
-                                out.push_str(&self.sub_template(&e.template, whole, ctx)?);
+                                let body: Vec<&Element> = e.template.iter().collect();
+                                let edges =
+                                    (e.strip.strip_end(), ifd.endif_expr.strip.strip_start());
+                                if let Some(u) =
+                                    self.render(&body, edges, r, ctx, out, depth + 1)?
+                                {
+                                    return Ok(Some(u));
+                                }
                             }
                         }
-                        u @ Value::Unknown(_) => return Ok(u),
+                        u @ Value::Unknown(_) => return Ok(Some(u)),
                         other => return Err(format!("template `if` on a {}", other.type_name())),
                     },
-                    Directive::For(_) => {
-                        return Ok(
-                            ctx.unknown(whole, "template `for` directives are not evaluated")
-                        );
+                    Directive::For(fd) => {
+                        let f = &fd.for_expr;
+                        let pairs: Vec<(Value, Value)> =
+                            match self.try_eval(&f.collection_expr, ctx)? {
+                                u @ Value::Unknown(_) => return Ok(Some(u)),
+                                Value::List(items) => items
+                                    .into_iter()
+                                    .enumerate()
+                                    .map(|(i, v)| (Value::Num(i as f64), v))
+                                    .collect(),
+                                Value::Map(m) => {
+                                    m.into_iter().map(|(k, v)| (Value::str(&k), v)).collect()
+                                }
+                                other => {
+                                    return Err(format!(
+                                        "a {} cannot be the collection of a template `for`",
+                                        other.type_name()
+                                    ));
+                                }
+                            };
+                        let body: Vec<&Element> = f.template.iter().collect();
+                        let edges = (f.strip.strip_end(), fd.endfor_expr.strip.strip_start());
+                        for (k, v) in pairs {
+                            match r.budget.get().checked_sub(1) {
+                                Some(left) => r.budget.set(left),
+                                None => {
+                                    return Ok(Some(ctx.unknown(
+                                        whole,
+                                        "template `for` loops run too many times for proviso",
+                                    )));
+                                }
+                            }
+                            let mut frame = ctx.frame.clone();
+                            if let Some(kv) = &f.key_var {
+                                frame.vars.push((kv.as_str().to_string(), k));
+                            }
+                            frame.vars.push((f.value_var.as_str().to_string(), v));
+                            let inner = Ctx {
+                                file: ctx.file,
+                                frame: &frame,
+                                depth: ctx.depth + 1,
+                            };
+                            if let Some(u) = self.render(&body, edges, r, &inner, out, depth + 1)? {
+                                return Ok(Some(u));
+                            }
+                            if out.len() > MAX_TEMPLATE {
+                                return Ok(Some(ctx.unknown(
+                                    whole,
+                                    "a template `for` builds a string too long for proviso",
+                                )));
+                            }
+                        }
                     }
                 },
             }
         }
-        Ok(Value::str(&out))
-    }
-
-    fn sub_template(
-        &self,
-        t: &Template,
-        whole: &Expression,
-        ctx: &Ctx<'_>,
-    ) -> Result<String, String> {
-        match self.template(t.iter(), whole, ctx)? {
-            Value::Str(s) => Ok(s.to_string()),
-            _ => Err("unknown".into()),
-        }
+        Ok(None)
     }
 
     fn binary(&self, op: &hcl_edit::expr::BinaryOp, ctx: &Ctx<'_>) -> Eval {
@@ -248,42 +400,69 @@ impl Instance<'_> {
         let args: Vec<&Expression> = call.args.iter().collect();
         match name {
             "try" => {
+                // An argument fails when evaluating it fails, also deep
+                // inside (`try([local.missing.x], [])`); one that is not
+                // wholly known makes the result unknown, as in Terraform
+                // (it might still fail).
                 for a in &args {
                     match self.try_eval(a, ctx) {
-                        Ok(v) if v.find_unknown().is_some() => return Ok(v),
-                        Ok(v) => return Ok(v),
+                        Ok(v) if funcs::find_failure(&v).is_some() => continue,
+                        Ok(v) => {
+                            return Ok(match v.find_unknown() {
+                                Some(u) => Value::Unknown(u.clone()),
+                                None => v,
+                            });
+                        }
                         Err(_) => continue,
                     }
                 }
                 Err("try: every argument failed".into())
             }
             "can" => Ok(match args.first().map(|a| self.try_eval(a, ctx)) {
-                Some(Ok(v)) if v.is_unknown() => v,
+                Some(Ok(v)) if funcs::find_failure(&v).is_some() => Value::Bool(false),
+                Some(Ok(v)) if v.find_unknown().is_some() => v
+                    .find_unknown()
+                    .map(|u| Value::Unknown(u.clone()))
+                    .unwrap_or(Value::Bool(true)),
                 Some(Ok(_)) => Value::Bool(true),
                 _ => Value::Bool(false),
             }),
-            "coalesce" => {
-                let vals: Vec<Value> = args.iter().map(|a| self.eval(a, ctx)).collect();
-                funcs::coalesce(&vals)
+            "file" | "templatefile" | "fileexists" | "filebase64" | "filemd5" | "filesha1"
+            | "filesha256" | "filesha512" | "filebase64sha256" | "filebase64sha512" | "fileset" => {
+                Ok(ctx.unknown(
+                    whole,
+                    format!("`{name}` reads files at plan time; proviso does not"),
+                ))
             }
-            "lookup" => {
-                let vals: Vec<Value> = args.iter().map(|a| self.eval(a, ctx)).collect();
-                funcs::lookup(&vals)
-            }
-            "file" | "templatefile" | "fileexists" | "filebase64" => Ok(ctx.unknown(
-                whole,
-                format!("`{name}` reads files at plan time; proviso does not"),
-            )),
             "timestamp" | "uuid" | "plantimestamp" | "bcrypt" => {
                 Ok(ctx.unknown(whole, format!("`{name}` is only known at apply time")))
             }
             _ => {
-                let vals: Vec<Value> = args.iter().map(|a| self.eval(a, ctx)).collect();
-                // Expand `f(list...)`: the last argument spread.
+                let mut vals: Vec<Value> = args.iter().map(|a| self.eval(a, ctx)).collect();
+                // `f(list...)`: the last argument's elements are the arguments.
+                if call.args.expand_final() {
+                    match vals.pop() {
+                        Some(Value::List(items)) => vals.extend(items),
+                        Some(u @ Value::Unknown(_)) => return Ok(u),
+                        Some(Value::Null) => {
+                            return Err(
+                                "the expanding argument (indicated by ...) must not be null".into(),
+                            );
+                        }
+                        Some(other) => {
+                            return Err(format!(
+                                "the expanding argument (indicated by ...) must be a list, \
+                                 tuple or set, not a {}",
+                                other.type_name()
+                            ));
+                        }
+                        None => {}
+                    }
+                }
                 match funcs::call(name, &vals) {
                     Ok(v) => Ok(v),
-                    Err(e) if e.contains("not evaluated statically") => Ok(ctx.unknown(whole, e)),
-                    Err(e) => Err(format!("{name}: {e}")),
+                    Err(funcs::CallError::Unknown(why)) => Ok(ctx.unknown(whole, why)),
+                    Err(funcs::CallError::Fails(e)) => Err(format!("{name}: {e}")),
                 }
             }
         }
@@ -499,6 +678,140 @@ impl Instance<'_> {
         }
         Ok(v)
     }
+}
+
+/// The text of each literal of a heredoc as HCL evaluates it, keyed by the
+/// literal's address: HCL splits a heredoc's literals after each newline,
+/// applies `~` to the adjacent line-piece only, and (for `<<-`) removes the
+/// indentation after that, over the whole flat sequence of pieces, where
+/// hcl-edit dedents only the top level and before stripping. The pieces are
+/// rebuilt from the source text of each literal; `None` when a literal has
+/// no span (proviso then falls back to hcl-edit's text).
+fn heredoc_literals(
+    h: &hcl_edit::template::HeredocTemplate,
+    whole: &Expression,
+    file: &SourceFile,
+) -> Option<HashMap<*const String, String>> {
+    enum Part {
+        /// A line piece of the literal at the given index.
+        Piece(usize, String),
+        /// An interpolation or directive tag: strips before, strips after.
+        Tag(bool, bool),
+    }
+    fn walk<'t>(
+        elements: impl Iterator<Item = &'t Element>,
+        file: &SourceFile,
+        lits: &mut Vec<*const String>,
+        parts: &mut Vec<Part>,
+    ) -> Option<()> {
+        for el in elements {
+            match el {
+                Element::Literal(l) => {
+                    let raw = file.text.get(l.span()?)?;
+                    let text = raw.replace("$${", "${").replace("%%{", "%{");
+                    // The source must say what hcl-edit read, but for
+                    // indentation; else the spans do not index this text.
+                    if !text.split_whitespace().eq(l.value().split_whitespace()) {
+                        return None;
+                    }
+                    lits.push(l.value() as *const String);
+                    let i = lits.len() - 1;
+                    for piece in text.split_inclusive('\n') {
+                        parts.push(Part::Piece(i, piece.to_string()));
+                    }
+                }
+                Element::Interpolation(x) => {
+                    parts.push(Part::Tag(x.strip.strip_start(), x.strip.strip_end()))
+                }
+                Element::Directive(d) => match d.as_ref() {
+                    Directive::If(ifd) => {
+                        let s = ifd.if_expr.strip;
+                        parts.push(Part::Tag(s.strip_start(), s.strip_end()));
+                        walk(ifd.if_expr.template.iter(), file, lits, parts)?;
+                        if let Some(e) = &ifd.else_expr {
+                            parts.push(Part::Tag(e.strip.strip_start(), e.strip.strip_end()));
+                            walk(e.template.iter(), file, lits, parts)?;
+                        }
+                        let s = ifd.endif_expr.strip;
+                        parts.push(Part::Tag(s.strip_start(), s.strip_end()));
+                    }
+                    Directive::For(fd) => {
+                        let s = fd.for_expr.strip;
+                        parts.push(Part::Tag(s.strip_start(), s.strip_end()));
+                        walk(fd.for_expr.template.iter(), file, lits, parts)?;
+                        let s = fd.endfor_expr.strip;
+                        parts.push(Part::Tag(s.strip_start(), s.strip_end()));
+                    }
+                },
+            }
+        }
+        Some(())
+    }
+    let mut lits = Vec::new();
+    let mut parts = Vec::new();
+    walk(h.template.iter(), file, &mut lits, &mut parts)?;
+    // `~`: the adjacent piece only.
+    for i in 0..parts.len() {
+        let (before, after) = match parts.get(i) {
+            Some(Part::Tag(b, a)) => (*b, *a),
+            _ => continue,
+        };
+        if before && let Some(Part::Piece(_, t)) = i.checked_sub(1).and_then(|p| parts.get_mut(p)) {
+            *t = t.trim_end().to_string();
+        }
+        if after && let Some(Part::Piece(_, t)) = parts.get_mut(i + 1) {
+            *t = t.trim_start().to_string();
+        }
+    }
+    // `<<-`: the least indentation of the lines, removed from each.
+    let flush = whole
+        .span()
+        .and_then(|s| file.text.get(s))
+        .is_some_and(|t| t.starts_with("<<-"));
+    if flush {
+        let mut min = usize::MAX;
+        let mut adjust = Vec::new();
+        let mut newline = true;
+        for (i, p) in parts.iter().enumerate() {
+            if newline {
+                newline = false;
+                match p {
+                    Part::Piece(_, t) => {
+                        let trimmed = t.trim_start();
+                        if !(trimmed.is_empty() && t.ends_with('\n')) {
+                            min = min.min(t.chars().count() - trimmed.chars().count());
+                            adjust.push(i);
+                        }
+                    }
+                    Part::Tag(..) => min = 0,
+                }
+            }
+            if let Part::Piece(_, t) = p
+                && t.ends_with('\n')
+            {
+                newline = true;
+            }
+        }
+        if min != usize::MAX && min > 0 {
+            for i in adjust {
+                if let Some(Part::Piece(_, t)) = parts.get_mut(i) {
+                    *t = t.chars().skip(min).collect();
+                }
+            }
+        }
+    }
+    let mut out: HashMap<*const String, String> = HashMap::new();
+    for p in parts {
+        if let Part::Piece(i, t) = p
+            && let Some(key) = lits.get(i)
+        {
+            out.entry(*key).or_default().push_str(&t);
+        }
+    }
+    for key in lits {
+        out.entry(key).or_default();
+    }
+    Some(out)
 }
 
 fn index(v: Value, key: &Value) -> Eval {

@@ -268,3 +268,25 @@ fn rendered_findings_of_every_case() {
         });
     });
 }
+
+/// A directory whose `.tf` files are links (as some repositories share a
+/// `providers.tf`) is a module: Terraform reads links, and so does proviso.
+#[cfg(unix)]
+#[test]
+fn linked_tf_files_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared");
+    let module = dir.path().join("module");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::create_dir_all(&module).unwrap();
+    std::fs::write(
+        shared.join("main.tf"),
+        "resource \"aws_s3_bucket\" \"logs\" {\n  bucket = \"logs\"\n}\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(shared.join("main.tf"), module.join("main.tf")).unwrap();
+    let scanned = scan(std::slice::from_ref(&module), &Options::default());
+    let addresses: Vec<&str> = scanned.records.iter().map(|r| r.address.as_str()).collect();
+    assert_eq!(addresses, ["aws_s3_bucket.logs"]);
+    assert_eq!(scanned.files, 1);
+}

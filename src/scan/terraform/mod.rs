@@ -128,7 +128,8 @@ pub fn scan_each<R: Send>(
             });
         for entry in walker {
             match entry {
-                Ok(e) if e.file_type().is_file() && is_tf(e.path()) => {
+                // A link to a `.tf` file is read, as Terraform reads it.
+                Ok(e) if (e.file_type().is_file() || e.path().is_file()) && is_tf(e.path()) => {
                     if let Some(parent) = e.path().parent() {
                         dirs.insert(parent.to_path_buf());
                     }

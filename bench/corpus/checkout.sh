@@ -43,7 +43,12 @@ while read -r repo commit subdir; do
     [ "$2" = blob ] || continue
     case "$path" in *.tf|*.tf.json|*.tfvars|*.tfvars.json) ;; *) continue ;; esac
     mkdir -p "$dir/$(dirname "$path")"
-    git --git-dir="$gitdir" cat-file blob "$3" > "$dir/$path" 2>/dev/null || { rm -f "$dir/$path"; echo "  lacks $path" >&2; }
+    if [ "$1" = 120000 ]; then
+      # A symbolic link (modules share `locals.tf` that way): keep it one.
+      ln -sfn "$(git --git-dir="$gitdir" cat-file blob "$3")" "$dir/$path"
+    else
+      git --git-dir="$gitdir" cat-file blob "$3" > "$dir/$path" 2>/dev/null || { rm -f "$dir/$path"; echo "  lacks $path" >&2; }
+    fi
   done
   echo "got  $repo @ ${commit:0:12}${subdir:+ ($subdir/)}"
 done < "$here/repos.txt"

@@ -3,11 +3,13 @@
 // `@cdktf/hcl2json`) on each `.tf` file named on standard input, one path a
 // line. Prints one JSON line per file:
 //   {"file": PATH, "ok": true, "blocks": [["resource", TYPE, NAME], ["data", …], ["module", "", NAME]],
-//    "repeated": [[kind, type, name], …], "zero": [[kind, type, name], …]}
+//    "repeated": [[kind, type, name], …], "zero": [[kind, type, name], …],
+//    "calls": [[NAME, SOURCE], …]}
 //   {"file": PATH, "ok": false, "error": "…"}
 // `repeated` lists blocks with `count` or `for_each`, which may have no
 // instance (and then no proviso record) once evaluated; `zero` those whose
-// `count` or `for_each` is a literal 0, [] or {}, which never have one.
+// `count` or `for_each` is a literal 0, [] or {}, which never have one;
+// `calls` the `source` of each module block (run.py follows the local ones).
 //
 //   node hcl2json_blocks.js HCL2JSON_DIR < files.txt
 //
@@ -33,6 +35,7 @@ function blocksOf(doc) {
   const blocks = [];
   const repeated = [];
   const zero = [];
+  const calls = [];
   const add = (kind, type, name, bodies) => {
     const all = Array.isArray(bodies) ? bodies : [bodies];
     blocks.push([kind, type, name]);
@@ -46,8 +49,13 @@ function blocksOf(doc) {
       for (const [name, bodies] of Object.entries(byName || {})) add(kind, type, name, bodies);
     }
   }
-  for (const [name, bodies] of Object.entries(doc.module || {})) add("module", "", name, bodies);
-  return { blocks, repeated, zero };
+  for (const [name, bodies] of Object.entries(doc.module || {})) {
+    add("module", "", name, bodies);
+    for (const b of Array.isArray(bodies) ? bodies : [bodies]) {
+      if (b && typeof b.source === "string") calls.push([name, b.source]);
+    }
+  }
+  return { blocks, repeated, zero, calls };
 }
 
 async function main() {
@@ -57,8 +65,8 @@ async function main() {
     let out;
     try {
       const text = decoder.decode(fs.readFileSync(file));
-      const { blocks, repeated, zero } = blocksOf(await hcl.parse(path.basename(file), text));
-      out = { file, ok: true, blocks, repeated, zero };
+      const { blocks, repeated, zero, calls } = blocksOf(await hcl.parse(path.basename(file), text));
+      out = { file, ok: true, blocks, repeated, zero, calls };
     } catch (e) {
       out = { file, ok: false, error: String(e && e.message ? e.message : e) };
     }

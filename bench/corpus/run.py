@@ -20,8 +20,9 @@ with npm into SCRATCH/.hcl2json if missing) finds with what proviso sees:
 A record is one block *instance*: a block whose `count`/`for_each` evaluates to
 nothing has no record, as in Terraform. Blocks missing in proviso are therefore
 split into `lost` (the file did not parse in proviso), `none` (the block has
-`count`/`for_each`, so zero instances is a legitimate outcome) and `missing`
-(neither: worth a look). `extra` is a record with no block in hcl2json.
+`count`/`for_each`, or sits in a called module whose every call has them, so
+zero instances is a legitimate outcome) and `missing` (neither: worth a
+look). `extra` is a record with no block in hcl2json.
 
 Findings by outcome (violations, unresolved, not applicable) come from the
 summary of a run with the real rules (`--rules`, default the bundled
@@ -82,6 +83,8 @@ class Repo:
     error: str = ""
     # (file, what, detail): every disagreement, for the listing.
     disagreements: list = field(default_factory=list)
+    # (file, hcl2json's error, proviso's): files both reject.
+    both_reject: list = field(default_factory=list)
 
 
 def die(msg: str) -> None:
@@ -213,6 +216,34 @@ def first_line(text: str, width: int = 150) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def modules_without_instance(files: list[str], ref: dict[str, dict]) -> set[str]:
+    """Directories that may have no module instance at all: called modules
+    (a local `source` names them) every call of which has `count`/`for_each`
+    or sits in such a directory itself. Their blocks may have no record
+    without anything being wrong. (The largest such set: calls in a cycle
+    do not make each other exist.)"""
+    calls: dict[str, list[tuple[str, bool]]] = collections.defaultdict(list)
+    for file in files:
+        h = ref.get(file, {})
+        caller = os.path.dirname(file)
+        repeated = {b[2] for b in h.get("repeated", []) if b[0] == "module"}
+        for name, source in h.get("calls", []):
+            if source.startswith(("./", "../")) or source in (".", ".."):
+                target = os.path.normpath(os.path.join(caller, source))
+                if target != "." and target.startswith(".."):
+                    continue
+                calls["" if target == "." else target].append((caller, name in repeated))
+    empty = set(calls)
+    changed = True
+    while changed:
+        changed = False
+        for d in list(empty):
+            if any(not rep and caller not in empty for caller, rep in calls[d]):
+                empty.discard(d)
+                changed = True
+    return empty
+
+
 def compare(repo_dir: Path, args, census: Path) -> Repo:
     r = Repo(repo_dir.name)
     files, r.tf_json = tf_files(repo_dir)
@@ -247,6 +278,7 @@ def compare(repo_dir: Path, args, census: Path) -> Repo:
             continue
         seen[rec_file].add(block)
 
+    may_be_empty = modules_without_instance(files, ref)
     for file in files:
         h = ref.get(file, {"ok": False, "error": "no answer from hcl2json"})
         p_bad = malformed.get(file)
@@ -261,6 +293,9 @@ def compare(repo_dir: Path, args, census: Path) -> Repo:
             r.disagreements.append((file, "parse: proviso rejects, hcl2json accepts",
                                     f"{p_bad.get('code', '?')} at {p_bad.get('line', '?')}:"
                                     f"{p_bad.get('column', '?')}: {first_line(p_bad.get('message', ''))}"))
+        elif not h["ok"] and p_bad is not None:
+            r.both_reject.append((file, first_line(h.get("error", "")),
+                                  f"{p_bad.get('code', '?')}: {first_line(p_bad.get('message', ''))}"))
         elif not h["ok"] and p_bad is None:
             r.disagreements.append((file, "parse: proviso accepts, hcl2json rejects",
                                     first_line(h.get("error", ""))))
@@ -268,7 +303,7 @@ def compare(repo_dir: Path, args, census: Path) -> Repo:
             if p_bad is not None:
                 r.lost += 1
                 why = "lost"
-            elif b in repeated:
+            elif b in repeated or os.path.dirname(file) in may_be_empty:
                 r.none += 1
                 why = "none"
             else:
@@ -329,8 +364,8 @@ def print_table(repos: list[Repo]) -> None:
             cells = [f"**{c}**" for c in cells]
         print("| " + " | ".join(cells) + " |")
     print()
-    print("lost: blocks of files proviso rejects; none: blocks with count/for_each that have no "
-          "record (zero instances is legitimate); missing: other blocks with no record; extra: "
+    print("lost: blocks of files proviso rejects; none: blocks with count/for_each, or in a module "
+          "whose every call has them, that have no record (zero instances is legitimate); missing: other blocks with no record; extra: "
           "records with no block in hcl2json. TOTAL peak RSS is the largest of the column.")
 
 
@@ -393,6 +428,11 @@ def main() -> int:
         print("\nErrors:")
         for r in errors:
             print(f"- {r.name}: {r.error}")
+    both = [(r.name, *b) for r in repos for b in r.both_reject]
+    if both:
+        print("\nFiles both parsers reject (agreement):")
+        for name, file, h_err, p_err in both:
+            print(f"- {name}/{file}: hcl2json: {h_err}; proviso: {p_err}")
     print("\nDisagreements (file, what, detail):")
     for r in repos:
         for file, what, detail in r.disagreements:
@@ -400,8 +440,8 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(
             {"as_of": args.as_of, "proviso": version, "hcl2json": HCL2JSON_VERSION,
-             "repos": [{**{k: v for k, v in r.__dict__.items() if k != "disagreements"},
-                        "disagreements": [list(d) for d in r.disagreements]} for r in repos]},
+             "repos": [{k: ([list(x) for x in v] if isinstance(v, list) else v)
+                        for k, v in r.__dict__.items()} for r in repos]},
             indent=1))
     return 0
 

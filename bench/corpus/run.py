@@ -83,6 +83,8 @@ class Repo:
     error: str = ""
     # (file, what, detail): every disagreement, for the listing.
     disagreements: list = field(default_factory=list)
+    # reason → count of the unresolved findings of the rules run.
+    unresolved_why: dict = field(default_factory=dict)
     # (file, hcl2json's error, proviso's): files both reject.
     both_reject: list = field(default_factory=list)
 
@@ -172,6 +174,15 @@ def proviso(binary: str, repo: Path, rules: Path, as_of: str, timeout: float,
     return report, wall, rss, ""
 
 
+def unresolved_reasons(report: dict) -> dict[str, int]:
+    """The labels of unresolved findings, names in backticks masked (except
+    a function's), most frequent first."""
+    reasons = collections.Counter(
+        re.sub(r"(?<!function )`[^`]*`", "`…`", f.get("label", "?"))
+        for f in report.get("findings", []) if f.get("outcome") == "unresolved")
+    return dict(reasons.most_common())
+
+
 def split_address(address: str) -> list[str]:
     """`module.a["x.y"].aws_s3_bucket.b[0]` → segments, instance keys stripped."""
     segs, cur, depth, quoted = [], "", 0, False
@@ -258,6 +269,7 @@ def compare(repo_dir: Path, args, census: Path) -> Repo:
         r.error = f"proviso (rules): {err}"
     else:
         r.summary = report.get("summary", {})
+        r.unresolved_why = unresolved_reasons(report)
     records, _, _, err = proviso(args.proviso, repo_dir, census, args.as_of, args.timeout, timed=False)
     if records is None:
         r.error = (r.error + "; " if r.error else "") + f"proviso (census): {err}"
@@ -428,6 +440,11 @@ def main() -> int:
         print("\nErrors:")
         for r in errors:
             print(f"- {r.name}: {r.error}")
+    print("\nUnresolved findings by reason (the three most frequent per repository):")
+    for r in repos:
+        if r.unresolved_why:
+            top = "; ".join(f"{n} × {why}" for why, n in list(r.unresolved_why.items())[:3])
+            print(f"- {r.name}: {top}")
     both = [(r.name, *b) for r in repos for b in r.both_reject]
     if both:
         print("\nFiles both parsers reject (agreement):")

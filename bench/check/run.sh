@@ -5,6 +5,7 @@
 #   bench/check/run.sh              # 5,000 files / 102,000 resources, and a 500-file subset
 #   RUNS=1 bench/check/run.sh       # one run of each instead of three
 #   TREES=subset bench/check/run.sh # only the 500-file subset (Checkov needs ~20 s there)
+#   TREES=flat bench/check/run.sh   # 500 files in ONE directory (one root module, 9,960 resources)
 #
 # It builds proviso in release mode, generates the monorepo under
 # $BENCH_DIR (default /tmp/proviso-check-bench), creates a venv with Checkov from
@@ -15,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-3}
-TREES=${TREES:-"full subset"}
+TREES=${TREES:-"full subset flat"}
 BENCH_DIR=${BENCH_DIR:-/tmp/proviso-check-bench}
 CHECKOV_VERSION=${CHECKOV_VERSION:-3.3.30}
 
@@ -30,5 +31,10 @@ python3 bench/check/generate.py "$BENCH_DIR/full" --dirs 1000 --resource-files 3
 mkdir -p "$BENCH_DIR/subset"
 cp -r "$BENCH_DIR"/full/svc-00[0-9][0-9] "$BENCH_DIR/subset/"
 echo "subset: $(find "$BENCH_DIR/subset" -name '*.tf' | wc -l) files"
+# A flat monorepo: every file in one directory, so one root module whose
+# parse trees, records and findings all live at once.
+python3 bench/check/generate.py "$BENCH_DIR/flat-gen" --dirs 1 --resource-files 498 --resources-per-file 20
+mv "$BENCH_DIR/flat-gen/svc-0000" "$BENCH_DIR/flat" && rmdir "$BENCH_DIR/flat-gen"
+echo "flat: $(find "$BENCH_DIR/flat" -name '*.tf' | wc -l) files in one directory"
 # shellcheck disable=SC2086
 python3 bench/check/compare.py "$PWD/target/release/proviso" "$PWD/bench/check/.venv/bin/checkov" "$BENCH_DIR" "$RUNS" $TREES

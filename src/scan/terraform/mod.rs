@@ -298,15 +298,23 @@ pub fn scan_each<R: Send>(
         let inputs = root_inputs(def, modules, options, local);
         let inst = Instance::new(def, modules, String::new(), inputs, HashMap::new(), 0);
         let mut stack = vec![def.dir.clone()];
-        let mut records = Vec::new();
-        walk_instance(&inst, &mut records, local, &mut stack);
-        records.retain(keep);
-        each(records)
+        let mut parts = Vec::new();
+        let mut walk = Walk {
+            records: Vec::new(),
+            handed_on: 0,
+            flush: &mut |mut batch: Vec<ScannedRecord>| {
+                batch.retain(keep);
+                parts.push(each(batch));
+            },
+        };
+        walk_instance(&inst, &mut walk, local, &mut stack);
+        walk.flush_all();
+        parts
     };
 
     // 4. Streamed roots, in parallel: parse, evaluate, judge, drop.
     let streamed: Vec<(PathBuf, Vec<Arc<SourceFile>>)> = texts.into_iter().collect();
-    let per_root: Vec<(R, ScanOutput, Vec<PathBuf>)> = streamed
+    let per_root: Vec<(Vec<R>, ScanOutput, Vec<PathBuf>)> = streamed
         .into_par_iter()
         .map(|(dir, sources)| {
             let mut local = ScanOutput::default();
@@ -330,7 +338,7 @@ pub fn scan_each<R: Send>(
     let mut reached: BTreeSet<PathBuf> = BTreeSet::new();
     let mut frontier: Vec<PathBuf> = Vec::new();
     for (r, local, calls) in per_root {
-        results.push(r);
+        results.extend(r);
         out.merge(local);
         called.extend(calls.iter().cloned());
         frontier.extend(calls);
@@ -373,7 +381,7 @@ pub fn scan_each<R: Send>(
     }
     cyclic.sort();
     roots.extend(cyclic);
-    let per_root: Vec<(R, ScanOutput)> = roots
+    let per_root: Vec<(Vec<R>, ScanOutput)> = roots
         .par_iter()
         .filter_map(|root| {
             let def = shared.get(root)?;
@@ -383,7 +391,7 @@ pub fn scan_each<R: Send>(
         })
         .collect();
     for (r, local) in per_root {
-        results.push(r);
+        results.extend(r);
         out.merge(local);
     }
     (out, results)
@@ -714,16 +722,65 @@ pub fn from_json(v: &serde_json::Value) -> Value {
     }
 }
 
+/// Records a root module's walk has built, handed on in batches.
+///
+/// Records are independent once built (other blocks' values are evaluated
+/// from the parse trees, not from records), so a root module's records are
+/// judged and dropped a batch at a time: a flat monorepo of 10,000
+/// resources in one directory never holds them all.
+struct Walk<'f> {
+    records: Vec<ScannedRecord>,
+    /// Records already handed on.
+    handed_on: usize,
+    flush: &'f mut dyn FnMut(Vec<ScannedRecord>),
+}
+
+/// Records handed on together.
+const BATCH: usize = 1024;
+
+impl Walk<'_> {
+    fn total(&self) -> usize {
+        self.handed_on + self.records.len()
+    }
+
+    /// Hands on a full batch; only called between the root's own blocks,
+    /// where no caller still needs to adjust the records.
+    fn flush_if_full(&mut self) {
+        if self.records.len() >= BATCH {
+            self.flush_all();
+        }
+    }
+
+    fn flush_all(&mut self) {
+        if self.records.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.records);
+        self.handed_on += batch.len();
+        (self.flush)(batch);
+    }
+}
+
 /// Emits the records of an instance and recurses into the modules it calls.
 fn walk_instance(
     inst: &Instance<'_>,
-    records: &mut Vec<ScannedRecord>,
+    walk: &mut Walk<'_>,
     out: &mut ScanOutput,
     stack: &mut Vec<PathBuf>,
 ) {
     out.modules += 1;
+    let root = stack.len() == 1;
     for res in &inst.module.resources {
-        if over_budget(records, res.block.file, res.block.item, out) {
+        if root {
+            walk.flush_if_full();
+        }
+        let records = &mut walk.records;
+        if over_budget(
+            walk.handed_on + records.len(),
+            res.block.file,
+            res.block.item,
+            out,
+        ) {
             return;
         }
         let body = &res.block.item.body;
@@ -734,14 +791,17 @@ fn walk_instance(
         }
     }
     for call in &inst.module.calls {
-        if over_budget(records, call.block.file, call.block.item, out) {
+        if root {
+            walk.flush_if_full();
+        }
+        if over_budget(walk.total(), call.block.file, call.block.item, out) {
             return;
         }
         let body = &call.block.item.body;
         for x in expand(inst, body, call.block.file, out) {
             let mut r = module_record(inst, call, &x.frame, &x.suffix, x.existence.clone());
             r.instances = x.instances;
-            records.push(r);
+            walk.records.push(r);
             let Some(dir) = &call.dir else {
                 let origin = Origin::new(call.block.file, header_span(call.block.item));
                 let first = !out.unscanned_modules.iter().any(|u| {
@@ -789,9 +849,9 @@ fn walk_instance(
             };
             let child = inst.child_instance(call, child_def, &x.frame, &x.suffix);
             stack.push(dir.clone());
-            let first = records.len();
-            walk_instance(&child, records, out, stack);
-            for r in records.iter_mut().skip(first) {
+            let first = walk.records.len();
+            walk_instance(&child, walk, out, stack);
+            for r in walk.records.iter_mut().skip(first) {
                 if let Some(u) = &x.existence {
                     r.existence.get_or_insert_with(|| u.clone());
                 }
@@ -820,12 +880,12 @@ pub const GROUP_COUNT_ABOVE: u64 = 100;
 
 /// Whether the root's record budget is spent (reported once, at `block`).
 fn over_budget(
-    records: &[ScannedRecord],
+    records: usize,
     file: &Arc<SourceFile>,
     block: &Block,
     out: &mut ScanOutput,
 ) -> bool {
-    if records.len() < MAX_RECORDS_PER_ROOT {
+    if records < MAX_RECORDS_PER_ROOT {
         return false;
     }
     if !out

@@ -423,19 +423,20 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
         // The head decides the format and holds any header line.
         let mut head = Vec::with_capacity(64 << 10);
         let mut head_err = read_up_to(&mut input.reader, &mut head, 64 << 10).err();
-        // Azure's `{"records": [...]}` documents (Event Hubs messages, or
-        // pretty-printed as Microsoft's documentation shows them) are read
-        // whole and turned into one record per line first.
-        let wrapped = matches!(
-            opts.format,
-            None | Some(LogFormat::Jsonl | LogFormat::AzureFrontdoor)
-        ) && logs::azure_frontdoor::is_records_document(&head);
-        if wrapped {
-            if head_err.is_none() {
-                head_err = input.reader.read_to_end(&mut head).err();
-            }
-            head = logs::azure_frontdoor::unwrap_records(&head);
-            input.reader = Box::new(std::io::empty());
+        // JSON that is not one object per line (pretty-printed records one
+        // after another, `{"records": [...]}` documents, arrays) streams
+        // through a transducer that writes one record per line
+        // (`json_stream`); the head is then read again from it.
+        let document =
+            opts.format.is_none_or(LogFormat::is_json) && logs::json_stream::is_document(&head);
+        if document {
+            let prior = std::io::Cursor::new(std::mem::take(&mut head));
+            let rest: Box<dyn Read + Send> = match head_err.take() {
+                Some(e) => Box::new(FailOnce(Some(e))),
+                None => std::mem::replace(&mut input.reader, Box::new(std::io::empty())),
+            };
+            input.reader = Box::new(logs::json_stream::RecordLines::new(prior.chain(rest)));
+            head_err = read_up_to(&mut input.reader, &mut head, 64 << 10).err();
         }
         let format = opts.format.or_else(|| logs::detect(&head));
         let mut info = InputInfo {
@@ -525,7 +526,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
         let mapped = (opts.mmap
             && input.compression == Compression::None
             && !skip_first
-            && !wrapped
+            && !document
             && head_err.is_none()
             && path != Path::new("-"))
         .then(|| {
@@ -816,6 +817,19 @@ fn next_line(file: &std::fs::File, from: usize) -> Option<usize> {
             return Some(at + p + 1);
         }
         at += n;
+    }
+}
+
+/// A reader that fails once with the error it holds, then ends: the
+/// error that cut a head short, after the head.
+struct FailOnce(Option<std::io::Error>);
+
+impl Read for FailOnce {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
     }
 }
 

@@ -21,6 +21,7 @@ pub mod csv;
 pub mod decompress;
 pub mod ipranges;
 pub mod json_index;
+pub mod json_stream;
 pub mod jsonl;
 pub mod nginx;
 
@@ -50,6 +51,11 @@ impl LogFormat {
             LogFormat::AzureFrontdoor => "azure-frontdoor",
             LogFormat::Nginx => "nginx",
         }
+    }
+
+    /// Whether the format's records are JSON objects.
+    pub fn is_json(self) -> bool {
+        matches!(self, LogFormat::Jsonl | LogFormat::AzureFrontdoor)
     }
 
     /// The cloud that served every request of this format, if the format

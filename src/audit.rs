@@ -203,18 +203,33 @@ pub struct Summary {
     pub outside_terms: u64,
     /// Of `outside_terms`: records with no timestamp at all.
     pub no_timestamp: u64,
+    /// Records that are not client requests (health probes, WAF records,
+    /// other categories): counted, never judged.
+    pub not_requests: u64,
+    /// Of `not_requests`, by kind, in the order of `Kind::NOT_REQUESTS`.
+    pub kinds: [u64; 3],
     pub malformed: u64,
     /// Decompressed bytes read.
     pub bytes: u64,
 }
 
 impl Summary {
+    /// Client requests read: the records that are neither malformed nor
+    /// of another kind.
+    pub fn requests(&self) -> u64 {
+        self.records - self.malformed - self.not_requests
+    }
+
     fn add(&mut self, o: &Summary) {
         self.records += o.records;
         self.judged += o.judged;
         self.not_applicable += o.not_applicable;
         self.outside_terms += o.outside_terms;
         self.no_timestamp += o.no_timestamp;
+        self.not_requests += o.not_requests;
+        for (a, b) in self.kinds.iter_mut().zip(o.kinds) {
+            *a += b;
+        }
         self.malformed += o.malformed;
         self.bytes += o.bytes;
     }
@@ -381,6 +396,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
             compiled.read.get(i).copied().unwrap_or(false)
                 || i == TS
                 || i == HOST
+                || i == KIND
                 || ((i == CLIENT_IP || i == TARGET_IP) && !opts.ip_ranges.is_empty())
                 || opts.findings.is_some()
         })
@@ -1192,9 +1208,18 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
     r
 }
 
-fn fill_derived<'a>(ctx: &Ctx<'_>, slots: &mut [Option<Slot<'a>>]) {
+/// Fills the fields the audit derives (`kind`, `cloud`, the clouds of
+/// the addresses) and lower-cases the host; returns the record's kind.
+fn fill_derived<'a>(ctx: &Ctx<'_>, slots: &mut [Option<Slot<'a>>]) -> logs::Kind {
+    let mut kind = logs::Kind::Request;
     if let Some(s) = slots.get_mut(KIND) {
-        *s = Some(Slot::implied("request"));
+        let raw = s.as_ref().and_then(|s| s.val.as_str());
+        kind = ctx.format.kind(raw);
+        let span = s.as_ref().and_then(|s| s.span.clone());
+        *s = Some(Slot {
+            span,
+            ..Slot::implied(kind.name())
+        });
     }
     // Host names are case-insensitive (RFC 4343): `API.OpenAI.com` is
     // the host rules write as `api.openai.com`. Almost every log writes
@@ -1214,7 +1239,7 @@ fn fill_derived<'a>(ctx: &Ctx<'_>, slots: &mut [Option<Slot<'a>>]) {
         *s = Some(Slot::implied(cloud));
     }
     if ctx.ranges.is_empty() {
-        return;
+        return kind;
     }
     let attribute = |slots: &mut [Option<Slot<'a>>],
                      ip_slot: usize,
@@ -1262,6 +1287,7 @@ fn fill_derived<'a>(ctx: &Ctx<'_>, slots: &mut [Option<Slot<'a>>]) {
     };
     attribute(slots, TARGET_IP, ctx.target_cloud, true);
     attribute(slots, CLIENT_IP, ctx.client_cloud, false);
+    kind
 }
 
 fn judge_line<'a>(
@@ -1272,7 +1298,17 @@ fn judge_line<'a>(
     slots: &mut [Option<Slot<'a>>],
     memo: &Memo,
 ) {
-    fill_derived(ctx, slots);
+    // Only requests are judged; other records are counted by kind.
+    let kind = fill_derived(ctx, slots);
+    if kind != logs::Kind::Request {
+        r.summary.not_requests += 1;
+        if let Some(k) = logs::Kind::NOT_REQUESTS.iter().position(|k| *k == kind)
+            && let Some(n) = r.summary.kinds.get_mut(k)
+        {
+            *n += 1;
+        }
+        return;
+    }
     Compiled::reset_memo(memo);
     let ts_slot = slots.get(TS).and_then(Option::as_ref);
     let Some(ts_slot) = ts_slot else {
@@ -1378,7 +1414,7 @@ fn record_violation(
         Some(parser) => {
             let mut all = vec![None; ctx.compiled.slots.len()];
             if parser.parse(line, &mut all).is_ok() {
-                fill_derived(ctx, &mut all);
+                let _ = fill_derived(ctx, &mut all);
                 full = all;
                 &full[..]
             } else {

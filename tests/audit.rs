@@ -70,7 +70,7 @@ fn assert_accounting(doc: &serde_json::Value) {
     let n = |k: &str| s[k].as_u64().unwrap();
     assert_eq!(
         n("records"),
-        n("judged") + n("not_applicable") + n("outside_terms") + n("malformed"),
+        n("judged") + n("not_applicable") + n("outside_terms") + n("not_requests") + n("malformed"),
         "{s}"
     );
     let per_file: u64 = doc["inputs"]

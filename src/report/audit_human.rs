@@ -111,7 +111,7 @@ pub fn render(report: &AuditReport, plain: bool, width: usize) -> String {
 }
 
 /// The accounting line: `records = judged + not applicable + outside the
-/// terms + malformed`.
+/// terms (+ not requests, when some records are not) + malformed`.
 pub fn summary_line(r: &AuditReport) -> String {
     let s = &r.summary;
     let mut by_sev = Vec::new();
@@ -137,8 +137,26 @@ pub fn summary_line(r: &AuditReport) -> String {
     } else {
         String::new()
     };
+    // Records that are not requests, when there are any.
+    let others = if s.not_requests > 0 {
+        let names = [
+            ("health probe", "health probes"),
+            ("WAF record", "WAF records"),
+            ("other record", "other records"),
+        ];
+        let parts: Vec<String> = s
+            .kinds
+            .iter()
+            .zip(names)
+            .filter(|(n, _)| **n > 0)
+            .map(|(n, (one, many))| plural(*n, one, many))
+            .collect();
+        format!(" + {} not requests ({})", s.not_requests, parts.join(", "))
+    } else {
+        String::new()
+    };
     format!(
-        "proviso audit: {} = {} judged + {} not applicable + {} outside the terms{no_ts} + {} malformed; {violations}; {} read",
+        "proviso audit: {} = {} judged + {} not applicable + {} outside the terms{no_ts}{others} + {} malformed; {violations}; {} read",
         plural(s.records, "record", "records"),
         s.judged,
         s.not_applicable,

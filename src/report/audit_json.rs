@@ -54,6 +54,13 @@ pub fn render(r: &AuditReport) -> String {
             "not_applicable": s.not_applicable,
             "outside_terms": s.outside_terms,
             "no_timestamp": s.no_timestamp,
+            "requests": s.requests(),
+            "not_requests": s.not_requests,
+            "kinds": crate::scan::logs::Kind::NOT_REQUESTS
+                .iter()
+                .zip(s.kinds)
+                .map(|(k, n)| (k.name().to_string(), J::from(n)))
+                .collect::<serde_json::Map<_, _>>(),
             "malformed": s.malformed,
             "bytes": s.bytes,
             "violations": r.violations(),

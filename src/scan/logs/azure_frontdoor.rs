@@ -2,6 +2,11 @@
 //! exported by a diagnostic setting: one JSON record per line, the request
 //! under `properties`.
 //!
+//! A diagnostic setting sends the access log, the health probe log and the
+//! WAF log to the same place, told apart by `category`: only access
+//! records are requests; the others are counted by kind, never judged (a
+//! WAF record repeats the request of its access record).
+//!
 //! Field names are those of the Standard/Premium access log: `time`,
 //! `resourceId`, `category`, `operationName`, and under `properties`
 //! `trackingReference`, `httpMethod`, `httpVersion`, `requestUri`,
@@ -29,4 +34,7 @@ pub const VOCAB: JsonVocab = &[
     ("target_ip", "properties.originIp", Transform::Ip),
     ("bytes_in", "properties.requestBytes", Transform::None),
     ("bytes_out", "properties.responseBytes", Transform::None),
+    // What the record is (`FrontDoorAccessLog`, `FrontDoorHealthProbeLog`,
+    // `FrontDoorWebApplicationFirewallLog`): see `Kind::of_azure_category`.
+    ("kind", "category", Transform::None),
 ];

@@ -53,6 +53,16 @@ impl LogFormat {
         }
     }
 
+    /// The kind of a record whose `kind` slot was read as `raw` (the
+    /// formats that carry more than requests name the record's category
+    /// there); `None` and every other format: a request.
+    pub fn kind(self, raw: Option<&str>) -> Kind {
+        match (self, raw) {
+            (LogFormat::AzureFrontdoor, Some(category)) => Kind::of_azure_category(category),
+            _ => Kind::Request,
+        }
+    }
+
     /// Whether the format's records are JSON objects.
     pub fn is_json(self) -> bool {
         matches!(self, LogFormat::Jsonl | LogFormat::AzureFrontdoor)
@@ -72,6 +82,57 @@ impl LogFormat {
 impl fmt::Display for LogFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// What a log record is: a client request (what clauses judge), or a
+/// record of something else that a log of requests also carries (Azure
+/// writes health probes and WAF matches to the same destination as access
+/// records, told apart by `category`). Only requests are judged; the
+/// others are counted, by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Request,
+    /// A health probe of an origin by the service itself.
+    HealthProbe,
+    /// A web application firewall's record of a request (which has its own
+    /// access record: judging both would count the request twice).
+    Waf,
+    /// Any other category (performance, activity, …).
+    Other,
+}
+
+impl Kind {
+    /// Every kind that is not a request, in the order of
+    /// `Summary::kinds`.
+    pub const NOT_REQUESTS: [Kind; 3] = [Kind::HealthProbe, Kind::Waf, Kind::Other];
+
+    /// The value of the `kind` field.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Request => "request",
+            Kind::HealthProbe => "health_probe",
+            Kind::Waf => "waf",
+            Kind::Other => "other",
+        }
+    }
+
+    /// The kind of an Azure diagnostic record by its `category`
+    /// (`FrontDoorAccessLog`, `FrontdoorAccessLog` in the classic tier,
+    /// `FrontDoorHealthProbeLog`, `FrontDoorWebApplicationFirewallLog`,
+    /// `ApplicationGatewayAccessLog`, `ApplicationGatewayFirewallLog`,
+    /// …), compared without regard to case.
+    pub fn of_azure_category(category: &str) -> Kind {
+        let c = category.to_ascii_lowercase();
+        if c.ends_with("accesslog") {
+            Kind::Request
+        } else if c.ends_with("healthprobelog") {
+            Kind::HealthProbe
+        } else if c.ends_with("firewalllog") {
+            Kind::Waf
+        } else {
+            Kind::Other
+        }
     }
 }
 
@@ -329,7 +390,26 @@ fn transform_with(t: Transform, s: &str, one_pass: bool) -> Option<Range<usize>>
             start..find_either(b, start, b':', b':').unwrap_or(b.len())
         }
     };
-    if r.is_empty() { None } else { Some(r) }
+    if r.is_empty() {
+        return None;
+    }
+    // An address is written with hex digits, `.` and `:` (and a zone
+    // after `%`): anything else is a placeholder for one, such as the
+    // `xxx.xxx.xxx.xxx` of Microsoft's documented examples.
+    if matches!(t, Transform::Ip | Transform::IpPort)
+        && !s.as_bytes().get(r.clone()).is_some_and(address_like)
+    {
+        return None;
+    }
+    Some(r)
+}
+
+/// Whether `b` is written as an IP address may be: hex digits, `.` and
+/// `:`, up to a `%` that starts a zone.
+fn address_like(b: &[u8]) -> bool {
+    b.iter()
+        .take_while(|&&c| c != b'%')
+        .all(|c| c.is_ascii_hexdigit() || matches!(c, b'.' | b':'))
 }
 
 /// What [`transform`] needs of a value with no `://` in it (the common
@@ -1494,6 +1574,10 @@ mod tests {
         );
         assert_eq!(t(Transform::IpPort, "192.0.2.13:42013"), "192.0.2.13");
         assert_eq!(t(Transform::Ip, "N/A"), "");
+        // Placeholders in documented examples are not addresses.
+        assert_eq!(t(Transform::Ip, "xxx.xxx.xxx.xxx"), "");
+        assert_eq!(t(Transform::IpPort, "xxx.xxx.xxx.xxx:443"), "");
+        assert_eq!(t(Transform::Ip, "fe80::1%eth0"), "fe80::1%eth0");
         assert_eq!(t(Transform::IpPort, "unknown"), "");
         assert_eq!(t(Transform::IpPort, "[2001:db8::1]:443"), "2001:db8::1");
         // A URL in the query is not the target's scheme and host.

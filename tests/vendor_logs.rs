@@ -1,0 +1,232 @@
+//! `proviso audit` on logs as the vendors write them: the records of the
+//! vendors' own documented examples, in the shapes their documentation
+//! prints (pretty-printed objects one after another, `{"records": […]}`
+//! documents, byte-order marks), each read with no `--field` flag, and
+//! what the user sees counted exactly: records, requests, violations.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn proviso(args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_proviso"))
+        .args(args)
+        .env_remove("COLUMNS")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run proviso");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or(b"")).unwrap();
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// A rule every request violates (so `--findings` shows what was read of
+/// each), in force from 1990.
+const PROBE: &str = "agreement probe \"probe\"\nsource s \"s\" dated 2000-01-01\n\
+    terms all \"all\" effective 1990-01-01 {\n  clause everything \"every record\" {\n\
+    cite s \"x\"\n    severity error\n    require host == \"zzz-never\"\n  }\n}\n";
+
+/// What an audit of `file` (or of `stdin` when `file` is `-`) with the
+/// probe rule reports: the JSON report and each finding's fields (with
+/// its line and timestamp). Flags come before the paths, as users type.
+fn probe(
+    file: &str,
+    stdin: Option<&[u8]>,
+    extra: &[&str],
+) -> (serde_json::Value, Vec<serde_json::Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("probe.proviso");
+    std::fs::write(&rules, PROBE).unwrap();
+    let findings = dir.path().join("findings.jsonl");
+    let mut args = vec![
+        "audit",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "--findings",
+        findings.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args.push(file);
+    let run = proviso(&args, stdin);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|_| panic!("{}\n{}", run.stdout, run.stderr));
+    let records = std::fs::read_to_string(&findings)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let d: serde_json::Value = serde_json::from_str(l).unwrap();
+            let mut f = d["fields"].clone();
+            f["line"] = d["line"].clone();
+            f["timestamp"] = d["timestamp"].clone();
+            f
+        })
+        .collect();
+    let s = &doc["summary"];
+    let n = |k: &str| s[k].as_u64().unwrap();
+    assert_eq!(
+        n("records"),
+        n("judged") + n("not_applicable") + n("outside_terms") + n("not_requests") + n("malformed"),
+        "{s}"
+    );
+    assert_eq!(
+        n("requests"),
+        n("records") - n("malformed") - n("not_requests")
+    );
+    (doc, records)
+}
+
+fn summary(doc: &serde_json::Value) -> [u64; 6] {
+    let s = &doc["summary"];
+    let n = |k: &str| s[k].as_u64().unwrap();
+    [
+        n("records"),
+        n("requests"),
+        n("judged"),
+        n("outside_terms"),
+        n("not_requests"),
+        n("malformed"),
+    ]
+}
+
+/// Microsoft's documented examples, verbatim and one after another as the
+/// documentation prints them: a (classic) access record and a WAF record
+/// as pretty-printed objects, then a health probe record in a
+/// `{"records": […]}` document. One request, two records that are not
+/// requests, by kind; the placeholder `xxx.xxx.xxx.xxx` is no client
+/// address. Under the bundled rules the request (of 2020) is before any
+/// terms.
+#[test]
+fn front_door_records_as_microsoft_documents_them() {
+    let (doc, found) = probe("fixtures/logs/vendors/frontdoor-docs.json", None, &[]);
+    // records, requests, judged, outside the terms, not requests, malformed
+    assert_eq!(summary(&doc), [3, 1, 1, 0, 2, 0], "{}", doc["summary"]);
+    assert_eq!(found[0]["host"], "wafdemofrontdoorwebapp.azurefd.net");
+    assert!(found[0].get("client_ip").is_none(), "{}", found[0]);
+    let run = proviso(
+        &[
+            "audit",
+            "--rules",
+            "rules",
+            "--format",
+            "json",
+            "fixtures/logs/vendors/frontdoor-docs.json",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let bundled: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        summary(&bundled),
+        [3, 1, 0, 1, 2, 0],
+        "{}",
+        bundled["summary"]
+    );
+    assert_eq!(doc["summary"]["kinds"]["health_probe"], 1);
+    assert_eq!(doc["summary"]["kinds"]["waf"], 1);
+    assert_eq!(doc["inputs"][0]["format"], "azure-frontdoor");
+
+    // The same records dated 2026 (and sent to an Azure OpenAI host), the
+    // file saved with a byte-order mark: the request is judged, once (its
+    // WAF record is not a second request).
+    let (doc, found) = probe("fixtures/logs/vendors/frontdoor-docs-2026.json", None, &[]);
+    assert_eq!(summary(&doc), [3, 1, 1, 0, 2, 0], "{}", doc["summary"]);
+    assert_eq!(doc["clauses"][0]["violations"], 1);
+    assert_eq!(found.len(), 1);
+    let r = &found[0];
+    assert_eq!(r["line"], 1);
+    assert_eq!(r["host"], "eastus2.openai.azure.com");
+    assert_eq!(r["path"], "/v1/chat/completions");
+    assert_eq!(r["method"], "GET");
+    assert_eq!(r["status"], "403");
+    assert_eq!(r["kind"], "request");
+    assert_eq!(r["cloud"], "azure");
+    assert!(r.get("client_ip").is_none(), "{r}");
+    assert_eq!(r["timestamp"], "2026-03-02T09:15:17.838Z");
+}
+
+/// The same documents from standard input, and each shape on its own:
+/// concatenated pretty-printed records; a `{"records": […]}` document with
+/// a byte-order mark (as Event Hubs and some editors write it), whose
+/// records all count.
+#[test]
+fn front_door_documents_in_every_shape_are_read_whole() {
+    let docs = std::fs::read("fixtures/logs/vendors/frontdoor-docs-2026.json").unwrap();
+    let (doc, _) = probe("-", Some(&docs), &[]);
+    assert_eq!(summary(&doc), [3, 1, 1, 0, 2, 0], "{}", doc["summary"]);
+
+    let record = |t: &str, host: &str| {
+        format!(
+            "{{\"time\": \"{t}\", \"category\": \"FrontDoorAccessLog\", \"properties\": {{\"httpMethod\": \"POST\", \"requestUri\": \"https://{host}:443/v1/embeddings\", \"hostName\": \"{host}\", \"clientIp\": \"192.0.2.1\", \"httpStatusCode\": \"200\"}}}}"
+        )
+    };
+    let records: Vec<serde_json::Value> = (0..3)
+        .map(|i| {
+            serde_json::from_str(&record(
+                &format!("2026-03-01T12:00:0{i}.1234567Z"),
+                "api.openai.com",
+            ))
+            .unwrap()
+        })
+        .collect();
+    let wrapped = format!(
+        "\u{feff}{}",
+        serde_json::to_string_pretty(&serde_json::json!({ "records": records })).unwrap()
+    );
+    let (doc, found) = probe("-", Some(wrapped.as_bytes()), &[]);
+    assert_eq!(summary(&doc), [3, 3, 3, 0, 0, 0], "{}", doc["summary"]);
+    assert_eq!(found.len(), 3);
+    assert_eq!(found[2]["timestamp"], "2026-03-01T12:00:02.123Z");
+    // One Event Hubs message per line, the same records.
+    let messages = format!(
+        "{}\n{}\n",
+        serde_json::json!({ "records": &records[..2] }),
+        serde_json::json!({ "records": &records[2..] })
+    );
+    let (doc, _) = probe("-", Some(messages.as_bytes()), &[]);
+    assert_eq!(summary(&doc), [3, 3, 3, 0, 0, 0], "{}", doc["summary"]);
+    // Pretty-printed records one after another (11 lines each), the first
+    // cut short: one malformed record, the others read, the next on the
+    // line it starts on.
+    let pretty: String = records
+        .iter()
+        .map(|r| serde_json::to_string_pretty(r).unwrap() + "\n")
+        .collect();
+    let broken = pretty.replacen(
+        "\"httpStatusCode\": \"200\"\n  }\n}",
+        "\"httpStatusCode\": \"2",
+        1,
+    );
+    let (doc, found) = probe("-", Some(broken.as_bytes()), &[]);
+    assert_eq!(summary(&doc), [3, 2, 2, 0, 0, 1], "{}", doc["summary"]);
+    assert_eq!(found[0]["line"], 10);
+    assert_eq!(
+        doc["malformed"][0]["code"],
+        "proviso::input::malformed_record"
+    );
+}

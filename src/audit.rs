@@ -192,6 +192,18 @@ pub struct InputInfo {
     pub records: u64,
     pub malformed: u64,
     pub bytes: u64,
+    /// Which field of the input filled each vocabulary field.
+    pub fields: Vec<FieldSource>,
+}
+
+/// One source of a vocabulary field in one input: "`host` from `Host`,
+/// 3 records".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldSource {
+    pub field: &'static str,
+    /// The input's field (column, JSON path) as it writes it.
+    pub from: String,
+    pub records: u64,
 }
 
 /// The record accounting.
@@ -263,7 +275,14 @@ struct ChunkResult {
     findings: Vec<serde_json::Value>,
     /// Lines the piece held.
     lines: u64,
+    /// Per vocabulary slot and candidate rank (`slot * RANKS + rank`):
+    /// records it filled, and the field's name as the input writes it.
+    fills: Vec<(u64, Option<String>)>,
 }
+
+/// Candidate ranks told apart in the fields summary (later ones are
+/// counted with the last).
+const RANKS: usize = 8;
 
 impl ChunkResult {
     /// A result with one empty statistics slot per compiled clause.
@@ -275,7 +294,36 @@ impl ChunkResult {
                 .iter()
                 .map(|_| ClauseStats::default())
                 .collect(),
+            fills: vec![(0, None); AUDIT_SLOTS.len() * RANKS],
             ..Default::default()
+        }
+    }
+}
+
+/// Counts which source filled each vocabulary slot of a record, naming
+/// each source the first time it is seen.
+fn count_fills(
+    ctx: &Ctx<'_>,
+    fills: &mut [(u64, Option<String>)],
+    line: &str,
+    slots: &[Option<Slot<'_>>],
+) {
+    for (i, slot) in slots.iter().enumerate().take(AUDIT_SLOTS.len()) {
+        let Some(slot) = slot else { continue };
+        if i == KIND {
+            continue;
+        }
+        let rank = usize::from(slot.rank).min(RANKS - 1);
+        if let Some((n, name)) = fills.get_mut(i * RANKS + rank) {
+            *n += 1;
+            if name.is_none() {
+                *name = Some(
+                    slot.span
+                        .clone()
+                        .and_then(|span| ctx.parser.source_name(i, slot.rank, line, span))
+                        .unwrap_or_else(|| "?".to_string()),
+                );
+            }
         }
     }
 }
@@ -462,6 +510,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
             records: 0,
             malformed: 0,
             bytes: 0,
+            fields: Vec::new(),
         };
         let Some(format) = format else {
             if head.iter().all(u8::is_ascii_whitespace) && head_err.is_none() {
@@ -555,6 +604,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
         let raw_in = raw.clone();
         let threads = opts.threads.max(1);
         let mut file_summary = Summary::default();
+        let mut file_fills: Vec<(u64, Option<String>)> = vec![(0, None); AUDIT_SLOTS.len() * RANKS];
         let (opts_chunk, opts_max_line) = (opts.chunk_bytes.max(1), opts.max_line_bytes.max(1));
         let findings_out = &mut opts.findings;
         let report_ref = &mut report;
@@ -612,6 +662,12 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
                     let base = first_line;
                     first_line += r.lines;
                     file_summary.add(&r.summary);
+                    for (mine, theirs) in file_fills.iter_mut().zip(r.fills) {
+                        mine.0 += theirs.0;
+                        if mine.1.is_none() {
+                            mine.1 = theirs.1;
+                        }
+                    }
                     for (mine, mut theirs) in report_ref.clauses.iter_mut().zip(r.clauses) {
                         theirs.samples.iter_mut().for_each(|s| s.line += base);
                         mine.merge(theirs, ctx.samples);
@@ -645,6 +701,18 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
         info.records = file_summary.records;
         info.malformed = file_summary.malformed;
         info.bytes = file_summary.bytes;
+        info.fields = file_fills
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (n, _))| *n > 0)
+            .filter_map(|(k, (records, from))| {
+                Some(FieldSource {
+                    field: AUDIT_SLOTS.get(k / RANKS)?,
+                    from: from.unwrap_or_default(),
+                    records,
+                })
+            })
+            .collect();
         report.summary.add(&file_summary);
         report.inputs.push(info);
     }
@@ -1202,6 +1270,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
             }
         }
         r.summary.records += 1;
+        count_fills(ctx, &mut r.fills, line, &slots);
         judge_line(ctx, &mut r, this, line, &mut slots, &memo);
     }
     r.lines = line_no;

@@ -230,3 +230,52 @@ fn front_door_documents_in_every_shape_are_read_whole() {
         "proviso::input::malformed_record"
     );
 }
+
+/// Field names match the vocabulary without regard to case, in CSV (as a
+/// spreadsheet saves it: a byte-order mark, CRLF line ends, quoted cells)
+/// and in JSON; the report says which field of each input filled each
+/// vocabulary field.
+#[test]
+fn field_names_match_the_vocabulary_in_any_case() {
+    let csv = "\u{feff}Timestamp,Host,Path,Client_IP,Status\r\n\
+               2026-03-01T12:00:00Z,API.OpenAI.com,/v1/embeddings,\"3.80.9.1\",200\r\n\
+               2026-03-01T12:00:01Z,api.openai.com,\"/v1/chat/completions\",3.80.9.2,201\r\n";
+    let (doc, found) = probe("-", Some(csv.as_bytes()), &["--log-format", "csv"]);
+    assert_eq!(summary(&doc), [2, 2, 2, 0, 0, 0], "{}", doc["summary"]);
+    assert_eq!(found[0]["host"], "api.openai.com");
+    assert_eq!(found[0]["client_ip"], "3.80.9.1");
+    assert_eq!(found[1]["path"], "/v1/chat/completions");
+    assert_eq!(found[1]["status"], "201");
+    let from = |doc: &serde_json::Value, field: &str| -> Vec<String> {
+        doc["inputs"][0]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["field"] == field)
+            .map(|f| format!("{} {}", f["from"].as_str().unwrap(), f["records"]))
+            .collect()
+    };
+    assert_eq!(from(&doc, "timestamp"), ["Timestamp 2"]);
+    assert_eq!(from(&doc, "client_ip"), ["Client_IP 2"]);
+
+    let jsonl = "{\"Timestamp\":\"2026-03-01T12:00:00Z\",\"HOST\":\"api.openai.com\",\"Path\":\"/v1/embeddings\",\"Client_IP\":\"3.80.9.1\"}\n\
+                 {\"ts\":\"2026-03-01T12:00:00Z\",\"hostName\":\"api.openai.com\",\"path\":\"/v1/embeddings\",\"properties\":{\"ClientIp\":\"3.80.9.2\"}}\n";
+    let (doc, found) = probe("-", Some(jsonl.as_bytes()), &[]);
+    assert_eq!(summary(&doc), [2, 2, 2, 0, 0, 0], "{}", doc["summary"]);
+    assert_eq!(found[0]["client_ip"], "3.80.9.1");
+    assert_eq!(found[1]["host"], "api.openai.com");
+    assert_eq!(from(&doc, "timestamp"), ["Timestamp 1", "ts 1"]);
+    assert_eq!(from(&doc, "host"), ["HOST 1", "hostName 1"]);
+
+    // The human summary names them too, per input.
+    let run = proviso(
+        &["audit", "--rules", "rules", "--log-format", "csv", "-"],
+        Some(csv.as_bytes()),
+    );
+    assert!(
+        run.stdout
+            .contains("<stdin>: timestamp from `Timestamp`, host from `Host`, path from `Path`"),
+        "{}",
+        run.stdout
+    );
+}

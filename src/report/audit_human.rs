@@ -34,6 +34,33 @@ pub fn render(report: &AuditReport, plain: bool, width: usize) -> String {
         })
         .collect();
     out.push_str(&format!("proviso audit: {}\n", inputs.join("; ")));
+    // Which field of each input filled each vocabulary field.
+    for i in &report.inputs {
+        if i.fields.is_empty() {
+            continue;
+        }
+        let mut parts: Vec<String> = Vec::new();
+        let mut k = 0;
+        while let Some(first) = i.fields.get(k) {
+            let same: Vec<&crate::audit::FieldSource> = i
+                .fields
+                .get(k..)
+                .unwrap_or(&[])
+                .iter()
+                .take_while(|f| f.field == first.field)
+                .collect();
+            k += same.len();
+            let from: Vec<String> = if same.len() == 1 {
+                vec![format!("`{}`", first.from)]
+            } else {
+                same.iter()
+                    .map(|f| format!("`{}` ({})", f.from, f.records))
+                    .collect()
+            };
+            parts.push(format!("{} from {}", first.field, from.join(" or ")));
+        }
+        out.push_str(&format!("  {}: {}\n", i.file, parts.join(", ")));
+    }
     let rows: Vec<[String; 7]> = report
         .clauses
         .iter()

@@ -44,6 +44,11 @@ pub fn render(r: &AuditReport) -> String {
             "records": i.records,
             "malformed": i.malformed,
             "bytes": i.bytes,
+            "fields": i.fields.iter().map(|f| json!({
+                "field": f.field,
+                "from": f.from,
+                "records": f.records,
+            })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "clauses": clauses,
         "malformed": r.malformed.iter().map(super::json::diag_json).collect::<Vec<_>>(),

@@ -71,6 +71,8 @@ pub struct CloudfrontParser {
     /// The timestamp slot and the `date` and `time` columns, when a rule
     /// (or the audit) reads `timestamp` and no override names a column.
     timestamp: Option<(usize, usize, usize)>,
+    /// The fields' names as the header writes them.
+    written: Vec<String>,
 }
 
 impl CloudfrontParser {
@@ -80,11 +82,12 @@ impl CloudfrontParser {
         overrides: &[(String, String)],
         header: &str,
     ) -> CloudfrontParser {
-        let fields: Vec<String> = header
+        let written: Vec<String> = header
             .lines()
             .find_map(|l| l.strip_prefix("#Fields:"))
-            .map(|f| f.split_whitespace().map(normalize_name).collect())
-            .unwrap_or_else(|| DEFAULT_FIELDS.iter().map(|f| normalize_name(f)).collect());
+            .map(|f| f.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_else(|| DEFAULT_FIELDS.iter().map(|f| f.to_string()).collect());
+        let fields: Vec<String> = written.iter().map(|f| normalize_name(f)).collect();
         let vocab: Vec<(&str, String, Transform)> = VOCAB
             .iter()
             .map(|(v, c, t)| (*v, normalize_name(c), *t))
@@ -103,11 +106,28 @@ impl CloudfrontParser {
             plan,
             columns: fields.len(),
             timestamp,
+            written,
         }
     }
 }
 
 impl LineParser for CloudfrontParser {
+    fn source_name(
+        &self,
+        slot: usize,
+        rank: u8,
+        _line: &str,
+        _span: std::ops::Range<usize>,
+    ) -> Option<String> {
+        match self.timestamp {
+            Some((ts, _, _)) if ts == slot => Some("date time".to_string()),
+            _ => self
+                .written
+                .get(self.plan.source_column(slot, rank)?)
+                .cloned(),
+        }
+    }
+
     fn parse<'a>(&self, line: &'a str, out: &mut [Option<Slot<'a>>]) -> Result<Parsed, LineError> {
         if line.starts_with('#') {
             return Ok(Parsed::Skip);

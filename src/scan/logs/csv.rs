@@ -13,6 +13,8 @@ use crate::value::FieldPath;
 
 pub struct CsvParser {
     plan: ColumnPlan,
+    /// The header's names as written.
+    header: Vec<String>,
     columns: usize,
     delim: u8,
 }
@@ -23,6 +25,7 @@ impl CsvParser {
         let header = header.trim_start_matches('\u{feff}');
         let delim = if header.contains('\t') { b'\t' } else { b',' };
         let mut names = Vec::new();
+        let mut written = Vec::new();
         let mut i = 0;
         let b = header.as_bytes();
         while i <= b.len() {
@@ -33,6 +36,7 @@ impl CsvParser {
                         None => header.get(span).unwrap_or("").to_string(),
                     };
                     names.push(normalize_name(text.trim()));
+                    written.push(text.trim().to_string());
                     i = next;
                 }
                 Err(_) => break,
@@ -45,6 +49,7 @@ impl CsvParser {
             .collect();
         CsvParser {
             plan: ColumnPlan::new(slots, &names, &vocab, overrides),
+            header: written,
             columns: names.len(),
             delim,
         }
@@ -96,6 +101,18 @@ fn field(
 }
 
 impl LineParser for CsvParser {
+    fn source_name(
+        &self,
+        slot: usize,
+        rank: u8,
+        _line: &str,
+        _span: std::ops::Range<usize>,
+    ) -> Option<String> {
+        self.header
+            .get(self.plan.source_column(slot, rank)?)
+            .cloned()
+    }
+
     fn parse<'a>(&self, line: &'a str, out: &mut [Option<Slot<'a>>]) -> Result<Parsed, LineError> {
         let b = line.as_bytes();
         let mut i = 0;

@@ -271,6 +271,15 @@ pub trait LineParser: Send + Sync {
         let _ = scratch;
         self.parse(line, out)
     }
+
+    /// The name, as the input writes it, of the field that filled `slot`
+    /// from its candidate source `rank`, on `line` at `span` (the value's
+    /// span): what the summary shows as "`host` from `Host`". `None` when
+    /// the format cannot say.
+    fn source_name(&self, slot: usize, rank: u8, line: &str, span: Range<usize>) -> Option<String> {
+        let _ = (slot, rank, line, span);
+        None
+    }
 }
 
 /// A worker's scratch space for [`LineParser::parse_with`].
@@ -755,6 +764,8 @@ pub struct ColumnPlan {
     /// Bit `i` set when column `i` (of the first 64) fills a slot, so that
     /// a parser spends nothing on the columns it only steps over.
     fills: u64,
+    /// The columns' names, as planned.
+    names: Vec<String>,
 }
 
 impl ColumnPlan {
@@ -771,9 +782,14 @@ impl ColumnPlan {
         overrides: &[(String, String)],
     ) -> ColumnPlan {
         let mut by_column: Vec<Vec<Source>> = vec![Vec::new(); columns.len()];
+        // A column of the name as written, else one whose name differs
+        // only in ASCII case (`Timestamp`, `Client_IP`).
         let col = |name: &str| {
             let name = normalize_name(name);
-            columns.iter().position(|c| *c == name)
+            columns
+                .iter()
+                .position(|c| *c == name)
+                .or_else(|| columns.iter().position(|c| c.eq_ignore_ascii_case(&name)))
         };
         for (slot, path) in slots.iter().enumerate() {
             let Some(name) = single(path) else { continue };
@@ -833,7 +849,20 @@ impl ColumnPlan {
             first_choices,
             fallback_slots,
             fills,
+            names: columns.to_vec(),
         }
+    }
+
+    /// The column that fills `slot` as its candidate `rank`.
+    pub fn source_column(&self, slot: usize, rank: u8) -> Option<usize> {
+        self.by_column
+            .iter()
+            .position(|l| l.iter().any(|s| s.slot == slot && s.rank == rank))
+    }
+
+    /// The name of the column that fills `slot` as its candidate `rank`.
+    pub fn source_name(&self, slot: usize, rank: u8) -> Option<String> {
+        self.names.get(self.source_column(slot, rank)?).cloned()
     }
 
     /// Whether column `col` (and those after it) can still fill anything:

@@ -523,7 +523,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
                     format!("cannot tell the log format of `{name}`"),
                 )
                 .with_help(
-                    "name it with `--log-format jsonl|csv|alb|cloudfront|azure-frontdoor|nginx`",
+                    "name it with `--log-format jsonl|csv|alb|cloudfront|azure-frontdoor|nginx|aws-apigateway|azure-appgateway`",
                 ),
             );
             report.inputs.push(info);
@@ -541,6 +541,16 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
                 LogFormat::AzureFrontdoor => Box::new(logs::jsonl::JsonParser::new(
                     slots,
                     logs::azure_frontdoor::VOCAB,
+                    &opts.overrides,
+                )),
+                LogFormat::AwsApiGateway => Box::new(logs::jsonl::JsonParser::new(
+                    slots,
+                    logs::apigateway::VOCAB,
+                    &opts.overrides,
+                )),
+                LogFormat::AzureAppGateway => Box::new(logs::jsonl::JsonParser::new(
+                    slots,
+                    logs::appgateway::VOCAB,
                     &opts.overrides,
                 )),
                 LogFormat::Alb => Box::new(logs::alb::AlbParser::new(slots, &opts.overrides)),

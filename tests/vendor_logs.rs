@@ -279,3 +279,75 @@ fn field_names_match_the_vocabulary_in_any_case() {
         run.stdout
     );
 }
+
+/// AWS API Gateway access logs in AWS's documented JSON templates (REST's
+/// `resourcePath`, HTTP API's `routeKey`, and the variables users add:
+/// `domainName`, `path`, `requestTimeEpoch`), read with no `--field`.
+#[test]
+fn api_gateway_json_access_logs_are_read_by_their_documented_names() {
+    let (doc, found) = probe("fixtures/logs/vendors/apigateway.jsonl", None, &[]);
+    assert_eq!(doc["inputs"][0]["format"], "aws-apigateway");
+    assert_eq!(summary(&doc), [3, 3, 3, 0, 0, 0], "{}", doc["summary"]);
+    let r = &found[0];
+    assert_eq!(r["timestamp"], "2026-03-01T10:00:00Z");
+    assert_eq!(r["method"], "POST");
+    assert_eq!(r["path"], "/v1/chat/completions");
+    assert_eq!(r["status"], "200");
+    assert_eq!(r["client_ip"], "192.0.2.10");
+    assert_eq!(r["bytes_out"], "1532");
+    assert_eq!(r["cloud"], "aws");
+    assert!(r.get("host").is_none(), "{r}");
+    // HTTP API: the route key is a request line.
+    assert_eq!(found[1]["path"], "/v1/models");
+    assert_eq!(found[1]["method"], "GET");
+    // `requestTimeEpoch` (milliseconds) before `requestTime` (seconds);
+    // `path` (what was called) before `resourcePath` (the template);
+    // `-` is no value.
+    let r = &found[2];
+    assert_eq!(r["timestamp"], "2026-03-01T10:00:02.345Z");
+    assert_eq!(r["host"], "abc123.execute-api.us-east-1.amazonaws.com");
+    assert_eq!(r["path"], "/prod/v1/embeddings");
+    assert_eq!(r["status"], "201");
+    assert!(r.get("bytes_out").is_none(), "{r}");
+}
+
+/// Azure Application Gateway's access log as Microsoft's documentation
+/// prints it (pretty-printed, `timeStamp`, `properties.*`), and its
+/// firewall log in the same `{"records": […]}` document: counted, not a
+/// request.
+#[test]
+fn application_gateway_access_logs_are_read_by_their_documented_names() {
+    let (doc, found) = probe("fixtures/logs/vendors/appgateway-docs.json", None, &[]);
+    assert_eq!(doc["inputs"][0]["format"], "azure-appgateway");
+    assert_eq!(summary(&doc), [1, 1, 1, 0, 0, 0], "{}", doc["summary"]);
+    let r = &found[0];
+    assert_eq!(r["timestamp"], "2021-10-14T22:17:11Z");
+    assert_eq!(r["host"], "20.110.30.194");
+    assert_eq!(r["path"], "/");
+    assert_eq!(r["method"], "GET");
+    assert_eq!(r["status"], "200");
+    assert_eq!(r["client_ip"], "185.42.129.24");
+    assert_eq!(r["target_ip"], "52.239.221.65");
+    assert_eq!(r["bytes_in"], "184");
+    assert_eq!(r["bytes_out"], "466");
+    assert_eq!(r["cloud"], "azure");
+
+    let access: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string("fixtures/logs/vendors/appgateway-docs.json").unwrap(),
+    )
+    .unwrap();
+    let firewall = serde_json::json!({
+        "timeStamp": "2021-10-14T22:17:11+00:00",
+        "resourceId": "/SUBSCRIPTIONS/{subscriptionId}/RESOURCEGROUPS/{resourceGroupName}/PROVIDERS/MICROSOFT.NETWORK/APPLICATIONGATEWAYS/{applicationGatewayName}",
+        "operationName": "ApplicationGatewayFirewall",
+        "category": "ApplicationGatewayFirewallLog",
+        "properties": {"instanceId": "appgw_2", "clientIp": "185.42.129.24", "requestUri": "/", "ruleSetType": "OWASP", "action": "Matched", "hostname": "20.110.30.194"}
+    });
+    let both = serde_json::to_string_pretty(&serde_json::json!({ "records": [access, firewall] }))
+        .unwrap();
+    let (doc, found) = probe("-", Some(both.as_bytes()), &[]);
+    assert_eq!(doc["inputs"][0]["format"], "azure-appgateway");
+    assert_eq!(summary(&doc), [2, 1, 1, 0, 1, 0], "{}", doc["summary"]);
+    assert_eq!(doc["summary"]["kinds"]["waf"], 1);
+    assert_eq!(found.len(), 1);
+}

@@ -891,7 +891,9 @@ fn plain_string<'a>(
     at: usize,
     t: Transform,
 ) -> Option<(FieldVal<'a>, Range<usize>)> {
-    if raw.is_empty() {
+    // `-` is the logs' word for "none" (API Gateway's `responseLength`
+    // of a response without a body), as in the text formats.
+    if raw.is_empty() || raw == "-" {
         return None;
     }
     // A host or path with none of `:` `?` `#` (nor `/`, for a host),

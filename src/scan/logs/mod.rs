@@ -15,6 +15,8 @@
 //! `client:port` is `client_port`), so that rules can use any of them.
 
 pub mod alb;
+pub mod apigateway;
+pub mod appgateway;
 pub mod azure_frontdoor;
 pub mod cloudfront;
 pub mod csv;
@@ -39,6 +41,8 @@ pub enum LogFormat {
     Cloudfront,
     AzureFrontdoor,
     Nginx,
+    AwsApiGateway,
+    AzureAppGateway,
 }
 
 impl LogFormat {
@@ -50,6 +54,8 @@ impl LogFormat {
             LogFormat::Cloudfront => "cloudfront",
             LogFormat::AzureFrontdoor => "azure-frontdoor",
             LogFormat::Nginx => "nginx",
+            LogFormat::AwsApiGateway => "aws-apigateway",
+            LogFormat::AzureAppGateway => "azure-appgateway",
         }
     }
 
@@ -58,22 +64,30 @@ impl LogFormat {
     /// there); `None` and every other format: a request.
     pub fn kind(self, raw: Option<&str>) -> Kind {
         match (self, raw) {
-            (LogFormat::AzureFrontdoor, Some(category)) => Kind::of_azure_category(category),
+            (LogFormat::AzureFrontdoor | LogFormat::AzureAppGateway, Some(category)) => {
+                Kind::of_azure_category(category)
+            }
             _ => Kind::Request,
         }
     }
 
     /// Whether the format's records are JSON objects.
     pub fn is_json(self) -> bool {
-        matches!(self, LogFormat::Jsonl | LogFormat::AzureFrontdoor)
+        matches!(
+            self,
+            LogFormat::Jsonl
+                | LogFormat::AzureFrontdoor
+                | LogFormat::AwsApiGateway
+                | LogFormat::AzureAppGateway
+        )
     }
 
     /// The cloud that served every request of this format, if the format
     /// says (an ALB or CloudFront log is AWS's, a Front Door log Azure's).
     pub fn cloud(self) -> Option<&'static str> {
         match self {
-            LogFormat::Alb | LogFormat::Cloudfront => Some("aws"),
-            LogFormat::AzureFrontdoor => Some("azure"),
+            LogFormat::Alb | LogFormat::Cloudfront | LogFormat::AwsApiGateway => Some("aws"),
+            LogFormat::AzureFrontdoor | LogFormat::AzureAppGateway => Some("azure"),
             _ => None,
         }
     }
@@ -1020,6 +1034,9 @@ pub fn detect(head: &[u8]) -> Option<LogFormat> {
         .trim_start_matches('\u{feff}');
     let trimmed = first.trim_start();
     if trimmed.starts_with('{') {
+        if let Some(format) = detect_json(trimmed) {
+            return Some(format);
+        }
         let is_frontdoor = trimmed.contains("\"FrontDoorAccessLog\"")
             || trimmed.contains("\"FrontdoorAccessLog\"")
             || (trimmed.contains("\"properties\"")
@@ -1058,6 +1075,34 @@ pub fn detect(head: &[u8]) -> Option<LogFormat> {
         return Some(LogFormat::Csv);
     }
     None
+}
+
+/// The format of a JSON record by what it says it is: an Azure
+/// diagnostic record by its `category` (or `operationName`), an API
+/// Gateway entry by its keys. `None`: a JSON line of no known vendor (or
+/// not JSON).
+fn detect_json(line: &str) -> Option<LogFormat> {
+    let value: serde_json::Value = serde_json::from_str(line).ok()?;
+    let record = value.as_object()?;
+    let text = |k: &str| {
+        record
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(k))
+            .and_then(|(_, v)| v.as_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default()
+    };
+    let (category, operation) = (text("category"), text("operationName"));
+    if category.starts_with("frontdoor")
+        || operation.starts_with("microsoft.cdn/profiles")
+        || operation.starts_with("microsoft.network/frontdoor")
+    {
+        return Some(LogFormat::AzureFrontdoor);
+    }
+    if category.starts_with("applicationgateway") || operation.starts_with("applicationgateway") {
+        return Some(LogFormat::AzureAppGateway);
+    }
+    apigateway::looks_like(record).then_some(LogFormat::AwsApiGateway)
 }
 
 /// Milliseconds since 1970-01-01T00:00:00Z.

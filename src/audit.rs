@@ -221,6 +221,8 @@ pub struct Summary {
     /// Of `not_requests`, by kind, in the order of `Kind::NOT_REQUESTS`.
     pub kinds: [u64; 3],
     pub malformed: u64,
+    /// Inputs that were read only in part (see `AuditReport::warnings`).
+    pub warnings: u64,
     /// Decompressed bytes read.
     pub bytes: u64,
 }
@@ -243,6 +245,7 @@ impl Summary {
             *a += b;
         }
         self.malformed += o.malformed;
+        self.warnings += o.warnings;
         self.bytes += o.bytes;
     }
 }
@@ -256,6 +259,8 @@ pub struct AuditReport {
     pub malformed: Vec<Diag>,
     /// Inputs that could not be opened or read at all.
     pub unreadable: Vec<Diag>,
+    /// Inputs read only in part (a file cut short while it was read).
+    pub warnings: Vec<Diag>,
     pub summary: Summary,
 }
 
@@ -347,7 +352,7 @@ enum Work {
     /// Lines of a file, in a window of it mapped into memory (unmapped
     /// when the last piece of it is done).
     Mapped {
-        map: Arc<memmap2::Mmap>,
+        map: Arc<logs::mapped::Window>,
         range: Range<usize>,
     },
 }
@@ -708,6 +713,26 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
         if let Some(pb) = &progress {
             pb.inc(0);
         }
+        // A file shorter at the end than at the start was cut short while
+        // it was read (truncated, or rotated with `copytruncate`): what
+        // was not read was not audited, and the result must say so.
+        if let Some(size) = input.raw_size.filter(|_| path != Path::new("-")) {
+            let read = raw.load(Ordering::Relaxed);
+            let now = std::fs::metadata(path).map_or(0, |m| m.len());
+            if read < size || now < size || logs::mapped::take_cut_short() {
+                file_summary.warnings += 1;
+                // (A mapped read counts the windows mapped, which may
+                // reach past the new end.)
+                let read = if now < size {
+                    read.min(now)
+                } else {
+                    read.min(size)
+                };
+                report
+                    .warnings
+                    .push(truncated_warning(&name, size, read, now));
+            }
+        }
         info.records = file_summary.records;
         info.malformed = file_summary.malformed;
         info.bytes = file_summary.bytes;
@@ -774,6 +799,18 @@ fn clause_header(rules: &RuleSet, c: &CClause) -> ClauseStats {
     }
 }
 
+/// The warning for a file that was `size` bytes when its audit began,
+/// of which `read` were read, and is `now` bytes at the end.
+fn truncated_warning(name: &str, size: u64, read: u64, now: u64) -> Diag {
+    Diag::warning(
+        "proviso::input::truncated",
+        format!(
+            "`{name}` was cut short while it was audited: it had {size} bytes when the audit began, {read} were read (it has {now} now); records after byte {read} were not audited"
+        ),
+    )
+    .with_help("audit a copy of a log that is being rotated or truncated (`cp` it first), or audit it again once it is complete")
+}
+
 /// Why an over-long line was not read: one wording, whichever reader
 /// (or worker) found it.
 fn too_long_reason(max_line: usize) -> String {
@@ -823,7 +860,7 @@ fn map_chunks(
     while at < len {
         let base = at / ALIGN * ALIGN;
         let map_len = (at - base + window).min(len - base);
-        let map = match map_window(file, base, map_len) {
+        let map = match logs::mapped::Window::map(file, base, map_len) {
             Ok(m) => Arc::new(m),
             Err(e) => {
                 let _ = send(Work::Malformed {
@@ -858,7 +895,21 @@ fn map_chunks(
             }
         };
         let mut start = from;
+        let mut end = end;
+        let mut stopped = false;
         while start < end {
+            // A file cut short under the map: send only what it still
+            // has, to its last whole line, and stop (the audit warns).
+            // Pages lost between this look and a worker's read read as
+            // zeros (see `mapped`).
+            let now = file.metadata().map_or(0, |m| m.len());
+            let now = usize::try_from(now).unwrap_or(usize::MAX);
+            if now < base + end {
+                stopped = true;
+                let keep = now.saturating_sub(base).max(start);
+                end = memchr::memrchr(b'\n', map.get(start..keep).unwrap_or(&[]))
+                    .map_or(start, |p| start + p + 1);
+            }
             let mut stop = (start + chunk_bytes).min(end);
             if stop < end {
                 stop = memchr::memchr(b'\n', map.get(stop..end).unwrap_or(&[]))
@@ -872,25 +923,10 @@ fn map_chunks(
             }
             start = stop;
         }
+        if stopped {
+            return;
+        }
         at = base + end;
-    }
-}
-
-/// Maps `len` bytes of `file` from `offset` (a multiple of the page size)
-/// for reading, with its pages populated.
-fn map_window(file: &std::fs::File, offset: usize, len: usize) -> std::io::Result<memmap2::Mmap> {
-    // SAFETY: the map is read-only and private to this process; what
-    // memory safety then rests on is that the file is not truncated
-    // while it is mapped (a read past its new end would fault). That is
-    // the premise of auditing an export; `--no-mmap` reads a file that
-    // may be cut short instead (documented in the README).
-    #[allow(unsafe_code)]
-    unsafe {
-        memmap2::MmapOptions::new()
-            .offset(offset as u64)
-            .len(len)
-            .populate()
-            .map(file)
     }
 }
 
@@ -1206,6 +1242,13 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
         line_no += 1;
         if data.get(range.end.wrapping_sub(1)) == Some(&b'\r') && range.end > range.start {
             range.end -= 1;
+        }
+        // The zeros a mapped window reads where its file was cut short
+        // (see `mapped`) are not part of the line.
+        if data.get(range.end.wrapping_sub(1)) == Some(&0) {
+            while range.end > range.start && data.get(range.end - 1) == Some(&0) {
+                range.end -= 1;
+            }
         }
         let bytes = data.get(range.clone()).unwrap_or(&[]);
         if bytes.iter().all(u8::is_ascii_whitespace) {

@@ -128,7 +128,7 @@ pub fn render(report: &AuditReport, plain: bool, width: usize) -> String {
             out.push('\n');
         }
     }
-    for d in &report.malformed {
+    for d in report.malformed.iter().chain(&report.warnings) {
         out.push_str(&render_diag(d, plain, width));
         out.push('\n');
     }
@@ -182,8 +182,13 @@ pub fn summary_line(r: &AuditReport) -> String {
     } else {
         String::new()
     };
+    let warnings = if s.warnings > 0 {
+        format!("; {}", plural(s.warnings, "warning", "warnings"))
+    } else {
+        String::new()
+    };
     format!(
-        "proviso audit: {} = {} judged + {} not applicable + {} outside the terms{no_ts}{others} + {} malformed; {violations}; {} read",
+        "proviso audit: {} = {} judged + {} not applicable + {} outside the terms{no_ts}{others} + {} malformed; {violations}; {} read{warnings}",
         plural(s.records, "record", "records"),
         s.judged,
         s.not_applicable,

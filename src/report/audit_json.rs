@@ -53,6 +53,7 @@ pub fn render(r: &AuditReport) -> String {
         "clauses": clauses,
         "malformed": r.malformed.iter().map(super::json::diag_json).collect::<Vec<_>>(),
         "unreadable": r.unreadable.iter().map(super::json::diag_json).collect::<Vec<_>>(),
+        "warnings": r.warnings.iter().map(super::json::diag_json).collect::<Vec<_>>(),
         "summary": {
             "records": s.records,
             "judged": s.judged,
@@ -67,6 +68,7 @@ pub fn render(r: &AuditReport) -> String {
                 .map(|(k, n)| (k.name().to_string(), J::from(n)))
                 .collect::<serde_json::Map<_, _>>(),
             "malformed": s.malformed,
+            "warnings": s.warnings,
             "bytes": s.bytes,
             "violations": r.violations(),
         }

@@ -25,6 +25,7 @@ pub mod ipranges;
 pub mod json_index;
 pub mod json_stream;
 pub mod jsonl;
+pub mod mapped;
 pub mod nginx;
 
 use crate::value::{FieldPath, Value};

@@ -1556,10 +1556,30 @@ fn record_violation(
                 );
             }
         }
+        // The other fields that decided the violation (`client_cloud`,
+        // `target_cloud`, a tag): what the clause checks and what made it
+        // apply.
+        for &i in clause.check_slots.iter().chain(&clause.applies_slots) {
+            if i < AUDIT_SLOTS.len() {
+                continue;
+            }
+            if let (Some(name), Some(s)) =
+                (ctx.labels.get(i), slots.get(i).and_then(Option::as_ref))
+            {
+                fields
+                    .entry(name.clone())
+                    .or_insert_with(|| s.val.to_value().to_json());
+            }
+        }
+        let raw_ts = slots
+            .get(TS)
+            .and_then(Option::as_ref)
+            .map(|s| s.val.to_string())
+            .unwrap_or_default();
         let doc = serde_json::json!({
             "file": ctx.file,
             "line": line_no,
-            "timestamp": format_timestamp(ts),
+            "timestamp": logs::format_timestamp_precise(ts, &raw_ts),
             "clause": clause.id,
             "terms": clause.terms_id,
             "severity": clause.severity,

@@ -167,7 +167,7 @@ fn front_door_records_as_microsoft_documents_them() {
     assert_eq!(r["kind"], "request");
     assert_eq!(r["cloud"], "azure");
     assert!(r.get("client_ip").is_none(), "{r}");
-    assert_eq!(r["timestamp"], "2026-03-02T09:15:17.838Z");
+    assert_eq!(r["timestamp"], "2026-03-02T09:15:17.8383427Z");
 }
 
 /// The same documents from standard input, and each shape on its own:
@@ -201,7 +201,7 @@ fn front_door_documents_in_every_shape_are_read_whole() {
     let (doc, found) = probe("-", Some(wrapped.as_bytes()), &[]);
     assert_eq!(summary(&doc), [3, 3, 3, 0, 0, 0], "{}", doc["summary"]);
     assert_eq!(found.len(), 3);
-    assert_eq!(found[2]["timestamp"], "2026-03-01T12:00:02.123Z");
+    assert_eq!(found[2]["timestamp"], "2026-03-01T12:00:02.1234567Z");
     // One Event Hubs message per line, the same records.
     let messages = format!(
         "{}\n{}\n",
@@ -350,4 +350,94 @@ fn application_gateway_access_logs_are_read_by_their_documented_names() {
     assert_eq!(summary(&doc), [2, 1, 1, 0, 1, 0], "{}", doc["summary"]);
     assert_eq!(doc["summary"]["kinds"]["waf"], 1);
     assert_eq!(found.len(), 1);
+}
+
+/// An ALB entry (AWS's documented HTTP/2 example) whose request URI has a
+/// space in it, which ALB logs as it came: the path keeps it, the method
+/// and host are read as before.
+#[test]
+fn alb_request_uris_with_a_space_are_read_whole() {
+    let line = "h2 2026-03-01T12:00:00.049370Z app/my-loadbalancer/50dc6c495c0c9188 10.0.1.252:48160 10.0.0.66:9000 0.000 0.002 0.000 200 200 5 257 \"POST https://api.openai.com:443/v1/my files/x?y=1 HTTP/2.0\" \"curl/7.46.0\" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 \"Root=1-58337327-72bd00b0343d75b906739c42\" \"-\" \"-\" 1 2026-03-01T12:00:00.048000Z \"redirect\" \"https://example.com:80/\" \"-\" \"10.0.0.66:9000\" \"200\" \"-\" \"-\" TID_1234abcd5678ef90\n";
+    let (doc, found) = probe("-", Some(line.as_bytes()), &[]);
+    assert_eq!(doc["inputs"][0]["format"], "alb");
+    assert_eq!(summary(&doc), [1, 1, 1, 0, 0, 0], "{}", doc["summary"]);
+    assert_eq!(found[0]["path"], "/v1/my files/x");
+    assert_eq!(found[0]["host"], "api.openai.com");
+    assert_eq!(found[0]["method"], "POST");
+    assert_eq!(found[0]["region"], "us-east-2");
+    assert_eq!(found[0]["timestamp"], "2026-03-01T12:00:00.049370Z");
+}
+
+/// nginx writes `"` in a request line as `\x22` (and other bytes as
+/// `\xHH`): the path is read as it was sent. A binary request line (a
+/// TLS handshake sent to the HTTP port) is a record with no method, host
+/// or path, not a malformed line.
+#[test]
+fn nginx_escapes_and_binary_request_lines() {
+    let log = "192.0.2.7 - - [01/Mar/2026:12:00:00 +0000] \"GET https://api.openai.com/v1/files/a\\x22b HTTP/1.1\" 200 12 \"-\" \"curl/8.0\"\n\
+               192.0.2.8 - - [01/Mar/2026:12:00:01 +0000] \"\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xFC\\x03\\x03\" 400 157 \"-\" \"-\"\n";
+    let (doc, found) = probe("-", Some(log.as_bytes()), &[]);
+    assert_eq!(doc["inputs"][0]["format"], "nginx");
+    assert_eq!(summary(&doc), [2, 2, 2, 0, 0, 0], "{}", doc["summary"]);
+    assert_eq!(found[0]["path"], "/v1/files/a\"b");
+    assert_eq!(found[0]["host"], "api.openai.com");
+    let binary = &found[1];
+    assert_eq!(binary["status"], "400");
+    assert_eq!(binary["client_ip"], "192.0.2.8");
+    for absent in ["method", "host", "path"] {
+        assert!(binary.get(absent).is_none(), "{binary}");
+    }
+}
+
+/// CloudFront URL-encodes `cs-uri-stem`: the path is read decoded.
+#[test]
+fn cloudfront_paths_are_url_decoded() {
+    let log = "#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status x-host-header\n\
+               2026-03-01\t12:00:00\tIAD89-C1\t2100\t192.0.2.100\tPOST\td1.cloudfront.net\t/v1/my%20files/%E2%9C%93\t200\tapi.openai.com\n";
+    let (doc, found) = probe("-", Some(log.as_bytes()), &[]);
+    assert_eq!(summary(&doc), [1, 1, 1, 0, 0, 0], "{}", doc["summary"]);
+    assert_eq!(found[0]["path"], "/v1/my files/✓");
+}
+
+/// `--findings` carries the fields that decided a violation beyond the
+/// vocabulary (`client_cloud` of the cross-cloud clause), and timestamps
+/// with every fractional digit the log wrote.
+#[test]
+fn findings_carry_what_decided_them_at_full_precision() {
+    let line = "{\"timestamp\":\"2026-03-02T09:15:17.8383427Z\",\"host\":\"api.openai.com\",\"path\":\"/v1/chat/completions\",\"method\":\"POST\",\"client_ip\":\"3.80.9.1\",\"target_ip\":\"20.41.0.8\"}\n";
+    let dir = tempfile::tempdir().unwrap();
+    let findings = dir.path().join("f.jsonl");
+    let run = proviso(
+        &[
+            "audit",
+            "--rules",
+            "rules",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--findings",
+            findings.to_str().unwrap(),
+            "--ip-ranges",
+            "fixtures/ip-ranges/aws-ip-ranges.json",
+            "fixtures/ip-ranges/azure-service-tags.json",
+            "--",
+            "-",
+        ],
+        Some(line.as_bytes()),
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|_| panic!("{}", run.stderr));
+    let written: Vec<serde_json::Value> = std::fs::read_to_string(&findings)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let hop = written
+        .iter()
+        .find(|f| f["clause"] == "cross_cloud_hop")
+        .unwrap_or_else(|| panic!("{written:?}\n{}", doc["clauses"]));
+    assert_eq!(hop["fields"]["client_cloud"], "aws");
+    assert_eq!(hop["fields"]["cloud"], "azure");
+    assert_eq!(hop["timestamp"], "2026-03-02T09:15:17.8383427Z");
 }

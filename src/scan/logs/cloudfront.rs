@@ -73,6 +73,8 @@ pub struct CloudfrontParser {
     timestamp: Option<(usize, usize, usize)>,
     /// The fields' names as the header writes them.
     written: Vec<String>,
+    /// The `path` slot.
+    path: Option<usize>,
 }
 
 impl CloudfrontParser {
@@ -107,6 +109,7 @@ impl CloudfrontParser {
             columns: fields.len(),
             timestamp,
             written,
+            path: slots.iter().position(|p| single(p) == Some("path")),
         }
     }
 }
@@ -193,6 +196,11 @@ impl LineParser for CloudfrontParser {
                     date,
                 ));
             }
+        }
+        // `cs-uri-stem` is URL-encoded (`/v1/my%20files`): the path as
+        // requested.
+        if let Some(path) = self.path {
+            super::decode_slot(out, path, super::percent_decoded);
         }
         Ok(Parsed::Record)
     }

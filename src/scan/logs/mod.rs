@@ -671,6 +671,15 @@ fn request_parts(s: &str) -> RequestParts {
         _ => None,
     };
     let method_end = find_either(b, 0, b' ', b' ').unwrap_or(b.len());
+    // A method is a token of letters (`GET`, `PROPFIND`): anything else
+    // (the bytes of a TLS handshake sent to an HTTP port, which nginx logs
+    // as `\x16\x03\x01…`) is no request line, and gives nothing.
+    if !b.get(..method_end).is_some_and(|m| {
+        m.iter()
+            .all(|c| c.is_ascii_alphabetic() || matches!(c, b'-' | b'_'))
+    }) {
+        return RequestParts::default();
+    }
     let mut parts = RequestParts {
         method: part(0..method_end),
         ..RequestParts::default()
@@ -679,7 +688,13 @@ fn request_parts(s: &str) -> RequestParts {
     let Some(rest) = b.get(start..) else {
         return parts;
     };
-    let end = find_either(b, start, b' ', b' ').unwrap_or(b.len());
+    // The target runs to the space before the version: a target with a
+    // space in it (which ALB logs as it came) keeps it. Without a
+    // version, to the next space.
+    let end = match memchr::memrchr(b' ', rest) {
+        Some(i) if rest.get(i + 1..).is_some_and(|v| v.starts_with(b"HTTP/")) => start + i,
+        _ => find_either(b, start, b' ', b' ').unwrap_or(b.len()),
+    };
     if b.get(..method_end) == Some(b"CONNECT") {
         // CONNECT's target is the authority-form `host:port` (RFC 9112
         // 3.2.3), as forward proxies log HTTPS: a host, and no path.
@@ -698,6 +713,62 @@ fn request_parts(s: &str) -> RequestParts {
     let path_end = find_either(b, path_start, b'?', b'#').map_or(end, |i| i.min(end));
     parts.path = part(path_start..path_end);
     parts
+}
+
+/// `s` with its `%XX` escapes decoded (CloudFront URL-encodes
+/// `cs-uri-stem`), when it has any and the result is UTF-8.
+pub fn percent_decoded(s: &str) -> Option<String> {
+    decode_escapes(s, b'%', 1)
+}
+
+/// `s` with its `\xHH` escapes decoded (nginx writes `"` as `\x22` and
+/// other bytes as `\xHH`), when it has any and the result is UTF-8.
+pub fn hex_decoded(s: &str) -> Option<String> {
+    decode_escapes(s, b'\\', 2)
+}
+
+/// Decodes the escapes of `s` that start with `lead`, then `skip - 1`
+/// fixed bytes (`x` for `\x`), then two hex digits.
+fn decode_escapes(s: &str, lead: u8, skip: usize) -> Option<String> {
+    let b = s.as_bytes();
+    memchr::memchr(lead, b)?;
+    let hex = |c: u8| (c as char).to_digit(16);
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    let mut changed = false;
+    while let Some(&c) = b.get(i) {
+        let escape = c == lead
+            && (skip == 1 || b.get(i + 1) == Some(&b'x'))
+            && b.get(i + skip).copied().and_then(hex).is_some()
+            && b.get(i + skip + 1).copied().and_then(hex).is_some();
+        if escape {
+            let hi = b.get(i + skip).copied().and_then(hex).unwrap_or(0);
+            let lo = b.get(i + skip + 1).copied().and_then(hex).unwrap_or(0);
+            out.push((hi * 16 + lo) as u8);
+            i += skip + 2;
+            changed = true;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    if !changed {
+        return None;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Replaces the string value of slot `slot` by what `decode` makes of
+/// it, when it makes something.
+pub fn decode_slot(out: &mut [Option<Slot<'_>>], slot: usize, decode: fn(&str) -> Option<String>) {
+    if let Some(Some(Slot {
+        val: FieldVal::Str(v),
+        ..
+    })) = out.get_mut(slot)
+        && let Some(d) = decode(v)
+    {
+        *v = Cow::Owned(d);
+    }
 }
 
 /// Sets slot `i` to a string sub-value of `line` at `span`, after a
@@ -1131,6 +1202,49 @@ pub fn format_timestamp(ms: Millis) -> String {
     } else {
         format!("{day}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
     }
+}
+
+/// [`format_timestamp`] of `ms`, read from `raw`, with all the fractional
+/// digits `raw` has (`2026-03-02T09:15:17.8383427Z` stays so, where
+/// milliseconds would cut it to `.838`). Offsets are whole minutes, so
+/// the fraction of a second is the same in UTC.
+pub fn format_timestamp_precise(ms: Millis, raw: &str) -> String {
+    match second_fraction(raw.trim()) {
+        Some(frac) if frac.len() > 3 => {
+            let whole = format_timestamp(ms - ms.rem_euclid(1000));
+            let head = whole.strip_suffix('Z').unwrap_or(&whole);
+            format!("{head}.{frac}Z")
+        }
+        _ => format_timestamp(ms),
+    }
+}
+
+/// The digits of the fraction of a second in a timestamp: after the
+/// seconds of `HH:MM:SS.fff` (ISO 8601), or after the point of epoch
+/// seconds (`1772359202.345678`).
+fn second_fraction(raw: &str) -> Option<&str> {
+    let b = raw.as_bytes();
+    let digits_from = |at: usize| {
+        let n = b
+            .get(at..)?
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        (n > 0).then(|| raw.get(at..at + n)).flatten()
+    };
+    if let Some(dot) = raw.find('.')
+        && b.iter().take(dot).all(u8::is_ascii_digit)
+        && (1..=10).contains(&dot)
+    {
+        return digits_from(dot + 1).filter(|f| f.len() + dot + 1 == raw.len());
+    }
+    let at = (8..b.len()).find(|&i| {
+        matches!(b.get(i), Some(b'.' | b','))
+            && b.get(i - 3) == Some(&b':')
+            && b.get(i - 2).is_some_and(u8::is_ascii_digit)
+            && b.get(i - 1).is_some_and(u8::is_ascii_digit)
+    })?;
+    digits_from(at + 1)
 }
 
 /// The number written by the ASCII digits `b[range]` (all digits, at
@@ -1596,6 +1710,35 @@ mod tests {
     }
 
     #[test]
+    fn precise_timestamps_keep_every_fractional_digit() {
+        let p = |raw: &str| parse_timestamp(raw).map(|ms| format_timestamp_precise(ms, raw));
+        assert_eq!(
+            p("2026-03-02T09:15:17.8383427Z").as_deref(),
+            Some("2026-03-02T09:15:17.8383427Z")
+        );
+        assert_eq!(
+            p("2026-03-02T11:15:17.838342+02:00").as_deref(),
+            Some("2026-03-02T09:15:17.838342Z")
+        );
+        assert_eq!(
+            p("2026-03-02T09:15:17.5Z").as_deref(),
+            Some("2026-03-02T09:15:17.500Z")
+        );
+        assert_eq!(
+            p("01/Mar/2026:10:00:00 +0000").as_deref(),
+            Some("2026-03-01T10:00:00Z")
+        );
+        assert_eq!(
+            p("1772359202.345678").as_deref(),
+            Some("2026-03-01T10:00:02.345678Z")
+        );
+        assert_eq!(
+            p("1772359202345").as_deref(),
+            Some("2026-03-01T10:00:02.345Z")
+        );
+    }
+
+    #[test]
     fn timestamps_become_utc() {
         assert_eq!(ts("2026-03-01T12:00:00Z"), "2026-03-01T12:00:00Z");
         // Spaces around a timestamp (a padded CSV cell) are not part of it.
@@ -1676,6 +1819,28 @@ mod tests {
         assert_eq!(t(Transform::ReqPath, "GET"), "");
         assert_eq!(t(Transform::ReqPath, "GET  HTTP/1.1"), "");
         assert_eq!(t(Transform::ReqPath, "OPTIONS * HTTP/1.1"), "*");
+        // A target with a space in it (ALB logs it as it came).
+        let spaced = "GET https://api.openai.com:443/v1/my files/x?y HTTP/1.1";
+        assert_eq!(t(Transform::ReqPath, spaced), "/v1/my files/x");
+        assert_eq!(t(Transform::ReqHost, spaced), "api.openai.com");
+        assert_eq!(t(Transform::ReqPath, "GET /a b"), "/a");
+        // A binary request line (a TLS handshake on an HTTP port).
+        for absent in [Transform::ReqMethod, Transform::ReqHost, Transform::ReqPath] {
+            assert_eq!(
+                t(
+                    absent,
+                    "\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xFC\\x03\\x03"
+                ),
+                ""
+            );
+        }
+        assert_eq!(
+            percent_decoded("/v1/my%20files/%E2%9C%93").as_deref(),
+            Some("/v1/my files/✓")
+        );
+        assert_eq!(percent_decoded("/v1/x"), None);
+        assert_eq!(percent_decoded("/100%"), None);
+        assert_eq!(hex_decoded("/a\\x22b\\x22").as_deref(), Some("/a\"b\""));
         let connect = "CONNECT api.openai.com:443 HTTP/1.1";
         assert_eq!(t(Transform::ReqHost, connect), "api.openai.com");
         assert_eq!(t(Transform::ReqPath, connect), "");

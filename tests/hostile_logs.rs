@@ -133,3 +133,143 @@ fn a_file_truncated_while_mapped_is_no_crash_and_a_warning() {
 fn a_file_truncated_while_read_is_a_warning() {
     check(&["--no-mmap"]);
 }
+
+/// xorshift64*: small, deterministic (failures reproduce).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn transduce(input: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    proviso::scan::logs::json_stream::RecordLines::new(input)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// A random JSON value of bounded depth, with the characters that
+/// matter to the transducer (quotes, escapes, brackets in strings, line
+/// breaks only where JSON allows them).
+fn value(rng: &mut Rng, depth: usize) -> serde_json::Value {
+    use serde_json::json;
+    let pieces = [
+        "a", "{", "}", "[", "]", "\"", "\\", ",", ":", " ", "é", "records", "\u{feff}",
+    ];
+    match (depth, rng.below(6)) {
+        (0, _) | (_, 0) => json!(rng.next() % 1000),
+        (_, 1) => json!(
+            (0..rng.below(6))
+                .map(|_| pieces[rng.below(pieces.len())])
+                .collect::<String>()
+        ),
+        (_, 2) => json!(null),
+        (_, 3) => {
+            serde_json::Value::Array((0..rng.below(4)).map(|_| value(rng, depth - 1)).collect())
+        }
+        _ => serde_json::Value::Object(
+            (0..rng.below(4))
+                .map(|i| {
+                    (
+                        format!("k{i}{}", pieces[rng.below(pieces.len())]),
+                        value(rng, depth - 1),
+                    )
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// Any mix of records, printed compactly or pretty, one after another or
+/// in `{"records": […]}` documents or arrays, with or without a byte-order
+/// mark, comes out as the same records, one per line.
+#[test]
+fn the_json_transducer_gives_back_every_record_of_any_document() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for round in 0..3000 {
+        let records: Vec<serde_json::Value> = (0..1 + rng.below(5))
+            .map(|_| {
+                let mut v = value(&mut rng, 3);
+                if !v.is_object() {
+                    v = serde_json::json!({ "v": v });
+                }
+                v
+            })
+            .collect();
+        let print = |v: &serde_json::Value, pretty: bool| {
+            if pretty {
+                serde_json::to_string_pretty(v).unwrap()
+            } else {
+                v.to_string()
+            }
+        };
+        let pretty = rng.below(2) == 0;
+        let mut doc = String::new();
+        if rng.below(3) == 0 {
+            doc.push('\u{feff}');
+        }
+        match rng.below(3) {
+            0 => {
+                for r in &records {
+                    doc.push_str(&print(r, pretty));
+                    doc.push_str(["\n", "", " ", "\r\n"][rng.below(4)]);
+                }
+            }
+            1 => doc.push_str(&print(&serde_json::json!({ "records": records }), pretty)),
+            _ => doc.push_str(&print(&serde_json::Value::Array(records.clone()), pretty)),
+        }
+        let out = String::from_utf8(transduce(doc.as_bytes())).unwrap();
+        let got: Vec<serde_json::Value> = out
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("round {round}: {e}: {l:?}\n{doc}"))
+            })
+            .collect();
+        assert_eq!(got, records, "round {round}:\n{doc}\n{out}");
+    }
+}
+
+/// Random and mutated bytes never make the transducer panic, and its
+/// output is never more than the input plus a line break per input byte
+/// (so memory stays bounded by the reader's buffers).
+#[test]
+fn the_json_transducer_survives_random_and_mutated_input() {
+    let seeds: Vec<Vec<u8>> = vec![
+        std::fs::read("fixtures/logs/vendors/frontdoor-docs.json").unwrap(),
+        std::fs::read("fixtures/logs/vendors/appgateway-docs.json").unwrap(),
+        b"{\"records\":[{\"a\":1},{\"b\":\"}\"}]}\n{\"records\":[".to_vec(),
+    ];
+    let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+    for round in 0..4000 {
+        let mut input = seeds[round % seeds.len()].clone();
+        for _ in 0..1 + rng.below(8) {
+            let at = rng.below(input.len() + 1);
+            match rng.below(4) {
+                0 if at < input.len() => {
+                    input.remove(at);
+                }
+                1 => input.insert(at, b"{}[]\"\\\n:,\xef\xbb\xbf\x00\xff"[rng.below(14)]),
+                2 => input.truncate(at),
+                _ => {
+                    let n = rng.below(64);
+                    input.splice(at..at, (0..n).map(|_| rng.next() as u8));
+                }
+            }
+        }
+        let out = transduce(&input);
+        assert!(out.len() <= 2 * input.len() + 1, "round {round}");
+    }
+}

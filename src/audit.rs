@@ -560,6 +560,14 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
                 )),
                 LogFormat::Alb => Box::new(logs::alb::AlbParser::new(slots, &opts.overrides)),
                 LogFormat::Nginx => Box::new(logs::nginx::NginxParser::new(slots, &opts.overrides)),
+                LogFormat::Cloudfront
+                    if first_line.trim_start_matches('\u{feff}').starts_with('{') =>
+                {
+                    Box::new(logs::cloudfront::CloudfrontJsonParser::new(
+                        slots,
+                        &opts.overrides,
+                    ))
+                }
                 LogFormat::Cloudfront => Box::new(logs::cloudfront::CloudfrontParser::new(
                     slots,
                     &opts.overrides,

@@ -441,3 +441,33 @@ fn findings_carry_what_decided_them_at_full_precision() {
     assert_eq!(hop["fields"]["cloud"], "azure");
     assert_eq!(hop["timestamp"], "2026-03-02T09:15:17.8383427Z");
 }
+
+/// CloudFront standard logging v2 delivers JSON (with the text logs'
+/// field names, `date` and `time` or `timestamp(ms)`) and delimited text
+/// whose header names the fields; both are read with no `--field`.
+#[test]
+fn cloudfront_standard_logging_v2_in_json_and_csv() {
+    let json = "{\"date\":\"2026-03-01\",\"time\":\"12:00:00\",\"x-edge-location\":\"IAD89-C1\",\"sc-bytes\":\"2100\",\"c-ip\":\"192.0.2.100\",\"cs-method\":\"POST\",\"cs(Host)\":\"d111111abcdef8.cloudfront.net\",\"cs-uri-stem\":\"/v1/chat/completions\",\"sc-status\":\"200\",\"x-host-header\":\"api.openai.com\"}\n\
+                {\"timestamp(ms)\":\"1772366401234\",\"DistributionId\":\"E1\",\"c-ip\":\"192.0.2.101\",\"cs-method\":\"GET\",\"cs(Host)\":\"d111111abcdef8.cloudfront.net\",\"cs-uri-stem\":\"/v1/my%20files\",\"sc-status\":\"404\"}\n";
+    let (doc, found) = probe("-", Some(json.as_bytes()), &[]);
+    assert_eq!(doc["inputs"][0]["format"], "cloudfront");
+    assert_eq!(summary(&doc), [2, 2, 2, 0, 0, 0], "{}", doc["summary"]);
+    assert_eq!(found[0]["timestamp"], "2026-03-01T12:00:00Z");
+    assert_eq!(found[0]["host"], "api.openai.com");
+    assert_eq!(found[0]["client_ip"], "192.0.2.100");
+    assert_eq!(found[0]["bytes_out"], "2100");
+    assert_eq!(found[0]["cloud"], "aws");
+    assert_eq!(found[1]["timestamp"], "2026-03-01T12:00:01.234Z");
+    assert_eq!(found[1]["host"], "d111111abcdef8.cloudfront.net");
+    assert_eq!(found[1]["path"], "/v1/my files");
+
+    let csv = "date,time,x-edge-location,sc-bytes,c-ip,cs-method,cs(Host),cs-uri-stem,sc-status,x-host-header\n\
+               2026-03-01,12:00:00,IAD89-C1,2100,192.0.2.100,POST,d111111abcdef8.cloudfront.net,/v1/embeddings,200,api.openai.com\n";
+    let (doc, found) = probe("-", Some(csv.as_bytes()), &[]);
+    assert_eq!(doc["inputs"][0]["format"], "cloudfront");
+    assert_eq!(summary(&doc), [1, 1, 1, 0, 0, 0], "{}", doc["summary"]);
+    assert_eq!(found[0]["timestamp"], "2026-03-01T12:00:00Z");
+    assert_eq!(found[0]["path"], "/v1/embeddings");
+    assert_eq!(found[0]["host"], "api.openai.com");
+    assert_eq!(found[0]["line"], 2);
+}

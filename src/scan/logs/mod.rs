@@ -1143,6 +1143,11 @@ pub fn detect(head: &[u8]) -> Option<LogFormat> {
     {
         return Some(LogFormat::Cloudfront);
     }
+    // A header line of CloudFront's field names (a CSV of a standard
+    // logging v2 export).
+    if cloudfront::names_cloudfront_fields(first) {
+        return Some(LogFormat::Cloudfront);
+    }
     if first.contains(',') || first.contains('\t') {
         return Some(LogFormat::Csv);
     }
@@ -1173,6 +1178,12 @@ fn detect_json(line: &str) -> Option<LogFormat> {
     }
     if category.starts_with("applicationgateway") || operation.starts_with("applicationgateway") {
         return Some(LogFormat::AzureAppGateway);
+    }
+    if ["cs-uri-stem", "x-edge-location", "x-edge-request-id"]
+        .iter()
+        .any(|f| record.contains_key(*f))
+    {
+        return Some(LogFormat::Cloudfront);
     }
     apigateway::looks_like(record).then_some(LogFormat::AwsApiGateway)
 }

@@ -257,6 +257,12 @@ fn field_names_match_the_vocabulary_in_any_case() {
     };
     assert_eq!(from(&doc, "timestamp"), ["Timestamp 2"]);
     assert_eq!(from(&doc, "client_ip"), ["Client_IP 2"]);
+    // Where the comma is the decimal separator, spreadsheets write `;`.
+    let semi = csv.replace(',', ";");
+    let (doc, found) = probe("-", Some(semi.as_bytes()), &[]);
+    assert_eq!(doc["inputs"][0]["format"], "csv");
+    assert_eq!(summary(&doc), [2, 2, 2, 0, 0, 0], "{}", doc["summary"]);
+    assert_eq!(found[1]["status"], "201");
 
     let jsonl = "{\"Timestamp\":\"2026-03-01T12:00:00Z\",\"HOST\":\"api.openai.com\",\"Path\":\"/v1/embeddings\",\"Client_IP\":\"3.80.9.1\"}\n\
                  {\"ts\":\"2026-03-01T12:00:00Z\",\"hostName\":\"api.openai.com\",\"path\":\"/v1/embeddings\",\"properties\":{\"ClientIp\":\"3.80.9.2\"}}\n";

@@ -3,7 +3,9 @@
 //! the usual names (`timestamp`/`time`, `host`/`hostname`, `status`/
 //! `status_code`, `client_ip`/`remote_addr`, …, as for JSON lines).
 //!
-//! The delimiter is a tab if the header has one, else a comma. Fields may
+//! The delimiter is a tab if the header has one, else a comma, else a
+//! semicolon (what spreadsheets write where the comma is the decimal
+//! separator). Fields may
 //! be quoted (`"a, b"`, `""` for a quote). One record per line: a quoted
 //! field cannot hold a line break, and a line whose field count differs
 //! from the header's is malformed.
@@ -23,7 +25,13 @@ impl CsvParser {
     /// `header` is the header line.
     pub fn new(slots: &[FieldPath], overrides: &[(String, String)], header: &str) -> CsvParser {
         let header = header.trim_start_matches('\u{feff}');
-        let delim = if header.contains('\t') { b'\t' } else { b',' };
+        let delim = if header.contains('\t') {
+            b'\t'
+        } else if !header.contains(',') && header.contains(';') {
+            b';'
+        } else {
+            b','
+        };
         let mut names = Vec::new();
         let mut written = Vec::new();
         let mut i = 0;

@@ -1148,7 +1148,7 @@ pub fn detect(head: &[u8]) -> Option<LogFormat> {
     if cloudfront::names_cloudfront_fields(first) {
         return Some(LogFormat::Cloudfront);
     }
-    if first.contains(',') || first.contains('\t') {
+    if first.contains(',') || first.contains('\t') || first.contains(';') {
         return Some(LogFormat::Csv);
     }
     None

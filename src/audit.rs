@@ -313,24 +313,29 @@ fn count_fills(
     line: &str,
     slots: &[Option<Slot<'_>>],
 ) {
-    for (i, slot) in slots.iter().enumerate().take(AUDIT_SLOTS.len()) {
-        let Some(slot) = slot else { continue };
-        if i == KIND {
+    for &i in &ctx.fill_slots {
+        let Some(Some(slot)) = slots.get(i) else {
             continue;
-        }
-        let rank = usize::from(slot.rank).min(RANKS - 1);
-        if let Some((n, name)) = fills.get_mut(i * RANKS + rank) {
-            *n += 1;
-            if name.is_none() {
-                *name = Some(
-                    slot.span
-                        .clone()
-                        .and_then(|span| ctx.parser.source_name(i, slot.rank, line, span))
-                        .unwrap_or_else(|| "?".to_string()),
-                );
+        };
+        let k = i * RANKS + usize::from(slot.rank).min(RANKS - 1);
+        if let Some((n, name)) = fills.get_mut(k) {
+            if *n == 0 {
+                *name = Some(source_name(ctx, i, slot, line));
             }
+            *n += 1;
         }
     }
+}
+
+/// The name of the field that filled slot `i` (the first time a source
+/// is seen in a chunk).
+#[cold]
+#[inline(never)]
+fn source_name(ctx: &Ctx<'_>, i: usize, slot: &Slot<'_>, line: &str) -> String {
+    slot.span
+        .clone()
+        .and_then(|span| ctx.parser.source_name(i, slot.rank, line, span))
+        .unwrap_or_else(|| "?".to_string())
 }
 
 /// A piece of input, in file order. Line numbers are not counted by the
@@ -408,6 +413,9 @@ struct Ctx<'a> {
     client_cloud: Option<[usize; 3]>,
     target_cloud: Option<[usize; 3]>,
     labels: Vec<String>,
+    /// The vocabulary slots read (all but `kind`): which source filled
+    /// them is counted for the summary.
+    fill_slots: Vec<usize>,
 }
 
 /// Audits `inputs` (`-` is standard input) against `rules`.
@@ -603,6 +611,9 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
             client_cloud,
             target_cloud: target_cloud.or(service.map(|s| [usize::MAX, usize::MAX, s])),
             labels: labels.clone(),
+            fill_slots: (0..AUDIT_SLOTS.len())
+                .filter(|&i| i != KIND && needed.get(i).copied().unwrap_or(false))
+                .collect(),
         };
         // CSV's header line is not a record.
         let skip_first = format == LogFormat::Csv;

@@ -674,10 +674,11 @@ fn request_parts(s: &str) -> RequestParts {
     // A method is a token of letters (`GET`, `PROPFIND`): anything else
     // (the bytes of a TLS handshake sent to an HTTP port, which nginx logs
     // as `\x16\x03\x01…`) is no request line, and gives nothing.
-    if !b.get(..method_end).is_some_and(|m| {
-        m.iter()
-            .all(|c| c.is_ascii_alphabetic() || matches!(c, b'-' | b'_'))
-    }) {
+    // (Its first byte decides: a letter, or ALB's `-` for none.)
+    if !b
+        .first()
+        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'-')
+    {
         return RequestParts::default();
     }
     let mut parts = RequestParts {
@@ -691,9 +692,14 @@ fn request_parts(s: &str) -> RequestParts {
     // The target runs to the space before the version: a target with a
     // space in it (which ALB logs as it came) keeps it. Without a
     // version, to the next space.
-    let end = match memchr::memrchr(b' ', rest) {
-        Some(i) if rest.get(i + 1..).is_some_and(|v| v.starts_with(b"HTTP/")) => start + i,
-        _ => find_either(b, start, b' ', b' ').unwrap_or(b.len()),
+    let version_at = |i: usize| b.get(i) == Some(&b' ') && b.get(i + 1..i + 6) == Some(b"HTTP/");
+    let end = match b.len().checked_sub(9) {
+        // `HTTP/1.1`, `HTTP/2.0`: the common case, at a fixed place.
+        Some(i) if i >= start && version_at(i) => i,
+        _ => match memchr::memrchr(b' ', rest) {
+            Some(i) if version_at(start + i) => start + i,
+            _ => find_either(b, start, b' ', b' ').unwrap_or(b.len()),
+        },
     };
     if b.get(..method_end) == Some(b"CONNECT") {
         // CONNECT's target is the authority-form `host:port` (RFC 9112

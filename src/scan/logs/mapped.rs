@@ -25,9 +25,10 @@ use std::ops::Deref;
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// Windows that can be live at once (each one is registered in a slot);
-/// past it, [`Window::map`] fails and the caller reads the file instead.
-const SLOTS: usize = 256;
+/// Windows that can be live at once (each one is registered in a slot;
+/// the audit keeps at most a few per worker thread alive); past it,
+/// [`Window::map`] fails.
+const SLOTS: usize = 4096;
 
 /// Live windows: start and end addresses (0: a free slot).
 static STARTS: [AtomicUsize; SLOTS] = [const { AtomicUsize::new(0) }; SLOTS];

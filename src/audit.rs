@@ -194,6 +194,18 @@ pub struct InputInfo {
     pub bytes: u64,
     /// This input's own accounting (`summary` is the sum over inputs).
     pub summary: Summary,
+    /// Which field of the input filled each vocabulary field.
+    pub fields: Vec<FieldSource>,
+}
+
+/// One source of a vocabulary field in one input: "`host` from `Host`,
+/// 3 records".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldSource {
+    pub field: &'static str,
+    /// The input's field (column, JSON path) as it writes it.
+    pub from: String,
+    pub records: u64,
 }
 
 /// The record accounting.
@@ -205,19 +217,37 @@ pub struct Summary {
     pub outside_terms: u64,
     /// Of `outside_terms`: records with no timestamp at all.
     pub no_timestamp: u64,
+    /// Records that are not client requests (health probes, WAF records,
+    /// other categories): counted, never judged.
+    pub not_requests: u64,
+    /// Of `not_requests`, by kind, in the order of `Kind::NOT_REQUESTS`.
+    pub kinds: [u64; 3],
     pub malformed: u64,
+    /// Inputs that were read only in part (see `AuditReport::warnings`).
+    pub warnings: u64,
     /// Decompressed bytes read.
     pub bytes: u64,
 }
 
 impl Summary {
+    /// Client requests read: the records that are neither malformed nor
+    /// of another kind.
+    pub fn requests(&self) -> u64 {
+        self.records - self.malformed - self.not_requests
+    }
+
     fn add(&mut self, o: &Summary) {
         self.records += o.records;
         self.judged += o.judged;
         self.not_applicable += o.not_applicable;
         self.outside_terms += o.outside_terms;
         self.no_timestamp += o.no_timestamp;
+        self.not_requests += o.not_requests;
+        for (a, b) in self.kinds.iter_mut().zip(o.kinds) {
+            *a += b;
+        }
         self.malformed += o.malformed;
+        self.warnings += o.warnings;
         self.bytes += o.bytes;
     }
 }
@@ -231,6 +261,8 @@ pub struct AuditReport {
     pub malformed: Vec<Diag>,
     /// Inputs that could not be opened or read at all.
     pub unreadable: Vec<Diag>,
+    /// Inputs read only in part (a file cut short while it was read).
+    pub warnings: Vec<Diag>,
     pub summary: Summary,
 }
 
@@ -250,7 +282,14 @@ struct ChunkResult {
     findings: Vec<serde_json::Value>,
     /// Lines the piece held.
     lines: u64,
+    /// Per vocabulary slot and candidate rank (`slot * RANKS + rank`):
+    /// records it filled, and the field's name as the input writes it.
+    fills: Vec<(u64, Option<String>)>,
 }
+
+/// Candidate ranks told apart in the fields summary (later ones are
+/// counted with the last).
+const RANKS: usize = 8;
 
 impl ChunkResult {
     /// A result with one empty statistics slot per compiled clause.
@@ -262,9 +301,43 @@ impl ChunkResult {
                 .iter()
                 .map(|_| ClauseStats::default())
                 .collect(),
+            fills: vec![(0, None); AUDIT_SLOTS.len() * RANKS],
             ..Default::default()
         }
     }
+}
+
+/// Counts which source filled each vocabulary slot of a record, naming
+/// each source the first time it is seen.
+fn count_fills(
+    ctx: &Ctx<'_>,
+    fills: &mut [(u64, Option<String>)],
+    line: &str,
+    slots: &[Option<Slot<'_>>],
+) {
+    for &i in &ctx.fill_slots {
+        let Some(Some(slot)) = slots.get(i) else {
+            continue;
+        };
+        let k = i * RANKS + usize::from(slot.rank).min(RANKS - 1);
+        if let Some((n, name)) = fills.get_mut(k) {
+            if *n == 0 {
+                *name = Some(source_name(ctx, i, slot, line));
+            }
+            *n += 1;
+        }
+    }
+}
+
+/// The name of the field that filled slot `i` (the first time a source
+/// is seen in a chunk).
+#[cold]
+#[inline(never)]
+fn source_name(ctx: &Ctx<'_>, i: usize, slot: &Slot<'_>, line: &str) -> String {
+    slot.span
+        .clone()
+        .and_then(|span| ctx.parser.source_name(i, slot.rank, line, span))
+        .unwrap_or_else(|| "?".to_string())
 }
 
 /// A piece of input, in file order. Line numbers are not counted by the
@@ -286,7 +359,7 @@ enum Work {
     /// Lines of a file, in a window of it mapped into memory (unmapped
     /// when the last piece of it is done).
     Mapped {
-        map: Arc<memmap2::Mmap>,
+        map: Arc<logs::mapped::Window>,
         range: Range<usize>,
     },
 }
@@ -342,6 +415,9 @@ struct Ctx<'a> {
     client_cloud: Option<[usize; 3]>,
     target_cloud: Option<[usize; 3]>,
     labels: Vec<String>,
+    /// The vocabulary slots read (all but `kind`): which source filled
+    /// them is counted for the summary.
+    fill_slots: Vec<usize>,
 }
 
 /// Audits `inputs` (`-` is standard input) against `rules`.
@@ -383,6 +459,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
             compiled.read.get(i).copied().unwrap_or(false)
                 || i == TS
                 || i == HOST
+                || i == KIND
                 || ((i == CLIENT_IP || i == TARGET_IP) && !opts.ip_ranges.is_empty())
                 || opts.findings.is_some()
         })
@@ -425,19 +502,20 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
         // The head decides the format and holds any header line.
         let mut head = Vec::with_capacity(64 << 10);
         let mut head_err = read_up_to(&mut input.reader, &mut head, 64 << 10).err();
-        // Azure's `{"records": [...]}` documents (Event Hubs messages, or
-        // pretty-printed as Microsoft's documentation shows them) are read
-        // whole and turned into one record per line first.
-        let wrapped = matches!(
-            opts.format,
-            None | Some(LogFormat::Jsonl | LogFormat::AzureFrontdoor)
-        ) && logs::azure_frontdoor::is_records_document(&head);
-        if wrapped {
-            if head_err.is_none() {
-                head_err = input.reader.read_to_end(&mut head).err();
-            }
-            head = logs::azure_frontdoor::unwrap_records(&head);
-            input.reader = Box::new(std::io::empty());
+        // JSON that is not one object per line (pretty-printed records one
+        // after another, `{"records": [...]}` documents, arrays) streams
+        // through a transducer that writes one record per line
+        // (`json_stream`); the head is then read again from it.
+        let document =
+            opts.format.is_none_or(LogFormat::is_json) && logs::json_stream::is_document(&head);
+        if document {
+            let prior = std::io::Cursor::new(std::mem::take(&mut head));
+            let rest: Box<dyn Read + Send> = match head_err.take() {
+                Some(e) => Box::new(FailOnce(Some(e))),
+                None => std::mem::replace(&mut input.reader, Box::new(std::io::empty())),
+            };
+            input.reader = Box::new(logs::json_stream::RecordLines::new(prior.chain(rest)));
+            head_err = read_up_to(&mut input.reader, &mut head, 64 << 10).err();
         }
         let format = opts.format.or_else(|| logs::detect(&head));
         let mut info = InputInfo {
@@ -448,6 +526,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
             malformed: 0,
             bytes: 0,
             summary: Summary::default(),
+            fields: Vec::new(),
         };
         let Some(format) = format else {
             if head.iter().all(u8::is_ascii_whitespace) && head_err.is_none() {
@@ -460,7 +539,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
                     format!("cannot tell the log format of `{name}`"),
                 )
                 .with_help(
-                    "name it with `--log-format jsonl|csv|alb|cloudfront|azure-frontdoor|nginx`",
+                    "name it with `--log-format jsonl|csv|alb|cloudfront|azure-frontdoor|nginx|aws-apigateway|azure-appgateway`",
                 ),
             );
             report.inputs.push(info);
@@ -480,8 +559,26 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
                     logs::azure_frontdoor::VOCAB,
                     &opts.overrides,
                 )),
+                LogFormat::AwsApiGateway => Box::new(logs::jsonl::JsonParser::new(
+                    slots,
+                    logs::apigateway::VOCAB,
+                    &opts.overrides,
+                )),
+                LogFormat::AzureAppGateway => Box::new(logs::jsonl::JsonParser::new(
+                    slots,
+                    logs::appgateway::VOCAB,
+                    &opts.overrides,
+                )),
                 LogFormat::Alb => Box::new(logs::alb::AlbParser::new(slots, &opts.overrides)),
                 LogFormat::Nginx => Box::new(logs::nginx::NginxParser::new(slots, &opts.overrides)),
+                LogFormat::Cloudfront
+                    if first_line.trim_start_matches('\u{feff}').starts_with('{') =>
+                {
+                    Box::new(logs::cloudfront::CloudfrontJsonParser::new(
+                        slots,
+                        &opts.overrides,
+                    ))
+                }
                 LogFormat::Cloudfront => Box::new(logs::cloudfront::CloudfrontParser::new(
                     slots,
                     &opts.overrides,
@@ -517,6 +614,9 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
             client_cloud,
             target_cloud: target_cloud.or(service.map(|s| [usize::MAX, usize::MAX, s])),
             labels: labels.clone(),
+            fill_slots: (0..AUDIT_SLOTS.len())
+                .filter(|&i| i != KIND && needed.get(i).copied().unwrap_or(false))
+                .collect(),
         };
         // CSV's header line is not a record.
         let skip_first = format == LogFormat::Csv;
@@ -528,7 +628,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
         let mapped = (opts.mmap
             && input.compression == Compression::None
             && !skip_first
-            && !wrapped
+            && !document
             && head_err.is_none()
             && path != Path::new("-"))
         .then(|| {
@@ -541,6 +641,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
         let raw_in = raw.clone();
         let threads = opts.threads.max(1);
         let mut file_summary = Summary::default();
+        let mut file_fills: Vec<(u64, Option<String>)> = vec![(0, None); AUDIT_SLOTS.len() * RANKS];
         let (opts_chunk, opts_max_line) = (opts.chunk_bytes.max(1), opts.max_line_bytes.max(1));
         let findings_out = &mut opts.findings;
         let report_ref = &mut report;
@@ -598,6 +699,12 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
                     let base = first_line;
                     first_line += r.lines;
                     file_summary.add(&r.summary);
+                    for (mine, theirs) in file_fills.iter_mut().zip(r.fills) {
+                        mine.0 += theirs.0;
+                        if mine.1.is_none() {
+                            mine.1 = theirs.1;
+                        }
+                    }
                     for (mine, mut theirs) in report_ref.clauses.iter_mut().zip(r.clauses) {
                         theirs.samples.iter_mut().for_each(|s| s.line += base);
                         mine.merge(theirs, ctx.samples);
@@ -628,10 +735,42 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
         if let Some(pb) = &progress {
             pb.inc(0);
         }
+        // A file shorter at the end than at the start was cut short while
+        // it was read (truncated, or rotated with `copytruncate`): what
+        // was not read was not audited, and the result must say so.
+        if let Some(size) = input.raw_size.filter(|_| path != Path::new("-")) {
+            let read = raw.load(Ordering::Relaxed);
+            let now = std::fs::metadata(path).map_or(0, |m| m.len());
+            if read < size || now < size || logs::mapped::take_cut_short() {
+                file_summary.warnings += 1;
+                // (A mapped read counts the windows mapped, which may
+                // reach past the new end.)
+                let read = if now < size {
+                    read.min(now)
+                } else {
+                    read.min(size)
+                };
+                report
+                    .warnings
+                    .push(truncated_warning(&name, size, read, now));
+            }
+        }
         info.records = file_summary.records;
         info.malformed = file_summary.malformed;
         info.bytes = file_summary.bytes;
-        info.summary = file_summary;
+        info.summary = file_summary.clone();
+        info.fields = file_fills
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (n, _))| *n > 0)
+            .filter_map(|(k, (records, from))| {
+                Some(FieldSource {
+                    field: AUDIT_SLOTS.get(k / RANKS)?,
+                    from: from.unwrap_or_default(),
+                    records,
+                })
+            })
+            .collect();
         report.summary.add(&file_summary);
         report.inputs.push(info);
     }
@@ -683,6 +822,18 @@ fn clause_header(rules: &RuleSet, c: &CClause) -> ClauseStats {
     }
 }
 
+/// The warning for a file that was `size` bytes when its audit began,
+/// of which `read` were read, and is `now` bytes at the end.
+fn truncated_warning(name: &str, size: u64, read: u64, now: u64) -> Diag {
+    Diag::warning(
+        "proviso::input::truncated",
+        format!(
+            "`{name}` was cut short while it was audited: it had {size} bytes when the audit began, {read} were read (it has {now} now); records after byte {read} were not audited"
+        ),
+    )
+    .with_help("audit a copy of a log that is being rotated or truncated (`cp` it first), or audit it again once it is complete")
+}
+
 /// Why an over-long line was not read: one wording, whichever reader
 /// (or worker) found it.
 fn too_long_reason(max_line: usize) -> String {
@@ -732,7 +883,7 @@ fn map_chunks(
     while at < len {
         let base = at / ALIGN * ALIGN;
         let map_len = (at - base + window).min(len - base);
-        let map = match map_window(file, base, map_len) {
+        let map = match logs::mapped::Window::map(file, base, map_len) {
             Ok(m) => Arc::new(m),
             Err(e) => {
                 let _ = send(Work::Malformed {
@@ -767,7 +918,21 @@ fn map_chunks(
             }
         };
         let mut start = from;
+        let mut end = end;
+        let mut stopped = false;
         while start < end {
+            // A file cut short under the map: send only what it still
+            // has, to its last whole line, and stop (the audit warns).
+            // Pages lost between this look and a worker's read read as
+            // zeros (see `mapped`).
+            let now = file.metadata().map_or(0, |m| m.len());
+            let now = usize::try_from(now).unwrap_or(usize::MAX);
+            if now < base + end {
+                stopped = true;
+                let keep = now.saturating_sub(base).max(start);
+                end = memchr::memrchr(b'\n', map.get(start..keep).unwrap_or(&[]))
+                    .map_or(start, |p| start + p + 1);
+            }
             let mut stop = (start + chunk_bytes).min(end);
             if stop < end {
                 stop = memchr::memchr(b'\n', map.get(stop..end).unwrap_or(&[]))
@@ -781,25 +946,10 @@ fn map_chunks(
             }
             start = stop;
         }
+        if stopped {
+            return;
+        }
         at = base + end;
-    }
-}
-
-/// Maps `len` bytes of `file` from `offset` (a multiple of the page size)
-/// for reading, with its pages populated.
-fn map_window(file: &std::fs::File, offset: usize, len: usize) -> std::io::Result<memmap2::Mmap> {
-    // SAFETY: the map is read-only and private to this process; what
-    // memory safety then rests on is that the file is not truncated
-    // while it is mapped (a read past its new end would fault). That is
-    // the premise of auditing an export; `--no-mmap` reads a file that
-    // may be cut short instead (documented in the README).
-    #[allow(unsafe_code)]
-    unsafe {
-        memmap2::MmapOptions::new()
-            .offset(offset as u64)
-            .len(len)
-            .populate()
-            .map(file)
     }
 }
 
@@ -820,6 +970,19 @@ fn next_line(file: &std::fs::File, from: usize) -> Option<usize> {
             return Some(at + p + 1);
         }
         at += n;
+    }
+}
+
+/// A reader that fails once with the error it holds, then ends: the
+/// error that cut a head short, after the head.
+struct FailOnce(Option<std::io::Error>);
+
+impl Read for FailOnce {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
     }
 }
 
@@ -1103,6 +1266,13 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
         if data.get(range.end.wrapping_sub(1)) == Some(&b'\r') && range.end > range.start {
             range.end -= 1;
         }
+        // The zeros a mapped window reads where its file was cut short
+        // (see `mapped`) are not part of the line.
+        if data.get(range.end.wrapping_sub(1)) == Some(&0) {
+            while range.end > range.start && data.get(range.end - 1) == Some(&0) {
+                range.end -= 1;
+            }
+        }
         let bytes = data.get(range.clone()).unwrap_or(&[]);
         if bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -1176,15 +1346,25 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
             }
         }
         r.summary.records += 1;
+        count_fills(ctx, &mut r.fills, line, &slots);
         judge_line(ctx, &mut r, this, line, &mut slots, &memo);
     }
     r.lines = line_no;
     r
 }
 
-fn fill_derived<'a>(ctx: &Ctx<'_>, slots: &mut [Option<Slot<'a>>]) {
+/// Fills the fields the audit derives (`kind`, `cloud`, the clouds of
+/// the addresses) and lower-cases the host; returns the record's kind.
+fn fill_derived<'a>(ctx: &Ctx<'_>, slots: &mut [Option<Slot<'a>>]) -> logs::Kind {
+    let mut kind = logs::Kind::Request;
     if let Some(s) = slots.get_mut(KIND) {
-        *s = Some(Slot::implied("request"));
+        let raw = s.as_ref().and_then(|s| s.val.as_str());
+        kind = ctx.format.kind(raw);
+        let span = s.as_ref().and_then(|s| s.span.clone());
+        *s = Some(Slot {
+            span,
+            ..Slot::implied(kind.name())
+        });
     }
     // Host names are case-insensitive (RFC 4343): `API.OpenAI.com` is
     // the host rules write as `api.openai.com`. Almost every log writes
@@ -1204,7 +1384,7 @@ fn fill_derived<'a>(ctx: &Ctx<'_>, slots: &mut [Option<Slot<'a>>]) {
         *s = Some(Slot::implied(cloud));
     }
     if ctx.ranges.is_empty() {
-        return;
+        return kind;
     }
     let attribute = |slots: &mut [Option<Slot<'a>>],
                      ip_slot: usize,
@@ -1252,6 +1432,7 @@ fn fill_derived<'a>(ctx: &Ctx<'_>, slots: &mut [Option<Slot<'a>>]) {
     };
     attribute(slots, TARGET_IP, ctx.target_cloud, true);
     attribute(slots, CLIENT_IP, ctx.client_cloud, false);
+    kind
 }
 
 fn judge_line<'a>(
@@ -1262,7 +1443,17 @@ fn judge_line<'a>(
     slots: &mut [Option<Slot<'a>>],
     memo: &Memo,
 ) {
-    fill_derived(ctx, slots);
+    // Only requests are judged; other records are counted by kind.
+    let kind = fill_derived(ctx, slots);
+    if kind != logs::Kind::Request {
+        r.summary.not_requests += 1;
+        if let Some(k) = logs::Kind::NOT_REQUESTS.iter().position(|k| *k == kind)
+            && let Some(n) = r.summary.kinds.get_mut(k)
+        {
+            *n += 1;
+        }
+        return;
+    }
     Compiled::reset_memo(memo);
     let ts_slot = slots.get(TS).and_then(Option::as_ref);
     let Some(ts_slot) = ts_slot else {
@@ -1368,7 +1559,7 @@ fn record_violation(
         Some(parser) => {
             let mut all = vec![None; ctx.compiled.slots.len()];
             if parser.parse(line, &mut all).is_ok() {
-                fill_derived(ctx, &mut all);
+                let _ = fill_derived(ctx, &mut all);
                 full = all;
                 &full[..]
             } else {
@@ -1388,10 +1579,30 @@ fn record_violation(
                 );
             }
         }
+        // The other fields that decided the violation (`client_cloud`,
+        // `target_cloud`, a tag): what the clause checks and what made it
+        // apply.
+        for &i in clause.check_slots.iter().chain(&clause.applies_slots) {
+            if i < AUDIT_SLOTS.len() {
+                continue;
+            }
+            if let (Some(name), Some(s)) =
+                (ctx.labels.get(i), slots.get(i).and_then(Option::as_ref))
+            {
+                fields
+                    .entry(name.clone())
+                    .or_insert_with(|| s.val.to_value().to_json());
+            }
+        }
+        let raw_ts = slots
+            .get(TS)
+            .and_then(Option::as_ref)
+            .map(|s| s.val.to_string())
+            .unwrap_or_default();
         let doc = serde_json::json!({
             "file": ctx.file,
             "line": line_no,
-            "timestamp": format_timestamp(ts),
+            "timestamp": logs::format_timestamp_precise(ts, &raw_ts),
             "clause": clause.id,
             "terms": clause.terms_id,
             "severity": clause.severity,

@@ -72,7 +72,7 @@ fn assert_accounting(doc: &serde_json::Value) {
     let n = |k: &str| s[k].as_u64().unwrap();
     assert_eq!(
         n("records"),
-        n("judged") + n("not_applicable") + n("outside_terms") + n("malformed"),
+        n("judged") + n("not_applicable") + n("outside_terms") + n("not_requests") + n("malformed"),
         "{s}"
     );
     let per_file: u64 = doc["inputs"]
@@ -425,7 +425,9 @@ fn compiled_rules_agree_with_the_tree_evaluator() {
 
 #[test]
 fn no_log_parser_panics_on_mutated_lines() {
-    use proviso::scan::logs::{LineParser, alb, azure_frontdoor, cloudfront, csv, jsonl, nginx};
+    use proviso::scan::logs::{
+        LineParser, alb, apigateway, appgateway, azure_frontdoor, cloudfront, csv, jsonl, nginx,
+    };
     use proviso::value::FieldPath;
     let slots: Vec<FieldPath> = [
         "timestamp",
@@ -451,6 +453,14 @@ fn no_log_parser_panics_on_mutated_lines() {
         (
             Box::new(jsonl::JsonParser::new(&slots, azure_frontdoor::VOCAB, &[])),
             r#"{"time":"2026-03-01T00:00:00Z","properties":{"hostName":"h:443","pop":"AMS","originIp":"[::1]:443"}}"#,
+        ),
+        (
+            Box::new(jsonl::JsonParser::new(&slots, apigateway::VOCAB, &[])),
+            r#"{"requestId":"x","ip":"1.2.3.4","requestTime":"01/Mar/2026:10:00:00 +0000","routeKey":"GET /v1","status":"200","responseLength":"-"}"#,
+        ),
+        (
+            Box::new(jsonl::JsonParser::new(&slots, appgateway::VOCAB, &[])),
+            r#"{"timeStamp":"2021-10-14T22:17:11+00:00","category":"ApplicationGatewayAccessLog","properties":{"clientIP":"185.42.129.24","requestUri":"\/a","httpStatus":200,"serverRouted":"52.239.221.65:443","host":"H"}}"#,
         ),
         (
             Box::new(alb::AlbParser::new(&slots, &[])),

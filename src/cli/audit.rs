@@ -56,6 +56,8 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
             LogFormatArg::Cloudfront => Some(LogFormat::Cloudfront),
             LogFormatArg::AzureFrontdoor => Some(LogFormat::AzureFrontdoor),
             LogFormatArg::Nginx => Some(LogFormat::Nginx),
+            LogFormatArg::AwsApigateway => Some(LogFormat::AwsApiGateway),
+            LogFormatArg::AzureAppgateway => Some(LogFormat::AzureAppGateway),
         },
         overrides: args.fields.clone(),
         samples: args.samples,

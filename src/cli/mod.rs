@@ -210,6 +210,10 @@ pub enum LogFormatArg {
     AzureFrontdoor,
     /// nginx `combined`
     Nginx,
+    /// AWS API Gateway access logs (AWS's documented JSON format)
+    AwsApigateway,
+    /// Azure Application Gateway access logs (diagnostic-settings JSON)
+    AzureAppgateway,
 }
 
 #[derive(clap::Args, Debug)]

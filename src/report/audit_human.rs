@@ -34,6 +34,33 @@ pub fn render(report: &AuditReport, plain: bool, width: usize) -> String {
         })
         .collect();
     out.push_str(&format!("proviso audit: {}\n", inputs.join("; ")));
+    // Which field of each input filled each vocabulary field.
+    for i in &report.inputs {
+        if i.fields.is_empty() {
+            continue;
+        }
+        let mut parts: Vec<String> = Vec::new();
+        let mut k = 0;
+        while let Some(first) = i.fields.get(k) {
+            let same: Vec<&crate::audit::FieldSource> = i
+                .fields
+                .get(k..)
+                .unwrap_or(&[])
+                .iter()
+                .take_while(|f| f.field == first.field)
+                .collect();
+            k += same.len();
+            let from: Vec<String> = if same.len() == 1 {
+                vec![format!("`{}`", first.from)]
+            } else {
+                same.iter()
+                    .map(|f| format!("`{}` ({})", f.from, f.records))
+                    .collect()
+            };
+            parts.push(format!("{} from {}", first.field, from.join(" or ")));
+        }
+        out.push_str(&format!("  {}: {}\n", i.file, parts.join(", ")));
+    }
     let rows: Vec<[String; 7]> = report
         .clauses
         .iter()
@@ -101,7 +128,7 @@ pub fn render(report: &AuditReport, plain: bool, width: usize) -> String {
             out.push('\n');
         }
     }
-    for d in &report.malformed {
+    for d in report.malformed.iter().chain(&report.warnings) {
         out.push_str(&render_diag(d, plain, width));
         out.push('\n');
     }
@@ -111,7 +138,7 @@ pub fn render(report: &AuditReport, plain: bool, width: usize) -> String {
 }
 
 /// The accounting line: `records = judged + not applicable + outside the
-/// terms + malformed`.
+/// terms (+ not requests, when some records are not) + malformed`.
 pub fn summary_line(r: &AuditReport) -> String {
     let s = &r.summary;
     let mut by_sev = Vec::new();
@@ -137,8 +164,31 @@ pub fn summary_line(r: &AuditReport) -> String {
     } else {
         String::new()
     };
+    // Records that are not requests, when there are any.
+    let others = if s.not_requests > 0 {
+        let names = [
+            ("health probe", "health probes"),
+            ("WAF record", "WAF records"),
+            ("other record", "other records"),
+        ];
+        let parts: Vec<String> = s
+            .kinds
+            .iter()
+            .zip(names)
+            .filter(|(n, _)| **n > 0)
+            .map(|(n, (one, many))| plural(*n, one, many))
+            .collect();
+        format!(" + {} not requests ({})", s.not_requests, parts.join(", "))
+    } else {
+        String::new()
+    };
+    let warnings = if s.warnings > 0 {
+        format!("; {}", plural(s.warnings, "warning", "warnings"))
+    } else {
+        String::new()
+    };
     format!(
-        "proviso audit: {} = {} judged + {} not applicable + {} outside the terms{no_ts} + {} malformed; {violations}; {} read",
+        "proviso audit: {} = {} judged + {} not applicable + {} outside the terms{no_ts}{others} + {} malformed; {violations}; {} read{warnings}",
         plural(s.records, "record", "records"),
         s.judged,
         s.not_applicable,

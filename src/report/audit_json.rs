@@ -44,17 +44,31 @@ pub fn render(r: &AuditReport) -> String {
             "records": i.records,
             "malformed": i.malformed,
             "bytes": i.bytes,
+            "fields": i.fields.iter().map(|f| json!({
+                "field": f.field,
+                "from": f.from,
+                "records": f.records,
+            })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "clauses": clauses,
         "malformed": r.malformed.iter().map(super::json::diag_json).collect::<Vec<_>>(),
         "unreadable": r.unreadable.iter().map(super::json::diag_json).collect::<Vec<_>>(),
+        "warnings": r.warnings.iter().map(super::json::diag_json).collect::<Vec<_>>(),
         "summary": {
             "records": s.records,
             "judged": s.judged,
             "not_applicable": s.not_applicable,
             "outside_terms": s.outside_terms,
             "no_timestamp": s.no_timestamp,
+            "requests": s.requests(),
+            "not_requests": s.not_requests,
+            "kinds": crate::scan::logs::Kind::NOT_REQUESTS
+                .iter()
+                .zip(s.kinds)
+                .map(|(k, n)| (k.name().to_string(), J::from(n)))
+                .collect::<serde_json::Map<_, _>>(),
             "malformed": s.malformed,
+            "warnings": s.warnings,
             "bytes": s.bytes,
             "violations": r.violations(),
         }

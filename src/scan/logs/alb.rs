@@ -137,6 +137,18 @@ pub fn next_token(
 }
 
 impl LineParser for AlbParser {
+    fn source_name(
+        &self,
+        slot: usize,
+        rank: u8,
+        _line: &str,
+        _span: std::ops::Range<usize>,
+    ) -> Option<String> {
+        COLUMNS
+            .get(self.plan.source_column(slot, rank)?)
+            .map(|c| c.to_string())
+    }
+
     fn parse<'a>(&self, line: &'a str, out: &mut [Option<Slot<'a>>]) -> Result<Parsed, LineError> {
         let b = line.as_bytes();
         let mut i = 0;

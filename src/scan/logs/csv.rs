@@ -3,7 +3,9 @@
 //! the usual names (`timestamp`/`time`, `host`/`hostname`, `status`/
 //! `status_code`, `client_ip`/`remote_addr`, …, as for JSON lines).
 //!
-//! The delimiter is a tab if the header has one, else a comma. Fields may
+//! The delimiter is a tab if the header has one, else a comma, else a
+//! semicolon (what spreadsheets write where the comma is the decimal
+//! separator). Fields may
 //! be quoted (`"a, b"`, `""` for a quote). One record per line: a quoted
 //! field cannot hold a line break, and a line whose field count differs
 //! from the header's is malformed.
@@ -13,6 +15,8 @@ use crate::value::FieldPath;
 
 pub struct CsvParser {
     plan: ColumnPlan,
+    /// The header's names as written.
+    header: Vec<String>,
     columns: usize,
     delim: u8,
 }
@@ -21,8 +25,15 @@ impl CsvParser {
     /// `header` is the header line.
     pub fn new(slots: &[FieldPath], overrides: &[(String, String)], header: &str) -> CsvParser {
         let header = header.trim_start_matches('\u{feff}');
-        let delim = if header.contains('\t') { b'\t' } else { b',' };
+        let delim = if header.contains('\t') {
+            b'\t'
+        } else if !header.contains(',') && header.contains(';') {
+            b';'
+        } else {
+            b','
+        };
         let mut names = Vec::new();
+        let mut written = Vec::new();
         let mut i = 0;
         let b = header.as_bytes();
         while i <= b.len() {
@@ -33,6 +44,7 @@ impl CsvParser {
                         None => header.get(span).unwrap_or("").to_string(),
                     };
                     names.push(normalize_name(text.trim()));
+                    written.push(text.trim().to_string());
                     i = next;
                 }
                 Err(_) => break,
@@ -45,6 +57,7 @@ impl CsvParser {
             .collect();
         CsvParser {
             plan: ColumnPlan::new(slots, &names, &vocab, overrides),
+            header: written,
             columns: names.len(),
             delim,
         }
@@ -96,6 +109,18 @@ fn field(
 }
 
 impl LineParser for CsvParser {
+    fn source_name(
+        &self,
+        slot: usize,
+        rank: u8,
+        _line: &str,
+        _span: std::ops::Range<usize>,
+    ) -> Option<String> {
+        self.header
+            .get(self.plan.source_column(slot, rank)?)
+            .cloned()
+    }
+
     fn parse<'a>(&self, line: &'a str, out: &mut [Option<Slot<'a>>]) -> Result<Parsed, LineError> {
         let b = line.as_bytes();
         let mut i = 0;

@@ -67,7 +67,7 @@ pub const VOCAB: JsonVocab = &[
 
 #[derive(Debug, Default)]
 struct Node {
-    /// The key, normalised (see [`normalize_name`]).
+    /// The key, normalised (see [`normalize_name`]) and in lower case.
     key: Vec<u8>,
     /// Slots this value fills: (slot, rank, transform).
     targets: Vec<(usize, u8, Transform)>,
@@ -84,6 +84,8 @@ pub struct JsonParser {
     /// one hash and (almost always) one comparison, not a scan of every
     /// alias the vocabulary knows.
     tables: Vec<Vec<u32>>,
+    /// Every candidate: (slot, rank, path).
+    paths: Vec<(usize, u8, Vec<String>)>,
 }
 
 const EMPTY: u32 = u32::MAX;
@@ -109,6 +111,7 @@ impl JsonParser {
         let mut p = JsonParser {
             nodes: vec![Node::default()],
             tables: Vec::new(),
+            paths: Vec::new(),
         };
         for (slot, path) in slots.iter().enumerate() {
             let name = single(path);
@@ -130,6 +133,7 @@ impl JsonParser {
             for (rank, (segments, t)) in candidates.into_iter().enumerate() {
                 let rank = u8::try_from(rank).unwrap_or(u8::MAX);
                 p.insert(&segments, (slot, rank, t));
+                p.paths.push((slot, rank, segments));
             }
         }
         p.tables = p
@@ -161,7 +165,7 @@ impl JsonParser {
     fn insert(&mut self, segments: &[String], target: (usize, u8, Transform)) {
         let mut node = 0usize;
         for seg in segments {
-            let key = normalize_name(seg).into_bytes();
+            let key = normalize_name(seg).to_ascii_lowercase().into_bytes();
             let existing = self.nodes.get(node).and_then(|n| {
                 n.children
                     .iter()
@@ -183,8 +187,11 @@ impl JsonParser {
                 }
             };
         }
+        // Names that differ only in case (`hostname`, `hostName`) are one
+        // key: the first candidate for a slot keeps it.
         if let Some(n) = self.nodes.get_mut(node)
             && !segments.is_empty()
+            && !n.targets.iter().any(|t| t.0 == target.0)
         {
             n.targets.push(target);
         }
@@ -583,6 +590,42 @@ fn number_end(b: &[u8], mut i: usize) -> usize {
 }
 
 impl LineParser for JsonParser {
+    /// The path of the key that holds the value at `span`: the
+    /// candidate's path, its last key as the line writes it (found by
+    /// reading back from the value to the key before it).
+    fn source_name(&self, slot: usize, rank: u8, line: &str, span: Range<usize>) -> Option<String> {
+        let path = self
+            .paths
+            .iter()
+            .find(|(s, r, _)| *s == slot && *r == rank)?;
+        let b = line.as_bytes();
+        let mut i = span.start;
+        // Back past the value's opening quote, blanks, `:`, blanks.
+        if i > 0 && b.get(i - 1) == Some(&b'"') {
+            i -= 1;
+        }
+        while i > 0
+            && b.get(i - 1)
+                .is_some_and(|c| matches!(c, b' ' | b'\t' | b':'))
+        {
+            i -= 1;
+        }
+        let written = (b.get(i.wrapping_sub(1)) == Some(&b'"'))
+            .then(|| {
+                let close = i - 1;
+                let open = memchr::memrchr(b'"', b.get(..close)?)?;
+                line.get(open + 1..close)
+            })
+            .flatten();
+        let mut segments: Vec<&str> = path.2.iter().map(String::as_str).collect();
+        if let (Some(w), Some(last)) = (written, segments.last_mut())
+            && normalize_name(w).eq_ignore_ascii_case(&normalize_name(last))
+        {
+            *last = w;
+        }
+        Some(segments.join("."))
+    }
+
     fn parse<'a>(&self, line: &'a str, out: &mut [Option<Slot<'a>>]) -> Result<Parsed, LineError> {
         self.parse_with(line, out, &mut Scratch::default())
     }
@@ -647,9 +690,12 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a == b
 }
 
+/// A key's byte as the tree holds it: names match without regard to
+/// ASCII case (`Timestamp`, `Client_IP`), and every character other than
+/// a letter, digit or `_` is `_`.
 fn norm_byte(c: u8) -> u8 {
     if c.is_ascii_alphanumeric() || c == b'_' {
-        c
+        c.to_ascii_lowercase()
     } else {
         b'_'
     }
@@ -845,7 +891,9 @@ fn plain_string<'a>(
     at: usize,
     t: Transform,
 ) -> Option<(FieldVal<'a>, Range<usize>)> {
-    if raw.is_empty() {
+    // `-` is the logs' word for "none" (API Gateway's `responseLength`
+    // of a response without a body), as in the text formats.
+    if raw.is_empty() || raw == "-" {
         return None;
     }
     // A host or path with none of `:` `?` `#` (nor `/`, for a host),

@@ -15,13 +15,17 @@
 //! `client:port` is `client_port`), so that rules can use any of them.
 
 pub mod alb;
+pub mod apigateway;
+pub mod appgateway;
 pub mod azure_frontdoor;
 pub mod cloudfront;
 pub mod csv;
 pub mod decompress;
 pub mod ipranges;
 pub mod json_index;
+pub mod json_stream;
 pub mod jsonl;
+pub mod mapped;
 pub mod nginx;
 
 use crate::value::{FieldPath, Value};
@@ -38,6 +42,8 @@ pub enum LogFormat {
     Cloudfront,
     AzureFrontdoor,
     Nginx,
+    AwsApiGateway,
+    AzureAppGateway,
 }
 
 impl LogFormat {
@@ -49,15 +55,40 @@ impl LogFormat {
             LogFormat::Cloudfront => "cloudfront",
             LogFormat::AzureFrontdoor => "azure-frontdoor",
             LogFormat::Nginx => "nginx",
+            LogFormat::AwsApiGateway => "aws-apigateway",
+            LogFormat::AzureAppGateway => "azure-appgateway",
         }
+    }
+
+    /// The kind of a record whose `kind` slot was read as `raw` (the
+    /// formats that carry more than requests name the record's category
+    /// there); `None` and every other format: a request.
+    pub fn kind(self, raw: Option<&str>) -> Kind {
+        match (self, raw) {
+            (LogFormat::AzureFrontdoor | LogFormat::AzureAppGateway, Some(category)) => {
+                Kind::of_azure_category(category)
+            }
+            _ => Kind::Request,
+        }
+    }
+
+    /// Whether the format's records are JSON objects.
+    pub fn is_json(self) -> bool {
+        matches!(
+            self,
+            LogFormat::Jsonl
+                | LogFormat::AzureFrontdoor
+                | LogFormat::AwsApiGateway
+                | LogFormat::AzureAppGateway
+        )
     }
 
     /// The cloud that served every request of this format, if the format
     /// says (an ALB or CloudFront log is AWS's, a Front Door log Azure's).
     pub fn cloud(self) -> Option<&'static str> {
         match self {
-            LogFormat::Alb | LogFormat::Cloudfront => Some("aws"),
-            LogFormat::AzureFrontdoor => Some("azure"),
+            LogFormat::Alb | LogFormat::Cloudfront | LogFormat::AwsApiGateway => Some("aws"),
+            LogFormat::AzureFrontdoor | LogFormat::AzureAppGateway => Some("azure"),
             _ => None,
         }
     }
@@ -66,6 +97,57 @@ impl LogFormat {
 impl fmt::Display for LogFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// What a log record is: a client request (what clauses judge), or a
+/// record of something else that a log of requests also carries (Azure
+/// writes health probes and WAF matches to the same destination as access
+/// records, told apart by `category`). Only requests are judged; the
+/// others are counted, by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Request,
+    /// A health probe of an origin by the service itself.
+    HealthProbe,
+    /// A web application firewall's record of a request (which has its own
+    /// access record: judging both would count the request twice).
+    Waf,
+    /// Any other category (performance, activity, …).
+    Other,
+}
+
+impl Kind {
+    /// Every kind that is not a request, in the order of
+    /// `Summary::kinds`.
+    pub const NOT_REQUESTS: [Kind; 3] = [Kind::HealthProbe, Kind::Waf, Kind::Other];
+
+    /// The value of the `kind` field.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Request => "request",
+            Kind::HealthProbe => "health_probe",
+            Kind::Waf => "waf",
+            Kind::Other => "other",
+        }
+    }
+
+    /// The kind of an Azure diagnostic record by its `category`
+    /// (`FrontDoorAccessLog`, `FrontdoorAccessLog` in the classic tier,
+    /// `FrontDoorHealthProbeLog`, `FrontDoorWebApplicationFirewallLog`,
+    /// `ApplicationGatewayAccessLog`, `ApplicationGatewayFirewallLog`,
+    /// …), compared without regard to case.
+    pub fn of_azure_category(category: &str) -> Kind {
+        let c = category.to_ascii_lowercase();
+        if c.ends_with("accesslog") {
+            Kind::Request
+        } else if c.ends_with("healthprobelog") {
+            Kind::HealthProbe
+        } else if c.ends_with("firewalllog") {
+            Kind::Waf
+        } else {
+            Kind::Other
+        }
     }
 }
 
@@ -204,6 +286,15 @@ pub trait LineParser: Send + Sync {
         let _ = scratch;
         self.parse(line, out)
     }
+
+    /// The name, as the input writes it, of the field that filled `slot`
+    /// from its candidate source `rank`, on `line` at `span` (the value's
+    /// span): what the summary shows as "`host` from `Host`". `None` when
+    /// the format cannot say.
+    fn source_name(&self, slot: usize, rank: u8, line: &str, span: Range<usize>) -> Option<String> {
+        let _ = (slot, rank, line, span);
+        None
+    }
 }
 
 /// A worker's scratch space for [`LineParser::parse_with`].
@@ -323,7 +414,26 @@ fn transform_with(t: Transform, s: &str, one_pass: bool) -> Option<Range<usize>>
             start..find_either(b, start, b':', b':').unwrap_or(b.len())
         }
     };
-    if r.is_empty() { None } else { Some(r) }
+    if r.is_empty() {
+        return None;
+    }
+    // An address is written with hex digits, `.` and `:` (and a zone
+    // after `%`): anything else is a placeholder for one, such as the
+    // `xxx.xxx.xxx.xxx` of Microsoft's documented examples.
+    if matches!(t, Transform::Ip | Transform::IpPort)
+        && !s.as_bytes().get(r.clone()).is_some_and(address_like)
+    {
+        return None;
+    }
+    Some(r)
+}
+
+/// Whether `b` is written as an IP address may be: hex digits, `.` and
+/// `:`, up to a `%` that starts a zone.
+fn address_like(b: &[u8]) -> bool {
+    b.iter()
+        .take_while(|&&c| c != b'%')
+        .all(|c| c.is_ascii_hexdigit() || matches!(c, b'.' | b':'))
 }
 
 /// What [`transform`] needs of a value with no `://` in it (the common
@@ -561,6 +671,16 @@ fn request_parts(s: &str) -> RequestParts {
         _ => None,
     };
     let method_end = find_either(b, 0, b' ', b' ').unwrap_or(b.len());
+    // A method is a token of letters (`GET`, `PROPFIND`): anything else
+    // (the bytes of a TLS handshake sent to an HTTP port, which nginx logs
+    // as `\x16\x03\x01…`) is no request line, and gives nothing.
+    // (Its first byte decides: a letter, or ALB's `-` for none.)
+    if !b
+        .first()
+        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'-')
+    {
+        return RequestParts::default();
+    }
     let mut parts = RequestParts {
         method: part(0..method_end),
         ..RequestParts::default()
@@ -569,7 +689,18 @@ fn request_parts(s: &str) -> RequestParts {
     let Some(rest) = b.get(start..) else {
         return parts;
     };
-    let end = find_either(b, start, b' ', b' ').unwrap_or(b.len());
+    // The target runs to the space before the version: a target with a
+    // space in it (which ALB logs as it came) keeps it. Without a
+    // version, to the next space.
+    let version_at = |i: usize| b.get(i) == Some(&b' ') && b.get(i + 1..i + 6) == Some(b"HTTP/");
+    let end = match b.len().checked_sub(9) {
+        // `HTTP/1.1`, `HTTP/2.0`: the common case, at a fixed place.
+        Some(i) if i >= start && version_at(i) => i,
+        _ => match memchr::memrchr(b' ', rest) {
+            Some(i) if version_at(start + i) => start + i,
+            _ => find_either(b, start, b' ', b' ').unwrap_or(b.len()),
+        },
+    };
     if b.get(..method_end) == Some(b"CONNECT") {
         // CONNECT's target is the authority-form `host:port` (RFC 9112
         // 3.2.3), as forward proxies log HTTPS: a host, and no path.
@@ -588,6 +719,62 @@ fn request_parts(s: &str) -> RequestParts {
     let path_end = find_either(b, path_start, b'?', b'#').map_or(end, |i| i.min(end));
     parts.path = part(path_start..path_end);
     parts
+}
+
+/// `s` with its `%XX` escapes decoded (CloudFront URL-encodes
+/// `cs-uri-stem`), when it has any and the result is UTF-8.
+pub fn percent_decoded(s: &str) -> Option<String> {
+    decode_escapes(s, b'%', 1)
+}
+
+/// `s` with its `\xHH` escapes decoded (nginx writes `"` as `\x22` and
+/// other bytes as `\xHH`), when it has any and the result is UTF-8.
+pub fn hex_decoded(s: &str) -> Option<String> {
+    decode_escapes(s, b'\\', 2)
+}
+
+/// Decodes the escapes of `s` that start with `lead`, then `skip - 1`
+/// fixed bytes (`x` for `\x`), then two hex digits.
+fn decode_escapes(s: &str, lead: u8, skip: usize) -> Option<String> {
+    let b = s.as_bytes();
+    memchr::memchr(lead, b)?;
+    let hex = |c: u8| (c as char).to_digit(16);
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    let mut changed = false;
+    while let Some(&c) = b.get(i) {
+        let escape = c == lead
+            && (skip == 1 || b.get(i + 1) == Some(&b'x'))
+            && b.get(i + skip).copied().and_then(hex).is_some()
+            && b.get(i + skip + 1).copied().and_then(hex).is_some();
+        if escape {
+            let hi = b.get(i + skip).copied().and_then(hex).unwrap_or(0);
+            let lo = b.get(i + skip + 1).copied().and_then(hex).unwrap_or(0);
+            out.push((hi * 16 + lo) as u8);
+            i += skip + 2;
+            changed = true;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    if !changed {
+        return None;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Replaces the string value of slot `slot` by what `decode` makes of
+/// it, when it makes something.
+pub fn decode_slot(out: &mut [Option<Slot<'_>>], slot: usize, decode: fn(&str) -> Option<String>) {
+    if let Some(Some(Slot {
+        val: FieldVal::Str(v),
+        ..
+    })) = out.get_mut(slot)
+        && let Some(d) = decode(v)
+    {
+        *v = Cow::Owned(d);
+    }
 }
 
 /// Sets slot `i` to a string sub-value of `line` at `span`, after a
@@ -669,6 +856,8 @@ pub struct ColumnPlan {
     /// Bit `i` set when column `i` (of the first 64) fills a slot, so that
     /// a parser spends nothing on the columns it only steps over.
     fills: u64,
+    /// The columns' names, as planned.
+    names: Vec<String>,
 }
 
 impl ColumnPlan {
@@ -685,9 +874,14 @@ impl ColumnPlan {
         overrides: &[(String, String)],
     ) -> ColumnPlan {
         let mut by_column: Vec<Vec<Source>> = vec![Vec::new(); columns.len()];
+        // A column of the name as written, else one whose name differs
+        // only in ASCII case (`Timestamp`, `Client_IP`).
         let col = |name: &str| {
             let name = normalize_name(name);
-            columns.iter().position(|c| *c == name)
+            columns
+                .iter()
+                .position(|c| *c == name)
+                .or_else(|| columns.iter().position(|c| c.eq_ignore_ascii_case(&name)))
         };
         for (slot, path) in slots.iter().enumerate() {
             let Some(name) = single(path) else { continue };
@@ -747,7 +941,20 @@ impl ColumnPlan {
             first_choices,
             fallback_slots,
             fills,
+            names: columns.to_vec(),
         }
+    }
+
+    /// The column that fills `slot` as its candidate `rank`.
+    pub fn source_column(&self, slot: usize, rank: u8) -> Option<usize> {
+        self.by_column
+            .iter()
+            .position(|l| l.iter().any(|s| s.slot == slot && s.rank == rank))
+    }
+
+    /// The name of the column that fills `slot` as its candidate `rank`.
+    pub fn source_name(&self, slot: usize, rank: u8) -> Option<String> {
+        self.names.get(self.source_column(slot, rank)?).cloned()
     }
 
     /// Whether column `col` (and those after it) can still fill anything:
@@ -905,6 +1112,9 @@ pub fn detect(head: &[u8]) -> Option<LogFormat> {
         .trim_start_matches('\u{feff}');
     let trimmed = first.trim_start();
     if trimmed.starts_with('{') {
+        if let Some(format) = detect_json(trimmed) {
+            return Some(format);
+        }
         let is_frontdoor = trimmed.contains("\"FrontDoorAccessLog\"")
             || trimmed.contains("\"FrontdoorAccessLog\"")
             || (trimmed.contains("\"properties\"")
@@ -939,10 +1149,49 @@ pub fn detect(head: &[u8]) -> Option<LogFormat> {
     {
         return Some(LogFormat::Cloudfront);
     }
-    if first.contains(',') || first.contains('\t') {
+    // A header line of CloudFront's field names (a CSV of a standard
+    // logging v2 export).
+    if cloudfront::names_cloudfront_fields(first) {
+        return Some(LogFormat::Cloudfront);
+    }
+    if first.contains(',') || first.contains('\t') || first.contains(';') {
         return Some(LogFormat::Csv);
     }
     None
+}
+
+/// The format of a JSON record by what it says it is: an Azure
+/// diagnostic record by its `category` (or `operationName`), an API
+/// Gateway entry by its keys. `None`: a JSON line of no known vendor (or
+/// not JSON).
+fn detect_json(line: &str) -> Option<LogFormat> {
+    let value: serde_json::Value = serde_json::from_str(line).ok()?;
+    let record = value.as_object()?;
+    let text = |k: &str| {
+        record
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(k))
+            .and_then(|(_, v)| v.as_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default()
+    };
+    let (category, operation) = (text("category"), text("operationName"));
+    if category.starts_with("frontdoor")
+        || operation.starts_with("microsoft.cdn/profiles")
+        || operation.starts_with("microsoft.network/frontdoor")
+    {
+        return Some(LogFormat::AzureFrontdoor);
+    }
+    if category.starts_with("applicationgateway") || operation.starts_with("applicationgateway") {
+        return Some(LogFormat::AzureAppGateway);
+    }
+    if ["cs-uri-stem", "x-edge-location", "x-edge-request-id"]
+        .iter()
+        .any(|f| record.contains_key(*f))
+    {
+        return Some(LogFormat::Cloudfront);
+    }
+    apigateway::looks_like(record).then_some(LogFormat::AwsApiGateway)
 }
 
 /// Milliseconds since 1970-01-01T00:00:00Z.
@@ -970,6 +1219,49 @@ pub fn format_timestamp(ms: Millis) -> String {
     } else {
         format!("{day}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
     }
+}
+
+/// [`format_timestamp`] of `ms`, read from `raw`, with all the fractional
+/// digits `raw` has (`2026-03-02T09:15:17.8383427Z` stays so, where
+/// milliseconds would cut it to `.838`). Offsets are whole minutes, so
+/// the fraction of a second is the same in UTC.
+pub fn format_timestamp_precise(ms: Millis, raw: &str) -> String {
+    match second_fraction(raw.trim()) {
+        Some(frac) if frac.len() > 3 => {
+            let whole = format_timestamp(ms - ms.rem_euclid(1000));
+            let head = whole.strip_suffix('Z').unwrap_or(&whole);
+            format!("{head}.{frac}Z")
+        }
+        _ => format_timestamp(ms),
+    }
+}
+
+/// The digits of the fraction of a second in a timestamp: after the
+/// seconds of `HH:MM:SS.fff` (ISO 8601), or after the point of epoch
+/// seconds (`1772359202.345678`).
+fn second_fraction(raw: &str) -> Option<&str> {
+    let b = raw.as_bytes();
+    let digits_from = |at: usize| {
+        let n = b
+            .get(at..)?
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        (n > 0).then(|| raw.get(at..at + n)).flatten()
+    };
+    if let Some(dot) = raw.find('.')
+        && b.iter().take(dot).all(u8::is_ascii_digit)
+        && (1..=10).contains(&dot)
+    {
+        return digits_from(dot + 1).filter(|f| f.len() + dot + 1 == raw.len());
+    }
+    let at = (8..b.len()).find(|&i| {
+        matches!(b.get(i), Some(b'.' | b','))
+            && b.get(i - 3) == Some(&b':')
+            && b.get(i - 2).is_some_and(u8::is_ascii_digit)
+            && b.get(i - 1).is_some_and(u8::is_ascii_digit)
+    })?;
+    digits_from(at + 1)
 }
 
 /// The number written by the ASCII digits `b[range]` (all digits, at
@@ -1435,6 +1727,35 @@ mod tests {
     }
 
     #[test]
+    fn precise_timestamps_keep_every_fractional_digit() {
+        let p = |raw: &str| parse_timestamp(raw).map(|ms| format_timestamp_precise(ms, raw));
+        assert_eq!(
+            p("2026-03-02T09:15:17.8383427Z").as_deref(),
+            Some("2026-03-02T09:15:17.8383427Z")
+        );
+        assert_eq!(
+            p("2026-03-02T11:15:17.838342+02:00").as_deref(),
+            Some("2026-03-02T09:15:17.838342Z")
+        );
+        assert_eq!(
+            p("2026-03-02T09:15:17.5Z").as_deref(),
+            Some("2026-03-02T09:15:17.500Z")
+        );
+        assert_eq!(
+            p("01/Mar/2026:10:00:00 +0000").as_deref(),
+            Some("2026-03-01T10:00:00Z")
+        );
+        assert_eq!(
+            p("1772359202.345678").as_deref(),
+            Some("2026-03-01T10:00:02.345678Z")
+        );
+        assert_eq!(
+            p("1772359202345").as_deref(),
+            Some("2026-03-01T10:00:02.345Z")
+        );
+    }
+
+    #[test]
     fn timestamps_become_utc() {
         assert_eq!(ts("2026-03-01T12:00:00Z"), "2026-03-01T12:00:00Z");
         // Spaces around a timestamp (a padded CSV cell) are not part of it.
@@ -1488,6 +1809,10 @@ mod tests {
         );
         assert_eq!(t(Transform::IpPort, "192.0.2.13:42013"), "192.0.2.13");
         assert_eq!(t(Transform::Ip, "N/A"), "");
+        // Placeholders in documented examples are not addresses.
+        assert_eq!(t(Transform::Ip, "xxx.xxx.xxx.xxx"), "");
+        assert_eq!(t(Transform::IpPort, "xxx.xxx.xxx.xxx:443"), "");
+        assert_eq!(t(Transform::Ip, "fe80::1%eth0"), "fe80::1%eth0");
         assert_eq!(t(Transform::IpPort, "unknown"), "");
         assert_eq!(t(Transform::IpPort, "[2001:db8::1]:443"), "2001:db8::1");
         // A URL in the query is not the target's scheme and host.
@@ -1511,6 +1836,28 @@ mod tests {
         assert_eq!(t(Transform::ReqPath, "GET"), "");
         assert_eq!(t(Transform::ReqPath, "GET  HTTP/1.1"), "");
         assert_eq!(t(Transform::ReqPath, "OPTIONS * HTTP/1.1"), "*");
+        // A target with a space in it (ALB logs it as it came).
+        let spaced = "GET https://api.openai.com:443/v1/my files/x?y HTTP/1.1";
+        assert_eq!(t(Transform::ReqPath, spaced), "/v1/my files/x");
+        assert_eq!(t(Transform::ReqHost, spaced), "api.openai.com");
+        assert_eq!(t(Transform::ReqPath, "GET /a b"), "/a");
+        // A binary request line (a TLS handshake on an HTTP port).
+        for absent in [Transform::ReqMethod, Transform::ReqHost, Transform::ReqPath] {
+            assert_eq!(
+                t(
+                    absent,
+                    "\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xFC\\x03\\x03"
+                ),
+                ""
+            );
+        }
+        assert_eq!(
+            percent_decoded("/v1/my%20files/%E2%9C%93").as_deref(),
+            Some("/v1/my files/✓")
+        );
+        assert_eq!(percent_decoded("/v1/x"), None);
+        assert_eq!(percent_decoded("/100%"), None);
+        assert_eq!(hex_decoded("/a\\x22b\\x22").as_deref(), Some("/a\"b\""));
         let connect = "CONNECT api.openai.com:443 HTTP/1.1";
         assert_eq!(t(Transform::ReqHost, connect), "api.openai.com");
         assert_eq!(t(Transform::ReqPath, connect), "");

@@ -37,6 +37,8 @@ const VOCAB: &[(&str, &str, Transform)] = &[
 
 pub struct NginxParser {
     plan: ColumnPlan,
+    /// The slots nginx's `\xHH` escapes are decoded in (`"` is `\x22`).
+    decoded: Vec<usize>,
 }
 
 impl NginxParser {
@@ -44,6 +46,12 @@ impl NginxParser {
         let columns: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
         NginxParser {
             plan: ColumnPlan::new(slots, &columns, VOCAB, overrides),
+            decoded: slots
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| !p.0.is_empty())
+                .map(|(i, _)| i)
+                .collect(),
         }
     }
 }
@@ -58,6 +66,16 @@ pub fn looks_like(line: &str) -> bool {
 }
 
 impl LineParser for NginxParser {
+    fn source_name(
+        &self,
+        slot: usize,
+        rank: u8,
+        _line: &str,
+        _span: std::ops::Range<usize>,
+    ) -> Option<String> {
+        self.plan.source_name(slot, rank)
+    }
+
     fn parse<'a>(&self, line: &'a str, out: &mut [Option<Slot<'a>>]) -> Result<Parsed, LineError> {
         let b = line.as_bytes();
         let mut i = 0;
@@ -92,6 +110,13 @@ impl LineParser for NginxParser {
                 ),
                 0..b.len(),
             ));
+        }
+        // nginx escapes `"`, `\` and bytes outside printable ASCII as
+        // `\xHH` (`escape=default`): values as they were sent.
+        if memchr::memchr(b'\\', b).is_some() {
+            for &slot in &self.decoded {
+                super::decode_slot(out, slot, super::hex_decoded);
+            }
         }
         Ok(Parsed::Record)
     }

@@ -758,7 +758,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
         info.records = file_summary.records;
         info.malformed = file_summary.malformed;
         info.bytes = file_summary.bytes;
-        info.summary = file_summary.clone();
+        info.summary = file_summary;
         info.fields = file_fills
             .into_iter()
             .enumerate()

@@ -9,122 +9,14 @@
 
 use super::RuleSet;
 use super::ast::*;
+use super::fields;
 use crate::date::Interval;
 use crate::diag::Diag;
 use crate::source::SourceFile;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-/// A top-level field that some scanner produces.
-pub struct KnownField {
-    pub name: &'static str,
-    pub about: &'static str,
-    /// Filled by the Terraform scanner.
-    pub terraform: bool,
-    /// Filled by the log scanners (some only with `--ip-ranges`).
-    pub logs: bool,
-}
-
-const fn field(name: &'static str, about: &'static str, terraform: bool, logs: bool) -> KnownField {
-    KnownField {
-        name,
-        about,
-        terraform,
-        logs,
-    }
-}
-
-/// The shared vocabulary of DESIGN.md, plus the containers of raw fields:
-/// the one list that "did you mean", unknown-field warnings and `explain`'s
-/// coverage all read.
-pub const KNOWN_FIELDS: &[KnownField] = &[
-    field("cloud", "azure / aws / gcp / oracle / …", true, true),
-    field("region", "cloud region", true, true),
-    field("kind", "resource / data / module / request", true, true),
-    field("type", "Terraform resource type", true, false),
-    field("name", "Terraform block name", true, false),
-    field(
-        "address",
-        "Terraform address, with module path and instance key",
-        true,
-        false,
-    ),
-    field("tags", "tags and labels, one map", true, false),
-    field(
-        "attributes",
-        "a Terraform block's own attributes",
-        true,
-        false,
-    ),
-    field(
-        "provider",
-        "the provider configuration a resource uses (`aws.west`)",
-        true,
-        false,
-    ),
-    field(
-        "module",
-        "the module path of a Terraform block",
-        true,
-        false,
-    ),
-    field("timestamp", "when (UTC)", false, true),
-    field("host", "request host", false, true),
-    field("path", "request path", false, true),
-    field("method", "request method", false, true),
-    field("status", "response status", false, true),
-    field("client_ip", "client address", false, true),
-    field("target_ip", "backend address", false, true),
-    field("bytes_in", "request bytes", false, true),
-    field("bytes_out", "response bytes", false, true),
-    field(
-        "client_cloud",
-        "cloud of the client address, from --ip-ranges",
-        false,
-        true,
-    ),
-    field(
-        "client_region",
-        "region of the client address, from --ip-ranges",
-        false,
-        true,
-    ),
-    field(
-        "client_service",
-        "service of the client address, from --ip-ranges",
-        false,
-        true,
-    ),
-    field(
-        "target_cloud",
-        "cloud of the backend address, from --ip-ranges",
-        false,
-        true,
-    ),
-    field(
-        "target_region",
-        "region of the backend address, from --ip-ranges",
-        false,
-        true,
-    ),
-    field(
-        "target_service",
-        "service of the backend address, from --ip-ranges",
-        false,
-        true,
-    ),
-    field(
-        "service",
-        "cloud service of the backend address, from --ip-ranges",
-        false,
-        true,
-    ),
-];
-
-/// The known field named `name`, if any.
-pub fn known_field(name: &str) -> Option<&'static KnownField> {
-    KNOWN_FIELDS.iter().find(|f| f.name == name)
-}
+pub use super::fields::{KNOWN_FIELDS, KnownField, known_field};
 
 /// Levenshtein distance, for "did you mean".
 pub fn edit_distance(a: &str, b: &str) -> usize {
@@ -268,6 +160,9 @@ impl Checker {
     /// and reports names that are neither a define nor a known field.
     fn resolve_names(&mut self, rules: &mut RuleSet) {
         let define_names: Vec<String> = rules.defines.iter().map(|d| d.id.name.clone()).collect();
+        let declared: Vec<crate::value::FieldPath> =
+            rules.fields.iter().map(|f| f.path.clone()).collect();
+        let declared_roots: Vec<String> = declared.iter().map(|p| p.root().to_string()).collect();
         let resolve = |expr: &mut Expr,
                        file: &Arc<SourceFile>,
                        errors: &mut Vec<Diag>,
@@ -283,10 +178,11 @@ impl Checker {
                     }
                     return;
                 }
-                if known_field(&root).is_some() {
+                if fields::origin(path, &declared).is_some() {
                     return;
                 }
-                unknown_name(&root, e.span.clone(), file, &define_names, errors, warnings, "field or define");
+                let _ = &warnings;
+                unknown_name(&root, e.span.clone(), file, &define_names, &declared_roots, errors, "field or define");
             });
         };
         for d in rules.defines.iter_mut() {
@@ -305,7 +201,7 @@ impl Checker {
                 if let Some(m) = &c.message {
                     for part in &m.parts {
                         if let MessagePart::Field(path, span) = part
-                            && known_field(path.root()).is_none()
+                            && fields::origin(path, &declared).is_none()
                         {
                             let before = self.errors.len();
                             unknown_name(
@@ -313,8 +209,8 @@ impl Checker {
                                 span.clone(),
                                 &file,
                                 &[],
+                                &declared_roots,
                                 &mut self.errors,
-                                &mut self.warnings,
                                 "field",
                             );
                             for d in self.errors.iter_mut().skip(before) {
@@ -764,20 +660,23 @@ fn did_you_mean<'a>(
     }
 }
 
-/// Reports a name that is neither a define nor a known field: an error when
-/// it looks like a typo of one, a warning otherwise (log formats may carry
-/// fields proviso does not know in advance).
+/// Reports a name that is neither a define nor a field any input can have
+/// (see [`fields`]): always an error, with "did you mean" when a define or
+/// a field is close, since an absent field would make every comparison
+/// false, turning a typo into a silent pass or a false violation.
 fn unknown_name(
     root: &str,
     span: Span,
     file: &Arc<SourceFile>,
     defines: &[String],
+    declared: &[String],
     errors: &mut Vec<Diag>,
-    warnings: &mut Vec<Diag>,
     what: &str,
 ) {
     let near_define = closest(root, defines.iter().map(String::as_str));
-    let near_field = closest(root, KNOWN_FIELDS.iter().map(|f| f.name));
+    let mut names: Vec<&str> = fields::root_names().collect();
+    names.extend(declared.iter().map(String::as_str));
+    let near_field = closest(root, names);
     let pick = match (near_define, near_field) {
         (Some((d, dd)), Some((_, fd))) if dd <= fd => {
             Some(("proviso::check::unknown_reference", d, "define"))
@@ -786,23 +685,25 @@ fn unknown_name(
         (Some((d, _)), None) => Some(("proviso::check::unknown_reference", d, "define")),
         (None, None) => None,
     };
-    match pick {
-        Some((code, suggestion, kind)) => errors.push(err(
+    errors.push(match pick {
+        Some((code, suggestion, kind)) => err(
             file,
             code,
             format!("no {what} named `{root}`"),
             span,
             "not declared",
             format!("did you mean the {kind} `{suggestion}`?"),
-        )),
-        None => warnings.push(
-            Diag::warning("proviso::check::unknown_field", format!("no scanner produces a field `{root}`"))
-                .in_file(file)
-                .label(span, "unknown field")
-                .with_help(format!(
-                    "it is absent on Terraform records (use `attributes.{root}` for a Terraform attribute) and present only in logs that carry it; known fields: {}",
-                    KNOWN_FIELDS.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
-                )),
         ),
-    }
+        None => err(
+            file,
+            "proviso::check::unknown_field",
+            format!("no input has a field `{root}`"),
+            span,
+            "unknown field",
+            format!(
+                "{}; if your export has this field, declare it at the top of the file: `field {root} \"what it is\"`, and for a Terraform attribute write `attributes.{root}`",
+                fields::summary()
+            ),
+        ),
+    });
 }

@@ -7,6 +7,7 @@
 
 pub mod ast;
 pub mod check;
+pub mod fields;
 pub mod format;
 pub mod lower;
 pub mod parse;
@@ -27,6 +28,8 @@ pub struct RuleSet {
     pub sources: Vec<SourceDecl>,
     pub defines: Vec<Define>,
     pub terms: Vec<Terms>,
+    /// `field` declarations: fields an export carries that no format knows.
+    pub fields: Vec<FieldDecl>,
     /// Warnings from checking (the set is usable).
     pub warnings: Vec<Diag>,
     /// Per terms name, the earliest start of the terms that supersede it:
@@ -157,6 +160,7 @@ pub fn build(files: Vec<Arc<SourceFile>>) -> Result<RuleSet, RuleErrors> {
         set.sources.extend(lowered.sources);
         set.defines.extend(lowered.defines);
         set.terms.extend(lowered.terms);
+        set.fields.extend(lowered.fields);
     }
     set.files = files;
     let (check_errors, check_warnings) = check::Checker::run(&mut set);

@@ -153,6 +153,7 @@ pub fn readable(rule: Rule) -> &'static str {
         Rule::agreement | Rule::kw_agreement => "`agreement`",
         Rule::source | Rule::kw_source => "`source`",
         Rule::define | Rule::kw_define => "`define`",
+        Rule::field_decl | Rule::kw_field => "`field`",
         Rule::terms | Rule::kw_terms => "`terms`",
         Rule::kw_dated => "`dated`",
         Rule::effective | Rule::kw_effective => "`effective`",

@@ -105,8 +105,24 @@ impl Diag {
     /// `file:line:column` of the primary label, for plain-text output.
     pub fn location(&self) -> Option<(String, usize, usize)> {
         let file = self.file.as_ref()?;
-        let start = self.labels.first().map(|(s, _)| s.start).unwrap_or(0);
-        let (line, col) = file.line_col(start);
+        let start = self
+            .labels
+            .first()
+            .map(|(s, _)| s.start)
+            .unwrap_or(0)
+            .min(file.text.len());
+        // As `SourceFile::line_col`, with memchr's vector search: sorting
+        // the 10,000 warnings of a generated file asks for this 10,000s of
+        // times.
+        let bytes = file.text.as_bytes();
+        let before = bytes.get(..start).unwrap_or(&[]);
+        let line = memchr::memchr_iter(b'\n', before).count() + file.first_line.max(1);
+        let line_start = memchr::memrchr(b'\n', before).map_or(0, |n| n + 1);
+        let col = file
+            .text
+            .get(line_start..start)
+            .map_or(0, |s| s.chars().count())
+            + 1;
         Some((file.name.clone(), line, col))
     }
 }
@@ -452,7 +468,7 @@ impl Excerpt {
                     out.text.push_str(CUT);
                 }
             }
-            if e < bytes.len() && e < to {
+            if e < bytes.len() {
                 out.copy(text, e, e + 1);
             }
             s = e + 1;
@@ -517,7 +533,27 @@ impl miette::SourceCode for Excerpt {
             *inner.span(),
             inner.line() + self.first_line - 1,
             at - start + shift,
-            inner.line_count(),
+            // miette counts lines from the start of the text here (and
+            // merges two labels' snippets by it): count from the file's.
+            inner.line_count() + self.first_line - 1,
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `location` counts as `SourceFile::line_col` does.
+    #[test]
+    fn location_is_the_files_line_and_column() {
+        let f = SourceFile::new("x", "ab\nc—d\n");
+        for at in [0, 1, 3, 4, 7, 8, 9] {
+            let d = Diag::error("proviso::x", "x")
+                .in_file(&f)
+                .label(at..at, "here");
+            let (line, col) = f.line_col(at);
+            assert_eq!(d.location(), Some(("x".to_string(), line, col)), "at {at}");
+        }
     }
 }

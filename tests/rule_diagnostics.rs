@@ -214,3 +214,28 @@ fn a_field_no_input_has_stops_every_command_before_anything_is_judged() {
         );
     }
 }
+
+/// Diagnostics on long lines and large files are rendered on an excerpt of
+/// the file: on every invalid fixture, the excerpt renders exactly what the
+/// whole file does.
+#[test]
+fn an_excerpt_renders_as_the_whole_file_does() {
+    let mut compared = 0;
+    for entry in std::fs::read_dir("fixtures/rules/invalid").unwrap() {
+        let path = entry.unwrap().path();
+        let errors = match load(&std::fs::canonicalize(&path).unwrap()) {
+            Ok(_) => continue,
+            Err(e) => e.errors,
+        };
+        for d in &errors {
+            assert_eq!(
+                proviso::diag::render(d, true, 100),
+                proviso::diag::render_excerpted(d, 100),
+                "{}",
+                path.display()
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 30);
+}

@@ -202,11 +202,11 @@ pub enum Origin {
 /// covers every path under it.
 pub fn origin(path: &FieldPath, declared: &[FieldPath]) -> Option<Origin> {
     let root = path.root();
-    if known_field(root).is_some() {
-        return Some(Origin::Vocabulary);
-    }
     if let Some(ns) = OPEN_NAMESPACES.iter().find(|n| n.name == root) {
         return Some(Origin::Namespace(ns.name));
+    }
+    if known_field(root).is_some() {
+        return Some(Origin::Vocabulary);
     }
     let formats: Vec<&str> = FORMAT_FIELDS
         .iter()

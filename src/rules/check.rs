@@ -4,8 +4,10 @@
 //! than in lowering: defines, sources, exceptions and superseded terms; a
 //! single-word field that names a define becomes a [`ExprKind::DefineRef`].
 //! The checks report every problem with "did you mean" help, and return
-//! warnings (a field no scanner produces, a clause that can never be in
-//! force) separately from errors.
+//! warnings (terms that are never in force) separately from errors. A field
+//! no input can have is an error (see [`super::fields`]), and so is a
+//! condition nested too deep with its defines expanded; every walk over the
+//! chain of defines keeps its own stack.
 
 use super::RuleSet;
 use super::ast::*;
@@ -163,10 +165,7 @@ impl Checker {
         let declared: Vec<crate::value::FieldPath> =
             rules.fields.iter().map(|f| f.path.clone()).collect();
         let declared_roots: Vec<String> = declared.iter().map(|p| p.root().to_string()).collect();
-        let resolve = |expr: &mut Expr,
-                       file: &Arc<SourceFile>,
-                       errors: &mut Vec<Diag>,
-                       warnings: &mut Vec<Diag>| {
+        let resolve = |expr: &mut Expr, file: &Arc<SourceFile>, errors: &mut Vec<Diag>| {
             expr.walk_mut(&mut |e| {
                 let ExprKind::Field(path) = &e.kind else { return };
                 let root = path.root().to_string();
@@ -181,22 +180,21 @@ impl Checker {
                 if fields::origin(path, &declared).is_some() {
                     return;
                 }
-                let _ = &warnings;
                 unknown_name(&root, e.span.clone(), file, &define_names, &declared_roots, errors, "field or define");
             });
         };
         for d in rules.defines.iter_mut() {
             let file = d.file.clone();
-            resolve(&mut d.value, &file, &mut self.errors, &mut self.warnings);
+            resolve(&mut d.value, &file, &mut self.errors);
         }
         for t in rules.terms.iter_mut() {
             let file = t.file.clone();
             for c in t.clauses.iter_mut() {
                 for e in c.applies.iter_mut().chain(c.unless.iter_mut()) {
-                    resolve(e, &file, &mut self.errors, &mut self.warnings);
+                    resolve(e, &file, &mut self.errors);
                 }
                 if let Check::Require(e) | Check::Forbid(e) = &mut c.check {
-                    resolve(e, &file, &mut self.errors, &mut self.warnings);
+                    resolve(e, &file, &mut self.errors);
                 }
                 if let Some(m) = &c.message {
                     for part in &m.parts {
@@ -222,7 +220,7 @@ impl Checker {
             }
             for x in t.exceptions.iter_mut() {
                 if let Some(e) = &mut x.when {
-                    resolve(e, &file, &mut self.errors, &mut self.warnings);
+                    resolve(e, &file, &mut self.errors);
                 }
             }
         }

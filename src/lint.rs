@@ -315,6 +315,54 @@ fn unused(rules: &RuleSet, out: &mut Vec<Diag>) {
             }
         }
     }
+    // Declared fields no condition or message reads.
+    let mut found: Vec<(FieldPath, std::ops::Range<usize>)> = Vec::new();
+    let mut messages: Vec<FieldPath> = Vec::new();
+    let mut collect = |e: &Expr| e.fields(&mut found);
+    for d in &rules.defines {
+        collect(&d.value);
+    }
+    for t in &rules.terms {
+        for c in &t.clauses {
+            c.applies
+                .iter()
+                .chain(c.unless.iter())
+                .for_each(&mut collect);
+            if let Check::Require(e) | Check::Forbid(e) = &c.check {
+                collect(e);
+            }
+            for part in c.message.iter().flat_map(|m| m.parts.iter()) {
+                if let crate::rules::ast::MessagePart::Field(p, _) = part {
+                    messages.push(p.clone());
+                }
+            }
+        }
+        for x in &t.exceptions {
+            x.when.iter().for_each(&mut collect);
+        }
+    }
+    let read: HashSet<&[String]> = found
+        .iter()
+        .map(|(p, _)| p)
+        .chain(messages.iter())
+        .map(|p| p.0.as_slice())
+        .collect();
+    for f in &rules.fields {
+        let used = read
+            .iter()
+            .any(|p| p.starts_with(&f.path.0) || f.path.0.starts_with(p));
+        if !used {
+            out.push(
+                Diag::warning(
+                    "proviso::lint::unused_field",
+                    format!("field `{}` is declared but no rule reads it", f.path),
+                )
+                .in_file(&f.file)
+                .label(f.span.clone(), "declared here, read nowhere")
+                .with_help("use it in a condition or a message, or delete the declaration"),
+            );
+        }
+    }
     for s in &rules.sources {
         if !cited.contains(s.id.name.as_str()) {
             out.push(

@@ -14,6 +14,10 @@
 //! on a record built from the slots (`Fallback`), so that no rule ever
 //! means something different in an audit than in `proviso test`; a test
 //! runs both evaluators on the same records and compares them.
+//!
+//! Every define is compiled once ([`C::Define`] shares it, and its `needs`
+//! and cost are worked out once when it is compiled): defines that each use
+//! the previous one twice are linear here, not 2^n.
 
 use crate::date::{Date, Interval};
 use crate::eval::{Evaluator, compare, glob_match};
@@ -143,7 +147,12 @@ pub struct Compiled<'r> {
     /// Compiled defines that conditions share (see [`C::Define`]), and the
     /// rule set's define index of each.
     defines: Vec<C>,
-    define_ids: Vec<(usize, usize)>,
+    /// `needs` and cost of each shared define, in `defines` order.
+    define_needs: Vec<u64>,
+    define_cost: Vec<u32>,
+    /// The compiled form of each define of the rule set compiled so far
+    /// (a shared [`C::Define`] or a cheap node copied where used).
+    define_ids: std::collections::HashMap<usize, C>,
     /// Per slot, whether a rule reads it (asked for through
     /// [`Compiled::slot`]), as opposed to being one of the `first_slots`
     /// only the caller reads.
@@ -170,7 +179,9 @@ impl<'r> Compiled<'r> {
                 .filter_map(|t| rules.terms_in_force_interval(t))
                 .collect(),
             defines: Vec::new(),
-            define_ids: Vec::new(),
+            define_needs: Vec::new(),
+            define_cost: Vec::new(),
+            define_ids: std::collections::HashMap::new(),
             read: vec![false; first_slots.len()],
             guards: Vec::new(),
         };
@@ -257,7 +268,7 @@ impl<'r> Compiled<'r> {
                 .map(|i| self.needs(i))
                 .reduce(|a, b| a & b)
                 .unwrap_or(0),
-            C::Define(k) => self.defines.get(*k).map_or(0, |d| self.needs(d)),
+            C::Define(k) => self.define_needs.get(*k).copied().unwrap_or(0),
             C::Const(_) | C::Not(_) | C::Fallback(_) => 0,
         }
     }
@@ -374,11 +385,26 @@ impl<'r> Compiled<'r> {
     /// The literal members of a set expression (sets and set defines
     /// flattened), or `None` if a member is not a literal.
     fn literals(&self, expr: &'r Expr, out: &mut Vec<Value>) -> Option<()> {
+        self.literals_once(expr, out, &mut HashSet::new())
+    }
+
+    /// [`Compiled::literals`], each define flattened in once (`seen`).
+    fn literals_once(
+        &self,
+        expr: &'r Expr,
+        out: &mut Vec<Value>,
+        seen: &mut HashSet<usize>,
+    ) -> Option<()> {
+        if let ExprKind::DefineRef(_, i) = &expr.kind
+            && !seen.insert(*i)
+        {
+            return Some(());
+        }
         match &self.define(expr).kind {
             ExprKind::Literal(v) => out.push(v.clone()),
             ExprKind::Set(items) => {
                 for i in items {
-                    self.literals(i, out)?;
+                    self.literals_once(i, out, seen)?;
                 }
             }
             _ => return None,
@@ -397,20 +423,23 @@ impl<'r> Compiled<'r> {
         if let ExprKind::DefineRef(_, i) = &expr.kind
             && let Some(d) = self.rules.defines.get(*i)
         {
-            if let Some(&(_, k)) = self.define_ids.iter().find(|(d, _)| d == i) {
-                return C::Define(k);
+            if let Some(c) = self.define_ids.get(i) {
+                return c.clone();
             }
             let c = self.cond(&d.value);
-            return match c {
+            let c = match c {
                 // Cheap, or already shared: no memo needed.
                 C::Const(_) | C::Exists(_) | C::Truthy(_) | C::Cmp(..) | C::Define(_) => c,
                 c => {
+                    let (needs, cost) = (self.needs(&c), self.cost(&c));
                     self.defines.push(c);
-                    let k = self.defines.len() - 1;
-                    self.define_ids.push((*i, k));
-                    C::Define(k)
+                    self.define_needs.push(needs);
+                    self.define_cost.push(cost);
+                    C::Define(self.defines.len() - 1)
                 }
             };
+            self.define_ids.insert(*i, c.clone());
+            return c;
         }
         let expr = self.define(expr);
         match &expr.kind {
@@ -565,8 +594,10 @@ impl<'r> Compiled<'r> {
             C::Matches(..) => 4,
             C::Regex(..) => 8,
             C::Not(i) => self.cost(i),
-            C::Or(items) | C::And(items) => items.iter().map(|i| self.cost(i)).sum(),
-            C::Define(k) => self.defines.get(*k).map_or(1, |d| self.cost(d)),
+            C::Or(items) | C::And(items) => items
+                .iter()
+                .fold(0u32, |sum, i| sum.saturating_add(self.cost(i))),
+            C::Define(k) => self.define_cost.get(*k).copied().unwrap_or(1),
             C::Fallback(_) => 100,
         }
     }

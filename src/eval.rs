@@ -6,6 +6,10 @@
 //! false, `unknown or true` is true), so an unknown only matters where it
 //! could change the outcome. A clause whose outcome depends on an unknown is
 //! `unresolved`, never a guessed pass or fail.
+//!
+//! Each define is evaluated at most once per judgement ([`Memo`]): defines
+//! that each use the previous one twice would otherwise cost 2^n. A set
+//! expands each set define it contains once, for the same reason.
 
 use crate::rules::RuleSet;
 use crate::rules::ast::*;
@@ -69,6 +73,27 @@ pub struct Evaluator<'r> {
     pub rules: &'r RuleSet,
 }
 
+/// The truth of each define already evaluated on the record being judged,
+/// by define index. One per top-level call, so that the evaluator itself
+/// stays shareable between threads.
+#[derive(Default)]
+struct Memo(Vec<Option<Tri>>);
+
+impl Memo {
+    fn get(&self, i: usize) -> Option<Tri> {
+        self.0.get(i).cloned().flatten()
+    }
+
+    fn set(&mut self, i: usize, t: Tri) {
+        if self.0.len() <= i {
+            self.0.resize(i + 1, None);
+        }
+        if let Some(slot) = self.0.get_mut(i) {
+            *slot = Some(t);
+        }
+    }
+}
+
 impl<'r> Evaluator<'r> {
     pub fn new(rules: &'r RuleSet) -> Evaluator<'r> {
         Evaluator { rules }
@@ -76,15 +101,16 @@ impl<'r> Evaluator<'r> {
 
     /// Judges `record` against one clause (assumed in force).
     pub fn judge(&self, terms: &Terms, clause: &Clause, record: &dyn Record) -> Outcome {
+        let memo = &mut Memo::default();
         let fails = match &clause.check {
             Check::Manual => return Outcome::NotApplicable,
-            Check::Require(e) => self.truth(e, record).not(),
-            Check::Forbid(e) => self.truth(e, record),
+            Check::Require(e) => self.truth_in(e, record, memo).not(),
+            Check::Forbid(e) => self.truth_in(e, record, memo),
         };
         let applies = clause
             .applies
             .as_ref()
-            .map_or(Tri::True, |e| self.truth(e, record));
+            .map_or(Tri::True, |e| self.truth_in(e, record, memo));
         if matches!(applies, Tri::False) {
             return Outcome::NotApplicable;
         }
@@ -100,7 +126,7 @@ impl<'r> Evaluator<'r> {
             match exc
                 .when
                 .as_ref()
-                .map_or(Tri::False, |w| self.truth(w, record))
+                .map_or(Tri::False, |w| self.truth_in(w, record, memo))
             {
                 Tri::True => return Outcome::Excepted(name.name.clone()),
                 Tri::Unknown(u) => excuse_unknown = excuse_unknown.or(Some(u)),
@@ -108,7 +134,7 @@ impl<'r> Evaluator<'r> {
             }
         }
         for cond in &clause.unless {
-            match self.truth(cond, record) {
+            match self.truth_in(cond, record, memo) {
                 Tri::True => return Outcome::Excepted("unless".to_string()),
                 Tri::Unknown(u) => excuse_unknown = excuse_unknown.or(Some(u)),
                 Tri::False => {}
@@ -124,11 +150,28 @@ impl<'r> Evaluator<'r> {
 
     /// Evaluates a condition.
     pub fn truth(&self, expr: &Expr, record: &dyn Record) -> Tri {
+        self.truth_in(expr, record, &mut Memo::default())
+    }
+
+    /// The truth of the define at `idx`, evaluated once per judgement.
+    fn define_truth(&self, idx: usize, record: &dyn Record, memo: &mut Memo) -> Tri {
+        if let Some(t) = memo.get(idx) {
+            return t;
+        }
+        let t = match self.rules.defines.get(idx) {
+            Some(d) => self.truth_in(&d.value, record, memo),
+            None => Tri::False,
+        };
+        memo.set(idx, t.clone());
+        t
+    }
+
+    fn truth_in(&self, expr: &Expr, record: &dyn Record, memo: &mut Memo) -> Tri {
         match &expr.kind {
             ExprKind::Or(items) => {
                 let mut unknown = None;
                 for e in items {
-                    match self.truth(e, record) {
+                    match self.truth_in(e, record, memo) {
                         Tri::True => return Tri::True,
                         Tri::Unknown(u) => unknown = unknown.or(Some(u)),
                         Tri::False => {}
@@ -139,7 +182,7 @@ impl<'r> Evaluator<'r> {
             ExprKind::And(items) => {
                 let mut unknown = None;
                 for e in items {
-                    match self.truth(e, record) {
+                    match self.truth_in(e, record, memo) {
                         Tri::False => return Tri::False,
                         Tri::Unknown(u) => unknown = unknown.or(Some(u)),
                         Tri::True => {}
@@ -147,24 +190,21 @@ impl<'r> Evaluator<'r> {
                 }
                 unknown.map_or(Tri::True, Tri::Unknown)
             }
-            ExprKind::Not(e) => self.truth(e, record).not(),
-            ExprKind::DefineRef(_, idx) => match self.rules.defines.get(*idx) {
-                Some(d) => self.truth(&d.value, record),
-                None => Tri::False,
-            },
-            ExprKind::Exists(e) => match self.operand(e, record) {
+            ExprKind::Not(e) => self.truth_in(e, record, memo).not(),
+            ExprKind::DefineRef(_, idx) => self.define_truth(*idx, record, memo),
+            ExprKind::Exists(e) => match self.operand(e, record, memo) {
                 Operand::Absent => Tri::False,
                 Operand::Val(v) => Tri::from_bool(!matches!(v.as_ref(), Value::Null)),
                 Operand::Unknown(u) => Tri::Unknown(u),
                 Operand::Set(_) => Tri::True,
             },
             ExprKind::Compare(a, op, b) => {
-                let (a, b) = (self.operand(a, record), self.operand(b, record));
+                let (a, b) = (self.operand(a, record, memo), self.operand(b, record, memo));
                 binary(a, b, |x, y| Tri::from_bool(compare(x, *op, y)))
             }
             ExprKind::In { negated, lhs, rhs } => {
-                let lhs = self.operand(lhs, record);
-                let rhs = self.operand(rhs, record);
+                let lhs = self.operand(lhs, record, memo);
+                let rhs = self.operand(rhs, record, memo);
                 let result = membership(lhs, rhs);
                 if *negated {
                     negate_unless_absent(result)
@@ -173,14 +213,14 @@ impl<'r> Evaluator<'r> {
                 }
             }
             ExprKind::Matches(lhs, rhs) => {
-                let lhs = self.operand(lhs, record);
-                let rhs = self.operand(rhs, record);
+                let lhs = self.operand(lhs, record, memo);
+                let rhs = self.operand(rhs, record, memo);
                 any_of(lhs, rhs, |s, pattern| match pattern {
                     Value::Str(p) => Some(glob_match(p, s)),
                     _ => None,
                 })
             }
-            ExprKind::Regex(lhs, re) => match self.operand(lhs, record) {
+            ExprKind::Regex(lhs, re) => match self.operand(lhs, record, memo) {
                 Operand::Absent => Tri::False,
                 Operand::Unknown(u) => Tri::Unknown(u),
                 Operand::Val(v) => match v.as_ref() {
@@ -194,7 +234,7 @@ impl<'r> Evaluator<'r> {
                 Operand::Set(_) => Tri::False,
             },
             ExprKind::Field(_) | ExprKind::Literal(_) | ExprKind::Set(_) => {
-                match self.operand(expr, record) {
+                match self.operand(expr, record, memo) {
                     Operand::Absent => Tri::False,
                     Operand::Unknown(u) => Tri::Unknown(u),
                     Operand::Val(v) => match v.as_ref() {
@@ -209,7 +249,12 @@ impl<'r> Evaluator<'r> {
         }
     }
 
-    fn operand<'a>(&'a self, expr: &'a Expr, record: &'a dyn Record) -> Operand<'a> {
+    fn operand<'a>(
+        &'a self,
+        expr: &'a Expr,
+        record: &'a dyn Record,
+        memo: &mut Memo,
+    ) -> Operand<'a> {
         match &expr.kind {
             ExprKind::Literal(v) => Operand::Val(Cow::Borrowed(v)),
             ExprKind::Field(path) => match record.lookup(path) {
@@ -220,7 +265,9 @@ impl<'r> Evaluator<'r> {
                 Lookup::Known(v) => Operand::Val(Cow::Borrowed(v)),
             },
             ExprKind::Set(items) => {
-                Operand::Set(items.iter().map(|i| self.operand(i, record)).collect())
+                let mut out = Vec::new();
+                self.members(items, record, memo, &mut HashSet::new(), &mut out);
+                Operand::Set(out)
             }
             ExprKind::DefineRef(_, idx) => match self.rules.defines.get(*idx) {
                 Some(d)
@@ -232,12 +279,46 @@ impl<'r> Evaluator<'r> {
                             | ExprKind::DefineRef(..)
                     ) =>
                 {
-                    self.operand(&d.value, record)
+                    self.operand(&d.value, record, memo)
                 }
-                Some(d) => tri_operand(self.truth(&d.value, record)),
+                Some(_) => tri_operand(self.define_truth(*idx, record, memo)),
                 None => Operand::Absent,
             },
-            _ => tri_operand(self.truth(expr, record)),
+            _ => tri_operand(self.truth_in(expr, record, memo)),
+        }
+    }
+
+    /// The members of a set, set defines flattened in, each set define
+    /// once (`seen`): a set's meaning does not change with repetition.
+    fn members<'a>(
+        &'a self,
+        items: &'a [Expr],
+        record: &'a dyn Record,
+        memo: &mut Memo,
+        seen: &mut HashSet<usize>,
+        out: &mut Vec<Operand<'a>>,
+    ) {
+        for item in items {
+            let set_define = match &item.kind {
+                ExprKind::DefineRef(_, idx) => self
+                    .rules
+                    .defines
+                    .get(*idx)
+                    .filter(|d| matches!(d.value.kind, ExprKind::Set(_)))
+                    .map(|d| (*idx, d)),
+                _ => None,
+            };
+            match (&item.kind, set_define) {
+                (_, Some((idx, d))) => {
+                    if seen.insert(idx)
+                        && let ExprKind::Set(inner) = &d.value.kind
+                    {
+                        self.members(inner, record, memo, seen, out);
+                    }
+                }
+                (ExprKind::Set(inner), None) => self.members(inner, record, memo, seen, out),
+                _ => out.push(self.operand(item, record, memo)),
+            }
         }
     }
 

@@ -7,13 +7,18 @@
 //! failing example. Contradictions are found on the conjunctions of simple
 //! comparisons (`field == literal`, `field in {…}` and their negations),
 //! with defines expanded: precise where it speaks, silent where it cannot tell.
+//!
+//! Every check is linear or n log n in the rule set: facts are compared
+//! only with facts about the same field, a define's facts are gathered once
+//! per conjunction, and names are looked up in maps, so that a generated
+//! file of 10,000 clauses lints in seconds.
 
 use crate::diag::Diag;
 use crate::eval::compare;
 use crate::rules::RuleSet;
 use crate::rules::ast::{Check, Clause, CmpOp, Expectation, Expr, ExprKind, Terms};
 use crate::value::{FieldPath, Value};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// A simple fact about one field.
 #[derive(Debug, Clone)]
@@ -38,22 +43,37 @@ fn eq(a: &Value, b: &Value) -> bool {
 
 /// The literal members of a set expression (defines expanded), if all are literals.
 fn literal_set(e: &Expr, rules: &RuleSet, depth: usize) -> Option<Vec<Value>> {
+    let mut out = Vec::new();
+    literal_members(e, rules, depth, &mut HashSet::new(), &mut out)?;
+    Some(out)
+}
+
+/// [`literal_set`]'s members, each define flattened in once (`seen`).
+fn literal_members(
+    e: &Expr,
+    rules: &RuleSet,
+    depth: usize,
+    seen: &mut HashSet<usize>,
+    out: &mut Vec<Value>,
+) -> Option<()> {
     if depth > 16 {
         return None;
     }
     match &e.kind {
         ExprKind::Set(items) => {
-            let mut out = Vec::new();
             for i in items {
                 match &i.kind {
                     ExprKind::Literal(v) if !matches!(v, Value::Cidr(_)) => out.push(v.clone()),
-                    _ => out.extend(literal_set(i, rules, depth + 1)?),
+                    _ => literal_members(i, rules, depth + 1, seen, out)?,
                 }
             }
-            Some(out)
+            Some(())
         }
         ExprKind::DefineRef(_, idx) => {
-            literal_set(&rules.defines.get(*idx)?.value, rules, depth + 1)
+            if !seen.insert(*idx) {
+                return Some(());
+            }
+            literal_members(&rules.defines.get(*idx)?.value, rules, depth + 1, seen, out)
         }
         _ => None,
     }
@@ -61,14 +81,30 @@ fn literal_set(e: &Expr, rules: &RuleSet, depth: usize) -> Option<Vec<Value>> {
 
 /// The atoms of a conjunction, expanding `and` and defines.
 fn atoms(e: &Expr, rules: &RuleSet, out: &mut Vec<Atom>, depth: usize) {
+    atoms_once(e, rules, out, depth, &mut HashSet::new());
+}
+
+/// [`atoms`], each define's facts gathered once (`seen`): `a and a` says
+/// no more than `a`.
+fn atoms_once(
+    e: &Expr,
+    rules: &RuleSet,
+    out: &mut Vec<Atom>,
+    depth: usize,
+    seen: &mut HashSet<usize>,
+) {
     if depth > 16 {
         return;
     }
     match &e.kind {
-        ExprKind::And(items) => items.iter().for_each(|i| atoms(i, rules, out, depth + 1)),
+        ExprKind::And(items) => items
+            .iter()
+            .for_each(|i| atoms_once(i, rules, out, depth + 1, seen)),
         ExprKind::DefineRef(_, idx) => {
-            if let Some(d) = rules.defines.get(*idx) {
-                atoms(&d.value, rules, out, depth + 1);
+            if seen.insert(*idx)
+                && let Some(d) = rules.defines.get(*idx)
+            {
+                atoms_once(&d.value, rules, out, depth + 1, seen);
             }
         }
         ExprKind::Compare(a, op, b) => {
@@ -113,12 +149,27 @@ fn atoms(e: &Expr, rules: &RuleSet, out: &mut Vec<Atom>, depth: usize) {
 }
 
 /// Two facts about the same field that cannot both hold, as a sentence.
+/// Facts are bucketed by field first: only facts about one field can clash.
 fn contradiction(atoms: &[Atom]) -> Option<String> {
+    let mut by_field: HashMap<&FieldPath, Vec<&Atom>> = HashMap::new();
+    let mut order: Vec<&FieldPath> = Vec::new();
+    for a in atoms {
+        let bucket = by_field.entry(a.field()).or_default();
+        if bucket.is_empty() {
+            order.push(a.field());
+        }
+        bucket.push(a);
+    }
+    order
+        .iter()
+        .filter_map(|f| by_field.get(f))
+        .find_map(|same| contradiction_in(same))
+}
+
+/// [`contradiction`] among facts about one field.
+fn contradiction_in(atoms: &[&Atom]) -> Option<String> {
     for (i, a) in atoms.iter().enumerate() {
         for b in atoms.iter().skip(i + 1) {
-            if a.field() != b.field() {
-                continue;
-            }
             let f = a.field();
             let clash = match (a, b) {
                 (Atom::Eq(_, x), Atom::Eq(_, y)) => !eq(x, y),
@@ -242,12 +293,13 @@ fn unused(rules: &RuleSet, out: &mut Vec<Diag>) {
         }
     }
     for t in &rules.terms {
+        let excepted: HashSet<&str> = t
+            .clauses
+            .iter()
+            .flat_map(|c| c.excepts.iter().map(|e| e.name.as_str()))
+            .collect();
         for x in &t.exceptions {
-            if !t
-                .clauses
-                .iter()
-                .any(|c| c.excepts.iter().any(|e| e.name == x.id.name))
-            {
+            if !excepted.contains(x.id.name.as_str()) {
                 out.push(
                     Diag::warning(
                         "proviso::lint::unused_exception",
@@ -261,6 +313,54 @@ fn unused(rules: &RuleSet, out: &mut Vec<Diag>) {
                     )),
                 );
             }
+        }
+    }
+    // Declared fields no condition or message reads.
+    let mut found: Vec<(FieldPath, std::ops::Range<usize>)> = Vec::new();
+    let mut messages: Vec<FieldPath> = Vec::new();
+    let mut collect = |e: &Expr| e.fields(&mut found);
+    for d in &rules.defines {
+        collect(&d.value);
+    }
+    for t in &rules.terms {
+        for c in &t.clauses {
+            c.applies
+                .iter()
+                .chain(c.unless.iter())
+                .for_each(&mut collect);
+            if let Check::Require(e) | Check::Forbid(e) = &c.check {
+                collect(e);
+            }
+            for part in c.message.iter().flat_map(|m| m.parts.iter()) {
+                if let crate::rules::ast::MessagePart::Field(p, _) = part {
+                    messages.push(p.clone());
+                }
+            }
+        }
+        for x in &t.exceptions {
+            x.when.iter().for_each(&mut collect);
+        }
+    }
+    let read: HashSet<&[String]> = found
+        .iter()
+        .map(|(p, _)| p)
+        .chain(messages.iter())
+        .map(|p| p.0.as_slice())
+        .collect();
+    for f in &rules.fields {
+        let used = read
+            .iter()
+            .any(|p| p.starts_with(&f.path.0) || f.path.0.starts_with(p));
+        if !used {
+            out.push(
+                Diag::warning(
+                    "proviso::lint::unused_field",
+                    format!("field `{}` is declared but no rule reads it", f.path),
+                )
+                .in_file(&f.file)
+                .label(f.span.clone(), "declared here, read nowhere")
+                .with_help("use it in a condition or a message, or delete the declaration"),
+            );
         }
     }
     for s in &rules.sources {
@@ -370,11 +470,15 @@ fn examples(terms: &Terms, clause: &Clause, out: &mut Vec<Diag>) {
 
 /// Gaps and overlaps between a version of the terms and the one it supersedes.
 fn versions(rules: &RuleSet, out: &mut Vec<Diag>) {
+    let mut by_name: HashMap<&str, &Terms> = HashMap::new();
+    for t in &rules.terms {
+        by_name.entry(t.id.name.as_str()).or_insert(t);
+    }
     for newer in &rules.terms {
         let Some(sup) = &newer.supersedes else {
             continue;
         };
-        let Some(older) = rules.terms.iter().find(|t| t.id.name == sup.name) else {
+        let Some(older) = by_name.get(sup.name.as_str()).copied() else {
             continue;
         };
         if !newer.dates_valid || !older.dates_valid {

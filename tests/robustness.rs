@@ -105,6 +105,117 @@ fn mutated_rule_files_never_panic() {
     }
 }
 
+/// Everything a rule file goes through, on any text: format, load, lint,
+/// render, the examples and explain. Returns whether it loaded; a file
+/// that did not gave at least one located error.
+fn every_rule_pass(name: &str, text: &str) -> bool {
+    let file = SourceFile::new(name, text);
+    let _ = proviso::rules::format::format(&file);
+    load_lint_render(file)
+}
+
+/// Load, lint, render, the examples and explain (no formatting).
+fn load_lint_render(file: std::sync::Arc<SourceFile>) -> bool {
+    let name = file.name.clone();
+    match proviso::rules::build(vec![file]) {
+        Ok(rules) => {
+            for d in proviso::lint::lint(&rules) {
+                let _ = proviso::diag::render(&d, true, 100);
+            }
+            let _ = proviso::examples::run(&rules);
+            let _ = proviso::explain::explain(
+                &rules,
+                None,
+                None,
+                proviso::explain::english::Markup::Plain,
+            );
+            true
+        }
+        Err(e) => {
+            assert!(
+                e.errors
+                    .iter()
+                    .any(|d| d.file.is_some() && !d.labels.is_empty()),
+                "{name}: an error without a location"
+            );
+            for d in e.errors.iter().chain(e.warnings.iter()) {
+                assert!(!proviso::diag::render(d, true, 100).is_empty());
+            }
+            false
+        }
+    }
+}
+
+/// The bundled rule file cut short at every 7th byte (on a character
+/// boundary): a diagnostic or a rule set, never a panic.
+#[test]
+fn every_truncation_of_the_bundled_rules_is_handled() {
+    let base = std::fs::read_to_string("rules/microsoft-openai.proviso").unwrap();
+    let cuts: Vec<usize> = (0..base.len())
+        .step_by(7)
+        .map(|mut end| {
+            while !base.is_char_boundary(end) {
+                end -= 1;
+            }
+            end
+        })
+        .collect();
+    // Independent cases: spread over the cores.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let loaded: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let (base, cuts) = (&base, &cuts);
+                s.spawn(move || {
+                    cuts.iter()
+                        .skip(w)
+                        .step_by(workers)
+                        .map(|&end| {
+                            usize::from(load_lint_render(SourceFile::new(
+                                "cut.proviso",
+                                &base[..end],
+                            )))
+                        })
+                        .sum::<usize>()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    // Cuts inside the header comments and between items load.
+    assert!(loaded > 0);
+    assert!(every_rule_pass("whole.proviso", &base));
+}
+
+/// Random bytes, brackets and keywords piled deep, and very long lines:
+/// each gives a diagnostic or a rule set.
+#[test]
+fn generated_hostile_rule_files_are_handled() {
+    let mut rng = Rng(0xDEAD_BEEF);
+    let base = std::fs::read_to_string("rules/microsoft-openai.proviso").unwrap();
+    for i in 0..60 {
+        let len = 1 + rng.below(400);
+        let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        every_rule_pass("random.proviso", &String::from_utf8_lossy(&bytes));
+        // A run of one token, deep enough to pass any nesting limit.
+        let tok = ["(", "not ", "{", "[", "{ a: ", "not (", "((not "][i % 7];
+        let deep = format!(
+            "terms t effective 2026-01-01 {{ clause c {{ require {} cloud }} }}",
+            tok.repeat(300 + rng.below(3000))
+        );
+        assert!(!every_rule_pass("deep.proviso", &deep));
+        // The bundled file with a 70,000-byte line inserted somewhere.
+        let at = rng.below(base.len());
+        let mut at = at;
+        while !base.is_char_boundary(at) {
+            at -= 1;
+        }
+        let filler = ["x", " ", "(", "\"", "not "][i % 5].repeat(70_000 / 4);
+        let long = format!("{}{filler}{}", &base[..at], &base[at..]);
+        every_rule_pass("long.proviso", &long);
+    }
+}
+
 #[test]
 fn mutated_terraform_never_panics() {
     let rules = proviso::rules::load(&["rules".into()]).unwrap();

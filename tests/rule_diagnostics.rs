@@ -166,3 +166,76 @@ fn citations_in_the_bundled_rules_are_verbatim_quotes() {
         );
     }
 }
+
+/// A misspelt field is absent on every record, and absent makes every
+/// comparison false: the clause would pass (or break) everywhere without a
+/// word. It is an error at load, for every command, before anything is
+/// judged.
+#[test]
+fn a_field_no_input_has_stops_every_command_before_anything_is_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("typo.proviso");
+    std::fs::write(
+        &rules,
+        "agreement a \"A\"\nsource s \"S\" dated 2026-01-01\n\
+         terms t \"T\" effective 2020-01-01 {\n  clause c \"C\" {\n    cite s \"x\"\n\
+         applies to bucket_location == \"eu\"\n    require cloud == \"azure\"\n  }\n}\n",
+    )
+    .unwrap();
+    let rules = rules.to_str().unwrap();
+    for args in [
+        vec!["check", "fixtures/terraform/platform", "--rules", rules],
+        vec![
+            "audit",
+            "fixtures/logs/exports/gateway.jsonl",
+            "--rules",
+            rules,
+        ],
+        vec!["test", rules],
+        vec!["explain", rules],
+        vec!["lint", rules],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_proviso"))
+            .args(&args)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let all = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        let code = out.status.code().unwrap();
+        let expected = if args[0] == "lint" { 1 } else { 2 };
+        assert_eq!(code, expected, "{args:?}: {all}");
+        assert!(
+            all.contains("proviso::check::unknown_field")
+                && all.contains("no input has a field `bucket_location`")
+                && all.contains("typo.proviso:6:")
+                && !all.contains("violation"),
+            "{args:?}: {all}"
+        );
+    }
+}
+
+/// Diagnostics on long lines and large files are rendered on an excerpt of
+/// the file: on every invalid fixture, the excerpt renders exactly what the
+/// whole file does.
+#[test]
+fn an_excerpt_renders_as_the_whole_file_does() {
+    let mut compared = 0;
+    for entry in std::fs::read_dir("fixtures/rules/invalid").unwrap() {
+        let path = entry.unwrap().path();
+        let errors = match load(&std::fs::canonicalize(&path).unwrap()) {
+            Ok(_) => continue,
+            Err(e) => e.errors,
+        };
+        for d in &errors {
+            assert_eq!(
+                proviso::diag::render(d, true, 100),
+                proviso::diag::render_excerpted(d, 100),
+                "{}",
+                path.display()
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 30);
+}

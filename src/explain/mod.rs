@@ -252,32 +252,36 @@ pub struct Change {
     pub changed: Vec<(String, String, String, bool)>,
 }
 
-/// Clause id → (terms id, logic) in force on a date.
-fn in_force_map(
-    rules: &RuleSet,
-    views: &[ClauseView],
-    date: Date,
-) -> BTreeMap<String, (String, String)> {
-    rules
-        .in_force(date)
-        .filter_map(|(t, c)| {
-            let v = views
-                .iter()
-                .find(|v| v.id == c.id.name && v.terms == t.id.name)?;
-            Some((c.id.name.clone(), (t.id.name.clone(), v.logic.clone())))
-        })
+/// Clause id → (terms id, logic) in force on a date. Views carry their
+/// interval (terms' supersession and the clause's own dates applied), so
+/// this is one pass over them.
+fn in_force_map(views: &[ClauseView], date: Date) -> BTreeMap<String, (String, String)> {
+    views
+        .iter()
+        .filter(|v| v.interval.is_some_and(|iv| iv.contains(date)))
+        .map(|v| (v.id.clone(), (v.terms.clone(), v.logic.clone())))
         .collect()
 }
 
 /// The differences between the clauses in force on two dates.
 pub fn diff(rules: &RuleSet, views: &[ClauseView], before: Date, after: Date) -> Change {
-    let a = in_force_map(rules, views, before);
-    let b = in_force_map(rules, views, after);
+    let _ = rules;
+    let a = in_force_map(views, before);
+    let b = in_force_map(views, after);
+    changes(&a, &b, after)
+}
+
+/// What changed from `a` (clause id → terms, logic) to `b`, dated `date`.
+fn changes(
+    a: &BTreeMap<String, (String, String)>,
+    b: &BTreeMap<String, (String, String)>,
+    date: Date,
+) -> Change {
     let mut change = Change {
-        date: Some(after),
+        date: Some(date),
         ..Change::default()
     };
-    for (id, (terms, logic)) in &b {
+    for (id, (terms, logic)) in b {
         match a.get(id) {
             None => change.started.push((id.clone(), terms.clone())),
             Some((old_terms, old_logic)) if old_terms != terms || old_logic != logic => {
@@ -291,7 +295,7 @@ pub fn diff(rules: &RuleSet, views: &[ClauseView], before: Date, after: Date) ->
             Some(_) => {}
         }
     }
-    for (id, (terms, _)) in &a {
+    for (id, (terms, _)) in a {
         if !b.contains_key(id) {
             change.ended.push((id.clone(), terms.clone()));
         }
@@ -300,25 +304,28 @@ pub fn diff(rules: &RuleSet, views: &[ClauseView], before: Date, after: Date) ->
 }
 
 /// Every date on which some clause starts, ends or changes, with what did.
+///
+/// A clause's in-force interval is one run of days, so what changes on a
+/// date is exactly the clauses whose interval starts or ends there: each
+/// date looks only at those (n log n overall), instead of comparing
+/// everything in force the day before with the day itself.
 pub fn timeline(rules: &RuleSet, views: &[ClauseView]) -> Vec<Change> {
-    let mut dates: Vec<Date> = Vec::new();
-    for t in &rules.terms {
-        if let Some(iv) = rules.terms_in_force_interval(t) {
-            dates.push(iv.from);
-            dates.extend(iv.until);
-        }
-        for c in &t.clauses {
-            if let Some(own) = c.own_interval {
-                dates.push(own.from);
-                dates.extend(own.until);
-            }
+    let _ = rules;
+    let mut at: BTreeMap<Date, (Vec<&ClauseView>, Vec<&ClauseView>)> = BTreeMap::new();
+    for v in views {
+        let Some(iv) = v.interval else { continue };
+        at.entry(iv.from).or_default().0.push(v);
+        if let Some(u) = iv.until {
+            at.entry(u).or_default().1.push(v);
         }
     }
-    dates.sort();
-    dates.dedup();
-    dates
-        .into_iter()
-        .map(|d| diff(rules, views, Date::from_days(d.days() - 1), d))
+    let entry = |v: &&ClauseView| (v.id.clone(), (v.terms.clone(), v.logic.clone()));
+    at.into_iter()
+        .map(|(date, (starting, ending))| {
+            let after: BTreeMap<_, _> = starting.iter().map(entry).collect();
+            let before: BTreeMap<_, _> = ending.iter().map(entry).collect();
+            changes(&before, &after, date)
+        })
         .filter(|c| !(c.started.is_empty() && c.ended.is_empty() && c.changed.is_empty()))
         .collect()
 }
@@ -373,12 +380,14 @@ pub fn explain(
     };
     // Definitions used by the shown clauses (and by the defines they use).
     let mut used: Vec<usize> = Vec::new();
+    let mut seen_defines = std::collections::HashSet::new();
+    let shown_ids: std::collections::HashSet<(&str, &str)> = shown
+        .iter()
+        .map(|v| (v.id.as_str(), v.terms.as_str()))
+        .collect();
     for terms in &rules.terms {
         for clause in &terms.clauses {
-            if !shown
-                .iter()
-                .any(|v| v.id == clause.id.name && v.terms == terms.id.name)
-            {
+            if !shown_ids.contains(&(clause.id.name.as_str(), terms.id.name.as_str())) {
                 continue;
             }
             let exprs = clause
@@ -397,7 +406,7 @@ pub fn explain(
                         .filter_map(|x| x.when.as_ref()),
                 );
             for e in exprs {
-                collect_defines(rules, e, &mut used);
+                collect_defines(rules, e, &mut used, &mut seen_defines);
             }
         }
     }
@@ -444,14 +453,19 @@ pub fn explain(
     }
 }
 
-fn collect_defines(rules: &RuleSet, e: &crate::rules::ast::Expr, out: &mut Vec<usize>) {
+fn collect_defines(
+    rules: &RuleSet,
+    e: &crate::rules::ast::Expr,
+    out: &mut Vec<usize>,
+    seen: &mut std::collections::HashSet<usize>,
+) {
     e.walk(&mut |x| {
         if let crate::rules::ast::ExprKind::DefineRef(_, i) = x.kind
-            && !out.contains(&i)
+            && seen.insert(i)
         {
             out.push(i);
             if let Some(d) = rules.defines.get(i) {
-                collect_defines(rules, &d.value, out);
+                collect_defines(rules, &d.value, out, seen);
             }
         }
     });

@@ -28,6 +28,16 @@ pub struct RuleFile {
     pub sources: Vec<SourceDecl>,
     pub defines: Vec<Define>,
     pub terms: Vec<Terms>,
+    pub fields: Vec<FieldDecl>,
+}
+
+/// `field path "about"`: a field an export carries that no format knows.
+#[derive(Debug)]
+pub struct FieldDecl {
+    pub path: FieldPath,
+    pub about: Option<String>,
+    pub file: Arc<SourceFile>,
+    pub span: Span,
 }
 
 #[derive(Debug)]

@@ -4,127 +4,21 @@
 //! than in lowering: defines, sources, exceptions and superseded terms; a
 //! single-word field that names a define becomes a [`ExprKind::DefineRef`].
 //! The checks report every problem with "did you mean" help, and return
-//! warnings (a field no scanner produces, a clause that can never be in
-//! force) separately from errors.
+//! warnings (terms that are never in force) separately from errors. A field
+//! no input can have is an error (see [`super::fields`]), and so is a
+//! condition nested too deep with its defines expanded; every walk over the
+//! chain of defines keeps its own stack.
 
 use super::RuleSet;
 use super::ast::*;
+use super::fields;
 use crate::date::Interval;
 use crate::diag::Diag;
 use crate::source::SourceFile;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-/// A top-level field that some scanner produces.
-pub struct KnownField {
-    pub name: &'static str,
-    pub about: &'static str,
-    /// Filled by the Terraform scanner.
-    pub terraform: bool,
-    /// Filled by the log scanners (some only with `--ip-ranges`).
-    pub logs: bool,
-}
-
-const fn field(name: &'static str, about: &'static str, terraform: bool, logs: bool) -> KnownField {
-    KnownField {
-        name,
-        about,
-        terraform,
-        logs,
-    }
-}
-
-/// The shared vocabulary of DESIGN.md, plus the containers of raw fields:
-/// the one list that "did you mean", unknown-field warnings and `explain`'s
-/// coverage all read.
-pub const KNOWN_FIELDS: &[KnownField] = &[
-    field("cloud", "azure / aws / gcp / oracle / …", true, true),
-    field("region", "cloud region", true, true),
-    field("kind", "resource / data / module / request", true, true),
-    field("type", "Terraform resource type", true, false),
-    field("name", "Terraform block name", true, false),
-    field(
-        "address",
-        "Terraform address, with module path and instance key",
-        true,
-        false,
-    ),
-    field("tags", "tags and labels, one map", true, false),
-    field(
-        "attributes",
-        "a Terraform block's own attributes",
-        true,
-        false,
-    ),
-    field(
-        "provider",
-        "the provider configuration a resource uses (`aws.west`)",
-        true,
-        false,
-    ),
-    field(
-        "module",
-        "the module path of a Terraform block",
-        true,
-        false,
-    ),
-    field("timestamp", "when (UTC)", false, true),
-    field("host", "request host", false, true),
-    field("path", "request path", false, true),
-    field("method", "request method", false, true),
-    field("status", "response status", false, true),
-    field("client_ip", "client address", false, true),
-    field("target_ip", "backend address", false, true),
-    field("bytes_in", "request bytes", false, true),
-    field("bytes_out", "response bytes", false, true),
-    field(
-        "client_cloud",
-        "cloud of the client address, from --ip-ranges",
-        false,
-        true,
-    ),
-    field(
-        "client_region",
-        "region of the client address, from --ip-ranges",
-        false,
-        true,
-    ),
-    field(
-        "client_service",
-        "service of the client address, from --ip-ranges",
-        false,
-        true,
-    ),
-    field(
-        "target_cloud",
-        "cloud of the backend address, from --ip-ranges",
-        false,
-        true,
-    ),
-    field(
-        "target_region",
-        "region of the backend address, from --ip-ranges",
-        false,
-        true,
-    ),
-    field(
-        "target_service",
-        "service of the backend address, from --ip-ranges",
-        false,
-        true,
-    ),
-    field(
-        "service",
-        "cloud service of the backend address, from --ip-ranges",
-        false,
-        true,
-    ),
-];
-
-/// The known field named `name`, if any.
-pub fn known_field(name: &str) -> Option<&'static KnownField> {
-    KNOWN_FIELDS.iter().find(|f| f.name == name)
-}
+pub use super::fields::{KNOWN_FIELDS, KnownField, known_field};
 
 /// Levenshtein distance, for "did you mean".
 pub fn edit_distance(a: &str, b: &str) -> usize {
@@ -193,7 +87,9 @@ impl Checker {
             }
         }
         c.resolve_names(rules);
-        c.cycles(rules);
+        if !c.cycles(rules) {
+            c.depths(rules);
+        }
         c.references(rules);
         c.overlaps(rules);
         (c.errors, c.warnings)
@@ -266,10 +162,10 @@ impl Checker {
     /// and reports names that are neither a define nor a known field.
     fn resolve_names(&mut self, rules: &mut RuleSet) {
         let define_names: Vec<String> = rules.defines.iter().map(|d| d.id.name.clone()).collect();
-        let resolve = |expr: &mut Expr,
-                       file: &Arc<SourceFile>,
-                       errors: &mut Vec<Diag>,
-                       warnings: &mut Vec<Diag>| {
+        let declared: Vec<crate::value::FieldPath> =
+            rules.fields.iter().map(|f| f.path.clone()).collect();
+        let declared_roots: Vec<String> = declared.iter().map(|p| p.root().to_string()).collect();
+        let resolve = |expr: &mut Expr, file: &Arc<SourceFile>, errors: &mut Vec<Diag>| {
             expr.walk_mut(&mut |e| {
                 let ExprKind::Field(path) = &e.kind else { return };
                 let root = path.root().to_string();
@@ -281,29 +177,29 @@ impl Checker {
                     }
                     return;
                 }
-                if known_field(&root).is_some() {
+                if fields::origin(path, &declared).is_some() {
                     return;
                 }
-                unknown_name(&root, e.span.clone(), file, &define_names, errors, warnings, "field or define");
+                unknown_name(&root, e.span.clone(), file, &define_names, &declared_roots, errors, "field or define");
             });
         };
         for d in rules.defines.iter_mut() {
             let file = d.file.clone();
-            resolve(&mut d.value, &file, &mut self.errors, &mut self.warnings);
+            resolve(&mut d.value, &file, &mut self.errors);
         }
         for t in rules.terms.iter_mut() {
             let file = t.file.clone();
             for c in t.clauses.iter_mut() {
                 for e in c.applies.iter_mut().chain(c.unless.iter_mut()) {
-                    resolve(e, &file, &mut self.errors, &mut self.warnings);
+                    resolve(e, &file, &mut self.errors);
                 }
                 if let Check::Require(e) | Check::Forbid(e) = &mut c.check {
-                    resolve(e, &file, &mut self.errors, &mut self.warnings);
+                    resolve(e, &file, &mut self.errors);
                 }
                 if let Some(m) = &c.message {
                     for part in &m.parts {
                         if let MessagePart::Field(path, span) = part
-                            && known_field(path.root()).is_none()
+                            && fields::origin(path, &declared).is_none()
                         {
                             let before = self.errors.len();
                             unknown_name(
@@ -311,8 +207,8 @@ impl Checker {
                                 span.clone(),
                                 &file,
                                 &[],
+                                &declared_roots,
                                 &mut self.errors,
-                                &mut self.warnings,
                                 "field",
                             );
                             for d in self.errors.iter_mut().skip(before) {
@@ -324,7 +220,7 @@ impl Checker {
             }
             for x in t.exceptions.iter_mut() {
                 if let Some(e) = &mut x.when {
-                    resolve(e, &file, &mut self.errors, &mut self.warnings);
+                    resolve(e, &file, &mut self.errors);
                 }
             }
         }
@@ -392,71 +288,141 @@ impl Checker {
         self.errors.extend(found);
     }
 
-    fn cycles(&mut self, rules: &RuleSet) {
-        // Depth-first search over define references; report each cycle once.
-        let n = rules.defines.len();
-        let deps: Vec<Vec<usize>> = rules
-            .defines
-            .iter()
-            .map(|d| {
-                let mut out = Vec::new();
-                d.value.walk(&mut |e| {
-                    if let ExprKind::DefineRef(_, i) = e.kind {
-                        out.push(i);
-                    }
-                });
-                out
-            })
-            .collect();
-        let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
-        let mut reported = false;
-        fn visit(
-            i: usize,
-            deps: &[Vec<usize>],
-            state: &mut [u8],
-            stack: &mut Vec<usize>,
-        ) -> Option<Vec<usize>> {
-            match state.get(i) {
-                Some(1) => {
-                    let start = stack.iter().position(|&s| s == i).unwrap_or(0);
-                    return Some(stack.get(start..).unwrap_or(&[]).to_vec());
-                }
-                Some(2) | None => return None,
-                _ => {}
+    /// Define references form no cycle. The search keeps its own stack: a
+    /// chain of defines is as long as the input makes it.
+    fn cycles(&mut self, rules: &RuleSet) -> bool {
+        let deps = define_deps(rules);
+        let n = deps.len();
+        let mut state = vec![0u8; n]; // 0 new, 1 on the path, 2 done
+        for root in 0..n {
+            if state.get(root) != Some(&0) {
+                continue;
             }
-            if let Some(s) = state.get_mut(i) {
+            // The path from `root`, each define with the next dependency
+            // to visit.
+            let mut path: Vec<(usize, usize)> = vec![(root, 0)];
+            if let Some(s) = state.get_mut(root) {
                 *s = 1;
             }
-            stack.push(i);
-            for &d in deps.get(i).map(Vec::as_slice).unwrap_or(&[]) {
-                if let Some(cycle) = visit(d, deps, state, stack) {
-                    return Some(cycle);
+            while let Some(&mut (i, ref mut next)) = path.last_mut() {
+                let Some(&d) = deps.get(i).and_then(|ds| ds.get(*next)) else {
+                    if let Some(s) = state.get_mut(i) {
+                        *s = 2;
+                    }
+                    path.pop();
+                    continue;
+                };
+                *next += 1;
+                match state.get(d) {
+                    Some(0) => {
+                        if let Some(s) = state.get_mut(d) {
+                            *s = 1;
+                        }
+                        path.push((d, 0));
+                    }
+                    Some(1) => {
+                        let start = path.iter().position(|&(p, _)| p == d).unwrap_or(0);
+                        let cycle: Vec<usize> = path.iter().skip(start).map(|&(p, _)| p).collect();
+                        self.report_cycle(rules, &cycle);
+                        return true;
+                    }
+                    _ => {}
                 }
             }
-            stack.pop();
-            if let Some(s) = state.get_mut(i) {
-                *s = 2;
-            }
-            None
         }
-        for i in 0..n {
-            if reported {
-                break;
-            }
-            if let Some(cycle) = visit(i, &deps, &mut state, &mut Vec::new()) {
-                reported = true;
-                let names: Vec<&str> = cycle
-                    .iter()
-                    .filter_map(|&c| rules.defines.get(c))
-                    .map(|d| d.id.name.as_str())
-                    .collect();
-                if let Some(first) = cycle.first().and_then(|&c| rules.defines.get(c)) {
-                    let chain = format!(
-                        "{} → {}",
-                        names.join(" → "),
-                        names.first().copied().unwrap_or("")
+        false
+    }
+
+    fn report_cycle(&mut self, rules: &RuleSet, cycle: &[usize]) {
+        let names: Vec<&str> = cycle
+            .iter()
+            .filter_map(|&c| rules.defines.get(c))
+            .map(|d| d.id.name.as_str())
+            .collect();
+        if let Some(first) = cycle.first().and_then(|&c| rules.defines.get(c)) {
+            let chain = format!(
+                "{} → {}",
+                names.join(" → "),
+                names.first().copied().unwrap_or("")
+            );
+            self.errors.push(err(
+                &first.file,
+                "proviso::check::cyclic_define",
+                format!("define `{}` refers to itself: {chain}", first.id.name),
+                first.id.span.clone(),
+                "part of a cycle",
+                "a define cannot depend on itself: write one of them in terms of record fields"
+                    .into(),
+            ));
+        }
+    }
+
+    /// No condition nests deeper than [`MAX_DEPTH`] with its defines
+    /// expanded: every pass that follows define references (evaluation,
+    /// compilation, coverage) recurses once per level. Each define's depth
+    /// is worked out once, dependencies first, with an explicit stack; only
+    /// the first define or clause over the limit on a chain is reported.
+    fn depths(&mut self, rules: &RuleSet) {
+        let deps = define_deps(rules);
+        let n = deps.len();
+        let mut depth: Vec<Option<usize>> = vec![None; n];
+        for root in 0..n {
+            // Post-order: a define is measured after everything it uses
+            // (there are no cycles: they were ruled out before).
+            let mut stack = vec![(root, false)];
+            while let Some((i, ready)) = stack.pop() {
+                if depth.get(i).is_none_or(Option::is_some) {
+                    continue;
+                }
+                let uses = deps.get(i).map(Vec::as_slice).unwrap_or(&[]);
+                if !ready {
+                    stack.push((i, true));
+                    stack.extend(
+                        uses.iter()
+                            .filter(|&&d| depth.get(d).is_some_and(Option::is_none))
+                            .map(|&d| (d, false)),
                     );
-                    self.errors.push(err(&first.file, "proviso::check::cyclic_define", format!("define `{}` refers to itself: {chain}", first.id.name), first.id.span.clone(), "part of a cycle", "a define cannot depend on itself: write one of them in terms of record fields".into()));
+                    continue;
+                }
+                let Some(d) = rules.defines.get(i) else {
+                    continue;
+                };
+                let refs_over = uses
+                    .iter()
+                    .any(|&r| depth.get(r).copied().flatten().unwrap_or(0) > MAX_DEPTH);
+                let own = expr_depth(&d.value, &depth);
+                if own > MAX_DEPTH && !refs_over {
+                    self.errors
+                        .push(too_deep(&d.file, &d.id.name, "define", d.id.span.clone()));
+                }
+                if let Some(slot) = depth.get_mut(i) {
+                    *slot = Some(own);
+                }
+            }
+        }
+        for t in &rules.terms {
+            let whens = t.exceptions.iter().filter_map(|x| x.when.as_ref());
+            let clause_exprs = t.clauses.iter().flat_map(|c| {
+                c.applies
+                    .iter()
+                    .chain(c.unless.iter())
+                    .chain(match &c.check {
+                        Check::Require(e) | Check::Forbid(e) => Some(e),
+                        Check::Manual => None,
+                    })
+            });
+            for e in clause_exprs.chain(whens) {
+                let mut refs_over = false;
+                e.walk(&mut |x| {
+                    if let ExprKind::DefineRef(_, r) = x.kind {
+                        refs_over |= depth.get(r).copied().flatten().unwrap_or(0) > MAX_DEPTH;
+                    }
+                });
+                if !refs_over && expr_depth(e, &depth) > MAX_DEPTH {
+                    let what = snippet(&t.file, &e.span);
+                    let what: String = what.chars().take(40).collect();
+                    self.errors
+                        .push(too_deep(&t.file, &what, "condition", e.span.clone()));
                 }
             }
         }
@@ -465,6 +431,8 @@ impl Checker {
     fn references(&mut self, rules: &RuleSet) {
         let source_names: Vec<&str> = rules.sources.iter().map(|s| s.id.name.as_str()).collect();
         let terms_names: Vec<&str> = rules.terms.iter().map(|t| t.id.name.as_str()).collect();
+        let source_set: HashSet<&str> = source_names.iter().copied().collect();
+        let terms_set: HashSet<&str> = terms_names.iter().copied().collect();
         for t in &rules.terms {
             if let Some(sup) = &t.supersedes {
                 if sup.name == t.id.name {
@@ -476,7 +444,7 @@ impl Checker {
                         "the same terms",
                         "name the earlier terms that these replace".into(),
                     ));
-                } else if !terms_names.contains(&sup.name.as_str()) {
+                } else if !terms_set.contains(sup.name.as_str()) {
                     let help = did_you_mean(&sup.name, terms_names.iter().copied(), "terms");
                     self.errors.push(err(
                         &t.file,
@@ -489,13 +457,14 @@ impl Checker {
                 }
             }
             let exc_names: Vec<&str> = t.exceptions.iter().map(|e| e.id.name.as_str()).collect();
+            let exc_set: HashSet<&str> = exc_names.iter().copied().collect();
             let cites = t
                 .clauses
                 .iter()
                 .flat_map(|c| c.cites.iter())
                 .chain(t.exceptions.iter().flat_map(|e| e.cites.iter()));
             for cite in cites {
-                if !source_names.contains(&cite.source.name.as_str()) {
+                if !source_set.contains(cite.source.name.as_str()) {
                     let help =
                         did_you_mean(&cite.source.name, source_names.iter().copied(), "source");
                     let help = if help.starts_with("did you mean") {
@@ -518,7 +487,7 @@ impl Checker {
             }
             for c in &t.clauses {
                 for x in &c.excepts {
-                    if exc_names.contains(&x.name.as_str()) {
+                    if exc_set.contains(x.name.as_str()) {
                         continue;
                     }
                     let elsewhere = rules
@@ -611,6 +580,56 @@ impl Checker {
     }
 }
 
+/// How deep a condition may nest with its defines expanded.
+pub const MAX_DEPTH: usize = super::parse::MAX_NESTING;
+
+/// The defines each define refers to, in order.
+fn define_deps(rules: &RuleSet) -> Vec<Vec<usize>> {
+    rules
+        .defines
+        .iter()
+        .map(|d| {
+            let mut out = Vec::new();
+            d.value.walk(&mut |e| {
+                if let ExprKind::DefineRef(_, i) = e.kind {
+                    out.push(i);
+                }
+            });
+            out.sort_unstable();
+            out.dedup();
+            out
+        })
+        .collect()
+}
+
+/// The nesting depth of an expression, a define reference counting as the
+/// depth of its define (which must be known).
+fn expr_depth(e: &Expr, defines: &[Option<usize>]) -> usize {
+    let sub = |x: &Expr| expr_depth(x, defines);
+    let inner = match &e.kind {
+        ExprKind::Or(items) | ExprKind::And(items) | ExprKind::Set(items) => {
+            items.iter().map(sub).max().unwrap_or(0)
+        }
+        ExprKind::Not(x) | ExprKind::Exists(x) | ExprKind::Regex(x, _) => sub(x),
+        ExprKind::Compare(a, _, b)
+        | ExprKind::In { lhs: a, rhs: b, .. }
+        | ExprKind::Matches(a, b) => sub(a).max(sub(b)),
+        ExprKind::DefineRef(_, i) => defines.get(*i).copied().flatten().unwrap_or(0),
+        ExprKind::Field(_) | ExprKind::Literal(_) => 0,
+    };
+    inner.saturating_add(1)
+}
+
+fn too_deep(file: &Arc<SourceFile>, name: &str, what: &str, at: Span) -> Diag {
+    Diag::error(
+        "proviso::check::too_deep",
+        format!("{what} `{name}` nests more than {MAX_DEPTH} levels deep with its defines expanded"),
+    )
+    .in_file(file)
+    .label(at, "too deep")
+    .with_help("a chain of defines this long is a generated file's mistake: make each define use record fields, or fewer defines, directly")
+}
+
 fn snippet(file: &Arc<SourceFile>, span: &Span) -> String {
     file.text
         .get(span.clone())
@@ -639,20 +658,23 @@ fn did_you_mean<'a>(
     }
 }
 
-/// Reports a name that is neither a define nor a known field: an error when
-/// it looks like a typo of one, a warning otherwise (log formats may carry
-/// fields proviso does not know in advance).
+/// Reports a name that is neither a define nor a field any input can have
+/// (see [`fields`]): always an error, with "did you mean" when a define or
+/// a field is close, since an absent field would make every comparison
+/// false, turning a typo into a silent pass or a false violation.
 fn unknown_name(
     root: &str,
     span: Span,
     file: &Arc<SourceFile>,
     defines: &[String],
+    declared: &[String],
     errors: &mut Vec<Diag>,
-    warnings: &mut Vec<Diag>,
     what: &str,
 ) {
     let near_define = closest(root, defines.iter().map(String::as_str));
-    let near_field = closest(root, KNOWN_FIELDS.iter().map(|f| f.name));
+    let mut names: Vec<&str> = fields::root_names().collect();
+    names.extend(declared.iter().map(String::as_str));
+    let near_field = closest(root, names);
     let pick = match (near_define, near_field) {
         (Some((d, dd)), Some((_, fd))) if dd <= fd => {
             Some(("proviso::check::unknown_reference", d, "define"))
@@ -661,23 +683,25 @@ fn unknown_name(
         (Some((d, _)), None) => Some(("proviso::check::unknown_reference", d, "define")),
         (None, None) => None,
     };
-    match pick {
-        Some((code, suggestion, kind)) => errors.push(err(
+    errors.push(match pick {
+        Some((code, suggestion, kind)) => err(
             file,
             code,
             format!("no {what} named `{root}`"),
             span,
             "not declared",
             format!("did you mean the {kind} `{suggestion}`?"),
-        )),
-        None => warnings.push(
-            Diag::warning("proviso::check::unknown_field", format!("no scanner produces a field `{root}`"))
-                .in_file(file)
-                .label(span, "unknown field")
-                .with_help(format!(
-                    "it is absent on Terraform records (use `attributes.{root}` for a Terraform attribute) and present only in logs that carry it; known fields: {}",
-                    KNOWN_FIELDS.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
-                )),
         ),
-    }
+        None => err(
+            file,
+            "proviso::check::unknown_field",
+            format!("no input has a field `{root}`"),
+            span,
+            "unknown field",
+            format!(
+                "{}; if your export has this field, declare it at the top of the file: `field {root} \"what it is\"`, and for a Terraform attribute write `attributes.{root}`",
+                fields::summary()
+            ),
+        ),
+    });
 }

@@ -269,7 +269,7 @@ impl Formatter<'_> {
                 continue;
             }
             match item.as_rule() {
-                Rule::agreement | Rule::source => {
+                Rule::agreement | Rule::source | Rule::field_decl => {
                     let text = self.simple(item);
                     self.line(0, &text);
                     self.trailing_comment(item.content_end());

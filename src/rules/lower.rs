@@ -40,6 +40,7 @@ fn is_token(rule: Rule) -> bool {
             | Rule::kw_source
             | Rule::kw_dated
             | Rule::kw_define
+            | Rule::kw_field
             | Rule::kw_terms
             | Rule::kw_effective
             | Rule::kw_until
@@ -144,6 +145,7 @@ impl<'f> Lowerer<'f> {
             sources: Vec::new(),
             defines: Vec::new(),
             terms: Vec::new(),
+            fields: Vec::new(),
         };
         for item in children(&root) {
             match item.as_rule() {
@@ -172,6 +174,17 @@ impl<'f> Lowerer<'f> {
                 Rule::terms => {
                     if let Some(t) = self.lower_terms(&item) {
                         out.terms.push(t);
+                    }
+                }
+                Rule::field_decl => {
+                    let mut it = children(&item);
+                    if let Some(p) = it.next() {
+                        out.fields.push(FieldDecl {
+                            path: path_of(&p),
+                            about: it.next().map(|s| string_value(&s)),
+                            file: self.file.clone(),
+                            span: span(&item),
+                        });
                     }
                 }
                 _ => {}
@@ -864,18 +877,7 @@ impl<'f> Lowerer<'f> {
             }
             Rule::comparison => return self.lower_comparison(pair),
             Rule::set => ExprKind::Set(children(pair).map(|p| self.lower_expr(&p)).collect()),
-            Rule::path => ExprKind::Field(FieldPath(
-                pair.clone()
-                    .into_inner()
-                    .map(|seg| {
-                        if seg.as_rule() == Rule::string {
-                            string_value(&seg)
-                        } else {
-                            seg.as_str().to_string()
-                        }
-                    })
-                    .collect(),
-            )),
+            Rule::path => ExprKind::Field(path_of(pair)),
             _ => ExprKind::Literal(self.lower_literal(pair).unwrap_or(Value::Null)),
         };
         Expr { kind, span: sp }
@@ -974,6 +976,22 @@ impl<'f> Lowerer<'f> {
         };
         Expr { kind, span: sp }
     }
+}
+
+/// The field path of a `path` pair.
+fn path_of(pair: &Pair<'_>) -> FieldPath {
+    FieldPath(
+        pair.clone()
+            .into_inner()
+            .map(|seg| {
+                if seg.as_rule() == Rule::string {
+                    string_value(&seg)
+                } else {
+                    seg.as_str().to_string()
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Parses a message hole such as `tags.product` or `tags["api-mode"]`.

@@ -7,6 +7,7 @@
 
 pub mod ast;
 pub mod check;
+pub mod fields;
 pub mod format;
 pub mod lower;
 pub mod parse;
@@ -15,6 +16,7 @@ use crate::date::{Date, Interval};
 use crate::diag::Diag;
 use crate::source::{SourceFile, display_path};
 use ast::*;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -26,8 +28,14 @@ pub struct RuleSet {
     pub sources: Vec<SourceDecl>,
     pub defines: Vec<Define>,
     pub terms: Vec<Terms>,
+    /// `field` declarations: fields an export carries that no format knows.
+    pub fields: Vec<FieldDecl>,
     /// Warnings from checking (the set is usable).
     pub warnings: Vec<Diag>,
+    /// Per terms name, the earliest start of the terms that supersede it:
+    /// worked out once, on first use, so that asking for every terms'
+    /// interval is linear, not quadratic, in the number of versions.
+    cuts: std::sync::OnceLock<HashMap<String, Date>>,
 }
 
 /// Why a rule set could not be built: every error, plus the warnings seen.
@@ -235,6 +243,7 @@ pub fn build(files: Vec<Arc<SourceFile>>) -> Result<RuleSet, RuleErrors> {
         set.sources.extend(lowered.sources);
         set.defines.extend(lowered.defines);
         set.terms.extend(lowered.terms);
+        set.fields.extend(lowered.fields);
     }
     set.files = files;
     let (check_errors, check_warnings) = check::Checker::run(&mut set);
@@ -252,19 +261,22 @@ impl RuleSet {
     /// The interval in which terms are in force: their own, cut short by any
     /// terms that supersede them. `None` if superseded from the start.
     pub fn terms_in_force_interval(&self, terms: &Terms) -> Option<Interval> {
-        let mut iv = terms.interval;
-        for other in &self.terms {
-            if other
-                .supersedes
-                .as_ref()
-                .is_some_and(|s| s.name == terms.id.name)
-            {
-                let cut = other.interval.from;
-                if cut <= iv.from {
-                    return None;
+        let cuts = self.cuts.get_or_init(|| {
+            let mut cuts: HashMap<String, Date> = HashMap::new();
+            for other in &self.terms {
+                if let Some(s) = &other.supersedes {
+                    let cut = cuts.entry(s.name.clone()).or_insert(other.interval.from);
+                    *cut = (*cut).min(other.interval.from);
                 }
-                iv.until = Some(iv.until.map_or(cut, |u| u.min(cut)));
             }
+            cuts
+        });
+        let mut iv = terms.interval;
+        if let Some(&cut) = cuts.get(&terms.id.name) {
+            if cut <= iv.from {
+                return None;
+            }
+            iv.until = Some(iv.until.map_or(cut, |u| u.min(cut)));
         }
         Some(iv)
     }

@@ -5,6 +5,13 @@
 //! "expected …" list is rewritten with readable names, and a few positions
 //! get targeted help (a `clause` outside `terms`, a `cite` without its
 //! phrase).
+//!
+//! Nesting is limited to [`MAX_NESTING`] levels, checked by a cheap scan of
+//! the text *before* pest runs: pest, lowering, checking and evaluation all
+//! recurse once (or a few times) per level, so a file of 100,000 `not`s or
+//! 2,000 parentheses would otherwise overflow the stack of whichever pass
+//! is deepest. The scan is iterative and linear, and it over-counts rather
+//! than under-counts (a `not` followed by a bracket counts twice).
 
 use crate::diag::Diag;
 use crate::source::SourceFile;
@@ -18,13 +25,125 @@ pub struct ProvisoParser;
 
 pub type Pair<'a> = pest::iterators::Pair<'a, Rule>;
 
+/// How many levels brackets (`(`, `{`, `[`) and stacked `not`s may nest in
+/// a rule file, counted from the top level: a clause's block and its
+/// `example`'s `given` are levels too. Far more than any real rule needs
+/// (the bundled one reaches 7), and shallow enough that every recursive
+/// pass stays well inside a thread's stack.
+pub const MAX_NESTING: usize = 256;
+
 /// Parses a whole rule file into its top-level pair (`Rule::file`).
 pub fn parse_file(file: &Arc<SourceFile>) -> Result<Pair<'_>, Diag> {
+    if let Some(at) = too_deep(&file.text) {
+        return Err(Diag::error(
+            "proviso::parse::too_deep",
+            format!("this nests more than {MAX_NESTING} levels deep"),
+        )
+        .in_file(file)
+        .label(at, format!("level {}", MAX_NESTING + 1))
+        .with_help(
+            "name parts of the condition with `define` and combine the names, instead of nesting brackets or `not`s this deep",
+        ));
+    }
     let mut pairs =
         ProvisoParser::parse(Rule::file, &file.text).map_err(|e| syntax_error(file, e))?;
     pairs
         .next()
         .ok_or_else(|| Diag::error("proviso::parse::syntax", "empty parse").in_file(file))
+}
+
+/// The span of the first bracket or `not` that nests deeper than
+/// [`MAX_NESTING`], if any. Strings, comments and `/regex/`s are skipped as
+/// the grammar reads them; a run of `not`s (not `not in`) counts one level
+/// each, until the operand they apply to.
+pub fn too_deep(text: &str) -> Option<std::ops::Range<usize>> {
+    let b = text.as_bytes();
+    let at = |i: usize| b.get(i).copied();
+    // The depth at which each open bracket's contents start.
+    let mut frames: Vec<usize> = Vec::new();
+    let mut nots = 0usize;
+    let mut i = 0usize;
+    while let Some(c) = at(i) {
+        let base = frames.last().copied().unwrap_or(0);
+        match c {
+            b'"' => {
+                i += 1;
+                while let Some(c) = at(i) {
+                    match c {
+                        b'\\' => i += 2,
+                        b'"' | b'\n' => break,
+                        _ => i += 1,
+                    }
+                }
+                nots = 0;
+            }
+            b'/' if at(i + 1) == Some(b'/') => {
+                i = memchr::memchr(b'\n', b.get(i..).unwrap_or(&[])).map_or(b.len(), |n| i + n);
+            }
+            b'/' if at(i + 1) == Some(b'*') => {
+                i = memchr::memmem::find(b.get(i + 2..).unwrap_or(&[]), b"*/")
+                    .map_or(b.len(), |n| i + 2 + n + 1);
+            }
+            b'~' => {
+                i += 1;
+                while at(i).is_some_and(|c| c.is_ascii_whitespace()) {
+                    i += 1;
+                }
+                if at(i) == Some(b'/') && at(i + 1) != Some(b'/') {
+                    i += 1;
+                    while let Some(c) = at(i) {
+                        match c {
+                            b'\\' => i += 2,
+                            b'/' | b'\n' => break,
+                            _ => i += 1,
+                        }
+                    }
+                }
+                nots = 0;
+            }
+            b'(' | b'{' | b'[' => {
+                let depth = base + nots + 1;
+                if depth > MAX_NESTING {
+                    return Some(i..i + 1);
+                }
+                frames.push(depth);
+                nots = 0;
+            }
+            b')' | b'}' | b']' => {
+                frames.pop();
+                nots = 0;
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' => {
+                let start = i;
+                while at(i).is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_') {
+                    i += 1;
+                }
+                if b.get(start..i) == Some(b"not") && !next_word_is(b, i, b"in") {
+                    nots += 1;
+                    if base + nots > MAX_NESTING {
+                        return Some(start..i);
+                    }
+                } else {
+                    nots = 0;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether the next word after `i` (skipping blanks) is `word`.
+fn next_word_is(b: &[u8], mut i: usize, word: &[u8]) -> bool {
+    while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+        i += 1;
+    }
+    b.get(i..i + word.len()) == Some(word)
+        && !b
+            .get(i + word.len())
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
 /// The name a grammar rule has in "expected …" lists.
@@ -34,6 +153,7 @@ pub fn readable(rule: Rule) -> &'static str {
         Rule::agreement | Rule::kw_agreement => "`agreement`",
         Rule::source | Rule::kw_source => "`source`",
         Rule::define | Rule::kw_define => "`define`",
+        Rule::field_decl | Rule::kw_field => "`field`",
         Rule::terms | Rule::kw_terms => "`terms`",
         Rule::kw_dated => "`dated`",
         Rule::effective | Rule::kw_effective => "`effective`",

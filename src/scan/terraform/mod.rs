@@ -1116,6 +1116,36 @@ fn body_value(inst: &Instance<'_>, body: &Body, ctx: &Ctx<'_>) -> BTreeMap<Strin
     map
 }
 
+/// A block's attributes with its override-file blocks merged in (an
+/// override's attribute replaces the original's, a nested block type all
+/// of that type), each attribute's origin in the file that won.
+fn merged_attributes(
+    inst: &Instance<'_>,
+    block: Located<'_, Block>,
+    overrides: &[Located<'_, Block>],
+    frame: &Frame,
+    origins: &mut Vec<(Vec<String>, Origin)>,
+) -> BTreeMap<String, Value> {
+    let mut attributes = BTreeMap::new();
+    for part in std::iter::once(&block).chain(overrides) {
+        let pctx = Ctx {
+            file: part.file,
+            frame,
+            depth: inst.depth,
+        };
+        attributes.extend(body_value(inst, &part.item.body, &pctx));
+        for attr in part.item.body.attributes() {
+            if let Some(s) = attr.span() {
+                origins.push((
+                    vec!["attributes".into(), attr.key.as_str().to_string()],
+                    Origin::new(part.file, s),
+                ));
+            }
+        }
+    }
+    attributes
+}
+
 fn resource_record(
     inst: &Instance<'_>,
     res: &ResourceDef<'_>,
@@ -1165,24 +1195,7 @@ fn resource_record(
         origins.push((vec!["provider".into()], Origin::new(a.file, s)));
     }
 
-    // Override files replace attributes, and all nested blocks of a type.
-    let mut attributes = BTreeMap::new();
-    for part in std::iter::once(&res.block).chain(&res.overrides) {
-        let pctx = Ctx {
-            file: part.file,
-            frame,
-            depth: inst.depth,
-        };
-        attributes.extend(body_value(inst, &part.item.body, &pctx));
-        for attr in part.item.body.attributes() {
-            if let Some(s) = attr.span() {
-                origins.push((
-                    vec!["attributes".into(), attr.key.as_str().to_string()],
-                    Origin::new(part.file, s),
-                ));
-            }
-        }
-    }
+    let attributes = merged_attributes(inst, res.block, &res.overrides, frame, &mut origins);
     let _ = &ctx;
 
     let mut fields = BTreeMap::new();
@@ -1364,25 +1377,9 @@ fn module_record(
     if !inst.prefix.is_empty() {
         fields.insert("module".to_string(), Value::str(&inst.prefix));
     }
-    let mut attributes = BTreeMap::new();
     let mut origins = vec![(vec!["address".into()], header.clone())];
     let _ = &ctx;
-    for part in std::iter::once(&call.block).chain(&call.overrides) {
-        let pctx = Ctx {
-            file: part.file,
-            frame,
-            depth: inst.depth,
-        };
-        attributes.extend(body_value(inst, &part.item.body, &pctx));
-        for attr in part.item.body.attributes() {
-            if let Some(s) = attr.span() {
-                origins.push((
-                    vec!["attributes".into(), attr.key.as_str().to_string()],
-                    Origin::new(part.file, s),
-                ));
-            }
-        }
-    }
+    let mut attributes = merged_attributes(inst, call.block, &call.overrides, frame, &mut origins);
     attributes.remove("providers");
     if call.dir.is_none() {
         // Not scanned: the call is judged from its arguments. Its tags are

@@ -537,17 +537,8 @@ fn top_level_blocks(text: &str) -> Vec<Range<usize>> {
             }
             continue;
         }
-        if let Some(i) = line.find("<<") {
-            let rest = line.get(i + 2..).unwrap_or("");
-            let word: String = rest
-                .strip_prefix('-')
-                .unwrap_or(rest)
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            if !word.is_empty() && rest.trim_start_matches('-').trim() == word {
-                heredoc = Some(word);
-            }
+        if let Some(word) = heredoc_opened(line) {
+            heredoc = Some(word);
         }
         if is_block_header(line) {
             starts.push(here);
@@ -562,6 +553,20 @@ fn top_level_blocks(text: &str) -> Vec<Range<usize>> {
         out.push(s..end);
     }
     out
+}
+
+/// The delimiter of a heredoc that a line opens (`<<EOT`, `<<-EOT` at its
+/// end), whose body the following lines are until one is the word alone.
+fn heredoc_opened(line: &str) -> Option<String> {
+    let i = line.find("<<")?;
+    let rest = line.get(i + 2..).unwrap_or("");
+    let word: String = rest
+        .strip_prefix('-')
+        .unwrap_or(rest)
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (!word.is_empty() && rest.trim_start_matches('-').trim() == word).then_some(word)
 }
 
 /// `resource "a" "b" {`, `locals {`, `terraform {` in column 0.
@@ -619,17 +624,8 @@ fn attribute_starts(inner: &str) -> Vec<(String, usize)> {
         {
             found.push((indent, name, here));
         }
-        if let Some(i) = line.find("<<") {
-            let rest = line.get(i + 2..).unwrap_or("");
-            let word: String = rest
-                .strip_prefix('-')
-                .unwrap_or(rest)
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            if !word.is_empty() && rest.trim_start_matches('-').trim() == word {
-                heredoc = Some(word);
-            }
+        if let Some(word) = heredoc_opened(line) {
+            heredoc = Some(word);
         }
     }
     let Some(min) = found.iter().map(|(i, _, _)| *i).min() else {

@@ -290,3 +290,45 @@ fn linked_tf_files_are_read() {
     assert_eq!(addresses, ["aws_s3_bucket.logs"]);
     assert_eq!(scanned.files, 1);
 }
+
+/// Values that grow without bound are not built: a list doubled by 25
+/// locals (33 million elements) and a `for` nested over a 3,000-character
+/// string (9 million) are unknown with the reason, in bounded memory.
+#[test]
+fn values_that_grow_without_bound_are_unknown_not_gigabytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut locals = vec!["locals {".to_string(), "  l0 = [\"x\"]".to_string()];
+    for i in 1..=25 {
+        locals.push(format!(
+            "  l{i} = concat(local.l{}, local.l{})",
+            i - 1,
+            i - 1
+        ));
+    }
+    locals.push(format!("  s = \"{}\"", "x".repeat(3000)));
+    locals.push(
+        "  p = [for a in split(\"\", local.s) : [for b in split(\"\", local.s) : \"${a}${b}\"]]"
+            .into(),
+    );
+    locals.push("}".into());
+    let text = format!(
+        "{}\nresource \"aws_s3_bucket\" \"b\" {{\n  bucket = \"b\"\n  tags = {{ doubled = length(local.l25), nested = length(local.p) }}\n}}\n",
+        locals.join("\n")
+    );
+    std::fs::write(dir.path().join("main.tf"), text).unwrap();
+    let scanned = scan(&[dir.path().to_path_buf()], &Options::default());
+    let tags = &scanned.records[0].fields["tags"];
+    let proviso::value::Value::Map(tags) = tags else {
+        panic!("{tags:?}")
+    };
+    for key in ["doubled", "nested"] {
+        let proviso::value::Value::Unknown(u) = &tags[key] else {
+            panic!("{key}: {:?}", tags[key])
+        };
+        assert!(
+            u.reason.contains("more than 1000000 elements"),
+            "{key}: {}",
+            u.reason
+        );
+    }
+}

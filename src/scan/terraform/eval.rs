@@ -17,6 +17,39 @@ use hcl_edit::template::{Directive, Element};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+/// Most elements (deep, counting nested lists and maps) one value may hold.
+/// A configuration that builds more (a list doubled by 25 locals, a `for`
+/// nested over a long string) gets an unknown that says so, instead of
+/// gigabytes: Terraform's own plan of it would be impractical too.
+pub const MAX_VALUE_ELEMENTS: usize = 1_000_000;
+
+/// How many elements a value holds (deep), counting at most up to `limit`.
+fn elements(v: &Value, limit: usize) -> usize {
+    let mut n = 0usize;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        n += 1;
+        if n > limit {
+            return n;
+        }
+        match v {
+            Value::List(items) => stack.extend(items.iter()),
+            Value::Map(m) => stack.extend(m.values()),
+            _ => {}
+        }
+    }
+    n
+}
+
+fn too_large(ctx: &Ctx<'_>, whole: &Expression) -> Value {
+    ctx.unknown(
+        whole,
+        format!(
+            "this value would hold more than {MAX_VALUE_ELEMENTS} elements; proviso does not evaluate it"
+        ),
+    )
+}
+
 /// Deepest nesting of references (local → resource → local …) followed.
 const MAX_DEPTH: usize = 64;
 
@@ -140,7 +173,14 @@ impl Instance<'_> {
                 }
             },
             Expression::BinaryOp(op) => self.binary(op, ctx)?,
-            Expression::FuncCall(call) => self.func_call(call, expr, ctx)?,
+            Expression::FuncCall(call) => {
+                let v = self.func_call(call, expr, ctx)?;
+                if elements(&v, MAX_VALUE_ELEMENTS) > MAX_VALUE_ELEMENTS {
+                    too_large(ctx, expr)
+                } else {
+                    v
+                }
+            }
             Expression::ForExpr(f) => self.for_expr(f, expr, ctx)?,
         })
     }
@@ -484,6 +524,7 @@ impl Instance<'_> {
         let value_var = f.intro.value_var.as_str().to_string();
         let mut list = Vec::new();
         let mut map: BTreeMap<String, Value> = BTreeMap::new();
+        let mut built = 0usize;
         for (k, v) in pairs {
             let mut frame = ctx.frame.clone();
             if let Some(kv) = &key_var {
@@ -504,6 +545,10 @@ impl Instance<'_> {
                 }
             }
             let value = self.eval(&f.value_expr, &inner);
+            built += elements(&value, MAX_VALUE_ELEMENTS);
+            if built > MAX_VALUE_ELEMENTS {
+                return Ok(too_large(ctx, whole));
+            }
             match &f.key_expr {
                 Some(ke) => {
                     let key = match self.eval(ke, &inner) {

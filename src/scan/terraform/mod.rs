@@ -866,7 +866,7 @@ fn walk_instance(
 /// Past it, the rest of the root is not expanded and the run fails with a
 /// located error: a configuration that large (modules calling modules
 /// with `count`, say 2^20 instances) would otherwise take gigabytes.
-pub const MAX_RECORDS_PER_ROOT: usize = 1_000_000;
+pub const MAX_RECORDS_PER_ROOT: usize = 200_000;
 
 /// Most instances of one block that are evaluated one by one. The rest of
 /// a larger `count` or `for_each` is one record whose `count.index` (or
@@ -901,7 +901,7 @@ fn over_budget(
                 ),
             )
             .label_at(&Origin::new(file, header_span(block)), "not expanded from here on")
-            .with_help("check `count`/`for_each` of the modules that lead here; blocks from here on were not judged"),
+            .with_help("the modules that lead here are instantiated many times over (`count`, `for_each`, or one module called several times at each level): check the calls; blocks from here on were not judged"),
         );
     }
     true

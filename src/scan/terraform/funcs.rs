@@ -1710,20 +1710,8 @@ impl std::fmt::Display for Time {
     }
 }
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+/// English month names: the ones diagnostics use.
+const MONTHS: [&str; 12] = crate::date::MONTH_NAMES;
 const WEEKDAYS: [&str; 7] = [
     "Sunday",
     "Monday",

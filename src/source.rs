@@ -229,6 +229,25 @@ impl SourceFile {
         })
     }
 
+    /// The same file, for a parse tree of the part of its text that starts
+    /// at byte `start` and is `len` bytes long: [`Origin::new`] adds
+    /// `start` to that tree's spans. The text, its line index and its
+    /// miette source are shared, not copied. `file` must not be a
+    /// translated file.
+    pub fn part(file: &Arc<SourceFile>, start: usize, len: usize) -> Arc<SourceFile> {
+        // Only a file parsed from its own text is cut into parts, so there
+        // is no earlier translation to compose with.
+        let segments = vec![(0..len, start..start + len)];
+        Arc::new(SourceFile {
+            name: file.name.clone(),
+            text: file.text.clone(),
+            first_line: file.first_line,
+            named: file.named.clone(),
+            offsets: Some(Arc::new(OffsetMap { segments })),
+            lines: file.lines.clone(),
+        })
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());

@@ -513,12 +513,18 @@ fn parse_source(source: Arc<SourceFile>) -> FileParse {
     match recovered.body {
         Some(mut body) => {
             let (waivers, waiver_errors) = crate::waivers::find(&source, &body);
+            // Override files are merged block by block and stay whole.
+            let detached = recovered.verbatim && !module::is_override_file(&source.name);
+            if detached {
+                slim::detach_resource_bodies(&mut body);
+            }
             slim::strip_decor(&mut body);
             FileParse {
                 parsed: Some(ParsedFile {
                     source,
                     body,
                     lost_locals,
+                    detached,
                 }),
                 malformed,
                 waivers,
@@ -588,6 +594,7 @@ fn parse_json_source(source: Arc<SourceFile>) -> FileParse {
                     source: file,
                     body,
                     lost_locals: Vec::new(),
+                    detached: false,
                 }),
                 ..FileParse::default()
             }
@@ -783,9 +790,10 @@ fn walk_instance(
         ) {
             return;
         }
-        let body = &res.block.item.body;
-        for x in expand(inst, body, res.block.file, out) {
-            let mut r = resource_record(inst, res, &x.frame, &x.suffix, x.existence);
+        let loaded = res.load();
+        let block = loaded.get();
+        for x in expand(inst, &block.item.body, block.file, out) {
+            let mut r = resource_record(inst, res, block, &x.frame, &x.suffix, x.existence);
             r.instances = x.instances;
             records.push(r);
         }
@@ -1146,15 +1154,18 @@ fn merged_attributes(
     attributes
 }
 
+/// The record of one instance of a resource; `loaded` is the resource's
+/// block with its body ([`ResourceDef::load`]).
 fn resource_record(
     inst: &Instance<'_>,
     res: &ResourceDef<'_>,
+    loaded: Located<'_, Block>,
     frame: &Frame,
     suffix: &str,
     existence: Option<Arc<Unknown>>,
 ) -> ScannedRecord {
-    let file = res.block.file;
-    let block = res.block.item;
+    let file = loaded.file;
+    let block = loaded.item;
     let body = &block.body;
     let ctx = Ctx {
         file,
@@ -1181,7 +1192,7 @@ fn resource_record(
             .unwrap_or_else(|| header.clone())
     };
 
-    let attr_of = |key: &str| attr_with_overrides(res.block, &res.overrides, key);
+    let attr_of = |key: &str| attr_with_overrides(loaded, &res.overrides, key);
     let provider_ref = attr_of("provider").and_then(|a| reference_text(&a.item.value));
     let provider_name = res.ty.split('_').next().unwrap_or("").to_string();
     let provider_key = provider_ref
@@ -1195,7 +1206,7 @@ fn resource_record(
         origins.push((vec!["provider".into()], Origin::new(a.file, s)));
     }
 
-    let attributes = merged_attributes(inst, res.block, &res.overrides, frame, &mut origins);
+    let attributes = merged_attributes(inst, loaded, &res.overrides, frame, &mut origins);
     let _ = &ctx;
 
     let mut fields = BTreeMap::new();

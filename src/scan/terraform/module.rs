@@ -25,6 +25,10 @@ pub struct ParsedFile {
     /// Locals of this file whose definitions could not be parsed, with
     /// where they are: references to them are unknown, not missing.
     pub lost_locals: Vec<(String, Origin)>,
+    /// The bodies of its resource and data blocks were dropped after
+    /// parsing ([`super::slim::detach_resource_bodies`]): each is parsed
+    /// again from the text when it is evaluated.
+    pub detached: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +60,56 @@ pub struct ResourceDef<'a> {
     /// Blocks of override files (`override.tf`, `*_override.tf`) merged
     /// into this one, in the order Terraform applies them.
     pub overrides: Vec<Located<'a, Block>>,
+    /// `block` is the header only: its body is read by [`ResourceDef::load`].
+    pub detached: bool,
+}
+
+/// A resource block with its body, for as long as it is evaluated.
+pub enum Loaded<'a> {
+    /// The block as the module keeps it.
+    Kept(Located<'a, Block>),
+    /// The block parsed again from its text, with the file its spans are
+    /// offsets into (a part of the block's file).
+    Parsed { block: Block, file: Arc<SourceFile> },
+}
+
+impl Loaded<'_> {
+    pub fn get(&self) -> Located<'_, Block> {
+        match self {
+            Loaded::Kept(l) => *l,
+            Loaded::Parsed { block, file } => Located { item: block, file },
+        }
+    }
+}
+
+impl<'a> ResourceDef<'a> {
+    /// The block with its body: the kept block, or the block parsed again
+    /// from the file's text when its body was detached after parsing.
+    pub fn load(&self) -> Loaded<'a> {
+        if !self.detached {
+            return Loaded::Kept(self.block);
+        }
+        let file = self.block.file;
+        let Some(span) = self.block.item.span() else {
+            return Loaded::Kept(self.block);
+        };
+        let Some(text) = file.text.get(span.clone()) else {
+            return Loaded::Kept(self.block);
+        };
+        // INVARIANT: the block's text parsed as part of the whole file, so
+        // it parses on its own to the same block. Should that ever fail,
+        // the header is all there is and the resource has no attributes.
+        let block = hcl_edit::parser::parse_body(text)
+            .ok()
+            .and_then(|body| body.into_blocks().next());
+        match block {
+            Some(block) => Loaded::Parsed {
+                block,
+                file: SourceFile::part(file, span.start, text.len()),
+            },
+            None => Loaded::Kept(self.block),
+        }
+    }
 }
 
 pub struct ModuleCall<'a> {
@@ -109,6 +163,7 @@ impl<'a> ModuleDef<'a> {
             files.iter().partition(|f| is_override_file(&f.source.name));
         for f in plain.into_iter().chain(overrides) {
             let overriding = is_override_file(&f.source.name);
+            let detached = f.detached && !overriding;
             for (name, origin) in &f.lost_locals {
                 m.lost_locals.insert(name.clone(), origin.clone());
             }
@@ -162,6 +217,7 @@ impl<'a> ModuleDef<'a> {
                             name: name.to_string(),
                             block: loc,
                             overrides: Vec::new(),
+                            detached,
                         })
                     }
                     ("module", [name]) => {
@@ -604,8 +660,10 @@ impl<'a> Instance<'a> {
                 at,
             );
         };
-        let body = &res.block.item.body;
-        let Some(a) = attr_with_overrides(res.block, &res.overrides, attr) else {
+        let loaded = res.load();
+        let block = loaded.get();
+        let body = &block.item.body;
+        let Some(a) = attr_with_overrides(block, &res.overrides, attr) else {
             return Value::unknown(
                 format!("`{ty}.{name}.{attr}` is computed by the provider"),
                 at,
@@ -615,7 +673,7 @@ impl<'a> Instance<'a> {
         if body.has_attribute("for_each") {
             match &key {
                 Some(k @ Value::Str(_)) => {
-                    let fe = self.instances_of(body, res.block.file, ctx.depth + 1);
+                    let fe = self.instances_of(body, block.file, ctx.depth + 1);
                     let value = match fe {
                         Instances::Each(items) => {
                             items.into_iter().find(|(ik, _)| ik == k).map(|(_, v)| v)
@@ -900,5 +958,79 @@ fn collect_key_origins(e: &Expression, file: &Arc<SourceFile>, out: &mut Vec<(St
         }
         Expression::Parenthesis(p) => collect_key_origins(p.inner(), file, out),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hcl_edit::Span as _;
+
+    /// Parses `text` as one file the way the scanner does, and returns it
+    /// whole and with its resource bodies detached.
+    fn both(text: &str) -> (ParsedFile, ParsedFile) {
+        let source = SourceFile::new("main.tf", text);
+        let recovered = super::super::recover::parse(text);
+        assert!(recovered.verbatim, "the text needs no repair");
+        let whole = recovered.body.expect("parses");
+        let mut detached = whole.clone();
+        super::super::slim::detach_resource_bodies(&mut detached);
+        let file = |body, detached| ParsedFile {
+            source: source.clone(),
+            body,
+            lost_locals: Vec::new(),
+            detached,
+        };
+        (file(whole, false), file(detached, true))
+    }
+
+    /// Every attribute of every resource, with the line and column that an
+    /// origin built from its parse-tree span reports.
+    fn located(def: &ModuleDef<'_>) -> Vec<(String, String, (usize, usize), (usize, usize))> {
+        let mut out = Vec::new();
+        for res in &def.resources {
+            let loaded = res.load();
+            let block = loaded.get();
+            for a in block.item.body.attributes() {
+                let key = Origin::new(block.file, a.span().expect("span"));
+                let value = Origin::new(block.file, a.value.span().expect("span"));
+                out.push((
+                    res.name.clone(),
+                    a.key.as_str().to_string(),
+                    key.line_col(),
+                    value.line_col(),
+                ));
+            }
+            for nested in block.item.body.blocks() {
+                let at = Origin::new(block.file, nested.span().expect("span"));
+                out.push((
+                    res.name.clone(),
+                    nested.ident.to_string(),
+                    at.line_col(),
+                    at.line_col(),
+                ));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_detached_resource_loads_with_the_spans_of_the_whole_file() {
+        let text = "variable \"x\" {}\n\n# a comment\nresource \"aws_s3_bucket\" \"a\" {\n  bucket = \"a-${var.x}\"\n  tags   = { Name = \"é\", owner = \"ops\" }\n}\n\ndata \"aws_region\" \"here\" {}\n  resource \"azurerm_x\" \"b\" {\n    location = <<EOT\nwesteurope\nEOT\n    dynamic \"rule\" {\n      for_each = [1]\n      content { name = \"r\" }\n    }\n  }\n";
+        let (whole, detached) = both(text);
+        let emptied = |f: &ParsedFile| {
+            f.body
+                .blocks()
+                .filter(|b| b.ident.as_str() != "variable" && !b.body.is_empty())
+                .count()
+        };
+        assert_eq!((emptied(&whole), emptied(&detached)), (2, 0));
+        let remote = RemoteDirs::new();
+        let a = ModuleDef::new(PathBuf::from("."), std::slice::from_ref(&whole), &remote);
+        let b = ModuleDef::new(PathBuf::from("."), std::slice::from_ref(&detached), &remote);
+        let (want, got) = (located(&a), located(&b));
+        assert_eq!(want.len(), 4);
+        assert_eq!(got, want);
+        assert_eq!(got[0].2, (5, 3), "`bucket` is on line 5, column 3");
     }
 }

@@ -354,8 +354,10 @@ fn record(
             BlockKind::Resource
         };
         def.resource(block_kind, &ty, &name).map(|res| {
-            let b = res.block.item;
-            let file = res.block.file.clone();
+            let loaded = res.load();
+            let block = loaded.get();
+            let b = block.item;
+            let file = block.file.clone();
             let attrs: Vec<(String, Range<usize>, Option<Range<usize>>)> = b
                 .body
                 .attributes()

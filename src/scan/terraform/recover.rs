@@ -48,6 +48,10 @@ pub struct Recovered {
     /// Locals whose definitions could not be parsed, with the byte range of
     /// the definition in the original text.
     pub lost_locals: Vec<(String, Range<usize>)>,
+    /// The body was parsed from the original text as it is, without a
+    /// repair: any block's span, cut out of the text, parses on its own to
+    /// the same block (the scanner re-reads resource bodies that way).
+    pub verbatim: bool,
 }
 
 /// Parses Terraform native syntax the way Terraform accepts it.
@@ -55,6 +59,7 @@ pub fn parse(text: &str) -> Recovered {
     let mut work = Work::new(text);
     match work.parse_repairing() {
         Ok(body) => Recovered {
+            verbatim: work.text == text,
             body: Some(body),
             errors: Vec::new(),
             offsets: work.offset_map(),
@@ -262,12 +267,14 @@ impl Work {
                 },
                 offsets: self.offset_map(),
                 lost_locals,
+                verbatim: false,
             },
             Err(_) => Recovered {
                 body: None,
                 errors: vec![first],
                 offsets: None,
                 lost_locals: Vec::new(),
+                verbatim: false,
             },
         }
     }

@@ -332,3 +332,69 @@ fn values_that_grow_without_bound_are_unknown_not_gigabytes() {
         );
     }
 }
+
+/// Large modules drop their resource bodies after parsing and parse each
+/// block again when it is evaluated. Run through that path, every fixture
+/// gives the same records, with the same values at the same lines and
+/// columns, as with the parse trees kept.
+#[test]
+fn reparsed_resource_bodies_give_the_records_of_kept_ones() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/terraform");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("cases"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    dirs.push(root.join("platform"));
+    let show = |o: &proviso::source::Origin| {
+        let (line, col) = o.line_col();
+        format!("{}:{line}:{col}+{}", o.file.name, o.span.len())
+    };
+    let describe = |options: &Options, dir: &PathBuf| -> Vec<String> {
+        let scanned = scan(std::slice::from_ref(dir), options);
+        let mut out: Vec<String> = scanned
+            .records
+            .iter()
+            .map(|r| {
+                let origins: Vec<String> = r
+                    .origins
+                    .iter()
+                    .map(|(k, o)| format!("{}@{}", k.join("."), show(o)))
+                    .collect();
+                format!(
+                    "{} {} {:?} {:?} {}",
+                    r.address,
+                    show(&r.origin),
+                    r.fields,
+                    origins,
+                    r.instances
+                )
+            })
+            .collect();
+        out.extend(
+            scanned
+                .malformed
+                .iter()
+                .chain(&scanned.notes)
+                .map(|d| common::render_all(std::slice::from_ref(d))),
+        );
+        out
+    };
+    let mut records = 0;
+    for dir in &dirs {
+        let kept = describe(&Options::default(), dir);
+        let reparsed = describe(
+            &Options {
+                detach_above: Some(0),
+                ..Options::default()
+            },
+            dir,
+        );
+        assert_eq!(reparsed, kept, "{}", dir.display());
+        records += kept.len();
+    }
+    assert!(
+        records > 100,
+        "the fixtures give {records} records and diagnostics"
+    );
+}

@@ -371,6 +371,7 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
     let options = crate::scan::terraform::Options {
         var_files: s.var_files.clone(),
         exclude: s.exclude.clone(),
+        ..Default::default()
     };
     // Each root module is judged as soon as it is evaluated, and its records
     // dropped: memory stays bounded by the parsed files, not the records.

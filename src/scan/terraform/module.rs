@@ -70,7 +70,10 @@ pub enum Loaded<'a> {
     Kept(Located<'a, Block>),
     /// The block parsed again from its text, with the file its spans are
     /// offsets into (a part of the block's file).
-    Parsed { block: Block, file: Arc<SourceFile> },
+    Parsed {
+        block: Box<Block>,
+        file: Arc<SourceFile>,
+    },
 }
 
 impl Loaded<'_> {
@@ -104,7 +107,7 @@ impl<'a> ResourceDef<'a> {
             .and_then(|body| body.into_blocks().next());
         match block {
             Some(block) => Loaded::Parsed {
-                block,
+                block: Box::new(block),
                 file: SourceFile::part(file, span.start, text.len()),
             },
             None => Loaded::Kept(self.block),
@@ -964,7 +967,6 @@ fn collect_key_origins(e: &Expression, file: &Arc<SourceFile>, out: &mut Vec<(St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hcl_edit::Span as _;
 
     /// Parses `text` as one file the way the scanner does, and returns it
     /// whole and with its resource bodies detached.
@@ -986,7 +988,10 @@ mod tests {
 
     /// Every attribute of every resource, with the line and column that an
     /// origin built from its parse-tree span reports.
-    fn located(def: &ModuleDef<'_>) -> Vec<(String, String, (usize, usize), (usize, usize))> {
+    /// Resource, attribute, (line, column) of its key and of its value.
+    type Place = (String, String, (usize, usize), (usize, usize));
+
+    fn located(def: &ModuleDef<'_>) -> Vec<Place> {
         let mut out = Vec::new();
         for res in &def.resources {
             let loaded = res.load();

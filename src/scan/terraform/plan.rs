@@ -171,7 +171,7 @@ fn beside(dir: &Path, configuration: Option<&J>, out: &mut ScanOutput) -> Config
             let Ok(source) = read_source(&name) else {
                 continue;
             };
-            if let Some(f) = out.absorb(super::parse_source(source)) {
+            if let Some(f) = out.absorb(super::parse_source(source, false)) {
                 files.push(f);
             }
         }

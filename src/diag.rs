@@ -562,3 +562,24 @@ mod tests {
         }
     }
 }
+
+/// Reads a file as UTF-8, with an error that names it.
+pub fn read_text(path: &std::path::Path) -> Result<String, Diag> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diag::error(
+            "proviso::input::unreadable",
+            format!("cannot read `{}`: {e}", crate::source::display_path(path)),
+        )
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        Diag::error(
+            "proviso::input::not_utf8",
+            format!(
+                "`{}` is not UTF-8 text (invalid byte at offset {})",
+                crate::source::display_path(path),
+                e.utf8_error().valid_up_to()
+            ),
+        )
+        .with_help("save the file as UTF-8")
+    })
+}

@@ -1,32 +1,49 @@
 //! proviso: a contract and clause compliance auditor.
 //!
 //! Legal teams write the terms of an agreement as `.proviso` rule files
-//! ([`rules`]); scanners turn inputs into records ([`scan`]); the evaluator
-//! judges each record against the clauses in force on its date ([`eval`],
-//! [`findings`]); reporters render findings ([`report`]). `main.rs` is a thin
-//! shell over [`cli`].
+//! ([`rules`]). Two pipelines judge records against the clauses in force on
+//! each record's date, and the modules below are listed in their order:
+//!
+//! - `check`: [`scan::terraform`] turns a Terraform tree into records;
+//!   [`eval`] judges each into [`findings`]; waivers, a baseline and a diff
+//!   narrow them ([`findings::waivers`], [`findings::baseline`],
+//!   [`findings::changed`]); [`report`] renders them.
+//! - `audit`: [`scan::logs`] parses log lines into slots; [`eval::compiled`]
+//!   judges them; [`audit`] streams files through both and counts;
+//!   `report::audit_*` renders the counts.
+//!
+//! `main.rs` is a thin shell over [`cli`]. The README's "How the code is
+//! laid out" draws both pipelines with the module of each step.
 
 // `Diag` is a rich report (labels, help, related notes) returned only on the
 // error path of I/O and parsing, never per record; boxing it would cost
 // clarity for no measurable gain.
 #![allow(clippy::result_large_err)]
 
-pub mod audit;
-pub mod baseline;
-pub mod changed;
-pub mod cli;
-pub mod compiled;
-pub mod config;
+// Foundations every stage uses.
 pub mod date;
 pub mod diag;
-pub mod eval;
-pub mod examples;
-pub mod explain;
-pub mod findings;
-pub mod lint;
-pub mod report;
-pub mod rules;
-pub mod scan;
 pub mod source;
+pub mod text;
 pub mod value;
-pub mod waivers;
+
+// Inputs to records: Terraform (`check`) and log exports (`audit`). The
+// scanners' field vocabulary is what rule files are checked against.
+pub mod scan;
+// The rule language: files to a checked rule set, and its authoring tools.
+pub mod rules;
+// The evaluator shared by both pipelines (tree and compiled forms).
+pub mod eval;
+
+// `check`: records judged into findings, narrowed, rendered.
+pub mod findings;
+pub mod report;
+
+// `audit`: log exports streamed through the compiled rules into counts.
+pub mod audit;
+
+// `explain`: a rule set rendered for people.
+pub mod explain;
+
+// The command line, driving all of the above.
+pub mod cli;

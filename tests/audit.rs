@@ -341,7 +341,7 @@ const TAGS: &[(&str, &[&str])] = &[
 /// line lacks is checked too.
 #[test]
 fn compiled_rules_agree_with_the_tree_evaluator() {
-    use proviso::compiled::{Compiled, LineOutcome};
+    use proviso::eval::compiled::{Compiled, LineOutcome};
     use proviso::eval::{Evaluator, Outcome};
     use proviso::value::{FieldPath, Value};
     let rules = proviso::rules::load(&["rules".into()]).unwrap();

@@ -91,7 +91,7 @@ fn a_mistake_in_proviso_yaml_is_reported_with_its_line() {
 
 #[test]
 fn the_example_configuration_loads() {
-    let c = proviso::config::load(Path::new("docs/proviso.yaml")).unwrap();
+    let c = proviso::cli::config::load(Path::new("docs/proviso.yaml")).unwrap();
     assert_eq!(c.formats.len(), 2);
     assert!(c.waivers.require_until);
 }

@@ -15,8 +15,8 @@
 mod common;
 
 use common::render_all;
-use proviso::compiled::{Compiled, LineOutcome};
 use proviso::diag::Diag;
+use proviso::eval::compiled::{Compiled, LineOutcome};
 use proviso::eval::{Evaluator, Outcome};
 use proviso::source::SourceFile;
 use proviso::value::{MapRecord, Value};
@@ -61,8 +61,8 @@ fn every_pass(text: String, record: BTreeMap<String, Value>) -> Run {
                     return Run::Errors(e.errors);
                 }
             };
-            let _ = render_all(&proviso::lint::lint(&rules));
-            let _ = proviso::examples::run(&rules);
+            let _ = render_all(&proviso::rules::lint::lint(&rules));
+            let _ = proviso::rules::examples::run(&rules);
             let _ = proviso::explain::explain(
                 &rules,
                 None,
@@ -304,7 +304,7 @@ fn ten_thousand_clauses_lint() {
     }
     text.push_str("}\n");
     let rules = proviso::rules::build(vec![SourceFile::new("many.proviso", text)]).unwrap();
-    let lints = proviso::lint::lint(&rules);
+    let lints = proviso::rules::lint::lint(&rules);
     assert_eq!(lints.len(), 10_000);
     assert!(
         lints

@@ -28,7 +28,7 @@ fn every_suspicious_file_raises_exactly_its_warning() {
         let rules = proviso::rules::build(vec![SourceFile::new(name, text)])
             .unwrap_or_else(|e| panic!("{}", render_all(&e.errors)));
         let mut diags = rules.warnings.clone();
-        diags.extend(proviso::lint::lint(&rules));
+        diags.extend(proviso::rules::lint::lint(&rules));
         let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
         assert_eq!(codes, [expected[0].as_str()], "{}", path.display());
         assert!(

@@ -100,7 +100,7 @@ fn mutated_rule_files_never_panic() {
     for _ in 0..400 {
         let text = mutate(&base, &mut rng);
         if let Ok(rules) = proviso::rules::build(vec![SourceFile::new("mutant.proviso", text)]) {
-            let _ = proviso::examples::run(&rules);
+            let _ = proviso::rules::examples::run(&rules);
         }
     }
 }
@@ -119,10 +119,10 @@ fn load_lint_render(file: std::sync::Arc<SourceFile>) -> bool {
     let name = file.name.clone();
     match proviso::rules::build(vec![file]) {
         Ok(rules) => {
-            for d in proviso::lint::lint(&rules) {
+            for d in proviso::rules::lint::lint(&rules) {
                 let _ = proviso::diag::render(&d, true, 100);
             }
-            let _ = proviso::examples::run(&rules);
+            let _ = proviso::rules::examples::run(&rules);
             let _ = proviso::explain::explain(
                 &rules,
                 None,

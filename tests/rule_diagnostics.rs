@@ -83,7 +83,7 @@ fn valid_rule_files_load_and_their_examples_pass() {
             path.display(),
             render_all(&rules.warnings)
         );
-        let results = proviso::examples::run(&rules);
+        let results = proviso::rules::examples::run(&rules);
         let failures: Vec<_> = results.iter().filter_map(|r| r.failure.clone()).collect();
         assert!(failures.is_empty(), "{}", render_all(&failures));
     });

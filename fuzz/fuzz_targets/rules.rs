@@ -14,10 +14,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = proviso::rules::format::format(&file);
     match proviso::rules::build(vec![file]) {
         Ok(rules) => {
-            for d in proviso::lint::lint(&rules) {
+            for d in proviso::rules::lint::lint(&rules) {
                 let _ = proviso::diag::render(&d, true, 100);
             }
-            let _ = proviso::examples::run(&rules);
+            let _ = proviso::rules::examples::run(&rules);
             let _ = proviso::explain::explain(
                 &rules,
                 None,

@@ -14,12 +14,14 @@ use super::{
     CheckArgs, CheckFormat, Color, EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, FormatSpec, Style,
     eprint_diags, load_rules, style, write_output,
 };
-use crate::baseline::Baseline;
-use crate::changed::Changed;
-use crate::config::{Config, Exclude};
+use crate::cli::config::Config;
 use crate::date::Date;
 use crate::diag::Diag;
-use crate::report::{CheckReport, ClauseInfo, FailOn};
+use crate::findings::FailOn;
+use crate::findings::baseline::Baseline;
+use crate::findings::changed::Changed;
+use crate::report::{CheckReport, ClauseInfo};
+use crate::scan::Exclude;
 use crate::source::display_path;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -35,7 +37,7 @@ struct Settings {
     var_files: Vec<PathBuf>,
     baseline: Option<PathBuf>,
     allow_malformed: bool,
-    waivers: crate::waivers::Policy,
+    waivers: crate::findings::waivers::Policy,
     /// The `proviso.yaml` read, if any.
     config: Option<PathBuf>,
 }
@@ -44,13 +46,13 @@ fn settings(args: &CheckArgs) -> Result<Settings, Diag> {
     let config = if args.no_config {
         Config::default()
     } else if let Some(p) = &args.config {
-        crate::config::load(p)?
+        crate::cli::config::load(p)?
     } else {
         match std::env::current_dir()
             .ok()
-            .and_then(|d| crate::config::discover(&d))
+            .and_then(|d| crate::cli::config::discover(&d))
         {
-            Some(p) => crate::config::load(&p)?,
+            Some(p) => crate::cli::config::load(&p)?,
             None => Config::default(),
         }
     };
@@ -358,7 +360,13 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
         None => None,
     };
     let baseline = match &s.baseline {
-        Some(p) => match Baseline::read(p) {
+        Some(p) => match crate::cli::files::read_capped_text(
+            p,
+            crate::cli::files::SIDE_INPUT_CAP,
+            "a `--baseline`",
+        )
+        .and_then(|text| Baseline::parse(p, text))
+        {
             Ok(b) => Some((display_path(p), b)),
             Err(d) => {
                 eprint_diags(&[d], err_style);
@@ -398,10 +406,10 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
     } else {
         let known: Vec<&str> = rules.clauses().map(|(_, c)| c.id.name.as_str()).collect();
         let (valid, errors) =
-            crate::waivers::validate(std::mem::take(&mut scanned.waivers), &known);
+            crate::findings::waivers::validate(std::mem::take(&mut scanned.waivers), &known);
         malformed.extend(std::mem::take(&mut scanned.waiver_errors));
         malformed.extend(errors);
-        let applied = crate::waivers::apply(judged.findings, valid, s.as_of, &s.waivers);
+        let applied = crate::findings::waivers::apply(judged.findings, valid, s.as_of, &s.waivers);
         (
             applied.findings,
             applied.waived,

@@ -16,7 +16,7 @@ pub fn run(args: FmtArgs, err_style: &Style) -> i32 {
     let mut unformatted = Vec::new();
     let mut out = String::new();
     for path in files {
-        let text = match rules::read_text(&path) {
+        let text = match crate::diag::read_text(&path) {
             Ok(t) => t,
             Err(d) => {
                 eprint_diags(&[d], err_style);

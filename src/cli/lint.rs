@@ -13,7 +13,7 @@ pub fn run(args: LintArgs, color: Color) -> i32 {
             match rules::load(&args.rules) {
                 Ok(set) => {
                     let mut all = set.warnings.clone();
-                    all.extend(crate::lint::lint(&set));
+                    all.extend(crate::rules::lint::lint(&set));
                     (all, n)
                 }
                 Err(RuleErrors {

@@ -9,6 +9,7 @@
 
 mod audit;
 mod check;
+pub mod config;
 mod explain;
 pub mod files;
 mod fmt;
@@ -17,7 +18,7 @@ mod test;
 
 use crate::date::Date;
 use crate::diag::{Diag, render};
-use crate::report::FailOn;
+use crate::findings::FailOn;
 use crate::rules::{self, RuleErrors, RuleSet};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};

@@ -8,7 +8,7 @@ pub fn run(args: TestArgs, err_style: &Style) -> i32 {
     let Some(rules) = load_rules(&args.rules, err_style) else {
         return EXIT_TROUBLE;
     };
-    let results = crate::examples::run(&rules);
+    let results = crate::rules::examples::run(&rules);
     let failures: Vec<Diag> = results.iter().filter_map(|r| r.failure.clone()).collect();
     let out_style = style(Color::Auto, std::io::stdout().is_terminal());
     let mut out = String::new();

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 /// Escapes text for HTML content and attribute values (the XML escape
 /// serves both).
-pub use crate::report::junit::escape;
+pub use crate::text::xml_escape as escape;
 
 const PALETTE: [&str; 6] = [
     "#2f6fb3", "#c0612b", "#3c8d5a", "#8e5bb5", "#b3344d", "#6b7280",

@@ -68,7 +68,7 @@ impl Probe {
     /// field (JSON lines, CSV headers): a field no scanner is known to
     /// produce counts as a log field.
     fn has(&self, root: &str) -> bool {
-        match (crate::rules::check::known_field(root), self.input) {
+        match (crate::rules::validate::known_field(root), self.input) {
             (Some(f), Input::Terraform) => f.terraform,
             (Some(f), Input::Logs) => f.logs,
             (None, input) => input == Input::Logs,

@@ -70,7 +70,7 @@ pub fn render_check(r: &CheckReport) -> String {
     text
 }
 
-fn waiver_json(w: &crate::waivers::Waiver) -> J {
+fn waiver_json(w: &crate::scan::terraform::waivers::Waiver) -> J {
     let (line, column) = w.origin.line_col();
     json!({
         "clauses": w.clauses,
@@ -107,7 +107,7 @@ fn finding_json(f: &crate::findings::Finding) -> J {
         "kind": f.kind,
         "record": { "file": f.record_origin.file.name, "line": record_line },
         "citation": f.help,
-        "fingerprint": crate::baseline::fingerprint(f),
+        "fingerprint": crate::findings::baseline::fingerprint(f),
         "instances": f.instances,
         "group": crate::findings::group_id(f),
     })

@@ -10,25 +10,8 @@
 use super::CheckReport;
 use crate::diag::Diag;
 use crate::findings::{Finding, FindingOutcome};
+use crate::text::xml_escape as escape;
 use std::collections::BTreeMap;
-
-/// Escapes text for XML attributes and content.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 cannot carry at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn case(f: &Finding) -> String {
     let (line, col) = f.primary.line_col();

@@ -12,6 +12,7 @@ pub mod sarif;
 
 use crate::date::Date;
 use crate::diag::Diag;
+use crate::findings::FailOn;
 use crate::findings::{Finding, FindingOutcome};
 use crate::rules::ast::Severity;
 use std::collections::BTreeMap;
@@ -33,9 +34,9 @@ pub struct CheckReport {
     /// `(terms, clause)` of every enforced clause in force on `as_of`.
     pub clauses_in_force: Vec<(String, String)>,
     /// Findings excused by a waiver in force (not counted, always listed).
-    pub waived: Vec<crate::waivers::Waived>,
+    pub waived: Vec<crate::findings::waivers::Waived>,
     /// Every waiver in force, used or not.
-    pub waivers: Vec<std::sync::Arc<crate::waivers::Waiver>>,
+    pub waivers: Vec<std::sync::Arc<crate::scan::terraform::waivers::Waiver>>,
     /// Waivers that are findings themselves: expired, or against the policy.
     pub waiver_findings: Vec<Diag>,
     /// `--baseline`: the file, and how many findings it already knew.
@@ -76,7 +77,7 @@ impl ClauseInfo {
                     terms: t.id.name.clone(),
                     severity: c.severity,
                     manual: c.is_manual(),
-                    help: crate::findings::citation_help(rules, t, c, in_force),
+                    help: rules.citation_help(t, c, in_force),
                 }
             })
             .collect()
@@ -109,7 +110,7 @@ impl CheckReport {
     /// The findings a waiver in force excuses.
     pub fn excused_by<'a>(
         &'a self,
-        waiver: &'a std::sync::Arc<crate::waivers::Waiver>,
+        waiver: &'a std::sync::Arc<crate::scan::terraform::waivers::Waiver>,
     ) -> impl Iterator<Item = &'a Finding> + 'a {
         self.waived
             .iter()
@@ -162,47 +163,5 @@ impl CheckReport {
             }
         }
         out
-    }
-}
-
-/// Which findings make the exit code 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FailOn {
-    Error,
-    Warning,
-    Info,
-    Never,
-}
-
-impl FailOn {
-    /// Whether a finding counts as a failure. Unresolved findings rank as
-    /// warnings: they fail the run with `--fail-on warning` or `info`.
-    pub fn fails(self, f: &Finding) -> bool {
-        let rank = match f.outcome {
-            FindingOutcome::Unresolved => Severity::Warning,
-            FindingOutcome::Violation => f.severity,
-        };
-        self.fails_severity(rank)
-    }
-
-    /// Whether a violation of this severity counts as a failure.
-    pub fn fails_severity(self, rank: Severity) -> bool {
-        match self {
-            FailOn::Never => false,
-            FailOn::Error => rank >= Severity::Error,
-            FailOn::Warning => rank >= Severity::Warning,
-            FailOn::Info => true,
-        }
-    }
-
-    /// Whether a diagnostic of this level counts as a failure.
-    pub fn fails_level(self, level: crate::diag::Level) -> bool {
-        use crate::diag::Level;
-        match self {
-            FailOn::Never => false,
-            FailOn::Error => level == Level::Error,
-            FailOn::Warning => level >= Level::Warning,
-            FailOn::Info => true,
-        }
     }
 }

@@ -12,12 +12,12 @@
 //! findings are left out and new ones marked `baselineState: new`.
 
 use super::CheckReport;
-use crate::baseline::fingerprint;
 use crate::diag::{Diag, Level};
+use crate::findings::baseline::fingerprint;
 use crate::findings::{Finding, FindingOutcome};
 use crate::rules::ast::Severity;
+use crate::scan::terraform::waivers::Waiver;
 use crate::source::Origin;
-use crate::waivers::Waiver;
 use serde_json::{Value as J, json};
 use std::collections::BTreeMap;
 

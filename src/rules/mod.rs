@@ -2,15 +2,19 @@
 //!
 //! Reading is three named steps, as in Cedar's parser: [`parse`] (text to a
 //! pest tree), [`lower`] (tree to AST, per file, collecting all errors) and
-//! [`check`] (names and consistency across every file of the set). A rule
-//! set with errors is never evaluated.
+//! [`validate`] (names and consistency across every file of the set). A
+//! rule set with errors is never evaluated. The authoring tools that read a
+//! checked set live here too: [`lint`] (suspicious but valid rules),
+//! [`examples`] (each clause's own `example` records) and [`format`].
 
 pub mod ast;
-pub mod check;
+pub mod examples;
 pub mod fields;
 pub mod format;
+pub mod lint;
 pub mod lower;
 pub mod parse;
+pub mod validate;
 
 use crate::date::{Date, Interval};
 use crate::diag::Diag;
@@ -182,7 +186,7 @@ pub fn load(paths: &[PathBuf]) -> Result<RuleSet, RuleErrors> {
     let mut sources = Vec::new();
     let mut errors = Vec::new();
     for f in files {
-        match read_text(&f) {
+        match crate::diag::read_text(&f) {
             Ok(text) => sources.push(SourceFile::new(display_path(&f), text)),
             Err(d) => errors.push(d),
         }
@@ -194,27 +198,6 @@ pub fn load(paths: &[PathBuf]) -> Result<RuleSet, RuleErrors> {
         });
     }
     build(sources)
-}
-
-/// Reads a file as UTF-8, with an error that names it.
-pub fn read_text(path: &Path) -> Result<String, Diag> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Diag::error(
-            "proviso::input::unreadable",
-            format!("cannot read `{}`: {e}", display_path(path)),
-        )
-    })?;
-    String::from_utf8(bytes).map_err(|e| {
-        Diag::error(
-            "proviso::input::not_utf8",
-            format!(
-                "`{}` is not UTF-8 text (invalid byte at offset {})",
-                display_path(path),
-                e.utf8_error().valid_up_to()
-            ),
-        )
-        .with_help("save the file as UTF-8")
-    })
 }
 
 /// Builds a rule set from in-memory rule files.
@@ -246,7 +229,7 @@ pub fn build(files: Vec<Arc<SourceFile>>) -> Result<RuleSet, RuleErrors> {
         set.fields.extend(lowered.fields);
     }
     set.files = files;
-    let (check_errors, check_warnings) = check::Checker::run(&mut set);
+    let (check_errors, check_warnings) = validate::Checker::run(&mut set);
     errors.extend(check_errors);
     warnings.extend(check_warnings);
     if errors.is_empty() {
@@ -313,5 +296,39 @@ impl RuleSet {
         self.terms
             .iter()
             .flat_map(|t| t.clauses.iter().map(move |c| (t, c)))
+    }
+}
+
+impl RuleSet {
+    /// The help a finding carries: what its clause cites, and when its
+    /// terms are in force.
+    ///
+    /// "…" — source (date); terms `x` in force [from, until).
+    pub fn citation_help(&self, terms: &Terms, clause: &Clause, in_force: Interval) -> String {
+        let mut parts = Vec::new();
+        for cite in &clause.cites {
+            let src = self.source(&cite.source.name);
+            let title = src
+                .and_then(|s| s.title.clone())
+                .unwrap_or_else(|| cite.source.name.clone());
+            let date = src
+                .and_then(|s| s.dated)
+                .map(|d| format!(", {d}"))
+                .unwrap_or_default();
+            match &cite.text {
+                Some(t) => parts.push(format!("\"{t}\" — {title}{date}")),
+                None => parts.push(format!("{title}{date}")),
+            }
+        }
+        let until = match in_force.until {
+            Some(u) => format!("from {} until {u}", in_force.from),
+            None => format!("from {}", in_force.from),
+        };
+        let terms_text = format!("terms `{}` in force {until}", terms.id.name);
+        if parts.is_empty() {
+            terms_text
+        } else {
+            format!("{}; {terms_text}", parts.join("; "))
+        }
     }
 }

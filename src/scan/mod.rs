@@ -58,6 +58,7 @@ use crate::diag::Diag;
 use crate::source::Origin;
 use crate::value::{FieldPath, Lookup, Record, Unknown, Value, lookup_in};
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// One record: a Terraform block instance, a log line, ….
@@ -142,7 +143,7 @@ pub struct ScanOutput {
     /// Module instances evaluated.
     pub modules: usize,
     /// `# proviso:waive` comments found in the files read.
-    pub waivers: Vec<crate::waivers::Waiver>,
+    pub waivers: Vec<terraform::waivers::Waiver>,
     /// Waiver comments that could not be read (reported unless `--no-waivers`).
     pub waiver_errors: Vec<Diag>,
     /// Module calls whose source is neither local nor downloaded by
@@ -161,4 +162,30 @@ pub struct UnscannedModule {
     pub origin: Origin,
     /// Instances of the call (all its module instances, every caller).
     pub instances: u64,
+}
+
+/// An exclude glob and the directory it is relative to.
+#[derive(Debug, Clone)]
+pub struct Exclude {
+    pub base: PathBuf,
+    pub pattern: String,
+}
+
+impl Exclude {
+    /// Whether `path` (absolute) is excluded: the glob matches its path
+    /// relative to `base`, or, for a glob without `/`, its file name.
+    pub fn matches(&self, path: &Path) -> bool {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if !self.pattern.contains('/') && crate::text::glob_match(&self.pattern, &name) {
+            return true;
+        }
+        path.strip_prefix(&self.base).is_ok_and(|rel| {
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            let pattern = self.pattern.trim_start_matches("./").trim_end_matches('/');
+            crate::text::glob_match(pattern, &rel)
+        })
+    }
 }

@@ -8,7 +8,7 @@
 //! knowable (see [`eval`]); everything else is unknown, never guessed.
 //! Files are parsed once, with `hcl-edit`, which keeps byte spans.
 
-pub mod eval;
+pub mod expr;
 pub mod funcs;
 pub mod json_config;
 pub mod module;
@@ -16,12 +16,13 @@ pub mod plan;
 pub mod recover;
 pub mod slim;
 pub mod vartype;
+pub mod waivers;
 
 use super::{ScanOutput, ScannedRecord};
 use crate::diag::Diag;
 use crate::source::{Origin, SourceFile, display_path};
 use crate::value::{Unknown, Value};
-use eval::{Ctx, Frame};
+use expr::{Ctx, Frame};
 use hcl_edit::Span as _;
 use hcl_edit::structure::{Block, Body};
 use module::*;
@@ -36,7 +37,7 @@ pub struct Options {
     /// `--var-file`s, applied to every root module after its own tfvars.
     pub var_files: Vec<PathBuf>,
     /// `--exclude` globs: paths skipped while walking the given directories.
-    pub exclude: Vec<crate::config::Exclude>,
+    pub exclude: Vec<crate::scan::Exclude>,
     /// Text in one directory above which resource bodies are detached
     /// after parsing; `None`: [`DETACH_ABOVE`]. Tests set 0 to run every
     /// fixture through the re-parsing path.
@@ -492,12 +493,12 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, Diag> {
 struct FileParse {
     parsed: Option<ParsedFile>,
     malformed: Vec<Diag>,
-    waivers: Vec<crate::waivers::Waiver>,
+    waivers: Vec<waivers::Waiver>,
     waiver_errors: Vec<Diag>,
 }
 
 fn read_source(path: &Path) -> Result<Arc<SourceFile>, Diag> {
-    crate::rules::read_text(path).map(|text| SourceFile::new(display_path(path), text))
+    crate::diag::read_text(path).map(|text| SourceFile::new(display_path(path), text))
 }
 
 /// Text in one directory above which its files' resource bodies are
@@ -540,7 +541,7 @@ fn parse_source(source: Arc<SourceFile>, detach: bool) -> FileParse {
         .collect();
     match recovered.body {
         Some(mut body) => {
-            let (waivers, waiver_errors) = crate::waivers::find(&source, &body);
+            let (waivers, waiver_errors) = waivers::find(&source, &body);
             // Override files are merged block by block and stay whole.
             let detached = detach && recovered.verbatim && !module::is_override_file(&source.name);
             if detached {
@@ -674,7 +675,7 @@ fn root_inputs(
     );
     for path in var_files {
         out.files += 1;
-        let text = match crate::rules::read_text(&path) {
+        let text = match crate::diag::read_text(&path) {
             Ok(t) => t,
             Err(d) => {
                 out.malformed.push(d);

@@ -7,7 +7,7 @@
 //! Instances are evaluated lazily: locals, other resources' attributes and
 //! module outputs are computed on first reference and cached.
 
-use super::eval::{Ctx, Frame};
+use super::expr::{Ctx, Frame};
 use crate::source::{Origin, SourceFile};
 use crate::value::{Unknown, Value};
 use hcl_edit::Span as _;

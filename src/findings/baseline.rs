@@ -102,12 +102,9 @@ impl Baseline {
         s
     }
 
-    pub fn read(path: &Path) -> Result<Baseline, Diag> {
-        let text = crate::cli::files::read_capped_text(
-            path,
-            crate::cli::files::SIDE_INPUT_CAP,
-            "a `--baseline`",
-        )?;
+    /// Reads a baseline from the text of the file at `path` (the command
+    /// line reads the file, with its size cap).
+    pub fn parse(path: &Path, text: String) -> Result<Baseline, Diag> {
         serde_json::from_str::<Baseline>(&text).map_err(|e| {
             let file = crate::source::SourceFile::new(display_path(path), text.clone());
             let offset = crate::source::offset_at(&text, e.line(), e.column());

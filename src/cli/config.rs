@@ -13,9 +13,9 @@
 use crate::cli::FormatSpec;
 use crate::date::Date;
 use crate::diag::{Diag, Level};
-use crate::report::FailOn;
+use crate::findings::FailOn;
+use crate::findings::waivers::Policy;
 use crate::source::{SourceFile, display_path};
-use crate::waivers::Policy;
 use clap::ValueEnum;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -40,31 +40,7 @@ pub struct Config {
     pub waivers: Policy,
 }
 
-/// An exclude glob and the directory it is relative to.
-#[derive(Debug, Clone)]
-pub struct Exclude {
-    pub base: PathBuf,
-    pub pattern: String,
-}
-
-impl Exclude {
-    /// Whether `path` (absolute) is excluded: the glob matches its path
-    /// relative to `base`, or, for a glob without `/`, its file name.
-    pub fn matches(&self, path: &Path) -> bool {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        if !self.pattern.contains('/') && crate::eval::glob_match(&self.pattern, &name) {
-            return true;
-        }
-        path.strip_prefix(&self.base).is_ok_and(|rel| {
-            let rel = rel.to_string_lossy().replace('\\', "/");
-            let pattern = self.pattern.trim_start_matches("./").trim_end_matches('/');
-            crate::eval::glob_match(pattern, &rel)
-        })
-    }
-}
+use crate::scan::Exclude;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -15,40 +15,11 @@ use super::fields;
 use crate::date::Interval;
 use crate::diag::Diag;
 use crate::source::SourceFile;
+use crate::text::closest;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 pub use super::fields::{KNOWN_FIELDS, KnownField, known_field};
-
-/// Levenshtein distance, for "did you mean".
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
-            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
-            let ins = cur.get(j).copied().unwrap_or(0) + 1;
-            cur.push(sub.min(del).min(ins));
-        }
-        prev = cur;
-    }
-    prev.last().copied().unwrap_or(0)
-}
-
-/// The closest candidate within a distance that scales with the word.
-pub fn closest<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<(&'a str, usize)> {
-    let limit = (word.chars().count() / 3).clamp(1, 3);
-    candidates
-        .into_iter()
-        .map(|c| (c, edit_distance(word, c)))
-        .filter(|(_, d)| *d <= limit)
-        .min_by_key(|(c, d)| (*d, c.len()))
-}
 
 pub struct Checker {
     pub errors: Vec<Diag>,

@@ -3,6 +3,14 @@
 //! A finding is built once, with everything a reporter needs (location,
 //! labels, citation, message); reporters only render. Findings are sorted by
 //! file, line, column and clause so that output is deterministic.
+//!
+//! After judgement, `check` narrows what it reports, in this order:
+//! [`waivers`] (comments that excuse a finding), [`baseline`] (findings
+//! already known) and [`changed`] (only what a diff touched).
+
+pub mod baseline;
+pub mod changed;
+pub mod waivers;
 
 use crate::date::{Date, Interval};
 use crate::diag::{Diag, Level};
@@ -352,41 +360,49 @@ fn build(
         primary_label,
         secondary,
         record_origin: record.origin.clone(),
-        help: citation_help(rules, terms, clause, in_force),
+        help: rules.citation_help(terms, clause, in_force),
         instances: record.instances,
     }
 }
 
-/// "…" — source (date); terms `x` in force [from, until).
-pub fn citation_help(
-    rules: &RuleSet,
-    terms: &Terms,
-    clause: &Clause,
-    in_force: Interval,
-) -> String {
-    let mut parts = Vec::new();
-    for cite in &clause.cites {
-        let src = rules.source(&cite.source.name);
-        let title = src
-            .and_then(|s| s.title.clone())
-            .unwrap_or_else(|| cite.source.name.clone());
-        let date = src
-            .and_then(|s| s.dated)
-            .map(|d| format!(", {d}"))
-            .unwrap_or_default();
-        match &cite.text {
-            Some(t) => parts.push(format!("\"{t}\" — {title}{date}")),
-            None => parts.push(format!("{title}{date}")),
+/// Which findings make the exit code 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+impl FailOn {
+    /// Whether a finding counts as a failure. Unresolved findings rank as
+    /// warnings: they fail the run with `--fail-on warning` or `info`.
+    pub fn fails(self, f: &Finding) -> bool {
+        let rank = match f.outcome {
+            FindingOutcome::Unresolved => Severity::Warning,
+            FindingOutcome::Violation => f.severity,
+        };
+        self.fails_severity(rank)
+    }
+
+    /// Whether a violation of this severity counts as a failure.
+    pub fn fails_severity(self, rank: Severity) -> bool {
+        match self {
+            FailOn::Never => false,
+            FailOn::Error => rank >= Severity::Error,
+            FailOn::Warning => rank >= Severity::Warning,
+            FailOn::Info => true,
         }
     }
-    let until = match in_force.until {
-        Some(u) => format!("from {} until {u}", in_force.from),
-        None => format!("from {}", in_force.from),
-    };
-    let terms_text = format!("terms `{}` in force {until}", terms.id.name);
-    if parts.is_empty() {
-        terms_text
-    } else {
-        format!("{}; {terms_text}", parts.join("; "))
+
+    /// Whether a diagnostic of this level counts as a failure.
+    pub fn fails_level(self, level: crate::diag::Level) -> bool {
+        use crate::diag::Level;
+        match self {
+            FailOn::Never => false,
+            FailOn::Error => level == Level::Error,
+            FailOn::Warning => level >= Level::Warning,
+            FailOn::Info => true,
+        }
     }
 }

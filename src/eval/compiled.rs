@@ -20,10 +20,11 @@
 //! the previous one twice are linear here, not 2^n.
 
 use crate::date::{Date, Interval};
-use crate::eval::{Evaluator, compare, glob_match};
+use crate::eval::{Evaluator, compare};
 use crate::rules::RuleSet;
 use crate::rules::ast::{Check, CmpOp, Expr, ExprKind, Severity};
 use crate::scan::logs::{FieldVal, Slot};
+use crate::text::glob_match;
 use crate::value::{FieldPath, MapRecord, Value};
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;

@@ -14,8 +14,8 @@
 //! on which no terms are in force is `outside_terms` (never judged against
 //! "today"), and a line that cannot be read is `malformed`.
 
-use crate::compiled::{CClause, Compiled, LineOutcome, Memo};
 use crate::diag::Diag;
+use crate::eval::compiled::{CClause, Compiled, LineOutcome, Memo};
 use crate::eval::render_message;
 use crate::rules::RuleSet;
 use crate::rules::ast::Severity;
@@ -807,7 +807,7 @@ fn clause_header(rules: &RuleSet, c: &CClause) -> ClauseStats {
     let terms = rules.terms.get(c.terms);
     let clause = terms.and_then(|t| t.clauses.get(c.clause));
     let help = match (terms, clause) {
-        (Some(t), Some(cl)) => crate::findings::citation_help(rules, t, cl, c.interval),
+        (Some(t), Some(cl)) => rules.citation_help(t, cl, c.interval),
         _ => String::new(),
     };
     ClauseStats {

@@ -14,19 +14,17 @@
 //! contains one anywhere. Proviso's unknowns have no type, so where Terraform
 //! would need an unknown's type to decide (`flatten` of an unknown that might
 //! be a list) the result stays unknown: never a guess. An error Terraform
-//! would raise is an [`CallError::Fails`], and one that an argument already
-//! carries (an unknown whose reason starts with [`FAILS`]) is passed on even
-//! by element-aware functions, so no error is swallowed. A function proviso
-//! does not implement returns unknown with its name in the reason.
+//! would raise is an [`EvalError::Fails`], and one that an argument already
+//! carries (an unknown that stands for a failure, [`find_failure`]) is
+//! passed on even by element-aware functions, so no error is swallowed. A
+//! function proviso does not implement is [`EvalError::NotEvaluated`]: its
+//! value is unknown, with its name in the reason.
 
-use crate::value::{Unknown, Value};
+use super::error::{EvalError, find_failure};
+use crate::value::Value;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::Arc;
 use unicode_segmentation::UnicodeSegmentation as _;
-
-/// The start of the reason of an unknown that stands for a Terraform error.
-pub const FAILS: &str = "Terraform would fail here: ";
 
 /// Longest string a function builds (`indent`, `format` widths): past it the
 /// result is unknown rather than memory without bound.
@@ -36,28 +34,8 @@ const MAX_ELEMENTS: usize = 1 << 20;
 /// Deepest list nesting `flatten` follows.
 const MAX_NESTING: usize = 256;
 
-/// Why a call did not give a value.
-#[derive(Debug)]
-pub enum CallError {
-    /// Terraform itself would reject the call, for this reason.
-    Fails(String),
-    /// Terraform would compute it, but proviso cannot (the reason says why).
-    Unknown(String),
-}
-
-impl From<String> for CallError {
-    fn from(e: String) -> Self {
-        CallError::Fails(e)
-    }
-}
-
-impl From<&str> for CallError {
-    fn from(e: &str) -> Self {
-        CallError::Fails(e.to_string())
-    }
-}
-
-type R = Result<Value, CallError>;
+/// What a call gives: a value, or why it has none.
+type R = Result<Value, EvalError>;
 
 /// Functions that take known collections with unknown elements (and decide
 /// with them); see the module docs.
@@ -195,16 +173,6 @@ pub fn is_evaluated(name: &str) -> bool {
     EVALUATED.contains(&name)
 }
 
-/// The first unknown anywhere in `v` that stands for a Terraform error.
-pub fn find_failure(v: &Value) -> Option<&Arc<Unknown>> {
-    match v {
-        Value::Unknown(u) if u.reason.starts_with(FAILS) => Some(u),
-        Value::List(items) => items.iter().find_map(find_failure),
-        Value::Map(map) => map.values().find_map(find_failure),
-        _ => None,
-    }
-}
-
 /// Applies a pure function to evaluated (and expanded) arguments.
 pub fn call(name: &str, args: &[Value]) -> R {
     if let Some(u) = args.iter().find_map(find_failure) {
@@ -255,7 +223,7 @@ pub fn call(name: &str, args: &[Value]) -> R {
             let width = usize::try_from(width).unwrap_or(0);
             let lines = text.matches('\n').count();
             if width.saturating_mul(lines).saturating_add(text.len()) > MAX_STRING {
-                return Err(CallError::Unknown(
+                return Err(EvalError::Unknown(
                     "`indent` would build a string too long for proviso".into(),
                 ));
             }
@@ -349,7 +317,7 @@ pub fn call(name: &str, args: &[Value]) -> R {
         "abspath" => {
             let p = s(0)?;
             if !p.starts_with('/') {
-                return Err(CallError::Unknown(format!(
+                return Err(EvalError::Unknown(format!(
                     "`abspath(\"{p}\")` depends on the directory Terraform runs in"
                 )));
             }
@@ -746,7 +714,7 @@ pub fn call(name: &str, args: &[Value]) -> R {
             for a in args {
                 let list = as_list(a)?;
                 if out.len().saturating_mul(list.len()) > MAX_ELEMENTS {
-                    return Err(CallError::Unknown(
+                    return Err(EvalError::Unknown(
                         "`setproduct` would build too many elements".into(),
                     ));
                 }
@@ -812,9 +780,9 @@ pub fn call(name: &str, args: &[Value]) -> R {
             Value::str(&Ipv4Addr::from(net.mask() as u32).to_string())
         }
         other => {
-            return Err(CallError::Unknown(format!(
-                "function `{other}` is not evaluated statically by proviso"
-            )));
+            return Err(EvalError::NotEvaluated {
+                function: other.to_string(),
+            });
         }
     })
 }
@@ -888,9 +856,9 @@ fn contains(list: &[Value], wanted: &Value) -> Value {
     }
 }
 
-fn flatten(list: &[Value], out: &mut Vec<Value>, depth: usize) -> Result<(), CallError> {
+fn flatten(list: &[Value], out: &mut Vec<Value>, depth: usize) -> Result<(), EvalError> {
     if depth > MAX_NESTING {
-        return Err(CallError::Unknown(
+        return Err(EvalError::Unknown(
             "`flatten` of lists nested too deeply".into(),
         ));
     }
@@ -899,7 +867,7 @@ fn flatten(list: &[Value], out: &mut Vec<Value>, depth: usize) -> Result<(), Cal
             Value::List(items) => flatten(items, out, depth + 1)?,
             // It might be a list, to be flattened: proviso cannot tell.
             Value::Unknown(u) => {
-                return Err(CallError::Unknown(format!(
+                return Err(EvalError::Unknown(format!(
                     "`flatten` of a list with an unknown element ({})",
                     u.reason
                 )));
@@ -1133,7 +1101,7 @@ fn dirname(p: &str) -> String {
 /// are ASCII-only in RE2 and Unicode-aware in `regex`. Where `regex` would
 /// still reject what RE2 accepts (`\\C`, a program over its size limit) the
 /// call is unknown, not a claimed Terraform error.
-fn regex_of(pattern: &str) -> Result<regex::Regex, CallError> {
+fn regex_of(pattern: &str) -> Result<regex::Regex, EvalError> {
     let cs: Vec<char> = pattern.chars().collect();
     let at = |i: usize| cs.get(i).copied();
     let mut re = String::new();
@@ -1221,9 +1189,9 @@ fn regex_of(pattern: &str) -> Result<regex::Regex, CallError> {
     }
     regex::Regex::new(&re).map_err(|e| match e {
         regex::Error::Syntax(_) if !pattern.contains("\\C") => {
-            CallError::Fails(format!("invalid regexp pattern: {e}"))
+            EvalError::Fails(format!("invalid regexp pattern: {e}"))
         }
-        _ => CallError::Unknown(format!(
+        _ => EvalError::Unknown(format!(
             "the pattern `{pattern}` is not compiled by proviso's regex engine"
         )),
     })
@@ -1287,11 +1255,11 @@ fn parseint(text: &str, base: i64) -> R {
         acc = acc
             .checked_mul(i128::from(base))
             .and_then(|a| a.checked_add(i128::from(d)))
-            .ok_or_else(|| CallError::Unknown(format!("`{text}` is too large for proviso")))?;
+            .ok_or_else(|| EvalError::Unknown(format!("`{text}` is too large for proviso")))?;
     }
     // Past 2^53 a 64-bit float would round the integer Terraform keeps exact.
     if acc > 1i128 << 53 {
-        return Err(CallError::Unknown(format!(
+        return Err(EvalError::Unknown(format!(
             "`{text}` is too large for proviso's numbers to hold exactly"
         )));
     }
@@ -1408,14 +1376,14 @@ fn yaml_decode(text: &str) -> R {
 fn from_yaml(v: &serde_yaml_ng::Value, depth: usize) -> R {
     use serde_yaml_ng::Value as Y;
     if depth > MAX_NESTING {
-        return Err(CallError::Unknown("YAML nested too deeply".into()));
+        return Err(EvalError::Unknown("YAML nested too deeply".into()));
     }
     Ok(match v {
         Y::Null => Value::Null,
         Y::Bool(b) => Value::Bool(*b),
         Y::Number(n) => Value::Num(n.as_f64().unwrap_or(0.0)),
         Y::String(s) if YAML11_BOOLS.contains(&s.as_str()) => {
-            return Err(CallError::Unknown(format!(
+            return Err(EvalError::Unknown(format!(
                 "`yamldecode` reads a plain `{s}` as YAML 1.1 does (a bool) and a quoted one as text; proviso cannot tell them apart"
             )));
         }
@@ -1439,7 +1407,7 @@ fn from_yaml(v: &serde_yaml_ng::Value, depth: usize) -> R {
             Value::Map(out)
         }
         Y::Tagged(_) => {
-            return Err(CallError::Unknown(
+            return Err(EvalError::Unknown(
                 "`yamldecode` of a tagged YAML value is not evaluated by proviso".into(),
             ));
         }
@@ -1509,7 +1477,7 @@ fn csv_decode(text: &str) -> R {
             }
         }
         if rows.len() > MAX_ELEMENTS {
-            return Err(CallError::Unknown("`csvdecode` of too many rows".into()));
+            return Err(EvalError::Unknown("`csvdecode` of too many rows".into()));
         }
     }
     if quoted {
@@ -1905,7 +1873,7 @@ fn duration(text: &str) -> Result<i128, String> {
 /// Strings whose layout Terraform's emitter decides by rules proviso does
 /// not reproduce (leading or trailing blanks in a block, control
 /// characters) make the result unknown.
-fn yaml_top(v: &Value, out: &mut String) -> Result<(), CallError> {
+fn yaml_top(v: &Value, out: &mut String) -> Result<(), EvalError> {
     match v {
         Value::Map(m) if !m.is_empty() => yaml_map(m, 0, false, out, 0),
         Value::List(l) if !l.is_empty() => yaml_list(l, 0, false, out, 0),
@@ -1922,7 +1890,7 @@ fn yaml_top(v: &Value, out: &mut String) -> Result<(), CallError> {
 
 /// Writes a scalar, an empty collection or a block string right after
 /// `key:` or `-`, ending the line.
-fn yaml_inline(v: &Value, indent: usize, out: &mut String) -> Result<(), CallError> {
+fn yaml_inline(v: &Value, indent: usize, out: &mut String) -> Result<(), EvalError> {
     let lead = if out.is_empty() || out.ends_with('\n') {
         ""
     } else {
@@ -1941,7 +1909,7 @@ fn yaml_inline(v: &Value, indent: usize, out: &mut String) -> Result<(), CallErr
                     .lines()
                     .any(|l| l.ends_with([' ', '\t']) || l.chars().any(|c| c.is_control()));
             if awkward || body.is_empty() {
-                return Err(CallError::Unknown(
+                return Err(EvalError::Unknown(
                     "`yamlencode` of this multi-line string is laid out by rules proviso does not reproduce".into(),
                 ));
             }
@@ -1965,7 +1933,7 @@ fn yaml_inline(v: &Value, indent: usize, out: &mut String) -> Result<(), CallErr
         }
         Value::Str(t) => out.push_str(&format!("{lead}{}\n", yaml_quote(t)?)),
         _ => {
-            return Err(CallError::Unknown(
+            return Err(EvalError::Unknown(
                 "`yamlencode` of this value is not evaluated by proviso".into(),
             ));
         }
@@ -1973,9 +1941,9 @@ fn yaml_inline(v: &Value, indent: usize, out: &mut String) -> Result<(), CallErr
     Ok(())
 }
 
-fn yaml_quote(t: &str) -> Result<String, CallError> {
+fn yaml_quote(t: &str) -> Result<String, EvalError> {
     if t.chars().any(|c| c.is_control()) {
-        return Err(CallError::Unknown(
+        return Err(EvalError::Unknown(
             "`yamlencode` of a string with control characters is not evaluated by proviso".into(),
         ));
     }
@@ -1991,9 +1959,9 @@ fn yaml_map(
     inline_first: bool,
     out: &mut String,
     depth: usize,
-) -> Result<(), CallError> {
+) -> Result<(), EvalError> {
     if depth > MAX_NESTING {
-        return Err(CallError::Unknown(
+        return Err(EvalError::Unknown(
             "`yamlencode` of values nested too deeply".into(),
         ));
     }
@@ -2024,9 +1992,9 @@ fn yaml_list(
     inline_first: bool,
     out: &mut String,
     depth: usize,
-) -> Result<(), CallError> {
+) -> Result<(), EvalError> {
     if depth > MAX_NESTING {
-        return Err(CallError::Unknown(
+        return Err(EvalError::Unknown(
             "`yamlencode` of values nested too deeply".into(),
         ));
     }
@@ -2105,7 +2073,7 @@ impl Net {
         other.addr & self.mask() == self.addr
     }
 
-    fn subnet(&self, newbits: i64, netnum: i64) -> Result<Net, CallError> {
+    fn subnet(&self, newbits: i64, netnum: i64) -> Result<Net, EvalError> {
         let len = i64::from(self.len) + newbits;
         if newbits < 0 || len > i64::from(self.bits()) {
             return Err(format!(
@@ -2115,7 +2083,7 @@ impl Net {
             .into());
         }
         if netnum < 0 {
-            return Err(CallError::Unknown(
+            return Err(EvalError::Unknown(
                 "`cidrsubnet` with a negative network number is not evaluated by proviso".into(),
             ));
         }
@@ -2157,7 +2125,7 @@ impl Net {
         })
     }
 
-    fn host(&self, hostnum: i64) -> Result<String, CallError> {
+    fn host(&self, hostnum: i64) -> Result<String, EvalError> {
         let host_bits = u32::from(self.bits() - self.len);
         let max: i128 = if host_bits >= 127 {
             i128::MAX
@@ -2254,7 +2222,7 @@ struct Flags {
 /// Terraform's `format`: Go's verbs `%v %#v %t %b %d %o %x %X %e %E %f %g
 /// %G %s %q %%` with flags `+ - # 0` and space, width, precision and
 /// explicit argument indexes `%[2]s`.
-fn format(spec: &str, args: &[Value]) -> Result<String, CallError> {
+fn format(spec: &str, args: &[Value]) -> Result<String, EvalError> {
     let chars: Vec<char> = spec.chars().collect();
     let mut out = String::new();
     let mut i = 0;
@@ -2307,7 +2275,7 @@ fn format(spec: &str, args: &[Value]) -> Result<String, CallError> {
             None
         };
         if width.unwrap_or(0).max(prec.unwrap_or(0)) > MAX_STRING {
-            return Err(CallError::Unknown(
+            return Err(EvalError::Unknown(
                 "`format` width too large for proviso".into(),
             ));
         }
@@ -2329,7 +2297,7 @@ fn format(spec: &str, args: &[Value]) -> Result<String, CallError> {
         let (text, numeric) = verb_text(verb, f, prec, a)?;
         out.push_str(&pad(text, width, f, numeric));
         if out.len() > MAX_STRING {
-            return Err(CallError::Unknown(
+            return Err(EvalError::Unknown(
                 "`format` result too long for proviso".into(),
             ));
         }
@@ -2514,6 +2482,7 @@ fn go_quote(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::error::failure;
     use super::*;
 
     #[test]
@@ -2542,7 +2511,7 @@ mod tests {
 
     #[test]
     fn an_error_inside_an_element_is_not_swallowed() {
-        let err = Value::unknown(format!("{FAILS}boom"), None);
+        let err = failure("boom", None);
         let got = call("length", &[Value::List(vec![err, Value::Num(1.0)])]).unwrap();
         assert!(matches!(got, Value::Unknown(u) if u.reason.ends_with("boom")));
     }
@@ -2555,7 +2524,7 @@ mod tests {
             }
             let got = call(name, &[]);
             assert!(
-                !matches!(&got, Err(CallError::Unknown(e)) if e.contains("not evaluated statically")),
+                !matches!(&got, Err(EvalError::NotEvaluated { .. })),
                 "{name} is listed but not implemented"
             );
         }
@@ -2566,7 +2535,7 @@ mod tests {
     #[test]
     fn no_function_panics_on_awkward_arguments() {
         let u = Value::unknown("u", None);
-        let fail = Value::unknown(format!("{FAILS}x"), None);
+        let fail = failure("x", None);
         let values = vec![
             Value::Null,
             u.clone(),

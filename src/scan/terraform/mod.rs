@@ -24,6 +24,7 @@
 
 mod cloud;
 mod discover;
+pub mod error;
 pub mod expr;
 pub mod funcs;
 pub mod json_config;

@@ -799,6 +799,7 @@ impl<'a> Instance<'a> {
                                         other.type_name()
                                     ),
                                     origin: fe.value.span().map(|s| Origin::new(file, s)),
+                                    fails: false,
                                 }));
                             }
                         }
@@ -811,6 +812,7 @@ impl<'a> Instance<'a> {
                 other => Instances::Unknown(Arc::new(Unknown {
                     reason: format!("`for_each` is a {}, not a map or set", other.type_name()),
                     origin: fe.value.span().map(|s| Origin::new(file, s)),
+                    fails: false,
                 })),
             };
         }
@@ -832,6 +834,7 @@ impl<'a> Instance<'a> {
                 other => Instances::Unknown(Arc::new(Unknown {
                     reason: format!("`count` is {other}, not a whole number"),
                     origin: c.value.span().map(|s| Origin::new(file, s)),
+                    fails: false,
                 })),
             };
         }

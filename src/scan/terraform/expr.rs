@@ -626,45 +626,40 @@ impl Instance<'_> {
         if let Some((_, v)) = ctx.frame.vars.iter().rev().find(|(n, _)| n == root) {
             return self.traverse(v.clone(), ops, ctx);
         }
-        let attr = |i: usize| -> Option<&str> {
-            match ops.get(i) {
-                Some(TraversalOperator::GetAttr(id)) => Some(id.as_str()),
-                _ => None,
-            }
+        // `root.name…`: the name, and the operators after it.
+        let attr = match ops {
+            [TraversalOperator::GetAttr(id), rest @ ..] => Some((id.as_str(), rest)),
+            _ => None,
         };
         match root {
             "var" => {
-                let Some(name) = attr(0) else {
+                let Some((name, rest)) = attr else {
                     return Err(EvalError::fails("`var` needs a name"));
                 };
                 let v = self.var_value(name, ctx.origin(whole));
-                self.traverse(v, ops.get(1..).unwrap_or(&[]), ctx)
+                self.traverse(v, rest, ctx)
             }
             "local" => {
-                let Some(name) = attr(0) else {
+                let Some((name, rest)) = attr else {
                     return Err(EvalError::fails("`local` needs a name"));
                 };
                 let v = self.local_value(name, ctx);
-                self.traverse(v, ops.get(1..).unwrap_or(&[]), ctx)
+                self.traverse(v, rest, ctx)
             }
-            "each" => match (&ctx.frame.each, attr(0)) {
-                (Some((k, _)), Some("key")) => {
-                    self.traverse(k.clone(), ops.get(1..).unwrap_or(&[]), ctx)
-                }
-                (Some((_, v)), Some("value")) => {
-                    self.traverse(v.clone(), ops.get(1..).unwrap_or(&[]), ctx)
-                }
+            "each" => match (&ctx.frame.each, attr) {
+                (Some((k, _)), Some(("key", rest))) => self.traverse(k.clone(), rest, ctx),
+                (Some((_, v)), Some(("value", rest))) => self.traverse(v.clone(), rest, ctx),
                 _ => Err(EvalError::fails(
                     "`each` is only valid in a block with `for_each`",
                 )),
             },
-            "count" => match (&ctx.frame.count_index, attr(0)) {
-                (Some(i), Some("index")) => Ok(i.clone()),
+            "count" => match (&ctx.frame.count_index, attr) {
+                (Some(i), Some(("index", _))) => Ok(i.clone()),
                 _ => Err(EvalError::fails(
                     "`count.index` is only valid in a block with `count`",
                 )),
             },
-            "path" => Ok(match attr(0) {
+            "path" => Ok(match attr.map(|(name, _)| name) {
                 Some("module") => Value::str(&self.module.dir_display),
                 Some("root") => Value::str(&self.root_dir_display),
                 Some("cwd") => Value::str("."),
@@ -676,32 +671,33 @@ impl Instance<'_> {
             )),
             "data" => Ok(ctx.unknown(whole, "data source attributes are read at plan time")),
             "module" => {
-                let (Some(call), Some(output)) = (attr(0), attr(1)) else {
+                let [
+                    TraversalOperator::GetAttr(call),
+                    TraversalOperator::GetAttr(output),
+                    rest @ ..,
+                ] = ops
+                else {
                     return Ok(ctx.unknown(whole, "a module output reference"));
                 };
-                let v = self.module_output(call, output, whole, ctx);
-                self.traverse(v, ops.get(2..).unwrap_or(&[]), ctx)
+                let v = self.module_output(call.as_str(), output.as_str(), whole, ctx);
+                self.traverse(v, rest, ctx)
             }
             "self" => Ok(ctx.unknown(whole, "`self` is only known at apply time")),
             resource_type => {
-                let Some(name) = attr(0) else {
+                let Some((name, rest)) = attr else {
                     return Err(EvalError::fails(format!(
                         "unknown reference `{resource_type}`"
                     )));
                 };
-                let rest = ops.get(1..).unwrap_or(&[]);
                 // An instance key may follow: `aws_x.y[0].attr`, `azurerm_x.y["k"].attr`.
-                let (key, rest) = match rest.first() {
-                    Some(TraversalOperator::Index(e)) => {
-                        (Some(self.eval(e, ctx)), rest.get(1..).unwrap_or(&[]))
+                let (key, rest) = match rest {
+                    [TraversalOperator::Index(e), after @ ..] => (Some(self.eval(e, ctx)), after),
+                    [TraversalOperator::LegacyIndex(i), after @ ..] => {
+                        (Some(Value::Num(*i.value() as f64)), after)
                     }
-                    Some(TraversalOperator::LegacyIndex(i)) => (
-                        Some(Value::Num(*i.value() as f64)),
-                        rest.get(1..).unwrap_or(&[]),
-                    ),
                     _ => (None, rest),
                 };
-                let Some(TraversalOperator::GetAttr(a)) = rest.first() else {
+                let [TraversalOperator::GetAttr(a), rest @ ..] = rest else {
                     return Ok(ctx.unknown(
                         whole,
                         format!(
@@ -718,14 +714,15 @@ impl Instance<'_> {
                     whole,
                     ctx,
                 );
-                self.traverse(v, rest.get(1..).unwrap_or(&[]), ctx)
+                self.traverse(v, rest, ctx)
             }
         }
     }
 
     /// Applies attribute and index operators to a value.
-    pub fn traverse(&self, mut v: Value, ops: &[&TraversalOperator], ctx: &Ctx<'_>) -> Eval {
-        for (i, op) in ops.iter().enumerate() {
+    pub fn traverse(&self, mut v: Value, mut ops: &[&TraversalOperator], ctx: &Ctx<'_>) -> Eval {
+        while let [op, rest @ ..] = ops {
+            ops = rest;
             if v.is_unknown() {
                 return Ok(v);
             }
@@ -734,7 +731,10 @@ impl Instance<'_> {
                     Value::Map(mut m) => match m.remove(id.as_str()) {
                         Some(x) => x,
                         None => {
-                            return Err(EvalError::fails(format!("no attribute `{}`", id.as_str())));
+                            return Err(EvalError::fails(format!(
+                                "no attribute `{}`",
+                                id.as_str()
+                            )));
                         }
                     },
                     Value::Null => {
@@ -757,7 +757,6 @@ impl Instance<'_> {
                 }
                 TraversalOperator::LegacyIndex(n) => index(v, &Value::Num(*n.value() as f64))?,
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
-                    let rest = ops.get(i + 1..).unwrap_or(&[]);
                     let items = match v {
                         Value::List(items) => items,
                         Value::Null => Vec::new(),

@@ -231,23 +231,24 @@ pub fn call(name: &str, args: &[Value]) -> R {
         }
         "replace" => {
             let (t, from, to) = (s(0)?, s(1)?, s(2)?);
-            if from.len() > 1 && from.starts_with('/') && from.ends_with('/') {
-                let re = regex_of(from.get(1..from.len() - 1).unwrap_or(""))?;
+            // `/…/` (at least two characters) is a regular expression.
+            if let Some(pattern) = from.strip_prefix('/').and_then(|f| f.strip_suffix('/')) {
+                let re = regex_of(pattern)?;
                 Value::str(&re.replace_all(&t, to.as_str()))
             } else {
                 Value::str(&t.replace(&from, &to))
             }
         }
         "substr" => Value::str(&substr(&s(0)?, int(1)?, int(2)?)),
-        "format" => Value::str(&format(&s(0)?, args.get(1..).unwrap_or(&[]))?),
-        "formatlist" => formatlist(&s(0)?, args.get(1..).unwrap_or(&[]))?,
+        "format" => Value::str(&format(&s(0)?, after_first(args))?),
+        "formatlist" => formatlist(&s(0)?, after_first(args))?,
         "join" => {
             let sep = s(0)?;
             if args.len() < 2 {
                 return Err("at least one list is required".into());
             }
             let mut parts = Vec::new();
-            for list in args.get(1..).unwrap_or(&[]) {
+            for list in after_first(args) {
                 for (i, item) in as_list(list)?.iter().enumerate() {
                     if matches!(item, Value::Null) {
                         return Err(format!(
@@ -545,7 +546,11 @@ pub fn call(name: &str, args: &[Value]) -> R {
                 return Err("cannot use element function with a negative index".into());
             }
             let len = list.len() as u64;
-            list.get((i as u64 % len) as usize).cloned().unwrap_or(Value::Null)
+            // INVARIANT: the list is not empty (checked above), so an index
+            // modulo its length is in it.
+            #[expect(clippy::indexing_slicing, reason = "an index modulo the length")]
+            let item = list[(i as u64 % len) as usize].clone();
+            item
         }
         "index" => {
             let list = as_list(a(0)?)?;
@@ -587,7 +592,10 @@ pub fn call(name: &str, args: &[Value]) -> R {
             if start > end {
                 return Err("start index must not be greater than end index".into());
             }
-            Value::List(list.get(start as usize..end as usize).unwrap_or(&[]).to_vec())
+            // INVARIANT: 0 <= start <= end <= the list's length (checked above).
+            #[expect(clippy::indexing_slicing, reason = "bounds checked above")]
+            let part = list[start as usize..end as usize].to_vec();
+            Value::List(part)
         }
         "reverse" => Value::List(as_list(a(0)?)?.iter().rev().cloned().collect()),
         "sort" => {
@@ -695,8 +703,9 @@ pub fn call(name: &str, args: &[Value]) -> R {
                 }
             }
             let mut sets = sets.into_iter();
-            let first = sets.next().unwrap_or_default();
-            let mut out = first;
+            let Some(mut out) = sets.next() else {
+                return Err("at least one set is required".into());
+            };
             for set in sets {
                 match name {
                     "setunion" => out.extend(set),
@@ -938,6 +947,11 @@ fn to_set(items: Vec<Value>) -> R {
     Ok(Value::List(out))
 }
 
+/// The arguments after the first (none when there is at most one).
+fn after_first(args: &[Value]) -> &[Value] {
+    args.get(1..).unwrap_or_default()
+}
+
 fn arg(args: &[Value], i: usize) -> Result<&Value, String> {
     args.get(i)
         .ok_or_else(|| format!("missing argument {}", i + 1))
@@ -1022,10 +1036,10 @@ fn substr(text: &str, offset: i64, length: i64) -> String {
     } else {
         start.saturating_add(length).min(len)
     };
-    chars
-        .get(start as usize..end.max(start) as usize)
-        .unwrap_or(&[])
-        .concat()
+    // INVARIANT: 0 <= start <= len and start <= end.max(start) <= len.
+    #[expect(clippy::indexing_slicing, reason = "both ends clamped to 0..=len")]
+    let part = chars[start as usize..end.max(start) as usize].concat();
+    part
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -1090,7 +1104,9 @@ fn basename(p: &str) -> String {
 /// Go's `filepath.Dir`.
 fn dirname(p: &str) -> String {
     match p.rfind('/') {
-        Some(i) => clean_path(p.get(..=i).unwrap_or("")),
+        // INVARIANT: `i` is the offset of an ASCII `/`, so `..=i` ends on a
+        // character boundary.
+        Some(i) => clean_path(&p[..=i]),
         None => ".".into(),
     }
 }
@@ -1207,10 +1223,9 @@ fn captures(re: &regex::Regex, c: &regex::Captures<'_>) -> Result<Value, String>
             .unwrap_or(Value::Null)
     };
     if names.is_empty() {
-        return Ok(c
-            .get(0)
-            .map(|m| Value::str(m.as_str()))
-            .unwrap_or(Value::Null));
+        // INVARIANT: group 0 is the whole match, which every match has.
+        let whole = Value::str(&c[0]);
+        return Ok(whole);
     }
     let named = names.iter().filter(|n| n.is_some()).count();
     if named == 0 {
@@ -1545,7 +1560,9 @@ fn uuidv5(namespace: &str, name: &str) -> Result<String, String> {
         *b = (*b & 0x3f) | 0x80;
     }
     let h = hex(&u);
-    let part = |a: usize, b: usize| h.get(a..b).unwrap_or("");
+    // INVARIANT: `h` is 16 bytes in hex, 32 ASCII digits: every range
+    // below is in it.
+    let part = |a: usize, b: usize| &h[a..b];
     Ok(format!(
         "{}-{}-{}-{}-{}",
         part(0, 8),
@@ -1705,8 +1722,10 @@ fn formatdate(spec: &str, t: &Time) -> Result<String, String> {
         off.abs() / 3600,
         off.abs() / 60 % 60,
     );
-    let month = MONTHS.get((mo - 1) as usize).copied().unwrap_or("");
-    let day = WEEKDAYS.get(weekday).copied().unwrap_or("");
+    // INVARIANT: `civil_from_days` gives a month in 1..=12, and a weekday
+    // is a remainder of 7.
+    #[expect(clippy::indexing_slicing, reason = "a month and a weekday")]
+    let (month, day) = (MONTHS[(mo - 1) as usize], WEEKDAYS[weekday]);
     let h12 = if h % 12 == 0 { 12 } else { h % 12 };
     let chars: Vec<char> = spec.chars().collect();
     let mut out = String::new();
@@ -1840,15 +1859,13 @@ fn duration(text: &str) -> Result<i128, String> {
         let n_end = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .ok_or_else(|| format!("time: missing unit in duration `{text}`"))?;
-        let n: f64 = rest
-            .get(..n_end)
-            .and_then(|t| t.parse().ok())
-            .ok_or_else(bad)?;
-        rest = rest.get(n_end..).unwrap_or("");
-        let u_end = rest
+        let (number, after) = rest.split_at_checked(n_end).ok_or_else(bad)?;
+        let n: f64 = number.parse().map_err(|_| bad())?;
+        let u_end = after
             .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let unit = match rest.get(..u_end).unwrap_or("") {
+            .unwrap_or(after.len());
+        let (unit, after) = after.split_at_checked(u_end).ok_or_else(bad)?;
+        let unit = match unit {
             "ns" => 1.0,
             "us" | "µs" | "μs" => 1e3,
             "ms" => 1e6,
@@ -1858,7 +1875,7 @@ fn duration(text: &str) -> Result<i128, String> {
             other => return Err(format!("time: unknown unit `{other}` in duration `{text}`")),
         };
         total += n * unit;
-        rest = rest.get(u_end..).unwrap_or("");
+        rest = after;
     }
     if total > 9.2e18 {
         return Err(format!("time: invalid duration `{text}`"));
@@ -2198,7 +2215,9 @@ fn formatlist(spec: &str, args: &[Value]) -> R {
         let row: Vec<Value> = args
             .iter()
             .map(|a| match a {
-                Value::List(l) => l.get(i).cloned().unwrap_or(Value::Null),
+                // INVARIANT: every list argument has length `len` (checked above).
+                #[expect(clippy::indexing_slicing, reason = "lists of one length")]
+                Value::List(l) => l[i].clone(),
                 other => other.clone(),
             })
             .collect();
@@ -2317,9 +2336,9 @@ fn pad(text: String, width: Option<usize>, f: Flags, numeric: bool) -> String {
     if f.minus {
         format!("{text}{}", " ".repeat(fill))
     } else if f.zero && numeric {
-        let (sign, rest) = match text.strip_prefix(['-', '+', ' ']) {
-            Some(rest) => (text.get(..1).unwrap_or(""), rest),
-            None => ("", text.as_str()),
+        let (sign, rest) = match text.split_at_checked(1) {
+            Some((sign @ ("-" | "+" | " "), rest)) => (sign, rest),
+            _ => ("", text.as_str()),
         };
         format!("{sign}{}{rest}", "0".repeat(fill))
     } else {

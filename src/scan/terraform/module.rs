@@ -593,7 +593,10 @@ impl<'a> Instance<'a> {
     /// `type.name[key].attr` within this module: the attribute's expression
     /// evaluated in that resource's instance, or unknown if the provider
     /// computes it.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the parts of `type.name[key].attr`, the expression and its context"
+    )]
     pub fn resource_attribute(
         &self,
         kind: BlockKind,

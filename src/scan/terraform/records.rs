@@ -74,11 +74,10 @@ fn body_value(inst: &Instance<'_>, body: &Body, ctx: &Ctx<'_>) -> BTreeMap<Strin
             .or_default()
             .push(Value::Map(body_value(inst, &block.body, ctx)));
     }
-    for (k, mut blocks) in nested {
-        let v = if blocks.len() == 1 {
-            blocks.pop().unwrap_or(Value::Null)
-        } else {
-            Value::List(blocks)
+    for (k, blocks) in nested {
+        let v = match <[Value; 1]>::try_from(blocks) {
+            Ok([one]) => one,
+            Err(several) => Value::List(several),
         };
         map.insert(k, v);
     }

@@ -34,6 +34,9 @@ pub enum Value {
 pub struct Unknown {
     pub reason: String,
     pub origin: Option<Origin>,
+    /// It stands for an error evaluating the source would raise (Terraform
+    /// rejecting an expression), not for a value known only later.
+    pub fails: bool,
 }
 
 impl Value {
@@ -45,6 +48,7 @@ impl Value {
         Value::Unknown(Arc::new(Unknown {
             reason: reason.into(),
             origin,
+            fails: false,
         }))
     }
 

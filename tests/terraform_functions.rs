@@ -24,7 +24,8 @@
     clippy::indexing_slicing
 )]
 
-use proviso::scan::terraform::funcs::{EVALUATED, FAILS};
+use proviso::scan::terraform::error::FAILS;
+use proviso::scan::terraform::funcs::EVALUATED;
 use proviso::scan::terraform::{Options, scan};
 use proviso::value::Value;
 use std::collections::BTreeMap;

@@ -5,8 +5,10 @@
 //! attribute, a data source, a function proviso does not implement) becomes
 //! [`Value::Unknown`] carrying the span of the expression that could not be
 //! resolved and why. Errors Terraform itself would raise (a missing key, a
-//! type error) are unknown too, with the error as the reason.
+//! type error) are unknown too, with the error as the reason, and marked as
+//! failures ([`super::error`]) so that `try` and `can` tell them apart.
 
+use super::error::{EvalError, find_failure};
 use super::funcs;
 use super::module::{BlockKind, Instance};
 use crate::source::{Origin, SourceFile};
@@ -83,7 +85,10 @@ impl Ctx<'_> {
     }
 }
 
-type Eval = Result<Value, String>;
+/// What evaluating gives: a value (possibly unknown), or why Terraform
+/// would reject the expression ([`EvalError::Fails`]; the other kinds are
+/// unknowns at the function call that gave them, never returned).
+type Eval = Result<Value, EvalError>;
 
 /// What rendering a template needs besides its elements.
 struct Render<'r> {
@@ -100,7 +105,7 @@ impl Instance<'_> {
     pub fn eval(&self, expr: &Expression, ctx: &Ctx<'_>) -> Value {
         match self.try_eval(expr, ctx) {
             Ok(v) => v,
-            Err(why) => ctx.unknown(expr, format!("Terraform would fail here: {why}")),
+            Err(e) => e.into_unknown(ctx.origin(expr)),
         }
     }
 
@@ -158,18 +163,23 @@ impl Instance<'_> {
                         Value::Unknown(u)
                     }
                 }
-                other => return Err(format!("condition is a {}, not a bool", other.type_name())),
+                other => {
+                    return Err(EvalError::fails(format!(
+                        "condition is a {}, not a bool",
+                        other.type_name()
+                    )));
+                }
             },
             Expression::UnaryOp(op) => match (op.operator.value(), self.try_eval(&op.expr, ctx)?) {
                 (_, u @ Value::Unknown(_)) => u,
                 (UnaryOperator::Not, Value::Bool(b)) => Value::Bool(!b),
                 (UnaryOperator::Neg, Value::Num(n)) => Value::Num(-n),
                 (_, other) => {
-                    return Err(format!(
+                    return Err(EvalError::fails(format!(
                         "cannot apply `{}` to a {}",
                         op.operator.value().as_str(),
                         other.type_name()
-                    ));
+                    )));
                 }
             },
             Expression::BinaryOp(op) => self.binary(op, ctx)?,
@@ -239,7 +249,7 @@ impl Instance<'_> {
         ctx: &Ctx<'_>,
         out: &mut String,
         depth: usize,
-    ) -> Result<Option<Value>, String> {
+    ) -> Result<Option<Value>, EvalError> {
         let whole = r.whole;
         if ctx.depth + depth > MAX_DEPTH {
             return Ok(Some(
@@ -323,7 +333,12 @@ impl Instance<'_> {
                             }
                         }
                         u @ Value::Unknown(_) => return Ok(Some(u)),
-                        other => return Err(format!("template `if` on a {}", other.type_name())),
+                        other => {
+                            return Err(EvalError::fails(format!(
+                                "template `if` on a {}",
+                                other.type_name()
+                            )));
+                        }
                     },
                     Directive::For(fd) => {
                         let f = &fd.for_expr;
@@ -339,10 +354,10 @@ impl Instance<'_> {
                                     m.into_iter().map(|(k, v)| (Value::str(&k), v)).collect()
                                 }
                                 other => {
-                                    return Err(format!(
+                                    return Err(EvalError::fails(format!(
                                         "a {} cannot be the collection of a template `for`",
                                         other.type_name()
-                                    ));
+                                    )));
                                 }
                             };
                         let body: Vec<&Element> = f.template.iter().collect();
@@ -411,19 +426,31 @@ impl Instance<'_> {
                     B::Minus => Value::Num(x - y),
                     B::Mul => Value::Num(x * y),
                     B::Div if y != 0.0 => Value::Num(x / y),
-                    B::Div => return Err("division by zero".into()),
+                    B::Div => return Err(EvalError::fails("division by zero")),
                     B::Mod if y != 0.0 => Value::Num(x % y),
-                    B::Mod => return Err("modulo by zero".into()),
+                    B::Mod => return Err(EvalError::fails("modulo by zero")),
                     B::Less => Value::Bool(x < y),
                     B::LessEq => Value::Bool(x <= y),
                     B::Greater => Value::Bool(x > y),
                     B::GreaterEq => Value::Bool(x >= y),
-                    _ => return Err(format!("`{}` on numbers", o.as_str())),
+                    _ => return Err(EvalError::fails(format!("`{}` on numbers", o.as_str()))),
                 }
             }
         })
     }
 
+    /// A function call. A provider function (`provider::x::f`) is unknown.
+    /// `try` and `can` take their argument expressions unevaluated; they and
+    /// the functions that read files or are known only at apply time
+    /// (unknown) are decided before argument expansion, so a final `...` is
+    /// ignored for them (`try(list...)` sees the list as its one argument).
+    ///
+    /// Every other function gets its arguments evaluated one by one (an
+    /// argument that fails is an unknown that stands for the failure, which
+    /// [`funcs::call`] passes on) and then, for `f(a, list...)`, the last
+    /// one expanded: a list's elements take its place (unknown elements
+    /// included); an unknown makes the call unknown; `null` or any other
+    /// value (a map, a string) is the error Terraform raises.
     fn func_call(
         &self,
         call: &hcl_edit::expr::FuncCall,
@@ -446,7 +473,7 @@ impl Instance<'_> {
                 // (it might still fail).
                 for a in &args {
                     match self.try_eval(a, ctx) {
-                        Ok(v) if funcs::find_failure(&v).is_some() => continue,
+                        Ok(v) if find_failure(&v).is_some() => continue,
                         Ok(v) => {
                             return Ok(match v.find_unknown() {
                                 Some(u) => Value::Unknown(u.clone()),
@@ -456,10 +483,10 @@ impl Instance<'_> {
                         Err(_) => continue,
                     }
                 }
-                Err("try: every argument failed".into())
+                Err(EvalError::fails("try: every argument failed"))
             }
             "can" => Ok(match args.first().map(|a| self.try_eval(a, ctx)) {
-                Some(Ok(v)) if funcs::find_failure(&v).is_some() => Value::Bool(false),
+                Some(Ok(v)) if find_failure(&v).is_some() => Value::Bool(false),
                 Some(Ok(v)) if v.find_unknown().is_some() => v
                     .find_unknown()
                     .map(|u| Value::Unknown(u.clone()))
@@ -479,30 +506,30 @@ impl Instance<'_> {
             }
             _ => {
                 let mut vals: Vec<Value> = args.iter().map(|a| self.eval(a, ctx)).collect();
-                // `f(list...)`: the last argument's elements are the arguments.
+                // `f(a, list...)`: the list's elements replace it.
                 if call.args.expand_final() {
                     match vals.pop() {
                         Some(Value::List(items)) => vals.extend(items),
                         Some(u @ Value::Unknown(_)) => return Ok(u),
                         Some(Value::Null) => {
-                            return Err(
-                                "the expanding argument (indicated by ...) must not be null".into(),
-                            );
+                            return Err(EvalError::fails(
+                                "the expanding argument (indicated by ...) must not be null",
+                            ));
                         }
                         Some(other) => {
-                            return Err(format!(
+                            return Err(EvalError::fails(format!(
                                 "the expanding argument (indicated by ...) must be a list, \
                                  tuple or set, not a {}",
                                 other.type_name()
-                            ));
+                            )));
                         }
                         None => {}
                     }
                 }
                 match funcs::call(name, &vals) {
                     Ok(v) => Ok(v),
-                    Err(funcs::CallError::Unknown(why)) => Ok(ctx.unknown(whole, why)),
-                    Err(funcs::CallError::Fails(e)) => Err(format!("{name}: {e}")),
+                    Err(EvalError::Fails(e)) => Err(EvalError::Fails(format!("{name}: {e}"))),
+                    Err(e) => Ok(e.into_unknown(ctx.origin(whole))),
                 }
             }
         }
@@ -518,7 +545,12 @@ impl Instance<'_> {
                 .map(|(i, v)| (Value::Num(i as f64), v))
                 .collect(),
             Value::Map(m) => m.into_iter().map(|(k, v)| (Value::str(&k), v)).collect(),
-            other => return Err(format!("cannot iterate over a {}", other.type_name())),
+            other => {
+                return Err(EvalError::fails(format!(
+                    "cannot iterate over a {}",
+                    other.type_name()
+                )));
+            }
         };
         let key_var = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
         let value_var = f.intro.value_var.as_str().to_string();
@@ -541,7 +573,12 @@ impl Instance<'_> {
                     Value::Bool(true) => {}
                     Value::Bool(false) => continue,
                     u @ Value::Unknown(_) => return Ok(u),
-                    other => return Err(format!("`for` condition is a {}", other.type_name())),
+                    other => {
+                        return Err(EvalError::fails(format!(
+                            "`for` condition is a {}",
+                            other.type_name()
+                        )));
+                    }
                 }
             }
             let value = self.eval(&f.value_expr, &inner);
@@ -589,41 +626,40 @@ impl Instance<'_> {
         if let Some((_, v)) = ctx.frame.vars.iter().rev().find(|(n, _)| n == root) {
             return self.traverse(v.clone(), ops, ctx);
         }
-        let attr = |i: usize| -> Option<&str> {
-            match ops.get(i) {
-                Some(TraversalOperator::GetAttr(id)) => Some(id.as_str()),
-                _ => None,
-            }
+        // `root.name…`: the name, and the operators after it.
+        let attr = match ops {
+            [TraversalOperator::GetAttr(id), rest @ ..] => Some((id.as_str(), rest)),
+            _ => None,
         };
         match root {
             "var" => {
-                let Some(name) = attr(0) else {
-                    return Err("`var` needs a name".into());
+                let Some((name, rest)) = attr else {
+                    return Err(EvalError::fails("`var` needs a name"));
                 };
                 let v = self.var_value(name, ctx.origin(whole));
-                self.traverse(v, ops.get(1..).unwrap_or(&[]), ctx)
+                self.traverse(v, rest, ctx)
             }
             "local" => {
-                let Some(name) = attr(0) else {
-                    return Err("`local` needs a name".into());
+                let Some((name, rest)) = attr else {
+                    return Err(EvalError::fails("`local` needs a name"));
                 };
                 let v = self.local_value(name, ctx);
-                self.traverse(v, ops.get(1..).unwrap_or(&[]), ctx)
+                self.traverse(v, rest, ctx)
             }
-            "each" => match (&ctx.frame.each, attr(0)) {
-                (Some((k, _)), Some("key")) => {
-                    self.traverse(k.clone(), ops.get(1..).unwrap_or(&[]), ctx)
-                }
-                (Some((_, v)), Some("value")) => {
-                    self.traverse(v.clone(), ops.get(1..).unwrap_or(&[]), ctx)
-                }
-                _ => Err("`each` is only valid in a block with `for_each`".into()),
+            "each" => match (&ctx.frame.each, attr) {
+                (Some((k, _)), Some(("key", rest))) => self.traverse(k.clone(), rest, ctx),
+                (Some((_, v)), Some(("value", rest))) => self.traverse(v.clone(), rest, ctx),
+                _ => Err(EvalError::fails(
+                    "`each` is only valid in a block with `for_each`",
+                )),
             },
-            "count" => match (&ctx.frame.count_index, attr(0)) {
-                (Some(i), Some("index")) => Ok(i.clone()),
-                _ => Err("`count.index` is only valid in a block with `count`".into()),
+            "count" => match (&ctx.frame.count_index, attr) {
+                (Some(i), Some(("index", _))) => Ok(i.clone()),
+                _ => Err(EvalError::fails(
+                    "`count.index` is only valid in a block with `count`",
+                )),
             },
-            "path" => Ok(match attr(0) {
+            "path" => Ok(match attr.map(|(name, _)| name) {
                 Some("module") => Value::str(&self.module.dir_display),
                 Some("root") => Value::str(&self.root_dir_display),
                 Some("cwd") => Value::str("."),
@@ -635,30 +671,33 @@ impl Instance<'_> {
             )),
             "data" => Ok(ctx.unknown(whole, "data source attributes are read at plan time")),
             "module" => {
-                let (Some(call), Some(output)) = (attr(0), attr(1)) else {
+                let [
+                    TraversalOperator::GetAttr(call),
+                    TraversalOperator::GetAttr(output),
+                    rest @ ..,
+                ] = ops
+                else {
                     return Ok(ctx.unknown(whole, "a module output reference"));
                 };
-                let v = self.module_output(call, output, whole, ctx);
-                self.traverse(v, ops.get(2..).unwrap_or(&[]), ctx)
+                let v = self.module_output(call.as_str(), output.as_str(), whole, ctx);
+                self.traverse(v, rest, ctx)
             }
             "self" => Ok(ctx.unknown(whole, "`self` is only known at apply time")),
             resource_type => {
-                let Some(name) = attr(0) else {
-                    return Err(format!("unknown reference `{resource_type}`"));
+                let Some((name, rest)) = attr else {
+                    return Err(EvalError::fails(format!(
+                        "unknown reference `{resource_type}`"
+                    )));
                 };
-                let rest = ops.get(1..).unwrap_or(&[]);
                 // An instance key may follow: `aws_x.y[0].attr`, `azurerm_x.y["k"].attr`.
-                let (key, rest) = match rest.first() {
-                    Some(TraversalOperator::Index(e)) => {
-                        (Some(self.eval(e, ctx)), rest.get(1..).unwrap_or(&[]))
+                let (key, rest) = match rest {
+                    [TraversalOperator::Index(e), after @ ..] => (Some(self.eval(e, ctx)), after),
+                    [TraversalOperator::LegacyIndex(i), after @ ..] => {
+                        (Some(Value::Num(*i.value() as f64)), after)
                     }
-                    Some(TraversalOperator::LegacyIndex(i)) => (
-                        Some(Value::Num(*i.value() as f64)),
-                        rest.get(1..).unwrap_or(&[]),
-                    ),
                     _ => (None, rest),
                 };
-                let Some(TraversalOperator::GetAttr(a)) = rest.first() else {
+                let [TraversalOperator::GetAttr(a), rest @ ..] = rest else {
                     return Ok(ctx.unknown(
                         whole,
                         format!(
@@ -675,14 +714,15 @@ impl Instance<'_> {
                     whole,
                     ctx,
                 );
-                self.traverse(v, rest.get(1..).unwrap_or(&[]), ctx)
+                self.traverse(v, rest, ctx)
             }
         }
     }
 
     /// Applies attribute and index operators to a value.
-    pub fn traverse(&self, mut v: Value, ops: &[&TraversalOperator], ctx: &Ctx<'_>) -> Eval {
-        for (i, op) in ops.iter().enumerate() {
+    pub fn traverse(&self, mut v: Value, mut ops: &[&TraversalOperator], ctx: &Ctx<'_>) -> Eval {
+        while let [op, rest @ ..] = ops {
+            ops = rest;
             if v.is_unknown() {
                 return Ok(v);
             }
@@ -690,15 +730,25 @@ impl Instance<'_> {
                 TraversalOperator::GetAttr(id) => match v {
                     Value::Map(mut m) => match m.remove(id.as_str()) {
                         Some(x) => x,
-                        None => return Err(format!("no attribute `{}`", id.as_str())),
+                        None => {
+                            return Err(EvalError::fails(format!(
+                                "no attribute `{}`",
+                                id.as_str()
+                            )));
+                        }
                     },
-                    Value::Null => return Err(format!("attribute `{}` of null", id.as_str())),
+                    Value::Null => {
+                        return Err(EvalError::fails(format!(
+                            "attribute `{}` of null",
+                            id.as_str()
+                        )));
+                    }
                     other => {
-                        return Err(format!(
+                        return Err(EvalError::fails(format!(
                             "a {} has no attribute `{}`",
                             other.type_name(),
                             id.as_str()
-                        ));
+                        )));
                     }
                 },
                 TraversalOperator::Index(e) => {
@@ -707,7 +757,6 @@ impl Instance<'_> {
                 }
                 TraversalOperator::LegacyIndex(n) => index(v, &Value::Num(*n.value() as f64))?,
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
-                    let rest = ops.get(i + 1..).unwrap_or(&[]);
                     let items = match v {
                         Value::List(items) => items,
                         Value::Null => Vec::new(),
@@ -865,19 +914,28 @@ fn index(v: Value, key: &Value) -> Eval {
         (Value::List(items), Value::Num(n)) => items
             .into_iter()
             .nth(*n as usize)
-            .ok_or_else(|| format!("index {n} out of range")),
+            .ok_or_else(|| EvalError::fails(format!("index {n} out of range"))),
         (Value::Map(mut m), k) => {
             let k = funcs::to_string(k)?;
-            m.remove(&k).ok_or_else(|| format!("no key `{k}`"))
+            m.remove(&k)
+                .ok_or_else(|| EvalError::fails(format!("no key `{k}`")))
         }
-        (other, _) => Err(format!("cannot index a {}", other.type_name())),
+        (other, _) => Err(EvalError::fails(format!(
+            "cannot index a {}",
+            other.type_name()
+        ))),
     }
 }
 
-fn as_num(v: &Value) -> Result<f64, String> {
+fn as_num(v: &Value) -> Result<f64, EvalError> {
     match v {
         Value::Num(n) => Ok(*n),
-        Value::Str(s) => s.parse().map_err(|_| format!("`{s}` is not a number")),
-        other => Err(format!("expected a number, got {}", other.type_name())),
+        Value::Str(s) => s
+            .parse()
+            .map_err(|_| EvalError::fails(format!("`{s}` is not a number"))),
+        other => Err(EvalError::fails(format!(
+            "expected a number, got {}",
+            other.type_name()
+        ))),
     }
 }

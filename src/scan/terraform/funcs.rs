@@ -14,19 +14,17 @@
 //! contains one anywhere. Proviso's unknowns have no type, so where Terraform
 //! would need an unknown's type to decide (`flatten` of an unknown that might
 //! be a list) the result stays unknown: never a guess. An error Terraform
-//! would raise is an [`CallError::Fails`], and one that an argument already
-//! carries (an unknown whose reason starts with [`FAILS`]) is passed on even
-//! by element-aware functions, so no error is swallowed. A function proviso
-//! does not implement returns unknown with its name in the reason.
+//! would raise is an [`EvalError::Fails`], and one that an argument already
+//! carries (an unknown that stands for a failure, [`find_failure`]) is
+//! passed on even by element-aware functions, so no error is swallowed. A
+//! function proviso does not implement is [`EvalError::NotEvaluated`]: its
+//! value is unknown, with its name in the reason.
 
-use crate::value::{Unknown, Value};
+use super::error::{EvalError, find_failure};
+use crate::value::Value;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::Arc;
 use unicode_segmentation::UnicodeSegmentation as _;
-
-/// The start of the reason of an unknown that stands for a Terraform error.
-pub const FAILS: &str = "Terraform would fail here: ";
 
 /// Longest string a function builds (`indent`, `format` widths): past it the
 /// result is unknown rather than memory without bound.
@@ -36,28 +34,8 @@ const MAX_ELEMENTS: usize = 1 << 20;
 /// Deepest list nesting `flatten` follows.
 const MAX_NESTING: usize = 256;
 
-/// Why a call did not give a value.
-#[derive(Debug)]
-pub enum CallError {
-    /// Terraform itself would reject the call, for this reason.
-    Fails(String),
-    /// Terraform would compute it, but proviso cannot (the reason says why).
-    Unknown(String),
-}
-
-impl From<String> for CallError {
-    fn from(e: String) -> Self {
-        CallError::Fails(e)
-    }
-}
-
-impl From<&str> for CallError {
-    fn from(e: &str) -> Self {
-        CallError::Fails(e.to_string())
-    }
-}
-
-type R = Result<Value, CallError>;
+/// What a call gives: a value, or why it has none.
+type R = Result<Value, EvalError>;
 
 /// Functions that take known collections with unknown elements (and decide
 /// with them); see the module docs.
@@ -195,16 +173,6 @@ pub fn is_evaluated(name: &str) -> bool {
     EVALUATED.contains(&name)
 }
 
-/// The first unknown anywhere in `v` that stands for a Terraform error.
-pub fn find_failure(v: &Value) -> Option<&Arc<Unknown>> {
-    match v {
-        Value::Unknown(u) if u.reason.starts_with(FAILS) => Some(u),
-        Value::List(items) => items.iter().find_map(find_failure),
-        Value::Map(map) => map.values().find_map(find_failure),
-        _ => None,
-    }
-}
-
 /// Applies a pure function to evaluated (and expanded) arguments.
 pub fn call(name: &str, args: &[Value]) -> R {
     if let Some(u) = args.iter().find_map(find_failure) {
@@ -255,7 +223,7 @@ pub fn call(name: &str, args: &[Value]) -> R {
             let width = usize::try_from(width).unwrap_or(0);
             let lines = text.matches('\n').count();
             if width.saturating_mul(lines).saturating_add(text.len()) > MAX_STRING {
-                return Err(CallError::Unknown(
+                return Err(EvalError::Unknown(
                     "`indent` would build a string too long for proviso".into(),
                 ));
             }
@@ -263,23 +231,24 @@ pub fn call(name: &str, args: &[Value]) -> R {
         }
         "replace" => {
             let (t, from, to) = (s(0)?, s(1)?, s(2)?);
-            if from.len() > 1 && from.starts_with('/') && from.ends_with('/') {
-                let re = regex_of(from.get(1..from.len() - 1).unwrap_or(""))?;
+            // `/…/` (at least two characters) is a regular expression.
+            if let Some(pattern) = from.strip_prefix('/').and_then(|f| f.strip_suffix('/')) {
+                let re = regex_of(pattern)?;
                 Value::str(&re.replace_all(&t, to.as_str()))
             } else {
                 Value::str(&t.replace(&from, &to))
             }
         }
         "substr" => Value::str(&substr(&s(0)?, int(1)?, int(2)?)),
-        "format" => Value::str(&format(&s(0)?, args.get(1..).unwrap_or(&[]))?),
-        "formatlist" => formatlist(&s(0)?, args.get(1..).unwrap_or(&[]))?,
+        "format" => Value::str(&format(&s(0)?, after_first(args))?),
+        "formatlist" => formatlist(&s(0)?, after_first(args))?,
         "join" => {
             let sep = s(0)?;
             if args.len() < 2 {
                 return Err("at least one list is required".into());
             }
             let mut parts = Vec::new();
-            for list in args.get(1..).unwrap_or(&[]) {
+            for list in after_first(args) {
                 for (i, item) in as_list(list)?.iter().enumerate() {
                     if matches!(item, Value::Null) {
                         return Err(format!(
@@ -349,7 +318,7 @@ pub fn call(name: &str, args: &[Value]) -> R {
         "abspath" => {
             let p = s(0)?;
             if !p.starts_with('/') {
-                return Err(CallError::Unknown(format!(
+                return Err(EvalError::Unknown(format!(
                     "`abspath(\"{p}\")` depends on the directory Terraform runs in"
                 )));
             }
@@ -577,7 +546,11 @@ pub fn call(name: &str, args: &[Value]) -> R {
                 return Err("cannot use element function with a negative index".into());
             }
             let len = list.len() as u64;
-            list.get((i as u64 % len) as usize).cloned().unwrap_or(Value::Null)
+            // INVARIANT: the list is not empty (checked above), so an index
+            // modulo its length is in it.
+            #[expect(clippy::indexing_slicing, reason = "an index modulo the length")]
+            let item = list[(i as u64 % len) as usize].clone();
+            item
         }
         "index" => {
             let list = as_list(a(0)?)?;
@@ -619,7 +592,10 @@ pub fn call(name: &str, args: &[Value]) -> R {
             if start > end {
                 return Err("start index must not be greater than end index".into());
             }
-            Value::List(list.get(start as usize..end as usize).unwrap_or(&[]).to_vec())
+            // INVARIANT: 0 <= start <= end <= the list's length (checked above).
+            #[expect(clippy::indexing_slicing, reason = "bounds checked above")]
+            let part = list[start as usize..end as usize].to_vec();
+            Value::List(part)
         }
         "reverse" => Value::List(as_list(a(0)?)?.iter().rev().cloned().collect()),
         "sort" => {
@@ -727,8 +703,9 @@ pub fn call(name: &str, args: &[Value]) -> R {
                 }
             }
             let mut sets = sets.into_iter();
-            let first = sets.next().unwrap_or_default();
-            let mut out = first;
+            let Some(mut out) = sets.next() else {
+                return Err("at least one set is required".into());
+            };
             for set in sets {
                 match name {
                     "setunion" => out.extend(set),
@@ -746,7 +723,7 @@ pub fn call(name: &str, args: &[Value]) -> R {
             for a in args {
                 let list = as_list(a)?;
                 if out.len().saturating_mul(list.len()) > MAX_ELEMENTS {
-                    return Err(CallError::Unknown(
+                    return Err(EvalError::Unknown(
                         "`setproduct` would build too many elements".into(),
                     ));
                 }
@@ -812,9 +789,9 @@ pub fn call(name: &str, args: &[Value]) -> R {
             Value::str(&Ipv4Addr::from(net.mask() as u32).to_string())
         }
         other => {
-            return Err(CallError::Unknown(format!(
-                "function `{other}` is not evaluated statically by proviso"
-            )));
+            return Err(EvalError::NotEvaluated {
+                function: other.to_string(),
+            });
         }
     })
 }
@@ -888,9 +865,9 @@ fn contains(list: &[Value], wanted: &Value) -> Value {
     }
 }
 
-fn flatten(list: &[Value], out: &mut Vec<Value>, depth: usize) -> Result<(), CallError> {
+fn flatten(list: &[Value], out: &mut Vec<Value>, depth: usize) -> Result<(), EvalError> {
     if depth > MAX_NESTING {
-        return Err(CallError::Unknown(
+        return Err(EvalError::Unknown(
             "`flatten` of lists nested too deeply".into(),
         ));
     }
@@ -899,7 +876,7 @@ fn flatten(list: &[Value], out: &mut Vec<Value>, depth: usize) -> Result<(), Cal
             Value::List(items) => flatten(items, out, depth + 1)?,
             // It might be a list, to be flattened: proviso cannot tell.
             Value::Unknown(u) => {
-                return Err(CallError::Unknown(format!(
+                return Err(EvalError::Unknown(format!(
                     "`flatten` of a list with an unknown element ({})",
                     u.reason
                 )));
@@ -968,6 +945,11 @@ fn to_set(items: Vec<Value>) -> R {
         out.sort_by_key(|v| matches!(v, Value::Bool(true)));
     }
     Ok(Value::List(out))
+}
+
+/// The arguments after the first (none when there is at most one).
+fn after_first(args: &[Value]) -> &[Value] {
+    args.get(1..).unwrap_or_default()
 }
 
 fn arg(args: &[Value], i: usize) -> Result<&Value, String> {
@@ -1054,10 +1036,10 @@ fn substr(text: &str, offset: i64, length: i64) -> String {
     } else {
         start.saturating_add(length).min(len)
     };
-    chars
-        .get(start as usize..end.max(start) as usize)
-        .unwrap_or(&[])
-        .concat()
+    // INVARIANT: 0 <= start <= len and start <= end.max(start) <= len.
+    #[expect(clippy::indexing_slicing, reason = "both ends clamped to 0..=len")]
+    let part = chars[start as usize..end.max(start) as usize].concat();
+    part
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -1122,7 +1104,9 @@ fn basename(p: &str) -> String {
 /// Go's `filepath.Dir`.
 fn dirname(p: &str) -> String {
     match p.rfind('/') {
-        Some(i) => clean_path(p.get(..=i).unwrap_or("")),
+        // INVARIANT: `i` is the offset of an ASCII `/`, so `..=i` ends on a
+        // character boundary.
+        Some(i) => clean_path(&p[..=i]),
         None => ".".into(),
     }
 }
@@ -1133,7 +1117,7 @@ fn dirname(p: &str) -> String {
 /// are ASCII-only in RE2 and Unicode-aware in `regex`. Where `regex` would
 /// still reject what RE2 accepts (`\\C`, a program over its size limit) the
 /// call is unknown, not a claimed Terraform error.
-fn regex_of(pattern: &str) -> Result<regex::Regex, CallError> {
+fn regex_of(pattern: &str) -> Result<regex::Regex, EvalError> {
     let cs: Vec<char> = pattern.chars().collect();
     let at = |i: usize| cs.get(i).copied();
     let mut re = String::new();
@@ -1221,9 +1205,9 @@ fn regex_of(pattern: &str) -> Result<regex::Regex, CallError> {
     }
     regex::Regex::new(&re).map_err(|e| match e {
         regex::Error::Syntax(_) if !pattern.contains("\\C") => {
-            CallError::Fails(format!("invalid regexp pattern: {e}"))
+            EvalError::Fails(format!("invalid regexp pattern: {e}"))
         }
-        _ => CallError::Unknown(format!(
+        _ => EvalError::Unknown(format!(
             "the pattern `{pattern}` is not compiled by proviso's regex engine"
         )),
     })
@@ -1239,10 +1223,9 @@ fn captures(re: &regex::Regex, c: &regex::Captures<'_>) -> Result<Value, String>
             .unwrap_or(Value::Null)
     };
     if names.is_empty() {
-        return Ok(c
-            .get(0)
-            .map(|m| Value::str(m.as_str()))
-            .unwrap_or(Value::Null));
+        // INVARIANT: group 0 is the whole match, which every match has.
+        let whole = Value::str(&c[0]);
+        return Ok(whole);
     }
     let named = names.iter().filter(|n| n.is_some()).count();
     if named == 0 {
@@ -1287,11 +1270,11 @@ fn parseint(text: &str, base: i64) -> R {
         acc = acc
             .checked_mul(i128::from(base))
             .and_then(|a| a.checked_add(i128::from(d)))
-            .ok_or_else(|| CallError::Unknown(format!("`{text}` is too large for proviso")))?;
+            .ok_or_else(|| EvalError::Unknown(format!("`{text}` is too large for proviso")))?;
     }
     // Past 2^53 a 64-bit float would round the integer Terraform keeps exact.
     if acc > 1i128 << 53 {
-        return Err(CallError::Unknown(format!(
+        return Err(EvalError::Unknown(format!(
             "`{text}` is too large for proviso's numbers to hold exactly"
         )));
     }
@@ -1408,14 +1391,14 @@ fn yaml_decode(text: &str) -> R {
 fn from_yaml(v: &serde_yaml_ng::Value, depth: usize) -> R {
     use serde_yaml_ng::Value as Y;
     if depth > MAX_NESTING {
-        return Err(CallError::Unknown("YAML nested too deeply".into()));
+        return Err(EvalError::Unknown("YAML nested too deeply".into()));
     }
     Ok(match v {
         Y::Null => Value::Null,
         Y::Bool(b) => Value::Bool(*b),
         Y::Number(n) => Value::Num(n.as_f64().unwrap_or(0.0)),
         Y::String(s) if YAML11_BOOLS.contains(&s.as_str()) => {
-            return Err(CallError::Unknown(format!(
+            return Err(EvalError::Unknown(format!(
                 "`yamldecode` reads a plain `{s}` as YAML 1.1 does (a bool) and a quoted one as text; proviso cannot tell them apart"
             )));
         }
@@ -1439,7 +1422,7 @@ fn from_yaml(v: &serde_yaml_ng::Value, depth: usize) -> R {
             Value::Map(out)
         }
         Y::Tagged(_) => {
-            return Err(CallError::Unknown(
+            return Err(EvalError::Unknown(
                 "`yamldecode` of a tagged YAML value is not evaluated by proviso".into(),
             ));
         }
@@ -1509,7 +1492,7 @@ fn csv_decode(text: &str) -> R {
             }
         }
         if rows.len() > MAX_ELEMENTS {
-            return Err(CallError::Unknown("`csvdecode` of too many rows".into()));
+            return Err(EvalError::Unknown("`csvdecode` of too many rows".into()));
         }
     }
     if quoted {
@@ -1577,7 +1560,9 @@ fn uuidv5(namespace: &str, name: &str) -> Result<String, String> {
         *b = (*b & 0x3f) | 0x80;
     }
     let h = hex(&u);
-    let part = |a: usize, b: usize| h.get(a..b).unwrap_or("");
+    // INVARIANT: `h` is 16 bytes in hex, 32 ASCII digits: every range
+    // below is in it.
+    let part = |a: usize, b: usize| &h[a..b];
     Ok(format!(
         "{}-{}-{}-{}-{}",
         part(0, 8),
@@ -1737,8 +1722,10 @@ fn formatdate(spec: &str, t: &Time) -> Result<String, String> {
         off.abs() / 3600,
         off.abs() / 60 % 60,
     );
-    let month = MONTHS.get((mo - 1) as usize).copied().unwrap_or("");
-    let day = WEEKDAYS.get(weekday).copied().unwrap_or("");
+    // INVARIANT: `civil_from_days` gives a month in 1..=12, and a weekday
+    // is a remainder of 7.
+    #[expect(clippy::indexing_slicing, reason = "a month and a weekday")]
+    let (month, day) = (MONTHS[(mo - 1) as usize], WEEKDAYS[weekday]);
     let h12 = if h % 12 == 0 { 12 } else { h % 12 };
     let chars: Vec<char> = spec.chars().collect();
     let mut out = String::new();
@@ -1872,15 +1859,13 @@ fn duration(text: &str) -> Result<i128, String> {
         let n_end = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .ok_or_else(|| format!("time: missing unit in duration `{text}`"))?;
-        let n: f64 = rest
-            .get(..n_end)
-            .and_then(|t| t.parse().ok())
-            .ok_or_else(bad)?;
-        rest = rest.get(n_end..).unwrap_or("");
-        let u_end = rest
+        let (number, after) = rest.split_at_checked(n_end).ok_or_else(bad)?;
+        let n: f64 = number.parse().map_err(|_| bad())?;
+        let u_end = after
             .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let unit = match rest.get(..u_end).unwrap_or("") {
+            .unwrap_or(after.len());
+        let (unit, after) = after.split_at_checked(u_end).ok_or_else(bad)?;
+        let unit = match unit {
             "ns" => 1.0,
             "us" | "µs" | "μs" => 1e3,
             "ms" => 1e6,
@@ -1890,7 +1875,7 @@ fn duration(text: &str) -> Result<i128, String> {
             other => return Err(format!("time: unknown unit `{other}` in duration `{text}`")),
         };
         total += n * unit;
-        rest = rest.get(u_end..).unwrap_or("");
+        rest = after;
     }
     if total > 9.2e18 {
         return Err(format!("time: invalid duration `{text}`"));
@@ -1905,7 +1890,7 @@ fn duration(text: &str) -> Result<i128, String> {
 /// Strings whose layout Terraform's emitter decides by rules proviso does
 /// not reproduce (leading or trailing blanks in a block, control
 /// characters) make the result unknown.
-fn yaml_top(v: &Value, out: &mut String) -> Result<(), CallError> {
+fn yaml_top(v: &Value, out: &mut String) -> Result<(), EvalError> {
     match v {
         Value::Map(m) if !m.is_empty() => yaml_map(m, 0, false, out, 0),
         Value::List(l) if !l.is_empty() => yaml_list(l, 0, false, out, 0),
@@ -1922,7 +1907,7 @@ fn yaml_top(v: &Value, out: &mut String) -> Result<(), CallError> {
 
 /// Writes a scalar, an empty collection or a block string right after
 /// `key:` or `-`, ending the line.
-fn yaml_inline(v: &Value, indent: usize, out: &mut String) -> Result<(), CallError> {
+fn yaml_inline(v: &Value, indent: usize, out: &mut String) -> Result<(), EvalError> {
     let lead = if out.is_empty() || out.ends_with('\n') {
         ""
     } else {
@@ -1941,7 +1926,7 @@ fn yaml_inline(v: &Value, indent: usize, out: &mut String) -> Result<(), CallErr
                     .lines()
                     .any(|l| l.ends_with([' ', '\t']) || l.chars().any(|c| c.is_control()));
             if awkward || body.is_empty() {
-                return Err(CallError::Unknown(
+                return Err(EvalError::Unknown(
                     "`yamlencode` of this multi-line string is laid out by rules proviso does not reproduce".into(),
                 ));
             }
@@ -1965,7 +1950,7 @@ fn yaml_inline(v: &Value, indent: usize, out: &mut String) -> Result<(), CallErr
         }
         Value::Str(t) => out.push_str(&format!("{lead}{}\n", yaml_quote(t)?)),
         _ => {
-            return Err(CallError::Unknown(
+            return Err(EvalError::Unknown(
                 "`yamlencode` of this value is not evaluated by proviso".into(),
             ));
         }
@@ -1973,9 +1958,9 @@ fn yaml_inline(v: &Value, indent: usize, out: &mut String) -> Result<(), CallErr
     Ok(())
 }
 
-fn yaml_quote(t: &str) -> Result<String, CallError> {
+fn yaml_quote(t: &str) -> Result<String, EvalError> {
     if t.chars().any(|c| c.is_control()) {
-        return Err(CallError::Unknown(
+        return Err(EvalError::Unknown(
             "`yamlencode` of a string with control characters is not evaluated by proviso".into(),
         ));
     }
@@ -1991,9 +1976,9 @@ fn yaml_map(
     inline_first: bool,
     out: &mut String,
     depth: usize,
-) -> Result<(), CallError> {
+) -> Result<(), EvalError> {
     if depth > MAX_NESTING {
-        return Err(CallError::Unknown(
+        return Err(EvalError::Unknown(
             "`yamlencode` of values nested too deeply".into(),
         ));
     }
@@ -2024,9 +2009,9 @@ fn yaml_list(
     inline_first: bool,
     out: &mut String,
     depth: usize,
-) -> Result<(), CallError> {
+) -> Result<(), EvalError> {
     if depth > MAX_NESTING {
-        return Err(CallError::Unknown(
+        return Err(EvalError::Unknown(
             "`yamlencode` of values nested too deeply".into(),
         ));
     }
@@ -2105,7 +2090,7 @@ impl Net {
         other.addr & self.mask() == self.addr
     }
 
-    fn subnet(&self, newbits: i64, netnum: i64) -> Result<Net, CallError> {
+    fn subnet(&self, newbits: i64, netnum: i64) -> Result<Net, EvalError> {
         let len = i64::from(self.len) + newbits;
         if newbits < 0 || len > i64::from(self.bits()) {
             return Err(format!(
@@ -2115,7 +2100,7 @@ impl Net {
             .into());
         }
         if netnum < 0 {
-            return Err(CallError::Unknown(
+            return Err(EvalError::Unknown(
                 "`cidrsubnet` with a negative network number is not evaluated by proviso".into(),
             ));
         }
@@ -2157,7 +2142,7 @@ impl Net {
         })
     }
 
-    fn host(&self, hostnum: i64) -> Result<String, CallError> {
+    fn host(&self, hostnum: i64) -> Result<String, EvalError> {
         let host_bits = u32::from(self.bits() - self.len);
         let max: i128 = if host_bits >= 127 {
             i128::MAX
@@ -2230,7 +2215,9 @@ fn formatlist(spec: &str, args: &[Value]) -> R {
         let row: Vec<Value> = args
             .iter()
             .map(|a| match a {
-                Value::List(l) => l.get(i).cloned().unwrap_or(Value::Null),
+                // INVARIANT: every list argument has length `len` (checked above).
+                #[expect(clippy::indexing_slicing, reason = "lists of one length")]
+                Value::List(l) => l[i].clone(),
                 other => other.clone(),
             })
             .collect();
@@ -2254,7 +2241,7 @@ struct Flags {
 /// Terraform's `format`: Go's verbs `%v %#v %t %b %d %o %x %X %e %E %f %g
 /// %G %s %q %%` with flags `+ - # 0` and space, width, precision and
 /// explicit argument indexes `%[2]s`.
-fn format(spec: &str, args: &[Value]) -> Result<String, CallError> {
+fn format(spec: &str, args: &[Value]) -> Result<String, EvalError> {
     let chars: Vec<char> = spec.chars().collect();
     let mut out = String::new();
     let mut i = 0;
@@ -2307,7 +2294,7 @@ fn format(spec: &str, args: &[Value]) -> Result<String, CallError> {
             None
         };
         if width.unwrap_or(0).max(prec.unwrap_or(0)) > MAX_STRING {
-            return Err(CallError::Unknown(
+            return Err(EvalError::Unknown(
                 "`format` width too large for proviso".into(),
             ));
         }
@@ -2329,7 +2316,7 @@ fn format(spec: &str, args: &[Value]) -> Result<String, CallError> {
         let (text, numeric) = verb_text(verb, f, prec, a)?;
         out.push_str(&pad(text, width, f, numeric));
         if out.len() > MAX_STRING {
-            return Err(CallError::Unknown(
+            return Err(EvalError::Unknown(
                 "`format` result too long for proviso".into(),
             ));
         }
@@ -2349,9 +2336,9 @@ fn pad(text: String, width: Option<usize>, f: Flags, numeric: bool) -> String {
     if f.minus {
         format!("{text}{}", " ".repeat(fill))
     } else if f.zero && numeric {
-        let (sign, rest) = match text.strip_prefix(['-', '+', ' ']) {
-            Some(rest) => (text.get(..1).unwrap_or(""), rest),
-            None => ("", text.as_str()),
+        let (sign, rest) = match text.split_at_checked(1) {
+            Some((sign @ ("-" | "+" | " "), rest)) => (sign, rest),
+            _ => ("", text.as_str()),
         };
         format!("{sign}{}{rest}", "0".repeat(fill))
     } else {
@@ -2514,6 +2501,7 @@ fn go_quote(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::error::failure;
     use super::*;
 
     #[test]
@@ -2542,7 +2530,7 @@ mod tests {
 
     #[test]
     fn an_error_inside_an_element_is_not_swallowed() {
-        let err = Value::unknown(format!("{FAILS}boom"), None);
+        let err = failure("boom", None);
         let got = call("length", &[Value::List(vec![err, Value::Num(1.0)])]).unwrap();
         assert!(matches!(got, Value::Unknown(u) if u.reason.ends_with("boom")));
     }
@@ -2555,7 +2543,7 @@ mod tests {
             }
             let got = call(name, &[]);
             assert!(
-                !matches!(&got, Err(CallError::Unknown(e)) if e.contains("not evaluated statically")),
+                !matches!(&got, Err(EvalError::NotEvaluated { .. })),
                 "{name} is listed but not implemented"
             );
         }
@@ -2566,7 +2554,7 @@ mod tests {
     #[test]
     fn no_function_panics_on_awkward_arguments() {
         let u = Value::unknown("u", None);
-        let fail = Value::unknown(format!("{FAILS}x"), None);
+        let fail = failure("x", None);
         let values = vec![
             Value::Null,
             u.clone(),

@@ -154,7 +154,9 @@ impl Parser<'_> {
                 ) {
                     self.pos += 1;
                 }
-                let word = self.text.get(start..self.pos).unwrap_or("");
+                // INVARIANT: `start` is at an ASCII byte and only ASCII
+                // bytes were passed, so both ends are character boundaries.
+                let word = &self.text[start..self.pos];
                 let ok = matches!(word, "true" | "false" | "null")
                     || serde_json::from_str::<serde_json::Number>(word).is_ok();
                 if !ok {
@@ -188,7 +190,10 @@ impl Parser<'_> {
                 Some(_) => self.pos += 1,
             }
         }
-        let raw = self.text.get(start..self.pos).unwrap_or("\"\"");
+        // INVARIANT: the string starts at its opening `"` and `pos` is just
+        // past its closing `"` (the loop ends there or returns), both
+        // character boundaries in the text.
+        let raw = &self.text[start..self.pos];
         match serde_json::from_str::<String>(raw) {
             Ok(s) => Ok(Node {
                 span: start..self.pos,
@@ -208,7 +213,7 @@ struct Emitter<'t> {
     map: OffsetMap,
 }
 
-impl Emitter<'_> {
+impl<'t> Emitter<'t> {
     /// Generated text standing for the JSON at `from`.
     fn put(&mut self, text: &str, from: Range<usize>) {
         let start = self.out.len();
@@ -216,9 +221,17 @@ impl Emitter<'_> {
         self.map.segments.push((start..self.out.len(), from));
     }
 
+    /// The JSON text of a node.
+    // INVARIANT: every span is one the parser gave a node of this same text
+    // (from an ASCII byte to just past one), or the text between `"${` and
+    // `}"` of a string node without escapes: within the text, on boundaries.
+    fn text_of(&self, span: Range<usize>) -> &'t str {
+        &self.json[span]
+    }
+
     /// JSON text copied as it is.
     fn copy(&mut self, span: Range<usize>) {
-        let text = self.json.get(span.clone()).unwrap_or("");
+        let text = self.text_of(span.clone());
         let start = self.out.len();
         self.out.push_str(text);
         self.map.segments.push((start..self.out.len(), span));
@@ -341,7 +354,7 @@ impl Emitter<'_> {
             Kind::Literal => self.copy(node.span.clone()),
             Kind::Str(s) => {
                 // `"${expr}"` alone is the expression's own value.
-                let raw = self.json.get(node.span.clone()).unwrap_or("");
+                let raw = self.text_of(node.span.clone());
                 if let Some(inner) = s.strip_prefix("${").and_then(|r| r.strip_suffix('}'))
                     && !inner.contains("${")
                     && !inner.contains("%{")
@@ -384,7 +397,7 @@ impl Emitter<'_> {
     /// A JSON string token as an HCL quoted template: copied when the two
     /// syntaxes agree on its escapes, re-encoded otherwise.
     fn string_token(&mut self, span: Range<usize>) {
-        let raw = self.json.get(span.clone()).unwrap_or("\"\"");
+        let raw = self.text_of(span.clone());
         let compatible = !raw.contains("\\/") && !raw.contains("\\b") && !raw.contains("\\f");
         if compatible {
             self.copy(span);
@@ -422,7 +435,6 @@ pub fn to_hcl(json: &str) -> Result<(String, OffsetMap), JsonError> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     #[test]

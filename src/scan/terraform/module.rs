@@ -7,6 +7,8 @@
 //! Instances are evaluated lazily: locals, other resources' attributes and
 //! module outputs are computed on first reference and cached.
 
+use super::cloud::PROVIDER_REGION_ATTRIBUTES;
+use super::discover::RemoteDirs;
 use super::expr::{Ctx, Frame};
 use crate::source::{Origin, SourceFile};
 use crate::value::{Unknown, Value};
@@ -316,57 +318,6 @@ impl<'a> ModuleDef<'a> {
     }
 }
 
-/// Module calls that `terraform init` downloaded: `(calling directory, call
-/// name)` to the directory it put the module in, from
-/// `.terraform/modules/modules.json`.
-pub type RemoteDirs = HashMap<(PathBuf, String), PathBuf>;
-
-/// Reads `.terraform/modules/modules.json` of a root module into `out`.
-/// Its keys are call paths from the root (`vpc`, `vpc.subnets`) and its
-/// `Dir`s are relative to the root; a call's caller is the entry whose key
-/// is the call's key without its last part.
-pub fn read_modules_json(root: &std::path::Path, out: &mut RemoteDirs) -> Result<(), String> {
-    let path = root.join(".terraform").join("modules").join("modules.json");
-    if !path.is_file() {
-        return Ok(());
-    }
-    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    let Some(entries) = json.get("Modules").and_then(|m| m.as_array()) else {
-        return Err("no `Modules` array".into());
-    };
-    let mut dirs: HashMap<String, PathBuf> = HashMap::new();
-    for e in entries {
-        let (Some(key), Some(dir)) = (
-            e.get("Key").and_then(|k| k.as_str()),
-            e.get("Dir").and_then(|d| d.as_str()),
-        ) else {
-            continue;
-        };
-        if let Ok(d) = std::fs::canonicalize(root.join(dir)) {
-            dirs.insert(key.to_string(), d);
-        }
-    }
-    for (key, dir) in &dirs {
-        if key.is_empty() {
-            continue;
-        }
-        let (caller_key, name) = match key.rsplit_once('.') {
-            Some((c, n)) => (c, n),
-            None => ("", key.as_str()),
-        };
-        let caller = if caller_key.is_empty() {
-            std::fs::canonicalize(root).ok()
-        } else {
-            dirs.get(caller_key).cloned()
-        };
-        if let Some(caller) = caller {
-            out.insert((caller, name.to_string()), dir.clone());
-        }
-    }
-    Ok(())
-}
-
 /// `override.tf`, `*_override.tf` and their `.tf.json` forms.
 pub fn is_override_file(name: &str) -> bool {
     let base = name.rsplit('/').next().unwrap_or(name);
@@ -508,7 +459,7 @@ impl<'a> Instance<'a> {
             Some(a) => format!("{}.{a}", p.name),
             None => p.name.clone(),
         };
-        let region = ["region", "location"]
+        let region = PROVIDER_REGION_ATTRIBUTES
             .iter()
             .find_map(|k| body.get_attribute(k))
             .map(|a| {
@@ -642,7 +593,10 @@ impl<'a> Instance<'a> {
     /// `type.name[key].attr` within this module: the attribute's expression
     /// evaluated in that resource's instance, or unknown if the provider
     /// computes it.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the parts of `type.name[key].attr`, the expression and its context"
+    )]
     pub fn resource_attribute(
         &self,
         kind: BlockKind,
@@ -848,6 +802,7 @@ impl<'a> Instance<'a> {
                                         other.type_name()
                                     ),
                                     origin: fe.value.span().map(|s| Origin::new(file, s)),
+                                    fails: false,
                                 }));
                             }
                         }
@@ -860,6 +815,7 @@ impl<'a> Instance<'a> {
                 other => Instances::Unknown(Arc::new(Unknown {
                     reason: format!("`for_each` is a {}, not a map or set", other.type_name()),
                     origin: fe.value.span().map(|s| Origin::new(file, s)),
+                    fails: false,
                 })),
             };
         }
@@ -881,6 +837,7 @@ impl<'a> Instance<'a> {
                 other => Instances::Unknown(Arc::new(Unknown {
                     reason: format!("`count` is {other}, not a whole number"),
                     origin: c.value.span().map(|s| Origin::new(file, s)),
+                    fails: false,
                 })),
             };
         }

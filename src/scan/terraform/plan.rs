@@ -14,8 +14,12 @@
 //! in the `.tf` source as well, so that code scanning can show it in the
 //! pull request.
 
+use super::cloud::{cloud_of_provider, normalize_region, own_region};
+use super::discover::list_dir;
+use super::from_json;
 use super::module::{BlockKind, ModuleDef, ParsedFile};
-use super::{cloud_of_provider, from_json, header_span, list_dir, normalize_region, read_source};
+use super::parse::{parse_source, read_source};
+use super::records::header_span;
 use crate::diag::Diag;
 use crate::scan::{ScanOutput, ScannedRecord};
 use crate::source::{Origin, SourceFile};
@@ -171,7 +175,7 @@ fn beside(dir: &Path, configuration: Option<&J>, out: &mut ScanOutput) -> Config
             let Ok(source) = read_source(&name) else {
                 continue;
             };
-            if let Some(f) = out.absorb(super::parse_source(source, false)) {
+            if let Some(f) = out.absorb(parse_source(source, false)) {
                 files.push(f);
             }
         }
@@ -428,18 +432,7 @@ fn record(
         fields.insert("cloud".to_string(), Value::str(c));
     }
 
-    let region_keys: &[&str] = match cloud {
-        Some("azure") => &["location"],
-        Some("gcp") => &["region", "location", "zone"],
-        _ => &["region", "location"],
-    };
-    let own = region_keys.iter().find_map(|k| {
-        attributes
-            .get(*k)
-            .filter(|v| !matches!(v, Value::Null))
-            .map(|v| (*k, v.clone()))
-    });
-    let region = match own {
+    let region = match own_region(cloud, &attributes) {
         Some((k, v)) => {
             if let Some(o) = attr_origin(k) {
                 origins.push((vec!["region".into()], o));

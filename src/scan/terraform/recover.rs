@@ -28,6 +28,12 @@ use std::ops::Range;
 /// The most repairs tried on one text before giving up on it.
 const MAX_REPAIRS: usize = 256;
 
+/// The words of hcl-edit's error for a repeated object key ("expected
+/// unique object key; found redefined object key"). Its parse errors carry
+/// a message and a location but no kind, so the message is the only way to
+/// tell this error from the others.
+const REDEFINED_KEY: &str = "redefined object key";
+
 /// A parse error, at a byte offset of the original text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParseError {
@@ -178,7 +184,7 @@ impl Work {
 
     /// One repair for an error at `offset`; false when none applies.
     fn repair(&mut self, offset: usize, message: &str) -> bool {
-        if message.contains("redefined object key") {
+        if message.contains(REDEFINED_KEY) {
             return self.distinguish_key(offset);
         }
         self.join_object_for_lines(offset)
@@ -221,8 +227,11 @@ impl Work {
         let Some(len) = self.text.get(open..).and_then(closing) else {
             return false;
         };
+        let Some(object) = self.text.get(open..open + len) else {
+            return false;
+        };
         let mut changed = false;
-        for range in breaks_outside_strings(self.text.get(open..open + len).unwrap_or("")) {
+        for range in breaks_outside_strings(object) {
             let range = range.start + open..range.end + open;
             if self
                 .text
@@ -244,8 +253,11 @@ impl Work {
         for block in blocks.iter().rev() {
             let mut alone = self.only(block.clone());
             if let Err(e) = alone.parse_repairing() {
-                let header = self.text.get(block.clone()).unwrap_or("");
-                if header.trim_start().starts_with("locals") {
+                let is_locals = self
+                    .text
+                    .get(block.clone())
+                    .is_some_and(|header| header.trim_start().starts_with("locals"));
+                if is_locals {
                     let (errs, lost) = self.recover_locals(block.clone());
                     errors.extend(errs);
                     lost_locals.extend(lost);
@@ -296,7 +308,9 @@ impl Work {
         &mut self,
         block: Range<usize>,
     ) -> (Vec<ParseError>, Vec<(String, Range<usize>)>) {
-        let text = self.text.get(block.clone()).unwrap_or("").to_string();
+        // INVARIANT: `block` is one of `top_level_blocks(&self.text)`, whole
+        // lines of it, and blanking keeps the text's length and boundaries.
+        let text = self.text[block.clone()].to_string();
         let Some(open) = text.find('{') else {
             let e = ParseError {
                 offset: self.original(block.start),
@@ -307,7 +321,9 @@ impl Work {
         };
         let close = text.rfind('}').filter(|&c| c > open).unwrap_or(text.len());
         let inner = block.start + open + 1..block.start + close;
-        let items = attribute_starts(self.text.get(inner.clone()).unwrap_or(""));
+        // INVARIANT: from just past the block's first `{` to its last `}`
+        // (or its end): within the block, on character boundaries.
+        let items = attribute_starts(&self.text[inner.clone()]);
         let mut errors = Vec::new();
         let mut lost = Vec::new();
         let ranges: Vec<(String, Range<usize>)> = items
@@ -566,7 +582,7 @@ fn top_level_blocks(text: &str) -> Vec<Range<usize>> {
 /// end), whose body the following lines are until one is the word alone.
 fn heredoc_opened(line: &str) -> Option<String> {
     let i = line.find("<<")?;
-    let rest = line.get(i + 2..).unwrap_or("");
+    let rest = line.get(i + 2..)?;
     let word: String = rest
         .strip_prefix('-')
         .unwrap_or(rest)
@@ -623,7 +639,8 @@ fn attribute_starts(inner: &str) -> Vec<(String, usize)> {
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
             .collect();
-        let after = t.get(name.len()..).unwrap_or("").trim_start();
+        // INVARIANT: `name` is a prefix of `t` made of ASCII characters.
+        let after = t[name.len()..].trim_start();
         if !name.is_empty()
             && name.chars().next().is_some_and(|c| !c.is_ascii_digit())
             && after.starts_with('=')

@@ -92,10 +92,7 @@ pub fn find(file: &Arc<SourceFile>, body: &Body) -> (Vec<Waiver>, Vec<Diag>) {
             continue;
         }
         let body_start = here + comment.body_at;
-        let body_text = line
-            .get(comment.body_at..)
-            .unwrap_or("")
-            .trim_end_matches(['\n', '\r']);
+        let body_text = comment.body.trim_end_matches(['\n', '\r']);
         let comment_span = comment_start..body_start + body_text.len();
         let trailing = line
             .get(..comment.marker_at)
@@ -185,15 +182,17 @@ fn only_comments(between: &str) -> bool {
     })
 }
 
-struct LineComment {
+struct LineComment<'l> {
     /// Byte offset in the line of `#` or `//`.
     marker_at: usize,
     /// Byte offset of the text after `proviso:waive`.
     body_at: usize,
+    /// The text after `proviso:waive`, to the end of the line.
+    body: &'l str,
 }
 
 /// `# proviso:waive …` or `// proviso:waive …` in a line.
-fn comment_in_line(line: &str) -> Option<LineComment> {
+fn comment_in_line(line: &str) -> Option<LineComment<'_>> {
     let at = line.find(MARKER)?;
     let before = line.get(..at)?.trim_end();
     let marker_at = if before.ends_with("//") {
@@ -203,9 +202,11 @@ fn comment_in_line(line: &str) -> Option<LineComment> {
     } else {
         return None;
     };
+    let body_at = at + MARKER.len();
     Some(LineComment {
         marker_at,
-        body_at: at + MARKER.len(),
+        body_at,
+        body: line.get(body_at..)?,
     })
 }
 
@@ -385,7 +386,6 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> (Option<Waiver>, Ve
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     fn run(text: &str) -> (Vec<Waiver>, Vec<Diag>) {

@@ -545,24 +545,6 @@ impl miette::SourceCode for Excerpt {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `location` counts as `SourceFile::line_col` does.
-    #[test]
-    fn location_is_the_files_line_and_column() {
-        let f = SourceFile::new("x", "ab\nc—d\n");
-        for at in [0, 1, 3, 4, 7, 8, 9] {
-            let d = Diag::error("proviso::x", "x")
-                .in_file(&f)
-                .label(at..at, "here");
-            let (line, col) = f.line_col(at);
-            assert_eq!(d.location(), Some(("x".to_string(), line, col)), "at {at}");
-        }
-    }
-}
-
 /// Reads a file as UTF-8, with an error that names it.
 pub fn read_text(path: &std::path::Path) -> Result<String, Diag> {
     let bytes = std::fs::read(path).map_err(|e| {
@@ -582,4 +564,22 @@ pub fn read_text(path: &std::path::Path) -> Result<String, Diag> {
         )
         .with_help("save the file as UTF-8")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `location` counts as `SourceFile::line_col` does.
+    #[test]
+    fn location_is_the_files_line_and_column() {
+        let f = SourceFile::new("x", "ab\nc—d\n");
+        for at in [0, 1, 3, 4, 7, 8, 9] {
+            let d = Diag::error("proviso::x", "x")
+                .in_file(&f)
+                .label(at..at, "here");
+            let (line, col) = f.line_col(at);
+            assert_eq!(d.location(), Some(("x".to_string(), line, col)), "at {at}");
+        }
+    }
 }

@@ -1,7 +1,8 @@
 //! `proviso audit` end to end: every export format and every malformed case
 //! is snapshotted (exit code, stdout, stderr); the accounting adds up in
-//! every output; results do not depend on threads or chunk boundaries; the
-//! compiled evaluator agrees with the tree evaluator.
+//! every output; results do not depend on threads or chunk boundaries. (That
+//! the compiled evaluator agrees with the tree evaluator is
+//! `tests/evaluator_agreement.rs`.)
 
 #![allow(
     clippy::unwrap_used,
@@ -14,8 +15,7 @@
 mod common;
 
 use common::proviso;
-use proviso::scan::logs::{FieldVal, Slot};
-use std::borrow::Cow;
+use proviso::scan::logs::Slot;
 
 const RANGES: [&str; 3] = [
     "fixtures/ip-ranges/aws-ip-ranges.json",
@@ -268,121 +268,6 @@ fn a_directory_or_missing_file_is_unreadable_and_exits_2() {
         "{}",
         run.stdout
     );
-}
-
-/// Every value a random record may take (absent included).
-const HOSTS: &[&str] = &[
-    "api.openai.com",
-    "eastus2.openai.azure.com",
-    "fed.openai.azure.us",
-    "example.com",
-];
-const PATHS: &[&str] = &[
-    "/v1/chat/completions",
-    "/v1/images/x",
-    "/v1/threads/t",
-    "/v1/assistants",
-    "/health",
-];
-const CLOUDS: &[&str] = &["aws", "azure", "gcp"];
-const REGIONS: &[&str] = &["us-east-1", "eastus2", "westeurope", "eu-west-1"];
-/// Tags (a resource's, or a gateway's that logs them), each with a value
-/// that makes some clause apply and one that does not.
-const TAGS: &[(&str, &[&str])] = &[
-    ("model-vendor", &["openai", "other"]),
-    ("api-mode", &["stateless", "stateful"]),
-    ("workload", &["training", "serving"]),
-    ("product", &["frontier", "chat"]),
-    ("channel", &["third-party", "first-party"]),
-    ("segment", &["federal", "commercial"]),
-];
-
-/// The compiled rules judge every record as the tree evaluator does, on
-/// random records in which each field (tags included) may be absent: so
-/// the shortcut of skipping a clause whose `applies to` needs a field the
-/// line lacks is checked too.
-#[test]
-fn compiled_rules_agree_with_the_tree_evaluator() {
-    use proviso::eval::compiled::{Compiled, LineOutcome};
-    use proviso::eval::{Evaluator, Outcome};
-    use proviso::value::{FieldPath, Value};
-    let rules = proviso::rules::load(&["rules".into()]).unwrap();
-    let compiled = Compiled::new(&rules, &["timestamp", "host"]);
-    let eval = Evaluator::new(&rules);
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-    let mut pick = |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % (n as u64 + 1)) as usize
-    };
-    let mut outcomes = std::collections::BTreeMap::new();
-    for _ in 0..6000 {
-        let choose = |list: &[&'static str], i: usize| list.get(i).copied();
-        let mut values: Vec<(Vec<&str>, Option<&str>)> = vec![
-            (vec!["host"], choose(HOSTS, pick(HOSTS.len()))),
-            (vec!["path"], choose(PATHS, pick(PATHS.len()))),
-            (vec!["cloud"], choose(CLOUDS, pick(CLOUDS.len()))),
-            (vec!["region"], choose(REGIONS, pick(REGIONS.len()))),
-            (vec!["client_cloud"], choose(CLOUDS, pick(CLOUDS.len()))),
-            (vec!["client_region"], choose(REGIONS, pick(REGIONS.len()))),
-            (vec!["kind"], Some("request")),
-        ];
-        for (tag, choices) in TAGS {
-            values.push((vec!["tags", tag], choose(choices, pick(choices.len()))));
-        }
-        let mut slots: Vec<Option<Slot<'_>>> = vec![None; compiled.slots.len()];
-        let mut fields = std::collections::BTreeMap::new();
-        for (path, v) in &values {
-            let Some(v) = v else { continue };
-            match path.as_slice() {
-                [name] => {
-                    fields.insert(name.to_string(), Value::str(v));
-                }
-                [map, key] => {
-                    let entry = fields
-                        .entry(map.to_string())
-                        .or_insert_with(|| Value::Map(Default::default()));
-                    if let Value::Map(m) = entry {
-                        m.insert(key.to_string(), Value::str(v));
-                    }
-                }
-                _ => unreachable!(),
-            }
-            let path = FieldPath(path.iter().map(|p| p.to_string()).collect());
-            if let Some(i) = compiled.slots.iter().position(|p| *p == path) {
-                slots[i] = Some(Slot::at(FieldVal::Str(Cow::Borrowed(v)), 0..0));
-            }
-        }
-        let record = proviso::value::MapRecord { fields };
-        for c in &compiled.clauses {
-            let terms = &rules.terms[c.terms];
-            let clause = &terms.clauses[c.clause];
-            let tree = match eval.judge(terms, clause, &record) {
-                Outcome::NotApplicable => LineOutcome::NotApplicable,
-                Outcome::Pass => LineOutcome::Pass,
-                Outcome::Excepted(e) => LineOutcome::Excepted(e),
-                Outcome::Violation => LineOutcome::Violation,
-                Outcome::Unresolved(_) => panic!("no unknowns in logs"),
-            };
-            let judged = compiled.judge(c, &slots);
-            assert_eq!(judged, tree, "{} on {values:?}", c.id);
-            *outcomes
-                .entry((c.id.clone(), format!("{judged:?}")))
-                .or_insert(0) += 1;
-        }
-    }
-    // Every clause was seen to apply (pass, violate or be excepted) and not
-    // to apply, or the comparison above proves little.
-    for c in &compiled.clauses {
-        let seen = |o: &str| outcomes.contains_key(&(c.id.clone(), o.to_string()));
-        assert!(seen("NotApplicable"), "{} always applied", c.id);
-        assert!(
-            seen("Pass") || seen("Violation"),
-            "{} never applied: {outcomes:?}",
-            c.id
-        );
-    }
 }
 
 #[test]

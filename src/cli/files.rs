@@ -298,10 +298,10 @@ impl<W: Write> Checked<W> {
     }
 
     fn note<T>(&self, r: std::io::Result<T>) -> std::io::Result<T> {
-        if let (Err(e), Ok(mut slot)) = (&r, self.error.lock()) {
-            if slot.is_none() {
-                *slot = Some(std::io::Error::new(e.kind(), e.to_string()));
-            }
+        if let (Err(e), Ok(mut slot)) = (&r, self.error.lock())
+            && slot.is_none()
+        {
+            *slot = Some(std::io::Error::new(e.kind(), e.to_string()));
         }
         r
     }

@@ -326,7 +326,11 @@ pub fn take_error(slot: &Mutex<Option<std::io::Error>>) -> Option<std::io::Error
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "test code: a failed unwrap or index is a failed test"
+    )]
     use super::*;
 
     #[test]

@@ -1,7 +1,8 @@
 //! Scanners: inputs to records.
 //!
 //! Each input format has a scanner that turns files into [`ScannedRecord`]s:
-//! named fields (the shared vocabulary of DESIGN.md plus the format's own),
+//! named fields (the shared vocabulary, `rules::fields::KNOWN_FIELDS`, plus
+//! the format's own),
 //! where each field was written, and where the record itself is. Scanners
 //! never stop at a bad file: they report it as a malformed-input diagnostic
 //! and go on.

@@ -120,7 +120,9 @@ impl Diag {
         // the 10,000 warnings of a generated file asks for this 10,000s of
         // times.
         let bytes = file.text.as_bytes();
-        let before = bytes.get(..start).unwrap_or(&[]);
+        // INVARIANT: `start <= bytes.len()`: it was cut to the text's length.
+        #[expect(clippy::indexing_slicing, reason = "start <= len, by the min above")]
+        let before = &bytes[..start];
         let line = memchr::memchr_iter(b'\n', before).count() + file.first_line.max(1);
         let line_start = memchr::memrchr(b'\n', before).map_or(0, |n| n + 1);
         let col = file
@@ -386,7 +388,8 @@ impl Excerpt {
     ) -> Option<Excerpt> {
         let text: &str = &file.text;
         let bytes = text.as_bytes();
-        if labels.is_empty() || labels.iter().any(|(s, _)| s.end > text.len()) {
+        // A label past the end of the text (at either end) gets no excerpt.
+        if labels.is_empty() || labels.iter().any(|(s, _)| s.start.max(s.end) > text.len()) {
             return None;
         }
         let ends: Vec<usize> = labels
@@ -395,11 +398,14 @@ impl Excerpt {
             .collect();
         let lo = ends.iter().copied().min().unwrap_or(0);
         let hi = ends.iter().copied().max().unwrap_or(0);
-        let line_start =
-            |i: usize| memchr::memrchr(b'\n', bytes.get(..i).unwrap_or(&[])).map_or(0, |n| n + 1);
-        let line_end = |i: usize| {
-            memchr::memchr(b'\n', bytes.get(i..).unwrap_or(&[])).map_or(bytes.len(), |n| i + n)
-        };
+        // INVARIANT: every offset these two are given is at most
+        // `bytes.len()`: the labels' ends (tested above), the starts and
+        // ends of their lines, and one past a line end that is not the
+        // text's end.
+        #[expect(clippy::indexing_slicing, reason = "i <= bytes.len(), see INVARIANT")]
+        let line_start = |i: usize| memchr::memrchr(b'\n', &bytes[..i]).map_or(0, |n| n + 1);
+        #[expect(clippy::indexing_slicing, reason = "i <= bytes.len(), see INVARIANT")]
+        let line_end = |i: usize| memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
         // One line of context before and after, as miette shows.
         let first = line_start(lo);
         let from = if first > 0 { line_start(first - 1) } else { 0 };
@@ -425,11 +431,13 @@ impl Excerpt {
         if !force && !long && text.len() <= LARGE_FILE {
             return None;
         }
+        // INVARIANT: `from <= bytes.len()`: it is a line start.
+        #[expect(clippy::indexing_slicing, reason = "from <= bytes.len(), a line start")]
+        let before = &bytes[..from];
         let mut out = Excerpt {
             name: file.name.clone(),
             text: String::new(),
-            first_line: memchr::memchr_iter(b'\n', bytes.get(..from).unwrap_or(&[])).count()
-                + file.first_line.max(1),
+            first_line: memchr::memchr_iter(b'\n', before).count() + file.first_line.max(1),
             pieces: Vec::new(),
             file: file.clone(),
         };
@@ -526,7 +534,11 @@ impl miette::SourceCode for Excerpt {
         // miette counts), not in the excerpt.
         let at = self.to_file(span.offset());
         let bytes = self.file.text.as_bytes();
-        let start = memchr::memrchr(b'\n', bytes.get(..at).unwrap_or(&[])).map_or(0, |n| n + 1);
+        // INVARIANT: `at <= bytes.len()`: the pieces were copied from this
+        // file, and `to_file` maps into a piece or to the file's end.
+        #[expect(clippy::indexing_slicing, reason = "at <= bytes.len(), see INVARIANT")]
+        let before = &bytes[..at];
+        let start = memchr::memrchr(b'\n', before).map_or(0, |n| n + 1);
         let shift = if start == 0 {
             self.file.named.inner().column_shift
         } else {
@@ -542,24 +554,6 @@ impl miette::SourceCode for Excerpt {
             // merges two labels' snippets by it): count from the file's.
             inner.line_count() + self.first_line - 1,
         )))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `location` counts as `SourceFile::line_col` does.
-    #[test]
-    fn location_is_the_files_line_and_column() {
-        let f = SourceFile::new("x", "ab\nc—d\n");
-        for at in [0, 1, 3, 4, 7, 8, 9] {
-            let d = Diag::error("proviso::x", "x")
-                .in_file(&f)
-                .label(at..at, "here");
-            let (line, col) = f.line_col(at);
-            assert_eq!(d.location(), Some(("x".to_string(), line, col)), "at {at}");
-        }
     }
 }
 
@@ -582,4 +576,22 @@ pub fn read_text(path: &std::path::Path) -> Result<String, Diag> {
         )
         .with_help("save the file as UTF-8")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `location` counts as `SourceFile::line_col` does.
+    #[test]
+    fn location_is_the_files_line_and_column() {
+        let f = SourceFile::new("x", "ab\nc—d\n");
+        for at in [0, 1, 3, 4, 7, 8, 9] {
+            let d = Diag::error("proviso::x", "x")
+                .in_file(&f)
+                .label(at..at, "here");
+            let (line, col) = f.line_col(at);
+            assert_eq!(d.location(), Some(("x".to_string(), line, col)), "at {at}");
+        }
+    }
 }

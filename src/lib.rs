@@ -15,10 +15,12 @@
 //! `main.rs` is a thin shell over [`cli`]. The README's "How the code is
 //! laid out" draws both pipelines with the module of each step.
 
-// `Diag` is a rich report (labels, help, related notes) returned only on the
-// error path of I/O and parsing, never per record; boxing it would cost
-// clarity for no measurable gain.
-#![allow(clippy::result_large_err)]
+#![allow(
+    clippy::result_large_err,
+    reason = "`Diag` is a rich report (labels, help, related notes) returned only on the \
+              error path of I/O and parsing, never per record; boxing it would cost clarity \
+              for no measurable gain"
+)]
 
 // Foundations every stage uses.
 pub mod date;

@@ -1,56 +1,21 @@
 //! `proviso audit` end to end: every export format and every malformed case
 //! is snapshotted (exit code, stdout, stderr); the accounting adds up in
-//! every output; results do not depend on threads or chunk boundaries; the
-//! compiled evaluator agrees with the tree evaluator.
+//! every output; results do not depend on threads or chunk boundaries. (That
+//! the compiled evaluator agrees with the tree evaluator is
+//! `tests/evaluator_agreement.rs`.)
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
-use proviso::scan::logs::{FieldVal, Slot};
-use std::borrow::Cow;
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod common;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn proviso(args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .args(args)
-        .env_remove("COLUMNS")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run proviso");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or(b"")).unwrap();
-    drop(input);
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-impl Run {
-    fn snapshot(&self) -> String {
-        format!(
-            "exit code: {}\n--- stdout ---\n{}--- stderr ---\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
+use common::proviso;
+use proviso::scan::logs::Slot;
 
 const RANGES: [&str; 3] = [
     "fixtures/ip-ranges/aws-ip-ranges.json",
@@ -94,10 +59,10 @@ fn every_export_format_is_audited() {
             "fixtures/logs/exports/{}",
             path.file_name().unwrap().to_str().unwrap()
         );
-        let run = proviso(&audit_args(&rel, &[]), None);
+        let run = proviso(&audit_args(&rel, &[])).run();
         assert!(run.code == 0 || run.code == 1, "{}", run.snapshot());
         insta::assert_snapshot!(run.snapshot());
-        let json = proviso(&audit_args(&rel, &["--format", "json"]), None);
+        let json = proviso(&audit_args(&rel, &["--format", "json"])).run();
         let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
         assert_accounting(&doc);
         assert_eq!(doc["summary"]["malformed"], 0, "{rel}");
@@ -115,21 +80,19 @@ fn malformed_lines_are_counted_shown_and_skipped() {
             "fixtures/logs/malformed/{}",
             path.file_name().unwrap().to_str().unwrap()
         );
-        let run = proviso(&["audit", &rel, "--rules", "rules"], None);
+        let run = proviso(&["audit", &rel, "--rules", "rules"]).run();
         assert_eq!(run.code, 2, "malformed input exits 2: {}", run.snapshot());
         insta::assert_snapshot!(run.snapshot());
-        let json = proviso(
-            &[
-                "audit",
-                &rel,
-                "--rules",
-                "rules",
-                "--format",
-                "json",
-                "--allow-malformed",
-            ],
-            None,
-        );
+        let json = proviso(&[
+            "audit",
+            &rel,
+            "--rules",
+            "rules",
+            "--format",
+            "json",
+            "--allow-malformed",
+        ])
+        .run();
         assert_eq!(
             json.code, 1,
             "the good lines still violate: {}",
@@ -147,10 +110,11 @@ fn malformed_lines_are_counted_shown_and_skipped() {
 
 #[test]
 fn the_json_report_of_the_gateway_export() {
-    let run = proviso(
-        &audit_args("fixtures/logs/exports/gateway.jsonl", &["--format", "json"]),
-        None,
-    );
+    let run = proviso(&audit_args(
+        "fixtures/logs/exports/gateway.jsonl",
+        &["--format", "json"],
+    ))
+    .run();
     insta::assert_snapshot!(run.stdout);
 }
 
@@ -159,13 +123,11 @@ fn findings_file_holds_every_violation_and_stdin_reads_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let findings = dir.path().join("f.jsonl");
     let f = findings.to_str().unwrap();
-    let run = proviso(
-        &audit_args(
-            "fixtures/logs/exports/alb.log.gz",
-            &["--format", "json", "--findings", f],
-        ),
-        None,
-    );
+    let run = proviso(&audit_args(
+        "fixtures/logs/exports/alb.log.gz",
+        &["--format", "json", "--findings", f],
+    ))
+    .run();
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     let text = std::fs::read_to_string(&findings).unwrap();
     let lines: Vec<serde_json::Value> = text
@@ -195,7 +157,7 @@ fn findings_file_holds_every_violation_and_stdin_reads_the_same() {
     let bytes = std::fs::read("fixtures/logs/exports/alb.log.gz").unwrap();
     let mut args = audit_args("-", &["--format", "json"]);
     args.retain(|a| *a != "fixtures/logs/exports/alb.log.gz");
-    let piped = proviso(&args, Some(&bytes));
+    let piped = proviso(&args).stdin(&bytes).run();
     let piped: serde_json::Value = serde_json::from_str(&piped.stdout).unwrap();
     assert_eq!(piped["summary"], doc["summary"]);
     assert_eq!(
@@ -299,128 +261,13 @@ fn mapped_and_read_files_give_the_same_report() {
 
 #[test]
 fn a_directory_or_missing_file_is_unreadable_and_exits_2() {
-    let run = proviso(&["audit", "no/such.log", "--rules", "rules"], None);
+    let run = proviso(&["audit", "no/such.log", "--rules", "rules"]).run();
     assert_eq!(run.code, 2);
     assert!(
         run.stdout.contains("proviso::input::unreadable"),
         "{}",
         run.stdout
     );
-}
-
-/// Every value a random record may take (absent included).
-const HOSTS: &[&str] = &[
-    "api.openai.com",
-    "eastus2.openai.azure.com",
-    "fed.openai.azure.us",
-    "example.com",
-];
-const PATHS: &[&str] = &[
-    "/v1/chat/completions",
-    "/v1/images/x",
-    "/v1/threads/t",
-    "/v1/assistants",
-    "/health",
-];
-const CLOUDS: &[&str] = &["aws", "azure", "gcp"];
-const REGIONS: &[&str] = &["us-east-1", "eastus2", "westeurope", "eu-west-1"];
-/// Tags (a resource's, or a gateway's that logs them), each with a value
-/// that makes some clause apply and one that does not.
-const TAGS: &[(&str, &[&str])] = &[
-    ("model-vendor", &["openai", "other"]),
-    ("api-mode", &["stateless", "stateful"]),
-    ("workload", &["training", "serving"]),
-    ("product", &["frontier", "chat"]),
-    ("channel", &["third-party", "first-party"]),
-    ("segment", &["federal", "commercial"]),
-];
-
-/// The compiled rules judge every record as the tree evaluator does, on
-/// random records in which each field (tags included) may be absent: so
-/// the shortcut of skipping a clause whose `applies to` needs a field the
-/// line lacks is checked too.
-#[test]
-fn compiled_rules_agree_with_the_tree_evaluator() {
-    use proviso::eval::compiled::{Compiled, LineOutcome};
-    use proviso::eval::{Evaluator, Outcome};
-    use proviso::value::{FieldPath, Value};
-    let rules = proviso::rules::load(&["rules".into()]).unwrap();
-    let compiled = Compiled::new(&rules, &["timestamp", "host"]);
-    let eval = Evaluator::new(&rules);
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-    let mut pick = |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % (n as u64 + 1)) as usize
-    };
-    let mut outcomes = std::collections::BTreeMap::new();
-    for _ in 0..6000 {
-        let choose = |list: &[&'static str], i: usize| list.get(i).copied();
-        let mut values: Vec<(Vec<&str>, Option<&str>)> = vec![
-            (vec!["host"], choose(HOSTS, pick(HOSTS.len()))),
-            (vec!["path"], choose(PATHS, pick(PATHS.len()))),
-            (vec!["cloud"], choose(CLOUDS, pick(CLOUDS.len()))),
-            (vec!["region"], choose(REGIONS, pick(REGIONS.len()))),
-            (vec!["client_cloud"], choose(CLOUDS, pick(CLOUDS.len()))),
-            (vec!["client_region"], choose(REGIONS, pick(REGIONS.len()))),
-            (vec!["kind"], Some("request")),
-        ];
-        for (tag, choices) in TAGS {
-            values.push((vec!["tags", tag], choose(choices, pick(choices.len()))));
-        }
-        let mut slots: Vec<Option<Slot<'_>>> = vec![None; compiled.slots.len()];
-        let mut fields = std::collections::BTreeMap::new();
-        for (path, v) in &values {
-            let Some(v) = v else { continue };
-            match path.as_slice() {
-                [name] => {
-                    fields.insert(name.to_string(), Value::str(v));
-                }
-                [map, key] => {
-                    let entry = fields
-                        .entry(map.to_string())
-                        .or_insert_with(|| Value::Map(Default::default()));
-                    if let Value::Map(m) = entry {
-                        m.insert(key.to_string(), Value::str(v));
-                    }
-                }
-                _ => unreachable!(),
-            }
-            let path = FieldPath(path.iter().map(|p| p.to_string()).collect());
-            if let Some(i) = compiled.slots.iter().position(|p| *p == path) {
-                slots[i] = Some(Slot::at(FieldVal::Str(Cow::Borrowed(v)), 0..0));
-            }
-        }
-        let record = proviso::value::MapRecord { fields };
-        for c in &compiled.clauses {
-            let terms = &rules.terms[c.terms];
-            let clause = &terms.clauses[c.clause];
-            let tree = match eval.judge(terms, clause, &record) {
-                Outcome::NotApplicable => LineOutcome::NotApplicable,
-                Outcome::Pass => LineOutcome::Pass,
-                Outcome::Excepted(e) => LineOutcome::Excepted(e),
-                Outcome::Violation => LineOutcome::Violation,
-                Outcome::Unresolved(_) => panic!("no unknowns in logs"),
-            };
-            let judged = compiled.judge(c, &slots);
-            assert_eq!(judged, tree, "{} on {values:?}", c.id);
-            *outcomes
-                .entry((c.id.clone(), format!("{judged:?}")))
-                .or_insert(0) += 1;
-        }
-    }
-    // Every clause was seen to apply (pass, violate or be excepted) and not
-    // to apply, or the comparison above proves little.
-    for c in &compiled.clauses {
-        let seen = |o: &str| outcomes.contains_key(&(c.id.clone(), o.to_string()));
-        assert!(seen("NotApplicable"), "{} always applied", c.id);
-        assert!(
-            seen("Pass") || seen("Violation"),
-            "{} never applied: {outcomes:?}",
-            c.id
-        );
-    }
 }
 
 #[test]
@@ -532,7 +379,7 @@ fn fields_no_clause_reads_still_reach_messages_and_findings() {
     for extra in [&[][..], &["--findings", findings_arg][..]] {
         let mut args = vec!["audit", "-", "--rules", "rules", "--format", "json"];
         args.extend_from_slice(extra);
-        let run = proviso(&args, Some(line));
+        let run = proviso(&args).stdin(line).run();
         let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
         let clause = report["clauses"]
             .as_array()
@@ -568,21 +415,20 @@ fn fields_read(input: &str) -> (Vec<serde_json::Value>, serde_json::Value) {
     )
     .unwrap();
     let findings = dir.path().join("findings.jsonl");
-    let run = proviso(
-        &[
-            "audit",
-            "-",
-            "--rules",
-            rules.to_str().unwrap(),
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-            "--findings",
-            findings.to_str().unwrap(),
-        ],
-        Some(input.as_bytes()),
-    );
+    let run = proviso(&[
+        "audit",
+        "-",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "--findings",
+        findings.to_str().unwrap(),
+    ])
+    .stdin(input.as_bytes())
+    .run();
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect(&run.stdout);
     let records = std::fs::read_to_string(&findings)
         .unwrap_or_default()

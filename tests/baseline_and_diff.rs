@@ -2,14 +2,17 @@
 //! (`--changed-since`), on small Terraform trees built in a temporary
 //! directory (a git repository for the diff-only tests).
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod common;
+
+use common::{Output, proviso};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -21,30 +24,23 @@ fn rules() -> String {
         .to_string()
 }
 
-fn check(dir: &Path, extra: &[&str]) -> (i32, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .current_dir(dir)
-        .args([
-            "check",
-            ".",
-            "--rules",
-            &rules(),
-            "--as-of",
-            "2026-03-01",
-            "--format",
-            "json",
-            "--no-config",
-        ])
-        .args(extra)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let doc = serde_json::from_str(&stdout).unwrap_or(Value::Null);
-    (
-        out.status.code().unwrap_or(-1),
-        doc,
-        String::from_utf8(out.stderr).unwrap(),
-    )
+/// `proviso check .` in `dir` with the bundled rules on 2026-03-01, as
+/// JSON, with `extra` flags.
+fn check(dir: &Path, extra: &[&str]) -> Output {
+    proviso(&[
+        "check",
+        ".",
+        "--rules",
+        &rules(),
+        "--as-of",
+        "2026-03-01",
+        "--format",
+        "json",
+        "--no-config",
+    ])
+    .args(extra)
+    .current_dir(dir)
+    .run()
 }
 
 fn addresses(doc: &Value) -> Vec<String> {
@@ -80,7 +76,8 @@ fn a_baseline_hides_known_findings_across_line_shifts_and_reformatting() {
         format!("{PROVIDER}\n{}\n{}", service("a"), service("b")),
     )
     .unwrap();
-    let (code, doc, _) = check(dir.path(), &["--write-baseline", "baseline.json"]);
+    let run = check(dir.path(), &["--write-baseline", "baseline.json"]);
+    let (code, doc) = (run.code, run.json());
     // Writing a baseline accepts today's findings, in this run too.
     assert_eq!(code, 0, "{doc}");
     assert_eq!(doc["summary"]["baselined"], 2);
@@ -94,14 +91,16 @@ fn a_baseline_hides_known_findings_across_line_shifts_and_reformatting() {
     let shifted = service("a").replace("  name = \"a\"", "  name    =    \"a\"   # renamed? no");
     std::fs::write(&main, format!("# a header\n\n\n{PROVIDER}\n\n{shifted}")).unwrap();
     std::fs::write(dir.path().join("b.tf"), service("b")).unwrap();
-    let (code, doc, _) = check(dir.path(), &["--baseline", "baseline.json"]);
+    let run = check(dir.path(), &["--baseline", "baseline.json"]);
+    let (code, doc) = (run.code, run.json());
     assert_eq!(code, 0, "{doc}");
     assert!(addresses(&doc).is_empty(), "{:?}", addresses(&doc));
     assert_eq!(doc["summary"]["baselined"], 2);
 
     // A new breach is new.
     std::fs::write(dir.path().join("c.tf"), service("c")).unwrap();
-    let (code, doc, _) = check(dir.path(), &["--baseline", "baseline.json"]);
+    let run = check(dir.path(), &["--baseline", "baseline.json"]);
+    let (code, doc) = (run.code, run.json());
     assert_eq!(code, 1);
     assert_eq!(addresses(&doc), ["violation aws_ecs_service.c"]);
 }
@@ -118,7 +117,7 @@ fn a_baseline_counts_identical_findings_one_by_one() {
         format!("{PROVIDER}{}", counted.replace("count = 2", "count = 3")),
     )
     .unwrap();
-    let (_, doc, _) = check(dir.path(), &["--baseline", "baseline.json"]);
+    let doc = check(dir.path(), &["--baseline", "baseline.json"]).json();
     assert_eq!(addresses(&doc), ["violation aws_ecs_service.a[2]"]);
 }
 
@@ -131,7 +130,7 @@ fn a_broken_baseline_file_is_reported_with_its_location() {
         "{\n  \"version\": 1,\n  \"findings\": [ oops ]\n}\n",
     )
     .unwrap();
-    let (code, _, stderr) = check(dir.path(), &["--baseline", "baseline.json"]);
+    let Output { code, stderr, .. } = check(dir.path(), &["--baseline", "baseline.json"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("proviso::baseline::malformed"), "{stderr}");
     assert!(stderr.contains("baseline.json:3:"), "{stderr}");
@@ -172,7 +171,7 @@ fn changed_since_reports_only_what_the_change_touched() {
     git(d, &["commit", "-q", "-m", "base"]);
 
     // The whole check sees the old breach and the unresolved storage account.
-    let (_, full, _) = check(d, &[]);
+    let full = check(d, &[]).json();
     assert_eq!(
         addresses(&full),
         [
@@ -182,7 +181,8 @@ fn changed_since_reports_only_what_the_change_touched() {
     );
 
     // Nothing changed: nothing to report.
-    let (code, doc, _) = check(d, &["--changed-since", "main"]);
+    let run = check(d, &["--changed-since", "main"]);
+    let (code, doc) = (run.code, run.json());
     assert_eq!(code, 0);
     assert!(addresses(&doc).is_empty());
     assert_eq!(doc["summary"]["not_changed"], 2);
@@ -201,7 +201,8 @@ fn changed_since_reports_only_what_the_change_touched() {
         "resource \"azurerm_storage_account\" \"dr\" {\n  location = var.where\n  tags = { segment = \"federal\" }\n}\n# touched\n",
     )
     .unwrap();
-    let (code, doc, _) = check(d, &["--changed-since", "main"]);
+    let run = check(d, &["--changed-since", "main"]);
+    let (code, doc) = (run.code, run.json());
     assert_eq!(code, 1);
     assert_eq!(
         addresses(&doc),
@@ -216,7 +217,7 @@ fn changed_since_reports_only_what_the_change_touched() {
     // Committed changes count the same as uncommitted ones.
     git(d, &["add", "."]);
     git(d, &["commit", "-q", "-m", "feature"]);
-    let (_, committed, _) = check(d, &["--changed-since", "main"]);
+    let committed = check(d, &["--changed-since", "main"]).json();
     assert_eq!(addresses(&committed), addresses(&doc));
 }
 
@@ -225,7 +226,7 @@ fn changed_since_a_ref_that_does_not_exist_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     git(dir.path(), &["init", "-q"]);
     std::fs::write(dir.path().join("main.tf"), PROVIDER).unwrap();
-    let (code, _, stderr) = check(dir.path(), &["--changed-since", "no-such-branch"]);
+    let Output { code, stderr, .. } = check(dir.path(), &["--changed-since", "no-such-branch"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("proviso::git::bad_ref"), "{stderr}");
 }

@@ -2,39 +2,27 @@
 //! schema (`schemas/sarif-schema-2.1.0.json`), and JUnit, GitHub
 //! annotations and Markdown snapshotted on the bundled example.
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod common;
+
+use common::{Output, proviso};
 use serde_json::Value;
-use std::process::Command;
 
 const PLATFORM: &str = "fixtures/terraform/platform";
-
-fn proviso(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .args(args)
-        .arg("--no-config")
-        .env_remove("COLUMNS")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-    )
-}
 
 fn sarif_of(dir: &str, as_of: &str, extra: &[&str]) -> Value {
     let mut args = vec![
         "check", dir, "--rules", "rules", "--as-of", as_of, "--format", "sarif",
     ];
     args.extend_from_slice(extra);
-    let (_, out) = proviso(&args);
+    let Output { stdout: out, .. } = proviso(&args).run();
     let doc: Value = serde_json::from_str(&out).unwrap();
     assert_valid_sarif(&doc);
     doc
@@ -182,7 +170,9 @@ fn sarif_reports_expired_waivers_and_unreadable_inputs() {
 #[test]
 fn junit_github_and_markdown_of_the_example() {
     for format in ["junit", "github", "markdown"] {
-        let (code, out) = proviso(&[
+        let Output {
+            code, stdout: out, ..
+        } = proviso(&[
             "check",
             PLATFORM,
             "--rules",
@@ -191,7 +181,8 @@ fn junit_github_and_markdown_of_the_example() {
             "2026-03-01",
             "--format",
             format,
-        ]);
+        ])
+        .run();
         assert_eq!(code, 1);
         insta::assert_snapshot!(format!("ci_outputs_{format}"), out);
     }
@@ -202,7 +193,7 @@ fn several_formats_in_one_run_each_to_its_own_destination() {
     let dir = tempfile::tempdir().unwrap();
     let sarif = dir.path().join("out.sarif");
     let md = dir.path().join("comment.md");
-    let (code, stdout) = proviso(&[
+    let Output { code, stdout, .. } = proviso(&[
         "check",
         PLATFORM,
         "--rules",
@@ -215,7 +206,8 @@ fn several_formats_in_one_run_each_to_its_own_destination() {
         &format!("markdown={}", md.display()),
         "--format",
         "human",
-    ]);
+    ])
+    .run();
     assert_eq!(code, 1);
     assert!(stdout.contains("proviso check as of 2026-03-01"));
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
@@ -227,22 +219,20 @@ fn several_formats_in_one_run_each_to_its_own_destination() {
     );
 
     // Two formats cannot share standard output.
-    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .args([
-            "check",
-            PLATFORM,
-            "--rules",
-            "rules",
-            "--format",
-            "sarif",
-            "--format",
-            "json",
-            "--no-config",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("proviso::cli::formats_collide"));
+    let out = proviso(&[
+        "check",
+        PLATFORM,
+        "--rules",
+        "rules",
+        "--format",
+        "sarif",
+        "--format",
+        "json",
+        "--no-config",
+    ])
+    .run();
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("proviso::cli::formats_collide"));
 }
 
 /// A module call that is neither local nor downloaded is listed in every
@@ -267,7 +257,7 @@ fn modules_not_scanned_are_listed_in_every_format() {
         texts[1]
     );
 
-    let (_, json) = proviso(&[
+    let Output { stdout: json, .. } = proviso(&[
         "check",
         case,
         "--rules",
@@ -276,7 +266,8 @@ fn modules_not_scanned_are_listed_in_every_format() {
         "2026-03-01",
         "--format",
         "json",
-    ]);
+    ])
+    .run();
     let json: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json["summary"]["modules_not_scanned"], 2);
     assert_eq!(
@@ -294,7 +285,7 @@ fn modules_not_scanned_are_listed_in_every_format() {
         ("markdown", "**Modules not scanned**"),
         ("human", "2 module calls not scanned"),
     ] {
-        let (_, out) = proviso(&[
+        let Output { stdout: out, .. } = proviso(&[
             "check",
             case,
             "--rules",
@@ -303,7 +294,8 @@ fn modules_not_scanned_are_listed_in_every_format() {
             "2026-03-01",
             "--format",
             format,
-        ]);
+        ])
+        .run();
         assert!(out.contains(wanted), "{format}:\n{out}");
         assert!(
             out.contains("module.network") || format == "human",
@@ -345,7 +337,11 @@ resource "aws_ecs_service" "api" {
             format,
         ]
     };
-    let (code, human) = proviso(&args("human"));
+    let Output {
+        code,
+        stdout: human,
+        ..
+    } = proviso(&args("human")).run();
     assert_eq!(code, 1);
     assert_eq!(
         human.matches("proviso::clause::stateless_on_azure").count(),
@@ -355,9 +351,9 @@ resource "aws_ecs_service" "api" {
     assert!(human.contains("12 records share this cause"), "{human}");
     assert!(human.contains("and 1 more"), "{human}");
     assert!(human.contains("12 violations"), "{human}");
-    let (_, md) = proviso(&args("markdown"));
+    let Output { stdout: md, .. } = proviso(&args("markdown")).run();
     assert_eq!(md.matches("| ❌ error |").count(), 1, "{md}");
-    let (_, json) = proviso(&args("json"));
+    let Output { stdout: json, .. } = proviso(&args("json")).run();
     let json: Value = serde_json::from_str(&json).unwrap();
     let findings = json["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 12);

@@ -1,45 +1,18 @@
 //! The `proviso` binary end to end: exit code, stdout and stderr are
 //! snapshotted for the bundled example on both sides of 2026-04-27.
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod common;
+
+use common::proviso;
 use std::collections::BTreeSet;
-use std::process::Command;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn proviso(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .args(args)
-        .env_remove("COLUMNS")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run proviso");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-impl Run {
-    fn snapshot(&self) -> String {
-        format!(
-            "exit code: {}\n--- stdout ---\n{}--- stderr ---\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
 
 const PLATFORM: &str = "fixtures/terraform/platform";
 
@@ -52,7 +25,8 @@ fn check_the_example_before_the_restructuring() {
         "rules",
         "--as-of",
         "2026-03-01",
-    ]);
+    ])
+    .run();
     assert_eq!(run.code, 1);
     insta::assert_snapshot!(run.snapshot());
 }
@@ -66,7 +40,8 @@ fn check_the_example_after_the_restructuring() {
         "rules",
         "--as-of",
         "2026-05-01",
-    ]);
+    ])
+    .run();
     // Only the federal residency warnings remain: below the default --fail-on error.
     assert_eq!(run.code, 0);
     insta::assert_snapshot!(run.snapshot());
@@ -83,7 +58,8 @@ fn check_the_example_as_json() {
         "2026-03-01",
         "--format",
         "json",
-    ]);
+    ])
+    .run();
     assert_eq!(run.code, 1);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["summary"]["as_of"], "2026-03-01");
@@ -93,7 +69,8 @@ fn check_the_example_as_json() {
 fn findings(date: &str) -> BTreeSet<(String, String, String)> {
     let run = proviso(&[
         "check", PLATFORM, "--rules", "rules", "--as-of", date, "--format", "json",
-    ]);
+    ])
+    .run();
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     doc["findings"]
         .as_array()
@@ -150,11 +127,11 @@ fn the_two_dates_differ_exactly_by_the_clauses_that_ended_on_2026_04_27() {
 
 #[test]
 fn as_of_defaults_to_today_and_is_always_printed() {
-    let run = proviso(&["check", PLATFORM, "--rules", "rules", "--format", "json"]);
+    let run = proviso(&["check", PLATFORM, "--rules", "rules", "--format", "json"]).run();
     let today = proviso::date::Date::today().to_string();
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["summary"]["as_of"], today.as_str());
-    let human = proviso(&["check", PLATFORM, "--rules", "rules"]);
+    let human = proviso(&["check", PLATFORM, "--rules", "rules"]).run();
     assert!(
         human.stdout.contains(&format!("as of {today}")),
         "{}",
@@ -174,9 +151,11 @@ fn fail_on_controls_the_exit_code() {
         "--format",
         "json",
     ];
-    assert_eq!(proviso(&args).code, 0);
+    assert_eq!(proviso(&args).run().code, 0);
     assert_eq!(
-        proviso(&[&args[..], &["--fail-on", "warning"]].concat()).code,
+        proviso(&[&args[..], &["--fail-on", "warning"]].concat())
+            .run()
+            .code,
         1
     );
     let before = [
@@ -191,7 +170,7 @@ fn fail_on_controls_the_exit_code() {
         "--fail-on",
         "never",
     ];
-    assert_eq!(proviso(&before).code, 0);
+    assert_eq!(proviso(&before).run().code, 0);
 }
 
 #[test]
@@ -203,7 +182,8 @@ fn an_unparsable_tf_file_is_reported_counted_and_the_rest_still_checked() {
         "rules",
         "--as-of",
         "2026-03-01",
-    ]);
+    ])
+    .run();
     assert_eq!(run.code, 2);
     insta::assert_snapshot!(run.snapshot());
     let allowed = proviso(&[
@@ -214,7 +194,8 @@ fn an_unparsable_tf_file_is_reported_counted_and_the_rest_still_checked() {
         "--as-of",
         "2026-03-01",
         "--allow-malformed",
-    ]);
+    ])
+    .run();
     assert_eq!(
         allowed.code, 1,
         "with --allow-malformed the violation decides"
@@ -230,7 +211,8 @@ fn a_rule_file_with_errors_stops_the_run_with_all_its_errors() {
         "fixtures/rules/invalid/until_before_effective.proviso",
         "--as-of",
         "2026-03-01",
-    ]);
+    ])
+    .run();
     assert_eq!(run.code, 2);
     assert!(run.stdout.is_empty());
     insta::assert_snapshot!(run.snapshot());
@@ -238,7 +220,7 @@ fn a_rule_file_with_errors_stops_the_run_with_all_its_errors() {
 
 #[test]
 fn proviso_test_runs_the_examples_of_the_bundled_rules() {
-    let run = proviso(&["test", "rules"]);
+    let run = proviso(&["test", "rules"]).run();
     assert_eq!(run.code, 0, "{}", run.stdout);
     insta::assert_snapshot!(run.snapshot());
 }
@@ -266,7 +248,7 @@ terms t "Terms" effective 2026-01-01 until 2026-04-27 {
 "#,
     )
     .unwrap();
-    let run = proviso(&["test", file.to_str().unwrap()]);
+    let run = proviso(&["test", file.to_str().unwrap()]).run();
     assert_eq!(run.code, 1);
     let stdout = run
         .stdout
@@ -283,12 +265,17 @@ fn bad_flags_exit_2() {
         "rules",
         "--as-of",
         "2026-02-30",
-    ]);
+    ])
+    .run();
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("February 2026 has 28 days"),
         "{}",
         run.stderr
     );
-    assert_eq!(proviso(&["check", PLATFORM]).code, 2, "--rules is required");
+    assert_eq!(
+        proviso(&["check", PLATFORM]).run().code,
+        2,
+        "--rules is required"
+    );
 }

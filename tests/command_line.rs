@@ -3,77 +3,20 @@
 //! hostile flags and side inputs end in a located, clear error and exit 2,
 //! in bounded time and memory (issue #12).
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
-use std::io::Write;
+mod common;
+
+use common::{Output, proviso};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    took: Duration,
-}
-
-impl Run {
-    fn snapshot(&self) -> String {
-        format!(
-            "exit code: {}\n--- stdout ---\n{}--- stderr ---\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-
-    /// The last line of stdout: the human summary line.
-    fn summary(&self) -> &str {
-        self.stdout.lines().last().unwrap_or("")
-    }
-}
-
-/// Runs proviso in `dir` (the repository when `None`) with `stdin`.
-fn proviso_in(dir: Option<&Path>, args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_proviso"));
-    // A clean environment, as ripgrep's tests have it: nothing of the
-    // developer's shell (COLUMNS, colours) reaches the output. PATH stays,
-    // for `git`.
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(d) = dir {
-        cmd.current_dir(d);
-    }
-    let started = Instant::now();
-    let mut child = cmd.spawn().expect("run proviso");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-        took: started.elapsed(),
-    }
-}
-
-fn proviso(args: &[&str]) -> Run {
-    proviso_in(None, args, None)
-}
+use std::process::Command;
+use std::time::Duration;
 
 const PLATFORM: &str = "fixtures/terraform/platform";
 const WAIVED: &str = "fixtures/terraform/waivers/waived_block";
@@ -108,7 +51,8 @@ fn check_reads_the_same_with_rules_before_between_or_after_the_paths() {
         "rules",
         "--as-of",
         "2026-03-01",
-    ]);
+    ])
+    .run();
     assert_eq!(reference.code, 1, "{}", reference.stderr);
     assert!(
         reference
@@ -139,7 +83,7 @@ fn check_reads_the_same_with_rules_before_between_or_after_the_paths() {
         vec!["check", "--rules=rules", "--as-of", "2026-03-01", PLATFORM],
         vec!["check", "--as-of", "2026-03-01", PLATFORM, "-r", "rules"],
     ] {
-        let run = proviso(&args);
+        let run = proviso(&args).run();
         assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
         assert_eq!(run.stdout, reference.stdout, "{args:?}");
     }
@@ -155,7 +99,8 @@ fn check_takes_paths_on_both_sides_of_the_rules() {
         WAIVED,
         "--as-of",
         "2026-03-01",
-    ]);
+    ])
+    .run();
     let one = proviso(&[
         "check",
         PLATFORM,
@@ -163,10 +108,11 @@ fn check_takes_paths_on_both_sides_of_the_rules() {
         "rules",
         "--as-of",
         "2026-03-01",
-    ]);
-    let other = proviso(&["check", WAIVED, "--rules", "rules", "--as-of", "2026-03-01"]);
+    ])
+    .run();
+    let other = proviso(&["check", WAIVED, "--rules", "rules", "--as-of", "2026-03-01"]).run();
     // `…; 13 files, 3 module instances, …` or `…; 1 file, …`.
-    let files = |r: &Run| -> usize {
+    let files = |r: &Output| -> usize {
         let s = r.summary();
         let i = s.find(" file").unwrap();
         s[..i].rsplit(' ').next().unwrap().parse().unwrap()
@@ -190,19 +136,17 @@ fn rules_are_repeated_or_separated_by_commas() {
     )
     .unwrap();
     let platform = repo(PLATFORM);
-    let d = Some(dir.path());
-    let single = proviso_in(
-        d,
-        &[
-            "check",
-            &platform,
-            "--rules",
-            "rules",
-            "--as-of",
-            "2026-03-01",
-        ],
-        None,
-    );
+    let d = dir.path();
+    let single = proviso(&[
+        "check",
+        &platform,
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-03-01",
+    ])
+    .current_dir(d)
+    .run();
     assert!(
         single.summary().contains("6 clauses in force"),
         "{}",
@@ -238,7 +182,7 @@ fn rules_are_repeated_or_separated_by_commas() {
             "2026-03-01",
         ],
     ] {
-        let run = proviso_in(d, &args, None);
+        let run = proviso(&args).current_dir(d).run();
         assert!(
             run.summary().contains("7 clauses in force"),
             "{args:?}: {}\n{}",
@@ -258,11 +202,12 @@ fn audit_reads_the_same_with_flags_before_between_or_after_the_logs() {
         "rules",
         "--ip-ranges",
         "fixtures/ip-ranges",
-    ]);
+    ])
+    .run();
     assert_eq!(reference.code, 1, "{}", reference.stderr);
-    let gateway = proviso(&["audit", GATEWAY, "--rules", "rules"]);
-    let alb = proviso(&["audit", ALB, "--rules", "rules"]);
-    let records = |r: &Run| -> u64 {
+    let gateway = proviso(&["audit", GATEWAY, "--rules", "rules"]).run();
+    let alb = proviso(&["audit", ALB, "--rules", "rules"]).run();
+    let records = |r: &Output| -> u64 {
         let s = r.summary();
         s["proviso audit: ".len()..s.find(" records").unwrap()]
             .parse()
@@ -307,7 +252,7 @@ fn audit_reads_the_same_with_flags_before_between_or_after_the_logs() {
             google,
         ],
     ] {
-        let run = proviso(&args);
+        let run = proviso(&args).run();
         assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
         assert_eq!(run.stdout, reference.stdout, "{args:?}");
     }
@@ -316,12 +261,12 @@ fn audit_reads_the_same_with_flags_before_between_or_after_the_logs() {
 #[test]
 fn audit_reads_standard_input_after_the_flags() {
     let log = std::fs::read(GATEWAY).unwrap();
-    let from_file = proviso(&["audit", GATEWAY, "--rules", "rules"]);
+    let from_file = proviso(&["audit", GATEWAY, "--rules", "rules"]).run();
     for args in [
         vec!["audit", "--rules", "rules"],
         vec!["audit", "--rules", "rules", "-"],
     ] {
-        let run = proviso_in(None, &args, Some(&log));
+        let run = proviso(&args).stdin(&log).run();
         assert_eq!(run.code, from_file.code, "{}", run.stderr);
         assert_eq!(run.summary(), from_file.summary());
     }
@@ -334,11 +279,9 @@ fn a_directory_without_terraform_is_an_error() {
     let dir = workdir();
     std::fs::create_dir(dir.path().join("infra")).unwrap();
     std::fs::write(dir.path().join("infra/README.md"), "no terraform here\n").unwrap();
-    let run = proviso_in(
-        Some(dir.path()),
-        &["check", "infra", "--rules", "rules"],
-        None,
-    );
+    let run = proviso(&["check", "infra", "--rules", "rules"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(run.code, 2);
     insta::assert_snapshot!(run.snapshot());
 }
@@ -348,19 +291,17 @@ fn a_rule_directory_given_as_a_path_says_how_to_pass_it() {
     // `--rules a b infra`, the old habit: `b` is now a path.
     let dir = workdir();
     let platform = repo(PLATFORM);
-    let run = proviso_in(
-        Some(dir.path()),
-        &[
-            "check",
-            "--rules",
-            "rules",
-            "rules",
-            &platform,
-            "--as-of",
-            "2026-03-01",
-        ],
-        None,
-    );
+    let run = proviso(&[
+        "check",
+        "--rules",
+        "rules",
+        "rules",
+        &platform,
+        "--as-of",
+        "2026-03-01",
+    ])
+    .current_dir(dir.path())
+    .run();
     assert_eq!(run.code, 2);
     insta::assert_snapshot!(run.snapshot());
 }
@@ -374,7 +315,8 @@ fn a_date_with_no_clause_in_force_is_an_error() {
         "rules",
         "--as-of",
         "2020-01-01",
-    ]);
+    ])
+    .run();
     assert_eq!(run.code, 2);
     insta::assert_snapshot!(run.snapshot());
 }
@@ -390,7 +332,8 @@ fn everything_excluded_is_nothing_checked() {
         "2026-03-01",
         "--exclude",
         "*.tf",
-    ]);
+    ])
+    .run();
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains("proviso::check::nothing_checked")
@@ -402,7 +345,7 @@ fn everything_excluded_is_nothing_checked() {
 
 #[test]
 fn empty_standard_input_is_an_error() {
-    let run = proviso_in(None, &["audit", "--rules", "rules"], Some(b""));
+    let run = proviso(&["audit", "--rules", "rules"]).stdin(b"").run();
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("proviso::audit::nothing_judged"),
@@ -414,7 +357,7 @@ fn empty_standard_input_is_an_error() {
         "{}",
         run.stderr
     );
-    let empty_file = proviso_in(None, &["audit", "--rules", "rules", "/dev/null"], None);
+    let empty_file = proviso(&["audit", "--rules", "rules", "/dev/null"]).run();
     assert_eq!(empty_file.code, 2, "{}", empty_file.stderr);
 }
 
@@ -427,8 +370,10 @@ fn an_export_whose_timestamp_field_is_not_recognised_says_how_to_map_it() {
          {\"request_time_utc\":\"2026-03-01T10:00:01Z\",\"host\":\"api.openai.com\",\"cloud\":\"aws\"}\n",
     )
     .unwrap();
-    let d = Some(dir.path());
-    let run = proviso_in(d, &["audit", "--rules", "rules", "gateway.jsonl"], None);
+    let d = dir.path();
+    let run = proviso(&["audit", "--rules", "rules", "gateway.jsonl"])
+        .current_dir(d)
+        .run();
     assert_eq!(run.code, 2);
     // Not a snapshot: the list of names looked for belongs to the JSON
     // reader and grows with it.
@@ -447,18 +392,16 @@ fn an_export_whose_timestamp_field_is_not_recognised_says_how_to_map_it() {
             .contains("2 outside the terms (2 without a timestamp)")
     );
     // The help's own flag works.
-    let mapped = proviso_in(
-        d,
-        &[
-            "audit",
-            "--rules",
-            "rules",
-            "gateway.jsonl",
-            "--field",
-            "timestamp=request_time_utc",
-        ],
-        None,
-    );
+    let mapped = proviso(&[
+        "audit",
+        "--rules",
+        "rules",
+        "gateway.jsonl",
+        "--field",
+        "timestamp=request_time_utc",
+    ])
+    .current_dir(d)
+    .run();
     assert_eq!(mapped.code, 0, "{}", mapped.stderr);
     assert!(
         mapped.summary().contains("0 outside the terms"),
@@ -466,18 +409,16 @@ fn an_export_whose_timestamp_field_is_not_recognised_says_how_to_map_it() {
         mapped.summary()
     );
     // A mapping to a field the export lacks says so.
-    let wrong = proviso_in(
-        d,
-        &[
-            "audit",
-            "--rules",
-            "rules",
-            "gateway.jsonl",
-            "--field",
-            "timestamp=requestTime",
-        ],
-        None,
-    );
+    let wrong = proviso(&[
+        "audit",
+        "--rules",
+        "rules",
+        "gateway.jsonl",
+        "--field",
+        "timestamp=requestTime",
+    ])
+    .current_dir(d)
+    .run();
     assert_eq!(wrong.code, 2);
     assert!(
         wrong.stderr.contains("has the field `requestTime`"),
@@ -495,11 +436,9 @@ fn one_input_with_nothing_judged_fails_the_run_beside_a_good_one() {
     )
     .unwrap();
     let gateway = repo(GATEWAY);
-    let run = proviso_in(
-        Some(dir.path()),
-        &["audit", "old.jsonl", &gateway, "--rules", "rules"],
-        None,
-    );
+    let run = proviso(&["audit", "old.jsonl", &gateway, "--rules", "rules"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("proviso::audit::outside_terms"),
@@ -529,7 +468,8 @@ fn a_report_written_only_to_files_still_prints_the_summary() {
         "2026-03-01",
         "--format",
         &spec,
-    ]);
+    ])
+    .run();
     assert_eq!(run.code, 1);
     assert_eq!(run.stdout, "");
     assert!(
@@ -554,7 +494,8 @@ fn a_report_written_only_to_files_still_prints_the_summary() {
         "json",
         "--output",
         out.to_str().unwrap(),
-    ]);
+    ])
+    .run();
     assert_eq!(run.code, 1);
     assert_eq!(run.stdout, "");
     assert!(
@@ -569,13 +510,13 @@ fn a_report_written_only_to_files_still_prints_the_summary() {
 #[test]
 fn thread_counts_beyond_the_cap_are_refused() {
     for n in ["4000000000", "100000", "65", "0", "many"] {
-        let run = proviso(&["audit", GATEWAY, "--rules", "rules", "--threads", n]);
+        let run = proviso(&["audit", GATEWAY, "--rules", "rules", "--threads", n]).run();
         assert_eq!(run.code, 2, "{n}: {}", run.stderr);
         assert!(run.stderr.contains("--threads"), "{n}: {}", run.stderr);
         assert!(run.stderr.contains("from 1 to 64"), "{n}: {}", run.stderr);
         assert!(run.took < Duration::from_secs(10));
     }
-    let most = proviso(&["audit", GATEWAY, "--rules", "rules", "--threads", "64"]);
+    let most = proviso(&["audit", GATEWAY, "--rules", "rules", "--threads", "64"]).run();
     assert_eq!(most.code, 1, "{}", most.stderr);
 }
 
@@ -584,21 +525,18 @@ fn a_full_standard_output_is_reported() {
     let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
         return; // not Linux
     };
-    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .args([
-            "check",
-            PLATFORM,
-            "--rules",
-            "rules",
-            "--as-of",
-            "2026-03-01",
-        ])
-        .env("NO_COLOR", "1")
-        .stdout(full)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let out = proviso(&[
+        "check",
+        PLATFORM,
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-03-01",
+    ])
+    .stdout_to(full)
+    .run();
+    let stderr = out.stderr;
+    assert_eq!(out.code, 2, "{stderr}");
     assert!(
         stderr.contains("cannot write standard output: No space left on device"),
         "{stderr}"
@@ -617,7 +555,8 @@ fn a_full_findings_file_is_reported() {
         "rules",
         "--findings",
         "/dev/full",
-    ]);
+    ])
+    .run();
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
@@ -636,20 +575,18 @@ fn a_full_findings_file_is_reported() {
 #[test]
 fn two_formats_naming_one_file_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let run = proviso_in(
-        Some(dir.path()),
-        &[
-            "check",
-            &repo(PLATFORM),
-            "--rules",
-            &repo("rules"),
-            "--format",
-            "sarif=out.txt",
-            "--format",
-            "json=./out.txt",
-        ],
-        None,
-    );
+    let run = proviso(&[
+        "check",
+        &repo(PLATFORM),
+        "--rules",
+        &repo("rules"),
+        "--format",
+        "sarif=out.txt",
+        "--format",
+        "json=./out.txt",
+    ])
+    .current_dir(dir.path())
+    .run();
     assert_eq!(run.code, 2);
     insta::assert_snapshot!(run.snapshot());
     assert!(!dir.path().join("out.txt").exists(), "nothing is written");
@@ -731,7 +668,7 @@ fn an_output_onto_an_input_is_refused_and_the_input_kept() {
         ),
     ];
     for (args, victim) in cases {
-        let run = proviso_in(Some(d), args, None);
+        let run = proviso(args).current_dir(d).run();
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
         assert!(
             run.stderr.contains("proviso::cli::output_is_input"),
@@ -756,33 +693,29 @@ fn an_output_onto_an_input_is_refused_and_the_input_kept() {
         std::fs::read(d.join("access.jsonl")).unwrap(),
         std::fs::read(GATEWAY).unwrap()
     );
-    let run = proviso_in(
-        Some(d),
-        &[
-            "audit",
-            "access.jsonl",
-            "--rules",
-            "rules",
-            "--output",
-            "access.jsonl",
-        ],
-        None,
-    );
+    let run = proviso(&[
+        "audit",
+        "access.jsonl",
+        "--rules",
+        "rules",
+        "--output",
+        "access.jsonl",
+    ])
+    .current_dir(d)
+    .run();
     insta::assert_snapshot!(run.snapshot());
     // A hard link is the same file under another name.
     std::fs::hard_link(d.join("access.jsonl"), d.join("report.txt")).unwrap();
-    let run = proviso_in(
-        Some(d),
-        &[
-            "audit",
-            "access.jsonl",
-            "--rules",
-            "rules",
-            "--output",
-            "report.txt",
-        ],
-        None,
-    );
+    let run = proviso(&[
+        "audit",
+        "access.jsonl",
+        "--rules",
+        "rules",
+        "--output",
+        "report.txt",
+    ])
+    .current_dir(d)
+    .run();
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains("would overwrite `access.jsonl`"),
@@ -828,7 +761,7 @@ fn side_inputs_are_capped() {
         ],
     ];
     for args in cases {
-        let run = proviso(args);
+        let run = proviso(args).run();
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
         assert!(
             run.stderr.contains("`/dev/zero`"),
@@ -861,7 +794,8 @@ fn side_inputs_are_capped() {
         "rules",
         "--ip-ranges",
         big.to_str().unwrap(),
-    ]);
+    ])
+    .run();
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
@@ -880,7 +814,10 @@ fn a_deeply_nested_proviso_yaml_is_refused_quickly() {
         "]".repeat(100_000)
     );
     std::fs::write(dir.path().join("proviso.yaml"), deep).unwrap();
-    let run = proviso_in(Some(dir.path()), &["check", &repo(PLATFORM)], None);
+    let run = proviso(&["check", &repo(PLATFORM)])
+        .current_dir(dir.path())
+        .finding_config()
+        .run();
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains("proviso::config::too_deep"),
@@ -909,7 +846,8 @@ fn a_linked_rule_file_is_followed_and_a_link_loop_refused() {
         rules.to_str().unwrap(),
         "--as-of",
         "2026-03-01",
-    ]);
+    ])
+    .run();
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.summary().contains("6 clauses in force"),
@@ -935,7 +873,8 @@ fn a_linked_rule_file_is_followed_and_a_link_loop_refused() {
         rules.join("v2/linked.proviso").to_str().unwrap(),
         "--as-of",
         "2026-03-01",
-    ]);
+    ])
+    .run();
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.summary().contains("6 clauses in force"),
@@ -944,14 +883,16 @@ fn a_linked_rule_file_is_followed_and_a_link_loop_refused() {
     );
 
     std::os::unix::fs::symlink("..", rules.join("sub/loop")).unwrap();
-    let d = Some(dir.path());
-    let run = proviso_in(d, &["check", &repo(PLATFORM), "--rules", "rules"], None);
+    let d = dir.path();
+    let run = proviso(&["check", &repo(PLATFORM), "--rules", "rules"])
+        .current_dir(d)
+        .run();
     assert_eq!(run.code, 2);
     insta::assert_snapshot!(run.snapshot());
     std::fs::remove_file(rules.join("sub/loop")).unwrap();
 
     std::os::unix::fs::symlink("nowhere.proviso", rules.join("dangling.proviso")).unwrap();
-    let run = proviso_in(d, &["lint", "rules"], None);
+    let run = proviso(&["lint", "rules"]).current_dir(d).run();
     assert_eq!(run.code, 2);
     assert!(
         run.stdout.contains("the link leads nowhere"),
@@ -971,7 +912,8 @@ fn a_bad_git_ref_names_the_repository() {
         "rules",
         "--changed-since",
         "no-such-ref-anywhere",
-    ]);
+    ])
+    .run();
     assert_eq!(run.code, 2, "{}", run.stderr);
     let top = String::from_utf8(
         Command::new("git")
@@ -998,11 +940,11 @@ fn a_bad_git_ref_names_the_repository() {
 
 #[test]
 fn explain_refuses_a_reversed_range() {
-    let run = proviso(&["explain", "rules", "--between", "2026-04-28", "2026-04-26"]);
+    let run = proviso(&["explain", "rules", "--between", "2026-04-28", "2026-04-26"]).run();
     assert_eq!(run.code, 2);
     assert_eq!(run.stdout, "");
     insta::assert_snapshot!(run.snapshot());
-    let forward = proviso(&["explain", "rules", "--between", "2026-04-26", "2026-04-28"]);
+    let forward = proviso(&["explain", "rules", "--between", "2026-04-26", "2026-04-28"]).run();
     assert_eq!(forward.code, 0, "{}", forward.stderr);
 }
 
@@ -1015,18 +957,16 @@ fn every_mistake_of_a_waiver_comment_is_shown() {
         "# proviso:waive stateless_on_azur reson=\"moving\" until=2026-13-01\nresource \"aws_ecs_service\" \"api\" {\n  name = \"api\"\n}\n",
     )
     .unwrap();
-    let run = proviso_in(
-        Some(dir.path()),
-        &[
-            "check",
-            "infra",
-            "--rules",
-            "rules",
-            "--as-of",
-            "2026-03-01",
-        ],
-        None,
-    );
+    let run = proviso(&[
+        "check",
+        "infra",
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-03-01",
+    ])
+    .current_dir(dir.path())
+    .run();
     assert_eq!(run.code, 2);
     insta::assert_snapshot!(run.snapshot());
 }
@@ -1041,7 +981,8 @@ fn the_readme_shows_the_accounting_line_of_its_two_file_example() {
         "rules",
         "--ip-ranges",
         "fixtures/ip-ranges",
-    ]);
+    ])
+    .run();
     assert!(run.code < 2, "{}", run.stderr);
     let readme = std::fs::read_to_string("README.md").unwrap();
     assert!(
@@ -1089,19 +1030,13 @@ fn every_command_reports_a_full_standard_output() {
             .write(true)
             .open("/dev/full")
             .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_proviso"))
+        let out = proviso(args)
             .current_dir(dir.path())
-            .args(args)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::piped())
-            .stdout(full)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(&log).unwrap();
-        let out = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            .stdin(&log)
+            .stdout_to(full)
+            .run();
+        let stderr = out.stderr;
+        assert_eq!(out.code, 2, "{args:?}: {stderr}");
         assert!(
             stderr.contains("cannot write standard output: No space left on device"),
             "{args:?}: {stderr}"
@@ -1118,7 +1053,8 @@ fn a_file_that_is_not_terraform_is_refused_as_a_path() {
         "rules",
         "rules/microsoft-openai.proviso",
         PLATFORM,
-    ]);
+    ])
+    .run();
     assert_eq!(run.code, 2);
     insta::assert_snapshot!(run.snapshot());
 }
@@ -1132,10 +1068,11 @@ fn samples_beyond_the_cap_are_refused() {
         "rules",
         "--samples",
         "5000000000",
-    ]);
+    ])
+    .run();
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("from 0 to 1000"), "{}", run.stderr);
-    let most = proviso(&["audit", GATEWAY, "--rules", "rules", "--samples", "1000"]);
+    let most = proviso(&["audit", GATEWAY, "--rules", "rules", "--samples", "1000"]).run();
     assert_eq!(most.code, 1, "{}", most.stderr);
 }
 
@@ -1144,7 +1081,7 @@ fn a_ref_that_git_would_read_as_an_option_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("written-by-git");
     let flag = format!("--changed-since=--output={}", target.display());
-    let run = proviso(&["check", PLATFORM, "--rules", "rules", &flag]);
+    let run = proviso(&["check", PLATFORM, "--rules", "rules", &flag]).run();
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("proviso::git::bad_ref"),
@@ -1161,12 +1098,10 @@ fn an_empty_input_beside_others_is_a_warning_and_all_malformed_is_nothing_judged
     std::fs::write(dir.path().join("empty.jsonl"), "").unwrap();
     std::fs::write(dir.path().join("bad.jsonl"), "{not json\n{\"also\": \n").unwrap();
     let gateway = repo(GATEWAY);
-    let d = Some(dir.path());
-    let run = proviso_in(
-        d,
-        &["audit", "empty.jsonl", &gateway, "--rules", "rules"],
-        None,
-    );
+    let d = dir.path();
+    let run = proviso(&["audit", "empty.jsonl", &gateway, "--rules", "rules"])
+        .current_dir(d)
+        .run();
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains("proviso::audit::empty_input"),
@@ -1178,17 +1113,15 @@ fn an_empty_input_beside_others_is_a_warning_and_all_malformed_is_nothing_judged
         "{}",
         run.stderr
     );
-    let run = proviso_in(
-        d,
-        &[
-            "audit",
-            "bad.jsonl",
-            "--rules",
-            "rules",
-            "--allow-malformed",
-        ],
-        None,
-    );
+    let run = proviso(&[
+        "audit",
+        "bad.jsonl",
+        "--rules",
+        "rules",
+        "--allow-malformed",
+    ])
+    .current_dir(d)
+    .run();
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr
@@ -1212,8 +1145,8 @@ fn rule_commands_take_their_flags_on_either_side_of_the_rules() {
         (&["fmt", "--check", "rules"], &["fmt", "rules", "--check"]),
     ];
     for (before, after) in pairs {
-        let a = proviso(before);
-        let b = proviso(after);
+        let a = proviso(before).run();
+        let b = proviso(after).run();
         assert_eq!(a.code, 0, "{before:?}: {}", a.stderr);
         assert_eq!((a.code, &a.stdout), (b.code, &b.stdout), "{after:?}");
     }
@@ -1237,69 +1170,55 @@ fn rules_no_record_of_the_input_can_meet_are_nothing_judged() {
         ),
     )
     .unwrap();
-    let d = Some(dir.path());
+    let d = dir.path();
     let platform = repo(PLATFORM);
     let gateway = repo(GATEWAY);
-    let check = proviso_in(
-        d,
-        &[
-            "check",
-            &platform,
-            "--rules",
-            "logs-only.proviso",
-            "--as-of",
-            "2026-03-01",
-        ],
-        None,
-    );
+    let check = proviso(&[
+        "check",
+        &platform,
+        "--rules",
+        "logs-only.proviso",
+        "--as-of",
+        "2026-03-01",
+    ])
+    .current_dir(d)
+    .run();
     assert_eq!(check.code, 2, "{}", check.stderr);
     assert!(
         check.stderr.contains("proviso::check::nothing_checkable"),
         "{}",
         check.stderr
     );
-    let audit = proviso_in(
-        d,
-        &["audit", &gateway, "--rules", "terraform-only.proviso"],
-        None,
-    );
+    let audit = proviso(&["audit", &gateway, "--rules", "terraform-only.proviso"])
+        .current_dir(d)
+        .run();
     assert_eq!(audit.code, 2, "{}", audit.stderr);
     insta::assert_snapshot!(audit.snapshot());
     // Each on the input it is written for judges records.
-    let check = proviso_in(
-        d,
-        &[
-            "check",
-            &platform,
-            "--rules",
-            "terraform-only.proviso",
-            "--as-of",
-            "2026-03-01",
-        ],
-        None,
-    );
+    let check = proviso(&[
+        "check",
+        &platform,
+        "--rules",
+        "terraform-only.proviso",
+        "--as-of",
+        "2026-03-01",
+    ])
+    .current_dir(d)
+    .run();
     assert!(check.code < 2, "{}", check.stderr);
-    let audit = proviso_in(
-        d,
-        &["audit", &gateway, "--rules", "logs-only.proviso"],
-        None,
-    );
+    let audit = proviso(&["audit", &gateway, "--rules", "logs-only.proviso"])
+        .current_dir(d)
+        .run();
     assert!(audit.code < 2, "{}", audit.stderr);
 }
 
 #[test]
 fn audit_with_a_terminal_for_standard_input_does_not_wait() {
     // `script` (util-linux) gives the command a terminal; skip without it.
-    let cmd = format!("{} audit --rules rules", env!("CARGO_BIN_EXE_proviso"));
-    let Ok(out) = Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-    else {
+    let Some(out) = proviso(&["audit", "--rules", "rules"]).run_in_terminal() else {
         return;
     };
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = out.stdout;
     if !text.contains("proviso") {
         return; // a `script` that does not work here
     }
@@ -1307,7 +1226,7 @@ fn audit_with_a_terminal_for_standard_input_does_not_wait() {
         text.contains("no log files named, and standard input is a terminal"),
         "{text}"
     );
-    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert_eq!(out.code, 2, "{text}");
 }
 
 #[cfg(unix)]
@@ -1328,7 +1247,7 @@ fn readme_commands_marked_with_an_exit_code_exit_with_it() {
         };
         let expected: i32 = comment[..1].parse().unwrap();
         let args: Vec<&str> = command.split_whitespace().skip(1).collect();
-        let run = proviso_in(Some(dir.path()), &args, None);
+        let run = proviso(&args).current_dir(dir.path()).run();
         assert_eq!(run.code, expected, "{line}\n{}{}", run.stdout, run.stderr);
         ran += 1;
     }
@@ -1344,11 +1263,9 @@ fn terraform_without_resources_is_nothing_checked() {
         "variable \"x\" {\n  default = 1\n}\n",
     )
     .unwrap();
-    let run = proviso_in(
-        Some(dir.path()),
-        &["check", "vars", "--rules", "rules", "--as-of", "2026-03-01"],
-        None,
-    );
+    let run = proviso(&["check", "vars", "--rules", "rules", "--as-of", "2026-03-01"])
+        .current_dir(dir.path())
+        .run();
     assert_eq!(run.code, 2);
     insta::assert_snapshot!(run.snapshot());
 }
@@ -1370,7 +1287,8 @@ fn the_pre_commit_hook_with_rules_in_its_args_checks_the_staged_files() {
         "rules",
         &main,
         &aws,
-    ]);
+    ])
+    .run();
     assert_eq!(run.code, 1, "{}", run.stderr);
     // Only the named files' findings: fewer than the whole directory's.
     let whole = proviso(&[
@@ -1380,8 +1298,9 @@ fn the_pre_commit_hook_with_rules_in_its_args_checks_the_staged_files() {
         "--rules",
         "rules",
         PLATFORM,
-    ]);
-    let findings = |r: &Run| r.stdout.matches("proviso::clause::").count();
+    ])
+    .run();
+    let findings = |r: &Output| r.stdout.matches("proviso::clause::").count();
     assert!(findings(&run) > 0, "{}", run.stdout);
     assert!(findings(&run) < findings(&whole), "{}", run.summary());
 }
@@ -1397,7 +1316,7 @@ fn a_device_given_as_rules_is_refused_by_every_command() {
         &["audit", GATEWAY, "--rules", "/dev/zero"],
     ];
     for args in cases {
-        let run = proviso(args);
+        let run = proviso(args).run();
         assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
         let all = format!("{}{}", run.stdout, run.stderr);
         assert!(

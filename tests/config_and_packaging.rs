@@ -3,34 +3,22 @@
 //! (`.pre-commit-hooks.yaml`, the example GitHub Actions workflow and
 //! `docs/proviso.yaml`) are valid and say what the README says.
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod common;
+
+use common::{Output, proviso};
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 
 fn abs(p: &str) -> String {
     std::fs::canonicalize(p).unwrap().display().to_string()
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
 }
 
 #[test]
@@ -48,28 +36,40 @@ fn proviso_yaml_is_found_from_a_subdirectory_and_flags_win() {
     )
     .unwrap();
     // Settings from the file: rules, paths, date, format, fail_on.
-    let (code, out, err) = run_in(&sub, &["check"]);
+    let Output {
+        code,
+        stdout: out,
+        stderr: err,
+        ..
+    } = proviso(&["check"]).current_dir(&sub).finding_config().run();
     assert_eq!(code, 0, "{err}");
     let doc: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["summary"]["as_of"], "2026-03-01");
     assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
     // Flags override the file.
-    let (code, out, _) = run_in(
-        &sub,
-        &[
-            "check",
-            "--fail-on",
-            "warning",
-            "--format",
-            "human",
-            "--as-of",
-            "2026-05-01",
-        ],
-    );
+    let Output {
+        code, stdout: out, ..
+    } = proviso(&[
+        "check",
+        "--fail-on",
+        "warning",
+        "--format",
+        "human",
+        "--as-of",
+        "2026-05-01",
+    ])
+    .current_dir(&sub)
+    .finding_config()
+    .run();
     assert_eq!(code, 1);
     assert!(out.contains("proviso check as of 2026-05-01"), "{out}");
     // --no-config ignores it (and then --rules is required).
-    let (code, _, err) = run_in(&sub, &["check", "--no-config"]);
+    let Output {
+        code, stderr: err, ..
+    } = proviso(&["check", "--no-config"])
+        .current_dir(&sub)
+        .finding_config()
+        .run();
     assert_eq!(code, 2);
     assert!(err.contains("proviso::cli::no_rules"), "{err}");
 }
@@ -82,11 +82,44 @@ fn a_mistake_in_proviso_yaml_is_reported_with_its_line() {
         "rules: [rules]\nfail-on: warning\nformat: [sarif=out.sarif]\nwaivers:\n  max_dayz: 30\n",
     )
     .unwrap();
-    let (code, _, err) = run_in(repo.path(), &["check"]);
+    let Output {
+        code, stderr: err, ..
+    } = proviso(&["check"])
+        .current_dir(repo.path())
+        .finding_config()
+        .run();
     assert_eq!(code, 2);
     assert!(err.contains("proviso::config::invalid"), "{err}");
     assert!(err.contains("unknown field `max_dayz`"), "{err}");
     assert!(err.contains("proviso.yaml:5:"), "{err}");
+}
+
+/// The test runner's promise (`tests/common`): a `proviso.yaml` above the
+/// working directory reaches only the runs that look for one, so a file
+/// above the repository cannot change any other test's result.
+#[test]
+fn a_proviso_yaml_above_reaches_only_the_runs_that_look_for_it() {
+    let above = tempfile::tempdir().unwrap();
+    let sub = above.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(above.path().join("proviso.yaml"), "not: a setting\n").unwrap();
+    let args = [
+        "check",
+        &abs("fixtures/terraform/platform"),
+        "--rules",
+        &abs("rules"),
+        "--as-of",
+        "2026-03-01",
+    ];
+    let ignored = proviso(&args).current_dir(&sub).run();
+    assert_eq!(ignored.code, 1, "{}", ignored.stderr);
+    let found = proviso(&args).current_dir(&sub).finding_config().run();
+    assert_eq!(found.code, 2);
+    assert!(
+        found.stderr.contains("proviso::config::invalid"),
+        "{}",
+        found.stderr
+    );
 }
 
 #[test]

@@ -1,12 +1,12 @@
 //! The editor grammar stays in step with the language: every keyword of
 //! `grammar/proviso.pest` is highlighted by the TextMate grammar.
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
 #[test]

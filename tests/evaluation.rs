@@ -2,12 +2,12 @@
 //! unknown, three-valued logic, exceptions, CIDR, globs, regexes and
 //! supersession by date.
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
 use proviso::date::Date;

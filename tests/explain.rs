@@ -1,43 +1,41 @@
 //! `proviso explain`: the bundled contract in plain English, the changes at
 //! the restructuring, and the HTML page rendered in a real browser.
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod common;
+
+use common::{Output, proviso};
 use std::path::Path;
 use std::process::Command;
 
-fn proviso(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-    )
+/// Runs proviso, which must write nothing on standard error.
+fn run_quiet(args: &[&str]) -> Output {
+    let run = proviso(args).run();
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    run
 }
 
 #[test]
 fn explain_the_bundled_contract_as_text() {
-    let (code, text) = proviso(&["explain", "rules"]);
+    let Output {
+        code, stdout: text, ..
+    } = run_quiet(&["explain", "rules"]);
     assert_eq!(code, 0);
     insta::assert_snapshot!(text);
 }
 
 #[test]
 fn explain_what_is_in_force_after_the_restructuring_as_markdown() {
-    let (code, text) = proviso(&[
+    let Output {
+        code, stdout: text, ..
+    } = run_quiet(&[
         "explain",
         "rules",
         "--as-of",
@@ -55,7 +53,9 @@ fn explain_what_is_in_force_after_the_restructuring_as_markdown() {
 
 #[test]
 fn explain_between_two_dates_lists_what_started_ended_and_changed() {
-    let (code, text) = proviso(&["explain", "rules", "--between", "2026-04-26", "2026-04-28"]);
+    let Output {
+        code, stdout: text, ..
+    } = run_quiet(&["explain", "rules", "--between", "2026-04-26", "2026-04-28"]);
     assert_eq!(code, 0);
     for ended in [
         "ends: stateless_on_azure",
@@ -70,7 +70,9 @@ fn explain_between_two_dates_lists_what_started_ended_and_changed() {
         "a clause in force on both dates, unchanged, is not listed"
     );
     insta::assert_snapshot!(text);
-    let (_, nothing) = proviso(&["explain", "rules", "--between", "2026-03-01", "2026-03-02"]);
+    let Output {
+        stdout: nothing, ..
+    } = run_quiet(&["explain", "rules", "--between", "2026-03-01", "2026-03-02"]);
     assert!(nothing.contains("Nothing: the same clauses are in force on both dates."));
 }
 
@@ -111,7 +113,7 @@ fn headless(chromium: &str, profile: &Path) -> Command {
 fn the_html_page_renders_in_a_browser_and_carries_every_clause() {
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("explain.html");
-    let (code, _) = proviso(&[
+    let Output { code, .. } = run_quiet(&[
         "explain",
         "rules",
         "--format",

@@ -2,18 +2,20 @@
 //! idempotent, keeps every comment, and the formatted file lowers to the same
 //! AST (or, for files with errors, to the same error codes).
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod common;
+
+use common::proviso;
 use proviso::rules::format::format;
 use proviso::source::SourceFile;
 use std::path::PathBuf;
-use std::process::Command;
 
 fn rule_files() -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = walkdir::WalkDir::new("rules")
@@ -122,34 +124,25 @@ fn fmt_check_reports_unformatted_files_and_fmt_rewrites_them() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("r.proviso");
     std::fs::write(&file, "agreement a\ndefine x=1\n").unwrap();
-    let bin = env!("CARGO_BIN_EXE_proviso");
-    let check = Command::new(bin)
-        .args(["fmt", "--check"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert_eq!(check.status.code(), Some(1));
+    let check = proviso(&["fmt", "--check"]).arg(&file).run();
+    assert_eq!(check.code, 1);
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         "agreement a\ndefine x=1\n",
         "--check changes nothing"
     );
-    let fix = Command::new(bin).arg("fmt").arg(&file).output().unwrap();
-    assert_eq!(fix.status.code(), Some(0));
+    let fix = proviso(&["fmt"]).arg(&file).run();
+    assert_eq!(fix.code, 0);
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         "agreement a\n\ndefine x = 1\n"
     );
-    let again = Command::new(bin)
-        .args(["fmt", "--check"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert_eq!(again.status.code(), Some(0));
+    let again = proviso(&["fmt", "--check"]).arg(&file).run();
+    assert_eq!(again.code, 0);
     let broken = dir.path().join("broken.proviso");
     std::fs::write(&broken, "terms {").unwrap();
-    let bad = Command::new(bin).arg("fmt").arg(&broken).output().unwrap();
-    assert_eq!(bad.status.code(), Some(2));
+    let bad = proviso(&["fmt"]).arg(&broken).run();
+    assert_eq!(bad.code, 2);
     assert_eq!(
         std::fs::read_to_string(&broken).unwrap(),
         "terms {",
@@ -159,14 +152,6 @@ fn fmt_check_reports_unformatted_files_and_fmt_rewrites_them() {
 
 #[test]
 fn the_bundled_rules_are_formatted() {
-    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .args(["fmt", "--check", "rules"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let out = proviso(&["fmt", "--check", "rules"]).run();
+    assert_eq!(out.code, 0, "{}", out.stdout);
 }

@@ -2,16 +2,18 @@
 //! it is audited (under the default memory map, and read with
 //! `--no-mmap`), never a crash, always a warning.
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
+mod common;
+
+use common::{Output, proviso};
 use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// `lines` JSON lines of house-convention traffic.
@@ -45,8 +47,8 @@ fn has_open(pid: u32, path: &std::path::Path, mapped: bool) -> bool {
 
 /// Audits a 60 MB file with one worker and cuts it to 1 MB as soon as the
 /// audit has it open (mapped, by default), while most of it is still to
-/// be read; returns the exit code, stdout and stderr.
-fn audit_while_truncating(extra: &[&str]) -> (Option<i32>, String, String) {
+/// be read.
+fn audit_while_truncating(extra: &[&str]) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("traffic.jsonl");
     let data = traffic(300_000);
@@ -62,14 +64,7 @@ fn audit_while_truncating(extra: &[&str]) -> (Option<i32>, String, String) {
         "json",
     ];
     args.extend_from_slice(extra);
-    let child = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .args(&args)
-        .arg(&path)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = proviso(&args).arg(&path).spawn();
     let started = Instant::now();
     while !has_open(child.id(), &path, mapped) {
         assert!(
@@ -84,14 +79,9 @@ fn audit_while_truncating(extra: &[&str]) -> (Option<i32>, String, String) {
         .unwrap()
         .set_len(1 << 20)
         .unwrap();
-    let out = child.wait_with_output().unwrap();
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(out.status.signal(), None, "killed by a signal: {out:?}");
-    (
-        out.status.code(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let out = child.wait();
+    assert_eq!(out.signal, None, "killed by a signal: {out:?}");
+    out
 }
 
 fn check(extra: &[&str]) {
@@ -101,7 +91,12 @@ fn check(extra: &[&str]) {
     // records must always carry the warning.
     let mut doc = serde_json::Value::Null;
     for _ in 0..3 {
-        let (code, stdout, stderr) = audit_while_truncating(extra);
+        let Output {
+            code,
+            stdout,
+            stderr,
+            ..
+        } = audit_while_truncating(extra);
         doc = serde_json::from_str(&stdout)
             .unwrap_or_else(|_| panic!("{code:?}\n{stdout}\n{stderr}"));
         let whole =

@@ -4,24 +4,23 @@
 //! (every case runs every pass in a thread with a small stack, so the
 //! nesting limit is shown to hold with room to spare), panics or runs away.
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
 mod common;
 
-use common::render_all;
+use common::{proviso, render_all};
 use proviso::diag::Diag;
 use proviso::eval::compiled::{Compiled, LineOutcome};
 use proviso::eval::{Evaluator, Outcome};
 use proviso::source::SourceFile;
 use proviso::value::{MapRecord, Value};
 use std::collections::BTreeMap;
-use std::process::Command;
 
 /// Half the main thread's 8 MiB, on which rule files are read, in a debug
 /// build (whose frames are several times a release build's: pest alone
@@ -233,19 +232,6 @@ fn a_define_chain_past_the_limit_is_one_located_error() {
     );
 }
 
-fn proviso(args: &[&str], dir: &std::path::Path) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
-}
-
 /// miette cannot draw a label past column 65,535: the line is cut around
 /// the label, and the location is still the file's.
 #[test]
@@ -256,7 +242,10 @@ fn an_error_past_column_65535_of_a_rule_file_is_shown() {
         " ".repeat(70_000)
     );
     std::fs::write(dir.path().join("long.proviso"), text).unwrap();
-    let (code, out) = proviso(&["lint", "long.proviso"], dir.path());
+    let run = proviso(&["lint", "long.proviso"])
+        .current_dir(dir.path())
+        .run();
+    let (code, out) = (run.code, run.all());
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("long.proviso:3:70012")
@@ -279,10 +268,10 @@ fn an_error_past_column_65535_of_a_terraform_file_is_shown() {
     )
     .unwrap();
     let rules = std::fs::canonicalize("rules").unwrap();
-    let (code, out) = proviso(
-        &["check", ".", "--rules", rules.to_str().unwrap()],
-        dir.path(),
-    );
+    let run = proviso(&["check", ".", "--rules", rules.to_str().unwrap()])
+        .current_dir(dir.path())
+        .run();
+    let (code, out) = (run.code, run.all());
     assert_eq!(code, 2, "{out}");
     assert!(
         out.contains("proviso::input::malformed_terraform")

@@ -2,19 +2,18 @@
 //! one warning it must raise (`// expect: …`); the rendered warnings are
 //! snapshots. The bundled rule file must be lint-clean.
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
 mod common;
 
-use common::{header_values, render_all};
+use common::{Output, header_values, proviso, render_all};
 use proviso::source::SourceFile;
-use std::process::Command;
 
 #[test]
 fn every_suspicious_file_raises_exactly_its_warning() {
@@ -40,22 +39,16 @@ fn every_suspicious_file_raises_exactly_its_warning() {
     });
 }
 
-fn lint(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .arg("lint")
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-    )
+/// `proviso lint` with `args`.
+fn lint(args: &[&str]) -> Output {
+    proviso(&["lint"]).args(args).run()
 }
 
 #[test]
 fn the_bundled_rules_are_lint_clean_even_with_deny_warnings() {
-    let (code, out) = lint(&["rules", "--deny", "warnings"]);
+    let Output {
+        code, stdout: out, ..
+    } = lint(&["rules", "--deny", "warnings"]);
     assert_eq!(code, 0, "{out}");
     assert_eq!(out, "proviso lint: 0 errors, 0 warnings in 1 file\n");
 }
@@ -63,14 +56,16 @@ fn the_bundled_rules_are_lint_clean_even_with_deny_warnings() {
 #[test]
 fn warnings_fail_only_with_deny_warnings_and_errors_always_fail() {
     let warn = "fixtures/rules/lint/unused_define.proviso";
-    assert_eq!(lint(&[warn]).0, 0);
-    assert_eq!(lint(&[warn, "--deny", "warnings"]).0, 1);
-    let (code, out) = lint(&["fixtures/rules/invalid/single_equals.proviso"]);
+    assert_eq!(lint(&[warn]).code, 0);
+    assert_eq!(lint(&[warn, "--deny", "warnings"]).code, 1);
+    let Output {
+        code, stdout: out, ..
+    } = lint(&["fixtures/rules/invalid/single_equals.proviso"]);
     assert_eq!(code, 1);
     assert!(
         out.contains("proviso::parse::single_equals")
             && out.ends_with("proviso lint: 1 error, 0 warnings in 1 file\n"),
         "{out}"
     );
-    assert_eq!(lint(&["no/such/dir"]).0, 2);
+    assert_eq!(lint(&["no/such/dir"]).code, 2);
 }

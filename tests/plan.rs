@@ -3,38 +3,33 @@
 //! point at the plan's resource address and, when the configuration is
 //! beside the plan, at the `.tf` source too.
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
-use serde_json::Value;
-use std::process::Command;
+mod common;
 
-fn check(plan: &str, format: &str) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .args([
-            "check",
-            plan,
-            "--rules",
-            "rules",
-            "--as-of",
-            "2026-03-01",
-            "--no-config",
-            "--format",
-            format,
-        ])
-        .env_remove("COLUMNS")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-    )
+use common::{Output, proviso};
+use serde_json::Value;
+
+/// `proviso check` of `plan` on 2026-03-01, in `format`.
+fn check(plan: &str, format: &str) -> Output {
+    proviso(&[
+        "check",
+        plan,
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-03-01",
+        "--no-config",
+        "--format",
+        format,
+    ])
+    .run()
 }
 
 fn findings(doc: &Value) -> Vec<(String, String, String, String)> {
@@ -61,7 +56,9 @@ fn findings(doc: &Value) -> Vec<(String, String, String, String)> {
 
 #[test]
 fn a_plan_with_its_configuration_beside_it() {
-    let (code, out) = check("fixtures/terraform/plan/with_config/plan.json", "json");
+    let Output {
+        code, stdout: out, ..
+    } = check("fixtures/terraform/plan/with_config/plan.json", "json");
     assert_eq!(code, 1);
     let doc: Value = serde_json::from_str(&out).unwrap();
     let got = findings(&doc);
@@ -112,13 +109,16 @@ fn a_plan_with_its_configuration_beside_it() {
         );
     }
     assert_eq!(doc["summary"]["records"], 5);
-    let (_, human) = check("fixtures/terraform/plan/with_config/plan.json", "human");
+    let Output { stdout: human, .. } =
+        check("fixtures/terraform/plan/with_config/plan.json", "human");
     insta::assert_snapshot!(human);
 }
 
 #[test]
 fn a_plan_alone_points_at_its_resource_addresses() {
-    let (code, out) = check("fixtures/terraform/plan/plan_only/plan.json", "json");
+    let Output {
+        code, stdout: out, ..
+    } = check("fixtures/terraform/plan/plan_only/plan.json", "json");
     assert_eq!(code, 1);
     let doc: Value = serde_json::from_str(&out).unwrap();
     for f in doc["findings"].as_array().unwrap() {
@@ -137,20 +137,18 @@ fn a_file_that_is_not_a_plan_is_reported_not_fatal() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("plan.json");
     std::fs::write(&p, "{\n  \"format_version\": \"2.0\"\n}\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .args([
-            "check",
-            p.to_str().unwrap(),
-            "--rules",
-            "rules",
-            "--no-config",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = proviso(&[
+        "check",
+        p.to_str().unwrap(),
+        "--rules",
+        "rules",
+        "--no-config",
+        "--format",
+        "json",
+    ])
+    .run();
+    assert_eq!(out.code, 2);
+    let doc: Value = out.json();
     assert_eq!(
         doc["malformed"][0]["code"],
         "proviso::input::malformed_plan"

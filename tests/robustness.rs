@@ -3,12 +3,12 @@
 //! diagnostics, never a crash. A `cargo fuzz` target would search further;
 //! this keeps the guarantee in the ordinary test run.
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
 use proviso::source::SourceFile;

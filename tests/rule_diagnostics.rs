@@ -2,17 +2,17 @@
 //! must raise (`// expect: proviso::…`); the rendered diagnostics, with their
 //! targeted help, are snapshots. Valid files must load without errors.
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
 mod common;
 
-use common::{header_values, render_all};
+use common::{header_values, proviso, render_all};
 use proviso::source::SourceFile;
 
 fn load(path: &std::path::Path) -> Result<proviso::rules::RuleSet, proviso::rules::RuleErrors> {
@@ -195,14 +195,9 @@ fn a_field_no_input_has_stops_every_command_before_anything_is_judged() {
         vec!["explain", rules],
         vec!["lint", rules],
     ] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_proviso"))
-            .args(&args)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        let all = String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr);
-        let code = out.status.code().unwrap();
+        let out = proviso(&args).run();
+        let all = out.all();
+        let code = out.code;
         let expected = if args[0] == "lint" { 1 } else { 2 };
         assert_eq!(code, expected, "{args:?}: {all}");
         assert!(

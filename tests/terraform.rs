@@ -7,12 +7,12 @@
 //!   finding with `# expect: <clause> <outcome> as-of <date> [address]` on
 //!   the lines right above it.
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
 mod common;

@@ -16,12 +16,12 @@
 //! gives a plain unknown instead (its unknowns have no type); the test holds
 //! it to that, so the mark is removed when proviso learns more.
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
 use proviso::scan::terraform::error::FAILS;

@@ -4,43 +4,17 @@
 //! documents, byte-order marks), each read with no `--field` flag, and
 //! what the user sees counted exactly: records, requests, violations.
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod common;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn proviso(args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .args(args)
-        .env_remove("COLUMNS")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run proviso");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or(b"")).unwrap();
-    drop(input);
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
+use common::proviso;
 
 /// A rule every request violates (so `--findings` shows what was read of
 /// each), in force from 1990.
@@ -73,7 +47,11 @@ fn probe(
     ];
     args.extend_from_slice(extra);
     args.push(file);
-    let run = proviso(&args, stdin);
+    let mut audit = proviso(&args);
+    if let Some(input) = stdin {
+        audit = audit.stdin(input);
+    }
+    let run = audit.run();
     let doc: serde_json::Value = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|_| panic!("{}\n{}", run.stdout, run.stderr));
     let records = std::fs::read_to_string(&findings)
@@ -128,17 +106,15 @@ fn front_door_records_as_microsoft_documents_them() {
     assert_eq!(summary(&doc), [3, 1, 1, 0, 2, 0], "{}", doc["summary"]);
     assert_eq!(found[0]["host"], "wafdemofrontdoorwebapp.azurefd.net");
     assert!(found[0].get("client_ip").is_none(), "{}", found[0]);
-    let run = proviso(
-        &[
-            "audit",
-            "--rules",
-            "rules",
-            "--format",
-            "json",
-            "fixtures/logs/vendors/frontdoor-docs.json",
-        ],
-        None,
-    );
+    let run = proviso(&[
+        "audit",
+        "--rules",
+        "rules",
+        "--format",
+        "json",
+        "fixtures/logs/vendors/frontdoor-docs.json",
+    ])
+    .run();
     // Nothing judged is not a pass: the one request is outside the terms.
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
@@ -280,10 +256,9 @@ fn field_names_match_the_vocabulary_in_any_case() {
     assert_eq!(from(&doc, "host"), ["HOST 1", "hostName 1"]);
 
     // The human summary names them too, per input.
-    let run = proviso(
-        &["audit", "--rules", "rules", "--log-format", "csv", "-"],
-        Some(csv.as_bytes()),
-    );
+    let run = proviso(&["audit", "--rules", "rules", "--log-format", "csv", "-"])
+        .stdin(csv.as_bytes())
+        .run();
     assert!(
         run.stdout
             .contains("<stdin>: timestamp from `Timestamp`, host from `Host`, path from `Path`"),
@@ -419,25 +394,24 @@ fn findings_carry_what_decided_them_at_full_precision() {
     let line = "{\"timestamp\":\"2026-03-02T09:15:17.8383427Z\",\"host\":\"api.openai.com\",\"path\":\"/v1/chat/completions\",\"method\":\"POST\",\"client_ip\":\"3.80.9.1\",\"target_ip\":\"20.41.0.8\"}\n";
     let dir = tempfile::tempdir().unwrap();
     let findings = dir.path().join("f.jsonl");
-    let run = proviso(
-        &[
-            "audit",
-            "--rules",
-            "rules",
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-            "--findings",
-            findings.to_str().unwrap(),
-            "--ip-ranges",
-            "fixtures/ip-ranges/aws-ip-ranges.json",
-            "--ip-ranges",
-            "fixtures/ip-ranges/azure-service-tags.json",
-            "-",
-        ],
-        Some(line.as_bytes()),
-    );
+    let run = proviso(&[
+        "audit",
+        "--rules",
+        "rules",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "--findings",
+        findings.to_str().unwrap(),
+        "--ip-ranges",
+        "fixtures/ip-ranges/aws-ip-ranges.json",
+        "--ip-ranges",
+        "fixtures/ip-ranges/azure-service-tags.json",
+        "-",
+    ])
+    .stdin(line.as_bytes())
+    .run();
     let doc: serde_json::Value =
         serde_json::from_str(&run.stdout).unwrap_or_else(|_| panic!("{}", run.stderr));
     let written: Vec<serde_json::Value> = std::fs::read_to_string(&findings)

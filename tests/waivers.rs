@@ -5,34 +5,18 @@
 //! `# expect-waiver-finding: <code>` and `# expect-malformed: <code>`.
 //! The human report of each case is snapshotted.
 
-// Test code: a failed unwrap is a failed test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
 )]
 
 mod common;
 
-use common::header_values;
+use common::{Output, header_values, proviso};
 use std::collections::BTreeSet;
-use std::process::Command;
-
-fn proviso(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .args(args)
-        .arg("--no-config")
-        .env_remove("COLUMNS")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
 
 fn set(v: &serde_json::Value, f: impl Fn(&serde_json::Value) -> String) -> BTreeSet<String> {
     v.as_array().unwrap().iter().map(f).collect()
@@ -45,9 +29,10 @@ fn every_waiver_case_gives_what_it_declares() {
         let text = std::fs::read_to_string(main).unwrap();
         let as_of = &header_values(&text, "as-of:")[0];
         let dir = case.to_str().unwrap();
-        let (_, json, _) = proviso(&[
+        let Output { stdout: json, .. } = proviso(&[
             "check", dir, "--rules", "rules", "--as-of", as_of, "--format", "json",
-        ]);
+        ])
+        .run();
         let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
         let expected: BTreeSet<String> = header_values(&text, "expect:")
             .into_iter()
@@ -99,7 +84,12 @@ fn every_waiver_case_gives_what_it_declares() {
             waived.len()
         );
 
-        let (code, stdout, stderr) = proviso(&["check", dir, "--rules", "rules", "--as-of", as_of]);
+        let Output {
+            code,
+            stdout,
+            stderr,
+            ..
+        } = proviso(&["check", dir, "--rules", "rules", "--as-of", as_of]).run();
         insta::assert_snapshot!(format!(
             "exit code: {code}\n--- stdout ---\n{stdout}--- stderr ---\n{stderr}"
         ));
@@ -109,7 +99,9 @@ fn every_waiver_case_gives_what_it_declares() {
 #[test]
 fn no_waivers_ignores_them_all() {
     let dir = "fixtures/terraform/waivers/waived_block";
-    let (code, json, _) = proviso(&[
+    let Output {
+        code, stdout: json, ..
+    } = proviso(&[
         "check",
         dir,
         "--rules",
@@ -119,14 +111,15 @@ fn no_waivers_ignores_them_all() {
         "--format",
         "json",
         "--no-waivers",
-    ]);
+    ])
+    .run();
     assert_eq!(code, 1);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
     assert!(doc["waived"].as_array().unwrap().is_empty());
     assert!(doc["waivers"].as_array().unwrap().is_empty());
     // And a malformed waiver is not an error when waivers are off.
-    let (code, _, _) = proviso(&[
+    let Output { code, .. } = proviso(&[
         "check",
         "fixtures/terraform/waivers/missing_reason",
         "--rules",
@@ -134,7 +127,8 @@ fn no_waivers_ignores_them_all() {
         "--as-of",
         "2026-03-01",
         "--no-waivers",
-    ]);
+    ])
+    .run();
     assert_eq!(code, 1);
 }
 
@@ -149,7 +143,8 @@ fn a_waived_finding_does_not_fail_the_run_and_an_expired_one_does() {
             "--as-of",
             "2026-03-01",
         ])
-        .0
+        .run()
+        .code
     };
     assert_eq!(run("waived_block"), 0);
     assert_eq!(run("expired"), 1);
@@ -167,7 +162,8 @@ fn the_waiver_expires_on_its_until_date() {
             &proviso(&[
                 "check", dir, "--rules", "rules", "--as-of", date, "--format", "json",
             ])
-            .1,
+            .run()
+            .stdout,
         )
         .unwrap()
     };
@@ -189,23 +185,21 @@ fn a_policy_can_forbid_waivers_or_demand_an_expiry() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("proviso.yaml");
     std::fs::write(&cfg, "waivers:\n  allow: false\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .args([
-            "check",
-            "fixtures/terraform/waivers/waived_block",
-            "--rules",
-            "rules",
-            "--as-of",
-            "2026-03-01",
-            "--format",
-            "json",
-            "--config",
-        ])
-        .arg(&cfg)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = proviso(&[
+        "check",
+        "fixtures/terraform/waivers/waived_block",
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-03-01",
+        "--format",
+        "json",
+        "--config",
+    ])
+    .arg(&cfg)
+    .run();
+    assert_eq!(out.code, 1);
+    let doc = out.json();
     assert_eq!(
         doc["findings"].as_array().unwrap().len(),
         1,
@@ -217,22 +211,20 @@ fn a_policy_can_forbid_waivers_or_demand_an_expiry() {
     );
 
     std::fs::write(&cfg, "waivers:\n  require_until: true\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_proviso"))
-        .args([
-            "check",
-            "fixtures/terraform/waivers/two_clauses_one_waived",
-            "--rules",
-            "rules",
-            "--as-of",
-            "2026-03-01",
-            "--format",
-            "json",
-            "--config",
-        ])
-        .arg(&cfg)
-        .output()
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = proviso(&[
+        "check",
+        "fixtures/terraform/waivers/two_clauses_one_waived",
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-03-01",
+        "--format",
+        "json",
+        "--config",
+    ])
+    .arg(&cfg)
+    .run();
+    let doc = out.json();
     assert_eq!(
         doc["waiver_findings"][0]["code"],
         "proviso::waiver::no_expiry"

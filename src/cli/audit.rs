@@ -107,10 +107,10 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
     if let Err(d) = write_output(args.output.as_ref(), &text) {
         trouble.push(d);
     }
-    if let (Some(slot), Some(path)) = (&findings_error, &args.findings) {
-        if let Some(e) = files::take_error(slot) {
-            trouble.push(files::unwritable(&display_path(path), &e));
-        }
+    if let (Some(slot), Some(path)) = (&findings_error, &args.findings)
+        && let Some(e) = files::take_error(slot)
+    {
+        trouble.push(files::unwritable(&display_path(path), &e));
     }
     let not_judged = nothing_judged(&report, &args);
     if args.output.is_some() {
@@ -415,13 +415,13 @@ fn time_like_field(input: &InputInfo, args: &AuditArgs) -> Option<String> {
             if looks_like_time(last) && !value.is_object() {
                 return Some(path);
             }
-            if let serde_json::Value::Object(m) = value {
-                if path.matches('.').count() < 2 {
-                    let mut inner: Vec<(String, &serde_json::Value)> =
-                        m.iter().map(|(k, v)| (format!("{path}.{k}"), v)).collect();
-                    inner.reverse();
-                    stack.extend(inner);
-                }
+            if let serde_json::Value::Object(m) = value
+                && path.matches('.').count() < 2
+            {
+                let mut inner: Vec<(String, &serde_json::Value)> =
+                    m.iter().map(|(k, v)| (format!("{path}.{k}"), v)).collect();
+                inner.reverse();
+                stack.extend(inner);
             }
         }
         return None;

@@ -358,7 +358,11 @@ fn lowercase_first(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "test code: a failed unwrap or index is a failed test"
+    )]
     use super::*;
 
     fn load_text(text: &str) -> Result<Config, Diag> {

@@ -12,19 +12,19 @@ pub fn run(args: ExplainArgs, err_style: &Style) -> i32 {
         [a, b] => Some((*a, *b)),
         _ => None,
     });
-    if let Some((from, to)) = between {
-        if from > to {
-            // Read backwards, what started would show as ended.
-            let d = Diag::error(
-                "proviso::cli::reversed_range",
-                format!("`--between {from} {to}` ends before it starts"),
-            )
-            .with_help(format!(
-                "give the earlier date first: `--between {to} {from}`"
-            ));
-            eprint_diags(&[d], err_style);
-            return EXIT_TROUBLE;
-        }
+    if let Some((from, to)) = between
+        && from > to
+    {
+        // Read backwards, what started would show as ended.
+        let d = Diag::error(
+            "proviso::cli::reversed_range",
+            format!("`--between {from} {to}` ends before it starts"),
+        )
+        .with_help(format!(
+            "give the earlier date first: `--between {to} {from}`"
+        ));
+        eprint_diags(&[d], err_style);
+        return EXIT_TROUBLE;
     }
     if let Some(out) = &args.output {
         let inputs = crate::rules::find_rule_files(&args.rules).unwrap_or_default();

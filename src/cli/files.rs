@@ -298,10 +298,10 @@ impl<W: Write> Checked<W> {
     }
 
     fn note<T>(&self, r: std::io::Result<T>) -> std::io::Result<T> {
-        if let (Err(e), Ok(mut slot)) = (&r, self.error.lock()) {
-            if slot.is_none() {
-                *slot = Some(std::io::Error::new(e.kind(), e.to_string()));
-            }
+        if let (Err(e), Ok(mut slot)) = (&r, self.error.lock())
+            && slot.is_none()
+        {
+            *slot = Some(std::io::Error::new(e.kind(), e.to_string()));
         }
         r
     }
@@ -326,7 +326,11 @@ pub fn take_error(slot: &Mutex<Option<std::io::Error>>) -> Option<std::io::Error
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "test code: a failed unwrap or index is a failed test"
+    )]
     use super::*;
 
     #[test]

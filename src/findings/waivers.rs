@@ -207,7 +207,11 @@ fn problem(w: &Waiver, as_of: Date, policy: &Policy) -> Option<Diag> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        reason = "test code: a failed unwrap or index is a failed test"
+    )]
     use super::*;
 
     #[test]

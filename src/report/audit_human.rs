@@ -42,10 +42,9 @@ pub fn render(report: &AuditReport, plain: bool, width: usize) -> String {
         let mut parts: Vec<String> = Vec::new();
         let mut k = 0;
         while let Some(first) = i.fields.get(k) {
-            let same: Vec<&crate::audit::FieldSource> = i
-                .fields
-                .get(k..)
-                .unwrap_or(&[])
+            // INVARIANT: `k < i.fields.len()`: `get(k)` just gave `first`.
+            #[expect(clippy::indexing_slicing, reason = "k < len, as get(k) is Some")]
+            let same: Vec<&crate::audit::FieldSource> = i.fields[k..]
                 .iter()
                 .take_while(|f| f.field == first.field)
                 .collect();

@@ -35,9 +35,10 @@ const fn field(name: &'static str, about: &'static str, terraform: bool, logs: b
     }
 }
 
-/// The shared vocabulary of DESIGN.md, plus the containers of raw fields:
-/// the one list that "did you mean", unknown-field warnings and `explain`'s
-/// coverage all read.
+/// The shared vocabulary (the fields every input fills under one name, as
+/// the README's "The rule language", **Fields**, lists them), plus the
+/// containers of raw fields: the one list that "did you mean",
+/// unknown-field warnings and `explain`'s coverage all read.
 pub const KNOWN_FIELDS: &[KnownField] = &[
     field("cloud", "azure / aws / gcp / oracle / …", true, true),
     field("region", "cloud region", true, true),

@@ -88,27 +88,31 @@ fn collect_comments(src: &str, root: &Pair<'_>) -> Vec<Comment> {
     }
     gaps.push((pos, src.len()));
     for (gs, ge) in gaps {
-        let gap = src.get(gs..ge).unwrap_or("");
+        // INVARIANT: `gs <= ge <= src.len()`, each an end of a pest span of
+        // `src` or an end of `src`: char boundaries.
+        let gap = &src[gs..ge];
         let mut i = 0usize;
         while i < gap.len() {
-            let rest = gap.get(i..).unwrap_or("");
+            // INVARIANT: `i < gap.len()` is a char boundary: it moves by
+            // whole characters and whole comments.
+            let rest = &gap[i..];
             let (len, text) = if rest.starts_with("//") {
-                let end = rest.find('\n').unwrap_or(rest.len());
-                (end, rest.get(..end).unwrap_or("").trim_end().to_string())
+                let line = rest.split_once('\n').map_or(rest, |(line, _)| line);
+                (line.len(), line.trim_end().to_string())
             } else if rest.starts_with("/*") {
-                let end = rest.find("*/").map(|e| e + 2).unwrap_or(rest.len());
-                (end, rest.get(..end).unwrap_or("").to_string())
+                let comment = rest
+                    .split_once("*/")
+                    .map_or(rest.to_string(), |(body, _)| format!("{body}*/"));
+                (comment.len(), comment)
             } else {
                 i += rest.chars().next().map(char::len_utf8).unwrap_or(1);
                 continue;
             };
             let start = gs + i;
-            let line_start = src
-                .get(..start)
-                .and_then(|b| b.rfind('\n'))
-                .map(|n| n + 1)
-                .unwrap_or(0);
-            let before = src.get(line_start..start).unwrap_or("");
+            // INVARIANT: `start` is a char boundary of `src`: `gap` starts
+            // at one (`gs`) and `i` is one of `gap`.
+            let upto = &src[..start];
+            let before = upto.rsplit_once('\n').map_or(upto, |(_, line)| line);
             comments.push(Comment {
                 start,
                 text,
@@ -148,7 +152,11 @@ impl Formatter<'_> {
 
     /// Whether the source has a blank line between `from` and `to`.
     fn blank_between(&self, from: usize, to: usize) -> bool {
-        let gap = self.src.get(from..to).unwrap_or("");
+        // Callers pass `to` before `from` when nothing lies between them:
+        // no blank line then.
+        let Some(gap) = self.src.get(from..to) else {
+            return false;
+        };
         let mut lines = gap.split('\n');
         lines.next();
         let mut interior: Vec<&str> = lines.collect();

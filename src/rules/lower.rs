@@ -681,14 +681,17 @@ impl<'f> Lowerer<'f> {
         let mut text = String::new();
         let mut rest = raw;
         let mut offset = base;
+        // INVARIANT: every slice of `rest` below ends at or just after one
+        // of its ASCII braces (`open`, `close`, each found in `rest`), so
+        // it is in bounds and on char boundaries.
         while let Some(open) = rest.find('{') {
             if rest.get(open + 1..open + 2) == Some("{") {
-                text.push_str(&unescape(rest.get(..open + 1).unwrap_or("")));
-                rest = rest.get(open + 2..).unwrap_or("");
+                text.push_str(&unescape(&rest[..open + 1]));
+                rest = &rest[open + 2..];
                 offset += open + 2;
                 continue;
             }
-            text.push_str(&unescape(rest.get(..open).unwrap_or("")));
+            text.push_str(&unescape(&rest[..open]));
             let Some(close) = rest.get(open..).and_then(|r| r.find('}')).map(|c| c + open) else {
                 self.err(
                     "proviso::parse::syntax",
@@ -699,7 +702,7 @@ impl<'f> Lowerer<'f> {
                 );
                 break;
             };
-            let hole = rest.get(open + 1..close).unwrap_or("").trim();
+            let hole = rest[open + 1..close].trim();
             let hole_span = offset + open..offset + close + 1;
             match parse_field_path(hole) {
                 Some(path) => {
@@ -716,7 +719,7 @@ impl<'f> Lowerer<'f> {
                     "write a field such as `{address}` or `{tags.product}`",
                 ),
             }
-            rest = rest.get(close + 1..).unwrap_or("");
+            rest = &rest[close + 1..];
             offset += close + 1;
         }
         text.push_str(&unescape(rest).replace("}}", "}"));
@@ -999,10 +1002,13 @@ pub fn parse_field_path(text: &str) -> Option<FieldPath> {
     let mut segs = Vec::new();
     let mut rest = text;
     let take_name = |s: &str| -> Option<(String, usize)> {
-        let end = s
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(s.len());
-        (end > 0).then(|| (s.get(..end).unwrap_or("").to_string(), end))
+        // ASCII characters: as many bytes as characters.
+        let name: String = s
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let end = name.len();
+        (end > 0).then_some((name, end))
     };
     let (first, n) = take_name(rest)?;
     segs.push(first);

@@ -78,11 +78,19 @@ pub fn too_deep(text: &str) -> Option<std::ops::Range<usize>> {
                 nots = 0;
             }
             b'/' if at(i + 1) == Some(b'/') => {
-                i = memchr::memchr(b'\n', b.get(i..).unwrap_or(&[])).map_or(b.len(), |n| i + n);
+                // INVARIANT: `i < b.len()`: `at(i)` is the `/`.
+                #[expect(clippy::indexing_slicing, reason = "i < b.len(), as at(i) is Some")]
+                let rest = &b[i..];
+                i = memchr::memchr(b'\n', rest).map_or(b.len(), |n| i + n);
             }
             b'/' if at(i + 1) == Some(b'*') => {
-                i = memchr::memmem::find(b.get(i + 2..).unwrap_or(&[]), b"*/")
-                    .map_or(b.len(), |n| i + 2 + n + 1);
+                // INVARIANT: `i + 2 <= b.len()`: `at(i + 1)` is the `*`.
+                #[expect(
+                    clippy::indexing_slicing,
+                    reason = "i + 1 < b.len(), as at(i + 1) is Some"
+                )]
+                let rest = &b[i + 2..];
+                i = memchr::memmem::find(rest, b"*/").map_or(b.len(), |n| i + 2 + n + 1);
             }
             b'~' => {
                 i += 1;
@@ -244,7 +252,10 @@ fn syntax_error(file: &Arc<SourceFile>, err: pest::error::Error<Rule>) -> Diag {
             pos + word.max(first)
         })
         .unwrap_or(pos);
-    let found = text.get(pos..end).unwrap_or("");
+    // INVARIANT: `pos` is pest's position in `text` (a char boundary at
+    // most `text.len()`), and `end` is `pos` plus the length of a prefix of
+    // `text[pos..]` that ends on a char boundary.
+    let found = &text[pos..end];
     let (expected, positives) = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => (
             join_or(positives.iter().map(|r| readable(*r)).collect()),

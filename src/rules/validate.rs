@@ -345,7 +345,9 @@ impl Checker {
                 if depth.get(i).is_none_or(Option::is_some) {
                     continue;
                 }
-                let uses = deps.get(i).map(Vec::as_slice).unwrap_or(&[]);
+                // INVARIANT: `i < n == deps.len()`: `depth.get(i)` was `Some` just above.
+                #[expect(clippy::indexing_slicing, reason = "i < deps.len(), tested above")]
+                let uses = deps[i].as_slice();
                 if !ready {
                     stack.push((i, true));
                     stack.extend(

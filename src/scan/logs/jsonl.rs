@@ -770,7 +770,7 @@ fn skip_value(b: &[u8], i: usize) -> Result<usize, LineError> {
                         continue;
                     }
                     Some(c @ (b'{' | b'[')) => {
-                        if depth > 0 && depth % 64 == 0 {
+                        if depth > 0 && depth.is_multiple_of(64) {
                             spill.push(bits);
                             bits = 0;
                         }
@@ -786,7 +786,7 @@ fn skip_value(b: &[u8], i: usize) -> Result<usize, LineError> {
                         if depth == 0 {
                             return Ok(j + 1);
                         }
-                        if depth % 64 == 0 {
+                        if depth.is_multiple_of(64) {
                             bits = spill.pop().unwrap_or(0);
                         }
                     }

@@ -7,12 +7,13 @@
 //! skipped, not built), so the per-line work is a scan of the line and no
 //! allocation unless a value has escapes to undo.
 //!
-//! Each format fills the shared vocabulary of DESIGN.md (`timestamp`,
-//! `host`, `path`, `method`, `status`, `client_ip`, `target_ip`,
-//! `bytes_in`, `bytes_out`, `cloud`, `region`) from its own fields, and
-//! also answers to its own field names, written with every character
-//! other than a letter, a digit or `_` as `_` (`cs(Host)` is `cs_Host_`,
-//! `client:port` is `client_port`), so that rules can use any of them.
+//! Each format fills the shared vocabulary (`timestamp`, `host`, `path`,
+//! `method`, `status`, `client_ip`, `target_ip`, `bytes_in`, `bytes_out`,
+//! `cloud`, `region`) from its own fields (the README's table under
+//! `proviso audit`, **Fields**, says which), and also answers to its own
+//! field names, written with every character other than a letter, a digit
+//! or `_` as `_` (`cs(Host)` is `cs_Host_`, `client:port` is
+//! `client_port`), so that rules can use any of them.
 
 pub mod alb;
 pub mod apigateway;

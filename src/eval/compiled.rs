@@ -20,7 +20,7 @@
 //! the previous one twice are linear here, not 2^n.
 
 use crate::date::{Date, Interval};
-use crate::eval::{Evaluator, compare};
+use crate::eval::{Evaluator, compare, ord_holds};
 use crate::rules::RuleSet;
 use crate::rules::ast::{Check, CmpOp, Expr, ExprKind, Severity};
 use crate::scan::logs::{FieldVal, Slot};
@@ -663,33 +663,16 @@ fn flip(op: CmpOp) -> CmpOp {
     }
 }
 
-fn ord_holds(o: std::cmp::Ordering, op: CmpOp) -> bool {
-    use std::cmp::Ordering::*;
-    match op {
-        CmpOp::Eq => o == Equal,
-        CmpOp::Ne => o != Equal,
-        CmpOp::Lt => o == Less,
-        CmpOp::Le => o != Greater,
-        CmpOp::Gt => o == Greater,
-        CmpOp::Ge => o != Less,
-    }
-}
-
 /// `compare` on a borrowed line value: the common string and number cases
 /// without allocating, the rest through the tree evaluator's `compare`.
 fn cmp(v: &FieldVal<'_>, op: CmpOp, lit: &Value) -> bool {
     match (v, lit) {
-        (FieldVal::Str(s), Value::Str(l)) => ord_holds(s.as_ref().cmp(l.as_ref()), op),
-        (FieldVal::Num(n), Value::Num(m)) => match n.partial_cmp(m) {
-            Some(o) => ord_holds(o, op),
-            None => op == CmpOp::Ne,
-        },
-        (FieldVal::Str(s), Value::Num(m)) => {
-            match s.trim().parse::<f64>().ok().and_then(|x| x.partial_cmp(m)) {
-                Some(o) => ord_holds(o, op),
-                None => op == CmpOp::Ne,
-            }
-        }
+        (FieldVal::Str(s), Value::Str(l)) => ord_holds(Some(s.as_ref().cmp(l.as_ref())), op),
+        (FieldVal::Num(n), Value::Num(m)) => ord_holds(n.partial_cmp(m), op),
+        (FieldVal::Str(s), Value::Num(m)) => ord_holds(
+            s.trim().parse::<f64>().ok().and_then(|x| x.partial_cmp(m)),
+            op,
+        ),
         _ => compare(&v.to_value(), op, lit),
     }
 }

@@ -171,7 +171,7 @@ impl FieldVal<'_> {
             FieldVal::Bool(b) => Value::Bool(*b),
             FieldVal::Null => Value::Null,
             FieldVal::Raw(text) => serde_json::from_str::<serde_json::Value>(text)
-                .map(|j| json_to_value(&j))
+                .map(|j| crate::value::from_json(&j))
                 .unwrap_or(Value::Null),
         }
     }
@@ -191,23 +191,6 @@ impl fmt::Display for FieldVal<'_> {
             FieldVal::Raw(s) => f.write_str(s),
             other => write!(f, "{}", other.to_value()),
         }
-    }
-}
-
-/// A JSON value as a rule value.
-pub fn json_to_value(j: &serde_json::Value) -> Value {
-    use serde_json::Value as J;
-    match j {
-        J::Null => Value::Null,
-        J::Bool(b) => Value::Bool(*b),
-        J::Number(n) => n.as_f64().map(Value::Num).unwrap_or(Value::Null),
-        J::String(s) => Value::str(s),
-        J::Array(items) => Value::List(items.iter().map(json_to_value).collect()),
-        J::Object(map) => Value::Map(
-            map.iter()
-                .map(|(k, v)| (k.clone(), json_to_value(v)))
-                .collect(),
-        ),
     }
 }
 

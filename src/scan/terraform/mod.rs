@@ -744,19 +744,8 @@ fn root_inputs(
     inputs
 }
 
-/// Converts JSON (tfvars.json) to a value.
-pub fn from_json(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => Value::Num(n.as_f64().unwrap_or(0.0)),
-        serde_json::Value::String(s) => Value::str(s),
-        serde_json::Value::Array(items) => Value::List(items.iter().map(from_json).collect()),
-        serde_json::Value::Object(m) => {
-            Value::Map(m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
-        }
-    }
-}
+/// Converts JSON (tfvars.json, a plan's values) to a value.
+pub use crate::value::from_json;
 
 /// Records a root module's walk has built, handed on in batches.
 ///

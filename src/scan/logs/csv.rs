@@ -10,8 +10,21 @@
 //! field cannot hold a line break, and a line whose field count differs
 //! from the header's is malformed.
 
-use super::{ColumnPlan, LineError, LineParser, Parsed, Slot, Transform, normalize_name};
+use super::{
+    ColumnPlan, FormatSpec, LineError, LineParser, Parsed, Slot, Transform, normalize_name,
+};
 use crate::value::FieldPath;
+
+/// The `csv` format: its header line names the columns.
+pub const FORMAT: FormatSpec = FormatSpec {
+    name: "csv",
+    about: "CSV or TSV with a header line",
+    json: false,
+    cloud: None,
+    kind: None,
+    header_line: true,
+    parser: |s| Box::new(CsvParser::new(s.slots, s.overrides, s.first_line())),
+};
 
 pub struct CsvParser {
     plan: ColumnPlan,

@@ -10,7 +10,8 @@
 
 use super::json_index::{Cursor, Index, url_plain};
 use super::{
-    FieldVal, LineError, LineParser, Parsed, Scratch, Slot, Transform, normalize_name, single,
+    FieldVal, FormatSpec, LineError, LineParser, Parsed, Scratch, Slot, Transform, normalize_name,
+    single,
 };
 use crate::value::FieldPath;
 use std::borrow::Cow;
@@ -64,6 +65,17 @@ pub const VOCAB: JsonVocab = &[
     ("bytes_out", "body_bytes_sent", Transform::None),
     ("region", "location", Transform::None),
 ];
+
+/// The `jsonl` format: JSON lines, the vocabulary from [`VOCAB`]'s names.
+pub const FORMAT: FormatSpec = FormatSpec {
+    name: "jsonl",
+    about: "JSON lines, any field names",
+    json: true,
+    cloud: None,
+    kind: None,
+    header_line: false,
+    parser: |s| Box::new(JsonParser::new(s.slots, VOCAB, s.overrides)),
+};
 
 #[derive(Debug, Default)]
 struct Node {
@@ -1115,7 +1127,7 @@ mod tests {
     fn plain_hosts_and_paths_agree_with_the_transform() {
         let mut whole = 0;
         for n in 0..40_000u32 {
-            let mut value = crate::scan::logs::tests::url_like(n);
+            let mut value = crate::scan::logs::transform::tests::url_like(n);
             // Longer values too, so that the 32-byte limit is crossed.
             if n % 3 == 0 {
                 value = format!("{}{value}", "x".repeat((n % 29) as usize));

@@ -22,7 +22,7 @@
 use crate::date::{Date, Interval};
 use crate::eval::{Evaluator, compare, ord_holds};
 use crate::rules::RuleSet;
-use crate::rules::ast::{Check, CmpOp, Expr, ExprKind, Severity};
+use crate::rules::ast::{Check, Clause, CmpOp, Expr, ExprKind, Severity, Terms};
 use crate::scan::logs::{FieldVal, Slot};
 use crate::text::glob_match;
 use crate::value::{FieldPath, MapRecord, Value};
@@ -301,6 +301,18 @@ impl<'r> Compiled<'r> {
             *r = true;
         }
         i
+    }
+
+    /// The terms and the clause of the rule set that `c`, one of
+    /// [`Compiled::clauses`], was compiled from.
+    pub fn source(&self, c: &CClause) -> (&'r Terms, &'r Clause) {
+        // INVARIANT: `new` made each of `clauses` from `self.rules`, at the
+        // indices it records.
+        #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+        let terms = &self.rules.terms[c.terms];
+        #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+        let clause = &terms.clauses[c.clause];
+        (terms, clause)
     }
 
     /// The slot of a one-word field, if the rules or the audit read it.

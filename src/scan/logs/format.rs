@@ -40,6 +40,18 @@ pub struct FormatSpec {
     pub parser: fn(&ParserSetup<'_>) -> Box<dyn LineParser>,
 }
 
+impl FormatSpec {
+    /// [`LogFormat::kind`], for a row already looked up (the audit's line
+    /// loop keeps the row of its input's format).
+    #[inline]
+    pub fn record_kind(&self, raw: Option<&str>) -> Kind {
+        match (self.kind, raw) {
+            (Some(kind_of), Some(category)) => kind_of(category),
+            _ => Kind::Request,
+        }
+    }
+}
+
 /// What a format's parser is built from, for one input.
 pub struct ParserSetup<'a> {
     /// The slots of the run: the field each slot holds (see
@@ -107,10 +119,7 @@ impl LogFormat {
     /// there); `None` and every other format: a request.
     #[inline]
     pub fn kind(self, raw: Option<&str>) -> Kind {
-        match (self.spec().kind, raw) {
-            (Some(kind_of), Some(category)) => kind_of(category),
-            _ => Kind::Request,
-        }
+        self.spec().record_kind(raw)
     }
 
     /// Whether the format's records are JSON objects.

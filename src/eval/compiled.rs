@@ -77,15 +77,19 @@ impl Globs {
         for p in patterns {
             let b = p.as_bytes();
             let wild = |c: &u8| *c == b'*' || *c == b'?';
-            match (b.first(), b.last()) {
-                _ if !b.iter().any(wild) => g.exact.push(b.into()),
-                (_, Some(b'*')) if !b.get(..b.len() - 1).unwrap_or(&[]).iter().any(wild) => {
-                    g.prefix.push(b.get(..b.len() - 1).unwrap_or(&[]).into());
-                }
-                (Some(b'*'), _) if !b.get(1..).unwrap_or(&[]).iter().any(wild) => {
-                    g.suffix.push(b.get(1..).unwrap_or(&[]).into());
-                }
-                _ => g.other.push(p),
+            let tame = |part: &[u8]| !part.iter().any(wild);
+            if tame(b) {
+                g.exact.push(b.into());
+            } else if let Some(head) = b.strip_suffix(b"*")
+                && tame(head)
+            {
+                g.prefix.push(head.into());
+            } else if let Some(tail) = b.strip_prefix(b"*")
+                && tame(tail)
+            {
+                g.suffix.push(tail.into());
+            } else {
+                g.other.push(p);
             }
         }
         g

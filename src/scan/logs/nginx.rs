@@ -100,10 +100,12 @@ impl LineParser for NginxParser {
             let want_bracket = col == 3;
             let want_quote = matches!(col, 4 | 7 | 8);
             if (want_bracket || want_quote) && !quoted_or_bracketed {
+                // INVARIANT: the columns tested are of `COLUMNS`' nine.
+                #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+                let name = COLUMNS[col];
                 return Err(LineError::new(
                     format!(
-                        "expected `{}` in {} here",
-                        COLUMNS.get(col).unwrap_or(&"?"),
+                        "expected `{name}` in {} here",
                         if want_bracket { "brackets" } else { "quotes" }
                     ),
                     span,

@@ -269,7 +269,10 @@ fn parse_offset(b: &[u8]) -> Option<i64> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a date and a time of day, each part as read"
+)]
 fn assemble(
     year: i64,
     month: u32,

@@ -100,10 +100,9 @@ fn transform_with(t: Transform, s: &str, one_pass: bool) -> Option<Range<usize>>
                 1..1 + memchr::memchr(b']', inner.as_bytes()).unwrap_or(inner.len())
             } else {
                 let b = s.as_bytes();
+                // One `:` (its first is its last): `address:port`.
                 match memchr::memchr(b':', b) {
-                    Some(i) if memchr::memchr(b':', b.get(i + 1..).unwrap_or(&[])).is_none() => {
-                        0..i
-                    }
+                    Some(i) if memchr::memrchr(b':', b) == Some(i) => 0..i,
                     _ => full,
                 }
             }

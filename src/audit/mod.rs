@@ -16,16 +16,16 @@
 //!
 //! The modules, by job, in the order a line meets them:
 //!
-//! - [`chunks`]: opening an input, reading its head, and cutting it into
+//! - `chunks`: opening an input, reading its head, and cutting it into
 //!   pieces of whole lines (read into reused buffers, or windows of a
 //!   memory map);
-//! - [`pipeline`]: the glue: a reader, a pool of workers and a collector
+//! - `pipeline`: the glue: a reader, a pool of workers and a collector
 //!   for one input;
-//! - [`judge`]: what the workers do: a piece into lines, a line into a
+//! - `judge`: what the workers do: a piece into lines, a line into a
 //!   record, a record judged by the clauses in force on its day;
-//! - [`samples`]: what a violation shows: its message, its sample (a
+//! - `samples`: what a violation shows: its message, its sample (a
 //!   diagnostic on its log line) and its `--findings` record;
-//! - [`tally`]: the accounting: a worker's counts, merged in file order
+//! - `tally`: the accounting: a worker's counts, merged in file order
 //!   into the input's and the report's.
 
 mod chunks;

@@ -3,7 +3,7 @@
 //!
 //! Log fields, keys and values are mostly short, so these are written for
 //! short inputs: a 16-byte vector compare with no set-up to speak of
-//! ([`find_either`]) rather than `memchr`, whose set-up costs more than a
+//! (`find_either`) rather than `memchr`, whose set-up costs more than a
 //! short field takes to scan. Each is checked against a byte-by-byte
 //! search by a test.
 

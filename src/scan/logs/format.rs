@@ -3,7 +3,7 @@
 //! A format is its module (`alb.rs`, `nginx.rs`, …), which holds its
 //! parser and a [`FormatSpec`] row, `FORMAT`: its `--log-format` name and
 //! help, whether its records are JSON, the cloud it implies, how its
-//! records' kind is read and how its parser is built. [`log_formats!`]
+//! records' kind is read and how its parser is built. `log_formats!`
 //! below lists those rows once, and makes of the list the [`LogFormat`]
 //! enum, [`LogFormat::ALL`] and [`LogFormat::spec`]; everything else
 //! (the command line's `--log-format`, the audit's choice of parser,

@@ -16,7 +16,7 @@
 //!
 //! The modules, by job:
 //!
-//! - [`format`]: the table of formats ([`LogFormat`], one
+//! - [`format`](mod@format): the table of formats ([`LogFormat`], one
 //!   [`FormatSpec`] row per format, each in its own module: [`alb`],
 //!   [`apigateway`], [`appgateway`], [`azure_frontdoor`], [`cloudfront`],
 //!   [`csv`], [`jsonl`], [`nginx`]), and [`detect`] for an input given
@@ -25,7 +25,7 @@
 //! - [`parser`]: the contract a format's parser keeps ([`LineParser`],
 //!   [`Slot`], [`FieldVal`]) and the helpers that write slots;
 //! - [`columns`]: which column of a text format fills which slot;
-//! - [`transform`]: a raw field to a vocabulary value (URL host and path,
+//! - [`transform`](mod@transform): a raw field to a vocabulary value (URL host and path,
 //!   `address:port`, request lines, escapes);
 //! - [`bytes`], [`json_index`]: the byte and vector searches under them;
 //! - [`timestamp`]: reading and writing times;

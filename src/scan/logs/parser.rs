@@ -7,7 +7,7 @@
 //! undo. A line is a record, a line to skip, or a [`LineError`] with the
 //! span it is about. The helpers at the end write a slot the way every
 //! format does: `-` and empty values are absent, and a field's candidate
-//! sources fill it in order of preference ([`vacant`]).
+//! sources fill it in order of preference (`vacant`).
 
 use super::jsonl;
 use super::transform::{Transform, transform};

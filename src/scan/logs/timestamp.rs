@@ -3,7 +3,7 @@
 //! milliseconds, and writing them back.
 //!
 //! The commonest form, `2026-03-01T12:00:00Z` with or without a fraction,
-//! is read at fixed offsets ([`rfc3339_utc`]); anything else by the
+//! is read at fixed offsets (`rfc3339_utc`); anything else by the
 //! general reading, which a test checks the fast one against.
 
 use std::ops::Range;

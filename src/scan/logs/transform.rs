@@ -5,7 +5,7 @@
 //! Every [`Transform`] answers with a sub-span of the value, never a copy,
 //! so that a slot can borrow from the line; only escape decoding makes a
 //! new string. Hosts and paths with no `://` (the common case) are read in
-//! one pass ([`url_marks`]), which a test checks against the general
+//! one pass (`url_marks`), which a test checks against the general
 //! reading.
 
 use super::bytes::{find_either, find_masked, word_has};

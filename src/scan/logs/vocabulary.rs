@@ -1,7 +1,7 @@
 //! The shared log vocabulary, as one table: the fields every log format
 //! fills from its own (`timestamp`, `host`, …) and the audit reads.
 //!
-//! [`vocabulary!`] below lists each field once, with the transform its
+//! `vocabulary!` below lists each field once, with the transform its
 //! value gets when it is read from a field of its own name (or an
 //! override); of the list it makes [`Field`] (whose discriminant is the
 //! field's slot: the audit gives the vocabulary the first slots, in this
@@ -50,24 +50,31 @@ macro_rules! vocabulary {
 }
 
 vocabulary! {
-    /// When the request was made.
+    /// When the request was made (read to UTC milliseconds by the audit).
     Timestamp = "timestamp", None;
     /// The host the request was for (lower-cased by the audit).
     Host = "host", Host;
+    /// The request's path, without its query.
     Path = "path", Path;
+    /// The request's method.
     Method = "method", None;
+    /// The response's status.
     Status = "status", None;
+    /// The client's address.
     ClientIp = "client_ip", Ip;
     /// The backend's address.
     TargetIp = "target_ip", Ip;
     /// The cloud that served the request: implied by the format, or from
     /// the published IP ranges of `target_ip`.
     Cloud = "cloud", None;
+    /// The cloud region that served the request.
     Region = "region", None;
     /// What the record is (see `Kind`): read from the format's category
     /// field, if it has one, and replaced by the kind's name.
     Kind = "kind", None;
+    /// The request's size in bytes.
     BytesIn = "bytes_in", None;
+    /// The response's size in bytes.
     BytesOut = "bytes_out", None;
 }
 

@@ -109,6 +109,26 @@ impl Value {
     }
 }
 
+/// A JSON value (a `.tfvars.json` file, a plan's values, a JSON log
+/// field written as an object or array) as a value: the one converter
+/// every reader of JSON uses. Every number becomes the nearest `f64`
+/// (an integer beyond 2^53 rounds, as JSON readers do): serde_json
+/// answers `as_f64` for every number it holds without its
+/// `arbitrary_precision` feature, which proviso does not enable; a
+/// number it could not answer for would be `null`, never a made-up
+/// value.
+pub fn from_json(j: &serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match j {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => n.as_f64().map_or(Value::Null, Value::Num),
+        J::String(s) => Value::str(s),
+        J::Array(items) => Value::List(items.iter().map(from_json).collect()),
+        J::Object(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
+    }
+}
+
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -320,5 +340,46 @@ mod tests {
         assert_eq!(p.to_string(), "tags[\"model-vendor\"]");
         let p = FieldPath(vec!["attributes".into(), "location".into()]);
         assert_eq!(p.to_string(), "attributes.location");
+    }
+
+    /// Every kind of JSON value converts, numbers to the nearest `f64`
+    /// whatever serde_json holds them as (u64, i64, f64).
+    #[test]
+    fn json_becomes_values() {
+        let j: serde_json::Value = serde_json::from_str(
+            r#"{"big": 18446744073709551615, "past_2_53": 9007199254740993,
+                "negative": -42, "float": 1.5, "none": null, "yes": true,
+                "nested": [[1, "a"], {"k": [false, null]}], "empty": {}}"#,
+        )
+        .unwrap();
+        assert!(j["big"].is_u64() && j["negative"].is_i64() && j["float"].is_f64());
+        let map = |pairs: Vec<(&str, Value)>| {
+            Value::Map(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        };
+        let expected = map(vec![
+            ("big", Value::Num(18_446_744_073_709_551_615_u64 as f64)),
+            ("past_2_53", Value::Num(9_007_199_254_740_992.0)),
+            ("negative", Value::Num(-42.0)),
+            ("float", Value::Num(1.5)),
+            ("none", Value::Null),
+            ("yes", Value::Bool(true)),
+            (
+                "nested",
+                Value::List(vec![
+                    Value::List(vec![Value::Num(1.0), Value::str("a")]),
+                    map(vec![(
+                        "k",
+                        Value::List(vec![Value::Bool(false), Value::Null]),
+                    )]),
+                ]),
+            ),
+            ("empty", map(vec![])),
+        ]);
+        assert_eq!(from_json(&j), expected);
+        assert_eq!(from_json(&serde_json::json!(null)), Value::Null);
+        assert_eq!(
+            from_json(&serde_json::json!(u64::MAX)),
+            Value::Num(1.8446744073709552e19)
+        );
     }
 }

@@ -9,8 +9,8 @@
 
 use super::files::{self, Output};
 use super::{
-    AuditArgs, Color, EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, Format, LogFormatArg, MAX_THREADS,
-    Style, eprint_diags, load_rules, style, write_output,
+    AuditArgs, Color, EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, Format, MAX_THREADS, Style,
+    eprint_diags, load_rules, style, write_output,
 };
 use crate::audit::{AuditReport, InputInfo};
 use crate::diag::Diag;
@@ -48,17 +48,7 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
         return fail(d);
     }
     let mut opts = crate::audit::Options {
-        format: match args.log_format {
-            LogFormatArg::Auto => None,
-            LogFormatArg::Jsonl => Some(LogFormat::Jsonl),
-            LogFormatArg::Csv => Some(LogFormat::Csv),
-            LogFormatArg::Alb => Some(LogFormat::Alb),
-            LogFormatArg::Cloudfront => Some(LogFormat::Cloudfront),
-            LogFormatArg::AzureFrontdoor => Some(LogFormat::AzureFrontdoor),
-            LogFormatArg::Nginx => Some(LogFormat::Nginx),
-            LogFormatArg::AwsApigateway => Some(LogFormat::AwsApiGateway),
-            LogFormatArg::AzureAppgateway => Some(LogFormat::AzureAppGateway),
-        },
+        format: args.log_format.format(),
         overrides: args.fields.clone(),
         samples: args.samples,
         progress: std::io::stderr().is_terminal(),

@@ -20,6 +20,7 @@ use crate::date::Date;
 use crate::diag::{Diag, render};
 use crate::findings::FailOn;
 use crate::rules::{self, RuleErrors, RuleSet};
+use crate::scan::logs::LogFormat;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -194,27 +195,46 @@ pub struct ExplainArgs {
     pub output: Option<PathBuf>,
 }
 
-/// Log formats for `--log-format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// `--log-format`: `auto` (detect the format of each file), or one of
+/// the formats of [`LogFormat::ALL`], named and described by the format
+/// table (`scan::logs::format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormatArg {
-    /// detect from the content of each file
     Auto,
-    /// JSON lines, any field names
-    Jsonl,
-    /// CSV or TSV with a header line
-    Csv,
-    /// AWS Application Load Balancer access logs
-    Alb,
-    /// AWS CloudFront standard logs
-    Cloudfront,
-    /// Azure Front Door access logs (diagnostic-settings JSON)
-    AzureFrontdoor,
-    /// nginx `combined`
-    Nginx,
-    /// AWS API Gateway access logs (AWS's documented JSON format)
-    AwsApigateway,
-    /// Azure Application Gateway access logs (diagnostic-settings JSON)
-    AzureAppgateway,
+    Format(LogFormat),
+}
+
+impl LogFormatArg {
+    /// The format named, `None` for `auto`.
+    pub fn format(self) -> Option<LogFormat> {
+        match self {
+            LogFormatArg::Auto => None,
+            LogFormatArg::Format(f) => Some(f),
+        }
+    }
+}
+
+/// `auto`, then every format, in the table's order.
+static LOG_FORMAT_ARGS: std::sync::LazyLock<Vec<LogFormatArg>> = std::sync::LazyLock::new(|| {
+    std::iter::once(LogFormatArg::Auto)
+        .chain(LogFormat::ALL.iter().copied().map(LogFormatArg::Format))
+        .collect()
+});
+
+impl ValueEnum for LogFormatArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &LOG_FORMAT_ARGS
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        match self {
+            LogFormatArg::Auto => Some(
+                clap::builder::PossibleValue::new("auto")
+                    .help("detect from the content of each file"),
+            ),
+            LogFormatArg::Format(f) => f.to_possible_value(),
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]

@@ -20,9 +20,9 @@
 //! the previous one twice are linear here, not 2^n.
 
 use crate::date::{Date, Interval};
-use crate::eval::{Evaluator, compare};
+use crate::eval::{Evaluator, compare, ord_holds};
 use crate::rules::RuleSet;
-use crate::rules::ast::{Check, CmpOp, Expr, ExprKind, Severity};
+use crate::rules::ast::{Check, Clause, CmpOp, Expr, ExprKind, Severity, Terms};
 use crate::scan::logs::{FieldVal, Slot};
 use crate::text::glob_match;
 use crate::value::{FieldPath, MapRecord, Value};
@@ -77,15 +77,19 @@ impl Globs {
         for p in patterns {
             let b = p.as_bytes();
             let wild = |c: &u8| *c == b'*' || *c == b'?';
-            match (b.first(), b.last()) {
-                _ if !b.iter().any(wild) => g.exact.push(b.into()),
-                (_, Some(b'*')) if !b.get(..b.len() - 1).unwrap_or(&[]).iter().any(wild) => {
-                    g.prefix.push(b.get(..b.len() - 1).unwrap_or(&[]).into());
-                }
-                (Some(b'*'), _) if !b.get(1..).unwrap_or(&[]).iter().any(wild) => {
-                    g.suffix.push(b.get(1..).unwrap_or(&[]).into());
-                }
-                _ => g.other.push(p),
+            let tame = |part: &[u8]| !part.iter().any(wild);
+            if tame(b) {
+                g.exact.push(b.into());
+            } else if let Some(head) = b.strip_suffix(b"*")
+                && tame(head)
+            {
+                g.prefix.push(head.into());
+            } else if let Some(tail) = b.strip_prefix(b"*")
+                && tame(tail)
+            {
+                g.suffix.push(tail.into());
+            } else {
+                g.other.push(p);
             }
         }
         g
@@ -301,6 +305,18 @@ impl<'r> Compiled<'r> {
             *r = true;
         }
         i
+    }
+
+    /// The terms and the clause of the rule set that `c`, one of
+    /// [`Compiled::clauses`], was compiled from.
+    pub fn source(&self, c: &CClause) -> (&'r Terms, &'r Clause) {
+        // INVARIANT: `new` made each of `clauses` from `self.rules`, at the
+        // indices it records.
+        #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+        let terms = &self.rules.terms[c.terms];
+        #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+        let clause = &terms.clauses[c.clause];
+        (terms, clause)
     }
 
     /// The slot of a one-word field, if the rules or the audit read it.
@@ -663,33 +679,16 @@ fn flip(op: CmpOp) -> CmpOp {
     }
 }
 
-fn ord_holds(o: std::cmp::Ordering, op: CmpOp) -> bool {
-    use std::cmp::Ordering::*;
-    match op {
-        CmpOp::Eq => o == Equal,
-        CmpOp::Ne => o != Equal,
-        CmpOp::Lt => o == Less,
-        CmpOp::Le => o != Greater,
-        CmpOp::Gt => o == Greater,
-        CmpOp::Ge => o != Less,
-    }
-}
-
 /// `compare` on a borrowed line value: the common string and number cases
 /// without allocating, the rest through the tree evaluator's `compare`.
 fn cmp(v: &FieldVal<'_>, op: CmpOp, lit: &Value) -> bool {
     match (v, lit) {
-        (FieldVal::Str(s), Value::Str(l)) => ord_holds(s.as_ref().cmp(l.as_ref()), op),
-        (FieldVal::Num(n), Value::Num(m)) => match n.partial_cmp(m) {
-            Some(o) => ord_holds(o, op),
-            None => op == CmpOp::Ne,
-        },
-        (FieldVal::Str(s), Value::Num(m)) => {
-            match s.trim().parse::<f64>().ok().and_then(|x| x.partial_cmp(m)) {
-                Some(o) => ord_holds(o, op),
-                None => op == CmpOp::Ne,
-            }
-        }
+        (FieldVal::Str(s), Value::Str(l)) => ord_holds(Some(s.as_ref().cmp(l.as_ref())), op),
+        (FieldVal::Num(n), Value::Num(m)) => ord_holds(n.partial_cmp(m), op),
+        (FieldVal::Str(s), Value::Num(m)) => ord_holds(
+            s.trim().parse::<f64>().ok().and_then(|x| x.partial_cmp(m)),
+            op,
+        ),
         _ => compare(&v.to_value(), op, lit),
     }
 }

@@ -507,6 +507,15 @@ pub fn compare(a: &Value, op: CmpOp, b: &Value) -> bool {
         (Value::Map(x), Value::Map(y)) => return eq_only(op, x == y),
         _ => None,
     };
+    ord_holds(ord, op)
+}
+
+/// Whether two values ordered `ord` satisfy `op`; `None` (values that do
+/// not compare: of different types, or NaN) satisfies only `!=`. The one
+/// reading of a comparison operator, which [`compare`] and the compiled
+/// evaluator's borrowed comparison share.
+#[inline]
+pub(crate) fn ord_holds(ord: Option<Ordering>, op: CmpOp) -> bool {
     match ord {
         None => op == CmpOp::Ne,
         Some(o) => match op {

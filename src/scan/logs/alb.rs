@@ -15,7 +15,7 @@
 //! line (`GET https://host:443/path?query HTTP/1.1`), the host falling
 //! back to `domain_name` (the TLS SNI).
 
-use super::{ColumnPlan, LineError, LineParser, Parsed, Slot, Transform};
+use super::{ColumnPlan, FormatSpec, LineError, LineParser, Parsed, Slot, Transform};
 use crate::value::FieldPath;
 use std::ops::Range;
 
@@ -65,6 +65,17 @@ const VOCAB: &[(&str, &str, Transform)] = &[
     ("bytes_out", "sent_bytes", Transform::None),
     ("region", "target_group_arn", Transform::ArnRegion),
 ];
+
+/// The `alb` format.
+pub const FORMAT: FormatSpec = FormatSpec {
+    name: "alb",
+    about: "AWS Application Load Balancer access logs",
+    json: false,
+    cloud: Some("aws"),
+    kind: None,
+    header_line: false,
+    parser: |s| Box::new(AlbParser::new(s.slots, s.overrides)),
+};
 
 /// Fields every ALB entry has (through `user_agent`).
 const MIN_FIELDS: usize = 14;

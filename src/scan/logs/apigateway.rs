@@ -20,8 +20,8 @@
 //! (`/pets/{petId}`); `routeKey` (`GET /pets`) is read as a request line.
 //! Every request was served by AWS (`cloud` is `aws`).
 
-use super::Transform;
-use super::jsonl::JsonVocab;
+use super::jsonl::{JsonParser, JsonVocab};
+use super::{FormatSpec, Transform};
 
 pub const VOCAB: JsonVocab = &[
     ("timestamp", "requestTimeEpoch", Transform::None),
@@ -38,6 +38,17 @@ pub const VOCAB: JsonVocab = &[
     ("client_ip", "identity.sourceIp", Transform::Ip),
     ("bytes_out", "responseLength", Transform::None),
 ];
+
+/// The `aws-apigateway` format: the JSON-lines parser with [`VOCAB`].
+pub const FORMAT: FormatSpec = FormatSpec {
+    name: "aws-apigateway",
+    about: "AWS API Gateway access logs (AWS's documented JSON format)",
+    json: true,
+    cloud: Some("aws"),
+    kind: None,
+    header_line: false,
+    parser: |s| Box::new(JsonParser::new(s.slots, VOCAB, s.overrides)),
+};
 
 /// Whether a JSON record (its keys) is an API Gateway access log entry:
 /// the `requestId` and a request time of AWS's templates.

@@ -14,8 +14,8 @@
 //! apart by `category`: only access records are requests (see
 //! `Kind::of_azure_category`). Every request was served by Azure.
 
-use super::Transform;
-use super::jsonl::JsonVocab;
+use super::jsonl::{JsonParser, JsonVocab};
+use super::{FormatSpec, Kind, Transform};
 
 pub const VOCAB: JsonVocab = &[
     ("timestamp", "timeStamp", Transform::None),
@@ -36,3 +36,14 @@ pub const VOCAB: JsonVocab = &[
     ("bytes_out", "properties.sentBytes", Transform::None),
     ("kind", "category", Transform::None),
 ];
+
+/// The `azure-appgateway` format: the JSON-lines parser with [`VOCAB`].
+pub const FORMAT: FormatSpec = FormatSpec {
+    name: "azure-appgateway",
+    about: "Azure Application Gateway access logs (diagnostic-settings JSON)",
+    json: true,
+    cloud: Some("azure"),
+    kind: Some(Kind::of_azure_category),
+    header_line: false,
+    parser: |s| Box::new(JsonParser::new(s.slots, VOCAB, s.overrides)),
+};

@@ -18,8 +18,8 @@
 //! by Azure, so `cloud` is `azure`; Front Door logs name an edge (`pop`),
 //! not a region, so `region` is absent unless IP ranges give it.
 
-use super::Transform;
-use super::jsonl::JsonVocab;
+use super::jsonl::{JsonParser, JsonVocab};
+use super::{FormatSpec, Kind, Transform};
 
 pub const VOCAB: JsonVocab = &[
     ("timestamp", "time", Transform::None),
@@ -38,3 +38,14 @@ pub const VOCAB: JsonVocab = &[
     // `FrontDoorWebApplicationFirewallLog`): see `Kind::of_azure_category`.
     ("kind", "category", Transform::None),
 ];
+
+/// The `azure-frontdoor` format: the JSON-lines parser with [`VOCAB`].
+pub const FORMAT: FormatSpec = FormatSpec {
+    name: "azure-frontdoor",
+    about: "Azure Front Door access logs (diagnostic-settings JSON)",
+    json: true,
+    cloud: Some("azure"),
+    kind: Some(Kind::of_azure_category),
+    header_line: false,
+    parser: |s| Box::new(JsonParser::new(s.slots, VOCAB, s.overrides)),
+};

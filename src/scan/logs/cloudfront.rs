@@ -15,7 +15,9 @@
 //! there is no region. Rules name the columns normalised: `cs_Host_`,
 //! `x_edge_location`, `cs_uri_stem`.
 
-use super::{ColumnPlan, LineError, LineParser, Parsed, Slot, Transform, normalize_name, single};
+use super::{
+    ColumnPlan, FormatSpec, LineError, LineParser, Parsed, Slot, Transform, normalize_name, single,
+};
 use crate::value::FieldPath;
 
 pub const DEFAULT_FIELDS: &[&str] = &[
@@ -64,6 +66,27 @@ const VOCAB: &[(&str, &str, Transform)] = &[
     ("bytes_in", "cs-bytes", Transform::None),
     ("bytes_out", "sc-bytes", Transform::None),
 ];
+
+/// The `cloudfront` format: the text logs, or standard logging v2's JSON
+/// records when the file starts with one.
+pub const FORMAT: FormatSpec = FormatSpec {
+    name: "cloudfront",
+    about: "AWS CloudFront standard logs",
+    json: false,
+    cloud: Some("aws"),
+    kind: None,
+    header_line: false,
+    parser: |s| {
+        if s.first_line()
+            .trim_start_matches('\u{feff}')
+            .starts_with('{')
+        {
+            Box::new(CloudfrontJsonParser::new(s.slots, s.overrides))
+        } else {
+            Box::new(CloudfrontParser::new(s.slots, s.overrides, s.head))
+        }
+    },
+};
 
 pub struct CloudfrontParser {
     plan: ColumnPlan,

@@ -10,8 +10,21 @@
 //! field cannot hold a line break, and a line whose field count differs
 //! from the header's is malformed.
 
-use super::{ColumnPlan, LineError, LineParser, Parsed, Slot, Transform, normalize_name};
+use super::{
+    ColumnPlan, FormatSpec, LineError, LineParser, Parsed, Slot, Transform, normalize_name,
+};
 use crate::value::FieldPath;
+
+/// The `csv` format: its header line names the columns.
+pub const FORMAT: FormatSpec = FormatSpec {
+    name: "csv",
+    about: "CSV or TSV with a header line",
+    json: false,
+    cloud: None,
+    kind: None,
+    header_line: true,
+    parser: |s| Box::new(CsvParser::new(s.slots, s.overrides, s.first_line())),
+};
 
 pub struct CsvParser {
     plan: ColumnPlan,
@@ -41,7 +54,9 @@ impl CsvParser {
                 Ok((span, unquoted, next)) => {
                     let text = match unquoted {
                         Some(s) => s,
-                        None => header.get(span).unwrap_or("").to_string(),
+                        // INVARIANT: `field` answers a span of `b`, the
+                        // header's bytes, cut at ASCII delimiters and quotes.
+                        None => header[span].to_string(),
                     };
                     names.push(normalize_name(text.trim()));
                     written.push(text.trim().to_string());
@@ -64,9 +79,10 @@ impl CsvParser {
     }
 }
 
-/// One field from `i`: its span (inside quotes), its unescaped text when it
-/// had doubled quotes, and where the next field starts (past the
-/// delimiter; `len + 1` after the last).
+/// One field from `i` (at most `b.len()`, which both callers' loops
+/// keep): its span (inside quotes), its unescaped text when it had
+/// doubled quotes, and where the next field starts (past the delimiter;
+/// `len + 1` after the last).
 fn field(
     b: &[u8],
     i: usize,
@@ -95,14 +111,18 @@ fn field(
         }
         let span = i + 1..j;
         let unquoted = if doubled {
-            let raw = String::from_utf8_lossy(b.get(span.clone()).unwrap_or(&[]));
+            // INVARIANT: `span` is between two quotes found in `b`.
+            #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+            let raw = String::from_utf8_lossy(&b[span.clone()]);
             Some(raw.replace("\"\"", "\""))
         } else {
             None
         };
         Ok((span, unquoted, after + 1))
     } else {
-        let rest = b.get(i..).unwrap_or(&[]);
+        // INVARIANT: `i <= b.len()` (see above).
+        #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+        let rest = &b[i..];
         let end = i + memchr::memchr(delim, rest).unwrap_or(rest.len());
         Ok((i..end, None, end + 1))
     }

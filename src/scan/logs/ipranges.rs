@@ -81,8 +81,10 @@ impl IpRanges {
                 .ok_or_else(|| bad("`values` is not a list".into()))?;
             for v in values {
                 let props = v.get("properties").unwrap_or(&J::Null);
-                let service = s(props, "systemService")
-                    .or_else(|| s(v, "name").map(|n| Arc::from(n.split('.').next().unwrap_or(""))));
+                let service = s(props, "systemService").or_else(|| {
+                    s(v, "name")
+                        .map(|n| Arc::from(n.split_once('.').map_or(&*n, |(first, _)| first)))
+                });
                 let attribution = Attribution {
                     cloud: Arc::from("azure"),
                     region: s(props, "region"),

@@ -69,9 +69,9 @@ impl Index {
                 Ok(full) => classify(full),
                 Err(_) => {
                     let mut padded = [b' '; 64];
-                    if let Some(head) = padded.get_mut(..chunk.len()) {
-                        head.copy_from_slice(chunk);
-                    }
+                    // INVARIANT: `chunks(64)` makes no chunk longer than 64.
+                    #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+                    padded[..chunk.len()].copy_from_slice(chunk);
                     classify(&padded)
                 }
             };
@@ -134,14 +134,14 @@ fn classify(block: &[u8; 64]) -> Block {
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above; std caches the
         // answer), and `classify_avx2` reads nothing but `block`.
-        #[allow(unsafe_code)]
+        #[allow(unsafe_code, reason = "a vector intrinsic: see the SAFETY comment")]
         unsafe {
             classify_avx2(block)
         }
     } else {
         // SAFETY: SSE2 is part of the x86-64 baseline: every x86-64 CPU
         // has it, and `classify_sse2` reads nothing but `block`.
-        #[allow(unsafe_code)]
+        #[allow(unsafe_code, reason = "a vector intrinsic: see the SAFETY comment")]
         unsafe {
             classify_sse2(block)
         }
@@ -173,7 +173,7 @@ fn classify_avx2(block: &[u8; 64]) -> Block {
         let at = 32 * k;
         // SAFETY: `at + 32 <= 64`: the 32 bytes read are `block`'s
         // (an unaligned load, which `loadu` allows).
-        #[allow(unsafe_code)]
+        #[allow(unsafe_code, reason = "a vector intrinsic: see the SAFETY comment")]
         let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(at).cast::<__m256i>()) };
         // `[` and `]` are `{` and `}` with bit 0x20 cleared.
         let folded = _mm256_or_si256(v, lower);
@@ -210,7 +210,7 @@ fn classify_sse2(block: &[u8; 64]) -> Block {
     for k in 0..4 {
         // SAFETY: `16 * k + 16 <= 64`: the 16 bytes read are `block`'s
         // (an unaligned load, which `loadu` allows).
-        #[allow(unsafe_code)]
+        #[allow(unsafe_code, reason = "a vector intrinsic: see the SAFETY comment")]
         let v = unsafe { _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>()) };
         // `[` and `]` are `{` and `}` with bit 0x20 cleared.
         let folded = _mm_or_si128(v, lower);
@@ -229,7 +229,13 @@ fn classify(block: &[u8; 64]) -> Block {
 
 /// The portable classification, one byte at a time (also the reference
 /// the vector ones are tested against).
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[cfg_attr(
+    target_arch = "x86_64",
+    allow(
+        dead_code,
+        reason = "x86-64 classifies with vectors; tests compare them to this"
+    )
+)]
 fn classify_bytes(block: &[u8; 64]) -> Block {
     let mut out = Block {
         quote: 0,
@@ -268,7 +274,7 @@ fn url_bytes(bytes: &[u8; 32]) -> Option<(u32, u32)> {
     };
     // SAFETY: SSE2 is part of the x86-64 baseline, and the two unaligned
     // 16-byte loads read `bytes`' 32 bytes.
-    #[allow(unsafe_code)]
+    #[allow(unsafe_code, reason = "a vector intrinsic: see the SAFETY comment")]
     let masks = unsafe {
         let eq = |v: __m128i, c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
         let half = |at: usize| {
@@ -300,7 +306,7 @@ pub fn pair_mask(block: &[u8; 16], x: u8, y: u8) -> u32 {
     };
     // SAFETY: SSE2 is part of the x86-64 baseline, and the unaligned
     // 16-byte load reads `block`'s 16 bytes.
-    #[allow(unsafe_code)]
+    #[allow(unsafe_code, reason = "a vector intrinsic: see the SAFETY comment")]
     unsafe {
         let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
         let hit = _mm_or_si128(
@@ -312,7 +318,13 @@ pub fn pair_mask(block: &[u8; 16], x: u8, y: u8) -> u32 {
 }
 
 /// [`pair_mask`] without vectors: byte by byte.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[cfg_attr(
+    target_arch = "x86_64",
+    allow(
+        dead_code,
+        reason = "x86-64 compares with vectors; tests compare them to this"
+    )
+)]
 pub fn pair_mask_bytes(block: &[u8; 16], x: u8, y: u8) -> u32 {
     block
         .iter()
@@ -338,7 +350,10 @@ pub struct Cursor<'i> {
 
 impl<'i> Cursor<'i> {
     pub fn new(ix: &'i Index) -> Cursor<'i> {
-        let events = ix.events.get(..ix.words).unwrap_or(&[]);
+        // INVARIANT: `build` keeps `words` at most `MAX_LEN / 64`, the
+        // length of `events`.
+        #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+        let events = &ix.events[..ix.words];
         Cursor {
             events,
             word: 0,
@@ -451,7 +466,7 @@ mod tests {
                 *b = palette.get((x % 15) as usize).copied().unwrap_or(b'a');
             }
             let b = classify_bytes(&block);
-            #[allow(unsafe_code)]
+            #[allow(unsafe_code, reason = "a vector intrinsic: see the SAFETY comment")]
             // SAFETY: SSE2 is baseline on x86-64; AVX2 only where detected.
             let fast = unsafe {
                 let mut fast = vec![classify_sse2(&block)];

@@ -42,11 +42,7 @@ const HEAD_LIMIT: usize = 256;
 /// without [`RecordLines`].
 pub fn is_document(head: &[u8]) -> bool {
     let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-    let start = text
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(text.len());
-    let rest = text.get(start..).unwrap_or(&[]);
+    let rest = text.trim_ascii_start();
     match rest.first() {
         Some(b'[') => true,
         Some(b'{') => {
@@ -73,13 +69,14 @@ pub fn is_document(head: &[u8]) -> bool {
                     b'}' | b']' => {
                         depth = depth.saturating_sub(1);
                         if depth == 0 {
-                            let after = rest.get(i + 1..).unwrap_or(&[]);
+                            // INVARIANT: `i` is the place of a byte of
+                            // `rest`, and `line_end` at most what follows.
+                            #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+                            let after = &rest[i + 1..];
                             let line_end = memchr::memchr(b'\n', after).unwrap_or(after.len());
-                            return !after
-                                .get(..line_end)
-                                .unwrap_or(&[])
-                                .iter()
-                                .all(u8::is_ascii_whitespace);
+                            #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+                            let line_rest = &after[..line_end];
+                            return !line_rest.iter().all(u8::is_ascii_whitespace);
                         }
                     }
                     b'\n' => return true,
@@ -242,7 +239,7 @@ impl<R: Read> RecordLines<R> {
                         });
                         self.line_start = false;
                         self.last_sig = b'{';
-                        for &b in buf.get(1..).unwrap_or(&[]) {
+                        for &b in buf.iter().skip(1) {
                             self.feed(b);
                         }
                         std::mem::replace(&mut self.state, State::Top)
@@ -411,7 +408,7 @@ impl<R: Read> RecordLines<R> {
                     // The end of a scalar element.
                     self.end_record();
                     return State::Array {
-                        wrapper: v.in_array.unwrap_or(false),
+                        wrapper: v.in_array == Some(true),
                     };
                 }
                 _ => {}
@@ -479,16 +476,20 @@ impl<R: Read> Read for RecordLines<R> {
                 continue;
             }
             let block = std::mem::take(&mut self.input);
-            for &c in block.get(..n).unwrap_or(&[]) {
+            // INVARIANT: `Read::read` returns at most the buffer's length.
+            #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+            let read = &block[..n];
+            for &c in read {
                 self.feed(c);
             }
             self.input = block;
         }
-        let avail = self.out.get(self.out_at..).unwrap_or(&[]);
+        // INVARIANT: the loop above leaves `out_at < out.len()`.
+        #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+        let avail = &self.out[self.out_at..];
         let n = avail.len().min(buf.len());
-        if let (Some(dst), Some(src)) = (buf.get_mut(..n), avail.get(..n)) {
-            dst.copy_from_slice(src);
-        }
+        #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+        buf[..n].copy_from_slice(&avail[..n]);
         self.out_at += n;
         Ok(n)
     }

@@ -10,7 +10,8 @@
 
 use super::json_index::{Cursor, Index, url_plain};
 use super::{
-    FieldVal, LineError, LineParser, Parsed, Scratch, Slot, Transform, normalize_name, single,
+    FieldVal, FormatSpec, LineError, LineParser, Parsed, Scratch, Slot, Transform, normalize_name,
+    single,
 };
 use crate::value::FieldPath;
 use std::borrow::Cow;
@@ -64,6 +65,17 @@ pub const VOCAB: JsonVocab = &[
     ("bytes_out", "body_bytes_sent", Transform::None),
     ("region", "location", Transform::None),
 ];
+
+/// The `jsonl` format: JSON lines, the vocabulary from [`VOCAB`]'s names.
+pub const FORMAT: FormatSpec = FormatSpec {
+    name: "jsonl",
+    about: "JSON lines, any field names",
+    json: true,
+    cloud: None,
+    kind: None,
+    header_line: false,
+    parser: |s| Box::new(JsonParser::new(s.slots, VOCAB, s.overrides)),
+};
 
 #[derive(Debug, Default)]
 struct Node {
@@ -147,7 +159,9 @@ impl JsonParser {
                 let mask = size - 1;
                 let mut table = vec![EMPTY; size];
                 for &c in &n.children {
-                    let key = p.nodes.get(c).map_or(&[][..], |x| x.key.as_slice());
+                    // INVARIANT: a node's children are indices of `nodes`.
+                    #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+                    let key = p.nodes[c].key.as_slice();
                     let mut at = key_hash(key) as usize & mask;
                     while table.get(at).is_some_and(|&e| e != EMPTY) {
                         at = (at + 1) & mask;
@@ -248,7 +262,10 @@ impl JsonParser {
                 return Err(err(b, i, "expected a key in double quotes"));
             }
             let (key_end, escaped) = string_end(b, i)?;
-            let key = b.get(i + 1..key_end - 1).unwrap_or(&[]);
+            // INVARIANT: `string_end` answers just past the closing quote
+            // of the string whose opening quote is at `i`.
+            #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+            let key = &b[i + 1..key_end - 1];
             i = ws(b, key_end);
             i = expect(b, i, b':', "expected `:` after the key")?;
             i = ws(b, i);
@@ -339,14 +356,16 @@ fn key_words(b: &[u8], from: usize, len: usize) -> [u64; 2] {
         if n == 0 {
             return 0;
         }
-        let raw = match b.get(at..at + 8) {
-            Some(w) => <[u8; 8]>::try_from(w).map_or(0, u64::from_le_bytes),
+        let raw = match b.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+            Some(w) => u64::from_le_bytes(*w),
             None => {
                 let mut w = [0u8; 8];
-                let avail = b.get(at..at + n.min(8)).unwrap_or(&[]);
-                if let Some(head) = w.get_mut(..avail.len()) {
-                    head.copy_from_slice(avail);
-                }
+                // INVARIANT: the key, `n` of its bytes from `at`, is in
+                // `b`, and fewer than 8 bytes are left from `at`.
+                #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+                let avail = &b[at..at + n.min(8)];
+                #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+                w[..avail.len()].copy_from_slice(avail);
                 u64::from_le_bytes(w)
             }
         };
@@ -421,7 +440,9 @@ impl JsonParser {
         from: usize,
         to: usize,
     ) -> Key {
-        let raw = b.get(from..to).unwrap_or(&[]);
+        // INVARIANT: `from..to` is a key's span, from the line's index.
+        #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+        let raw = &b[from..to];
         let escaped = walk.has_backslash && memchr::memchr(b'\\', raw).is_some();
         let key = match self.child(node, raw, escaped) {
             Some(c) => {
@@ -537,8 +558,11 @@ impl JsonParser {
                         return None;
                     }
                     let close = cur.next_event();
-                    let escaped = walk.has_backslash
-                        && memchr::memchr(b'\\', b.get(start + 1..close).unwrap_or(&[])).is_some();
+                    // INVARIANT: `close` is the quote that closes the string
+                    // opened at `start` (the index's next event after it).
+                    #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+                    let escaped =
+                        walk.has_backslash && memchr::memchr(b'\\', &b[start + 1..close]).is_some();
                     (close + 1, escaped)
                 }
                 b'{' | b'[' => {
@@ -871,7 +895,9 @@ fn record<'a>(
         return Ok(());
     };
     let inner = start + 1..end.saturating_sub(1);
-    let raw = line.get(inner.clone()).unwrap_or("");
+    // INVARIANT: `start..end` is a string value, quotes included, so
+    // `inner` is its text, between two ASCII quotes.
+    let raw = &line[inner.clone()];
     if let Some((val, span)) = plain_string(b, raw, inner.start, t) {
         *o = Some(Slot {
             val,
@@ -908,8 +934,10 @@ fn plain_string<'a>(
         return Some((FieldVal::Str(Cow::Borrowed(raw)), at..at + raw.len()));
     }
     let r = super::transform(t, raw)?;
+    // INVARIANT: a transform answers a span of its value, cut at ASCII
+    // bytes.
     Some((
-        FieldVal::Str(Cow::Borrowed(raw.get(r.clone()).unwrap_or(""))),
+        FieldVal::Str(Cow::Borrowed(&raw[r.clone()])),
         at + r.start..at + r.end,
     ))
 }
@@ -931,24 +959,27 @@ fn record_any<'a>(
         let Some(o) = super::vacant(out, slot, rank) else {
             continue;
         };
-        let text = line.get(start..end).unwrap_or("");
+        // INVARIANT: `start..end` is a value of the line, from its index or
+        // walk, and `inner` the text of a string value, between its quotes.
+        let text = &line[start..end];
         let (val, span) = match first {
             Some(b'"') if !escaped => {
-                let raw = line.get(inner.clone()).unwrap_or("");
+                let raw = &line[inner.clone()];
                 match plain_string(b, raw, inner.start, t) {
                     Some(v) => v,
                     None => continue,
                 }
             }
             Some(b'"') => {
-                let raw = line.get(inner.clone()).unwrap_or("");
+                let raw = &line[inner.clone()];
                 let s =
                     unescape(raw.as_bytes()).map_err(|why| LineError::new(why, inner.clone()))?;
                 match super::transform(t, &s) {
-                    Some(r) if !s.is_empty() => (
-                        FieldVal::Str(Cow::Owned(s.get(r).unwrap_or("").to_string())),
-                        inner.clone(),
-                    ),
+                    // INVARIANT: a transform answers a span of its value,
+                    // cut at ASCII bytes.
+                    Some(r) if !s.is_empty() => {
+                        (FieldVal::Str(Cow::Owned(s[r].to_string())), inner.clone())
+                    }
                     _ => continue,
                 }
             }
@@ -1115,7 +1146,7 @@ mod tests {
     fn plain_hosts_and_paths_agree_with_the_transform() {
         let mut whole = 0;
         for n in 0..40_000u32 {
-            let mut value = crate::scan::logs::tests::url_like(n);
+            let mut value = crate::scan::logs::transform::tests::url_like(n);
             // Longer values too, so that the 32-byte limit is crossed.
             if n % 3 == 0 {
                 value = format!("{}{value}", "x".repeat((n % 29) as usize));

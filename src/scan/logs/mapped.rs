@@ -44,11 +44,17 @@ static PAGE: AtomicUsize = AtomicUsize::new(4096);
 struct Previous(std::cell::UnsafeCell<std::mem::MaybeUninit<libc::sigaction>>);
 // SAFETY: written once, in `install` (under `INSTALL`), before the
 // handler that reads it can run.
-#[allow(unsafe_code)]
+#[allow(
+    unsafe_code,
+    reason = "`Previous` is shared with the signal handler: see SAFETY"
+)]
 unsafe impl Sync for Previous {}
 static PREVIOUS: Previous = Previous(std::cell::UnsafeCell::new(std::mem::MaybeUninit::zeroed()));
 
-#[allow(unsafe_code)]
+#[allow(
+    unsafe_code,
+    reason = "the SIGBUS handler remaps a lost page: see its SAFETY comments"
+)]
 extern "C" fn on_sigbus(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid `siginfo_t` to an SA_SIGINFO
     // handler.
@@ -91,7 +97,10 @@ extern "C" fn on_sigbus(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
 }
 
 /// Installs the SIGBUS handler, once; whether it is installed.
-#[allow(unsafe_code)]
+#[allow(
+    unsafe_code,
+    reason = "installs the handler with `sigaction`: see SAFETY"
+)]
 fn install() -> bool {
     INSTALL.call_once(|| {
         // SAFETY: `sysconf` has no preconditions.
@@ -142,7 +151,7 @@ impl Window {
         // above turns into reads of zeros for the window's lifetime (it
         // is registered before any worker reads it, and unregistered
         // before it is unmapped).
-        #[allow(unsafe_code)]
+        #[allow(unsafe_code, reason = "maps the file: see SAFETY above")]
         let map = unsafe {
             memmap2::MmapOptions::new()
                 .offset(offset as u64)

@@ -10,7 +10,7 @@
 //! served it: `cloud` comes only from `--ip-ranges`.
 
 use super::alb::next_token;
-use super::{ColumnPlan, LineError, LineParser, Parsed, Slot, Transform};
+use super::{ColumnPlan, FormatSpec, LineError, LineParser, Parsed, Slot, Transform};
 use crate::value::FieldPath;
 
 pub const COLUMNS: &[&str] = &[
@@ -34,6 +34,17 @@ const VOCAB: &[(&str, &str, Transform)] = &[
     ("status", "status", Transform::None),
     ("bytes_out", "body_bytes_sent", Transform::None),
 ];
+
+/// The `nginx` format.
+pub const FORMAT: FormatSpec = FormatSpec {
+    name: "nginx",
+    about: "nginx `combined`",
+    json: false,
+    cloud: None,
+    kind: None,
+    header_line: false,
+    parser: |s| Box::new(NginxParser::new(s.slots, s.overrides)),
+};
 
 pub struct NginxParser {
     plan: ColumnPlan,
@@ -89,10 +100,12 @@ impl LineParser for NginxParser {
             let want_bracket = col == 3;
             let want_quote = matches!(col, 4 | 7 | 8);
             if (want_bracket || want_quote) && !quoted_or_bracketed {
+                // INVARIANT: the columns tested are of `COLUMNS`' nine.
+                #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+                let name = COLUMNS[col];
                 return Err(LineError::new(
                     format!(
-                        "expected `{}` in {} here",
-                        COLUMNS.get(col).unwrap_or(&"?"),
+                        "expected `{name}` in {} here",
                         if want_bracket { "brackets" } else { "quotes" }
                     ),
                     span,

@@ -47,7 +47,6 @@ pub use walk::{GROUP_COUNT_ABOVE, MAX_INSTANCES_EACH, MAX_RECORDS_PER_ROOT};
 
 use super::{ScanOutput, ScannedRecord};
 use crate::source::display_path;
-use crate::value::Value;
 use roots::{RecordFilter, RootEvaluation};
 use std::path::PathBuf;
 
@@ -112,16 +111,5 @@ pub fn scan_each<R: Send>(
     (out, results)
 }
 
-/// Converts JSON (tfvars.json) to a value.
-pub fn from_json(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => Value::Num(n.as_f64().unwrap_or(0.0)),
-        serde_json::Value::String(s) => Value::str(s),
-        serde_json::Value::Array(items) => Value::List(items.iter().map(from_json).collect()),
-        serde_json::Value::Object(m) => {
-            Value::Map(m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
-        }
-    }
-}
+/// Converts JSON (tfvars.json, a plan's values) to a value.
+pub use crate::value::from_json;

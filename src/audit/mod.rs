@@ -14,7 +14,7 @@
 //! on which no terms are in force is `outside_terms` (never judged against
 //! "today"), and a line that cannot be read is `malformed`.
 
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::eval::compiled::{CClause, Compiled, LineOutcome, Memo};
 use crate::eval::render_message;
 use crate::rules::RuleSet;
@@ -371,11 +371,11 @@ struct PendingDiag {
     text: String,
     reason: String,
     at: Range<usize>,
-    code: &'static str,
+    code: Code,
 }
 
 impl PendingDiag {
-    fn new(line: u64, text: &str, reason: &str, at: Range<usize>, code: &'static str) -> Self {
+    fn new(line: u64, text: &str, reason: &str, at: Range<usize>, code: Code) -> Self {
         PendingDiag {
             line,
             text: text.to_string(),
@@ -490,11 +490,8 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
             Ok(i) => i,
             Err(e) => {
                 report.unreadable.push(
-                    Diag::error(
-                        "proviso::input::unreadable",
-                        format!("cannot read `{name}`: {e}"),
-                    )
-                    .with_help("check the path; use `-` for standard input"),
+                    Diag::error(Code::InputUnreadable, format!("cannot read `{name}`: {e}"))
+                        .with_help("check the path; use `-` for standard input"),
                 );
                 continue;
             }
@@ -535,7 +532,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
             }
             report.unreadable.push(
                 Diag::error(
-                    "proviso::input::unknown_format",
+                    Code::InputUnknownFormat,
                     format!("cannot tell the log format of `{name}`"),
                 )
                 .with_help(
@@ -826,7 +823,7 @@ fn clause_header(rules: &RuleSet, c: &CClause) -> ClauseStats {
 /// of which `read` were read, and is `now` bytes at the end.
 fn truncated_warning(name: &str, size: u64, read: u64, now: u64) -> Diag {
     Diag::warning(
-        "proviso::input::truncated",
+        Code::InputTruncated,
         format!(
             "`{name}` was cut short while it was audited: it had {size} bytes when the audit began, {read} were read (it has {now} now); records after byte {read} were not audited"
         ),
@@ -1178,7 +1175,7 @@ fn line_diag(
     text: &str,
     reason: &str,
     at: Range<usize>,
-    code: &str,
+    code: Code,
 ) -> Diag {
     let shown: String = if text.len() > 400 {
         let mut end = 400;
@@ -1241,7 +1238,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
                 &text,
                 &reason,
                 0..len,
-                "proviso::input::malformed_record",
+                Code::InputMalformedRecord,
             ));
             return r;
         }
@@ -1288,7 +1285,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
                     &text,
                     &too_long_reason(ctx.max_line),
                     0..len,
-                    "proviso::input::malformed_record",
+                    Code::InputMalformedRecord,
                 ));
             }
             continue;
@@ -1316,7 +1313,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
                             &text,
                             &format!("invalid UTF-8 at byte {good} of the line"),
                             at..at + 3,
-                            "proviso::input::not_utf8",
+                            Code::InputNotUtf8,
                         ));
                     }
                     continue;
@@ -1339,7 +1336,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
                         line,
                         &reason,
                         at,
-                        "proviso::input::malformed_record",
+                        Code::InputMalformedRecord,
                     ));
                 }
                 continue;
@@ -1475,7 +1472,7 @@ fn judge_line<'a>(
                 line,
                 &format!("`{}` is not a timestamp proviso can read", ts_slot.val),
                 at,
-                "proviso::input::bad_timestamp",
+                Code::InputBadTimestamp,
             ));
         }
         return;
@@ -1727,7 +1724,7 @@ impl Sample {
         let mut d = Diag {
             level,
             ..Diag::error(
-                &format!("proviso::clause::{}", stats.clause),
+                Code::clause(&stats.clause),
                 format!(
                     "{}: {} (at {})",
                     sev.as_str(),

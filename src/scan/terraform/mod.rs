@@ -19,7 +19,7 @@ pub mod vartype;
 pub mod waivers;
 
 use super::{ScanOutput, ScannedRecord};
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::source::{Origin, SourceFile, display_path};
 use crate::value::{Unknown, Value};
 use expr::{Ctx, Frame};
@@ -106,7 +106,7 @@ pub fn scan_each<R: Send>(
         let Ok(abs) = std::fs::canonicalize(p) else {
             out.malformed.push(
                 Diag::error(
-                    "proviso::input::not_found",
+                    Code::InputNotFound,
                     format!("`{}` does not exist", p.display()),
                 )
                 .with_help("pass Terraform directories or `.tf` files to `proviso check`"),
@@ -142,7 +142,7 @@ pub fn scan_each<R: Send>(
                 }
                 Ok(_) => {}
                 Err(e) => out.malformed.push(Diag::error(
-                    "proviso::input::unreadable",
+                    Code::InputUnreadable,
                     format!("cannot read `{}`: {e}", p.display()),
                 )),
             }
@@ -154,7 +154,7 @@ pub fn scan_each<R: Send>(
         if let Err(e) = read_modules_json(d, &mut remote) {
             out.malformed.push(
                 Diag::error(
-                    "proviso::input::unreadable",
+                    Code::InputUnreadable,
                     format!(
                         "cannot read `{}`: {e}",
                         display_path(&d.join(".terraform/modules/modules.json"))
@@ -476,7 +476,7 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, Diag> {
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| {
             Diag::error(
-                "proviso::input::unreadable",
+                Code::InputUnreadable,
                 format!("cannot read `{}`: {e}", display_path(dir)),
             )
         })?
@@ -582,7 +582,7 @@ fn malformed_hcl(source: &Arc<SourceFile>, e: &recover::ParseError, kept: bool) 
         "this file was skipped and the rest of the module was still checked"
     };
     Diag::error(
-        "proviso::input::malformed_terraform",
+        Code::InputMalformedTerraform,
         format!("`{}` is not valid HCL: {}", source.name, e.message),
     )
     .in_file(source)
@@ -600,7 +600,7 @@ fn parse_json_source(source: Arc<SourceFile>) -> FileParse {
         FileParse {
             malformed: vec![
                 Diag::error(
-                    "proviso::input::malformed_terraform",
+                    Code::InputMalformedTerraform,
                     format!("`{}` is not valid Terraform JSON: {why}", source.name),
                 )
                 .in_file(&source)
@@ -692,7 +692,7 @@ fn root_inputs(
                 }
                 Ok(_) => out.malformed.push(
                     Diag::error(
-                        "proviso::input::malformed_tfvars",
+                        Code::InputMalformedTfvars,
                         format!("`{}` is not a JSON object", source.name),
                     )
                     .in_file(&source)
@@ -702,7 +702,7 @@ fn root_inputs(
                     let offset = crate::source::offset_at(&source.text, e.line(), e.column());
                     out.malformed.push(
                         Diag::error(
-                            "proviso::input::malformed_tfvars",
+                            Code::InputMalformedTfvars,
                             format!("`{}` is not valid JSON: {e}", source.name),
                         )
                         .in_file(&source)
@@ -721,7 +721,7 @@ fn root_inputs(
             let offset = e.offset.min(source.text.len());
             out.malformed.push(
                 Diag::error(
-                    "proviso::input::malformed_tfvars",
+                    Code::InputMalformedTfvars,
                     format!("`{}` is not valid HCL: {}", source.name, e.message),
                 )
                 .in_file(&source)
@@ -846,7 +846,7 @@ fn walk_instance(
                 });
                 if first {
                     out.notes.push(
-                        Diag::advice("proviso::input::remote_module", format!("module `{}` has the source `{}`, which is not local and not downloaded; its resources are not scanned", call.name, call.source.clone().unwrap_or_default()))
+                        Diag::advice(Code::InputRemoteModule, format!("module `{}` has the source `{}`, which is not local and not downloaded; its resources are not scanned", call.name, call.source.clone().unwrap_or_default()))
                             .label_at(&origin, "not followed")
                             .with_help("run `terraform init` first: proviso then follows the modules it downloads (`.terraform/modules/modules.json`); until then the call is judged from its arguments"),
                     );
@@ -867,7 +867,7 @@ fn walk_instance(
             if stack.contains(dir) || stack.len() > MAX_MODULE_DEPTH {
                 out.malformed.push(
                     Diag::error(
-                        "proviso::input::module_cycle",
+                        Code::InputModuleCycle,
                         format!(
                             "module `{}` calls a module that is already being evaluated",
                             call.name
@@ -928,11 +928,11 @@ fn over_budget(
     if !out
         .malformed
         .iter()
-        .any(|d| d.code == "proviso::input::too_many_instances")
+        .any(|d| d.code == Code::InputTooManyInstances)
     {
         out.malformed.push(
             Diag::error(
-                "proviso::input::too_many_instances",
+                Code::InputTooManyInstances,
                 format!(
                     "this configuration expands to more than {MAX_RECORDS_PER_ROOT} block instances; proviso stopped expanding it here"
                 ),
@@ -1067,7 +1067,7 @@ fn note_capped(body: &Body, file: &Arc<SourceFile>, n: u64, out: &mut ScanOutput
         .and_then(|a| a.value.span())
         .map(|s| Origin::new(file, s));
     let mut d = Diag::advice(
-        "proviso::input::instances_grouped",
+        Code::InputInstancesGrouped,
         format!(
             "{n} instances: the first {MAX_INSTANCES_EACH} are judged one by one, the rest as one record whose index is unknown"
         ),

@@ -16,7 +16,7 @@
 
 use super::module::{BlockKind, ModuleDef, ParsedFile};
 use super::{cloud_of_provider, from_json, header_span, list_dir, normalize_region, read_source};
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::scan::{ScanOutput, ScannedRecord};
 use crate::source::{Origin, SourceFile};
 use crate::value::Value;
@@ -61,7 +61,7 @@ pub fn scan(path: &Path) -> (ScanOutput, Vec<ScannedRecord>) {
         }
     };
     let bad = |at: Range<usize>, msg: String, help: &str| {
-        Diag::error("proviso::input::malformed_plan", msg)
+        Diag::error(Code::InputMalformedPlan, msg)
             .in_file(&source)
             .label(at, "here")
             .with_help(help.to_string())

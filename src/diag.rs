@@ -2,10 +2,15 @@
 //!
 //! Rule-file errors, unreadable inputs and findings are all rendered by
 //! miette; they share this struct so that every report has the same shape:
-//! a stable code (`proviso::<area>::<name>`, or the clause's own id for a
-//! finding), a lowercase message, labelled spans in one file, and at most a
-//! few help lines. Messages follow Cedar's habit: lowercase, no final period,
-//! user input in backticks.
+//! a stable [`Code`] (`proviso::<group>::<name>`, or
+//! `proviso::clause::<id>` for a finding; [`code`] lists them all with
+//! their help), a lowercase message, labelled spans in one file, and at
+//! most a few help lines. Messages follow Cedar's habit: lowercase, no final
+//! period, user input in backticks.
+
+pub mod code;
+
+pub use code::{Code, Group};
 
 use crate::source::{Origin, SourceFile};
 use std::fmt;
@@ -23,7 +28,7 @@ pub enum Level {
 /// A diagnostic on one file (or on none, for errors such as a missing path).
 #[derive(Debug, Clone)]
 pub struct Diag {
-    pub code: String,
+    pub code: Code,
     pub message: String,
     pub level: Level,
     pub file: Option<Arc<SourceFile>>,
@@ -35,9 +40,9 @@ pub struct Diag {
 }
 
 impl Diag {
-    pub fn error(code: &str, message: impl Into<String>) -> Diag {
+    pub fn error(code: Code, message: impl Into<String>) -> Diag {
         Diag {
-            code: code.to_string(),
+            code,
             message: message.into(),
             level: Level::Error,
             file: None,
@@ -47,14 +52,14 @@ impl Diag {
         }
     }
 
-    pub fn warning(code: &str, message: impl Into<String>) -> Diag {
+    pub fn warning(code: Code, message: impl Into<String>) -> Diag {
         Diag {
             level: Level::Warning,
             ..Diag::error(code, message)
         }
     }
 
-    pub fn advice(code: &str, message: impl Into<String>) -> Diag {
+    pub fn advice(code: Code, message: impl Into<String>) -> Diag {
         Diag {
             level: Level::Advice,
             ..Diag::error(code, message)
@@ -87,7 +92,7 @@ impl Diag {
                 // miette prints a related note as a block of its own, after
                 // the diagnostic: the note says which one it belongs to.
                 let note = Diag::advice(
-                    "proviso::note",
+                    Code::Note,
                     format!("part of `{}` above: {}", self.code, text.into()),
                 )
                 .in_file(&origin.file)
@@ -561,13 +566,13 @@ impl miette::SourceCode for Excerpt {
 pub fn read_text(path: &std::path::Path) -> Result<String, Diag> {
     let bytes = std::fs::read(path).map_err(|e| {
         Diag::error(
-            "proviso::input::unreadable",
+            Code::InputUnreadable,
             format!("cannot read `{}`: {e}", crate::source::display_path(path)),
         )
     })?;
     String::from_utf8(bytes).map_err(|e| {
         Diag::error(
-            "proviso::input::not_utf8",
+            Code::InputNotUtf8,
             format!(
                 "`{}` is not UTF-8 text (invalid byte at offset {})",
                 crate::source::display_path(path),
@@ -587,7 +592,7 @@ mod tests {
     fn location_is_the_files_line_and_column() {
         let f = SourceFile::new("x", "ab\nc—d\n");
         for at in [0, 1, 3, 4, 7, 8, 9] {
-            let d = Diag::error("proviso::x", "x")
+            let d = Diag::error(Code::ParseSyntax, "x")
                 .in_file(&f)
                 .label(at..at, "here");
             let (line, col) = f.line_col(at);

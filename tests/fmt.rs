@@ -40,7 +40,11 @@ fn shape(name: &str, text: &str) -> Result<String, Vec<String>> {
             )
             .into_owned()),
         Err(e) => {
-            let mut codes: Vec<String> = e.errors.iter().map(|d| d.code.clone()).collect();
+            let mut codes: Vec<String> = e
+                .errors
+                .iter()
+                .map(|d| d.code.as_str().to_string())
+                .collect();
             codes.sort();
             Err(codes)
         }

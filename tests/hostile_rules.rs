@@ -298,7 +298,7 @@ fn ten_thousand_clauses_lint() {
     assert!(
         lints
             .iter()
-            .all(|d| d.code == "proviso::lint::missing_examples")
+            .all(|d| d.code.as_str() == "proviso::lint::missing_examples")
     );
 }
 

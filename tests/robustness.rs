@@ -279,7 +279,7 @@ module "me" {
         scanned
             .malformed
             .iter()
-            .any(|d| d.code == "proviso::input::module_cycle"),
+            .any(|d| d.code.as_str() == "proviso::input::module_cycle"),
         "a module calling itself is reported"
     );
 }

@@ -13,7 +13,7 @@
 //! malformed piece in its place, so the workers never see a line longer
 //! than the longest line read.
 
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::scan::logs::decompress::{self, Compression};
 use crate::scan::logs::{self, LogFormat};
 use std::io::Read;
@@ -223,7 +223,7 @@ pub(super) enum Work {
 /// of which `read` were read, and is `now` bytes at the end.
 fn truncated_warning(name: &str, size: u64, read: u64, now: u64) -> Diag {
     Diag::warning(
-        "proviso::input::truncated",
+        Code::InputTruncated,
         format!(
             "`{name}` was cut short while it was audited: it had {size} bytes when the audit began, {read} were read (it has {now} now); records after byte {read} were not audited"
         ),

@@ -15,7 +15,7 @@ use super::chunks::{self, Work};
 use super::samples::{self, Violation};
 use super::tally::{self, ChunkResult, Finding, RANKS};
 use super::{ClauseStats, SUBJECT_CAP, Settings};
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::eval::compiled::{CClause, Compiled, LineOutcome, Memo};
 use crate::rules::RuleSet;
 use crate::rules::ast::MessagePart;
@@ -264,7 +264,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
                 &text,
                 &reason,
                 0..len,
-                "proviso::input::malformed_record",
+                Code::InputMalformedRecord,
             ));
             return r;
         }
@@ -316,7 +316,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
                     &text,
                     &chunks::too_long_reason(ctx.max_line),
                     0..len,
-                    "proviso::input::malformed_record",
+                    Code::InputMalformedRecord,
                 ));
             }
             continue;
@@ -343,7 +343,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
                             &text,
                             &format!("invalid UTF-8 at byte {good} of the line"),
                             at..at + 3,
-                            "proviso::input::not_utf8",
+                            Code::InputNotUtf8,
                         ));
                     }
                     continue;
@@ -366,7 +366,7 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
                         line,
                         &reason,
                         at,
-                        "proviso::input::malformed_record",
+                        Code::InputMalformedRecord,
                     ));
                 }
                 continue;
@@ -539,7 +539,7 @@ fn judge_line<'a>(
                 line,
                 &format!("`{}` is not a timestamp proviso can read", ts_slot.val),
                 at,
-                "proviso::input::bad_timestamp",
+                Code::InputBadTimestamp,
             ));
         }
         return;
@@ -621,11 +621,11 @@ pub(super) struct PendingDiag {
     text: String,
     reason: String,
     at: Range<usize>,
-    code: &'static str,
+    code: Code,
 }
 
 impl PendingDiag {
-    fn new(line: u64, text: &str, reason: &str, at: Range<usize>, code: &'static str) -> Self {
+    fn new(line: u64, text: &str, reason: &str, at: Range<usize>, code: Code) -> Self {
         PendingDiag {
             line,
             text: text.to_string(),
@@ -654,7 +654,7 @@ fn line_diag(
     text: &str,
     reason: &str,
     at: Range<usize>,
-    code: &str,
+    code: Code,
 ) -> Diag {
     let shown: String = if text.len() > 400 {
         let mut end = 400;

@@ -34,7 +34,7 @@ mod pipeline;
 mod samples;
 mod tally;
 
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::rules::RuleSet;
 use crate::rules::ast::Severity;
 use crate::scan::logs::decompress::Compression;
@@ -313,11 +313,8 @@ fn audit_input(
         Ok(o) => o,
         Err(e) => {
             sink.report.unreadable.push(
-                Diag::error(
-                    "proviso::input::unreadable",
-                    format!("cannot read `{name}`: {e}"),
-                )
-                .with_help("check the path; use `-` for standard input"),
+                Diag::error(Code::InputUnreadable, format!("cannot read `{name}`: {e}"))
+                    .with_help("check the path; use `-` for standard input"),
             );
             return;
         }
@@ -380,7 +377,7 @@ fn audit_input(
 fn unknown_format(name: &str) -> Diag {
     let names: Vec<&str> = LogFormat::ALL.iter().map(|f| f.name()).collect();
     Diag::error(
-        "proviso::input::unknown_format",
+        Code::InputUnknownFormat,
         format!("cannot tell the log format of `{name}`"),
     )
     .with_help(format!("name it with `--log-format {}`", names.join("|")))

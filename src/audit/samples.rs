@@ -11,7 +11,7 @@
 use super::judge::{self, Ctx};
 use super::tally::Finding;
 use super::{ClauseStats, Sample};
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::eval::compiled::CClause;
 use crate::eval::render_message;
 use crate::rules::ast::Severity;
@@ -235,7 +235,7 @@ impl Sample {
         let mut d = Diag {
             level,
             ..Diag::error(
-                &format!("proviso::clause::{}", stats.clause),
+                Code::clause(&stats.clause),
                 format!(
                     "{}: {} (at {})",
                     sev.as_str(),

@@ -13,7 +13,7 @@ use super::{
     eprint_diags, load_rules, style, write_output,
 };
 use crate::audit::{AuditReport, InputInfo};
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::scan::logs::LogFormat;
 use crate::source::display_path;
 use std::io::{IsTerminal, Read, Write};
@@ -28,7 +28,7 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
         // Without this, `proviso audit --rules r` waits for typing.
         return fail(
             Diag::error(
-                "proviso::audit::no_input",
+                Code::AuditNoInput,
                 "no log files named, and standard input is a terminal",
             )
             .with_help("name the exports (`proviso audit access.log --rules RULES`) or pipe one in (`zcat x.gz | proviso audit - --rules RULES`)"),
@@ -167,7 +167,7 @@ fn nothing_checkable(rules: &crate::rules::RuleSet) -> Option<Diag> {
     };
     Some(
         Diag::error(
-            "proviso::audit::nothing_checkable",
+            Code::AuditNothingCheckable,
             format!("{what}: nothing would be judged"),
         )
         .with_help("check Terraform with `proviso check PATHS --rules RULES`; `proviso explain RULES` shows which input checks each clause"),
@@ -185,7 +185,7 @@ fn ip_range_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, Diag> {
         }
         let entries = std::fs::read_dir(p).map_err(|e| {
             Diag::error(
-                "proviso::input::unreadable",
+                Code::InputUnreadable,
                 format!("cannot read `{}`: {e}", display_path(p)),
             )
         })?;
@@ -196,7 +196,7 @@ fn ip_range_files(given: &[PathBuf]) -> Result<Vec<PathBuf>, Diag> {
             .collect();
         if found.is_empty() {
             return Err(Diag::error(
-                "proviso::input::no_ip_ranges",
+                Code::InputNoIpRanges,
                 format!(
                     "`{}` (given with `--ip-ranges`) holds no `.json` file",
                     display_path(p)
@@ -226,7 +226,7 @@ fn nothing_judged(report: &AuditReport, args: &AuditArgs) -> Vec<Diag> {
         for input in report.inputs.iter().filter(|i| i.summary.records == 0) {
             out.push(
                 Diag::warning(
-                    "proviso::audit::empty_input",
+                    Code::AuditEmptyInput,
                     format!("`{}` held no records", input.file),
                 )
                 .with_help("check that it is the export you meant to audit"),
@@ -259,7 +259,7 @@ fn nothing_judged(report: &AuditReport, args: &AuditArgs) -> Vec<Diag> {
         };
         out.push(
             Diag::error(
-                "proviso::audit::nothing_judged",
+                Code::AuditNothingJudged,
                 format!("nothing was judged: {what}"),
             )
             .with_help(help),
@@ -318,7 +318,7 @@ fn input_not_judged(input: &InputInfo, args: &AuditArgs) -> Option<Diag> {
                 )
             }
         };
-        return Some(Diag::error("proviso::audit::no_timestamp", message).with_help(help));
+        return Some(Diag::error(Code::AuditNoTimestamp, message).with_help(help));
     }
     let dated = s.outside_terms - s.no_timestamp;
     let are = |n: u64| {
@@ -335,7 +335,7 @@ fn input_not_judged(input: &InputInfo, args: &AuditArgs) -> Option<Diag> {
     };
     Some(
         Diag::error(
-            "proviso::audit::outside_terms",
+            Code::AuditOutsideTerms,
             format!(
                 "no record of `{name}` could be judged: {} dated on a day no terms are in force{without}",
                 are(dated)

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::cli::config::Config;
 use crate::date::Date;
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::findings::FailOn;
 use crate::findings::baseline::Baseline;
 use crate::findings::changed::Changed;
@@ -65,7 +65,7 @@ fn settings(args: &CheckArgs) -> Result<Settings, Diag> {
     };
     let rules = pick(&args.rules, &config.rules);
     if rules.is_empty() {
-        return Err(Diag::error("proviso::cli::no_rules", "no rule files given").with_help(
+        return Err(Diag::error(Code::CliNoRules, "no rule files given").with_help(
             "pass `--rules <FILE|DIR>`, or set `rules:` in a proviso.yaml in this directory or above",
         ));
     }
@@ -90,7 +90,7 @@ fn settings(args: &CheckArgs) -> Result<Settings, Diag> {
         .collect();
     if to_default.len() > 1 {
         return Err(Diag::error(
-            "proviso::cli::formats_collide",
+            Code::CliFormatsCollide,
             format!(
                 "formats {} would all write to {}",
                 to_default.join(" and "),
@@ -239,7 +239,7 @@ fn not_terraform(p: &Path) -> Diag {
         "name `.tf` or `.tf.json` files, plan JSON files, or directories of Terraform".to_string()
     };
     Diag::error(
-        "proviso::check::not_terraform",
+        Code::CheckNotTerraform,
         format!("`{name}` is not a Terraform file: nothing to check in it"),
     )
     .with_help(help)
@@ -262,7 +262,7 @@ fn no_terraform(dir: &Path) -> Diag {
             .to_string()
     };
     Diag::error(
-        "proviso::check::no_terraform",
+        Code::CheckNoTerraform,
         format!(
             "`{}` holds no Terraform files (`.tf`, `.tf.json`): nothing to check there",
             display_path(dir)
@@ -290,7 +290,7 @@ fn nothing_in_force(rules: &crate::rules::RuleSet, as_of: Date) -> Option<Diag> 
         }
         return Some(
             Diag::error(
-                "proviso::check::nothing_checkable",
+                Code::CheckNothingCheckable,
                 format!(
                     "no clause in force on {as_of} can apply to Terraform ({} can only apply to traffic logs): nothing would be judged",
                     super::some_names(&enforced)
@@ -326,7 +326,7 @@ fn nothing_in_force(rules: &crate::rules::RuleSet, as_of: Date) -> Option<Diag> 
     };
     Some(
         Diag::error(
-            "proviso::check::nothing_in_force",
+            Code::CheckNothingInForce,
             format!("no clause of the rules is in force on {as_of}: nothing would be judged"),
         )
         .with_help(help),
@@ -550,7 +550,7 @@ fn nothing_checked(report: &CheckReport, paths: &[PathBuf]) -> Diag {
         )
     };
     Diag::error(
-        "proviso::check::nothing_checked",
+        Code::CheckNothingChecked,
         format!("nothing was checked: {what}"),
     )
     .with_help(help)

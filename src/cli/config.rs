@@ -12,7 +12,7 @@
 
 use crate::cli::FormatSpec;
 use crate::date::Date;
-use crate::diag::{Diag, Level};
+use crate::diag::{Code, Diag, Level};
 use crate::findings::FailOn;
 use crate::findings::waivers::Policy;
 use crate::source::{SourceFile, display_path};
@@ -217,7 +217,7 @@ pub fn load(path: &Path) -> Result<Config, Diag> {
             "see \"Configuration: proviso.yaml\" in the README"
         };
         Diag::error(
-            "proviso::config::invalid",
+            Code::ConfigInvalid,
             format!("`{}`: {}", file.name, lowercase_first(&message)),
         )
         .in_file(&file)
@@ -332,7 +332,7 @@ fn check_depth(file: &std::sync::Arc<SourceFile>) -> Result<(), Diag> {
         }
         if indents.len() + dashes + deepest_flow > MAX_DEPTH {
             return Err(Diag::error(
-                "proviso::config::too_deep",
+                Code::ConfigTooDeep,
                 format!(
                     "`{}` nests deeper than {MAX_DEPTH} levels",
                     file.name
@@ -391,7 +391,7 @@ mod tests {
     #[test]
     fn an_unknown_key_is_an_error_with_its_line() {
         let e = load_text("rules: rules\nfail_onn: warning\n").unwrap_err();
-        assert_eq!(e.code, "proviso::config::invalid");
+        assert_eq!(e.code.as_str(), "proviso::config::invalid");
         assert!(
             e.message.contains("unknown field `fail_onn`"),
             "{}",
@@ -418,7 +418,12 @@ mod tests {
         ] {
             let started = std::time::Instant::now();
             let e = load_text(&text).unwrap_err();
-            assert_eq!(e.code, "proviso::config::too_deep", "{}", e.message);
+            assert_eq!(
+                e.code.as_str(),
+                "proviso::config::too_deep",
+                "{}",
+                e.message
+            );
             assert!(e.location().is_some());
             assert!(started.elapsed().as_secs() < 5);
         }
@@ -429,7 +434,7 @@ mod tests {
     #[test]
     fn a_file_over_the_cap_is_refused() {
         let e = load_text(&format!("rules: rules\n#{}\n", "x".repeat(2 << 20))).unwrap_err();
-        assert_eq!(e.code, "proviso::input::too_large");
+        assert_eq!(e.code.as_str(), "proviso::input::too_large");
         assert!(e.message.contains("1 MiB"), "{}", e.message);
     }
 

@@ -4,7 +4,7 @@ use super::{
     EXIT_OK, EXIT_TROUBLE, ExplainArgs, ExplainFormat, Style, eprint_diags, load_rules,
     write_output,
 };
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::explain::english::Markup;
 
 pub fn run(args: ExplainArgs, err_style: &Style) -> i32 {
@@ -17,7 +17,7 @@ pub fn run(args: ExplainArgs, err_style: &Style) -> i32 {
     {
         // Read backwards, what started would show as ended.
         let d = Diag::error(
-            "proviso::cli::reversed_range",
+            Code::CliReversedRange,
             format!("`--between {from} {to}` ends before it starts"),
         )
         .with_help(format!(

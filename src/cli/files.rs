@@ -17,7 +17,7 @@
 //! (canonical path, and on Unix device and inode), so `./a.sarif` and
 //! `a.sarif`, a link and its target, or two hard links, are one file.
 
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::source::display_path;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -36,7 +36,7 @@ fn mib(bytes: u64) -> String {
 
 fn too_large(name: &str, what: &str, cap: u64) -> Diag {
     Diag::error(
-        "proviso::input::too_large",
+        Code::InputTooLarge,
         format!(
             "`{name}` is larger than the {} proviso reads for {what}",
             mib(cap)
@@ -53,16 +53,13 @@ fn too_large(name: &str, what: &str, cap: u64) -> Diag {
 pub fn read_capped(path: &Path, cap: u64, what: &str) -> Result<Vec<u8>, Diag> {
     let name = display_path(path);
     let unreadable = |e: std::io::Error| {
-        Diag::error(
-            "proviso::input::unreadable",
-            format!("cannot read `{name}`: {e}"),
-        )
+        Diag::error(Code::InputUnreadable, format!("cannot read `{name}`: {e}"))
     };
     let file = std::fs::File::open(path).map_err(unreadable)?;
     if is_device(&file) {
         // `/dev/zero`, `/dev/urandom`: no configuration or baseline.
         return Err(Diag::error(
-            "proviso::input::not_a_file",
+            Code::InputNotAFile,
             format!("`{name}` is a device, not a file"),
         )
         .with_help(format!("pass {what} as a file (or a pipe)")));
@@ -96,7 +93,7 @@ pub fn read_capped_text(path: &Path, cap: u64, what: &str) -> Result<String, Dia
     let bytes = read_capped(path, cap, what)?;
     String::from_utf8(bytes).map_err(|e| {
         Diag::error(
-            "proviso::input::not_utf8",
+            Code::InputNotUtf8,
             format!(
                 "`{}` is not UTF-8 text (invalid byte at offset {})",
                 display_path(path),
@@ -113,14 +110,14 @@ pub fn check_side_file(path: &Path, flag: &str, cap: u64) -> Result<(), Diag> {
     let name = display_path(path);
     let meta = std::fs::metadata(path).map_err(|e| {
         Diag::error(
-            "proviso::input::unreadable",
+            Code::InputUnreadable,
             format!("cannot read `{name}` (given with `{flag}`): {e}"),
         )
         .with_help(format!("pass an existing file to `{flag}`"))
     })?;
     if !meta.is_file() {
         return Err(Diag::error(
-            "proviso::input::not_a_file",
+            Code::InputNotAFile,
             format!("`{name}` (given with `{flag}`) is not a regular file"),
         )
         .with_help(format!(
@@ -210,7 +207,7 @@ pub fn check_outputs(outputs: &[Output<'_>], inputs: &[PathBuf]) -> Result<(), D
         let id = Id::of(out.path);
         if let Some((_, first)) = seen.iter().find(|(p, _)| p.same(&id)) {
             return Err(Diag::error(
-                "proviso::cli::output_collision",
+                Code::CliOutputCollision,
                 format!(
                     "`{}` and `{}` both write `{name}`: one would overwrite the other",
                     first.flag, out.flag
@@ -220,7 +217,7 @@ pub fn check_outputs(outputs: &[Output<'_>], inputs: &[PathBuf]) -> Result<(), D
         }
         if let Some((_, input)) = inputs.iter().find(|(p, _)| p.same(&id)) {
             return Err(Diag::error(
-                "proviso::cli::output_is_input",
+                Code::CliOutputIsInput,
                 format!(
                     "`{}` would overwrite `{}`, which this run reads",
                     out.flag,
@@ -232,7 +229,7 @@ pub fn check_outputs(outputs: &[Output<'_>], inputs: &[PathBuf]) -> Result<(), D
         let lower = name.to_ascii_lowercase();
         if out.path.is_file() && PRECIOUS.iter().any(|ext| lower.ends_with(ext)) {
             return Err(Diag::error(
-                "proviso::cli::output_is_input",
+                Code::CliOutputIsInput,
                 format!(
                     "`{}` would overwrite `{name}`, a Terraform or rule file",
                     out.flag
@@ -269,11 +266,8 @@ pub fn unwritable(name: &str, e: &std::io::Error) -> Diag {
     } else {
         format!("`{name}`")
     };
-    Diag::error(
-        "proviso::output::unwritable",
-        format!("cannot write {name}: {e}"),
-    )
-    .with_help("free space on the device, or write to another file")
+    Diag::error(Code::OutputUnwritable, format!("cannot write {name}: {e}"))
+        .with_help("free space on the device, or write to another file")
 }
 
 /// A writer that remembers its first error, for a writer handed to code
@@ -339,7 +333,7 @@ mod tests {
         let p = dir.path().join("big.json");
         std::fs::write(&p, vec![b' '; 2048]).unwrap();
         let e = read_capped(&p, 1024, "`--baseline`").unwrap_err();
-        assert_eq!(e.code, "proviso::input::too_large");
+        assert_eq!(e.code.as_str(), "proviso::input::too_large");
         assert!(read_capped(&p, 2048, "x").is_ok());
     }
 

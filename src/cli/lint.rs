@@ -1,7 +1,7 @@
 //! `proviso lint`: errors and warnings in rule files, without scanning.
 
 use super::{Color, Deny, EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, LintArgs, style};
-use crate::diag::render;
+use crate::diag::{Group, render};
 use crate::rules::{self, RuleErrors};
 use std::io::IsTerminal;
 
@@ -27,7 +27,7 @@ pub fn run(args: LintArgs, color: Color) -> i32 {
         }
     };
     diags.sort_by_key(|d| d.location().unwrap_or_default());
-    let unreadable = diags.iter().any(|d| d.code.starts_with("proviso::input::"));
+    let unreadable = diags.iter().any(|d| d.code.group() == Group::Input);
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
     let s = style(color, std::io::stdout().is_terminal());

@@ -9,7 +9,7 @@
 //! offending value makes it a new finding. Fingerprints are counted as a
 //! multiset: two identical findings need two baseline entries.
 
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::findings::{Finding, FindingOutcome};
 use crate::source::display_path;
 use serde::{Deserialize, Serialize};
@@ -109,7 +109,7 @@ impl Baseline {
             let file = crate::source::SourceFile::new(display_path(path), text.clone());
             let offset = crate::source::offset_at(&text, e.line(), e.column());
             Diag::error(
-                "proviso::baseline::malformed",
+                Code::BaselineMalformed,
                 format!("`{}` is not a proviso baseline: {e}", display_path(path)),
             )
             .in_file(&file)

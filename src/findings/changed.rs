@@ -7,7 +7,7 @@
 //! line ranges of the working tree against REF (committed, staged and
 //! unstaged changes alike), and untracked files count as changed whole.
 
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::findings::{Finding, FindingOutcome};
 use crate::source::{Origin, display_path};
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,11 +32,10 @@ impl Changed {
         // A "ref" that git would read as an option (`--output=FILE` makes
         // `git diff` write a file) is refused before git sees it.
         if git_ref.starts_with('-') || git_ref.trim().is_empty() {
-            return Err(Diag::error(
-                "proviso::git::bad_ref",
-                format!("`{git_ref}` is not a git ref"),
-            )
-            .with_help("name a branch, tag or commit, e.g. `--changed-since origin/main`"));
+            return Err(
+                Diag::error(Code::GitBadRef, format!("`{git_ref}` is not a git ref"))
+                    .with_help("name a branch, tag or commit, e.g. `--changed-since origin/main`"),
+            );
         }
         let mut tops = BTreeSet::new();
         for p in paths {
@@ -49,7 +48,7 @@ impl Changed {
             };
             let top = git(&dir, &["rev-parse", "--show-toplevel"]).map_err(|why| {
                 Diag::error(
-                    "proviso::git::not_a_repository",
+                    Code::GitNotARepository,
                     format!("`{}` is not inside a git repository: {why}", p.display()),
                 )
                 .with_help("`--changed-since` needs the paths to be in a git work tree")
@@ -64,7 +63,7 @@ impl Changed {
                     // working directory, the repository one is in would be
                     // an empty name.
                     Diag::error(
-                        "proviso::git::bad_ref",
+                        Code::GitBadRef,
                         format!(
                             "`{git_ref}` is not a commit in the git repository at `{}`",
                             top.display()
@@ -87,7 +86,7 @@ impl Changed {
             )
             .map_err(|why| {
                 Diag::error(
-                    "proviso::git::diff_failed",
+                    Code::GitDiffFailed,
                     format!("`git diff {git_ref}` failed: {why}"),
                 )
             })?;

@@ -13,7 +13,7 @@ pub mod changed;
 pub mod waivers;
 
 use crate::date::{Date, Interval};
-use crate::diag::{Diag, Level};
+use crate::diag::{Code, Diag, Level};
 use crate::eval::{Evaluator, Outcome, render_message};
 use crate::rules::RuleSet;
 use crate::rules::ast::{Check, Clause, Severity, Terms};
@@ -78,7 +78,7 @@ impl Finding {
         };
         let mut d = Diag {
             level,
-            ..Diag::error(&format!("proviso::clause::{}", self.clause), message)
+            ..Diag::error(Code::clause(&self.clause), message)
         };
         d = d.label_at(&self.primary, self.primary_label.clone());
         for (o, text) in &self.secondary {

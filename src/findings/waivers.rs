@@ -11,7 +11,7 @@
 //! (`proviso.yaml`) can forbid waivers or demand an expiry date.
 
 use crate::date::Date;
-use crate::diag::{Diag, Level};
+use crate::diag::{Code, Diag, Level};
 use crate::findings::Finding;
 use crate::text::closest;
 use std::sync::Arc;
@@ -77,7 +77,7 @@ pub fn validate(waivers: Vec<Waiver>, known: &[&str]) -> (Vec<Waiver>, Vec<Diag>
             };
             errors.push(
                 Diag::error(
-                    "proviso::waiver::unknown_clause",
+                    Code::WaiverUnknownClause,
                     format!("waiver names `{c}`, which is no clause of the rules"),
                 )
                 .in_file(&w.origin.file)
@@ -133,7 +133,7 @@ pub fn apply(
 
 /// Why a waiver is not in force, as a finding on the comment.
 fn problem(w: &Waiver, as_of: Date, policy: &Policy) -> Option<Diag> {
-    let at = |code: &str, level: Level, msg: String, label: &str, help: String| {
+    let at = |code: Code, level: Level, msg: String, label: &str, help: String| {
         Some(
             Diag {
                 level,
@@ -146,7 +146,7 @@ fn problem(w: &Waiver, as_of: Date, policy: &Policy) -> Option<Diag> {
     let what = w.clauses.join(", ");
     if !policy.allow {
         return at(
-            "proviso::waiver::not_allowed",
+            Code::WaiverNotAllowed,
             Level::Error,
             format!(
                 "waiver of `{what}` on {} is not allowed here",
@@ -160,7 +160,7 @@ fn problem(w: &Waiver, as_of: Date, policy: &Policy) -> Option<Diag> {
         && until <= as_of
     {
         return at(
-            "proviso::waiver::expired",
+            Code::WaiverExpired,
             policy.expired,
             format!("waiver of `{what}` on {} expired on {until}", w.target_name),
             "expired: no longer excuses anything",
@@ -172,7 +172,7 @@ fn problem(w: &Waiver, as_of: Date, policy: &Policy) -> Option<Diag> {
     }
     if policy.require_until && w.until.is_none() {
         return at(
-            "proviso::waiver::no_expiry",
+            Code::WaiverNoExpiry,
             Level::Error,
             format!("waiver of `{what}` on {} never expires", w.target_name),
             "needs `until=YYYY-MM-DD`",
@@ -183,7 +183,7 @@ fn problem(w: &Waiver, as_of: Date, policy: &Policy) -> Option<Diag> {
         && until.days() - as_of.days() > i32::try_from(max).unwrap_or(i32::MAX)
     {
         return at(
-            "proviso::waiver::too_long",
+            Code::WaiverTooLong,
             Level::Error,
             format!(
                 "waiver of `{what}` on {} runs until {until}, more than {max} days after {as_of}",
@@ -195,7 +195,7 @@ fn problem(w: &Waiver, as_of: Date, policy: &Policy) -> Option<Diag> {
     }
     if policy.require_owner && w.owner.is_none() {
         return at(
-            "proviso::waiver::no_owner",
+            Code::WaiverNoOwner,
             Level::Error,
             format!("waiver of `{what}` on {} names no owner", w.target_name),
             "needs `owner=…`",
@@ -223,6 +223,6 @@ mod tests {
         assert!(w[0].broken);
         let (valid, unknown) = validate(w, &["stateless_on_azure"]);
         assert!(valid.is_empty(), "a broken waiver excuses nothing");
-        assert_eq!(unknown[0].code, "proviso::waiver::unknown_clause");
+        assert_eq!(unknown[0].code.as_str(), "proviso::waiver::unknown_clause");
     }
 }

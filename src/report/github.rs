@@ -8,7 +8,7 @@
 //! findings are not annotated; the summary line ends the output.
 
 use super::CheckReport;
-use crate::diag::{Diag, Level};
+use crate::diag::{Code, Diag, Level};
 use crate::findings::Finding;
 
 /// Escapes a workflow command's message.
@@ -80,13 +80,13 @@ fn diag(d: &Diag) -> String {
                 level,
                 &file.name,
                 (line, col, end_line, end_col),
-                &d.code,
+                d.code.as_str(),
                 &msg,
             )
         }
         _ => format!(
             "::{level} title={}::{}\n",
-            escape_property(&d.code),
+            escape_property(d.code.as_str()),
             escape_data(&msg)
         ),
     }
@@ -108,7 +108,7 @@ pub fn render_check(r: &CheckReport) -> String {
         out.push_str(&format!(
             "::notice file={},line={line},col={col},title={}::{}\n",
             escape_property(&u.origin.file.name),
-            escape_property("proviso::input::remote_module"),
+            escape_property(Code::InputRemoteModule.as_str()),
             escape_data(&super::unscanned_text(u))
         ));
     }

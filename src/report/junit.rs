@@ -41,9 +41,13 @@ fn diag_case(d: &Diag, tag: &str) -> String {
         .unwrap_or_default();
     format!(
         "    <testcase name=\"{}\" classname=\"{}\"><{tag} type=\"{}\" message=\"{}\">{}</{tag}></testcase>\n",
-        escape(if loc.is_empty() { &d.code } else { &loc }),
-        escape(&d.code),
-        escape(&d.code),
+        escape(if loc.is_empty() {
+            d.code.as_str()
+        } else {
+            &loc
+        }),
+        escape(d.code.as_str()),
+        escape(d.code.as_str()),
         escape(&d.message),
         escape(&format!("{loc}\n{}", d.help.clone().unwrap_or_default())),
     )

@@ -113,7 +113,7 @@ pub fn render_check(r: &CheckReport) -> String {
                 out,
                 "- {} {}: {}",
                 code(&loc),
-                code(&d.code),
+                code(d.code.as_str()),
                 cell(&d.message)
             );
         }

@@ -5,7 +5,7 @@
 //! evaluator as real records, including the terms in force on that date, so
 //! they test the dates and supersession as much as the conditions.
 
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::eval::{Evaluator, Outcome};
 use crate::rules::RuleSet;
 use crate::rules::ast::{Clause, Example, Expectation, Terms};
@@ -109,7 +109,7 @@ fn run_one(
     };
     let failure = (actual != ex.expect).then(|| {
         Diag::error(
-            "proviso::test::example_failed",
+            Code::TestExampleFailed,
             format!(
                 "example \"{}\" of clause `{}` expects {}, but got {}",
                 ex.title,

@@ -13,7 +13,7 @@
 //! per conjunction, and names are looked up in maps, so that a generated
 //! file of 10,000 clauses lints in seconds.
 
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::eval::compare;
 use crate::rules::RuleSet;
 use crate::rules::ast::{Check, Clause, CmpOp, Expectation, Expr, ExprKind, Terms};
@@ -241,7 +241,7 @@ pub fn lint(rules: &RuleSet) -> Vec<Diag> {
             }
             if clause.cites.is_empty() {
                 out.push(
-                    Diag::warning("proviso::lint::missing_citation", format!("clause `{}` cites no source", clause.id.name))
+                    Diag::warning(Code::LintMissingCitation, format!("clause `{}` cites no source", clause.id.name))
                         .in_file(&terms.file)
                         .label(clause.id.span.clone(), "no `cite`")
                         .with_help("add `cite <source> \"short phrase\"` so that every finding shows where the term comes from"),
@@ -283,7 +283,7 @@ fn unused(rules: &RuleSet, out: &mut Vec<Diag>) {
         if !used_defines.contains(&i) {
             out.push(
                 Diag::warning(
-                    "proviso::lint::unused_define",
+                    Code::LintUnusedDefine,
                     format!("define `{}` is never used", d.id.name),
                 )
                 .in_file(&d.file)
@@ -302,7 +302,7 @@ fn unused(rules: &RuleSet, out: &mut Vec<Diag>) {
             if !excepted.contains(x.id.name.as_str()) {
                 out.push(
                     Diag::warning(
-                        "proviso::lint::unused_exception",
+                        Code::LintUnusedException,
                         format!("exception `{}` excuses no clause", x.id.name),
                     )
                     .in_file(&t.file)
@@ -354,7 +354,7 @@ fn unused(rules: &RuleSet, out: &mut Vec<Diag>) {
         if !used {
             out.push(
                 Diag::warning(
-                    "proviso::lint::unused_field",
+                    Code::LintUnusedField,
                     format!("field `{}` is declared but no rule reads it", f.path),
                 )
                 .in_file(&f.file)
@@ -367,7 +367,7 @@ fn unused(rules: &RuleSet, out: &mut Vec<Diag>) {
         if !cited.contains(s.id.name.as_str()) {
             out.push(
                 Diag::warning(
-                    "proviso::lint::unused_source",
+                    Code::LintUnusedSource,
                     format!("source `{}` is never cited", s.id.name),
                 )
                 .in_file(&s.file)
@@ -391,7 +391,7 @@ fn never_fires(rules: &RuleSet, terms: &Terms, clause: &Clause, out: &mut Vec<Di
     }
     let diag = |why: String, at: std::ops::Range<usize>, label: &str| {
         Diag::warning(
-            "proviso::lint::never_fires",
+            Code::LintNeverFires,
             format!("clause `{}` can never fire: {why}", clause.id.name),
         )
         .in_file(&terms.file)
@@ -460,7 +460,7 @@ fn examples(terms: &Terms, clause: &Clause, out: &mut Vec<Diag>) {
     .collect();
     if !missing.is_empty() {
         out.push(
-            Diag::warning("proviso::lint::missing_examples", format!("clause `{}` has no {}", clause.id.name, missing.join(" and no ")))
+            Diag::warning(Code::LintMissingExamples, format!("clause `{}` has no {}", clause.id.name, missing.join(" and no ")))
                 .in_file(&terms.file)
                 .label(clause.id.span.clone(), "enforced clause")
                 .with_help("add `example \"…\" on YYYY-MM-DD { given { … } expect … }` blocks: `proviso test` runs them"),
@@ -487,7 +487,7 @@ fn versions(rules: &RuleSet, out: &mut Vec<Diag>) {
         match older.interval.until {
             Some(end) if end < newer.interval.from => out.push(
                 Diag::warning(
-                    "proviso::lint::terms_gap",
+                    Code::LintTermsGap,
                     format!("no version of the terms is in force from {end} until {}: `{}` ends before `{}` starts", newer.interval.from, older.id.name, newer.id.name),
                 )
                 .in_file(&newer.file)
@@ -496,7 +496,7 @@ fn versions(rules: &RuleSet, out: &mut Vec<Diag>) {
             ),
             Some(end) if end > newer.interval.from => out.push(
                 Diag::warning(
-                    "proviso::lint::terms_overlap",
+                    Code::LintTermsOverlap,
                     format!("`{}` runs until {end}, but `{}` supersedes it from {}", older.id.name, newer.id.name, newer.interval.from),
                 )
                 .in_file(&newer.file)

@@ -8,7 +8,7 @@
 use super::ast::*;
 use super::parse::{Pair, Rule};
 use crate::date::{Date, Interval};
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::source::{Origin, SourceFile};
 use crate::value::{Cidr, FieldPath, Value};
 use std::collections::BTreeMap;
@@ -124,7 +124,7 @@ impl<'f> Lowerer<'f> {
 
     fn err(
         &mut self,
-        code: &str,
+        code: Code,
         message: impl Into<String>,
         at: Span,
         label: &str,
@@ -224,7 +224,7 @@ impl<'f> Lowerer<'f> {
                 Ok(d) => Some(d),
                 Err(e) => {
                     self.err(
-                        "proviso::parse::bad_date",
+                        Code::ParseBadDate,
                         format!("`{text}` is not a date"),
                         span(pair),
                         "not a calendar date",
@@ -244,7 +244,7 @@ impl<'f> Lowerer<'f> {
                         "dates are written `YYYY-MM-DD`, e.g. `2026-02-27`".to_string()
                     });
                 self.err(
-                    "proviso::parse::bad_date",
+                    Code::ParseBadDate,
                     format!("`{text}` is not a date in `YYYY-MM-DD` form"),
                     span(pair),
                     "date written in another form",
@@ -264,7 +264,7 @@ impl<'f> Lowerer<'f> {
                     Err(_) => "write the date without quotes, as `YYYY-MM-DD`".to_string(),
                 };
                 self.err(
-                    "proviso::parse::quoted_date",
+                    Code::ParseQuotedDate,
                     "a date is written without quotes",
                     span(pair),
                     "a quoted string, not a date",
@@ -308,7 +308,7 @@ impl<'f> Lowerer<'f> {
             Some((d, s)) => (d, s),
             None => {
                 self.err(
-                    "proviso::check::missing_effective",
+                    Code::CheckMissingEffective,
                     format!("terms `{}` have no `effective` date", id.name),
                     id.span.clone(),
                     "no effective date",
@@ -326,7 +326,7 @@ impl<'f> Lowerer<'f> {
         {
             self.errors.push(
                 Diag::error(
-                    "proviso::check::until_before_effective",
+                    Code::CheckUntilBeforeEffective,
                     format!("terms `{}` end on {u}, before they take effect on {from}", id.name),
                 )
                 .in_file(self.file)
@@ -389,7 +389,7 @@ impl<'f> Lowerer<'f> {
                 Rule::when => {
                     if when.is_some() {
                         self.err(
-                            "proviso::check::conflicting_check",
+                            Code::CheckConflictingCheck,
                             "an exception has one `when`",
                             span(&p),
                             "second `when`",
@@ -403,7 +403,7 @@ impl<'f> Lowerer<'f> {
         }
         if when.is_none() {
             self.err(
-                "proviso::check::missing_check",
+                Code::CheckMissingCheck,
                 format!("exception `{}` has no `when` condition", id.name),
                 id.span.clone(),
                 "no condition",
@@ -459,7 +459,7 @@ impl<'f> Lowerer<'f> {
                                     _ => "info",
                                 };
                                 self.err(
-                                    "proviso::parse::bad_severity",
+                                    Code::ParseBadSeverity,
                                     format!("`{other}` is not a severity"),
                                     s,
                                     "unknown severity",
@@ -472,7 +472,7 @@ impl<'f> Lowerer<'f> {
                 Rule::applies => {
                     if applies.is_some() {
                         self.err(
-                            "proviso::check::conflicting_check",
+                            Code::CheckConflictingCheck,
                             "a clause has one `applies to`",
                             span(&p),
                             "second `applies to`",
@@ -562,7 +562,7 @@ impl<'f> Lowerer<'f> {
                 .map(|(_, s)| s.clone());
             if let Some(l) = logic {
                 self.errors.push(
-                    Diag::error("proviso::check::manual_with_logic", format!("clause `{}` is `manual` but also has a condition", id.name))
+                    Diag::error(Code::CheckManualWithLogic, format!("clause `{}` is `manual` but also has a condition", id.name))
                         .in_file(self.file)
                         .label(l, "a condition")
                         .label(m, "marked manual")
@@ -570,7 +570,7 @@ impl<'f> Lowerer<'f> {
                 );
             } else if has_logic {
                 self.errors.push(
-                    Diag::warning("proviso::check::manual_with_logic", format!("clause `{}` is `manual`, so its `applies to`, `except` and `unless` are never evaluated", id.name))
+                    Diag::warning(Code::CheckManualWithLogic, format!("clause `{}` is `manual`, so its `applies to`, `except` and `unless` are never evaluated", id.name))
                         .in_file(self.file)
                         .label(m, "marked manual")
                         .with_help("remove them, or replace `manual` with `require …` to enforce the clause"),
@@ -581,7 +581,7 @@ impl<'f> Lowerer<'f> {
         match checks.len() {
             0 => {
                 self.err(
-                    "proviso::check::missing_check",
+                    Code::CheckMissingCheck,
                     format!("clause `{}` says nothing to check", id.name),
                     id.span.clone(),
                     "no `require`, `forbid` or `manual`",
@@ -592,7 +592,7 @@ impl<'f> Lowerer<'f> {
             1 => checks.pop().map(|(c, _)| c).unwrap_or(Check::Manual),
             _ => {
                 let mut diag = Diag::error(
-                    "proviso::check::conflicting_check",
+                    Code::CheckConflictingCheck,
                     format!("clause `{}` has more than one `require`/`forbid`", id.name),
                 )
                 .in_file(self.file);
@@ -637,7 +637,7 @@ impl<'f> Lowerer<'f> {
         {
             self.errors.push(
                 Diag::error(
-                    "proviso::check::until_before_effective",
+                    Code::CheckUntilBeforeEffective,
                     format!(
                         "clause `{}` ends on {u}, before it takes effect on {f}",
                         id.name
@@ -660,7 +660,7 @@ impl<'f> Lowerer<'f> {
         if !inside_from || !inside_until {
             self.errors.push(
                 Diag::error(
-                    "proviso::check::clause_outside_terms",
+                    Code::CheckClauseOutsideTerms,
                     format!("clause `{}` is dated {own}, outside its terms `{}` {}", id.name, terms_id.name, terms),
                 )
                 .in_file(self.file)
@@ -694,7 +694,7 @@ impl<'f> Lowerer<'f> {
             text.push_str(&unescape(&rest[..open]));
             let Some(close) = rest.get(open..).and_then(|r| r.find('}')).map(|c| c + open) else {
                 self.err(
-                    "proviso::parse::syntax",
+                    Code::ParseSyntax,
                     "a `{` in the message is not closed",
                     offset + open..offset + open + 1,
                     "opened here",
@@ -712,7 +712,7 @@ impl<'f> Lowerer<'f> {
                     parts.push(MessagePart::Field(path, hole_span));
                 }
                 None => self.err(
-                    "proviso::parse::syntax",
+                    Code::ParseSyntax,
                     format!("`{{{hole}}}` is not a field"),
                     hole_span,
                     "not a field path",
@@ -820,7 +820,7 @@ impl<'f> Lowerer<'f> {
                             ),
                         };
                         self.err(
-                            "proviso::parse::bad_size",
+                            Code::ParseBadSize,
                             format!("`{unit}` is not a size unit"),
                             span(&unit_pair),
                             "unknown unit",
@@ -834,7 +834,7 @@ impl<'f> Lowerer<'f> {
                 Ok(c) => Value::Cidr(c),
                 Err(why) => {
                     self.err(
-                        "proviso::parse::bad_cidr",
+                        Code::ParseBadCidr,
                         format!("`{text}` is not an IP network"),
                         span(pair),
                         "invalid network",
@@ -922,7 +922,7 @@ impl<'f> Lowerer<'f> {
             }
             Rule::bad_eq => {
                 self.err(
-                    "proviso::parse::single_equals",
+                    Code::ParseSingleEquals,
                     "`=` is not a comparison",
                     span(&op),
                     "a single `=`",
@@ -969,7 +969,7 @@ impl<'f> Lowerer<'f> {
                             .trim()
                             .trim_start_matches("error: ")
                             .to_string();
-                        self.err("proviso::parse::bad_regex", format!("`{raw}` is not a valid regex"), span(&re_pair), &last, "the pattern uses the `regex` crate's syntax (no look-around or back-references); escape literal `(`, `.`, `/` with `\\`");
+                        self.err(Code::ParseBadRegex, format!("`{raw}` is not a valid regex"), span(&re_pair), &last, "the pattern uses the `regex` crate's syntax (no look-around or back-references); escape literal `(`, `.`, `/` with `\\`");
                         ExprKind::Literal(Value::Bool(false))
                     }
                 }

@@ -17,7 +17,7 @@ pub mod parse;
 pub mod validate;
 
 use crate::date::{Date, Interval};
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::source::{SourceFile, display_path};
 use ast::*;
 use std::collections::HashMap;
@@ -77,7 +77,7 @@ pub fn find_rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diag> {
             out.push(p.clone());
         } else {
             return Err(Diag::error(
-                "proviso::input::not_found",
+                Code::InputNotFound,
                 format!("rule path `{}` does not exist", p.display()),
             )
             .with_help("pass a `.proviso` file or a directory of them with `--rules`"));
@@ -89,16 +89,14 @@ pub fn find_rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diag> {
     out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     if out.is_empty() {
         return Err(
-            Diag::error("proviso::input::no_rules", "no `.proviso` rule files found").with_help(
-                format!(
-                    "looked in: {}",
-                    paths
-                        .iter()
-                        .map(|p| format!("`{}`", p.display()))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
+            Diag::error(Code::InputNoRules, "no `.proviso` rule files found").with_help(format!(
+                "looked in: {}",
+                paths
+                    .iter()
+                    .map(|p| format!("`{}`", p.display()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
         );
     }
     Ok(out)
@@ -113,13 +111,13 @@ pub const MAX_RULE_FILE_BYTES: u64 = 64 << 20;
 fn check_rule_file(p: &Path) -> Result<(), Diag> {
     let meta = std::fs::metadata(p).map_err(|e| {
         Diag::error(
-            "proviso::input::unreadable",
+            Code::InputUnreadable,
             format!("cannot read `{}`: {e}", display_path(p)),
         )
     })?;
     if !meta.is_file() {
         return Err(Diag::error(
-            "proviso::input::not_a_file",
+            Code::InputNotAFile,
             format!(
                 "rule path `{}` is not a file or a directory",
                 display_path(p)
@@ -129,7 +127,7 @@ fn check_rule_file(p: &Path) -> Result<(), Diag> {
     }
     if meta.len() > MAX_RULE_FILE_BYTES {
         return Err(Diag::error(
-            "proviso::input::too_large",
+            Code::InputTooLarge,
             format!(
                 "rule file `{}` is larger than the 64 MiB proviso reads",
                 display_path(p)
@@ -146,7 +144,7 @@ fn walk_error(root: &Path, e: &walkdir::Error) -> Diag {
     let at = e.path().unwrap_or(root);
     if let Some(ancestor) = e.loop_ancestor() {
         return Diag::error(
-            "proviso::input::link_loop",
+            Code::InputLinkLoop,
             format!(
                 "`{}` links back to `{}`, a directory above it: the rule directory `{}` has a loop",
                 display_path(at),
@@ -167,7 +165,7 @@ fn walk_error(root: &Path, e: &walkdir::Error) -> Diag {
         "check the directory's permissions"
     };
     Diag::error(
-        "proviso::input::unreadable",
+        Code::InputUnreadable,
         format!(
             "cannot read `{}` in `{}`: {why}",
             display_path(at),

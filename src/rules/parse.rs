@@ -13,7 +13,7 @@
 //! is deepest. The scan is iterative and linear, and it over-counts rather
 //! than under-counts (a `not` followed by a bracket counts twice).
 
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::source::SourceFile;
 use pest::Parser as _;
 use pest::error::{ErrorVariant, InputLocation};
@@ -36,7 +36,7 @@ pub const MAX_NESTING: usize = 256;
 pub fn parse_file(file: &Arc<SourceFile>) -> Result<Pair<'_>, Diag> {
     if let Some(at) = too_deep(&file.text) {
         return Err(Diag::error(
-            "proviso::parse::too_deep",
+            Code::ParseTooDeep,
             format!("this nests more than {MAX_NESTING} levels deep"),
         )
         .in_file(file)
@@ -49,7 +49,7 @@ pub fn parse_file(file: &Arc<SourceFile>) -> Result<Pair<'_>, Diag> {
         ProvisoParser::parse(Rule::file, &file.text).map_err(|e| syntax_error(file, e))?;
     pairs
         .next()
-        .ok_or_else(|| Diag::error("proviso::parse::syntax", "empty parse").in_file(file))
+        .ok_or_else(|| Diag::error(Code::ParseSyntax, "empty parse").in_file(file))
 }
 
 /// The span of the first bracket or `not` that nests deeper than
@@ -294,7 +294,7 @@ fn syntax_error(file: &Arc<SourceFile>, err: pest::error::Error<Rule>) -> Diag {
     } else {
         "see the rule language reference in the README".to_string()
     };
-    Diag::error("proviso::parse::syntax", message)
+    Diag::error(Code::ParseSyntax, message)
         .in_file(file)
         .label(pos..end, "here")
         .with_help(help)

@@ -13,7 +13,7 @@ use super::RuleSet;
 use super::ast::*;
 use super::fields;
 use crate::date::Interval;
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::source::SourceFile;
 use crate::text::closest;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -30,7 +30,7 @@ pub struct Checker {
 
 fn err(
     file: &Arc<SourceFile>,
-    code: &str,
+    code: Code,
     message: String,
     at: Span,
     label: &str,
@@ -81,7 +81,7 @@ impl Checker {
                 continue;
             };
             let mut d = Diag::error(
-                "proviso::check::duplicate_name",
+                Code::CheckDuplicateName,
                 format!("{kind} `{}` is declared twice", id.name),
             )
             .in_file(file)
@@ -112,7 +112,7 @@ impl Checker {
                     if let Some(first) = seen.insert(&id.name, &id.span) {
                         self.errors.push(
                             Diag::error(
-                                "proviso::check::duplicate_name",
+                                Code::CheckDuplicateName,
                                 format!(
                                     "{kind} `{}` appears twice in terms `{}`",
                                     id.name, t.id.name
@@ -144,7 +144,7 @@ impl Checker {
                     if path.0.len() == 1 {
                         e.kind = ExprKind::DefineRef(root, idx);
                     } else {
-                        errors.push(err(file, "proviso::check::unknown_field", format!("`{root}` is a define, not a record field"), e.span.clone(), "a define has no fields", format!("use `{root}` on its own, or a field of the record such as `tags.{}`", path.0.get(1).map(String::as_str).unwrap_or("x"))));
+                        errors.push(err(file, Code::CheckUnknownField, format!("`{root}` is a define, not a record field"), e.span.clone(), "a define has no fields", format!("use `{root}` on its own, or a field of the record such as `tags.{}`", path.0.get(1).map(String::as_str).unwrap_or("x"))));
                     }
                     return;
                 }
@@ -183,7 +183,7 @@ impl Checker {
                                 "field",
                             );
                             for d in self.errors.iter_mut().skip(before) {
-                                d.code = "proviso::check::unknown_interpolation".into();
+                                d.code = Code::CheckUnknownInterpolation;
                             }
                         }
                     }
@@ -233,7 +233,7 @@ impl Checker {
                     if self.is_set(side) {
                         let (l, r) = (snippet(file, &a.span), snippet(file, &b.span));
                         let help = if *op == CmpOp::Ne { format!("to test membership write `{l} not in {r}`") } else { format!("to test membership write `{l} in {r}`") };
-                        found.push(err(file, "proviso::check::type_mismatch", format!("`{}` compares with a set", op.as_str()), side.span.clone(), "this is a set", help));
+                        found.push(err(file, Code::CheckTypeMismatch, format!("`{}` compares with a set", op.as_str()), side.span.clone(), "this is a set", help));
                     }
                 }
             }
@@ -244,13 +244,13 @@ impl Checker {
                     _ => false,
                 };
                 if bad {
-                    found.push(err(file, "proviso::check::type_mismatch", "`matches` takes a glob pattern string".into(), b.span.clone(), "not a string", format!("quote the pattern (`matches \"{}*\"`), or compare numbers with `==`, `<`, `>=`", snippet(file, &b.span))));
+                    found.push(err(file, Code::CheckTypeMismatch, "`matches` takes a glob pattern string".into(), b.span.clone(), "not a string", format!("quote the pattern (`matches \"{}*\"`), or compare numbers with `==`, `<`, `>=`", snippet(file, &b.span))));
                 }
             }
             ExprKind::In { rhs, lhs, negated } => {
                 if let ExprKind::Literal(crate::value::Value::Str(s)) = &rhs.kind {
                     let op = if *negated { "!=" } else { "==" };
-                    found.push(err(file, "proviso::check::type_mismatch", "`in` takes a set or an IP network".into(), rhs.span.clone(), "a single string", format!("write `{} {op} \"{s}\"`, or a set: `{{ \"{s}\", … }}`", snippet(file, &lhs.span))));
+                    found.push(err(file, Code::CheckTypeMismatch, "`in` takes a set or an IP network".into(), rhs.span.clone(), "a single string", format!("write `{} {op} \"{s}\"`, or a set: `{{ \"{s}\", … }}`", snippet(file, &lhs.span))));
                 }
             }
             _ => {}
@@ -318,7 +318,7 @@ impl Checker {
             );
             self.errors.push(err(
                 &first.file,
-                "proviso::check::cyclic_define",
+                Code::CheckCyclicDefine,
                 format!("define `{}` refers to itself: {chain}", first.id.name),
                 first.id.span.clone(),
                 "part of a cycle",
@@ -411,7 +411,7 @@ impl Checker {
                 if sup.name == t.id.name {
                     self.errors.push(err(
                         &t.file,
-                        "proviso::check::unknown_terms",
+                        Code::CheckUnknownTerms,
                         format!("terms `{}` supersede themselves", t.id.name),
                         sup.span.clone(),
                         "the same terms",
@@ -421,7 +421,7 @@ impl Checker {
                     let help = did_you_mean(&sup.name, terms_names.iter().copied(), "terms");
                     self.errors.push(err(
                         &t.file,
-                        "proviso::check::unknown_terms",
+                        Code::CheckUnknownTerms,
                         format!("no terms named `{}`", sup.name),
                         sup.span.clone(),
                         "not declared",
@@ -450,7 +450,7 @@ impl Checker {
                     };
                     self.errors.push(err(
                         &t.file,
-                        "proviso::check::unknown_source",
+                        Code::CheckUnknownSource,
                         format!("no source named `{}`", cite.source.name),
                         cite.source.span.clone(),
                         "not declared",
@@ -483,7 +483,7 @@ impl Checker {
                     };
                     self.errors.push(err(
                         &t.file,
-                        "proviso::check::unknown_exception",
+                        Code::CheckUnknownException,
                         format!("no exception named `{}` in terms `{}`", x.name, t.id.name),
                         x.span.clone(),
                         "not declared in these terms",
@@ -502,7 +502,7 @@ impl Checker {
             let in_force = rules.terms_in_force_interval(t);
             if in_force.is_none() {
                 self.warnings.push(
-                    Diag::warning("proviso::check::never_in_force", format!("terms `{}` are never in force", t.id.name))
+                    Diag::warning(Code::CheckNeverInForce, format!("terms `{}` are never in force", t.id.name))
                         .in_file(&t.file)
                         .label(t.id.span.clone(), "superseded from the day they start")
                         .with_help("the terms that supersede these start on or before their effective date: check the dates"),
@@ -534,7 +534,7 @@ impl Checker {
                             (tb, ta, a)
                         };
                         let mut d = Diag::error(
-                            "proviso::check::overlapping_clause",
+                            Code::CheckOverlappingClause,
                             format!("clause `{}` is in force twice during {both}: in terms `{}` and `{}`", ca.id.name, ta.id.name, tb.id.name),
                         )
                         .in_file(&tb.file)
@@ -595,7 +595,7 @@ fn expr_depth(e: &Expr, defines: &[Option<usize>]) -> usize {
 
 fn too_deep(file: &Arc<SourceFile>, name: &str, what: &str, at: Span) -> Diag {
     Diag::error(
-        "proviso::check::too_deep",
+        Code::CheckTooDeep,
         format!("{what} `{name}` nests more than {MAX_DEPTH} levels deep with its defines expanded"),
     )
     .in_file(file)
@@ -650,10 +650,10 @@ fn unknown_name(
     let near_field = closest(root, names);
     let pick = match (near_define, near_field) {
         (Some((d, dd)), Some((_, fd))) if dd <= fd => {
-            Some(("proviso::check::unknown_reference", d, "define"))
+            Some((Code::CheckUnknownReference, d, "define"))
         }
-        (_, Some((f, _))) => Some(("proviso::check::unknown_field", f, "field")),
-        (Some((d, _)), None) => Some(("proviso::check::unknown_reference", d, "define")),
+        (_, Some((f, _))) => Some((Code::CheckUnknownField, f, "field")),
+        (Some((d, _)), None) => Some((Code::CheckUnknownReference, d, "define")),
         (None, None) => None,
     };
     errors.push(match pick {
@@ -667,7 +667,7 @@ fn unknown_name(
         ),
         None => err(
             file,
-            "proviso::check::unknown_field",
+            Code::CheckUnknownField,
             format!("no input has a field `{root}`"),
             span,
             "unknown field",

@@ -10,7 +10,7 @@
 //! that names a region and a specific service wins (AWS lists every range
 //! under `AMAZON` as well as under its service).
 
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::source::display_path;
 use serde_json::Value as J;
 use std::collections::HashMap;
@@ -61,7 +61,7 @@ impl IpRanges {
     pub fn load(&mut self, path: &Path) -> Result<&'static str, Diag> {
         let name = display_path(path);
         let bad = |why: String| {
-            Diag::error("proviso::input::bad_ip_ranges", format!("`{name}`: {why}")).with_help(
+            Diag::error(Code::InputBadIpRanges, format!("`{name}`: {why}")).with_help(
                 "pass AWS `ip-ranges.json`, Azure Service Tags JSON or Google `cloud.json` as published",
             )
         };

@@ -11,7 +11,7 @@
 //! `.terraform/modules/modules.json`.
 
 use super::module::local_module_dir;
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::scan::{Exclude, ScanOutput};
 use crate::source::display_path;
 use hcl_edit::structure::Body;
@@ -37,7 +37,7 @@ pub fn discover(paths: &[PathBuf], exclude: &[Exclude], out: &mut ScanOutput) ->
         let Ok(abs) = std::fs::canonicalize(p) else {
             out.malformed.push(
                 Diag::error(
-                    "proviso::input::not_found",
+                    Code::InputNotFound,
                     format!("`{}` does not exist", p.display()),
                 )
                 .with_help("pass Terraform directories or `.tf` files to `proviso check`"),
@@ -73,7 +73,7 @@ pub fn discover(paths: &[PathBuf], exclude: &[Exclude], out: &mut ScanOutput) ->
                 }
                 Ok(_) => {}
                 Err(e) => out.malformed.push(Diag::error(
-                    "proviso::input::unreadable",
+                    Code::InputUnreadable,
                     format!("cannot read `{}`: {e}", p.display()),
                 )),
             }
@@ -104,7 +104,7 @@ pub fn downloaded_modules(dirs: &BTreeSet<PathBuf>, out: &mut ScanOutput) -> Rem
         if let Err(e) = read_modules_json(d, &mut remote) {
             out.malformed.push(
                 Diag::error(
-                    "proviso::input::unreadable",
+                    Code::InputUnreadable,
                     format!(
                         "cannot read `{}`: {e}",
                         display_path(&d.join(".terraform/modules/modules.json"))
@@ -211,7 +211,7 @@ pub fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, Diag> {
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| {
             Diag::error(
-                "proviso::input::unreadable",
+                Code::InputUnreadable,
                 format!("cannot read `{}`: {e}", display_path(dir)),
             )
         })?

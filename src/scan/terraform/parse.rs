@@ -11,7 +11,7 @@
 
 use super::module::{self, ParsedFile};
 use super::{json_config, recover, slim, waivers};
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::scan::ScanOutput;
 use crate::source::{Origin, SourceFile, display_path};
 use std::path::Path;
@@ -124,7 +124,7 @@ fn malformed_hcl(source: &Arc<SourceFile>, e: &recover::ParseError, kept: bool) 
         "this file was skipped and the rest of the module was still checked"
     };
     Diag::error(
-        "proviso::input::malformed_terraform",
+        Code::InputMalformedTerraform,
         format!("`{}` is not valid HCL: {}", source.name, e.message),
     )
     .in_file(source)
@@ -142,7 +142,7 @@ fn parse_json_source(source: Arc<SourceFile>) -> FileParse {
         FileParse {
             malformed: vec![
                 Diag::error(
-                    "proviso::input::malformed_terraform",
+                    Code::InputMalformedTerraform,
                     format!("`{}` is not valid Terraform JSON: {why}", source.name),
                 )
                 .in_file(&source)

@@ -20,7 +20,7 @@ use super::from_json;
 use super::module::{BlockKind, ModuleDef, ParsedFile};
 use super::parse::{parse_source, read_source};
 use super::records::header_span;
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::scan::{ScanOutput, ScannedRecord};
 use crate::source::{Origin, SourceFile};
 use crate::value::Value;
@@ -65,7 +65,7 @@ pub fn scan(path: &Path) -> (ScanOutput, Vec<ScannedRecord>) {
         }
     };
     let bad = |at: Range<usize>, msg: String, help: &str| {
-        Diag::error("proviso::input::malformed_plan", msg)
+        Diag::error(Code::InputMalformedPlan, msg)
             .in_file(&source)
             .label(at, "here")
             .with_help(help.to_string())

@@ -10,7 +10,7 @@
 use super::expr::{Ctx, Frame};
 use super::module::{Instance, ModuleDef, Modules};
 use super::{Options, from_json, recover};
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::scan::ScanOutput;
 use crate::source::{SourceFile, display_path};
 use crate::value::Value;
@@ -74,7 +74,7 @@ pub fn root_inputs(
                 }
                 Ok(_) => out.malformed.push(
                     Diag::error(
-                        "proviso::input::malformed_tfvars",
+                        Code::InputMalformedTfvars,
                         format!("`{}` is not a JSON object", source.name),
                     )
                     .in_file(&source)
@@ -84,7 +84,7 @@ pub fn root_inputs(
                     let offset = crate::source::offset_at(&source.text, e.line(), e.column());
                     out.malformed.push(
                         Diag::error(
-                            "proviso::input::malformed_tfvars",
+                            Code::InputMalformedTfvars,
                             format!("`{}` is not valid JSON: {e}", source.name),
                         )
                         .in_file(&source)
@@ -103,7 +103,7 @@ pub fn root_inputs(
             let offset = e.offset.min(source.text.len());
             out.malformed.push(
                 Diag::error(
-                    "proviso::input::malformed_tfvars",
+                    Code::InputMalformedTfvars,
                     format!("`{}` is not valid HCL: {}", source.name, e.message),
                 )
                 .in_file(&source)

@@ -8,7 +8,7 @@
 //! (`proviso::waiver::*`), never guessed at.
 
 use crate::date::Date;
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::source::{Origin, SourceFile};
 use crate::text::closest;
 use hcl_edit::Span as _;
@@ -117,7 +117,7 @@ pub fn find(file: &Arc<SourceFile>, body: &Body) -> (Vec<Waiver>, Vec<Diag>) {
         if target.is_none() {
             errors.push(
                 Diag::error(
-                    "proviso::waiver::detached",
+                    Code::WaiverDetached,
                     "waiver is not attached to a block or attribute",
                 )
                 .in_file(file)
@@ -280,7 +280,7 @@ fn tokens(base: usize, text: &str) -> Result<Vec<Token>, (Range<usize>, String)>
 /// every mistake (an unclosed quote alone, and no waiver, since what
 /// follows it cannot be read).
 fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> (Option<Waiver>, Vec<Diag>) {
-    let err = |code: &str, msg: String, span: Range<usize>, label: &str, help: &str| {
+    let err = |code: Code, msg: String, span: Range<usize>, label: &str, help: &str| {
         Diag::error(code, msg)
             .in_file(file)
             .label(span, label)
@@ -294,7 +294,7 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> (Option<Waiver>, Ve
             return (
                 None,
                 vec![err(
-                    "proviso::waiver::syntax",
+                    Code::WaiverSyntax,
                     format!("waiver cannot be read: {why}"),
                     span,
                     "here",
@@ -320,7 +320,7 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> (Option<Waiver>, Ve
         let Some((key, key_span)) = t.key else {
             if reason_seen || w.until.is_some() || w.owner.is_some() {
                 errors.push(err(
-                    "proviso::waiver::syntax",
+                    Code::WaiverSyntax,
                     format!("`{}` comes after the waiver's settings", t.text),
                     t.span,
                     "clause names go first",
@@ -341,7 +341,7 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> (Option<Waiver>, Ve
             "until" => match Date::parse(&t.text) {
                 Ok(d) => w.until = Some(d),
                 Err(e) => errors.push(err(
-                    "proviso::waiver::bad_date",
+                    Code::WaiverBadDate,
                     format!("`until={}` is not a date: {e}", t.text),
                     t.span.clone(),
                     "not a YYYY-MM-DD date",
@@ -354,7 +354,7 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> (Option<Waiver>, Ve
                     None => "a waiver takes `reason`, `until` and `owner`".to_string(),
                 };
                 errors.push(err(
-                    "proviso::waiver::unknown_key",
+                    Code::WaiverUnknownKey,
                     format!("unknown waiver setting `{other}`"),
                     key_span,
                     "not a waiver setting",
@@ -365,7 +365,7 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> (Option<Waiver>, Ve
     }
     if w.clauses.is_empty() {
         errors.push(err(
-            "proviso::waiver::no_clause",
+            Code::WaiverNoClause,
             "waiver names no clause".into(),
             whole.clone(),
             "which clause does this excuse?",
@@ -374,7 +374,7 @@ fn parse(file: &Arc<SourceFile>, base: usize, text: &str) -> (Option<Waiver>, Ve
     }
     if w.reason.is_empty() {
         errors.push(err(
-            "proviso::waiver::missing_reason",
+            Code::WaiverMissingReason,
             "waiver has no reason".into(),
             whole,
             "a waiver must say why",
@@ -463,7 +463,7 @@ mod tests {
 
     #[test]
     fn mistakes_are_reported_with_their_code() {
-        let code = |t: &str| run(t).1[0].code.clone();
+        let code = |t: &str| run(t).1[0].code.as_str().to_string();
         assert_eq!(
             code("# proviso:waive x\nresource \"a\" \"b\" {}\n"),
             "proviso::waiver::missing_reason"

@@ -19,7 +19,7 @@
 use super::expr::Frame;
 use super::module::{Instance, Instances, instance_suffix};
 use super::records::{header_span, module_record, resource_record};
-use crate::diag::Diag;
+use crate::diag::{Code, Diag};
 use crate::scan::{ScanOutput, ScannedRecord};
 use crate::source::{Origin, SourceFile};
 use crate::value::{Unknown, Value};
@@ -136,7 +136,7 @@ fn walk_instance(
                 });
                 if first {
                     out.notes.push(
-                        Diag::advice("proviso::input::remote_module", format!("module `{}` has the source `{}`, which is not local and not downloaded; its resources are not scanned", call.name, call.source.clone().unwrap_or_default()))
+                        Diag::advice(Code::InputRemoteModule, format!("module `{}` has the source `{}`, which is not local and not downloaded; its resources are not scanned", call.name, call.source.clone().unwrap_or_default()))
                             .label_at(&origin, "not followed")
                             .with_help("run `terraform init` first: proviso then follows the modules it downloads (`.terraform/modules/modules.json`); until then the call is judged from its arguments"),
                     );
@@ -157,7 +157,7 @@ fn walk_instance(
             if stack.contains(dir) || stack.len() > MAX_MODULE_DEPTH {
                 out.malformed.push(
                     Diag::error(
-                        "proviso::input::module_cycle",
+                        Code::InputModuleCycle,
                         format!(
                             "module `{}` calls a module that is already being evaluated",
                             call.name
@@ -218,11 +218,11 @@ fn over_budget(
     if !out
         .malformed
         .iter()
-        .any(|d| d.code == "proviso::input::too_many_instances")
+        .any(|d| d.code == Code::InputTooManyInstances)
     {
         out.malformed.push(
             Diag::error(
-                "proviso::input::too_many_instances",
+                Code::InputTooManyInstances,
                 format!(
                     "this configuration expands to more than {MAX_RECORDS_PER_ROOT} block instances; proviso stopped expanding it here"
                 ),
@@ -357,7 +357,7 @@ fn note_capped(body: &Body, file: &Arc<SourceFile>, n: u64, out: &mut ScanOutput
         .and_then(|a| a.value.span())
         .map(|s| Origin::new(file, s));
     let mut d = Diag::advice(
-        "proviso::input::instances_grouped",
+        Code::InputInstancesGrouped,
         format!(
             "{n} instances: the first {MAX_INSTANCES_EACH} are judged one by one, the rest as one record whose index is unknown"
         ),

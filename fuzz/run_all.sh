@@ -39,8 +39,10 @@ seed() { # target -> copy fixtures into its corpus
     [ -f "$f" ] || continue
     local name; name=$(echo "$f" | tr '/' '_')
     case $f in
-      *.gz) gzip -dc "$f" | head -c 65536 >"$dir/${name%.gz}" ;;
-      *.zst) zstd -dc "$f" 2>/dev/null | head -c 65536 >"$dir/${name%.zst}" || true ;;
+      # A seed that is itself broken (a truncated gzip) still seeds what
+      # it decompressed; it must not stop the run.
+      *.gz) { gzip -dc "$f" 2>/dev/null || true; } | head -c 65536 >"$dir/${name%.gz}" ;;
+      *.zst) { zstd -dc "$f" 2>/dev/null || true; } | head -c 65536 >"$dir/${name%.zst}" ;;
       *) head -c 65536 "$f" >"$dir/$name" ;;
     esac
   done

@@ -179,11 +179,39 @@ pub static FORMAT_FIELDS: LazyLock<Vec<(&'static str, Vec<String>)>> = LazyLock:
     frontdoor.extend(norm(AZURE_RECORD_KEYS));
     frontdoor.sort();
     frontdoor.dedup();
+    let with = |mut keys: Vec<String>, more: &[&str]| {
+        keys.extend(norm(more));
+        keys.sort();
+        keys.dedup();
+        keys
+    };
     vec![
         ("alb", norm(logs::alb::COLUMNS)),
         ("cloudfront", norm(logs::cloudfront::DEFAULT_FIELDS)),
         ("nginx", norm(logs::nginx::COLUMNS)),
         ("azure-frontdoor", frontdoor),
+        // AWS's documented access-log templates name these too.
+        (
+            "aws-apigateway",
+            with(
+                json_keys(logs::apigateway::VOCAB),
+                &["requestId", "caller", "user", "protocol"],
+            ),
+        ),
+        (
+            "azure-appgateway",
+            with(
+                with(json_keys(logs::appgateway::VOCAB), AZURE_RECORD_KEYS),
+                // Top-level keys of Azure's documented access-log record.
+                &[
+                    "timeStamp",
+                    "listenerName",
+                    "ruleName",
+                    "backendPoolName",
+                    "backendSettingName",
+                ],
+            ),
+        ),
         ("jsonl, csv", json_keys(logs::jsonl::VOCAB)),
     ]
 });
@@ -288,8 +316,36 @@ mod tests {
         );
         assert_eq!(
             origin(&path("category"), &[]),
-            Some(Origin::Format("azure-frontdoor".into()))
+            Some(Origin::Format("azure-frontdoor, azure-appgateway".into()))
         );
+        // The formats added after the table was written answer to their
+        // own names too.
+        assert_eq!(
+            origin(&path("routeKey"), &[]),
+            Some(Origin::Format("aws-apigateway".into()))
+        );
+        assert_eq!(
+            origin(&path("requestId"), &[]),
+            Some(Origin::Format("aws-apigateway".into()))
+        );
+        assert_eq!(
+            origin(&path("listenerName"), &[]),
+            Some(Origin::Format("azure-appgateway".into()))
+        );
+        assert!(matches!(
+            origin(&path("operationName"), &[]),
+            Some(Origin::Format(f)) if f.contains("azure-appgateway")
+        ));
+        // Every format of the table of formats has its own names here.
+        for format in logs::LogFormat::ALL {
+            let name = format.spec().name;
+            assert!(
+                FORMAT_FIELDS
+                    .iter()
+                    .any(|(f, _)| f.split(", ").any(|n| n == name)),
+                "{name} has no entry in FORMAT_FIELDS"
+            );
+        }
         assert_eq!(origin(&path("datacenter_code"), &[]), None);
         assert_eq!(
             origin(&path("trace.id"), &[path("trace")]),

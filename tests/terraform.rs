@@ -398,3 +398,36 @@ fn reparsed_resource_bodies_give_the_records_of_kept_ones() {
         "the fixtures give {records} records and diagnostics"
     );
 }
+
+/// Two directories that call each other, and nothing else calls: one of
+/// them is read as the root, and always the same one (the first by path),
+/// so addresses do not change from run to run.
+#[test]
+fn a_cycle_of_module_calls_has_the_same_root_on_every_run() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, other) in [("a", "b"), ("b", "a")] {
+        let d = dir.path().join(name);
+        std::fs::create_dir(&d).unwrap();
+        std::fs::write(
+            d.join("main.tf"),
+            format!(
+                "module \"{other}\" {{\n  source = \"../{other}\"\n}}\nresource \"aws_s3_bucket\" \"{name}\" {{\n  bucket = \"{name}\"\n}}\n"
+            ),
+        )
+        .unwrap();
+    }
+    let addresses = || -> Vec<String> {
+        let scanned = scan(&[dir.path().to_path_buf()], &Options::default());
+        let mut a: Vec<String> = scanned.records.iter().map(|r| r.address.clone()).collect();
+        a.sort();
+        a
+    };
+    let first = addresses();
+    assert!(
+        first.iter().any(|a| a == "aws_s3_bucket.a"),
+        "`a` is the root: {first:?}"
+    );
+    for _ in 0..20 {
+        assert_eq!(addresses(), first);
+    }
+}

@@ -200,7 +200,11 @@ pub fn uncalled_roots<'s>(
     let mut reached: BTreeSet<PathBuf> = BTreeSet::new();
     reach(frontier, &mut reached);
     let mut cyclic: Vec<&PathBuf> = Vec::new();
-    for d in shared.by_dir.keys().filter(|d| dirs.contains(*d)) {
+    // In path order, so that which directory of a cycle becomes its root
+    // (and so every address under it) is the same on every run.
+    let mut unreached: Vec<&PathBuf> = shared.by_dir.keys().filter(|d| dirs.contains(*d)).collect();
+    unreached.sort();
+    for d in unreached {
         if !reached.contains(d) {
             cyclic.push(d);
             reach(vec![d.clone()], &mut reached);

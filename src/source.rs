@@ -218,15 +218,7 @@ impl SourceFile {
         text: impl Into<Arc<str>>,
         offsets: OffsetMap,
     ) -> Arc<SourceFile> {
-        let plain = SourceFile::new(name, text);
-        Arc::new(SourceFile {
-            name: plain.name.clone(),
-            text: plain.text.clone(),
-            first_line: plain.first_line,
-            named: plain.named.clone(),
-            offsets: Some(Arc::new(offsets)),
-            lines: plain.lines.clone(),
-        })
+        SourceFile::new(name, text).with_offsets(offsets)
     }
 
     /// The same file, for a parse tree of the part of its text that starts
@@ -238,13 +230,19 @@ impl SourceFile {
         // Only a file parsed from its own text is cut into parts, so there
         // is no earlier translation to compose with.
         let segments = vec![(0..len, start..start + len)];
+        file.with_offsets(OffsetMap { segments })
+    }
+
+    /// This file, with parse-tree spans mapped through `offsets`; the
+    /// text, line index and miette source are shared.
+    fn with_offsets(&self, offsets: OffsetMap) -> Arc<SourceFile> {
         Arc::new(SourceFile {
-            name: file.name.clone(),
-            text: file.text.clone(),
-            first_line: file.first_line,
-            named: file.named.clone(),
-            offsets: Some(Arc::new(OffsetMap { segments })),
-            lines: file.lines.clone(),
+            name: self.name.clone(),
+            text: self.text.clone(),
+            first_line: self.first_line,
+            named: self.named.clone(),
+            offsets: Some(Arc::new(offsets)),
+            lines: self.lines.clone(),
         })
     }
 

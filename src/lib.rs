@@ -36,6 +36,9 @@ pub mod scan;
 pub mod rules;
 // The evaluator shared by both pipelines (tree and compiled forms).
 pub mod eval;
+// Aggregate clauses: groups of records, their figures and outcomes (the
+// audit and `proviso test` feed it, each with its own evaluator).
+pub mod aggregate;
 
 // `check`: records judged into findings, narrowed, rendered.
 pub mod findings;

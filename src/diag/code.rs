@@ -251,6 +251,21 @@ codes! {
         /// `proviso explain --between FROM TO` was given a `TO` earlier
         /// than its `FROM`. Give the earlier date first.
         CliReversedRange = "proviso::cli::reversed_range", error;
+
+        /// A parameter no rule file declares
+        ///
+        /// `--param NAME=VALUE` (or `params:` in proviso.yaml) names a
+        /// parameter that no rule file declares with `param NAME "…" TYPE`.
+        /// Check the spelling (the help names the closest one).
+        CliUnknownParam = "proviso::cli::unknown_param", error;
+
+        /// A parameter's value is not of its type
+        ///
+        /// A `--param` value (or one of `params:`) does not read as the
+        /// type the rule file declares: `money` and `number` are exact
+        /// decimals (`1250000.05`), `date` is `YYYY-MM-DD`. Nothing is
+        /// judged; give a value of the declared type.
+        CliBadParamValue = "proviso::cli::bad_param_value", error;
     }
 
     /// proviso.yaml must be valid YAML with the keys proviso knows
@@ -409,6 +424,16 @@ codes! {
         /// `--field timestamp=…` if this one is not the time.
         InputBadTimestamp = "proviso::input::bad_timestamp", error;
 
+        /// A record's field is not of its declared type
+        ///
+        /// A rule file declares what a field's values must be (`field
+        /// amount_usd "…" decimal`, `field entry "…" one of { … }`) and
+        /// this record's value is not (`12,50`, an unknown `entry`). The
+        /// record is counted as malformed, judged by no clause and left
+        /// out of every sum; fix the line, or the declaration if the value
+        /// is valid.
+        InputBadFieldValue = "proviso::input::bad_field_value", error;
+
         /// A log file was cut short while it was audited
         ///
         /// The file was shorter when the audit finished reading it than
@@ -517,6 +542,27 @@ codes! {
         /// (`field datacenter_code "what it is"`); for a Terraform
         /// attribute write `attributes.<name>`.
         CheckUnknownField = "proviso::check::unknown_field", error;
+
+        /// An aggregate clause is not well formed
+        ///
+        /// An aggregate clause (one with `per …` or `let …`) groups records
+        /// and judges each group by its figures: its `applies to`,
+        /// `require`, `forbid` and `unless` read figures (`let`), group
+        /// keys and parameters, not record fields (those are read by
+        /// `over` and by each aggregation's `where`); a figure reads only
+        /// the figures before it; `except` names record-level exceptions
+        /// and has no place in it. The message says which rule was broken
+        /// and the help what to write.
+        CheckAggregate = "proviso::check::aggregate", error;
+
+        /// A parameter is declared wrongly or used where it cannot be
+        ///
+        /// A `param` declaration names a type other than `money`,
+        /// `number`, `text` or `date`, or a parameter is used outside an
+        /// aggregate clause's group conditions and figures (where an
+        /// unsupplied parameter is unknown and makes the outcome
+        /// `unresolved`).
+        CheckBadParam = "proviso::check::bad_param", error;
 
         /// A message inserts a field no input has
         ///
@@ -884,6 +930,15 @@ codes! {
         /// One of several inputs is empty; the others are audited. Check
         /// that it is the export you meant to audit.
         AuditEmptyInput = "proviso::audit::empty_input", warning;
+
+        /// A group was computed without some of its records
+        ///
+        /// Records that would have joined an aggregate clause's group (a
+        /// month's bookings, a product's requests) were malformed (an
+        /// amount that is not a decimal, an `entry` outside the values its
+        /// `field` declaration allows), so the group's figures leave them
+        /// out. The finding lists their lines: fix them and audit again.
+        AuditGroupIncomplete = "proviso::audit::group_incomplete", warning;
     }
 
     /// a report must be written where it was asked for

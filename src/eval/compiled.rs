@@ -165,6 +165,9 @@ pub struct Compiled<'r> {
     /// The slots some clause needs (the union of their `needs`), which
     /// [`Compiled::present`] looks at.
     guards: Vec<usize>,
+    /// Conditions compiled apart from any clause ([`Compiled::condition`]):
+    /// an aggregate clause's `over` and its aggregations' `where`.
+    conds: Vec<C>,
 }
 
 impl<'r> Compiled<'r> {
@@ -189,6 +192,7 @@ impl<'r> Compiled<'r> {
             define_ids: std::collections::HashMap::new(),
             read: vec![false; first_slots.len()],
             guards: Vec::new(),
+            conds: Vec::new(),
         };
         let eval = Evaluator::new(rules);
         for (ti, terms) in rules.terms.iter().enumerate() {
@@ -197,7 +201,7 @@ impl<'r> Compiled<'r> {
             };
             for (ci, clause) in terms.clauses.iter().enumerate() {
                 let (check, forbid) = match &clause.check {
-                    Check::Manual => continue,
+                    Check::Manual | Check::Aggregate => continue,
                     Check::Require(e) => (e, false),
                     Check::Forbid(e) => (e, true),
                 };
@@ -287,6 +291,23 @@ impl<'r> Compiled<'r> {
             .iter()
             .filter(|&&s| value(slots, s).is_some())
             .fold(0, |m, &s| m | 1 << s)
+    }
+
+    /// Compiles a condition that is not a clause's (an aggregate clause's
+    /// `over`, an aggregation's `where`), for [`Compiled::holds`].
+    pub fn condition(&mut self, expr: &'r Expr) -> usize {
+        let c = self.cond(expr);
+        self.conds.push(c);
+        self.conds.len() - 1
+    }
+
+    /// Whether the condition [`Compiled::condition`] numbered `id` holds
+    /// on a line (with the line's memo).
+    #[inline]
+    pub fn holds(&self, id: usize, slots: &[Option<Slot<'_>>], memo: &Memo) -> bool {
+        self.conds
+            .get(id)
+            .is_some_and(|c| self.eval(c, slots, memo))
     }
 
     /// The slot of a field path, adding it if new.

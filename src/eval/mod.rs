@@ -109,7 +109,7 @@ impl<'r> Evaluator<'r> {
     pub fn judge(&self, terms: &Terms, clause: &Clause, record: &dyn Record) -> Outcome {
         let memo = &mut Memo::default();
         let fails = match &clause.check {
-            Check::Manual => return Outcome::NotApplicable,
+            Check::Manual | Check::Aggregate => return Outcome::NotApplicable,
             Check::Require(e) => self.truth_in(e, record, memo).not(),
             Check::Forbid(e) => self.truth_in(e, record, memo),
         };

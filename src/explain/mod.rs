@@ -143,6 +143,8 @@ pub fn logic(rules: &RuleSet, terms: &Terms, clause: &Clause, m: Markup) -> Stri
                 "{title}. This term is not machine-checkable; it is listed so that coverage shows it and is reviewed by hand."
             );
         }
+        // TODO(aggregate explain): replaced by the English of the figures.
+        Check::Aggregate => return format!("{title}."),
         Check::Require(e) => format!(
             "for {}, {}",
             english::subject(clause.applies.as_ref(), rules, m),
@@ -396,7 +398,7 @@ pub fn explain(
                 .chain(clause.unless.iter())
                 .chain(match &clause.check {
                     Check::Require(e) | Check::Forbid(e) => Some(e),
-                    Check::Manual => None,
+                    Check::Manual | Check::Aggregate => None,
                 })
                 .chain(
                     terms

@@ -283,7 +283,7 @@ fn build(
 ) -> Finding {
     let check_fields = match &clause.check {
         Check::Require(e) | Check::Forbid(e) => eval.fields_deep(e),
-        Check::Manual => Vec::new(),
+        Check::Manual | Check::Aggregate => Vec::new(),
     };
     let applies_fields = clause
         .applies

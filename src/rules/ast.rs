@@ -29,6 +29,56 @@ pub struct RuleFile {
     pub defines: Vec<Define>,
     pub terms: Vec<Terms>,
     pub fields: Vec<FieldDecl>,
+    pub params: Vec<ParamDecl>,
+}
+
+/// `param name "about" type`: a value the rule file does not hold (a
+/// confidential cap), supplied at run time with `--param name=value` or
+/// `params:` in `proviso.yaml`. Unsupplied, it is unknown.
+#[derive(Debug)]
+pub struct ParamDecl {
+    pub id: Ident,
+    pub about: Option<String>,
+    pub ty: ParamType,
+    pub file: Arc<SourceFile>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    /// An exact decimal amount (`1250000.05`).
+    Money,
+    /// An exact decimal number.
+    Number,
+    Text,
+    Date,
+}
+
+impl ParamType {
+    pub const ALL: [(&'static str, ParamType); 4] = [
+        ("money", ParamType::Money),
+        ("number", ParamType::Number),
+        ("text", ParamType::Text),
+        ("date", ParamType::Date),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamType::Money => "money",
+            ParamType::Number => "number",
+            ParamType::Text => "text",
+            ParamType::Date => "date",
+        }
+    }
+}
+
+/// What a declared field's values must be (`field amount decimal`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldType {
+    /// An exact decimal number.
+    Decimal,
+    /// One of these strings.
+    OneOf(Vec<String>),
 }
 
 /// `field path "about"`: a field an export carries that no format knows.
@@ -36,6 +86,8 @@ pub struct RuleFile {
 pub struct FieldDecl {
     pub path: FieldPath,
     pub about: Option<String>,
+    /// What its values must be, if the declaration says.
+    pub ty: Option<FieldType>,
     pub file: Arc<SourceFile>,
     pub span: Span,
 }
@@ -109,6 +161,9 @@ pub enum Check {
     Forbid(Expr),
     /// Not machine-checkable: listed for coverage, never evaluated.
     Manual,
+    /// An aggregate clause: judged per group of records, by the
+    /// conditions in [`Clause::aggregate`].
+    Aggregate,
 }
 
 #[derive(Debug)]
@@ -125,7 +180,288 @@ pub struct Clause {
     /// The clause's own interval, already narrowed to its terms' interval.
     pub own_interval: Option<Interval>,
     pub examples: Vec<Example>,
+    /// For an aggregate clause (`per …`, `let …`): how records are grouped
+    /// and what is demanded of each group. Its `applies`, `unless` and
+    /// `check` above are then empty / [`Check::Aggregate`].
+    pub aggregate: Option<Box<Aggregate>>,
     pub span: Span,
+}
+
+/// An aggregate clause's grouping, figures and group conditions.
+#[derive(Debug)]
+pub struct Aggregate {
+    /// `per model, month`: the group key, in order.
+    pub per: Vec<GroupKey>,
+    /// `over <condition>`: the records that join the groups (all if none).
+    pub over: Option<Expr>,
+    /// The aggregations the figures use, each once.
+    pub aggs: Vec<AggSpec>,
+    /// `let name = …`, in order; a figure reads only earlier ones.
+    pub figures: Vec<Figure>,
+    /// Which groups are judged (`applies to first_request >= 2026-04-27`).
+    pub applies: Option<GExpr>,
+    /// `require` (must hold) or `forbid` (must not hold), and which.
+    pub check: Option<(GExpr, bool)>,
+    pub unless: Vec<GExpr>,
+    pub examples: Vec<AggExample>,
+    pub span: Span,
+}
+
+/// One part of a group's key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupKey {
+    /// A record field's value (`per model`).
+    Field(FieldPath, Span),
+    /// The UTC calendar period of the record's timestamp (`per month`).
+    Period(Period, Span),
+}
+
+impl GroupKey {
+    /// The key's name in findings and conditions: the field as written, or
+    /// `period`.
+    pub fn name(&self) -> String {
+        match self {
+            GroupKey::Field(p, _) => p.to_string(),
+            GroupKey::Period(..) => "period".to_string(),
+        }
+    }
+
+    pub fn span(&self) -> &Span {
+        match self {
+            GroupKey::Field(_, s) | GroupKey::Period(_, s) => s,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Period {
+    Day,
+    Month,
+    Quarter,
+    Year,
+}
+
+impl Period {
+    pub const ALL: [(&'static str, Period); 4] = [
+        ("day", Period::Day),
+        ("month", Period::Month),
+        ("quarter", Period::Quarter),
+        ("year", Period::Year),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Month => "month",
+            Period::Quarter => "quarter",
+            Period::Year => "year",
+        }
+    }
+
+    /// The period holding `day`, as a group key writes it: `2026-04-27`,
+    /// `2026-04`, `2026-Q2`, `2026`.
+    pub fn key(self, day: Date) -> String {
+        let (y, m, d) = day.ymd();
+        match self {
+            Period::Day => format!("{y:04}-{m:02}-{d:02}"),
+            Period::Month => format!("{y:04}-{m:02}"),
+            Period::Quarter => format!("{y:04}-Q{}", (m - 1) / 3 + 1),
+            Period::Year => format!("{y:04}"),
+        }
+    }
+}
+
+/// One aggregation over a group's records.
+#[derive(Debug, Clone)]
+pub struct AggSpec {
+    pub op: AggOp,
+    /// The field it reads (`sum of amount_usd`); none for `count` and
+    /// `first day`.
+    pub field: Option<FieldPath>,
+    /// `where <condition>`: only the records for which it holds.
+    pub filter: Option<Expr>,
+    /// `in all records`: also the records outside the clause's dates.
+    pub all_records: bool,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggOp {
+    Sum,
+    Count,
+    CountDistinct,
+    Min,
+    Max,
+    /// The field's value on the earliest record (by timestamp).
+    First,
+    /// The UTC day of the earliest record.
+    FirstDay,
+}
+
+/// `let name = value`.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub id: Ident,
+    pub value: Arith,
+}
+
+/// A figure's value: arithmetic over aggregations, other figures, group
+/// keys, parameters and exact literals.
+#[derive(Debug, Clone)]
+pub struct Arith {
+    pub kind: ArithKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum ArithKind {
+    /// An exact number (`20%` is `0.20`), a string or a date.
+    Lit(Lit),
+    /// A name as written; resolved by checking into one of the below.
+    Name(String),
+    Figure(usize),
+    Key(usize),
+    Param(String),
+    /// An index into [`Aggregate::aggs`].
+    Agg(usize),
+    /// `running total of figure`: the figure summed over this group and the
+    /// earlier periods of the same key, in the same terms.
+    Running(usize),
+    Add(Box<Arith>, Box<Arith>),
+    Sub(Box<Arith>, Box<Arith>),
+    Mul(Box<Arith>, Box<Arith>),
+    /// A set of values, for `in` (a literal set or a set define).
+    Set(Vec<Arith>),
+}
+
+/// An exact literal of a figure or group condition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lit {
+    Num(rust_decimal::Decimal),
+    Str(Arc<str>),
+    Date(Date),
+    Bool(bool),
+}
+
+impl Arith {
+    /// Every sub-expression, depth first.
+    pub fn walk(&self, f: &mut dyn FnMut(&Arith)) {
+        f(self);
+        match &self.kind {
+            ArithKind::Add(a, b) | ArithKind::Sub(a, b) | ArithKind::Mul(a, b) => {
+                a.walk(f);
+                b.walk(f);
+            }
+            ArithKind::Set(items) => items.iter().for_each(|i| i.walk(f)),
+            _ => {}
+        }
+    }
+
+    pub fn walk_mut(&mut self, f: &mut dyn FnMut(&mut Arith)) {
+        f(self);
+        match &mut self.kind {
+            ArithKind::Add(a, b) | ArithKind::Sub(a, b) | ArithKind::Mul(a, b) => {
+                a.walk_mut(f);
+                b.walk_mut(f);
+            }
+            ArithKind::Set(items) => items.iter_mut().for_each(|i| i.walk_mut(f)),
+            _ => {}
+        }
+    }
+}
+
+/// A condition on a group: the shapes of [`Expr`], over [`Arith`] operands.
+#[derive(Debug, Clone)]
+pub struct GExpr {
+    pub kind: GKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum GKind {
+    Or(Vec<GExpr>),
+    And(Vec<GExpr>),
+    Not(Box<GExpr>),
+    Compare(Arith, CmpOp, Arith),
+    In {
+        negated: bool,
+        lhs: Arith,
+        rhs: Arith,
+    },
+    Exists(Arith),
+    /// A bare operand used as a condition (a boolean parameter).
+    Truthy(Arith),
+}
+
+impl GExpr {
+    /// Every operand, depth first.
+    pub fn operands(&self, f: &mut dyn FnMut(&Arith)) {
+        match &self.kind {
+            GKind::Or(items) | GKind::And(items) => items.iter().for_each(|e| e.operands(f)),
+            GKind::Not(e) => e.operands(f),
+            GKind::Compare(a, _, b) | GKind::In { lhs: a, rhs: b, .. } => {
+                f(a);
+                f(b);
+            }
+            GKind::Exists(a) | GKind::Truthy(a) => f(a),
+        }
+    }
+
+    pub fn operands_mut(&mut self, f: &mut dyn FnMut(&mut Arith)) {
+        match &mut self.kind {
+            GKind::Or(items) | GKind::And(items) => {
+                items.iter_mut().for_each(|e| e.operands_mut(f))
+            }
+            GKind::Not(e) => e.operands_mut(f),
+            GKind::Compare(a, _, b) | GKind::In { lhs: a, rhs: b, .. } => {
+                f(a);
+                f(b);
+            }
+            GKind::Exists(a) | GKind::Truthy(a) => f(a),
+        }
+    }
+}
+
+/// An aggregate clause's example: records, parameters, and the expected
+/// outcome of each group named (`expect violation for "2026-03"`); one
+/// without `for` is the outcome of every group.
+#[derive(Debug)]
+pub struct AggExample {
+    pub title: String,
+    pub records: Vec<Value>,
+    pub params: Vec<(Ident, Lit)>,
+    pub expects: Vec<(Expectation, Option<String>, Span)>,
+    pub span: Span,
+}
+
+impl Aggregate {
+    /// The record-level conditions: `over` and every aggregation's `where`.
+    pub fn record_exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.over
+            .iter()
+            .chain(self.aggs.iter().filter_map(|a| a.filter.as_ref()))
+    }
+
+    pub fn record_exprs_mut(&mut self) -> impl Iterator<Item = &mut Expr> {
+        self.over
+            .iter_mut()
+            .chain(self.aggs.iter_mut().filter_map(|a| a.filter.as_mut()))
+    }
+
+    /// The group conditions, in order: `applies to`, the check, `unless`.
+    pub fn conditions(&self) -> impl Iterator<Item = &GExpr> {
+        self.applies
+            .iter()
+            .chain(self.check.iter().map(|(e, _)| e))
+            .chain(self.unless.iter())
+    }
+
+    pub fn conditions_mut(&mut self) -> impl Iterator<Item = &mut GExpr> {
+        self.applies
+            .iter_mut()
+            .chain(self.check.iter_mut().map(|(e, _)| e))
+            .chain(self.unless.iter_mut())
+    }
 }
 
 /// `cite source "phrase"`.
@@ -309,5 +645,9 @@ impl Clause {
 
     pub fn is_manual(&self) -> bool {
         matches!(self.check, Check::Manual)
+    }
+
+    pub fn is_aggregate(&self) -> bool {
+        self.aggregate.is_some()
     }
 }

@@ -8,7 +8,7 @@
 use crate::diag::{Code, Diag};
 use crate::eval::{Evaluator, Outcome};
 use crate::rules::RuleSet;
-use crate::rules::ast::{Clause, Example, Expectation, Terms};
+use crate::rules::ast::{AggExample, Clause, Example, Expectation, Terms};
 use crate::value::{MapRecord, Value};
 
 /// The result of one example.
@@ -31,6 +31,11 @@ pub fn run(rules: &RuleSet) -> Vec<ExampleResult> {
         for clause in &terms.clauses {
             for ex in &clause.examples {
                 out.push(run_one(rules, &eval, terms, clause, ex));
+            }
+            if let Some(agg) = clause.aggregate.as_deref() {
+                for ex in &agg.examples {
+                    out.extend(run_aggregate(rules, &eval, terms, clause, ex));
+                }
             }
         }
     }
@@ -132,13 +137,174 @@ fn run_one(
     }
 }
 
+/// Runs an aggregate clause's example: its records grouped and judged as
+/// an audit would, with the example's parameters; one result per
+/// `expect`. An `expect` without `for` is the outcome of every group:
+/// `expect no violation` holds when no group breaks the clause or is
+/// unresolved.
+fn run_aggregate(
+    rules: &RuleSet,
+    eval: &Evaluator<'_>,
+    terms: &Terms,
+    clause: &Clause,
+    ex: &AggExample,
+) -> Vec<ExampleResult> {
+    use crate::aggregate::{self, GroupOutcome, records};
+    let mut plan = aggregate::Plan::new(rules);
+    for (id, v) in &ex.params {
+        plan.params.insert(id.name.clone(), v.clone());
+    }
+    let index = plan
+        .clauses
+        .iter()
+        .position(|c| std::ptr::eq(c.clause, clause));
+    let mut state = plan.new_state();
+    let mut undated = Vec::new();
+    if let Some(index) = index {
+        for (n, given) in ex.records.iter().enumerate() {
+            let record = MapRecord {
+                fields: match given {
+                    Value::Map(m) => m.clone(),
+                    _ => Default::default(),
+                },
+            };
+            let Some(ts) = records::record_time(&record) else {
+                undated.push(n + 1);
+                continue;
+            };
+            if let Some(c) = records::contribution(&plan, eval, index, &record, ts) {
+                state.add(&plan, c, || aggregate::Evidence {
+                    file: 0,
+                    line: n as u64 + 1,
+                    text: None,
+                });
+            }
+        }
+    }
+    let results = aggregate::finish(&plan, &state);
+    let groups = index
+        .and_then(|i| results.get(i))
+        .map(|r| r.groups.as_slice())
+        .unwrap_or_default();
+    let as_expectation = |o: &GroupOutcome| match o {
+        GroupOutcome::Violation => Expectation::Violation,
+        GroupOutcome::Unresolved(_) => Expectation::Unresolved,
+        _ => Expectation::NoViolation,
+    };
+    let describe = |g: &aggregate::GroupResult| {
+        let figures: Vec<String> = g
+            .figures
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
+        let why = match &g.outcome {
+            GroupOutcome::Unresolved(u) => format!(" ({u})"),
+            _ => String::new(),
+        };
+        format!(
+            "group {} is {}{why}: {}",
+            g.label(),
+            g.outcome.as_str(),
+            figures.join(", ")
+        )
+    };
+    let mut out = Vec::new();
+    for (expected, group, at) in &ex.expects {
+        let (actual, why) = match group {
+            Some(label) => match groups.iter().find(|g| g.label() == *label) {
+                Some(g) => (as_expectation(&g.outcome), describe(g)),
+                None => {
+                    let seen: Vec<String> = groups
+                        .iter()
+                        .map(|g| format!("\"{}\"", g.label()))
+                        .collect();
+                    (
+                        Expectation::NotInForce,
+                        if seen.is_empty() {
+                            format!(
+                                "no given record joins a group of clause `{}` while it is in force",
+                                clause.id.name
+                            )
+                        } else {
+                            format!(
+                                "no group \"{label}\" is judged; the groups are {}",
+                                seen.join(", ")
+                            )
+                        },
+                    )
+                }
+            },
+            None => {
+                let worst = groups
+                    .iter()
+                    .find(|g| g.outcome == GroupOutcome::Violation)
+                    .or_else(|| {
+                        groups
+                            .iter()
+                            .find(|g| matches!(g.outcome, GroupOutcome::Unresolved(_)))
+                    });
+                match worst {
+                    Some(g) => (as_expectation(&g.outcome), describe(g)),
+                    None if groups.is_empty() => (
+                        Expectation::NotInForce,
+                        format!(
+                            "no given record joins a group of clause `{}` while it is in force",
+                            clause.id.name
+                        ),
+                    ),
+                    None => (
+                        Expectation::NoViolation,
+                        "no group breaks the clause".to_string(),
+                    ),
+                }
+            }
+        };
+        let mut why = why;
+        if !undated.is_empty() {
+            let lines: Vec<String> = undated.iter().map(ToString::to_string).collect();
+            why.push_str(&format!(
+                "; given record(s) {} have no `timestamp` or `date` and were left out",
+                lines.join(", ")
+            ));
+        }
+        let title = match group {
+            Some(g) => format!("{} (for \"{g}\")", ex.title),
+            None => ex.title.clone(),
+        };
+        let failure = (actual != *expected).then(|| {
+            Diag::error(
+                Code::TestExampleFailed,
+                format!(
+                    "example \"{}\" of clause `{}` expects {}, but got {}",
+                    title,
+                    clause.id.name,
+                    expected.as_str(),
+                    actual.as_str()
+                ),
+            )
+            .in_file(&terms.file)
+            .label(at.clone(), actual.as_str().to_string())
+            .with_help(why.clone())
+        });
+        out.push(ExampleResult {
+            clause: clause.id.name.clone(),
+            title,
+            expected: *expected,
+            actual,
+            why,
+            failure,
+        });
+    }
+    out
+}
+
 /// `cloud` is `aws`, `region` is absent, … for the fields a clause checks.
 fn checked_values(eval: &Evaluator<'_>, clause: &Clause, record: &MapRecord) -> String {
     use crate::rules::ast::Check;
     use crate::value::{Lookup, Record};
     let fields = match &clause.check {
         Check::Require(e) | Check::Forbid(e) => eval.fields_deep(e),
-        Check::Manual => Vec::new(),
+        Check::Manual | Check::Aggregate => Vec::new(),
     };
     let parts: Vec<String> = fields
         .iter()

@@ -383,7 +383,7 @@ fn unused(rules: &RuleSet, out: &mut Vec<Diag>) {
 fn never_fires(rules: &RuleSet, terms: &Terms, clause: &Clause, out: &mut Vec<Diag>) {
     let check = match &clause.check {
         Check::Require(e) | Check::Forbid(e) => e,
-        Check::Manual => return,
+        Check::Manual | Check::Aggregate => return,
     };
     let mut applies = Vec::new();
     if let Some(a) = &clause.applies {
@@ -435,7 +435,7 @@ fn never_fires(rules: &RuleSet, terms: &Terms, clause: &Clause, out: &mut Vec<Di
                 ));
             }
         }
-        Check::Manual => {}
+        Check::Manual | Check::Aggregate => {}
     }
 }
 

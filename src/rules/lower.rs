@@ -14,6 +14,9 @@ use crate::value::{Cidr, FieldPath, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+mod aggregate;
+pub use aggregate::{exact_decimal, exact_percent};
+
 /// Size units accepted after a number (`10 GiB`).
 pub const SIZE_UNITS: [(&str, f64); 9] = [
     ("B", 1.0),
@@ -65,6 +68,26 @@ fn is_token(rule: Rule) -> bool {
             | Rule::kw_and
             | Rule::kw_or
             | Rule::kw_exists
+            | Rule::kw_decimal
+            | Rule::kw_one
+            | Rule::kw_of
+            | Rule::kw_param
+            | Rule::kw_per
+            | Rule::kw_over
+            | Rule::kw_let
+            | Rule::kw_running
+            | Rule::kw_total
+            | Rule::kw_sum
+            | Rule::kw_count
+            | Rule::kw_distinct
+            | Rule::kw_records
+            | Rule::kw_min
+            | Rule::kw_max
+            | Rule::kw_first
+            | Rule::kw_all
+            | Rule::kw_where
+            | Rule::kw_with
+            | Rule::kw_for
             | Rule::EOI
     )
 }
@@ -146,6 +169,7 @@ impl<'f> Lowerer<'f> {
             defines: Vec::new(),
             terms: Vec::new(),
             fields: Vec::new(),
+            params: Vec::new(),
         };
         for item in children(&root) {
             match item.as_rule() {
@@ -177,20 +201,102 @@ impl<'f> Lowerer<'f> {
                     }
                 }
                 Rule::field_decl => {
-                    let mut it = children(&item);
-                    if let Some(p) = it.next() {
-                        out.fields.push(FieldDecl {
-                            path: path_of(&p),
-                            about: it.next().map(|s| string_value(&s)),
-                            file: self.file.clone(),
-                            span: span(&item),
-                        });
+                    let mut decl = FieldDecl {
+                        path: FieldPath(Vec::new()),
+                        about: None,
+                        ty: None,
+                        file: self.file.clone(),
+                        span: span(&item),
+                    };
+                    for p in children(&item) {
+                        match p.as_rule() {
+                            Rule::path => decl.path = path_of(&p),
+                            Rule::string => decl.about = Some(string_value(&p)),
+                            Rule::field_type => decl.ty = self.lower_field_type(&p),
+                            _ => {}
+                        }
+                    }
+                    out.fields.push(decl);
+                }
+                Rule::param => {
+                    if let Some(p) = self.lower_param(&item) {
+                        out.params.push(p);
                     }
                 }
                 _ => {}
             }
         }
         out
+    }
+
+    fn lower_field_type(&mut self, pair: &Pair<'_>) -> Option<FieldType> {
+        let inner = children(pair).next()?;
+        match inner.as_rule() {
+            Rule::field_decimal => Some(FieldType::Decimal),
+            Rule::field_one_of => {
+                let set = children(&inner).find(|p| p.as_rule() == Rule::set)?;
+                let mut values = Vec::new();
+                for item in children(&set) {
+                    if item.as_rule() == Rule::string {
+                        values.push(string_value(&item));
+                    } else {
+                        self.err(
+                            Code::ParseSyntax,
+                            format!("`{}` is not a string", item.as_str()),
+                            span(&item),
+                            "not a string",
+                            "`one of { … }` lists the values a field may have, as quoted strings",
+                        );
+                    }
+                }
+                Some(FieldType::OneOf(values))
+            }
+            _ => None,
+        }
+    }
+
+    fn lower_param(&mut self, pair: &Pair<'_>) -> Option<ParamDecl> {
+        let mut id = None;
+        let mut about = None;
+        let mut ty = ParamType::Number;
+        for p in children(pair) {
+            match p.as_rule() {
+                Rule::ident => id = Some(ident(&p)),
+                Rule::string => about = Some(string_value(&p)),
+                Rule::param_type => {
+                    let word = p.as_str().trim();
+                    match ParamType::ALL.iter().find(|(n, _)| *n == word) {
+                        Some((_, t)) => ty = *t,
+                        None => {
+                            let names = ParamType::ALL.map(|(n, _)| n);
+                            let help = match crate::text::closest(word, names.iter().copied()) {
+                                Some((c, _)) => format!(
+                                    "did you mean `{c}`? A parameter is `money`, `number`, `text` or `date`"
+                                ),
+                                None => {
+                                    "a parameter is `money`, `number`, `text` or `date`".to_string()
+                                }
+                            };
+                            self.err(
+                                Code::CheckBadParam,
+                                format!("`{word}` is not a parameter type"),
+                                span(&p),
+                                "unknown type",
+                                help,
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(ParamDecl {
+            id: id?,
+            about,
+            ty,
+            file: self.file.clone(),
+            span: span(pair),
+        })
     }
 
     fn lower_source(&mut self, pair: &Pair<'_>) -> SourceDecl {
@@ -438,8 +544,25 @@ impl<'f> Lowerer<'f> {
         let mut own_from: Option<(Date, Span)> = None;
         let mut own_until: Option<(Date, Span)> = None;
         let mut examples = Vec::new();
+        let mut example_pairs = Vec::new();
+        let mut agg = aggregate::AggParts::default();
+        let mut except_span = None;
         for p in children(pair) {
             match p.as_rule() {
+                Rule::per => self.lower_per(&p, &mut agg),
+                Rule::over => {
+                    if agg.over.is_some() {
+                        self.err(
+                            Code::CheckAggregate,
+                            "a clause has one `over`",
+                            span(&p),
+                            "second `over`",
+                            "combine the conditions with `and` or `or` in one `over`",
+                        );
+                    }
+                    agg.over = children(&p).next().map(|e| self.lower_expr(&e));
+                }
+                Rule::figure => self.lower_figure(&p, &mut agg),
                 Rule::ident => id = Some(ident(&p)),
                 Rule::string => title = Some(string_value(&p)),
                 Rule::cite => cites.push(self.lower_cite(&p)),
@@ -493,7 +616,10 @@ impl<'f> Lowerer<'f> {
                     }
                 }
                 Rule::manual => checks.push((Check::Manual, span(&p))),
-                Rule::except => excepts.extend(children(&p).map(|i| ident(&i))),
+                Rule::except => {
+                    except_span.get_or_insert(span(&p));
+                    excepts.extend(children(&p).map(|i| ident(&i)))
+                }
                 Rule::unless => {
                     if let Some(e) = children(&p).next() {
                         unless.push(self.lower_expr(&e));
@@ -514,15 +640,105 @@ impl<'f> Lowerer<'f> {
                         own_until = Some((d, span(&p)));
                     }
                 }
-                Rule::example => {
-                    if let Some(ex) = self.lower_example(&p) {
-                        examples.push(ex);
-                    }
-                }
+                Rule::example => example_pairs.push(p),
                 _ => {}
             }
         }
         let id = id?;
+        let is_aggregate =
+            agg.is_aggregate() && !checks.iter().any(|(c, _)| matches!(c, Check::Manual));
+        for p in example_pairs {
+            if is_aggregate {
+                let ex = self.lower_agg_example(&p);
+                agg.examples.push(ex);
+            } else if example_is_aggregate(&p) {
+                self.err(
+                    Code::CheckAggregate,
+                    format!("clause `{}` judges one record at a time, so its example gives one record", id.name),
+                    span(&p),
+                    "a list of records, a parameter or an `expect … for`",
+                    "write `example \"…\" on DATE { given { … } expect … }`, or make the clause an aggregate (`per …`, `let …`)",
+                );
+            } else if let Some(ex) = self.lower_example(&p) {
+                examples.push(ex);
+            }
+        }
+        if is_aggregate {
+            if let Some(at) = except_span {
+                self.err(
+                    Code::CheckAggregate,
+                    format!("aggregate clause `{}` cannot name an exception", id.name),
+                    at,
+                    "`except` in an aggregate clause",
+                    "exceptions excuse single records: leave the records out with `over …` or an aggregation's `where …`, or excuse a group with `unless <condition on its figures>`",
+                );
+            }
+            let mut check = None;
+            let mut extra = Vec::new();
+            for (c, at) in checks {
+                match c {
+                    Check::Require(e) if check.is_none() => {
+                        check = Some((self.to_gexpr(&e), false))
+                    }
+                    Check::Forbid(e) if check.is_none() => check = Some((self.to_gexpr(&e), true)),
+                    _ => extra.push(at),
+                }
+            }
+            if let Some(at) = extra.first() {
+                self.err(
+                    Code::CheckConflictingCheck,
+                    format!("clause `{}` has more than one `require`/`forbid`", id.name),
+                    at.clone(),
+                    "another condition",
+                    "a clause has one `require` or `forbid`: combine conditions with `and`",
+                );
+            }
+            if check.is_none() {
+                self.err(
+                    Code::CheckMissingCheck,
+                    format!("clause `{}` says nothing to check", id.name),
+                    id.span.clone(),
+                    "no `require` or `forbid`",
+                    "add `require <condition on the figures>`, such as `require paid >= due`",
+                );
+            }
+            let applies = applies.take().map(|e| self.to_gexpr(&e));
+            let unless_g = std::mem::take(&mut unless)
+                .iter()
+                .map(|e| self.to_gexpr(e))
+                .collect();
+            let own_interval = if terms_dated {
+                self.own_interval(&id, terms, terms_id, own_from, own_until)
+            } else {
+                None
+            };
+            let agg_span = agg.per_span.clone().unwrap_or_else(|| span(pair));
+            return Some(Clause {
+                id,
+                title,
+                cites,
+                severity,
+                applies: None,
+                check: Check::Aggregate,
+                excepts: Vec::new(),
+                unless: Vec::new(),
+                message,
+                own_interval,
+                examples,
+                aggregate: Some(Box::new(Aggregate {
+                    per: agg.per,
+                    over: agg.over,
+                    aggs: agg.aggs,
+                    figures: agg.figures,
+                    applies,
+                    check,
+                    unless: unless_g,
+                    examples: agg.examples,
+                    span: agg_span,
+                })),
+                span: span(pair),
+            });
+        }
         let check = self.one_check(
             &id,
             checks,
@@ -545,6 +761,7 @@ impl<'f> Lowerer<'f> {
             message,
             own_interval,
             examples,
+            aggregate: None,
             span: span(pair),
         })
     }
@@ -979,6 +1196,19 @@ impl<'f> Lowerer<'f> {
         };
         Expr { kind, span: sp }
     }
+}
+
+/// Whether an example is written the way an aggregate clause's are: a
+/// list of records, a parameter, or an `expect … for "group"`.
+fn example_is_aggregate(pair: &Pair<'_>) -> bool {
+    children(pair).any(|p| match p.as_rule() {
+        Rule::with_param => true,
+        Rule::given => children(&p)
+            .next()
+            .is_some_and(|g| g.as_rule() == Rule::list_lit),
+        Rule::expect => children(&p).any(|x| x.as_rule() == Rule::string),
+        _ => false,
+    })
 }
 
 /// The field path of a `path` pair.

@@ -34,6 +34,11 @@ pub struct RuleSet {
     pub terms: Vec<Terms>,
     /// `field` declarations: fields an export carries that no format knows.
     pub fields: Vec<FieldDecl>,
+    /// `param` declarations.
+    pub params: Vec<ParamDecl>,
+    /// The parameters' values supplied for this run (`--param`, `params:`);
+    /// a declared parameter not here is unknown.
+    pub param_values: HashMap<String, Lit>,
     /// Warnings from checking (the set is usable).
     pub warnings: Vec<Diag>,
     /// Per terms name, the earliest start of the terms that supersede it:
@@ -225,6 +230,7 @@ pub fn build(files: Vec<Arc<SourceFile>>) -> Result<RuleSet, RuleErrors> {
         set.defines.extend(lowered.defines);
         set.terms.extend(lowered.terms);
         set.fields.extend(lowered.fields);
+        set.params.extend(lowered.params);
     }
     set.files = files;
     let (check_errors, check_warnings) = validate::Checker::run(&mut set);

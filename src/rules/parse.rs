@@ -218,6 +218,35 @@ pub fn readable(rule: Rule) -> &'static str {
             "an expression"
         }
         Rule::rbrace => "`}`",
+        Rule::param | Rule::kw_param => "`param`",
+        Rule::param_type => "a parameter type (`money`, `number`, `text` or `date`)",
+        Rule::field_type | Rule::field_decimal | Rule::kw_decimal => "`decimal`",
+        Rule::field_one_of | Rule::kw_one => "`one of { … }`",
+        Rule::per | Rule::kw_per => "`per`",
+        Rule::over | Rule::kw_over => "`over`",
+        Rule::figure | Rule::kw_let => "`let`",
+        Rule::arith | Rule::arith_term | Rule::arith_paren => "a figure",
+        Rule::add_op => "`+` or `-`",
+        Rule::mul_op => "`*`",
+        Rule::percent_of | Rule::kw_of => "`of`",
+        Rule::running | Rule::kw_running | Rule::kw_total => "`running total of`",
+        Rule::aggregation
+        | Rule::agg_sum
+        | Rule::agg_distinct
+        | Rule::agg_count
+        | Rule::agg_min
+        | Rule::agg_max
+        | Rule::agg_first
+        | Rule::kw_sum
+        | Rule::kw_count
+        | Rule::kw_min
+        | Rule::kw_max
+        | Rule::kw_first => "an aggregation (`sum of`, `count`, `min of`, `max of`, `first`)",
+        Rule::kw_distinct => "`distinct`",
+        Rule::agg_all | Rule::kw_all | Rule::kw_records => "`in all records`",
+        Rule::agg_where | Rule::kw_where => "`where`",
+        Rule::with_param | Rule::kw_with => "`with`",
+        Rule::kw_for => "`for`",
         _ => "input",
     }
 }

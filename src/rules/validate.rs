@@ -72,7 +72,8 @@ impl Checker {
             .iter()
             .map(|s| ("source", &s.id, &s.file))
             .chain(rules.defines.iter().map(|d| ("define", &d.id, &d.file)))
-            .chain(rules.terms.iter().map(|t| ("terms", &t.id, &t.file)));
+            .chain(rules.terms.iter().map(|t| ("terms", &t.id, &t.file)))
+            .chain(rules.params.iter().map(|p| ("param", &p.id, &p.file)));
         let mut seen: HashMap<(&str, &str), (&Arc<SourceFile>, &Span)> = HashMap::new();
         for (kind, id, file) in top_level {
             let key = (kind, id.name.as_str());
@@ -136,10 +137,15 @@ impl Checker {
         let declared: Vec<crate::value::FieldPath> =
             rules.fields.iter().map(|f| f.path.clone()).collect();
         let declared_roots: Vec<String> = declared.iter().map(|p| p.root().to_string()).collect();
+        let param_names: HashSet<String> = rules.params.iter().map(|p| p.id.name.clone()).collect();
         let resolve = |expr: &mut Expr, file: &Arc<SourceFile>, errors: &mut Vec<Diag>| {
             expr.walk_mut(&mut |e| {
                 let ExprKind::Field(path) = &e.kind else { return };
                 let root = path.root().to_string();
+                if param_names.contains(&root) && path.0.len() == 1 {
+                    errors.push(err(file, Code::CheckBadParam, format!("parameter `{root}` is read where records are tested"), e.span.clone(), "a parameter", "a parameter is compared in an aggregate clause's figures and group conditions (`require cumulative_paid >= {root}`), where an unsupplied one makes the outcome unresolved; a record-level condition cannot read it".to_string()));
+                    return;
+                }
                 if let Some(&idx) = self.defines.get(&root) {
                     if path.0.len() == 1 {
                         e.kind = ExprKind::DefineRef(root, idx);
@@ -167,7 +173,14 @@ impl Checker {
                 if let Check::Require(e) | Check::Forbid(e) = &mut c.check {
                     resolve(e, &file, &mut self.errors);
                 }
-                if let Some(m) = &c.message {
+                if let Some(agg) = c.aggregate.as_deref_mut() {
+                    for e in agg.record_exprs_mut() {
+                        resolve(e, &file, &mut self.errors);
+                    }
+                }
+                if let Some(m) = &c.message
+                    && c.aggregate.is_none()
+                {
                     for part in &m.parts {
                         if let MessagePart::Field(path, span) = part
                             && fields::origin(path, &declared).is_none()
@@ -195,6 +208,7 @@ impl Checker {
                 }
             }
         }
+        self.resolve_aggregates(rules, &declared, &declared_roots);
         // Type checks need resolved names.
         for d in &rules.defines {
             self.types(&d.value, &d.file, rules);
@@ -213,6 +227,139 @@ impl Checker {
                 if let Some(e) = &x.when {
                     self.types(e, &t.file, rules);
                 }
+            }
+        }
+    }
+
+    /// An aggregate clause's names: the fields it groups and aggregates
+    /// by are fields some input has; each name in a figure or a group
+    /// condition is an earlier figure, a group key, a parameter or a set
+    /// define (inlined as its set); message holes name one of those.
+    fn resolve_aggregates(
+        &mut self,
+        rules: &mut RuleSet,
+        declared: &[crate::value::FieldPath],
+        declared_roots: &[String],
+    ) {
+        let params: Vec<String> = rules.params.iter().map(|p| p.id.name.clone()).collect();
+        // Set defines of literals, as figure operands.
+        let mut sets: HashMap<String, Arith> = HashMap::new();
+        for d in &rules.defines {
+            if let Some(a) = literal_set(&d.value, &d.file) {
+                sets.insert(d.id.name.clone(), a);
+            }
+        }
+        let define_names: Vec<String> = rules.defines.iter().map(|d| d.id.name.clone()).collect();
+        for t in rules.terms.iter_mut() {
+            let file = t.file.clone();
+            for c in t.clauses.iter_mut() {
+                let Some(agg) = c.aggregate.as_deref_mut() else {
+                    continue;
+                };
+                let mut fields: Vec<(crate::value::FieldPath, Span)> = agg
+                    .per
+                    .iter()
+                    .filter_map(|k| match k {
+                        GroupKey::Field(p, s) => Some((p.clone(), s.clone())),
+                        GroupKey::Period(..) => None,
+                    })
+                    .collect();
+                fields.extend(
+                    agg.aggs
+                        .iter()
+                        .filter_map(|a| a.field.clone().map(|f| (f, a.span.clone()))),
+                );
+                for (path, at) in fields {
+                    if fields::origin(&path, declared).is_none() {
+                        unknown_name(
+                            path.root(),
+                            at,
+                            &file,
+                            &[],
+                            declared_roots,
+                            &mut self.errors,
+                            "field",
+                        );
+                    }
+                }
+                let keys: Vec<String> = agg.per.iter().map(GroupKey::name).collect();
+                let figure_names: Vec<String> =
+                    agg.figures.iter().map(|f| f.id.name.clone()).collect();
+                let mut errors = Vec::new();
+                let resolve = |a: &mut Arith, figures_before: usize, errors: &mut Vec<Diag>| {
+                    a.walk_mut(&mut |x| {
+                        let ArithKind::Name(name) = &x.kind else { return };
+                        let name = name.clone();
+                        if let Some(i) = figure_names.iter().position(|f| *f == name) {
+                            if i < figures_before {
+                                x.kind = ArithKind::Figure(i);
+                            } else {
+                                errors.push(err(&file, Code::CheckAggregate, format!("figure `{name}` is used before it is defined"), x.span.clone(), "defined below", "a figure reads only the figures above it: move its `let` up".to_string()));
+                            }
+                        } else if let Some(i) = keys.iter().position(|k| *k == name) {
+                            x.kind = ArithKind::Key(i);
+                        } else if params.contains(&name) {
+                            x.kind = ArithKind::Param(name);
+                        } else if let Some(set) = sets.get(&name) {
+                            *x = Arith { kind: set.kind.clone(), span: x.span.clone() };
+                        } else if define_names.contains(&name) {
+                            errors.push(err(&file, Code::CheckAggregate, format!("define `{name}` tests records, not groups"), x.span.clone(), "a record-level define", format!("test the records in `over …` or an aggregation's `where {name}`; a group condition reads figures, group keys and parameters")));
+                        } else {
+                            let mut names: Vec<&str> = figure_names.iter().take(figures_before).map(String::as_str).collect();
+                            names.extend(keys.iter().map(String::as_str));
+                            names.extend(params.iter().map(String::as_str));
+                            let help = match closest(&name, names.iter().copied()) {
+                                Some((c, _)) => format!("did you mean `{c}`?"),
+                                None if names.is_empty() => "define a figure first: `let total = sum of amount_usd`".to_string(),
+                                None => format!("the names here are: {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
+                            };
+                            errors.push(err(&file, Code::CheckAggregate, format!("`{name}` is not a figure, group key or parameter of clause `{}`", c.id.name), x.span.clone(), "unknown name", help));
+                        }
+                    });
+                };
+                for i in 0..agg.figures.len() {
+                    if let Some(f) = agg.figures.get_mut(i) {
+                        resolve(&mut f.value, i, &mut errors);
+                    }
+                }
+                let all = agg.figures.len();
+                for g in agg.conditions_mut() {
+                    g.operands_mut(&mut |a| resolve(a, all, &mut errors));
+                }
+                if agg.figures.is_empty() {
+                    errors.push(err(&file, Code::CheckAggregate, format!("aggregate clause `{}` computes no figure", c.id.name), agg.span.clone(), "groups records", "compute what the clause judges: `let revenue = sum of amount_usd where entry == \"product_revenue\"`".to_string()));
+                }
+                if let Some(m) = &c.message {
+                    for part in &m.parts {
+                        if let MessagePart::Field(path, span) = part {
+                            let n = path.to_string();
+                            if !(figure_names.contains(&n)
+                                || keys.contains(&n)
+                                || params.contains(&n))
+                            {
+                                let mut names: Vec<&str> =
+                                    figure_names.iter().map(String::as_str).collect();
+                                names.extend(keys.iter().map(String::as_str));
+                                let help = match closest(&n, names.iter().copied()) {
+                                    Some((c, _)) => format!("did you mean `{{{c}}}`?"),
+                                    None => "an aggregate clause's message shows its figures and group keys".to_string(),
+                                };
+                                errors.push(err(
+                                    &file,
+                                    Code::CheckUnknownInterpolation,
+                                    format!(
+                                        "`{{{n}}}` is not a figure or group key of clause `{}`",
+                                        c.id.name
+                                    ),
+                                    span.clone(),
+                                    "unknown",
+                                    help,
+                                ));
+                            }
+                        }
+                    }
+                }
+                self.errors.extend(errors);
             }
         }
     }
@@ -381,8 +528,9 @@ impl Checker {
                     .chain(c.unless.iter())
                     .chain(match &c.check {
                         Check::Require(e) | Check::Forbid(e) => Some(e),
-                        Check::Manual => None,
+                        Check::Manual | Check::Aggregate => None,
                     })
+                    .chain(c.aggregate.iter().flat_map(|a| a.record_exprs()))
             });
             for e in clause_exprs.chain(whens) {
                 let mut refs_over = false;
@@ -591,6 +739,34 @@ fn expr_depth(e: &Expr, defines: &[Option<usize>]) -> usize {
         ExprKind::Field(_) | ExprKind::Literal(_) => 0,
     };
     inner.saturating_add(1)
+}
+
+/// A define that is a literal or a set of literals, as a figure operand
+/// (numbers exact from their text).
+fn literal_set(e: &Expr, file: &Arc<SourceFile>) -> Option<Arith> {
+    let lit = |e: &Expr| -> Option<Arith> {
+        let text = file.text.get(e.span.clone()).unwrap_or("").trim();
+        let lit = match &e.kind {
+            ExprKind::Literal(crate::value::Value::Str(s)) => Lit::Str(s.clone()),
+            ExprKind::Literal(crate::value::Value::Num(_)) => {
+                Lit::Num(super::lower::exact_decimal(text)?)
+            }
+            ExprKind::Literal(crate::value::Value::Date(d)) => Lit::Date(*d),
+            ExprKind::Literal(crate::value::Value::Bool(b)) => Lit::Bool(*b),
+            _ => return None,
+        };
+        Some(Arith {
+            kind: ArithKind::Lit(lit),
+            span: e.span.clone(),
+        })
+    };
+    match &e.kind {
+        ExprKind::Set(items) => Some(Arith {
+            kind: ArithKind::Set(items.iter().map(lit).collect::<Option<Vec<_>>>()?),
+            span: e.span.clone(),
+        }),
+        _ => lit(e),
+    }
 }
 
 fn too_deep(file: &Arc<SourceFile>, name: &str, what: &str, at: Span) -> Diag {

@@ -1,0 +1,899 @@
+//! Aggregate clauses: terms over many records (the revenue share per
+//! month, first-ship per product).
+//!
+//! An aggregate clause groups the records that pass its `over` condition
+//! by its `per` key (record fields and/or a UTC calendar period), keeps a
+//! few accumulators per group (sums, counts, the earliest record, …),
+//! computes the clause's figures from them, and judges each group by its
+//! group conditions in three-valued logic.
+//!
+//! The design follows the audit's streaming promise:
+//!
+//! - **Per-group state only.** A group's state is its accumulators
+//!   ([`AccState`]) and a capped list of evidence (file:line of the records
+//!   that decided it); records are never kept. Memory is O(groups).
+//! - **Merged in input order.** A worker fills a [`State`] for its piece of
+//!   input; the collector merges the pieces' states in file order
+//!   ([`State::merge`]). Every merge is order-aware where order matters (an
+//!   earliest record ties to the one read first, evidence keeps the first
+//!   lines), so the result does not depend on the number of threads or the
+//!   size of the pieces.
+//! - **Terms in force per record.** A clause belongs to one terms version;
+//!   a record joins its groups' ordinary aggregations only when the clause
+//!   is in force on the record's UTC day, so a month that a change of terms
+//!   cuts in two is two groups, one per clause version. Aggregations marked
+//!   `in all records` also see the records dated outside the clause (the
+//!   first request of a product ever seen).
+//! - **Callers evaluate records.** What a record contributes (does it pass
+//!   `over`, each aggregation's `where`, what are its key and values) is
+//!   worked out by the caller with its own evaluator, the audit's compiled
+//!   one or the tree evaluator of `proviso test`, as a [`Contribution`].
+//!
+//! A group is judged when at least one record joined it while the clause
+//! was in force; [`finish`] computes its figures (running totals in period
+//! order within the same non-period key) and its [`GroupOutcome`].
+
+pub mod records;
+pub mod value;
+
+use crate::date::Interval;
+use crate::rules::RuleSet;
+use crate::rules::ast::{
+    AggOp, Aggregate, Arith, ArithKind, Clause, GExpr, GKind, GroupKey, Lit, MessagePart, Severity,
+    Terms,
+};
+use crate::scan::logs::Millis;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+pub use value::{FVal, Scalar, Truth, show_decimal};
+
+/// Records named as evidence per aggregation (the first ones read).
+pub const EVIDENCE_CAP: usize = 10;
+/// Malformed records listed per group as left out (all are counted).
+pub const LEFT_OUT_CAP: usize = 10;
+/// Distinct values kept per `count of distinct`; beyond it the count is
+/// a floor and the figure is unknown.
+pub const DISTINCT_CAP: usize = 100_000;
+/// Characters of a record's text kept for the evidence shown.
+const EVIDENCE_TEXT: usize = 400;
+
+/// A record named as evidence: its input (an index the caller gives) and
+/// line, and for the first record of each aggregation its text, for a
+/// diagnostic on the line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evidence {
+    pub file: u32,
+    pub line: u64,
+    pub text: Option<Arc<str>>,
+}
+
+/// The aggregate clauses of a rule set, in rule-file order.
+#[derive(Debug)]
+pub struct Plan<'r> {
+    pub rules: &'r RuleSet,
+    pub clauses: Vec<AggClause<'r>>,
+    /// The parameters' values (the rule set's, or an example's `with`).
+    pub params: HashMap<String, Lit>,
+}
+
+/// One aggregate clause, with where it is in force.
+#[derive(Debug)]
+pub struct AggClause<'r> {
+    pub terms: &'r Terms,
+    pub clause: &'r Clause,
+    pub agg: &'r Aggregate,
+    /// Its terms' interval (cut by supersession), narrowed by its own.
+    pub interval: Interval,
+    /// Whether an aggregation reads `in all records`: then records dated
+    /// outside the interval join its groups too.
+    pub reads_all: bool,
+}
+
+impl<'r> Plan<'r> {
+    pub fn new(rules: &'r RuleSet) -> Plan<'r> {
+        let mut clauses = Vec::new();
+        for terms in &rules.terms {
+            let Some(terms_iv) = rules.terms_in_force_interval(terms) else {
+                continue;
+            };
+            for clause in &terms.clauses {
+                let Some(agg) = clause.aggregate.as_deref() else {
+                    continue;
+                };
+                let Some(interval) = terms_iv.intersect(&clause.interval(terms)) else {
+                    continue;
+                };
+                clauses.push(AggClause {
+                    terms,
+                    clause,
+                    agg,
+                    interval,
+                    reads_all: agg.aggs.iter().any(|a| a.all_records),
+                });
+            }
+        }
+        Plan {
+            rules,
+            clauses,
+            params: rules.param_values.clone(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.clauses.is_empty()
+    }
+
+    /// An empty state, one slot per clause.
+    pub fn new_state(&self) -> State {
+        State {
+            clauses: self.clauses.iter().map(|_| BTreeMap::new()).collect(),
+        }
+    }
+}
+
+/// What one aggregation makes of one record.
+#[derive(Debug, Clone)]
+pub enum AccIn {
+    /// Its `where` does not hold (or the record is outside its scope).
+    Skip,
+    /// It holds, and the field it reads is this (none for `count`, `first
+    /// day`, or an absent field).
+    Val(Option<Scalar>),
+    /// Whether it holds, or the field's value, cannot be known.
+    Unknown(Arc<str>),
+}
+
+/// What one record brings to one clause's group.
+#[derive(Debug, Clone)]
+pub struct Contribution {
+    /// The index of the clause in [`Plan::clauses`].
+    pub clause: usize,
+    /// The group's key: one text per `per` part, in order.
+    pub key: Vec<Box<str>>,
+    pub ts: Millis,
+    /// Whether the clause is in force on the record's day.
+    pub in_force: bool,
+    /// Per aggregation of the clause, in order.
+    pub accs: Vec<AccIn>,
+}
+
+/// One aggregation's running state in one group. One shape serves every
+/// operation; each uses the fields it needs.
+#[derive(Debug, Clone, Default)]
+pub struct AccState {
+    /// Records counted (`count`), or summed.
+    pub n: u64,
+    pub sum: Decimal,
+    pub overflow: bool,
+    /// `min`, `max`, `first`, `first day`: the best record so far, with
+    /// its timestamp.
+    pub best: Option<(Millis, Option<Scalar>)>,
+    pub distinct: BTreeSet<Box<str>>,
+    pub distinct_capped: bool,
+    /// A value of a summed field that is not a number (`sum of` reads
+    /// decimals): then the sum is unknown.
+    pub not_numbers: u64,
+    pub unknown: Option<Arc<str>>,
+    pub evidence: Vec<Evidence>,
+}
+
+/// One group's state.
+#[derive(Debug, Clone, Default)]
+pub struct GroupState {
+    /// Records that joined it while the clause was in force.
+    pub in_force: u64,
+    /// Earliest and latest timestamp of those.
+    pub first_seen: Option<Millis>,
+    pub last_seen: Option<Millis>,
+    pub accs: Vec<AccState>,
+    /// Malformed records that would have joined it (counted; the first
+    /// [`LEFT_OUT_CAP`] listed).
+    pub left_out: u64,
+    pub left_out_lines: Vec<Evidence>,
+}
+
+/// Every clause's groups, by key.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub clauses: Vec<BTreeMap<Vec<Box<str>>, GroupState>>,
+}
+
+impl State {
+    /// Adds a record's contribution; `evidence` says where it is.
+    pub fn add(&mut self, plan: &Plan<'_>, c: Contribution, evidence: impl Fn() -> Evidence) {
+        let Some(spec) = plan.clauses.get(c.clause) else {
+            return;
+        };
+        let Some(groups) = self.clauses.get_mut(c.clause) else {
+            return;
+        };
+        let key = full_key(spec.agg, c.key, c.ts);
+        let g = groups.entry(key).or_insert_with(|| GroupState {
+            accs: vec![AccState::default(); spec.agg.aggs.len()],
+            ..Default::default()
+        });
+        if c.in_force {
+            g.in_force += 1;
+            g.first_seen = Some(g.first_seen.map_or(c.ts, |t| t.min(c.ts)));
+            g.last_seen = Some(g.last_seen.map_or(c.ts, |t| t.max(c.ts)));
+        }
+        let mut ev: Option<Evidence> = None;
+        for ((acc, input), a) in g.accs.iter_mut().zip(c.accs).zip(&spec.agg.aggs) {
+            let scalar = match input {
+                AccIn::Skip => continue,
+                AccIn::Unknown(u) => {
+                    acc.unknown.get_or_insert(u);
+                    continue;
+                }
+                AccIn::Val(v) => v,
+            };
+            let mut keep = |acc: &mut AccState, with_text: bool| {
+                let mut e = ev.get_or_insert_with(&evidence).clone();
+                if !with_text {
+                    e.text = None;
+                }
+                acc.evidence.push(e);
+            };
+            match a.op {
+                AggOp::Count => {
+                    acc.n += 1;
+                    if acc.evidence.len() < EVIDENCE_CAP {
+                        let first = acc.evidence.is_empty();
+                        keep(acc, first);
+                    }
+                }
+                AggOp::Sum => match scalar {
+                    None => {}
+                    Some(Scalar::Num(d)) => {
+                        acc.n += 1;
+                        match acc.sum.checked_add(d) {
+                            Some(s) => acc.sum = s,
+                            None => acc.overflow = true,
+                        }
+                        if acc.evidence.len() < EVIDENCE_CAP {
+                            let first = acc.evidence.is_empty();
+                            keep(acc, first);
+                        }
+                    }
+                    Some(_) => acc.not_numbers += 1,
+                },
+                AggOp::CountDistinct => {
+                    if let Some(v) = scalar {
+                        let text: Box<str> = scalar_text(&v).into();
+                        if !acc.distinct.contains(&text) {
+                            if acc.distinct.len() < DISTINCT_CAP {
+                                acc.distinct.insert(text);
+                            } else {
+                                acc.distinct_capped = true;
+                            }
+                        }
+                    }
+                }
+                AggOp::Min | AggOp::Max => {
+                    let Some(v) = scalar else { continue };
+                    let better = match &acc.best {
+                        None => true,
+                        Some((_, Some(b))) => {
+                            if a.op == AggOp::Min {
+                                v < *b
+                            } else {
+                                v > *b
+                            }
+                        }
+                        Some((_, None)) => true,
+                    };
+                    if better {
+                        acc.best = Some((c.ts, Some(v)));
+                        acc.evidence.clear();
+                        keep(acc, true);
+                    }
+                }
+                AggOp::First | AggOp::FirstDay => {
+                    if a.op == AggOp::First && scalar.is_none() {
+                        continue;
+                    }
+                    if acc.best.as_ref().is_none_or(|(t, _)| c.ts < *t) {
+                        acc.best = Some((c.ts, scalar));
+                        acc.evidence.clear();
+                        keep(acc, true);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Notes a malformed record that would have joined a group of clause
+    /// `clause` (its key known): the group is computed without it.
+    pub fn left_out(
+        &mut self,
+        plan: &Plan<'_>,
+        clause: usize,
+        key: Vec<Box<str>>,
+        ts: Millis,
+        evidence: Evidence,
+    ) {
+        let (Some(spec), Some(groups)) = (plan.clauses.get(clause), self.clauses.get_mut(clause))
+        else {
+            return;
+        };
+        let key = full_key(spec.agg, key, ts);
+        let g = groups.entry(key).or_insert_with(|| GroupState {
+            accs: vec![AccState::default(); spec.agg.aggs.len()],
+            ..Default::default()
+        });
+        g.left_out += 1;
+        if g.left_out_lines.len() < LEFT_OUT_CAP {
+            g.left_out_lines.push(Evidence {
+                text: None,
+                ..evidence
+            });
+        }
+    }
+
+    /// Merges `later`, the state of input read after this one's, into it.
+    /// `fix` rewrites each of `later`'s evidence (its line numbers become
+    /// the file's).
+    pub fn merge(&mut self, plan: &Plan<'_>, later: State, fix: &dyn Fn(&mut Evidence)) {
+        for ((mine, theirs), spec) in self
+            .clauses
+            .iter_mut()
+            .zip(later.clauses)
+            .zip(&plan.clauses)
+        {
+            for (key, mut g) in theirs {
+                g.accs
+                    .iter_mut()
+                    .flat_map(|a| a.evidence.iter_mut())
+                    .chain(g.left_out_lines.iter_mut())
+                    .for_each(fix);
+                match mine.get_mut(&key) {
+                    None => {
+                        mine.insert(key, g);
+                    }
+                    Some(m) => merge_group(m, g, spec.agg),
+                }
+            }
+        }
+    }
+}
+
+fn merge_group(m: &mut GroupState, g: GroupState, agg: &Aggregate) {
+    m.in_force += g.in_force;
+    m.first_seen = m.first_seen.into_iter().chain(g.first_seen).min();
+    m.last_seen = m.last_seen.into_iter().chain(g.last_seen).max();
+    m.left_out += g.left_out;
+    for e in g.left_out_lines {
+        if m.left_out_lines.len() < LEFT_OUT_CAP {
+            m.left_out_lines.push(e);
+        }
+    }
+    for ((a, b), spec) in m.accs.iter_mut().zip(g.accs).zip(&agg.aggs) {
+        a.n += b.n;
+        match a.sum.checked_add(b.sum) {
+            Some(s) => a.sum = s,
+            None => a.overflow = true,
+        }
+        a.overflow |= b.overflow;
+        a.not_numbers += b.not_numbers;
+        if a.unknown.is_none() {
+            a.unknown = b.unknown;
+        }
+        a.distinct_capped |= b.distinct_capped;
+        for v in b.distinct {
+            if a.distinct.len() >= DISTINCT_CAP && !a.distinct.contains(&v) {
+                a.distinct_capped = true;
+                continue;
+            }
+            a.distinct.insert(v);
+        }
+        match spec.op {
+            AggOp::Count | AggOp::Sum | AggOp::CountDistinct => {
+                let room = EVIDENCE_CAP.saturating_sub(a.evidence.len());
+                let had = !a.evidence.is_empty();
+                a.evidence
+                    .extend(b.evidence.into_iter().take(room).map(|mut e| {
+                        if had {
+                            e.text = None;
+                        }
+                        e
+                    }));
+            }
+            AggOp::Min | AggOp::Max | AggOp::First | AggOp::FirstDay => {
+                // The later state wins only when strictly better: a tie
+                // keeps the record read first.
+                let better = match (&a.best, &b.best) {
+                    (_, None) => false,
+                    (None, Some(_)) => true,
+                    (Some((ta, va)), Some((tb, vb))) => match spec.op {
+                        AggOp::Min => vb < va,
+                        AggOp::Max => vb > va,
+                        _ => tb < ta,
+                    },
+                };
+                if better {
+                    a.best = b.best;
+                    a.evidence = b.evidence;
+                }
+            }
+        }
+    }
+}
+
+/// The key with the record's period appended where `per` names one.
+fn full_key(agg: &Aggregate, fields: Vec<Box<str>>, ts: Millis) -> Vec<Box<str>> {
+    let mut fields = fields.into_iter();
+    agg.per
+        .iter()
+        .map(|k| match k {
+            GroupKey::Field(..) => fields.next().unwrap_or_default(),
+            GroupKey::Period(p, _) => p.key(value::day_of(ts)).into(),
+        })
+        .collect()
+}
+
+fn scalar_text(s: &Scalar) -> String {
+    match s {
+        Scalar::Num(n) => n.normalize().to_string(),
+        Scalar::Date(d) => d.to_string(),
+        Scalar::Text(t) => t.to_string(),
+    }
+}
+
+/// A group's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupOutcome {
+    NotApplicable,
+    Pass,
+    Excepted,
+    Violation,
+    /// It depends on an unknown value (why).
+    Unresolved(Arc<str>),
+}
+
+impl GroupOutcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            GroupOutcome::NotApplicable => "not applicable",
+            GroupOutcome::Pass => "pass",
+            GroupOutcome::Excepted => "excepted",
+            GroupOutcome::Violation => "violation",
+            GroupOutcome::Unresolved(_) => "unresolved",
+        }
+    }
+}
+
+/// One judged group.
+#[derive(Debug, Clone)]
+pub struct GroupResult {
+    /// The key, as `(name, value)` per part (`("period", "2026-05")`).
+    pub key: Vec<(String, String)>,
+    pub outcome: GroupOutcome,
+    /// Every figure, in `let` order, then each parameter the clause reads.
+    pub figures: Vec<(String, FVal)>,
+    /// The records that decided it: the evidence of the aggregations the
+    /// check reads, in the order it reads them (first lines first).
+    pub evidence: Vec<Evidence>,
+    pub left_out: u64,
+    pub left_out_lines: Vec<Evidence>,
+    pub first_seen: Option<Millis>,
+    pub last_seen: Option<Millis>,
+    pub message: String,
+}
+
+impl GroupResult {
+    /// The key as one label: `2026-05`, or `o5-mini / 2026-05`.
+    pub fn label(&self) -> String {
+        self.key
+            .iter()
+            .map(|(_, v)| v.as_str())
+            .collect::<Vec<_>>()
+            .join(" / ")
+    }
+}
+
+/// One clause's judged groups.
+#[derive(Debug, Clone)]
+pub struct ClauseResult {
+    pub id: String,
+    pub title: Option<String>,
+    pub terms: String,
+    pub severity: Severity,
+    pub interval: Interval,
+    /// Every judged group (not applicable ones too), in key order.
+    pub groups: Vec<GroupResult>,
+}
+
+impl ClauseResult {
+    pub fn count(&self, f: impl Fn(&GroupOutcome) -> bool) -> u64 {
+        self.groups.iter().filter(|g| f(&g.outcome)).count() as u64
+    }
+
+    pub fn violations(&self) -> u64 {
+        self.count(|o| *o == GroupOutcome::Violation)
+    }
+
+    pub fn unresolved(&self) -> u64 {
+        self.count(|o| matches!(o, GroupOutcome::Unresolved(_)))
+    }
+}
+
+/// Computes every group's figures and outcome.
+pub fn finish(plan: &Plan<'_>, state: &State) -> Vec<ClauseResult> {
+    plan.clauses
+        .iter()
+        .zip(&state.clauses)
+        .map(|(spec, groups)| judge_clause(&plan.params, spec, groups))
+        .collect()
+}
+
+fn judge_clause(
+    params: &HashMap<String, Lit>,
+    spec: &AggClause<'_>,
+    groups: &BTreeMap<Vec<Box<str>>, GroupState>,
+) -> ClauseResult {
+    let agg = spec.agg;
+    let period_at = agg
+        .per
+        .iter()
+        .position(|k| matches!(k, GroupKey::Period(..)));
+    // Groups in (non-period key, period) order, so that running totals
+    // run through each key's periods in time order.
+    let mut order: Vec<(&Vec<Box<str>>, &GroupState)> =
+        groups.iter().filter(|(_, g)| g.in_force > 0).collect();
+    let partition = |k: &Vec<Box<str>>| -> Vec<Box<str>> {
+        k.iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != period_at)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    order.sort_by(|a, b| {
+        partition(a.0)
+            .cmp(&partition(b.0))
+            .then_with(|| a.0.cmp(b.0))
+    });
+    let read = read_params(params, agg);
+    let mut results = Vec::new();
+    let mut running: HashMap<(Vec<Box<str>>, usize), FVal> = HashMap::new();
+    for (key, g) in order {
+        let part = partition(key);
+        let env = Env {
+            params,
+            agg,
+            key,
+            g,
+        };
+        let mut figures: Vec<FVal> = Vec::with_capacity(agg.figures.len());
+        for f in &agg.figures {
+            let v = env.eval(&f.value, &figures, &|i, current: &[FVal]| {
+                let before = running.get(&(part.clone(), i)).cloned();
+                let now = current.get(i).cloned().unwrap_or(FVal::Absent);
+                match before {
+                    Some(b) => b.arith(&now, '+'),
+                    None => now,
+                }
+            });
+            figures.push(v);
+        }
+        // The running totals after this group.
+        for f in &agg.figures {
+            f.value.walk(&mut |a| {
+                if let ArithKind::Running(i) = a.kind {
+                    let now = figures.get(i).cloned().unwrap_or(FVal::Absent);
+                    let total = match running.get(&(part.clone(), i)) {
+                        Some(b) => b.arith(&now, '+'),
+                        None => now,
+                    };
+                    running.insert((part.clone(), i), total);
+                }
+            });
+        }
+        let outcome = env.outcome(&figures);
+        let mut shown: Vec<(String, FVal)> = agg
+            .figures
+            .iter()
+            .map(|f| f.id.name.clone())
+            .zip(figures.iter().cloned())
+            .collect();
+        shown.extend(read.iter().cloned());
+        let key_parts: Vec<(String, String)> = agg
+            .per
+            .iter()
+            .map(GroupKey::name)
+            .zip(key.iter().map(|k| k.to_string()))
+            .collect();
+        let message = message(spec.clause, &key_parts, &shown);
+        results.push(GroupResult {
+            key: key_parts,
+            outcome,
+            evidence: env.evidence(),
+            figures: shown,
+            left_out: g.left_out,
+            left_out_lines: g.left_out_lines.clone(),
+            first_seen: g.first_seen,
+            last_seen: g.last_seen,
+            message,
+        });
+    }
+    // Report groups in key order.
+    results.sort_by(|a, b| a.key.cmp(&b.key));
+    ClauseResult {
+        id: spec.clause.id.name.clone(),
+        title: spec.clause.title.clone(),
+        terms: spec.terms.id.name.clone(),
+        severity: spec.clause.severity,
+        interval: spec.interval,
+        groups: results,
+    }
+}
+
+/// The parameters a clause reads, with their values for this run.
+fn read_params(params: &HashMap<String, Lit>, agg: &Aggregate) -> Vec<(String, FVal)> {
+    let mut names: Vec<String> = Vec::new();
+    let mut note = |a: &Arith| {
+        if let ArithKind::Param(p) = &a.kind
+            && !names.contains(p)
+        {
+            names.push(p.clone());
+        }
+    };
+    for f in &agg.figures {
+        f.value.walk(&mut note);
+    }
+    for c in agg.conditions() {
+        c.operands(&mut |a| a.walk(&mut note));
+    }
+    names
+        .into_iter()
+        .map(|n| {
+            let v = param_value(params, &n);
+            (n, v)
+        })
+        .collect()
+}
+
+/// A parameter's value for this run, or unknown (with what to do).
+pub fn param_value(params: &HashMap<String, Lit>, name: &str) -> FVal {
+    match params.get(name) {
+        Some(l) => FVal::from(l),
+        None => FVal::Unknown(
+            format!("parameter `{name}` is not supplied (pass `--param {name}=VALUE`, or set it under `params:` in proviso.yaml)")
+                .into(),
+        ),
+    }
+}
+
+/// Renders a clause's `message` for a group, or a default sentence.
+fn message(clause: &Clause, key: &[(String, String)], figures: &[(String, FVal)]) -> String {
+    let Some(m) = &clause.message else {
+        let label: Vec<String> = key.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let title = clause.title.as_deref().unwrap_or(&clause.id.name);
+        return format!("{}: {title}", label.join(", "));
+    };
+    let mut out = String::new();
+    for part in &m.parts {
+        match part {
+            MessagePart::Text(t) => out.push_str(t),
+            MessagePart::Field(p, _) => {
+                let name = p.to_string();
+                if let Some((_, v)) = key.iter().find(|(k, _)| *k == name) {
+                    out.push_str(v);
+                } else if let Some((_, v)) = figures.iter().find(|(k, _)| *k == name) {
+                    out.push_str(&v.to_string());
+                } else {
+                    out.push('{');
+                    out.push_str(&name);
+                    out.push('}');
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What a group's figures and conditions are evaluated against.
+struct Env<'a> {
+    params: &'a HashMap<String, Lit>,
+    agg: &'a Aggregate,
+    key: &'a [Box<str>],
+    g: &'a GroupState,
+}
+
+impl Env<'_> {
+    fn eval(&self, a: &Arith, figures: &[FVal], running: &dyn Fn(usize, &[FVal]) -> FVal) -> FVal {
+        match &a.kind {
+            ArithKind::Lit(l) => FVal::from(l),
+            ArithKind::Name(n) => FVal::Unknown(format!("`{n}` is not resolved").into()),
+            ArithKind::Figure(i) => figures.get(*i).cloned().unwrap_or(FVal::Absent),
+            ArithKind::Key(i) => self
+                .key
+                .get(*i)
+                .map_or(FVal::Absent, |k| FVal::Text(Arc::from(&**k))),
+            ArithKind::Param(p) => param_value(self.params, p),
+            ArithKind::Agg(i) => self.agg_value(*i),
+            ArithKind::Running(i) => running(*i, figures),
+            ArithKind::Add(x, y) => self
+                .eval(x, figures, running)
+                .arith(&self.eval(y, figures, running), '+'),
+            ArithKind::Sub(x, y) => self
+                .eval(x, figures, running)
+                .arith(&self.eval(y, figures, running), '-'),
+            ArithKind::Mul(x, y) => self
+                .eval(x, figures, running)
+                .arith(&self.eval(y, figures, running), '*'),
+            ArithKind::Set(items) => FVal::Set(
+                items
+                    .iter()
+                    .map(|i| self.eval(i, figures, running))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn agg_value(&self, i: usize) -> FVal {
+        let (Some(acc), Some(spec)) = (self.g.accs.get(i), self.agg.aggs.get(i)) else {
+            return FVal::Absent;
+        };
+        if let Some(u) = &acc.unknown {
+            return FVal::Unknown(u.clone());
+        }
+        match spec.op {
+            AggOp::Sum if acc.overflow => {
+                FVal::Unknown("the sum overflows 28 decimal digits".into())
+            }
+            AggOp::Sum if acc.not_numbers > 0 => FVal::Unknown(
+                format!(
+                    "{} value(s) of `{}` are not numbers (declare the field `decimal` to count them malformed)",
+                    acc.not_numbers,
+                    spec.field.as_ref().map(ToString::to_string).unwrap_or_default()
+                )
+                .into(),
+            ),
+            AggOp::Sum => FVal::Num(acc.sum),
+            AggOp::Count => FVal::Num(Decimal::from(acc.n)),
+            AggOp::CountDistinct if acc.distinct_capped => FVal::Unknown(
+                format!("more than {DISTINCT_CAP} distinct values: the count is a floor").into(),
+            ),
+            AggOp::CountDistinct => FVal::Num(Decimal::from(acc.distinct.len() as u64)),
+            AggOp::Min | AggOp::Max | AggOp::First => match &acc.best {
+                Some((_, Some(v))) => v.to_fval(),
+                _ => FVal::Absent,
+            },
+            AggOp::FirstDay => match &acc.best {
+                Some((ts, _)) => FVal::Date(value::day_of(*ts)),
+                None => FVal::Absent,
+            },
+        }
+    }
+
+    fn truth(&self, e: &GExpr, figures: &[FVal]) -> Truth {
+        let none = |_: usize, _: &[FVal]| FVal::Absent;
+        let val = |a: &Arith| -> FVal {
+            match a.kind {
+                // A running total in a condition is the figure's.
+                ArithKind::Running(_) => FVal::Absent,
+                _ => self.eval(a, figures, &none),
+            }
+        };
+        match &e.kind {
+            GKind::Or(items) => {
+                let mut unknown = None;
+                for i in items {
+                    match self.truth(i, figures) {
+                        Truth::True => return Truth::True,
+                        Truth::Unknown(u) => unknown = unknown.or(Some(u)),
+                        Truth::False => {}
+                    }
+                }
+                unknown.map_or(Truth::False, Truth::Unknown)
+            }
+            GKind::And(items) => {
+                let mut unknown = None;
+                for i in items {
+                    match self.truth(i, figures) {
+                        Truth::False => return Truth::False,
+                        Truth::Unknown(u) => unknown = unknown.or(Some(u)),
+                        Truth::True => {}
+                    }
+                }
+                unknown.map_or(Truth::True, Truth::Unknown)
+            }
+            GKind::Not(i) => self.truth(i, figures).not(),
+            GKind::Compare(a, op, b) => val(a).compare(*op, &val(b)),
+            GKind::In { negated, lhs, rhs } => {
+                let t = val(lhs).member_of(&val(rhs));
+                if *negated { t.not() } else { t }
+            }
+            GKind::Exists(a) => match val(a) {
+                FVal::Absent => Truth::False,
+                FVal::Unknown(u) => Truth::Unknown(u),
+                _ => Truth::True,
+            },
+            GKind::Truthy(a) => match val(a) {
+                FVal::Absent | FVal::Bool(false) => Truth::False,
+                FVal::Unknown(u) => Truth::Unknown(u),
+                _ => Truth::True,
+            },
+        }
+    }
+
+    fn outcome(&self, figures: &[FVal]) -> GroupOutcome {
+        let applies = self
+            .agg
+            .applies
+            .as_ref()
+            .map_or(Truth::True, |a| self.truth(a, figures));
+        if applies == Truth::False {
+            return GroupOutcome::NotApplicable;
+        }
+        let Some((check, forbid)) = &self.agg.check else {
+            return GroupOutcome::NotApplicable;
+        };
+        let holds = self.truth(check, figures);
+        let fails = if *forbid { holds } else { holds.not() };
+        if fails == Truth::False {
+            return GroupOutcome::Pass;
+        }
+        let mut excuse_unknown = None;
+        for u in &self.agg.unless {
+            match self.truth(u, figures) {
+                Truth::True => return GroupOutcome::Excepted,
+                Truth::Unknown(r) => excuse_unknown = excuse_unknown.or(Some(r)),
+                Truth::False => {}
+            }
+        }
+        match (applies, fails, excuse_unknown) {
+            (Truth::Unknown(u), _, _) | (_, Truth::Unknown(u), _) | (_, _, Some(u)) => {
+                GroupOutcome::Unresolved(u)
+            }
+            _ => GroupOutcome::Violation,
+        }
+    }
+
+    /// The evidence of the aggregations the check reads (through its
+    /// figures), in the order it reads them, each record once.
+    fn evidence(&self) -> Vec<Evidence> {
+        let mut aggs: Vec<usize> = Vec::new();
+        let mut figures_seen: Vec<usize> = Vec::new();
+        fn visit(a: &Arith, agg: &Aggregate, aggs: &mut Vec<usize>, seen: &mut Vec<usize>) {
+            a.walk(&mut |x| match x.kind {
+                ArithKind::Agg(i) if !aggs.contains(&i) => aggs.push(i),
+                ArithKind::Figure(i) | ArithKind::Running(i) if !seen.contains(&i) => {
+                    seen.push(i);
+                    if let Some(f) = agg.figures.get(i) {
+                        visit(&f.value, agg, aggs, seen);
+                    }
+                }
+                _ => {}
+            });
+        }
+        if let Some((check, _)) = &self.agg.check {
+            check.operands(&mut |a| visit(a, self.agg, &mut aggs, &mut figures_seen));
+        }
+        let mut out: Vec<Evidence> = Vec::new();
+        for i in aggs {
+            let Some(acc) = self.g.accs.get(i) else {
+                continue;
+            };
+            for e in &acc.evidence {
+                if !out.iter().any(|o| o.file == e.file && o.line == e.line) {
+                    out.push(e.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Cuts a record's text to what evidence keeps.
+pub fn evidence_text(text: &str) -> Arc<str> {
+    if text.len() <= EVIDENCE_TEXT {
+        return Arc::from(text);
+    }
+    let mut end = EVIDENCE_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Arc::from(text.get(..end).unwrap_or(""))
+}

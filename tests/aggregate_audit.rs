@@ -473,3 +473,54 @@ fn findings_get_one_line_per_breaching_group() {
         out.stdout
     );
 }
+
+/// A `per` key unique to every record cannot grow the audit without
+/// bound: beyond the cap, records are counted, not judged, and the run
+/// says so.
+#[test]
+fn groups_beyond_the_cap_are_counted_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gw = String::new();
+    for i in 0..50 {
+        gw.push_str(&format!(
+            "{{\"timestamp\":\"2026-05-{:02}T10:00:00Z\",\"model\":\"m{i}\",\"cloud\":\"aws\"}}\n",
+            1 + i % 28
+        ));
+    }
+    let gw = write(dir.path(), "gateway.jsonl", &gw);
+    let rules = proviso::rules::load(&[PathBuf::from(common::REPO).join("rules")]).unwrap();
+    let run = |threads: usize, chunk: usize| {
+        let mut opts = proviso::audit::Options {
+            threads,
+            chunk_bytes: chunk,
+            max_groups: 20,
+            progress: false,
+            ..Default::default()
+        };
+        proviso::audit::audit(&rules, std::slice::from_ref(&gw), &mut opts)
+    };
+    let report = run(1, 4 << 20);
+    let fs = report
+        .clauses
+        .iter()
+        .find(|c| c.clause == "first_ship_on_azure")
+        .unwrap();
+    assert_eq!(fs.aggregate.as_ref().unwrap().groups, 20);
+    assert_eq!(
+        fs.violations, 20,
+        "every kept product is served from AWS only"
+    );
+    let warning = report
+        .warnings
+        .iter()
+        .find(|d| d.code.as_str() == "proviso::audit::too_many_groups")
+        .expect("the run says groups were dropped");
+    assert!(
+        warning.message.contains("30 records"),
+        "{}",
+        warning.message
+    );
+    // The same groups are kept whatever the cut of the input.
+    let json = proviso::report::audit_json::render(&report);
+    assert_eq!(proviso::report::audit_json::render(&run(3, 100)), json);
+}

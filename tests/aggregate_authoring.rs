@@ -53,3 +53,102 @@ example "e" { given [ {date: "2026-01-01", amt: "1"}, {date:"2026-01-02", amt: "
     let again = format(&SourceFile::new("messy.proviso", out.clone())).unwrap();
     assert_eq!(out, again, "formatting twice changes nothing");
 }
+
+/// The clause blocks of `proviso explain` text output whose id is one of `ids`.
+fn explained<'a>(text: &'a str, ids: &[&str]) -> Vec<&'a str> {
+    text.split("\n\n")
+        .filter(|block| ids.iter().any(|id| block.contains(&format!("[{id} · "))))
+        .collect()
+}
+
+#[test]
+fn explain_says_each_aggregate_clause_of_the_bundled_contract_in_one_sentence() {
+    let out = common::proviso(&["explain", "rules"]).run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let blocks = explained(
+        &out.stdout,
+        &[
+            "revenue_share",
+            "revenue_share_20_percent",
+            "first_ship_on_azure",
+        ],
+    );
+    assert_eq!(blocks.len(), 3, "{}", out.stdout);
+    let capped = blocks
+        .iter()
+        .find(|b| b.contains("revenue_share_20_percent"))
+        .unwrap();
+    // The period, the figures by their definitions, the cap as a running
+    // total and the parameter with its words.
+    for phrase in [
+        "For each calendar month from 27 April 2026 until the end of 2030",
+        "the sum of the amount usd of the records of that month where the entry is \"share_to_microsoft\" must be at least 20% of the sum of the amount usd of the records of that month where the entry is \"product_revenue\"",
+        "unless the sum of the amount usd of the records under these terms through that month where the entry is \"share_to_microsoft\" is at least the revenue share cap (a parameter supplied at run time: The total cap",
+        "Shown by the log exports (JSON lines, CSV) whose records carry `entry` (the kind of a revenue-ledger booking) and `amount_usd`",
+        "not by Terraform",
+    ] {
+        assert!(capped.contains(phrase), "missing {phrase:?} in\n{capped}");
+    }
+    let first_ship = blocks
+        .iter()
+        .find(|b| b.contains("first_ship_on_azure"))
+        .unwrap();
+    for phrase in [
+        "For each model from 27 April 2026",
+        "if the first day (UTC) of all records of that model (also those dated outside these terms) is on or after 27 April 2026",
+        "the first day (UTC) of the records of that model where the cloud is not \"azure\" must be absent, unless",
+        "or the model is one of the declined products",
+        "carry `model` (the OpenAI product a request is for",
+    ] {
+        assert!(
+            first_ship.contains(phrase),
+            "missing {phrase:?} in\n{first_ship}"
+        );
+    }
+    assert!(
+        out.stdout
+            .contains("3 of them aggregate clauses, judged per group of records by `proviso audit` and never on Terraform"),
+        "{}",
+        out.stdout
+    );
+    let coverage_row = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("first_ship_on_azure (apr_2026)"))
+        .unwrap();
+    assert_eq!(
+        coverage_row.split_whitespace().collect::<Vec<_>>(),
+        ["first_ship_on_azure", "(apr_2026)", "–", "✓", "–"],
+        "an aggregate clause is never checked on Terraform"
+    );
+}
+
+#[test]
+fn explain_renders_every_aggregate_construct() {
+    let out = common::proviso(&[
+        "explain",
+        "fixtures/rules/valid/every_aggregate_feature.proviso",
+    ])
+    .run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let clauses = out
+        .stdout
+        .split("Clauses\n-------\n\n")
+        .nth(1)
+        .and_then(|rest| rest.split("Definitions\n").next())
+        .unwrap();
+    insta::assert_snapshot!(clauses);
+}
+
+#[test]
+fn every_explain_format_shows_the_aggregate_sentence_and_its_inputs() {
+    let sentence = "For each calendar month from 27 April 2026 until the end of 2030, among the records matching";
+    let inputs = "whose records carry `entry` (the kind of a revenue-ledger booking)";
+    for format in ["text", "markdown", "html"] {
+        let out = common::proviso(&["explain", "rules", "--format", format]).run();
+        assert_eq!(out.code, 0, "{format}: {}", out.stderr);
+        let text = out.stdout.replace("&quot;", "\"").replace("&#39;", "'");
+        assert!(text.contains(sentence), "{format}: no sentence");
+        assert!(text.contains(inputs), "{format}: no inputs");
+    }
+}

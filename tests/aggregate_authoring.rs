@@ -152,3 +152,18 @@ fn every_explain_format_shows_the_aggregate_sentence_and_its_inputs() {
         assert!(text.contains(inputs), "{format}: no inputs");
     }
 }
+
+#[test]
+fn a_file_using_every_aggregate_construct_well_is_lint_clean() {
+    let out = common::proviso(&[
+        "lint",
+        "--deny",
+        "warnings",
+        "fixtures/rules/valid/every_aggregate_feature.proviso",
+    ])
+    .run();
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "proviso lint: 0 errors, 0 warnings in 1 file\n")
+    );
+}

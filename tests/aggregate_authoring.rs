@@ -167,3 +167,106 @@ fn a_file_using_every_aggregate_construct_well_is_lint_clean() {
         (0, "proviso lint: 0 errors, 0 warnings in 1 file\n")
     );
 }
+
+/// `proviso check` of the README's example on `as_of`, in `format`.
+fn check_platform(as_of: &str, format: &str) -> common::Output {
+    common::proviso(&[
+        "check",
+        "fixtures/terraform/platform",
+        "--rules",
+        "rules",
+        "--as-of",
+        as_of,
+        "--format",
+        format,
+    ])
+    .run()
+}
+
+#[test]
+fn check_reports_aggregate_clauses_as_not_applicable_to_terraform_never_as_passed() {
+    // Before the restructuring the monthly revenue share is in force; after
+    // it, the capped share and first-ship.
+    let before = check_platform("2026-03-01", "human");
+    let summary = before.stdout.lines().last().unwrap();
+    let after = check_platform("2026-05-01", "human");
+    let summary_after = after.stdout.lines().last().unwrap();
+    insta::assert_snapshot!(format!("{summary}\n{summary_after}"));
+    assert!(summary.ends_with(
+        "; 1 aggregate clause not applicable to Terraform (revenue_share: `proviso audit` checks it)"
+    ));
+
+    let json: serde_json::Value =
+        serde_json::from_str(&check_platform("2026-05-01", "json").stdout).unwrap();
+    let s = &json["summary"];
+    let coverage = serde_json::json!({
+        "clauses_in_force": s["clauses_in_force"],
+        "by_clause": s["by_clause"],
+        "clauses_not_applicable": s["clauses_not_applicable"],
+    });
+    insta::assert_snapshot!(serde_json::to_string_pretty(&coverage).unwrap());
+    for id in ["revenue_share_20_percent", "first_ship_on_azure"] {
+        assert!(
+            s["by_clause"].get(id).is_none(),
+            "{id} is counted as judged"
+        );
+        assert!(
+            s["clauses_in_force"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["clause"] != id),
+            "{id} is listed as checked"
+        );
+    }
+
+    // JUnit: a skipped test, not a passed one.
+    let junit = check_platform("2026-03-01", "junit").stdout;
+    assert!(
+        junit.contains(
+            r#"<testcase name="not applicable to Terraform" classname="revenue_share"><skipped"#
+        ),
+        "{junit}"
+    );
+    assert!(!junit.contains(r#"<testcase name="no findings" classname="revenue_share"/>"#));
+}
+
+#[test]
+fn check_with_only_aggregate_clauses_in_force_judges_nothing_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("only.proviso");
+    std::fs::write(
+        &rules,
+        r#"agreement demo
+source s "S" dated 2026-01-01
+field amount "an amount" decimal
+terms t effective 2026-01-01 {
+  clause monthly "Something is booked each month" {
+    cite s "booked monthly"
+    per month
+    let total = sum of amount
+    require total > 0
+  }
+}
+"#,
+    )
+    .unwrap();
+    let out = common::proviso(&[
+        "check",
+        "fixtures/terraform/platform",
+        "--as-of",
+        "2026-03-01",
+        "--rules",
+    ])
+    .arg(&rules)
+    .run();
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("proviso::check::nothing_checkable")
+            && out
+                .stderr
+                .contains("no clause in force on 2026-03-01 can apply to Terraform"),
+        "{}",
+        out.stderr
+    );
+}

@@ -126,6 +126,24 @@ pub fn summary_line(r: &CheckReport) -> String {
     if let Some((git_ref, n)) = &r.changed_since {
         extra.push_str(&format!("; {n} not on lines changed since {git_ref}"));
     }
+    if !r.not_applicable_clauses.is_empty() {
+        // Never counted as passed: say which clauses Terraform cannot show.
+        let names: Vec<&str> = r
+            .not_applicable_clauses
+            .iter()
+            .map(|(_, c)| c.as_str())
+            .collect();
+        extra.push_str(&format!(
+            "; {} not applicable to Terraform ({}: `proviso audit` checks {})",
+            plural(
+                r.not_applicable_clauses.len(),
+                "aggregate clause",
+                "aggregate clauses"
+            ),
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" }
+        ));
+    }
     if !r.unscanned_modules.is_empty() {
         extra.push_str(&format!(
             "; {} not scanned",

@@ -270,3 +270,47 @@ terms t effective 2026-01-01 {
         out.stderr
     );
 }
+
+#[test]
+fn the_editor_grammar_colours_the_statements_of_aggregate_clauses_in_the_bundled_file() {
+    let text = std::fs::read_to_string("editors/vscode/syntaxes/proviso.tmLanguage.json").unwrap();
+    let grammar: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // The line-anchored patterns (`^\s*(let)…`), without the look-ahead
+    // that the regex crate lacks.
+    let mut anchored = Vec::new();
+    let mut stack = vec![&grammar];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(p) = m.get("match").and_then(|p| p.as_str())
+                    && p.starts_with("^\\s*(")
+                {
+                    anchored.push(regex::Regex::new(&p.replace("(?!=)", "")).unwrap());
+                }
+                stack.extend(m.values());
+            }
+            serde_json::Value::Array(a) => stack.extend(a),
+            _ => {}
+        }
+    }
+    let rules = std::fs::read_to_string("rules/microsoft-openai.proviso").unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for line in rules.lines() {
+        let word = line.split_whitespace().next().unwrap_or("");
+        if ["let", "per", "over", "param", "with"].contains(&word) {
+            seen.insert(word);
+            assert!(
+                anchored.iter().any(|re| re.is_match(line)),
+                "not coloured: {line}"
+            );
+        }
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    // A figure's `=` is an assignment, not the mistaken `=` of a condition.
+    let figure = anchored
+        .iter()
+        .find(|re| re.captures_len() == 4 && re.is_match("    let paid = sum of amount_usd"))
+        .unwrap();
+    let caps = figure.captures("    let paid = sum of amount_usd").unwrap();
+    assert_eq!((&caps[1], &caps[2], &caps[3]), ("let", "paid", "="));
+}

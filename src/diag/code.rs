@@ -786,8 +786,9 @@ codes! {
         ///
         /// `sum of` a field that only a `field` declaration makes known,
         /// and the declaration does not say `decimal`: a value that is not
-        /// an exact number would not be reported as malformed with its file
-        /// and line. Declare it `field NAME "…" decimal`.
+        /// an exact number makes the sum unknown (the group `unresolved`)
+        /// instead of being reported as malformed with its file and line.
+        /// Declare it `field NAME "…" decimal`.
         LintUntypedSum = "proviso::lint::untyped_sum", warning;
 
         /// A running total of a figure that is not a sum

@@ -673,7 +673,7 @@ fn untyped_sums(rules: &RuleSet, terms: &Terms, agg: &Aggregate, out: &mut Vec<D
             .in_file(&terms.file)
             .label(a.span.clone(), "summed here")
             .with_help(format!(
-                "declare it `field {field} \"…\" decimal`, so that a value that is not an exact number is reported as malformed with its file and line"
+                "declare it `field {field} \"…\" decimal`, so that a value that is not an exact number is reported as malformed with its file and line, not a sum made unknown"
             )),
         );
     }

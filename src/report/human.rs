@@ -127,21 +127,15 @@ pub fn summary_line(r: &CheckReport) -> String {
         extra.push_str(&format!("; {n} not on lines changed since {git_ref}"));
     }
     if !r.not_applicable_clauses.is_empty() {
-        // Never counted as passed: say which clauses Terraform cannot show.
-        let names: Vec<&str> = r
-            .not_applicable_clauses
-            .iter()
-            .map(|(_, c)| c.as_str())
-            .collect();
+        // Never counted as passed. The names are in the JSON report and in
+        // `explain`; the line stays short enough for a terminal.
         extra.push_str(&format!(
-            "; {} not applicable to Terraform ({}: `proviso audit` checks {})",
+            "; {} not applicable to Terraform",
             plural(
                 r.not_applicable_clauses.len(),
                 "aggregate clause",
                 "aggregate clauses"
-            ),
-            names.join(", "),
-            if names.len() == 1 { "it" } else { "them" }
+            )
         ));
     }
     if !r.unscanned_modules.is_empty() {

@@ -312,3 +312,31 @@ fn the_editor_grammar_colours_the_statements_of_aggregate_clauses_in_the_bundled
     let caps = figure.captures("    let paid = sum of amount_usd").unwrap();
     assert_eq!((&caps[1], &caps[2], &caps[3]), ("let", "paid", "="));
 }
+
+#[test]
+fn a_long_chain_of_figures_is_explained_up_to_a_depth_then_named() {
+    let mut lets = String::from("    let f0 = sum of amt\n");
+    for i in 1..2000 {
+        lets.push_str(&format!("    let f{i} = f{} + 1\n", i - 1));
+    }
+    let text = format!(
+        "agreement demo\nsource s \"S\" dated 2026-01-01\nfield amt \"an amount\" decimal\n\
+         terms t effective 2026-01-01 {{\n  clause chain {{\n    cite s \"x\"\n    per month\n{lets}    require f1999 > 0\n  }}\n}}\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("chain.proviso");
+    std::fs::write(&file, text).unwrap();
+    let out = common::proviso(&["explain"]).arg(&file).run();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let sentence = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("For each calendar month"))
+        .unwrap();
+    // Expanded a dozen levels, then the figure is named, not expanded 2,000 deep.
+    assert!(
+        sentence.contains(", f1993 plus 1 plus 1 plus 1 plus 1 plus 1 plus 1 must be more than 0."),
+        "{sentence}"
+    );
+    assert!(sentence.len() < 1000, "{sentence}");
+}

@@ -330,7 +330,26 @@ impl Ctx<'_> {
         };
         match &g.kind {
             GKind::Or(items) => join(items, "or"),
-            GKind::And(items) => join(items, "and"),
+            // `x exists and x <= y`: "x is present and on or before y",
+            // instead of saying a long figure twice.
+            GKind::And(items) => match items.as_slice() {
+                [
+                    GExpr {
+                        kind: GKind::Exists(a),
+                        ..
+                    },
+                    GExpr {
+                        kind: GKind::Compare(b, op, c),
+                        ..
+                    },
+                ] if same_figure(a, b) && self.relation(b, *op, c).is_some() => format!(
+                    "{} is present and {} {}",
+                    self.arith(a, 1),
+                    self.relation(b, *op, c).unwrap_or_default(),
+                    self.arith(c, 1)
+                ),
+                _ => join(items, "and"),
+            },
             GKind::Not(inner) => match &inner.kind {
                 GKind::Exists(a) => format!("{} is absent", self.arith(a, 1)),
                 GKind::Compare(a, CmpOp::Eq, b) => {
@@ -390,6 +409,11 @@ impl Ctx<'_> {
             _ => format!("it must hold that {}", self.phrase(g, depth + 1)),
         }
     }
+}
+
+/// Whether two operands name the same figure.
+fn same_figure(a: &Arith, b: &Arith) -> bool {
+    matches!((&a.kind, &b.kind), (ArithKind::Figure(x), ArithKind::Figure(y)) if x == y)
 }
 
 /// One sentence for an aggregate clause: "For each calendar month from …,

@@ -405,6 +405,24 @@ impl Ctx<'_> {
                 format!("{} must be {state}", self.arith(a, 1))
             }
             GKind::Not(inner) if depth < MAX_DEPTH => self.must(inner, !negate, depth + 1),
+            GKind::And(items) if !negate => match items.as_slice() {
+                [
+                    GExpr {
+                        kind: GKind::Exists(a),
+                        ..
+                    },
+                    GExpr {
+                        kind: GKind::Compare(b, op, c),
+                        ..
+                    },
+                ] if same_figure(a, b) && self.relation(b, *op, c).is_some() => format!(
+                    "{} must be present and {} {}",
+                    self.arith(a, 1),
+                    self.relation(b, *op, c).unwrap_or_default(),
+                    self.arith(c, 1)
+                ),
+                _ => format!("it must hold that {}", self.phrase(g, depth + 1)),
+            },
             _ if negate => format!("it must not be that {}", self.phrase(g, depth + 1)),
             _ => format!("it must hold that {}", self.phrase(g, depth + 1)),
         }

@@ -340,3 +340,32 @@ fn a_long_chain_of_figures_is_explained_up_to_a_depth_then_named() {
     );
     assert!(sentence.len() < 1000, "{sentence}");
 }
+
+#[test]
+fn a_long_where_of_a_figure_is_broken_before_or_and_stays_formatted() {
+    let text = r#"agreement demo
+source s "S" dated 2026-01-01
+field amt "an amount" decimal
+field k "kind" one of { "a", "b", "c" }
+terms t effective 2026-01-01 {
+  clause c {
+    cite s "x"
+    per month
+    let total_of_the_kinds_we_care_about = sum of amt where k == "a" or k == "b" or (k == "c" and amt > 100)
+    require total_of_the_kinds_we_care_about > 1
+  }
+}
+"#;
+    let once = format(&SourceFile::new("long.proviso", text)).unwrap();
+    let lines: Vec<&str> = once.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("let total_of_the_kinds_we_care_about"))
+        .unwrap();
+    let col = lines[at].find("k ==").unwrap();
+    assert_eq!(&lines[at + 1][..col], " ".repeat(col), "{once}");
+    assert_eq!(&lines[at + 1][col..], "or k == \"b\"", "{once}");
+    assert!(lines.iter().all(|l| l.chars().count() <= 100), "{once}");
+    let twice = format(&SourceFile::new("long.proviso", once.clone())).unwrap();
+    assert_eq!(once, twice);
+}

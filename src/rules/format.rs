@@ -12,7 +12,8 @@
 //! Layout: two spaces per level; one statement per line; consecutive
 //! `define`s align their `=`, and so do consecutive `let`s of an aggregate
 //! clause; figures are printed on one line with single spaces around
-//! `+ - *` and between the words of an aggregation; lines longer than
+//! `+ - *` and between the words of an aggregation (an aggregation's long
+//! `where` condition is broken like a condition); lines longer than
 //! [`WIDTH`] break before `or` (then `and`) and between set members (also a
 //! `field`'s `one of { … }`); `given` maps go one entry per line when they
 //! do not fit, and an aggregate example's `given [ … ]` always puts one
@@ -618,9 +619,9 @@ impl Formatter<'_> {
                         }
                         let a = args(f);
                         if let (Some(name), Some(value)) = (a.first(), a.get(1)) {
-                            let text =
-                                format!("let {:<width$} = {}", name.as_str(), self.arith(value));
-                            self.line(inner, &text);
+                            let head = format!("let {:<width$} = ", name.as_str());
+                            let body = self.figure_at(value, inner + head.chars().count());
+                            self.line(inner, &format!("{head}{body}"));
                         }
                         end = f.content_end();
                     }
@@ -729,6 +730,44 @@ impl Formatter<'_> {
             })
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    /// A figure that starts at column `col`: on one line, unless it is one
+    /// aggregation whose `where` condition makes it too long; that
+    /// condition is then broken like any other (before `or`, then `and`).
+    fn figure_at(&self, p: &Pair<'_>, col: usize) -> String {
+        let flat = self.arith(p);
+        if col + flat.chars().count() <= WIDTH {
+            return flat;
+        }
+        // arith → arith_term → aggregation, each with one child.
+        let mut cur = p.clone();
+        while matches!(cur.as_rule(), Rule::arith | Rule::arith_term) {
+            match children(&cur).as_slice() {
+                [only] => cur = only.clone(),
+                _ => return flat,
+            }
+        }
+        if cur.as_rule() != Rule::aggregation {
+            return flat;
+        }
+        let mut head = String::new();
+        for part in children(&cur) {
+            if part.as_rule() == Rule::agg_where {
+                let Some(cond) = children(&part)
+                    .into_iter()
+                    .find(|x| x.as_rule() == Rule::expr)
+                else {
+                    return flat;
+                };
+                head.push_str("where ");
+                let at = col + head.chars().count();
+                return format!("{head}{}", self.expr_at(&cond, at));
+            }
+            head.push_str(&self.arith(&part));
+            head.push(' ');
+        }
+        flat
     }
 
     /// A figure's value on one line: single spaces around `+ - *` and

@@ -12,6 +12,9 @@ PATHS = (["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/mode
             "/v1/realtime/sessions", "/v1/conversations/c1/items", "/health", "/v1/models"])
 CLOUDS = [("aws", "us-east-1"), ("azure", "eastus2"), ("azure", "westeurope"), ("gcp", "us-central1")]
 DAYS = [f"2026-{m:02d}-{d:02d}" for m in range(2, 7) for d in range(1, 29)]
+# The product a request is for (the gateway's `model` field, CONTRACT.md):
+# products first seen before 2026-04-27 and new ones, some on Azure first.
+MODELS = ["gpt-5.5", "gpt-5.5-mini", "o5", "o5-mini", "gpt-image-2", "whisper-3"]
 ARN = "arn:aws:elasticloadbalancing:{}:123456789012:targetgroup/openai-proxy/73e2d6bc24d8a067"
 
 pool = []
@@ -26,7 +29,7 @@ for i in range(20000):
             f'{{"timestamp":"{ts}.{i % 1000:03d}Z","host":"{host}","path":"{path}","method":"POST",'
             f'"status":{status},"client_ip":"10.{i % 250}.{i % 7}.{i % 200}","upstream_addr":"20.41.{i % 60}.9:443",'
             f'"bytes_in":{800 + i},"bytes_out":{2000 + 3 * i},"cloud":"{cloud}","region":"{region}",'
-            f'"user_agent":"openai-python/1.54.0","trace":{{"id":"t-{i:06d}","tags":["gw","egress"]}}}}\n')
+            f'"model":"{rng.choice(MODELS)}","user_agent":"openai-python/1.54.0","trace":{{"id":"t-{i:06d}","tags":["gw","egress"]}}}}\n')
     else:
         r = "us-east-1" if i % 3 else "eu-west-1"
         pool.append(

@@ -104,4 +104,25 @@ for kind in jsonl alb; do
     printf "proviso/jq throughput: %.1fx   proviso/rg throughput: %.2fx (median of %d run pairs; %.2fx to %.2fx)\n", jw/pw, ratio, runs, lo, hi }'
   echo "stateless_on_azure violations: proviso $p_count, jq $j_count $( [ "$p_count" = "$j_count" ] && echo '(equal)' || echo '(DIFFER)')"
   echo "accounting records = judged + not_applicable + outside_terms + malformed: $acct"
+  if [ "$kind" = jsonl ]; then
+    # The cost of the aggregate clauses (first-ship per `model`; the
+    # revenue-share clauses join no gateway record): the bundled rules
+    # against the same rules with every aggregate clause taken out, in
+    # alternation, same file.
+    mkdir -p "$DIR/rules-without-aggregates"
+    python3 bench/strip_aggregates.py rules/microsoft-openai.proviso \
+      > "$DIR/rules-without-aggregates/microsoft-openai.proviso"
+    read -r n_wall n_rss a_wall a_rss aratio alo ahi < <(paired \
+      "$PROVISO" audit "$file" --rules "$DIR/rules-without-aggregates" --format json --fail-on never -- \
+      "$PROVISO" audit "$file" --rules rules --format json --fail-on never)
+    groups=$(jq '[.clauses[] | select(.aggregate != null) | .aggregate.groups] | add' "$DIR/proviso.json")
+    echo
+    echo "== jsonl with the aggregate clauses on ($groups groups judged; medians of $RUNS run pairs)"
+    awk -v mb="$mb" -v nw="$n_wall" -v nr="$n_rss" -v aw="$a_wall" -v ar="$a_rss" \
+        -v ratio="$aratio" -v lo="$alo" -v hi="$ahi" 'BEGIN {
+      printf "%-22s %8s %10s %12s\n", "rules", "wall s", "MB/s", "peak RSS MB";
+      printf "%-22s %8.2f %10.0f %12.1f\n", "without aggregates", nw, mb/nw, nr/1024;
+      printf "%-22s %8.2f %10.0f %12.1f\n", "with aggregates", aw, mb/aw, ar/1024;
+      printf "aggregate cost: %+.1f%% wall (median of per-pair ratios %.3f; %.3f to %.3f)\n", (ratio-1)*100, ratio, lo, hi }'
+  fi
 done

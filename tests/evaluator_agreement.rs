@@ -64,6 +64,9 @@ const TAGS: &[(&str, &[&str])] = &[
     ("segment", &["federal", "commercial"]),
 ];
 
+const ENTRIES: &[&str] = &["product_revenue", "share_to_microsoft", "share_to_openai"];
+const AMOUNTS: &[&str] = &["120.00", "0.01"];
+
 /// The compiled rules judge every record as the tree evaluator does, on
 /// random records in which each field (tags included) may be absent: so
 /// the shortcut of skipping a clause whose `applies to` needs a field the
@@ -91,6 +94,9 @@ fn compiled_rules_agree_with_the_tree_evaluator() {
             (vec!["client_cloud"], choose(CLOUDS, pick(CLOUDS.len()))),
             (vec!["client_region"], choose(REGIONS, pick(REGIONS.len()))),
             (vec!["kind"], Some("request")),
+            // A revenue ledger's columns (the reciprocal-share clause).
+            (vec!["entry"], choose(ENTRIES, pick(ENTRIES.len()))),
+            (vec!["amount_usd"], choose(AMOUNTS, pick(AMOUNTS.len()))),
         ];
         for (tag, choices) in TAGS {
             values.push((vec!["tags", tag], choose(choices, pick(choices.len()))));

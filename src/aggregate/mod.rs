@@ -799,11 +799,11 @@ impl Env<'_> {
                 }
                 unknown.map_or(Truth::True, Truth::Unknown)
             }
-            GKind::Not(i) => self.truth(i, figures).not(),
+            GKind::Not(i) => self.truth(i, figures).negate(),
             GKind::Compare(a, op, b) => val(a).compare(*op, &val(b)),
             GKind::In { negated, lhs, rhs } => {
                 let t = val(lhs).member_of(&val(rhs));
-                if *negated { t.not() } else { t }
+                if *negated { t.negate() } else { t }
             }
             GKind::Exists(a) => match val(a) {
                 FVal::Absent => Truth::False,
@@ -831,7 +831,7 @@ impl Env<'_> {
             return GroupOutcome::NotApplicable;
         };
         let holds = self.truth(check, figures);
-        let fails = if *forbid { holds } else { holds.not() };
+        let fails = if *forbid { holds } else { holds.negate() };
         if fails == Truth::False {
             return GroupOutcome::Pass;
         }

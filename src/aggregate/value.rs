@@ -41,7 +41,7 @@ impl Truth {
         if b { Truth::True } else { Truth::False }
     }
 
-    pub fn not(self) -> Truth {
+    pub fn negate(self) -> Truth {
         match self {
             Truth::True => Truth::False,
             Truth::False => Truth::True,

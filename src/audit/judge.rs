@@ -11,10 +11,12 @@
 //! as malformed and kept, the first few of them, as a [`PendingDiag`];
 //! what a violation shows is [`super::samples`]'.
 
+use super::aggregates::AggRun;
 use super::chunks::{self, Work};
 use super::samples::{self, Violation};
 use super::tally::{self, ChunkResult, Finding, RANKS};
 use super::{ClauseStats, SUBJECT_CAP, Settings};
+use crate::aggregate::{self, Evidence};
 use crate::diag::{Code, Diag};
 use crate::eval::compiled::{CClause, Compiled, LineOutcome, Memo};
 use crate::rules::RuleSet;
@@ -51,6 +53,8 @@ pub(super) struct RunPlan<'r> {
     /// The vocabulary slots read (all but `kind`): which source filled
     /// them is counted for the summary.
     fill_slots: Vec<usize>,
+    /// The aggregate clauses and typed fields, compiled over the slots.
+    pub(super) aggs: AggRun<'r>,
 }
 
 impl<'r> RunPlan<'r> {
@@ -78,6 +82,7 @@ impl<'r> RunPlan<'r> {
                 ]),
             }
         };
+        let aggs = AggRun::new(rules, &mut compiled);
         let client_cloud = attribution_slots(&compiled, "client");
         let target_cloud = attribution_slots(&compiled, "target");
         let service = compiled.slot_of("service");
@@ -122,6 +127,7 @@ impl<'r> RunPlan<'r> {
             target_cloud: target_cloud.or(service.map(|s| [usize::MAX, usize::MAX, s])),
             labels,
             fill_slots,
+            aggs,
         }
     }
 }
@@ -186,6 +192,9 @@ pub(super) struct Ctx<'a> {
     target_cloud: Option<[usize; 3]>,
     pub(super) labels: &'a [String],
     fill_slots: &'a [usize],
+    pub(super) aggs: &'a AggRun<'a>,
+    /// The input's index in the run, for the evidence of aggregates.
+    pub(super) file_index: u32,
 }
 
 impl<'a> Ctx<'a> {
@@ -194,6 +203,7 @@ impl<'a> Ctx<'a> {
         parsers: &'a Parsers,
         format: LogFormat,
         file: &'a str,
+        file_index: u32,
         settings: &Settings<'a>,
     ) -> Ctx<'a> {
         Ctx {
@@ -212,6 +222,8 @@ impl<'a> Ctx<'a> {
             target_cloud: plan.target_cloud,
             labels: &plan.labels,
             fill_slots: &plan.fill_slots,
+            aggs: &plan.aggs,
+            file_index,
         }
     }
 }
@@ -545,11 +557,54 @@ fn judge_line<'a>(
         return;
     };
     let day = logs::day_of(ts);
+    let mut applied = false;
+    if !ctx.aggs.is_empty() {
+        let evidence = || Evidence {
+            file: ctx.file_index,
+            line: line_no,
+            text: Some(aggregate::evidence_text(line)),
+        };
+        // A value that is not of its declared type makes the line
+        // malformed: judged by no clause, joining no sum (the groups it
+        // would have joined say so).
+        if let Some((why, at)) = ctx.aggs.bad_field(line, slots) {
+            ctx.aggs.contribute(
+                ctx.compiled,
+                &mut r.aggs,
+                slots,
+                memo,
+                ts,
+                &evidence,
+                line,
+                true,
+            );
+            r.summary.malformed += 1;
+            if r.malformed.len() < ctx.malformed_shown {
+                r.malformed.push(PendingDiag::new(
+                    line_no,
+                    line,
+                    &why,
+                    at,
+                    Code::InputBadFieldValue,
+                ));
+            }
+            return;
+        }
+        applied = ctx.aggs.contribute(
+            ctx.compiled,
+            &mut r.aggs,
+            slots,
+            memo,
+            ts,
+            &evidence,
+            line,
+            false,
+        );
+    }
     if !ctx.compiled.in_terms(day) {
         r.summary.outside_terms += 1;
         return;
     }
-    let mut applied = false;
     let present = ctx.compiled.present(slots);
     // (`r.clauses` has one entry per compiled clause, in their order.)
     for (clause, st) in ctx.compiled.clauses.iter().zip(&mut r.clauses) {

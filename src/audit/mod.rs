@@ -28,6 +28,9 @@
 //! - `tally`: the accounting: a worker's counts, merged in file order
 //!   into the input's and the report's.
 
+mod aggregate_report;
+pub use aggregate_report::group_json;
+mod aggregates;
 mod chunks;
 mod judge;
 mod pipeline;
@@ -177,6 +180,62 @@ pub struct ClauseStats {
     pub first_seen: Option<Millis>,
     pub last_seen: Option<Millis>,
     pub samples: Vec<Sample>,
+    /// Groups (of an aggregate clause) whose outcome depends on an
+    /// unknown value; per-record clauses have none in an audit.
+    pub unresolved: u64,
+    /// For an aggregate clause: its groups' accounting and findings.
+    pub aggregate: Option<AggregateStats>,
+}
+
+/// An aggregate clause's groups, as judged at the end of the run.
+#[derive(Debug, Clone, Default)]
+pub struct AggregateStats {
+    /// Groups judged (with a record while the clause was in force).
+    pub groups: u64,
+    pub passed: u64,
+    pub excepted: u64,
+    pub not_applicable: u64,
+    /// The breaching and unresolved groups, in key order.
+    pub findings: Vec<GroupFinding>,
+}
+
+/// A breaching or unresolved group, with the figures that decided it.
+#[derive(Debug, Clone)]
+pub struct GroupFinding {
+    /// `(name, value)` per part of the key: `("period", "2026-05")`.
+    pub key: Vec<(String, String)>,
+    /// `violation` or `unresolved`.
+    pub outcome: &'static str,
+    /// Why it is unresolved (the unknown it depends on).
+    pub unresolved_because: Option<String>,
+    /// Every figure in `let` order, then the parameters the clause reads.
+    pub figures: Vec<(String, crate::aggregate::FVal)>,
+    /// The records that decided it (first lines first).
+    pub evidence: Vec<EvidenceLine>,
+    /// Malformed records that would have joined it (all counted, the
+    /// first listed): its figures are computed without them.
+    pub left_out: u64,
+    pub left_out_lines: Vec<EvidenceLine>,
+    pub first_seen: Option<Millis>,
+    pub last_seen: Option<Millis>,
+    pub message: String,
+}
+
+impl GroupFinding {
+    /// The key as one label: `2026-05`, or `o5-mini / 2026-05`.
+    pub fn label(&self) -> String {
+        let parts: Vec<&str> = self.key.iter().map(|(_, v)| v.as_str()).collect();
+        parts.join(" / ")
+    }
+}
+
+/// A record named as evidence: its input and line, and (for the first
+/// record of each aggregation) its text.
+#[derive(Debug, Clone)]
+pub struct EvidenceLine {
+    pub file: String,
+    pub line: u64,
+    pub text: Option<std::sync::Arc<str>>,
 }
 
 impl ClauseStats {
@@ -251,6 +310,8 @@ pub struct AuditReport {
     /// Inputs read only in part (a file cut short while it was read).
     pub warnings: Vec<Diag>,
     pub summary: Summary,
+    /// Findings shown per clause in the human report (`--samples`).
+    pub shown: usize,
 }
 
 impl AuditReport {
@@ -267,6 +328,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
     let plan = judge::RunPlan::new(rules, &settings);
     // 2. One entry per compiled clause, which every input's counts join.
     let mut report = AuditReport {
+        shown: settings.samples,
         clauses: plan
             .compiled
             .clauses
@@ -277,15 +339,26 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
     };
     // 3. Each input in turn.
     let progress = progress_bar(settings.progress, inputs);
-    for path in inputs {
+    let mut groups = plan.aggs.plan.new_state();
+    for (index, path) in inputs.iter().enumerate() {
         let mut sink = tally::Sink {
             report: &mut report,
+            aggs: &mut groups,
             findings: &mut *findings,
             progress: progress.as_ref(),
         };
-        audit_input(&plan, &settings, path, &mut sink);
+        audit_input(
+            &plan,
+            &settings,
+            path,
+            u32::try_from(index).unwrap_or(u32::MAX),
+            &mut sink,
+        );
     }
-    // 4. Done: the progress bar goes, `--findings` is flushed.
+    // 4. The aggregate clauses' groups, judged now that every record is in.
+    let judged = crate::aggregate::finish(&plan.aggs.plan, &groups);
+    aggregate_report::add(&mut report, &plan.aggs.plan, judged, findings);
+    // 5. Done: the progress bar goes, `--findings` is flushed.
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
@@ -300,6 +373,7 @@ fn audit_input(
     plan: &judge::RunPlan<'_>,
     settings: &Settings<'_>,
     path: &Path,
+    file_index: u32,
     sink: &mut tally::Sink<'_>,
 ) {
     let name = if path == Path::new("-") {
@@ -341,7 +415,7 @@ fn audit_input(
     };
     // 3. Its parsers, and what the workers share.
     let parsers = judge::Parsers::new(plan, format, &opened.head, settings.overrides);
-    let ctx = judge::Ctx::new(plan, &parsers, format, &name, settings);
+    let ctx = judge::Ctx::new(plan, &parsers, format, &name, file_index, settings);
     // 4. Read, judge and count it: a reader, workers, and a collector that
     //    merges their results in file order.
     let input = opened.into_pieces(path, settings.mmap, format);

@@ -38,6 +38,9 @@ pub(super) struct ChunkResult {
     /// Per vocabulary slot and candidate rank (`slot * RANKS + rank`):
     /// records it filled, and the field's name as the input writes it.
     pub(super) fills: Vec<(u64, Option<String>)>,
+    /// The aggregate clauses' groups, as this piece fed them (lines
+    /// numbered within the piece).
+    pub(super) aggs: crate::aggregate::State,
 }
 
 impl ChunkResult {
@@ -51,6 +54,7 @@ impl ChunkResult {
                 .map(|_| ClauseStats::default())
                 .collect(),
             fills: vec![(0, None); VOCABULARY.len() * RANKS],
+            aggs: ctx.aggs.plan.new_state(),
             ..Default::default()
         }
     }
@@ -67,6 +71,8 @@ pub(super) struct Finding {
 /// output and the progress bar.
 pub(super) struct Sink<'s> {
     pub(super) report: &'s mut AuditReport,
+    /// The aggregate clauses' groups over every input so far.
+    pub(super) aggs: &'s mut crate::aggregate::State,
     pub(super) findings: &'s mut FindingsOut,
     pub(super) progress: Option<&'s indicatif::ProgressBar>,
 }
@@ -107,6 +113,7 @@ impl FileTally {
             theirs.samples.iter_mut().for_each(|s| s.line += base);
             mine.merge(theirs, ctx.samples);
         }
+        sink.aggs.merge(&ctx.aggs.plan, r.aggs, &|e| e.line += base);
         for d in r.malformed {
             if sink.report.malformed.len() < ctx.malformed_shown {
                 sink.report.malformed.push(d.diag(ctx.file, base));

@@ -41,9 +41,38 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
     if let Err(d) = check_outputs(&args, &ip_ranges) {
         return fail(d);
     }
-    let Some(rules) = load_rules(&args.rules, err_style) else {
+    let Some(mut rules) = load_rules(&args.rules, err_style) else {
         return EXIT_TROUBLE;
     };
+    // Parameters: `params:` of the proviso.yaml (the one named, or the
+    // one found from the working directory up), then `--param` flags.
+    let config = if args.no_config {
+        Ok(crate::cli::config::Config::default())
+    } else if let Some(p) = &args.config {
+        crate::cli::config::load(p)
+    } else {
+        match std::env::current_dir()
+            .ok()
+            .and_then(|d| crate::cli::config::discover(&d))
+        {
+            Some(p) => crate::cli::config::load(&p),
+            None => Ok(crate::cli::config::Config::default()),
+        }
+    };
+    let config = match config {
+        Ok(c) => c,
+        Err(d) => return fail(d),
+    };
+    let params: Vec<(String, String)> = config
+        .params
+        .into_iter()
+        .chain(args.params.iter().cloned())
+        .collect();
+    let bad = rules.set_params(&params);
+    if !bad.is_empty() {
+        eprint_diags(&bad, err_style);
+        return EXIT_TROUBLE;
+    }
     if let Some(d) = nothing_checkable(&rules) {
         return fail(d);
     }
@@ -117,10 +146,15 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
     if report.summary.malformed > 0 && !args.allow_malformed {
         return EXIT_TROUBLE;
     }
-    let fails = report
-        .clauses
-        .iter()
-        .any(|c| c.violations > 0 && c.severity.is_some_and(|s| args.fail_on.fails_severity(s)));
+    // Unresolved groups rank as warnings, as unresolved findings of
+    // `check` do: they fail the run with `--fail-on warning` or `info`.
+    let fails = report.clauses.iter().any(|c| {
+        (c.violations > 0 && c.severity.is_some_and(|s| args.fail_on.fails_severity(s)))
+            || (c.unresolved > 0
+                && args
+                    .fail_on
+                    .fails_severity(crate::rules::ast::Severity::Warning))
+    });
     if fails { EXIT_FINDINGS } else { EXIT_OK }
 }
 

@@ -40,6 +40,8 @@ struct Settings {
     waivers: crate::findings::waivers::Policy,
     /// The `proviso.yaml` read, if any.
     config: Option<PathBuf>,
+    /// Parameter values: the file's `params:`, then `--param` flags.
+    params: Vec<(String, String)>,
 }
 
 fn settings(args: &CheckArgs) -> Result<Settings, Diag> {
@@ -126,6 +128,12 @@ fn settings(args: &CheckArgs) -> Result<Settings, Diag> {
         baseline: args.baseline.clone().or(config.baseline.clone()),
         allow_malformed: args.allow_malformed || config.allow_malformed.unwrap_or(false),
         waivers: config.waivers,
+        params: config
+            .params
+            .iter()
+            .cloned()
+            .chain(args.params.iter().cloned())
+            .collect(),
         config: config.path,
     })
 }
@@ -341,9 +349,14 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
             return EXIT_TROUBLE;
         }
     };
-    let Some(rules) = load_rules(&s.rules, err_style) else {
+    let Some(mut rules) = load_rules(&s.rules, err_style) else {
         return EXIT_TROUBLE;
     };
+    let bad = rules.set_params(&s.params);
+    if !bad.is_empty() {
+        eprint_diags(&bad, err_style);
+        return EXIT_TROUBLE;
+    }
     if let Some(d) = nothing_in_force(&rules, s.as_of) {
         eprint_diags(&[d], err_style);
         return EXIT_TROUBLE;

@@ -38,6 +38,8 @@ pub struct Config {
     pub baseline: Option<PathBuf>,
     pub allow_malformed: Option<bool>,
     pub waivers: Policy,
+    /// `params:`: values of the rule files' parameters, as written.
+    pub params: Vec<(String, String)>,
 }
 
 use crate::scan::Exclude;
@@ -65,6 +67,28 @@ struct Raw {
     allow_malformed: Option<bool>,
     #[serde(default)]
     waivers: Option<RawWaivers>,
+    /// `params: { revenue_share_cap: "1250000.00" }`.
+    #[serde(default)]
+    params: std::collections::BTreeMap<String, YScalar>,
+}
+
+/// A parameter's value in the file: a string, number or date, kept as
+/// written (a number as YAML prints it back; quote amounts to keep every
+/// digit exactly as typed).
+struct YScalar(String);
+
+impl<'de> Deserialize<'de> for YScalar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_yaml_ng::Value::deserialize(d)? {
+            serde_yaml_ng::Value::String(s) => Ok(YScalar(s)),
+            serde_yaml_ng::Value::Number(n) => Ok(YScalar(n.to_string())),
+            serde_yaml_ng::Value::Bool(b) => Ok(YScalar(b.to_string())),
+            _ => Err(D::Error::custom(
+                "a parameter's value is a string, a number or a date",
+            )),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -274,6 +298,11 @@ pub fn load(path: &Path) -> Result<Config, Diag> {
         baseline: raw.baseline.map(rel),
         allow_malformed: raw.allow_malformed,
         waivers,
+        params: raw
+            .params
+            .into_iter()
+            .map(|(k, YScalar(v))| (k, v))
+            .collect(),
     })
 }
 

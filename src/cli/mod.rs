@@ -284,6 +284,26 @@ pub struct AuditArgs {
     /// Read plain files with read() instead of mapping them into memory (for a file that may be truncated while it is audited)
     #[arg(long)]
     pub no_mmap: bool,
+    /// A parameter the rule files declare (`param NAME …`), such as a confidential cap: NAME=VALUE (repeatable; wins over `params:` in proviso.yaml)
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    /// Read `params:` from this file instead of the proviso.yaml found from the working directory upward
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Do not read any proviso.yaml
+    #[arg(long)]
+    pub no_config: bool,
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        }
+        _ => Err(format!(
+            "`{s}` is not NAME=VALUE (e.g. `revenue_share_cap=1250000.00`)"
+        )),
+    }
 }
 
 /// The most worker threads `proviso audit` starts. Chunks in flight are
@@ -373,6 +393,9 @@ pub struct CheckArgs {
     /// Do not read any proviso.yaml
     #[arg(long)]
     pub no_config: bool,
+    /// A parameter the rule files declare (`param NAME …`): NAME=VALUE (repeatable; wins over `params:` in proviso.yaml)
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
 }
 
 fn parse_format_spec(s: &str) -> Result<FormatSpec, String> {

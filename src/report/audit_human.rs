@@ -64,16 +64,23 @@ pub fn render(report: &AuditReport, plain: bool, width: usize) -> String {
         .clauses
         .iter()
         .map(|c| {
-            let subjects = if c.subjects_capped {
+            let subjects = if let Some(a) = &c.aggregate {
+                plural(a.groups, "group", "groups")
+            } else if c.subjects_capped {
                 format!("≥{}", c.subjects())
             } else {
                 c.subjects().to_string()
+            };
+            let violations = if c.unresolved > 0 {
+                format!("{} (+{} unresolved)", c.violations, c.unresolved)
+            } else {
+                c.violations.to_string()
             };
             [
                 c.clause.clone(),
                 c.terms.clone(),
                 c.severity.map(|s| s.as_str()).unwrap_or("").to_string(),
-                c.violations.to_string(),
+                violations,
                 subjects,
                 c.first_seen
                     .map(format_timestamp)
@@ -125,6 +132,26 @@ pub fn render(report: &AuditReport, plain: bool, width: usize) -> String {
         for s in &c.samples {
             out.push_str(&render_diag(&s.to_diag(c), plain, width));
             out.push('\n');
+        }
+        // An aggregate clause's breaching and unresolved groups: the first
+        // few on the line that decided each, the others by their keys.
+        let Some(agg) = &c.aggregate else { continue };
+        for g in agg.findings.iter().take(report.shown) {
+            out.push_str(&render_diag(&g.to_diag(c), plain, width));
+            out.push('\n');
+        }
+        let rest: Vec<String> = agg
+            .findings
+            .iter()
+            .skip(report.shown)
+            .map(|g| format!("{} ({})", g.label(), g.outcome))
+            .collect();
+        if !rest.is_empty() {
+            out.push_str(&format!(
+                "  {} also: {} (`--findings FILE` writes every group with its figures)\n\n",
+                c.clause,
+                rest.join(", ")
+            ));
         }
     }
     for d in report.malformed.iter().chain(&report.warnings) {

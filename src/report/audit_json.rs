@@ -10,13 +10,14 @@ pub fn render(r: &AuditReport) -> String {
         .clauses
         .iter()
         .map(|c| {
-            json!({
+            let mut entry = json!({
                 "clause": c.clause,
                 "clause_title": c.title,
                 "terms": c.terms,
                 "severity": c.severity,
                 "in_force": { "from": c.in_force_from, "until": c.in_force_until },
                 "violations": c.violations,
+                "unresolved": c.unresolved,
                 "excepted": c.excepted,
                 "subjects": c.subjects(),
                 "subjects_capped": c.subjects_capped,
@@ -29,7 +30,27 @@ pub fn render(r: &AuditReport) -> String {
                     "message": s.message,
                     "label": s.primary.1,
                 })).collect::<Vec<_>>(),
-            })
+            });
+            if let (Some(agg), Some(obj)) = (&c.aggregate, entry.as_object_mut()) {
+                obj.insert(
+                    "aggregate".into(),
+                    json!({
+                        "groups": agg.groups,
+                        "passed": agg.passed,
+                        "excepted": agg.excepted,
+                        "not_applicable": agg.not_applicable,
+                    }),
+                );
+                obj.insert(
+                    "groups".into(),
+                    agg.findings
+                        .iter()
+                        .map(crate::audit::group_json)
+                        .collect::<Vec<_>>()
+                        .into(),
+                );
+            }
+            entry
         })
         .collect();
     let s = &r.summary;
@@ -71,6 +92,7 @@ pub fn render(r: &AuditReport) -> String {
             "warnings": s.warnings,
             "bytes": s.bytes,
             "violations": r.violations(),
+            "unresolved": r.clauses.iter().map(|c| c.unresolved).sum::<u64>(),
         }
     });
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());

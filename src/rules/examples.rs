@@ -150,7 +150,10 @@ fn run_aggregate(
     ex: &AggExample,
 ) -> Vec<ExampleResult> {
     use crate::aggregate::{self, GroupOutcome, records};
+    // An example is self-contained: only its own `with` parameters count,
+    // never a run's `--param`.
     let mut plan = aggregate::Plan::new(rules);
+    plan.params.clear();
     for (id, v) in &ex.params {
         plan.params.insert(id.name.clone(), v.clone());
     }

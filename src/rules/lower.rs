@@ -678,9 +678,11 @@ impl<'f> Lowerer<'f> {
             for (c, at) in checks {
                 match c {
                     Check::Require(e) if check.is_none() => {
-                        check = Some((self.to_gexpr(&e), false))
+                        check = Some((self.group_condition(&e), false))
                     }
-                    Check::Forbid(e) if check.is_none() => check = Some((self.to_gexpr(&e), true)),
+                    Check::Forbid(e) if check.is_none() => {
+                        check = Some((self.group_condition(&e), true))
+                    }
                     _ => extra.push(at),
                 }
             }
@@ -702,10 +704,10 @@ impl<'f> Lowerer<'f> {
                     "add `require <condition on the figures>`, such as `require paid >= due`",
                 );
             }
-            let applies = applies.take().map(|e| self.to_gexpr(&e));
+            let applies = applies.take().map(|e| self.group_condition(&e));
             let unless_g = std::mem::take(&mut unless)
                 .iter()
-                .map(|e| self.to_gexpr(e))
+                .map(|e| self.group_condition(e))
                 .collect();
             let own_interval = if terms_dated {
                 self.own_interval(&id, terms, terms_id, own_from, own_until)

@@ -245,6 +245,74 @@ pub fn build(files: Vec<Arc<SourceFile>>) -> Result<RuleSet, RuleErrors> {
 }
 
 impl RuleSet {
+    /// Supplies parameter values (`--param NAME=VALUE`, `params:`), each
+    /// checked against its declaration: a name no rule file declares is
+    /// an error with did-you-mean, a value not of the declared type an
+    /// error naming the parameter. Later pairs win over earlier ones, so
+    /// flags given after the file's values override them.
+    pub fn set_params(&mut self, given: &[(String, String)]) -> Vec<Diag> {
+        let mut errors = Vec::new();
+        for (name, text) in given {
+            let Some(decl) = self.params.iter().find(|p| p.id.name == *name) else {
+                let names: Vec<&str> = self.params.iter().map(|p| p.id.name.as_str()).collect();
+                let help = match crate::text::closest(name, names.iter().copied()) {
+                    Some((c, _)) => format!("did you mean `{c}`?"),
+                    None if names.is_empty() => {
+                        "the rule files declare no parameter (`param NAME \"about\" money`)"
+                            .to_string()
+                    }
+                    None => format!(
+                        "the declared parameters are {}",
+                        names
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                errors.push(
+                    Diag::error(
+                        Code::CliUnknownParam,
+                        format!("no rule file declares a parameter `{name}`"),
+                    )
+                    .with_help(help),
+                );
+                continue;
+            };
+            let t = text.trim();
+            let value = match decl.ty {
+                ParamType::Money | ParamType::Number => {
+                    lower::exact_decimal(&t.replace('_', "")).map(Lit::Num)
+                }
+                ParamType::Date => Date::parse(t).ok().map(Lit::Date),
+                ParamType::Text => Some(Lit::Str(t.into())),
+            };
+            match value {
+                Some(v) => {
+                    self.param_values.insert(name.clone(), v);
+                }
+                None => errors.push(
+                    Diag::error(
+                        Code::CliBadParamValue,
+                        format!("parameter `{name}` is {}, and `{t}` is not", match decl.ty {
+                            ParamType::Money => "money (an exact decimal amount)",
+                            ParamType::Number => "a number",
+                            ParamType::Date => "a date",
+                            ParamType::Text => "text",
+                        }),
+                    )
+                    .in_file(&decl.file)
+                    .label(decl.span.clone(), format!("declared as {}", decl.ty.as_str()))
+                    .with_help(match decl.ty {
+                        ParamType::Date => format!("give a date: `--param {name}=2026-12-31`"),
+                        _ => format!("give a decimal number without a currency sign or thousands separators: `--param {name}=1250000.00`"),
+                    }),
+                ),
+            }
+        }
+        errors
+    }
+
     /// The interval in which terms are in force: their own, cut short by any
     /// terms that supersede them. `None` if superseded from the start.
     pub fn terms_in_force_interval(&self, terms: &Terms) -> Option<Interval> {

@@ -10,10 +10,11 @@
 //! compares. The working directory is the repository unless the test
 //! names another ([`Proviso::current_dir`]).
 //!
-//! `proviso check` reads the `proviso.yaml` of its working directory or of
-//! the nearest directory above it, so a file above the repository (or
-//! above the system's temporary directory) could change any result. A
-//! `check` run therefore gets `--no-config`, unless its arguments say
+//! `proviso check` (and `audit`, for `params:`) reads the `proviso.yaml` of
+//! its working directory or of the nearest directory above it, so a file
+//! above the repository (or above the system's temporary directory) could
+//! change any result. A `check` or `audit` run therefore gets
+//! `--no-config`, unless its arguments say
 //! where its configuration comes from (`--config FILE`, `--no-config`) or
 //! the test is about finding one ([`Proviso::finding_config`]).
 //!
@@ -195,7 +196,7 @@ impl Proviso {
         cmd
     }
 
-    /// The arguments, with `--no-config` after `check` where the module
+    /// The arguments, with `--no-config` after `check`/`audit` where the module
     /// doc says.
     fn final_args(&self) -> Vec<OsString> {
         let mut args = self.args.clone();
@@ -205,7 +206,7 @@ impl Proviso {
         if !self.finds_config
             && !names_its_config
             && let Some(at) = subcommand(&args)
-            && args[at] == "check"
+            && (args[at] == "check" || args[at] == "audit")
         {
             args.insert(at + 1, "--no-config".into());
         }

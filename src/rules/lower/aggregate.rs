@@ -265,21 +265,25 @@ impl Lowerer<'_> {
     }
 
     /// A group condition, from the expression it was parsed as.
-    pub(super) fn to_gexpr(&mut self, e: &Expr) -> GExpr {
+    pub(super) fn group_condition(&mut self, e: &Expr) -> GExpr {
         let sp = e.span.clone();
         let kind = match &e.kind {
-            ExprKind::Or(items) => GKind::Or(items.iter().map(|i| self.to_gexpr(i)).collect()),
-            ExprKind::And(items) => GKind::And(items.iter().map(|i| self.to_gexpr(i)).collect()),
-            ExprKind::Not(inner) => GKind::Not(Box::new(self.to_gexpr(inner))),
+            ExprKind::Or(items) => {
+                GKind::Or(items.iter().map(|i| self.group_condition(i)).collect())
+            }
+            ExprKind::And(items) => {
+                GKind::And(items.iter().map(|i| self.group_condition(i)).collect())
+            }
+            ExprKind::Not(inner) => GKind::Not(Box::new(self.group_condition(inner))),
             ExprKind::Compare(a, op, b) => {
-                GKind::Compare(self.to_operand(a), *op, self.to_operand(b))
+                GKind::Compare(self.group_operand(a), *op, self.group_operand(b))
             }
             ExprKind::In { negated, lhs, rhs } => GKind::In {
                 negated: *negated,
-                lhs: self.to_operand(lhs),
-                rhs: self.to_operand(rhs),
+                lhs: self.group_operand(lhs),
+                rhs: self.group_operand(rhs),
             },
-            ExprKind::Exists(a) => GKind::Exists(self.to_operand(a)),
+            ExprKind::Exists(a) => GKind::Exists(self.group_operand(a)),
             ExprKind::Matches(..) | ExprKind::Regex(..) => {
                 self.err(
                     Code::CheckAggregate,
@@ -293,12 +297,12 @@ impl Lowerer<'_> {
             ExprKind::Field(_)
             | ExprKind::Literal(_)
             | ExprKind::Set(_)
-            | ExprKind::DefineRef(..) => GKind::Truthy(self.to_operand(e)),
+            | ExprKind::DefineRef(..) => GKind::Truthy(self.group_operand(e)),
         };
         GExpr { kind, span: sp }
     }
 
-    fn to_operand(&mut self, e: &Expr) -> Arith {
+    fn group_operand(&mut self, e: &Expr) -> Arith {
         let sp = e.span.clone();
         let text = self.file.text.get(sp.clone()).unwrap_or("").trim();
         let kind = match &e.kind {
@@ -340,7 +344,7 @@ impl Lowerer<'_> {
                 ArithKind::Name(path.root().to_string())
             }
             ExprKind::Set(items) => {
-                ArithKind::Set(items.iter().map(|i| self.to_operand(i)).collect())
+                ArithKind::Set(items.iter().map(|i| self.group_operand(i)).collect())
             }
             _ => {
                 self.err(

@@ -29,6 +29,8 @@ pub const VOCAB: JsonVocab = &[
     ("timestamp", "datetime", Transform::None),
     ("timestamp", "TimeGenerated", Transform::None),
     ("timestamp", "eventTime", Transform::None),
+    // A ledger's booking date (a bare `YYYY-MM-DD` is the UTC day).
+    ("timestamp", "date", Transform::None),
     ("host", "hostname", Transform::Host),
     ("host", "hostName", Transform::Host),
     ("host", "http_host", Transform::Host),

@@ -90,7 +90,13 @@ def is_ledger(data):
 
 
 def parse_instant(text):
-    """An RFC 3339 timestamp as an aware UTC datetime, or None."""
+    """An RFC 3339 timestamp (or epoch seconds or milliseconds, a number)
+    as an aware UTC datetime, or None."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        seconds = Decimal(str(text))
+        if abs(seconds) >= 100_000_000_000:  # milliseconds
+            seconds /= 1000
+        return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=float(seconds))
     if not isinstance(text, str):
         return None
     t = text.strip()

@@ -8,7 +8,8 @@
 //! (`expected/no-cap.json`, `cap-reached.json`, `cap-never-reached.json`).
 //! Each test runs `proviso audit <exports> <ledgers> --rules rules --format
 //! json [--param revenue_share_cap=V]` and holds its aggregate clauses'
-//! `groups[]` (key, outcome, figures, evidence) and the per-record
+//! `groups[]` (key, outcome, figures, evidence, the malformed lines each
+//! was computed without) and the per-record
 //! `reciprocal_share_ended` findings against the oracle's.
 //!
 //! The oracle itself is checked by hand: [`HAND`] holds a few groups whose
@@ -330,6 +331,27 @@ fn matches_the_oracle(name: &str, run: &Audit) {
                 }
             }
             problems.extend(evidence_problems(id, k, g, e, &lines));
+            // Malformed lines of the group's period: it says it was
+            // computed without them.
+            let lines_of = |v: &Value| -> BTreeSet<(String, u64)> {
+                v.as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|l| {
+                        (
+                            l["file"].as_str().unwrap_or("").to_string(),
+                            l["line"].as_u64().unwrap_or(0),
+                        )
+                    })
+                    .collect()
+            };
+            let left_out = lines_of(&e["left_out"]);
+            let without = lines_of(&g["computed_without"]["lines"]);
+            if left_out != without {
+                problems.push(format!(
+                    "{id} {k}: computed without {without:?}, the oracle leaves out {left_out:?}"
+                ));
+            }
         }
     }
     // The per-record clause: every share to OpenAI booked from 2026-04-27.

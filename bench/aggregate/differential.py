@@ -177,6 +177,10 @@ def compare(want, got):
             else:
                 if g["outcome"] != e["outcome"]:
                     out.append(f"{cid} {k}: audit {g['outcome']}, oracle {e['outcome']}")
+                without = {(l["file"], l["line"]) for l in (g.get("computed_without") or {}).get("lines", [])}
+                left_out = {(l["file"], l["line"]) for l in e.get("left_out", [])}
+                if without != left_out:
+                    out.append(f"{cid} {k}: computed without {sorted(without)}, oracle leaves out {sorted(left_out)}")
                 for name, v in e["figures"].items():
                     gv = g["figures"].get(name)
                     if name == "revenue_share_cap" and gv is None:

@@ -25,7 +25,8 @@ prints, as JSON, what the audit must find:
   after 2026-04-27 (a per-record clause).
 - `malformed`: ledger lines with a bad amount, a bad date or an unknown
   `entry` (and export lines that are not JSON or have an unreadable
-  timestamp). They join no sum and no group.
+  timestamp). They join no sum. A month's group lists as `left_out` those
+  whose date is readable and in it: it was computed without them.
 
 Reading choices, each from CONTRACT.md or the rule file:
 
@@ -132,6 +133,9 @@ class Oracle:
         # model -> {"first": (instant, order, file, line), "azure": ..., "elsewhere": (..., cloud)}
         self.products = {}
         self.bookings = []  # (date, entry, product, amount, file, line)
+        # Malformed ledger lines whose date is readable: the group they
+        # would have joined is computed without them, and says so.
+        self.left_out = []  # (date, file, line)
         self.order = 0
         self.inputs = []
 
@@ -199,9 +203,11 @@ class Oracle:
                 continue
             if rec["entry"] not in ENTRIES:
                 self.malformed.append({"file": path, "line": n, "why": f"unknown entry {rec['entry']!r}"})
+                self.left_out.append((date, path, n))
                 continue
             if not DECIMAL.fullmatch(rec["amount_usd"]):
                 self.malformed.append({"file": path, "line": n, "why": f"bad amount {rec['amount_usd']!r}"})
+                self.left_out.append((date, path, n))
                 continue
             self.bookings.append((date, rec["entry"], rec["product"], Decimal(rec["amount_usd"]), path, n))
 
@@ -251,6 +257,9 @@ class Oracle:
             elif entry == "share_to_microsoft":
                 g["paid"] += amount
                 g["shares"].append({"file": path, "line": n})
+        for (date, path, n) in self.left_out:
+            if window[0] <= date < window[1] and date.strftime("%Y-%m") in out:
+                out[date.strftime("%Y-%m")].setdefault("left_out", []).append({"file": path, "line": n})
         return out
 
     def revenue_share(self):
@@ -263,7 +272,7 @@ class Oracle:
                 passed.append({"period": period})
             else:
                 groups.append({"key": {"period": period}, "outcome": "violation", "figures": figures,
-                               "evidence": g["shares"]})
+                               "evidence": g["shares"], "left_out": g.get("left_out", [])})
         return clause_result(groups, passed)
 
     def revenue_share_capped(self):
@@ -287,7 +296,7 @@ class Oracle:
                 passed.append({"period": period})
             else:
                 groups.append({"key": {"period": period}, "outcome": outcome, "figures": figures,
-                               "evidence": g["shares"]})
+                               "evidence": g["shares"], "left_out": g.get("left_out", [])})
         return clause_result(groups, passed)
 
     def reciprocal(self):

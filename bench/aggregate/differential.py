@@ -134,8 +134,11 @@ def audit(binary, files, cap, d):
     if cap:
         cmd += ["--param", f"revenue_share_cap={cap}"]
     run = subprocess.run(cmd, capture_output=True, text=True)
-    if run.returncode == 2 and "proviso::audit::outside_terms" in run.stderr:
-        return "skip", run.stderr  # a file with no record in any terms: an error, by design
+    if run.returncode == 2 and ("proviso::audit::outside_terms" in run.stderr
+                                or "proviso::audit::nothing_judged" in run.stderr):
+        # A file with no record in any terms, or a run with nothing it
+        # could read: an error, by design.
+        return "skip", run.stderr
     if run.returncode not in (0, 1):
         return None, run.stderr
     doc = json.loads(run.stdout)
@@ -226,7 +229,7 @@ def main():
             for p in problems:
                 print("   ", p.replace(d, keep))
         shutil.rmtree(d, ignore_errors=True)
-    print(f"{a.runs - bad - skipped} of {a.runs - skipped} cases agree ({skipped} skipped: a file with no record in any terms)")
+    print(f"{a.runs - bad - skipped} of {a.runs - skipped} cases agree ({skipped} skipped: a file with no record in any terms, or nothing readable)")
     sys.exit(1 if bad else 0)
 
 

@@ -593,3 +593,95 @@ fn one_thread_finds_what_many_do() {
     }
     matches_the_oracle("no-cap", &one);
 }
+
+/// An export that does not say the cloud, only the backend address
+/// (`upstream_addr`): with the clouds' published ranges (`--ip-ranges`),
+/// first-ship finds the same products, first days and clouds.
+#[test]
+fn clouds_from_ip_ranges_find_the_same_first_ship_breaches() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = input_lines();
+    let mut args: Vec<String> = vec!["audit".into()];
+    for file in INPUTS.iter().filter(|f| f.contains("gateway")) {
+        let stripped: Vec<String> = lines[file]
+            .iter()
+            .map(|l| match serde_json::from_str::<Value>(l) {
+                Ok(Value::Object(mut rec)) => {
+                    assert!(
+                        rec.remove("cloud").is_some() || !rec.contains_key("upstream_addr"),
+                        "{l}"
+                    );
+                    rec.remove("region");
+                    Value::Object(rec).to_string()
+                }
+                _ => l.clone(), // the line cut off stays as it is
+            })
+            .collect();
+        let name = std::path::Path::new(file)
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap();
+        let path = dir.path().join(name.trim_end_matches(".gz"));
+        std::fs::write(&path, stripped.join("\n") + "\n").unwrap();
+        args.push(path.to_str().unwrap().into());
+    }
+    args.extend(
+        [
+            "--rules",
+            "rules",
+            "--ip-ranges",
+            "fixtures/ip-ranges",
+            "--format",
+            "json",
+            "--allow-malformed",
+        ]
+        .map(String::from),
+    );
+    let run = proviso(&args).run();
+    let doc = run.json();
+    let want = expected("no-cap");
+    let strip = |groups: &Value| -> Vec<(String, String, Value)> {
+        groups
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    key_text(&g["key"]),
+                    g["outcome"].to_string(),
+                    g["figures"].clone(),
+                )
+            })
+            .collect()
+    };
+    let figures_only = |groups: &Value| -> Vec<(String, String, Value)> {
+        strip(groups)
+            .into_iter()
+            .map(|(k, o, f)| {
+                let f: serde_json::Map<String, Value> = f
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .filter(|(name, _)| {
+                        [
+                            "first_request",
+                            "first_elsewhere",
+                            "other_cloud",
+                            "first_on_azure",
+                        ]
+                        .contains(&name.as_str())
+                    })
+                    .map(|(n, v)| (n.clone(), v.clone()))
+                    .collect();
+                (k, o, Value::Object(f))
+            })
+            .collect()
+    };
+    assert_eq!(
+        figures_only(&clause(&doc, "first_ship_on_azure")["groups"]),
+        figures_only(&want["clauses"]["first_ship_on_azure"]["groups"]),
+        "stderr:\n{}",
+        run.stderr
+    );
+}

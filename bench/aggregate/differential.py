@@ -30,10 +30,12 @@ EDGES = [dt.date(2025, 10, 27), dt.date(2025, 10, 28), dt.date(2025, 10, 31), dt
          dt.date(2026, 3, 31), dt.date(2026, 4, 1), dt.date(2026, 4, 26), dt.date(2026, 4, 27),
          dt.date(2026, 4, 30), dt.date(2026, 5, 1), dt.date(2026, 5, 31), dt.date(2026, 6, 1)]
 # --loose: amounts the contract does not describe (`100`, `-25.00`,
-# `0.5`, `10.005`); --datetimes: a ledger date with a time of day. They
+# `0.5`, `10.005`); --datetimes: a ledger date with a time of day;
+# --blanks: an empty (or `-`) date, entry or amount. They
 # show where the two readings differ, not a defect by themselves.
 LOOSE = "--loose" in sys.argv
 DATETIMES = "--datetimes" in sys.argv
+BLANKS = "--blanks" in sys.argv
 OFFSETS = ["Z", "Z", "+00:00", "-02:00", "+02:00", "+05:30", "-07:00", "+14:00", "-12:00"]
 
 
@@ -98,6 +100,8 @@ def case(rng, d):
         if DATETIMES and rng.random() < 0.03:
             date = date + rng.choice(["T00:30:00+02:00", "T23:30:00-02:00"])
         cells = {"date": date, "entry": entry, "product": f"p{rng.randrange(3)}", "amount_usd": amount}
+        if BLANKS and rng.random() < 0.05:
+            cells[rng.choice(["date", "entry", "amount_usd"])] = rng.choice(["", "-"])
         if rng.random() < 0.2:
             cells = {k: f'"{v}"' for k, v in cells.items()}
         rows.append(cells)
@@ -206,6 +210,7 @@ def main():
     ap.add_argument("--keep", default="/tmp/proviso-differential")
     ap.add_argument("--loose", action="store_true", help="also amounts the contract does not describe")
     ap.add_argument("--datetimes", action="store_true", help="also ledger dates with a time of day")
+    ap.add_argument("--blanks", action="store_true", help="also empty dates, entries and amounts")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     bad = skipped = 0

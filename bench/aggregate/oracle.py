@@ -86,7 +86,7 @@ def read_bytes(path):
 
 def is_ledger(data):
     first = data.split(b"\n", 1)[0].strip(b"\r").decode("utf-8", "replace")
-    cols = [c.strip() for c in first.split(",")]
+    cols = [c.strip().strip('"').lower() for c in first.split(",")]
     return all(c in cols for c in LEDGER_COLUMNS)
 
 
@@ -104,12 +104,13 @@ def parse_instant(text):
     if t.endswith("Z") or t.endswith("z"):
         t = t[:-1] + "+00:00"
     # Python wants at most 6 fractional digits.
-    m = re.match(r"^(.*T\d\d:\d\d:\d\d)(\.\d+)?(.*)$", t)
+    # RFC 3339 allows a space for the `T`.
+    m = re.match(r"^(\d{4}-\d\d-\d\d)[Tt ](\d\d:\d\d:\d\d)(\.\d+)?(.*)$", t)
     if not m:
         return None
-    frac = (m.group(2) or "")[:7]
+    frac = (m.group(3) or "")[:7]
     try:
-        x = dt.datetime.fromisoformat(m.group(1) + frac + m.group(3))
+        x = dt.datetime.fromisoformat(m.group(1) + "T" + m.group(2) + frac + m.group(4))
     except ValueError:
         return None
     if x.tzinfo is None:
@@ -189,7 +190,7 @@ class Oracle:
         for row in reader:
             n = reader.line_num
             if header is None:
-                header = [c.strip() for c in row]
+                header = [c.strip().lower() for c in row]  # `Date` is `date`
                 continue
             if not row or all(not c.strip() for c in row):
                 continue

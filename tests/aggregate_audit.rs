@@ -473,3 +473,143 @@ fn findings_get_one_line_per_breaching_group() {
         out.stdout
     );
 }
+
+/// A `per` key unique to every record cannot grow the audit without
+/// bound: beyond the cap, records are counted, not judged, and the run
+/// says so.
+#[test]
+fn groups_beyond_the_cap_are_counted_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gw = String::new();
+    for i in 0..50 {
+        gw.push_str(&format!(
+            "{{\"timestamp\":\"2026-05-{:02}T10:00:00Z\",\"model\":\"m{i}\",\"cloud\":\"aws\"}}\n",
+            1 + i % 28
+        ));
+    }
+    let gw = write(dir.path(), "gateway.jsonl", &gw);
+    let rules = proviso::rules::load(&[PathBuf::from(common::REPO).join("rules")]).unwrap();
+    let run = |threads: usize, chunk: usize| {
+        let mut opts = proviso::audit::Options {
+            threads,
+            chunk_bytes: chunk,
+            max_groups: 20,
+            progress: false,
+            ..Default::default()
+        };
+        proviso::audit::audit(&rules, std::slice::from_ref(&gw), &mut opts)
+    };
+    let report = run(1, 4 << 20);
+    let fs = report
+        .clauses
+        .iter()
+        .find(|c| c.clause == "first_ship_on_azure")
+        .unwrap();
+    assert_eq!(fs.aggregate.as_ref().unwrap().groups, 20);
+    assert_eq!(
+        fs.violations, 20,
+        "every kept product is served from AWS only"
+    );
+    let warning = report
+        .warnings
+        .iter()
+        .find(|d| d.code.as_str() == "proviso::audit::too_many_groups")
+        .expect("the run says groups were dropped");
+    assert!(
+        warning.message.contains("30 records"),
+        "{}",
+        warning.message
+    );
+    // The same groups are kept whatever the cut of the input.
+    let json = proviso::report::audit_json::render(&report);
+    assert_eq!(proviso::report::audit_json::render(&run(3, 100)), json);
+}
+
+/// Every example of the bundled aggregate clauses, written out as a JSON
+/// lines export and audited, gives the outcome the example expects: the
+/// audit's compiled feeding of groups agrees with `proviso test`'s.
+#[test]
+fn the_bundled_examples_hold_in_an_audit_too() {
+    use proviso::rules::ast::{Expectation, Lit};
+    use proviso::value::Value as V;
+    fn json(v: &V) -> Value {
+        match v {
+            V::Str(s) => Value::from(s.as_ref()),
+            V::Num(n) => serde_json::from_str(&format!("{n}")).unwrap(),
+            V::Bool(b) => Value::from(*b),
+            V::Date(d) => Value::from(d.to_string()),
+            V::Map(m) => m.iter().map(|(k, v)| (k.clone(), json(v))).collect(),
+            V::List(items) => items.iter().map(json).collect(),
+            other => panic!("no JSON for {other:?}"),
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let base = proviso::rules::load(&[PathBuf::from(common::REPO).join("rules")]).unwrap();
+    let mut checked = 0;
+    for terms in &base.terms {
+        for clause in &terms.clauses {
+            let Some(agg) = clause.aggregate.as_deref() else {
+                continue;
+            };
+            for (n, ex) in agg.examples.iter().enumerate() {
+                let text: String = ex
+                    .records
+                    .iter()
+                    .map(|r| format!("{}\n", json(r)))
+                    .collect();
+                let file = write(dir.path(), &format!("{}-{n}.jsonl", clause.id.name), &text);
+                let mut rules =
+                    proviso::rules::load(&[PathBuf::from(common::REPO).join("rules")]).unwrap();
+                let params: Vec<(String, String)> = ex
+                    .params
+                    .iter()
+                    .map(|(id, v)| {
+                        let text = match v {
+                            Lit::Num(d) => d.to_string(),
+                            Lit::Str(s) => s.to_string(),
+                            Lit::Date(d) => d.to_string(),
+                            Lit::Bool(b) => b.to_string(),
+                        };
+                        (id.name.clone(), text)
+                    })
+                    .collect();
+                assert!(rules.set_params(&params).is_empty());
+                let mut opts = proviso::audit::Options {
+                    progress: false,
+                    ..Default::default()
+                };
+                let report = proviso::audit::audit(&rules, &[file], &mut opts);
+                let stats = report
+                    .clauses
+                    .iter()
+                    .find(|c| c.clause == clause.id.name && c.terms == terms.id.name)
+                    .unwrap();
+                let findings = &stats.aggregate.as_ref().unwrap().findings;
+                for (expected, group, _) in &ex.expects {
+                    let found: Vec<&str> = findings
+                        .iter()
+                        .filter(|g| group.as_ref().is_none_or(|k| g.label() == *k))
+                        .map(|g| g.outcome)
+                        .collect();
+                    let actual = if found.contains(&"violation") {
+                        Expectation::Violation
+                    } else if found.contains(&"unresolved") {
+                        Expectation::Unresolved
+                    } else {
+                        Expectation::NoViolation
+                    };
+                    assert_eq!(
+                        actual, *expected,
+                        "{} / {}: {group:?}",
+                        clause.id.name, ex.title
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        checked >= 14,
+        "every aggregate example was audited: {checked}"
+    );
+}

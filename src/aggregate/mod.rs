@@ -55,6 +55,11 @@ pub const LEFT_OUT_CAP: usize = 10;
 /// Distinct values kept per `count of distinct`; beyond it the count is
 /// a floor and the figure is unknown.
 pub const DISTINCT_CAP: usize = 100_000;
+/// Groups kept per clause. A record that would open a group beyond it is
+/// not judged and is counted ([`State::dropped`]), so that an input with a
+/// new key on every line (a `per` over a unique id) cannot grow the audit
+/// without bound.
+pub const MAX_GROUPS: usize = 1_000_000;
 /// Characters of a record's text kept for the evidence shown.
 const EVIDENCE_TEXT: usize = 400;
 
@@ -75,6 +80,8 @@ pub struct Plan<'r> {
     pub clauses: Vec<AggClause<'r>>,
     /// The parameters' values (the rule set's, or an example's `with`).
     pub params: HashMap<String, Lit>,
+    /// Groups kept per clause ([`MAX_GROUPS`] unless a test says).
+    pub max_groups: usize,
 }
 
 /// One aggregate clause, with where it is in force.
@@ -117,6 +124,7 @@ impl<'r> Plan<'r> {
             rules,
             clauses,
             params: rules.param_values.clone(),
+            max_groups: MAX_GROUPS,
         }
     }
 
@@ -128,6 +136,7 @@ impl<'r> Plan<'r> {
     pub fn new_state(&self) -> State {
         State {
             clauses: self.clauses.iter().map(|_| BTreeMap::new()).collect(),
+            dropped: vec![0; self.clauses.len()],
         }
     }
 }
@@ -197,6 +206,9 @@ pub struct GroupState {
 #[derive(Debug, Clone, Default)]
 pub struct State {
     pub clauses: Vec<BTreeMap<Vec<Box<str>>, GroupState>>,
+    /// Per clause: records not judged because they would have opened a
+    /// group beyond [`MAX_GROUPS`].
+    pub dropped: Vec<u64>,
 }
 
 impl State {
@@ -209,6 +221,12 @@ impl State {
             return;
         };
         let key = full_key(spec.agg, c.key, c.ts);
+        if groups.len() >= plan.max_groups && !groups.contains_key(&key) {
+            if let Some(d) = self.dropped.get_mut(c.clause) {
+                *d += 1;
+            }
+            return;
+        }
         let g = groups.entry(key).or_insert_with(|| GroupState {
             accs: vec![AccState::default(); spec.agg.aggs.len()],
             ..Default::default()
@@ -318,6 +336,9 @@ impl State {
             return;
         };
         let key = full_key(spec.agg, key, ts);
+        if groups.len() >= plan.max_groups && !groups.contains_key(&key) {
+            return;
+        }
         let g = groups.entry(key).or_insert_with(|| GroupState {
             accs: vec![AccState::default(); spec.agg.aggs.len()],
             ..Default::default()
@@ -335,13 +356,21 @@ impl State {
     /// `fix` rewrites each of `later`'s evidence (its line numbers become
     /// the file's).
     pub fn merge(&mut self, plan: &Plan<'_>, later: State, fix: &dyn Fn(&mut Evidence)) {
-        for ((mine, theirs), spec) in self
+        for (mine, theirs) in self.dropped.iter_mut().zip(&later.dropped) {
+            *mine += theirs;
+        }
+        for (((mine, theirs), spec), dropped) in self
             .clauses
             .iter_mut()
             .zip(later.clauses)
             .zip(&plan.clauses)
+            .zip(self.dropped.iter_mut())
         {
             for (key, mut g) in theirs {
+                if mine.len() >= plan.max_groups && !mine.contains_key(&key) {
+                    *dropped += g.in_force.max(1);
+                    continue;
+                }
                 g.accs
                     .iter_mut()
                     .flat_map(|a| a.evidence.iter_mut())
@@ -502,6 +531,9 @@ pub struct ClauseResult {
     pub interval: Interval,
     /// Every judged group (not applicable ones too), in key order.
     pub groups: Vec<GroupResult>,
+    /// Groups only malformed records would have formed (so not judged),
+    /// by label, with the number of those records.
+    pub left_out_only: Vec<(String, u64)>,
 }
 
 impl ClauseResult {
@@ -618,6 +650,14 @@ fn judge_clause(
     }
     // Report groups in key order.
     results.sort_by(|a, b| a.key.cmp(&b.key));
+    let left_out_only = groups
+        .iter()
+        .filter(|(_, g)| g.in_force == 0 && g.left_out > 0)
+        .map(|(k, g)| {
+            let label: Vec<&str> = k.iter().map(|p| &**p).collect();
+            (label.join(" / "), g.left_out)
+        })
+        .collect();
     ClauseResult {
         id: spec.clause.id.name.clone(),
         title: spec.clause.title.clone(),
@@ -625,6 +665,7 @@ fn judge_clause(
         severity: spec.clause.severity,
         interval: spec.interval,
         groups: results,
+        left_out_only,
     }
 }
 

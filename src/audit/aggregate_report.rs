@@ -40,6 +40,34 @@ pub(super) fn add(
                 .citation_help(spec.terms, spec.clause, result.interval),
             ..Default::default()
         };
+        // Groups computed without malformed records, passing ones too:
+        // a revenue booking left out can turn a breach into a pass.
+        let incomplete: Vec<String> = result
+            .groups
+            .iter()
+            .filter(|g| g.left_out > 0)
+            .map(|g| format!("{} ({} left out)", g.label(), g.left_out))
+            .chain(
+                result
+                    .left_out_only
+                    .iter()
+                    .map(|(k, n)| format!("{k} ({n} left out, nothing else to judge)")),
+            )
+            .collect();
+        if !incomplete.is_empty() {
+            report.warnings.push(
+                crate::diag::Diag::warning(
+                    crate::diag::Code::AuditGroupIncomplete,
+                    format!(
+                        "clause `{}`: malformed records were left out of {}: {}",
+                        result.id,
+                        if incomplete.len() == 1 { "1 group".to_string() } else { format!("{} groups", incomplete.len()) },
+                        incomplete.join(", ")
+                    ),
+                )
+                .with_help("the malformed lines are listed above; fix them and audit again, or the figures of these groups stand without them"),
+            );
+        }
         for g in result.groups {
             let (outcome, because) = match &g.outcome {
                 GroupOutcome::Violation => ("violation", None),

@@ -82,7 +82,8 @@ impl<'r> RunPlan<'r> {
                 ]),
             }
         };
-        let aggs = AggRun::new(rules, &mut compiled);
+        let mut aggs = AggRun::new(rules, &mut compiled);
+        aggs.plan.max_groups = settings.max_groups;
         let client_cloud = attribution_slots(&compiled, "client");
         let target_cloud = attribution_slots(&compiled, "target");
         let service = compiled.slot_of("service");

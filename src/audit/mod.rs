@@ -79,6 +79,8 @@ pub struct Options {
     /// into memory instead of copying them into buffers (see
     /// `chunks::map_chunks`).
     pub mmap: bool,
+    /// Groups kept per aggregate clause (tests lower it).
+    pub max_groups: usize,
 }
 
 impl Default for Options {
@@ -95,6 +97,7 @@ impl Default for Options {
             chunk_bytes: CHUNK_BYTES,
             max_line_bytes: MAX_LINE_BYTES,
             mmap: true,
+            max_groups: crate::aggregate::MAX_GROUPS,
         }
     }
 }
@@ -114,6 +117,7 @@ struct Settings<'o> {
     progress: bool,
     limits: chunks::Limits,
     mmap: bool,
+    max_groups: usize,
 }
 
 impl Settings<'_> {
@@ -131,6 +135,7 @@ impl Settings<'_> {
             chunk_bytes,
             max_line_bytes,
             mmap,
+            max_groups,
         } = opts;
         let settings = Settings {
             format: *format,
@@ -146,6 +151,7 @@ impl Settings<'_> {
                 max_line: (*max_line_bytes).max(1),
             },
             mmap: *mmap,
+            max_groups: *max_groups,
         };
         (settings, findings)
     }
@@ -357,6 +363,22 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
     }
     // 4. The aggregate clauses' groups, judged now that every record is in.
     let judged = crate::aggregate::finish(&plan.aggs.plan, &groups);
+    for (spec, dropped) in plan.aggs.plan.clauses.iter().zip(&groups.dropped) {
+        if *dropped > 0 {
+            report.summary.warnings += 1;
+            report.warnings.push(
+                Diag::warning(
+                    Code::AuditTooManyGroups,
+                    format!(
+                        "clause `{}` formed more than {} groups: {dropped} records that would have opened more were not judged",
+                        spec.clause.id.name,
+                        crate::aggregate::MAX_GROUPS
+                    ),
+                )
+                .with_help("group by a field with fewer values (`per model`, not a request id), or narrow the records with `over …`"),
+            );
+        }
+    }
     aggregate_report::add(&mut report, &plan.aggs.plan, judged, findings);
     // 5. Done: the progress bar goes, `--findings` is flushed.
     if let Some(pb) = progress {

@@ -939,6 +939,15 @@ codes! {
         /// `field` declaration allows), so the group's figures leave them
         /// out. The finding lists their lines: fix them and audit again.
         AuditGroupIncomplete = "proviso::audit::group_incomplete", warning;
+
+        /// An aggregate clause has more groups than the audit keeps
+        ///
+        /// The records formed more than a million groups of one aggregate
+        /// clause (its `per` key is nearly unique per record, such as a
+        /// request id), and the records that would have opened more were
+        /// not judged (the message counts them). Group by a field with
+        /// fewer values, or narrow `over`.
+        AuditTooManyGroups = "proviso::audit::too_many_groups", warning;
     }
 
     /// a report must be written where it was asked for

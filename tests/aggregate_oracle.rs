@@ -142,6 +142,26 @@ const HAND: &[Hand] = &[
     },
     Hand {
         clause: "first_ship_on_azure",
+        key: ("model", "gpt-6-preview"),
+        outcomes: [Some("violation"); 3],
+        figures: &[
+            ("first_request", "2026-06-10"),
+            ("first_elsewhere", "2026-06-15"),
+            ("other_cloud", "gcp"),
+        ],
+        why: "a cache hit with no cloud on 2026-06-10 is its first request, GCP serves it from \
+              2026-06-15, Azure never",
+    },
+    Hand {
+        clause: "first_ship_on_azure",
+        key: ("model", "gpt-5.5-nano"),
+        outcomes: [None; 3],
+        figures: &[],
+        why: "first requested 2026-04-20 (a cache hit, no cloud): not new, though AWS alone \
+              serves it from 2026-05-01",
+    },
+    Hand {
+        clause: "first_ship_on_azure",
         key: ("model", "gpt-image-2"),
         outcomes: [None; 3],
         figures: &[],

@@ -25,7 +25,8 @@ reading order). Products, first request per cloud:
   o5-mini                 AWS 05-02 (in the backfill), Azure 05-03: breach
   o5                      Azure 05-10, AWS 05-11: first on Azure
   gpt-5.5-pro             AWS 06-01 00:05, Azure 06-01 23:50: same day is first
-  gpt-6-preview           GCP only (and a request with no cloud): breach, never on Azure
+  gpt-5.5-nano            first request 04-20 with no cloud (a cache hit), then AWS only: not new
+  gpt-6-preview           a request with no cloud 06-10, then GCP only: breach, never on Azure
   sora-3                  AWS 07-14T23:30-02:00 (07-15 UTC), Azure 07-15T00:30+02:00 (07-14 UTC): Azure first
   gpt-realtime-2          AWS 08-02 09:00, GCP 08-02 10:00, Azure 08-05: breach, first elsewhere AWS
   o6                      Azure only
@@ -128,7 +129,7 @@ def request(rng, i, ts_text, model, cloud):
     return rec
 
 
-def gateway(rng, n):
+def gateway(rng, n, seed_nano=0):
     """(h1, h2, backfill) lists of (instant, line)."""
     out = {"h1": [], "h2": [], "backfill": []}
 
@@ -144,10 +145,21 @@ def gateway(rng, n):
             i += 1
             put(at, request(rng, i, text, model, cloud), "backfill" if (model, cloud) in BACKFILLED else None)
             starts.append((model, cloud, at))
-    # A cache hit before the product's first upstream request: no cloud, so
-    # not a request the first-ship clause counts.
+    # A cache hit before the product's first upstream request: no cloud,
+    # but the product's first request all the same.
     t = dt.datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
     put(t, request(rng, 0, stamp(t), "gpt-6-preview", None))
+    # gpt-5.5-nano: first requested 2026-04-20, a cache hit, so not new,
+    # though AWS alone serves it from 2026-05-01. (Its own random stream:
+    # the rest of the data stays as it was.)
+    nano = random.Random(seed_nano)
+    t = dt.datetime(2026, 4, 20, 12, 0, tzinfo=UTC)
+    put(t, request(nano, 0, stamp(t), "gpt-5.5-nano", None))
+    first = dt.datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+    put(first, request(nano, 1, stamp(first), "gpt-5.5-nano", "aws"))
+    for k in range(max(5, n // 300)):
+        t = first + dt.timedelta(seconds=1 + nano.randrange(200 * 86400))
+        put(t, request(nano, 2 + k, stamp(t), "gpt-5.5-nano", "aws"))
     # Background traffic, each product on each of its clouds strictly after
     # its first request there. gpt-image-2 is not served by Azure again.
     lanes = [(m, c, at) for (m, c, at) in starts if (m, c) != ("gpt-image-2", "azure")]
@@ -325,7 +337,7 @@ def write(path, data):
 
 def generate(exports, ledgers, requests, seed):
     rng = random.Random(seed)
-    gw = gateway(rng, requests)
+    gw = gateway(rng, requests, seed + 1)
     names = {"h1": "gateway-2026-h1.jsonl.gz", "h2": "gateway-2026-h2.jsonl.gz", "backfill": "gateway-backfill.jsonl"}
     paths = []
     for k in ("h1", "h2", "backfill"):

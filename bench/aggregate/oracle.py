@@ -30,11 +30,11 @@ prints, as JSON, what the audit must find:
 
 Reading choices, each from CONTRACT.md or the rule file:
 
-- A request counts for first-ship when it has a `model` and a `cloud`
-  (the clause's `over model exists and cloud exists`); its day is the UTC
-  day of its timestamp (offsets converted). Every dated request counts for
-  "first request", also one dated before any terms are in force: "its
-  first request in the audited exports".
+- Every dated request with a `model` counts for the product's first
+  request ("its first request in the audited exports"), also one dated
+  before any terms are in force and one whose log names no cloud; its day
+  is the UTC day of its timestamp (offsets converted). Only a request with
+  a `cloud` counts for the first day on Azure or elsewhere.
 - "First cloud elsewhere" is the cloud of the earliest non-Azure request by
   instant; a tie goes to the one read first (files in the order given).
 - A month is judged when at least one booking of it falls in the clause's
@@ -173,12 +173,14 @@ class Oracle:
                 self.malformed.append({"file": path, "line": n, "why": f"unreadable timestamp {ts!r}"})
                 continue
             model, cloud = rec.get("model"), rec.get("cloud")
-            if not isinstance(model, str) or not model or not isinstance(cloud, str) or not cloud:
+            if not isinstance(model, str) or not model:
                 continue
             seen = (at, self.order, path, n)
             p = self.products.setdefault(model, {})
             if "first" not in p or seen[:2] < p["first"][:2]:
                 p["first"] = seen
+            if not isinstance(cloud, str) or not cloud:
+                continue  # neither Azure's nor elsewhere
             side = "azure" if cloud == "azure" else "elsewhere"
             if side not in p or seen[:2] < p[side][0][:2]:
                 p[side] = (seen, cloud)

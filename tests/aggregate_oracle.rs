@@ -94,8 +94,8 @@ const HAND: &[Hand] = &[
             ("paid", "36250898.72"),
             ("shortfall", "8999245.02"),
         ],
-        why: "the 99999.99 booked on `2026-02-30` and the share written `1,204,…` as \
-              `\"8,999,245.04\"` are malformed and join no sum",
+        why: "the 99999.99 booked on `2026-02-30` and the share to Microsoft written with \
+              thousands separators (`\"8,999,245.04\"`) are malformed and join no sum",
     },
     Hand {
         clause: "revenue_share",

@@ -50,7 +50,7 @@ Reciprocal shares (`share_to_openai`) monthly until 2026-04-26, then on
 04-27, 06-15 (in the adjustments) and 09-30: three breaches; one more on
 10-05 has a malformed amount. Malformed lines: a bad date (2026-02-30,
 2026/07/15), an unknown entry (`refund`, `share_to_msft`), bad amounts
-(`1,204,000.00`, `n/a`), a wrong column count, and a gateway line cut off.
+(a share written with thousands separators, `n/a`), a wrong column count, and a gateway line cut off.
 """
 import argparse
 import datetime as dt

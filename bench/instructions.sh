@@ -7,6 +7,7 @@
 #
 #   bench/instructions.sh            # JSON lines and ALB, 55,000 lines each
 #   LINES=20000 bench/instructions.sh jsonl
+#   RULES=/tmp/other-rules bench/instructions.sh jsonl   # another rule set
 #
 # Needs valgrind. A benchmark, not a test: CI does not run it.
 set -euo pipefail
@@ -20,7 +21,7 @@ PROVISO=target/release/proviso
 
 count() {
   valgrind --tool=callgrind --callgrind-out-file="$DIR/callgrind.out" \
-    "$PROVISO" audit "$1" --rules rules --format json --fail-on never --threads 1 \
+    "$PROVISO" audit "$1" --rules "${RULES:-rules}" --format json --fail-on never --threads 1 \
     >/dev/null 2>"$DIR/valgrind.err"
   awk '/^(summary|totals):/ {print $2; exit}' "$DIR/callgrind.out"
 }

@@ -93,6 +93,7 @@ fn the_two_dates_differ_exactly_by_the_clauses_that_ended_on_2026_04_27() {
         .clauses()
         .filter(|(t, c)| {
             !c.is_manual()
+                && !c.is_aggregate()
                 && rules
                     .terms_in_force_interval(t)
                     .and_then(|iv| iv.until)

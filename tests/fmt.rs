@@ -35,7 +35,10 @@ fn shape(name: &str, text: &str) -> Result<String, Vec<String>> {
     match proviso::rules::build(vec![SourceFile::new(name, text)]) {
         Ok(rules) => Ok(spans
             .replace_all(
-                &format!("{:?}{:?}{:?}", rules.terms, rules.defines, rules.sources),
+                &format!(
+                    "{:?}{:?}{:?}{:?}{:?}",
+                    rules.terms, rules.defines, rules.sources, rules.fields, rules.params
+                ),
                 "_",
             )
             .into_owned()),

@@ -135,8 +135,13 @@ impl<'r> Plan<'r> {
     /// An empty state, one slot per clause.
     pub fn new_state(&self) -> State {
         State {
-            clauses: self.clauses.iter().map(|_| BTreeMap::new()).collect(),
+            clauses: self
+                .clauses
+                .iter()
+                .map(|_| hashbrown::HashMap::new())
+                .collect(),
             dropped: vec![0; self.clauses.len()],
+            opened: 0,
         }
     }
 }
@@ -153,18 +158,55 @@ pub enum AccIn {
     Unknown(Arc<str>),
 }
 
-/// What one record brings to one clause's group.
+/// What one record brings to one clause's group (the form the tree
+/// evaluator's feeding builds; the audit feeds [`GroupState`]s directly).
 #[derive(Debug, Clone)]
 pub struct Contribution {
     /// The index of the clause in [`Plan::clauses`].
     pub clause: usize,
-    /// The group's key: one text per `per` part, in order.
+    /// The values of the `per` fields, in order.
     pub key: Vec<Box<str>>,
     pub ts: Millis,
     /// Whether the clause is in force on the record's day.
     pub in_force: bool,
     /// Per aggregation of the clause, in order.
     pub accs: Vec<AccIn>,
+}
+
+/// A record's value for an aggregation, borrowed from the record: turned
+/// into an owned [`Scalar`] only when the aggregation keeps it.
+#[derive(Debug, Clone, Copy)]
+pub enum ValRef<'a> {
+    Text(&'a str),
+    Scalar(&'a Scalar),
+}
+
+impl ValRef<'_> {
+    fn decimal(self) -> Option<Decimal> {
+        match self {
+            ValRef::Text(t) => Decimal::from_str_exact(t.trim()).ok(),
+            ValRef::Scalar(Scalar::Num(n)) => Some(*n),
+            ValRef::Scalar(_) => None,
+        }
+    }
+
+    fn owned(self, op: AggOp) -> Scalar {
+        match self {
+            ValRef::Text(t) if op == AggOp::First || op == AggOp::CountDistinct => {
+                Scalar::Text(t.into())
+            }
+            ValRef::Text(t) => Scalar::read(t),
+            ValRef::Scalar(s) => s.clone(),
+        }
+    }
+
+    /// The text `count of distinct` tells values apart by.
+    fn distinct_text(self) -> std::borrow::Cow<'static, str> {
+        match self {
+            ValRef::Text(t) => std::borrow::Cow::Owned(t.to_string()),
+            ValRef::Scalar(s) => std::borrow::Cow::Owned(scalar_text(s)),
+        }
+    }
 }
 
 /// One aggregation's running state in one group. One shape serves every
@@ -187,12 +229,109 @@ pub struct AccState {
     pub evidence: Vec<Evidence>,
 }
 
+impl AccState {
+    /// Adds one record (dated `ts`, its value `value`) to the aggregation;
+    /// `evidence` is asked for only when the record is kept as evidence.
+    pub fn feed(
+        &mut self,
+        op: AggOp,
+        ts: Millis,
+        value: Option<ValRef<'_>>,
+        evidence: &mut dyn FnMut() -> Evidence,
+    ) {
+        match op {
+            AggOp::Count => {
+                self.n += 1;
+                self.keep_listed(evidence);
+            }
+            AggOp::Sum => {
+                let Some(v) = value else { return };
+                match v.decimal() {
+                    Some(d) => {
+                        self.n += 1;
+                        match self.sum.checked_add(d) {
+                            Some(s) => self.sum = s,
+                            None => self.overflow = true,
+                        }
+                        self.keep_listed(evidence);
+                    }
+                    None => self.not_numbers += 1,
+                }
+            }
+            AggOp::CountDistinct => {
+                let Some(v) = value else { return };
+                let present = match v {
+                    ValRef::Text(t) => self.distinct.contains(t),
+                    ValRef::Scalar(s) => self.distinct.contains(scalar_text(s).as_str()),
+                };
+                if present {
+                    return;
+                }
+                if self.distinct.len() < DISTINCT_CAP {
+                    self.distinct
+                        .insert(v.distinct_text().into_owned().into_boxed_str());
+                } else {
+                    self.distinct_capped = true;
+                }
+            }
+            AggOp::Min | AggOp::Max => {
+                let Some(v) = value else { return };
+                let v = v.owned(op);
+                let better = match &self.best {
+                    Some((_, Some(b))) => {
+                        if op == AggOp::Min {
+                            v < *b
+                        } else {
+                            v > *b
+                        }
+                    }
+                    _ => true,
+                };
+                if better {
+                    self.best = Some((ts, Some(v)));
+                    self.keep_one(evidence);
+                }
+            }
+            AggOp::First | AggOp::FirstDay => {
+                if op == AggOp::First && value.is_none() {
+                    return;
+                }
+                // Strictly earlier: a tie keeps the record read first.
+                if self.best.as_ref().is_none_or(|(t, _)| ts < *t) {
+                    self.best = Some((ts, value.map(|v| v.owned(op))));
+                    self.keep_one(evidence);
+                }
+            }
+        }
+    }
+
+    /// Keeps the record among the first [`EVIDENCE_CAP`] (with its text if
+    /// it is the first).
+    fn keep_listed(&mut self, evidence: &mut dyn FnMut() -> Evidence) {
+        if self.evidence.len() < EVIDENCE_CAP {
+            let mut e = evidence();
+            if !self.evidence.is_empty() {
+                e.text = None;
+            }
+            self.evidence.push(e);
+        }
+    }
+
+    /// The record is now the one that decides the aggregation.
+    fn keep_one(&mut self, evidence: &mut dyn FnMut() -> Evidence) {
+        self.evidence.clear();
+        self.evidence.push(evidence());
+    }
+}
+
 /// One group's state.
 #[derive(Debug, Clone, Default)]
 pub struct GroupState {
     /// Records that joined it while the clause was in force.
     pub in_force: u64,
-    /// Earliest and latest timestamp of those.
+    /// Records that joined it at all (in force or for `in all records`).
+    pub records: u64,
+    /// Earliest and latest timestamp of the records in force.
     pub first_seen: Option<Millis>,
     pub last_seen: Option<Millis>,
     pub accs: Vec<AccState>,
@@ -200,149 +339,187 @@ pub struct GroupState {
     /// [`LEFT_OUT_CAP`] listed).
     pub left_out: u64,
     pub left_out_lines: Vec<Evidence>,
+    /// When the group was opened, in input order within the state that
+    /// opened it: merges admit new groups in this order, so that at the
+    /// cap the groups kept are the first ones of the input, whatever its
+    /// cut.
+    opened: u64,
 }
 
-/// Every clause's groups, by key.
+impl GroupState {
+    /// Notes that a record dated `ts` joined the group.
+    pub fn joined(&mut self, ts: Millis, in_force: bool) {
+        self.records += 1;
+        if in_force {
+            self.in_force += 1;
+            self.first_seen = Some(self.first_seen.map_or(ts, |t| t.min(ts)));
+            self.last_seen = Some(self.last_seen.map_or(ts, |t| t.max(ts)));
+        }
+    }
+}
+
+/// Every clause's groups, by encoded key (see [`KeyBuf`]).
 #[derive(Debug, Clone, Default)]
 pub struct State {
-    pub clauses: Vec<BTreeMap<Vec<Box<str>>, GroupState>>,
+    /// (hashbrown's map: a record's group is found with one hash of its
+    /// borrowed key, and a new one inserted without hashing again.)
+    pub clauses: Vec<hashbrown::HashMap<String, GroupState>>,
     /// Per clause: records not judged because they would have opened a
-    /// group beyond [`MAX_GROUPS`].
+    /// group beyond the cap ([`MAX_GROUPS`]).
     pub dropped: Vec<u64>,
+    /// Groups opened so far (for [`GroupState`]'s order).
+    opened: u64,
+}
+
+/// A group's key, encoded into one reused string: each part as its
+/// length, `:`, and its text, so that no value can be mistaken for two
+/// (`a:b` + `c` is not `a` + `b:c`), and a record's group is looked up
+/// without an allocation.
+#[derive(Debug, Default)]
+pub struct KeyBuf(String);
+
+impl KeyBuf {
+    /// Starts the key of a record dated `ts` of clause `agg`, the values of
+    /// its `per` fields given by `field` (in order; `None` if absent: then
+    /// the record joins no group).
+    pub fn build<'v>(
+        &mut self,
+        agg: &Aggregate,
+        ts: Millis,
+        mut field: impl FnMut(usize) -> Option<std::borrow::Cow<'v, str>>,
+    ) -> bool {
+        self.0.clear();
+        let mut fields = 0;
+        for k in &agg.per {
+            match k {
+                GroupKey::Field(..) => {
+                    let Some(v) = field(fields) else { return false };
+                    fields += 1;
+                    push_len(&mut self.0, v.len());
+                    self.0.push_str(&v);
+                }
+                GroupKey::Period(p, _) => {
+                    push_len(&mut self.0, p.key_len());
+                    p.write_key(value::day_of(ts), &mut self.0);
+                }
+            }
+        }
+        true
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Writes a length and `:` (the prefix of a key part).
+fn push_len(out: &mut String, n: usize) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        if let Some(b) = buf.get_mut(i) {
+            *b = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    for &b in buf.get(i..).unwrap_or_default() {
+        out.push(char::from(b));
+    }
+    out.push(':');
+}
+
+/// The parts of an encoded key.
+fn decode_key(key: &str) -> Vec<Box<str>> {
+    let mut out = Vec::new();
+    let mut rest = key;
+    while let Some((len, tail)) = rest.split_once(':') {
+        // (The encoder wrote `len` bytes of text, so `len` ends on a
+        // character boundary.)
+        let n: usize = len.parse().unwrap_or(tail.len());
+        let (Some(part), Some(next)) = (tail.get(..n), tail.get(n..)) else {
+            out.push(tail.into());
+            break;
+        };
+        out.push(part.into());
+        rest = next;
+    }
+    out
 }
 
 impl State {
+    /// The group of clause `clause` with key `key`, opened if new; `None`
+    /// (and the record counted as dropped) when the clause already has as
+    /// many groups as the plan keeps.
+    pub fn group(
+        &mut self,
+        plan: &Plan<'_>,
+        clause: usize,
+        key: &KeyBuf,
+    ) -> Option<&mut GroupState> {
+        let naggs = plan.clauses.get(clause)?.agg.aggs.len();
+        let groups = self.clauses.get_mut(clause)?;
+        let full = groups.len() >= plan.max_groups;
+        match groups.entry_ref(key.as_str()) {
+            hashbrown::hash_map::EntryRef::Occupied(g) => Some(g.into_mut()),
+            hashbrown::hash_map::EntryRef::Vacant(_) if full => {
+                if let Some(d) = self.dropped.get_mut(clause) {
+                    *d += 1;
+                }
+                None
+            }
+            hashbrown::hash_map::EntryRef::Vacant(v) => {
+                self.opened += 1;
+                Some(v.insert(GroupState {
+                    accs: vec![AccState::default(); naggs],
+                    opened: self.opened,
+                    ..Default::default()
+                }))
+            }
+        }
+    }
+
     /// Adds a record's contribution; `evidence` says where it is.
     pub fn add(&mut self, plan: &Plan<'_>, c: Contribution, evidence: impl Fn() -> Evidence) {
         let Some(spec) = plan.clauses.get(c.clause) else {
             return;
         };
-        let Some(groups) = self.clauses.get_mut(c.clause) else {
+        let mut key = KeyBuf::default();
+        let built = key.build(spec.agg, c.ts, |i| {
+            c.key.get(i).map(|k| std::borrow::Cow::Owned(k.to_string()))
+        });
+        if !built {
+            return;
+        }
+        let Some(g) = self.group(plan, c.clause, &key) else {
             return;
         };
-        let key = full_key(spec.agg, c.key, c.ts);
-        if groups.len() >= plan.max_groups && !groups.contains_key(&key) {
-            if let Some(d) = self.dropped.get_mut(c.clause) {
-                *d += 1;
-            }
-            return;
-        }
-        let g = groups.entry(key).or_insert_with(|| GroupState {
-            accs: vec![AccState::default(); spec.agg.aggs.len()],
-            ..Default::default()
-        });
-        if c.in_force {
-            g.in_force += 1;
-            g.first_seen = Some(g.first_seen.map_or(c.ts, |t| t.min(c.ts)));
-            g.last_seen = Some(g.last_seen.map_or(c.ts, |t| t.max(c.ts)));
-        }
+        g.joined(c.ts, c.in_force);
         let mut ev: Option<Evidence> = None;
-        for ((acc, input), a) in g.accs.iter_mut().zip(c.accs).zip(&spec.agg.aggs) {
-            let scalar = match input {
-                AccIn::Skip => continue,
+        let mut evidence = || ev.get_or_insert_with(&evidence).clone();
+        for ((acc, input), a) in g.accs.iter_mut().zip(&c.accs).zip(&spec.agg.aggs) {
+            match input {
+                AccIn::Skip => {}
                 AccIn::Unknown(u) => {
-                    acc.unknown.get_or_insert(u);
-                    continue;
+                    acc.unknown.get_or_insert_with(|| u.clone());
                 }
-                AccIn::Val(v) => v,
-            };
-            let mut keep = |acc: &mut AccState, with_text: bool| {
-                let mut e = ev.get_or_insert_with(&evidence).clone();
-                if !with_text {
-                    e.text = None;
-                }
-                acc.evidence.push(e);
-            };
-            match a.op {
-                AggOp::Count => {
-                    acc.n += 1;
-                    if acc.evidence.len() < EVIDENCE_CAP {
-                        let first = acc.evidence.is_empty();
-                        keep(acc, first);
-                    }
-                }
-                AggOp::Sum => match scalar {
-                    None => {}
-                    Some(Scalar::Num(d)) => {
-                        acc.n += 1;
-                        match acc.sum.checked_add(d) {
-                            Some(s) => acc.sum = s,
-                            None => acc.overflow = true,
-                        }
-                        if acc.evidence.len() < EVIDENCE_CAP {
-                            let first = acc.evidence.is_empty();
-                            keep(acc, first);
-                        }
-                    }
-                    Some(_) => acc.not_numbers += 1,
-                },
-                AggOp::CountDistinct => {
-                    if let Some(v) = scalar {
-                        let text: Box<str> = scalar_text(&v).into();
-                        if !acc.distinct.contains(&text) {
-                            if acc.distinct.len() < DISTINCT_CAP {
-                                acc.distinct.insert(text);
-                            } else {
-                                acc.distinct_capped = true;
-                            }
-                        }
-                    }
-                }
-                AggOp::Min | AggOp::Max => {
-                    let Some(v) = scalar else { continue };
-                    let better = match &acc.best {
-                        None => true,
-                        Some((_, Some(b))) => {
-                            if a.op == AggOp::Min {
-                                v < *b
-                            } else {
-                                v > *b
-                            }
-                        }
-                        Some((_, None)) => true,
-                    };
-                    if better {
-                        acc.best = Some((c.ts, Some(v)));
-                        acc.evidence.clear();
-                        keep(acc, true);
-                    }
-                }
-                AggOp::First | AggOp::FirstDay => {
-                    if a.op == AggOp::First && scalar.is_none() {
-                        continue;
-                    }
-                    if acc.best.as_ref().is_none_or(|(t, _)| c.ts < *t) {
-                        acc.best = Some((c.ts, scalar));
-                        acc.evidence.clear();
-                        keep(acc, true);
-                    }
+                AccIn::Val(v) => {
+                    acc.feed(a.op, c.ts, v.as_ref().map(ValRef::Scalar), &mut evidence)
                 }
             }
         }
     }
 
-    /// Notes a malformed record that would have joined a group of clause
-    /// `clause` (its key known): the group is computed without it.
-    pub fn left_out(
-        &mut self,
-        plan: &Plan<'_>,
-        clause: usize,
-        key: Vec<Box<str>>,
-        ts: Millis,
-        evidence: Evidence,
-    ) {
-        let (Some(spec), Some(groups)) = (plan.clauses.get(clause), self.clauses.get_mut(clause))
-        else {
+    /// Notes a malformed record that would have joined the group `key`
+    /// of clause `clause`: the group is computed without it.
+    pub fn left_out(&mut self, plan: &Plan<'_>, clause: usize, key: &KeyBuf, evidence: Evidence) {
+        let Some(g) = self.group(plan, clause, key) else {
             return;
         };
-        let key = full_key(spec.agg, key, ts);
-        if groups.len() >= plan.max_groups && !groups.contains_key(&key) {
-            return;
-        }
-        let g = groups.entry(key).or_insert_with(|| GroupState {
-            accs: vec![AccState::default(); spec.agg.aggs.len()],
-            ..Default::default()
-        });
         g.left_out += 1;
         if g.left_out_lines.len() < LEFT_OUT_CAP {
             g.left_out_lines.push(Evidence {
@@ -354,7 +531,8 @@ impl State {
 
     /// Merges `later`, the state of input read after this one's, into it.
     /// `fix` rewrites each of `later`'s evidence (its line numbers become
-    /// the file's).
+    /// the file's). New groups are admitted in the order they were opened,
+    /// so that at the cap the kept groups are the input's first.
     pub fn merge(&mut self, plan: &Plan<'_>, later: State, fix: &dyn Fn(&mut Evidence)) {
         for (mine, theirs) in self.dropped.iter_mut().zip(&later.dropped) {
             *mine += theirs;
@@ -366,21 +544,22 @@ impl State {
             .zip(&plan.clauses)
             .zip(self.dropped.iter_mut())
         {
+            let mut theirs: Vec<(String, GroupState)> = theirs.into_iter().collect();
+            theirs.sort_by_key(|(_, g)| g.opened);
             for (key, mut g) in theirs {
-                if mine.len() >= plan.max_groups && !mine.contains_key(&key) {
-                    *dropped += g.in_force.max(1);
-                    continue;
-                }
                 g.accs
                     .iter_mut()
                     .flat_map(|a| a.evidence.iter_mut())
                     .chain(g.left_out_lines.iter_mut())
                     .for_each(fix);
-                match mine.get_mut(&key) {
-                    None => {
-                        mine.insert(key, g);
-                    }
-                    Some(m) => merge_group(m, g, spec.agg),
+                if let Some(m) = mine.get_mut(&key) {
+                    merge_group(m, g, spec.agg);
+                } else if mine.len() >= plan.max_groups {
+                    *dropped += g.records.max(g.left_out).max(1);
+                } else {
+                    self.opened += 1;
+                    g.opened = self.opened;
+                    mine.insert(key, g);
                 }
             }
         }
@@ -389,6 +568,7 @@ impl State {
 
 fn merge_group(m: &mut GroupState, g: GroupState, agg: &Aggregate) {
     m.in_force += g.in_force;
+    m.records += g.records;
     m.first_seen = m.first_seen.into_iter().chain(g.first_seen).min();
     m.last_seen = m.last_seen.into_iter().chain(g.last_seen).max();
     m.left_out += g.left_out;
@@ -447,18 +627,6 @@ fn merge_group(m: &mut GroupState, g: GroupState, agg: &Aggregate) {
             }
         }
     }
-}
-
-/// The key with the record's period appended where `per` names one.
-fn full_key(agg: &Aggregate, fields: Vec<Box<str>>, ts: Millis) -> Vec<Box<str>> {
-    let mut fields = fields.into_iter();
-    agg.per
-        .iter()
-        .map(|k| match k {
-            GroupKey::Field(..) => fields.next().unwrap_or_default(),
-            GroupKey::Period(p, _) => p.key(value::day_of(ts)).into(),
-        })
-        .collect()
 }
 
 fn scalar_text(s: &Scalar) -> String {
@@ -562,8 +730,10 @@ pub fn finish(plan: &Plan<'_>, state: &State) -> Vec<ClauseResult> {
 fn judge_clause(
     params: &HashMap<String, Lit>,
     spec: &AggClause<'_>,
-    groups: &BTreeMap<Vec<Box<str>>, GroupState>,
+    groups: &hashbrown::HashMap<String, GroupState>,
 ) -> ClauseResult {
+    let groups: BTreeMap<Vec<Box<str>>, &GroupState> =
+        groups.iter().map(|(k, g)| (decode_key(k), g)).collect();
     let agg = spec.agg;
     let period_at = agg
         .per
@@ -571,8 +741,11 @@ fn judge_clause(
         .position(|k| matches!(k, GroupKey::Period(..)));
     // Groups in (non-period key, period) order, so that running totals
     // run through each key's periods in time order.
-    let mut order: Vec<(&Vec<Box<str>>, &GroupState)> =
-        groups.iter().filter(|(_, g)| g.in_force > 0).collect();
+    let mut order: Vec<(&Vec<Box<str>>, &GroupState)> = groups
+        .iter()
+        .filter(|(_, g)| g.in_force > 0)
+        .map(|(k, g)| (k, *g))
+        .collect();
     let partition = |k: &Vec<Box<str>>| -> Vec<Box<str>> {
         k.iter()
             .enumerate()

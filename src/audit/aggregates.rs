@@ -10,7 +10,7 @@
 //! in file order (`tally`), and the report's figures are computed once
 //! at the end of the run ([`aggregate::finish`]).
 
-use crate::aggregate::{self, AccIn, Contribution, Evidence, Plan, Scalar};
+use crate::aggregate::{self, Evidence, KeyBuf, Plan, ValRef};
 use crate::eval::compiled::{Compiled, Memo};
 use crate::rules::RuleSet;
 use crate::rules::ast::{AggOp, FieldType, GroupKey};
@@ -127,6 +127,8 @@ impl<'r> AggRun<'r> {
     /// groups to `state`; whether it joined a group of a clause in force
     /// (then the line counts as judged). A malformed line (`left_out`)
     /// joins no sum: the groups it would have joined note it instead.
+    /// Nothing is allocated unless the line opens a group or is kept as
+    /// evidence (`key` is the worker's reused buffer).
     #[expect(
         clippy::too_many_arguments,
         reason = "the line's pieces, borrowed from the worker's loop"
@@ -135,6 +137,7 @@ impl<'r> AggRun<'r> {
         &self,
         compiled: &Compiled<'_>,
         state: &mut aggregate::State,
+        key: &mut KeyBuf,
         slots: &[Option<Slot<'_>>],
         memo: &Memo,
         ts: Millis,
@@ -154,65 +157,47 @@ impl<'r> AggRun<'r> {
             {
                 continue;
             }
-            let mut key = Vec::with_capacity(c.keys.len());
-            for &k in &c.keys {
-                match slots
-                    .get(k)
+            let text = |slot: usize| {
+                slots
+                    .get(slot)
                     .and_then(Option::as_ref)
                     .and_then(|s| slot_text(line, s))
-                {
-                    Some(t) => key.push(t.into_owned().into_boxed_str()),
-                    None => break,
-                }
-            }
-            if key.len() < c.keys.len() {
+            };
+            if !key.build(spec.agg, ts, |k| c.keys.get(k).and_then(|&s| text(s))) {
                 continue;
             }
             if left_out {
                 if in_force {
-                    state.left_out(&self.plan, i, key, ts, evidence());
+                    state.left_out(&self.plan, i, key, evidence());
                 }
                 continue;
             }
-            let accs = c
-                .accs
-                .iter()
-                .zip(&spec.agg.aggs)
-                .map(|(&(filter, field), a)| {
-                    if !in_force && !a.all_records {
-                        return AccIn::Skip;
-                    }
-                    if let Some(f) = filter
-                        && !compiled.holds(f, slots, memo)
-                    {
-                        return AccIn::Skip;
-                    }
-                    let Some(field) = field else {
-                        return AccIn::Val(None);
-                    };
-                    let value = slots
-                        .get(field)
-                        .and_then(Option::as_ref)
-                        .and_then(|s| slot_text(line, s))
-                        .map(|t| match a.op {
-                            AggOp::First | AggOp::CountDistinct => Scalar::Text(t.as_ref().into()),
-                            _ => Scalar::read(&t),
-                        });
-                    AccIn::Val(value)
-                })
-                .collect();
+            // The record is judged by the clause whether or not its group
+            // is kept (beyond the cap it is counted apart): so the
+            // accounting does not depend on how the input is cut.
             joined |= in_force;
-            state.add(
-                &self.plan,
-                Contribution {
-                    clause: i,
-                    key,
-                    ts,
-                    in_force,
-                    accs,
-                },
-                evidence,
-            );
+            let Some(g) = state.group(&self.plan, i, key) else {
+                continue;
+            };
+            g.joined(ts, in_force);
+            let mut ev: Option<Evidence> = None;
+            let mut keep = || ev.get_or_insert_with(evidence).clone();
+            for ((acc, &(filter, field)), a) in g.accs.iter_mut().zip(&c.accs).zip(&spec.agg.aggs) {
+                if !in_force && !a.all_records {
+                    continue;
+                }
+                if let Some(f) = filter
+                    && !compiled.holds(f, slots, memo)
+                {
+                    continue;
+                }
+                let value = field.and_then(text);
+                if field.is_some() && value.is_none() && a.op != AggOp::Count {
+                    // The field is absent: nothing to sum, no first value.
+                    continue;
+                }
+                acc.feed(a.op, ts, value.as_deref().map(ValRef::Text), &mut keep);
+            }
         }
         joined
     }

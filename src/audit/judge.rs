@@ -572,6 +572,7 @@ fn judge_line<'a>(
             ctx.aggs.contribute(
                 ctx.compiled,
                 &mut r.aggs,
+                &mut r.agg_key,
                 slots,
                 memo,
                 ts,
@@ -594,6 +595,7 @@ fn judge_line<'a>(
         applied = ctx.aggs.contribute(
             ctx.compiled,
             &mut r.aggs,
+            &mut r.agg_key,
             slots,
             memo,
             ts,

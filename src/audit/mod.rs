@@ -372,7 +372,7 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
                     format!(
                         "clause `{}` formed more than {} groups: {dropped} records that would have opened more were not judged",
                         spec.clause.id.name,
-                        crate::aggregate::MAX_GROUPS
+                        plan.aggs.plan.max_groups
                     ),
                 )
                 .with_help("group by a field with fewer values (`per model`, not a request id), or narrow the records with `over …`"),

@@ -41,6 +41,8 @@ pub(super) struct ChunkResult {
     /// The aggregate clauses' groups, as this piece fed them (lines
     /// numbered within the piece).
     pub(super) aggs: crate::aggregate::State,
+    /// The worker's buffer for a line's group key (not merged).
+    pub(super) agg_key: crate::aggregate::KeyBuf,
 }
 
 impl ChunkResult {

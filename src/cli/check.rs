@@ -472,7 +472,12 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
         as_of: s.as_of,
         clauses_in_force: rules
             .in_force(s.as_of)
-            .filter(|(_, c)| !c.is_manual())
+            .filter(|(_, c)| !c.is_manual() && !c.is_aggregate())
+            .map(|(t, c)| (t.id.name.clone(), c.id.name.clone()))
+            .collect(),
+        not_applicable_clauses: rules
+            .in_force(s.as_of)
+            .filter(|(_, c)| c.is_aggregate())
             .map(|(t, c)| (t.id.name.clone(), c.id.name.clone()))
             .collect(),
         findings,

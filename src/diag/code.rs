@@ -756,7 +756,9 @@ codes! {
         ///
         /// It lacks a failing (`expect violation`) or a passing (`expect no
         /// violation`) example. Add `example "…" on YYYY-MM-DD { given { … }
-        /// expect … }` blocks: `proviso test` runs them.
+        /// expect … }` blocks (for an aggregate clause `example "…" { given
+        /// [ { date: "…", … }, … ] expect violation for "GROUP" }`): `proviso
+        /// test` runs them.
         LintMissingExamples = "proviso::lint::missing_examples", warning;
 
         /// A clause cites no source
@@ -764,6 +766,39 @@ codes! {
         /// Add `cite <source> "short phrase"`, so that every finding shows
         /// where the term comes from.
         LintMissingCitation = "proviso::lint::missing_citation", warning;
+
+        /// A parameter is never read
+        ///
+        /// No figure or group condition of any clause reads the `param`, so
+        /// a value supplied for it with `--param` or `params:` changes
+        /// nothing. Use it, or delete the declaration.
+        LintUnusedParam = "proviso::lint::unused_param", warning;
+
+        /// A figure is never read
+        ///
+        /// No condition, message or figure that is read uses the `let`: it
+        /// is only listed on findings. A figure that nothing reads is
+        /// usually a leftover or a misspelt name; read it (in `require`,
+        /// `unless` or the `message`), or delete it.
+        LintUnusedFigure = "proviso::lint::unused_figure", warning;
+
+        /// A field is summed but its declaration gives it no type
+        ///
+        /// `sum of` a field that only a `field` declaration makes known,
+        /// and the declaration does not say `decimal`: a value that is not
+        /// an exact number makes the sum unknown (the group `unresolved`)
+        /// instead of being reported as malformed with its file and line.
+        /// Declare it `field NAME "…" decimal`.
+        LintUntypedSum = "proviso::lint::untyped_sum", warning;
+
+        /// A running total of a figure that is not a sum
+        ///
+        /// `running total of` adds a figure up over the periods of the
+        /// terms: meaningful for sums and counts (and amounts made of
+        /// them), not for a `max`, `min`, `first`, a count of distinct
+        /// values or a parameter. Keep a running total of the underlying
+        /// sum instead.
+        LintRunningTotalNotSum = "proviso::lint::running_total_not_sum", warning;
     }
 
     /// a clause's examples must have the outcome they expect

@@ -171,7 +171,9 @@ fn clause_card(v: &ClauseView, color: &str) -> String {
     if v.coverage.terraform {
         cov.push("checked on Terraform");
     }
-    if v.coverage.logs {
+    if v.coverage.logs && v.inputs.is_some() {
+        cov.push("checked on log exports, per group");
+    } else if v.coverage.logs {
         cov.push("checked on traffic logs");
     }
     if v.coverage.manual {
@@ -186,11 +188,26 @@ fn clause_card(v: &ClauseView, color: &str) -> String {
         escape(&cov.join(", ")),
         escape(&v.sentence),
     );
+    if let Some(inputs) = &v.inputs {
+        let _ = write!(
+            out,
+            "<p class=\"inputs\">{}.</p>",
+            escape(&capitalize(inputs))
+        );
+    }
     for c in &v.citations {
         let _ = write!(out, "<blockquote>{}</blockquote>", escape(c));
     }
     out.push_str("</section>");
     out
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
 }
 
 pub fn render(e: &Explanation) -> String {

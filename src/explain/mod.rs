@@ -7,6 +7,7 @@
 //! whether a clause *could* apply to a record of each scanner, by judging a
 //! probe record whose fields that scanner produces are unknown.
 
+pub mod aggregate;
 pub mod english;
 pub mod html;
 pub mod text;
@@ -35,6 +36,9 @@ pub struct ClauseView {
     /// `"quote" — title, date` per citation.
     pub citations: Vec<String>,
     pub coverage: Coverage,
+    /// For an aggregate clause, which inputs can show it ("shown by the log
+    /// exports whose records carry `entry` …; not by Terraform").
+    pub inputs: Option<String>,
     /// The logic without dates or version, to tell a changed clause from a
     /// carried-over one.
     pub logic: String,
@@ -117,6 +121,21 @@ pub fn coverage(rules: &RuleSet, clause: &Clause) -> Coverage {
             ..Coverage::default()
         };
     }
+    // An aggregate clause judges groups of dated records: never Terraform;
+    // logs when every field it reads can be in a log record.
+    if let Some(agg) = &clause.aggregate {
+        let probe = Probe {
+            input: Input::Logs,
+            unknown: Value::unknown("probe", None),
+        };
+        return Coverage {
+            terraform: false,
+            logs: aggregate::fields_read(rules, agg)
+                .iter()
+                .all(|f| probe.has(f)),
+            manual: false,
+        };
+    }
     Coverage {
         terraform: could_apply(rules, clause, Input::Terraform),
         logs: could_apply(rules, clause, Input::Logs),
@@ -143,8 +162,12 @@ pub fn logic(rules: &RuleSet, terms: &Terms, clause: &Clause, m: Markup) -> Stri
                 "{title}. This term is not machine-checkable; it is listed so that coverage shows it and is reviewed by hand."
             );
         }
-        // TODO(aggregate explain): replaced by the English of the figures.
-        Check::Aggregate => return format!("{title}."),
+        Check::Aggregate => {
+            return match &clause.aggregate {
+                Some(agg) => aggregate::sentence(rules, terms, clause, agg, None, m),
+                None => format!("{title}."),
+            };
+        }
         Check::Require(e) => format!(
             "for {}, {}",
             english::subject(clause.applies.as_ref(), rules, m),
@@ -190,6 +213,10 @@ pub fn clauses(rules: &RuleSet, m: Markup) -> Vec<ClauseView> {
             let interval = terms_iv.and_then(|iv| iv.intersect(&clause.interval(terms)));
             let logic_text = logic(rules, terms, clause, m);
             let sentence = match (&interval, &clause.check) {
+                (Some(iv), Check::Aggregate) => match &clause.aggregate {
+                    Some(agg) => aggregate::sentence(rules, terms, clause, agg, Some(iv), m),
+                    None => format!("{}: {logic_text}", period(iv)),
+                },
                 (Some(iv), Check::Manual) => format!("{}: {logic_text}", period(iv)),
                 (Some(iv), _) => {
                     let mut chars = logic_text.chars();
@@ -235,6 +262,10 @@ pub fn clauses(rules: &RuleSet, m: Markup) -> Vec<ClauseView> {
                 sentence,
                 citations,
                 coverage: coverage(rules, clause),
+                inputs: clause
+                    .aggregate
+                    .as_ref()
+                    .map(|agg| aggregate::inputs(rules, agg)),
                 logic: logic(rules, terms, clause, Markup::Plain),
             });
         }
@@ -400,6 +431,7 @@ pub fn explain(
                     Check::Require(e) | Check::Forbid(e) => Some(e),
                     Check::Manual | Check::Aggregate => None,
                 })
+                .chain(clause.aggregate.iter().flat_map(|a| a.record_exprs()))
                 .chain(
                     terms
                         .exceptions

@@ -16,6 +16,14 @@ pub fn period_text(iv: Option<Interval>) -> String {
     }
 }
 
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
+}
+
 fn mark(b: bool) -> &'static str {
     if b { "✓" } else { "–" }
 }
@@ -147,6 +155,9 @@ pub fn render(e: &Explanation, m: Markup) -> String {
                 period_text(v.interval),
                 v.sentence
             ));
+            if let Some(inputs) = &v.inputs {
+                out.push_str(&format!("{}.\n\n", capitalize(inputs)));
+            }
             for c in &v.citations {
                 out.push_str(&format!("> {c}\n"));
             }
@@ -155,6 +166,9 @@ pub fn render(e: &Explanation, m: Markup) -> String {
                 "{} [{} · {} · {tag}]\n  {}\n",
                 v.title, v.id, v.terms, v.sentence
             ));
+            if let Some(inputs) = &v.inputs {
+                out.push_str(&format!("  {}.\n", capitalize(inputs)));
+            }
             for c in &v.citations {
                 out.push_str(&format!("  Source: {c}\n"));
             }
@@ -218,8 +232,16 @@ pub fn render(e: &Explanation, m: Markup) -> String {
             c + usize::from(v.coverage.manual),
         )
     });
+    let aggregates = e.clauses.iter().filter(|v| v.inputs.is_some()).count();
+    let per_group = if aggregates > 0 {
+        format!(
+            " ({aggregates} of them aggregate clauses, judged per group of records by `proviso audit` and never on Terraform)"
+        )
+    } else {
+        String::new()
+    };
     out.push_str(&format!(
-        "\n{} clauses: {tf} checked on Terraform, {logs} on traffic logs, {manual} manual.\n",
+        "\n{} clauses: {tf} checked on Terraform, {logs} on traffic logs{per_group}, {manual} manual.\n",
         e.clauses.len()
     ));
     out

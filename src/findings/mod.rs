@@ -93,9 +93,11 @@ impl Finding {
 /// Judges records against the clauses in force on `as_of`.
 pub fn judge(rules: &RuleSet, records: &[ScannedRecord], as_of: Date) -> Judged {
     let eval = Evaluator::new(rules);
+    // Aggregate clauses judge groups of dated log records: no Terraform
+    // record can show them (check reports them as not applicable).
     let in_force: Vec<(&Terms, &Clause)> = rules
         .in_force(as_of)
-        .filter(|(_, c)| !c.is_manual())
+        .filter(|(_, c)| !c.is_manual() && !c.is_aggregate())
         .collect();
     // Records are independent: judged in parallel, merged in record order.
     let per_record: Vec<(u64, bool, Vec<Finding>)> = records

@@ -126,6 +126,18 @@ pub fn summary_line(r: &CheckReport) -> String {
     if let Some((git_ref, n)) = &r.changed_since {
         extra.push_str(&format!("; {n} not on lines changed since {git_ref}"));
     }
+    if !r.not_applicable_clauses.is_empty() {
+        // Never counted as passed. The names are in the JSON report and in
+        // `explain`; the line stays short enough for a terminal.
+        extra.push_str(&format!(
+            "; {} not applicable to Terraform",
+            plural(
+                r.not_applicable_clauses.len(),
+                "aggregate clause",
+                "aggregate clauses"
+            )
+        ));
+    }
     if !r.unscanned_modules.is_empty() {
         extra.push_str(&format!(
             "; {} not scanned",

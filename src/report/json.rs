@@ -63,6 +63,11 @@ pub fn render_check(r: &CheckReport) -> String {
             "not_changed": r.changed_since.as_ref().map(|c| c.1),
             "clauses_in_force": r.clauses_in_force.iter().map(|(t, c)| json!({"terms": t, "clause": c})).collect::<Vec<_>>(),
             "by_clause": by_clause,
+            "clauses_not_applicable": r.not_applicable_clauses.iter().map(|(t, c)| json!({
+                "terms": t,
+                "clause": c,
+                "reason": "an aggregate clause judges groups of log records over time: `proviso audit` checks it, no Terraform record can",
+            })).collect::<Vec<_>>(),
         }
     });
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());

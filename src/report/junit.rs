@@ -94,6 +94,16 @@ pub fn render_check(r: &CheckReport) -> String {
         skipped += skip;
         suites.push_str(&suite(clause, &cases, fail, 0, skip));
     }
+    // An aggregate clause is skipped, not passed: no Terraform record can show it.
+    for (_, clause) in &r.not_applicable_clauses {
+        let case = format!(
+            "    <testcase name=\"not applicable to Terraform\" classname=\"{}\"><skipped message=\"an aggregate clause judges groups of log records over time: run proviso audit\"/></testcase>\n",
+            escape(clause)
+        );
+        tests += 1;
+        skipped += 1;
+        suites.push_str(&suite(clause, &[case], 0, 0, 1));
+    }
     if !r.waiver_findings.is_empty() {
         let cases: Vec<String> = r
             .waiver_findings

@@ -31,8 +31,13 @@ pub struct CheckReport {
     pub resources: usize,
     pub judged: usize,
     pub not_applicable: usize,
-    /// `(terms, clause)` of every enforced clause in force on `as_of`.
+    /// `(terms, clause)` of every enforced clause in force on `as_of`
+    /// that a Terraform record can be judged by.
     pub clauses_in_force: Vec<(String, String)>,
+    /// `(terms, clause)` of the aggregate clauses in force on `as_of`: they
+    /// judge groups of dated log records, so no Terraform record can show
+    /// them. Reported as not applicable, never counted as passed.
+    pub not_applicable_clauses: Vec<(String, String)>,
     /// Findings excused by a waiver in force (not counted, always listed).
     pub waived: Vec<crate::findings::waivers::Waived>,
     /// Every waiver in force, used or not.

@@ -261,12 +261,50 @@ impl Period {
     /// The period holding `day`, as a group key writes it: `2026-04-27`,
     /// `2026-04`, `2026-Q2`, `2026`.
     pub fn key(self, day: Date) -> String {
+        let mut s = String::new();
+        self.write_key(day, &mut s);
+        s
+    }
+
+    /// [`Period::key`], written onto `out` digit by digit: the audit
+    /// writes one for every record that joins a group, so no formatting
+    /// machinery and no allocation of its own.
+    pub fn write_key(self, day: Date, out: &mut String) {
         let (y, m, d) = day.ymd();
+        let digits = |out: &mut String, n: u32, width: u32| {
+            for i in (0..width).rev() {
+                let digit = n / 10u32.pow(i) % 10;
+                out.push(char::from(b'0' + digit as u8));
+            }
+        };
+        // (Dates are within years 1..=9999.)
+        let y = u32::try_from(y).unwrap_or(0);
+        digits(out, y, 4);
         match self {
-            Period::Day => format!("{y:04}-{m:02}-{d:02}"),
-            Period::Month => format!("{y:04}-{m:02}"),
-            Period::Quarter => format!("{y:04}-Q{}", (m - 1) / 3 + 1),
-            Period::Year => format!("{y:04}"),
+            Period::Day => {
+                out.push('-');
+                digits(out, m, 2);
+                out.push('-');
+                digits(out, d, 2);
+            }
+            Period::Month => {
+                out.push('-');
+                digits(out, m, 2);
+            }
+            Period::Quarter => {
+                out.push_str("-Q");
+                digits(out, (m - 1) / 3 + 1, 1);
+            }
+            Period::Year => {}
+        }
+    }
+
+    /// The length of [`Period::key`]'s text.
+    pub fn key_len(self) -> usize {
+        match self {
+            Period::Day => 10,
+            Period::Month | Period::Quarter => 7,
+            Period::Year => 4,
         }
     }
 }

@@ -10,9 +10,14 @@
 //! or at the end of its line when it trails a statement.
 //!
 //! Layout: two spaces per level; one statement per line; consecutive
-//! `define`s align their `=`; lines longer than [`WIDTH`] break before `or`
-//! (then `and`) and between set members; `given` maps go one entry per line
-//! when they do not fit. The result parses to the same AST and formatting
+//! `define`s align their `=`, and so do consecutive `let`s of an aggregate
+//! clause; figures are printed on one line with single spaces around
+//! `+ - *` and between the words of an aggregation (an aggregation's long
+//! `where` condition is broken like a condition); lines longer than
+//! [`WIDTH`] break before `or` (then `and`) and between set members (also a
+//! `field`'s `one of { … }`); `given` maps go one entry per line when they
+//! do not fit, and an aggregate example's `given [ … ]` always puts one
+//! record a line, so that a reader can count them. The result parses to the same AST and formatting
 //! it again changes nothing (both are tested over every rule file).
 
 use super::parse::{Pair, Rule, content_span, parse_file};
@@ -277,8 +282,13 @@ impl Formatter<'_> {
                 continue;
             }
             match item.as_rule() {
-                Rule::agreement | Rule::source | Rule::field_decl => {
+                Rule::agreement | Rule::source | Rule::param => {
                     let text = self.simple(item);
+                    self.line(0, &text);
+                    self.trailing_comment(item.content_end());
+                }
+                Rule::field_decl => {
+                    let text = self.field_decl(item);
                     self.line(0, &text);
                     self.trailing_comment(item.content_end());
                 }
@@ -576,8 +586,57 @@ impl Formatter<'_> {
                 Rule::example | Rule::exception | Rule::clause => self.block(s, inner),
                 Rule::given => self.given(s, inner),
                 Rule::expect => {
-                    let words: Vec<&str> = s.as_str().split_whitespace().collect();
-                    self.line(inner, &words.join(" "));
+                    let text = self.expect(s);
+                    self.line(inner, &text);
+                }
+                Rule::figure => {
+                    // A run of consecutive `let`s (no blank line or comment between) aligns `=`.
+                    let mut run = vec![s.clone()];
+                    while let Some(next) = stmts.get(i + run.len()) {
+                        let last_end = run.last().map(|p| p.content_end()).unwrap_or(0);
+                        let next_start = next.as_span().start();
+                        let comment_between = self
+                            .comments
+                            .iter()
+                            .any(|c| c.start > last_end && c.start < next_start && !c.trailing);
+                        if next.as_rule() != Rule::figure
+                            || self.blank_between(last_end, next_start)
+                            || comment_between
+                        {
+                            break;
+                        }
+                        run.push(next.clone());
+                    }
+                    let width = run
+                        .iter()
+                        .filter_map(|f| args(f).first().map(|n| n.as_str().len()))
+                        .max()
+                        .unwrap_or(0);
+                    for (k, f) in run.iter().enumerate() {
+                        if k > 0 {
+                            self.trailing_comment(end);
+                            self.leading_comments(f.as_span().start(), inner);
+                        }
+                        let a = args(f);
+                        if let (Some(name), Some(value)) = (a.first(), a.get(1)) {
+                            let head = format!("let {:<width$} = ", name.as_str());
+                            let body = self.figure_at(value, inner + head.chars().count());
+                            self.line(inner, &format!("{head}{body}"));
+                        }
+                        end = f.content_end();
+                    }
+                    i += run.len() - 1;
+                }
+                Rule::per => {
+                    let keys: Vec<String> = args(s).iter().map(|k| self.token(k)).collect();
+                    self.line(inner, &format!("per {}", keys.join(", ")));
+                }
+                Rule::with_param => {
+                    let a = args(s);
+                    if let (Some(name), Some(value)) = (a.first(), a.get(1)) {
+                        let text = format!("with {} = {}", name.as_str(), self.token(value));
+                        self.line(inner, &text);
+                    }
                 }
                 Rule::effective => {
                     // `effective D` directly followed by `until D`: one line.
@@ -592,9 +651,15 @@ impl Formatter<'_> {
                     }
                     self.line(inner, &text);
                 }
-                Rule::applies | Rule::require | Rule::forbid | Rule::unless | Rule::when => {
+                Rule::applies
+                | Rule::require
+                | Rule::forbid
+                | Rule::unless
+                | Rule::when
+                | Rule::over => {
                     let kw = match s.as_rule() {
                         Rule::applies => "applies to",
+                        Rule::over => "over",
                         Rule::require => "require",
                         Rule::forbid => "forbid",
                         Rule::unless => "unless",
@@ -619,7 +684,142 @@ impl Formatter<'_> {
         self.line(indent, "}");
     }
 
+    /// `field path "about"`, then its type: `decimal` or `one of { … }`
+    /// (the set broken between members when the line is long).
+    fn field_decl(&self, d: &Pair<'_>) -> String {
+        let mut out = String::new();
+        for p in children(d) {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            match p.as_rule() {
+                Rule::field_type => {
+                    for t in children(&p) {
+                        match t.as_rule() {
+                            Rule::field_one_of => {
+                                out.push_str("one of ");
+                                if let Some(set) =
+                                    children(&t).into_iter().find(|x| x.as_rule() == Rule::set)
+                                {
+                                    let col = out.chars().count();
+                                    out.push_str(&self.expr_at(&set, col));
+                                }
+                            }
+                            _ => out.push_str("decimal"),
+                        }
+                    }
+                }
+                _ => out.push_str(&self.token(&p)),
+            }
+        }
+        out
+    }
+
+    /// `expect <outcome>` and its optional `for "group"`, single-spaced.
+    fn expect(&self, e: &Pair<'_>) -> String {
+        children(e)
+            .iter()
+            .map(|p| match p.as_rule() {
+                Rule::exp_violation
+                | Rule::exp_no_violation
+                | Rule::exp_not_in_force
+                | Rule::exp_unresolved => {
+                    p.as_str().split_whitespace().collect::<Vec<_>>().join(" ")
+                }
+                _ => self.token(p),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// A figure that starts at column `col`: on one line, unless it is one
+    /// aggregation whose `where` condition makes it too long; that
+    /// condition is then broken like any other (before `or`, then `and`).
+    fn figure_at(&self, p: &Pair<'_>, col: usize) -> String {
+        let flat = self.arith(p);
+        if col + flat.chars().count() <= WIDTH {
+            return flat;
+        }
+        // arith → arith_term → aggregation, each with one child.
+        let mut cur = p.clone();
+        while matches!(cur.as_rule(), Rule::arith | Rule::arith_term) {
+            match children(&cur).as_slice() {
+                [only] => cur = only.clone(),
+                _ => return flat,
+            }
+        }
+        if cur.as_rule() != Rule::aggregation {
+            return flat;
+        }
+        let mut head = String::new();
+        for part in children(&cur) {
+            if part.as_rule() == Rule::agg_where {
+                let Some(cond) = children(&part)
+                    .into_iter()
+                    .find(|x| x.as_rule() == Rule::expr)
+                else {
+                    return flat;
+                };
+                head.push_str("where ");
+                let at = col + head.chars().count();
+                return format!("{head}{}", self.expr_at(&cond, at));
+            }
+            head.push_str(&self.arith(&part));
+            head.push(' ');
+        }
+        flat
+    }
+
+    /// A figure's value on one line: single spaces around `+ - *` and
+    /// between the words of aggregations (`sum of amount_usd where …`).
+    fn arith(&self, p: &Pair<'_>) -> String {
+        match p.as_rule() {
+            Rule::arith_paren => format!(
+                "({})",
+                children(p)
+                    .first()
+                    .map(|c| self.arith(c))
+                    .unwrap_or_default()
+            ),
+            Rule::arith
+            | Rule::arith_term
+            | Rule::percent_of
+            | Rule::running
+            | Rule::aggregation
+            | Rule::agg_sum
+            | Rule::agg_distinct
+            | Rule::agg_count
+            | Rule::agg_min
+            | Rule::agg_max
+            | Rule::agg_first
+            | Rule::agg_all
+            | Rule::agg_where => children(p)
+                .iter()
+                .map(|c| self.arith(c))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Rule::add_op | Rule::mul_op => p.as_str().to_string(),
+            _ => self.token(p),
+        }
+    }
+
     fn given(&mut self, g: &Pair<'_>, indent: usize) {
+        if let Some(list) = args(g).into_iter().find(|p| p.as_rule() == Rule::list_lit) {
+            // An aggregate example's records: one a line, in order.
+            let records = children(&list);
+            if records.is_empty() {
+                self.line(indent, "given []");
+                return;
+            }
+            self.line(indent, "given [");
+            for (k, r) in records.iter().enumerate() {
+                let comma = if k + 1 < records.len() { "," } else { "" };
+                let text = format!("{}{comma}", self.value(r));
+                self.line(indent + 2, &text);
+            }
+            self.line(indent, "]");
+            return;
+        }
         let Some(map) = args(g).into_iter().find(|p| p.as_rule() == Rule::map_lit) else {
             return;
         };

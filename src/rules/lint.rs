@@ -4,9 +4,13 @@
 //! about what evaluates but is probably not what the author meant: a define
 //! or exception nobody uses, a clause that can never fire, gaps and overlaps
 //! between versions of the terms, an enforced clause without a passing and a
-//! failing example. Contradictions are found on the conjunctions of simple
-//! comparisons (`field == literal`, `field in {…}` and their negations),
-//! with defines expanded: precise where it speaks, silent where it cannot tell.
+//! failing example; in aggregate clauses, a `param` no clause reads, a
+//! figure nothing reads (transitively: a figure read only by a dead one is
+//! dead), a summed field whose declaration has no type, and a running
+//! total of something that is not a sum. Contradictions are found on the
+//! conjunctions of simple comparisons (`field == literal`, `field in {…}`
+//! and their negations), with defines expanded: precise where it speaks,
+//! silent where it cannot tell.
 //!
 //! Every check is linear or n log n in the rule set: facts are compared
 //! only with facts about the same field, a define's facts are gathered once
@@ -16,7 +20,10 @@
 use crate::diag::{Code, Diag};
 use crate::eval::compare;
 use crate::rules::RuleSet;
-use crate::rules::ast::{Check, Clause, CmpOp, Expectation, Expr, ExprKind, Terms};
+use crate::rules::ast::{
+    AggOp, Aggregate, Arith, ArithKind, Check, Clause, CmpOp, Expectation, Expr, ExprKind,
+    GroupKey, MessagePart, Terms,
+};
 use crate::value::{FieldPath, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -250,6 +257,7 @@ pub fn lint(rules: &RuleSet) -> Vec<Diag> {
         }
     }
     versions(rules, &mut out);
+    aggregates(rules, &mut out);
     out
 }
 
@@ -266,11 +274,28 @@ fn unused(rules: &RuleSet, out: &mut Vec<Diag>) {
         mark(&d.value);
     }
     let mut cited: HashSet<&str> = HashSet::new();
+    let mut set_defines: HashSet<&str> = HashSet::new();
     for t in &rules.terms {
         for c in &t.clauses {
             c.applies.iter().chain(c.unless.iter()).for_each(&mut mark);
             if let Check::Require(e) | Check::Forbid(e) = &c.check {
                 mark(e);
+            }
+            if let Some(agg) = &c.aggregate {
+                agg.record_exprs().for_each(&mut mark);
+                // A set define in a group condition is inlined as its
+                // members; its name is still what the author wrote.
+                for g in agg.conditions() {
+                    g.operands(&mut |a| {
+                        a.walk(&mut |x| {
+                            if let ArithKind::Set(_) = x.kind
+                                && let Some(text) = t.file.text.get(x.span.clone())
+                            {
+                                set_defines.insert(text.trim());
+                            }
+                        })
+                    });
+                }
             }
             cited.extend(c.cites.iter().map(|x| x.source.name.as_str()));
         }
@@ -280,7 +305,7 @@ fn unused(rules: &RuleSet, out: &mut Vec<Diag>) {
         }
     }
     for (i, d) in rules.defines.iter().enumerate() {
-        if !used_defines.contains(&i) {
+        if !used_defines.contains(&i) && !set_defines.contains(d.id.name.as_str()) {
             out.push(
                 Diag::warning(
                     Code::LintUnusedDefine,
@@ -331,8 +356,17 @@ fn unused(rules: &RuleSet, out: &mut Vec<Diag>) {
             if let Check::Require(e) | Check::Forbid(e) = &c.check {
                 collect(e);
             }
+            if let Some(agg) = &c.aggregate {
+                agg.record_exprs().for_each(&mut collect);
+                for k in &agg.per {
+                    if let GroupKey::Field(p, _) = k {
+                        messages.push(p.clone());
+                    }
+                }
+                messages.extend(agg.aggs.iter().filter_map(|a| a.field.clone()));
+            }
             for part in c.message.iter().flat_map(|m| m.parts.iter()) {
-                if let crate::rules::ast::MessagePart::Field(p, _) = part {
+                if let MessagePart::Field(p, _) = part {
                     messages.push(p.clone());
                 }
             }
@@ -443,7 +477,18 @@ fn examples(terms: &Terms, clause: &Clause, out: &mut Vec<Diag>) {
     if clause.is_manual() {
         return;
     }
-    let has = |x: Expectation| clause.examples.iter().any(|e| e.expect == x);
+    let has = |x: Expectation| match &clause.aggregate {
+        Some(agg) => agg
+            .examples
+            .iter()
+            .any(|e| e.expects.iter().any(|(expect, _, _)| *expect == x)),
+        None => clause.examples.iter().any(|e| e.expect == x),
+    };
+    let help = if clause.is_aggregate() {
+        "add `example \"…\" { given [ { date: \"YYYY-MM-DD\", … }, … ] expect violation for \"GROUP\" }` blocks (one record a line, `with PARAM = VALUE` for parameters): `proviso test` runs them"
+    } else {
+        "add `example \"…\" on YYYY-MM-DD { given { … } expect … }` blocks: `proviso test` runs them"
+    };
     let missing: Vec<&str> = [
         (
             Expectation::Violation,
@@ -460,10 +505,17 @@ fn examples(terms: &Terms, clause: &Clause, out: &mut Vec<Diag>) {
     .collect();
     if !missing.is_empty() {
         out.push(
-            Diag::warning(Code::LintMissingExamples, format!("clause `{}` has no {}", clause.id.name, missing.join(" and no ")))
-                .in_file(&terms.file)
-                .label(clause.id.span.clone(), "enforced clause")
-                .with_help("add `example \"…\" on YYYY-MM-DD { given { … } expect … }` blocks: `proviso test` runs them"),
+            Diag::warning(
+                Code::LintMissingExamples,
+                format!(
+                    "clause `{}` has no {}",
+                    clause.id.name,
+                    missing.join(" and no ")
+                ),
+            )
+            .in_file(&terms.file)
+            .label(clause.id.span.clone(), "enforced clause")
+            .with_help(help),
         );
     }
 }
@@ -506,5 +558,176 @@ fn versions(rules: &RuleSet, out: &mut Vec<Diag>) {
             None => {} // open-ended, ended by supersession: the normal case
             Some(_) => {}
         }
+    }
+}
+
+/// The lints of aggregate clauses: parameters no clause reads, figures
+/// nothing reads, summed fields declared without a type, running totals
+/// of figures that are not sums.
+fn aggregates(rules: &RuleSet, out: &mut Vec<Diag>) {
+    let mut params_read: HashSet<String> = HashSet::new();
+    for t in &rules.terms {
+        for c in &t.clauses {
+            let Some(agg) = &c.aggregate else { continue };
+            let mut note = |a: &Arith| {
+                a.walk(&mut |x| {
+                    if let ArithKind::Param(n) = &x.kind {
+                        params_read.insert(n.clone());
+                    }
+                })
+            };
+            agg.figures.iter().for_each(|f| note(&f.value));
+            agg.conditions().for_each(|g| g.operands(&mut note));
+            unused_figures(t, c, agg, out);
+            untyped_sums(rules, t, agg, out);
+            running_totals(t, agg, out);
+        }
+    }
+    for p in &rules.params {
+        if !params_read.contains(&p.id.name) {
+            out.push(
+                Diag::warning(
+                    Code::LintUnusedParam,
+                    format!("parameter `{}` is never read", p.id.name),
+                )
+                .in_file(&p.file)
+                .label(p.id.span.clone(), "declared here, read by no clause")
+                .with_help(format!(
+                    "read it in a figure or a group condition (`require total <= {}`), or delete the declaration",
+                    p.id.name
+                )),
+            );
+        }
+    }
+}
+
+/// Figures that no condition, message or read figure uses. Figures read
+/// only earlier ones, so one pass from the last marks every live figure.
+fn unused_figures(terms: &Terms, clause: &Clause, agg: &Aggregate, out: &mut Vec<Diag>) {
+    let mut live = vec![false; agg.figures.len()];
+    let mark = |a: &Arith, live: &mut Vec<bool>| {
+        a.walk(&mut |x| {
+            if let ArithKind::Figure(i) | ArithKind::Running(i) = x.kind
+                && let Some(l) = live.get_mut(i)
+            {
+                *l = true;
+            }
+        })
+    };
+    for g in agg.conditions() {
+        g.operands(&mut |a| mark(a, &mut live));
+    }
+    for part in clause.message.iter().flat_map(|m| m.parts.iter()) {
+        if let MessagePart::Field(p, _) = part
+            && p.0.len() == 1
+            && let Some(i) = agg.figures.iter().position(|f| f.id.name == p.root())
+            && let Some(l) = live.get_mut(i)
+        {
+            *l = true;
+        }
+    }
+    for (i, f) in agg.figures.iter().enumerate().rev() {
+        if live.get(i).copied().unwrap_or(false) {
+            mark(&f.value, &mut live);
+        }
+    }
+    for (f, is_live) in agg.figures.iter().zip(&live) {
+        if !is_live {
+            out.push(
+                Diag::warning(
+                    Code::LintUnusedFigure,
+                    format!(
+                        "figure `{}` of clause `{}` is never read",
+                        f.id.name, clause.id.name
+                    ),
+                )
+                .in_file(&terms.file)
+                .label(f.id.span.clone(), "no condition or message reads it")
+                .with_help(format!(
+                    "read it in `require`, `unless` or the message (`{{{}}}`), or delete the `let`",
+                    f.id.name
+                )),
+            );
+        }
+    }
+}
+
+/// `sum of` a field only a `field` declaration without a type makes known.
+fn untyped_sums(rules: &RuleSet, terms: &Terms, agg: &Aggregate, out: &mut Vec<Diag>) {
+    let mut warned: HashSet<String> = HashSet::new();
+    for a in &agg.aggs {
+        let (AggOp::Sum, Some(field)) = (a.op, &a.field) else {
+            continue;
+        };
+        let Some(decl) = rules.fields.iter().find(|d| d.path == *field) else {
+            continue;
+        };
+        if decl.ty.is_some() || !warned.insert(field.to_string()) {
+            continue;
+        }
+        out.push(
+            Diag::warning(
+                Code::LintUntypedSum,
+                format!("`{field}` is summed, but its `field` declaration gives it no type"),
+            )
+            .in_file(&terms.file)
+            .label(a.span.clone(), "summed here")
+            .with_help(format!(
+                "declare it `field {field} \"…\" decimal`, so that a value that is not an exact number is reported as malformed with its file and line, not a sum made unknown"
+            )),
+        );
+    }
+}
+
+/// Whether a figure's value adds up over periods: sums, counts, and
+/// amounts made of them with `+`, `-` and constant factors.
+fn is_sum(agg: &Aggregate, a: &Arith, depth: usize) -> bool {
+    if depth > 32 {
+        return false;
+    }
+    match &a.kind {
+        ArithKind::Agg(i) => agg
+            .aggs
+            .get(*i)
+            .is_some_and(|s| matches!(s.op, AggOp::Sum | AggOp::Count)),
+        ArithKind::Figure(i) => agg
+            .figures
+            .get(*i)
+            .is_some_and(|f| is_sum(agg, &f.value, depth + 1)),
+        ArithKind::Add(x, y) | ArithKind::Sub(x, y) => {
+            is_sum(agg, x, depth + 1) && is_sum(agg, y, depth + 1)
+        }
+        ArithKind::Mul(x, y) => match (&x.kind, &y.kind) {
+            (ArithKind::Lit(_), _) => is_sum(agg, y, depth + 1),
+            (_, ArithKind::Lit(_)) => is_sum(agg, x, depth + 1),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn running_totals(terms: &Terms, agg: &Aggregate, out: &mut Vec<Diag>) {
+    for f in &agg.figures {
+        f.value.walk(&mut |x| {
+            let ArithKind::Running(i) = x.kind else { return };
+            let Some(of) = agg.figures.get(i) else { return };
+            if !is_sum(agg, &of.value, 0) {
+                out.push(
+                    Diag::warning(
+                        Code::LintRunningTotalNotSum,
+                        format!(
+                            "`running total of {}` adds up a figure that is not a sum",
+                            of.id.name
+                        ),
+                    )
+                    .in_file(&terms.file)
+                    .label(x.span.clone(), "a running total")
+                    .with_help(format!(
+                        "a running total adds `{}` over the periods of the terms, which means something only for sums and counts: keep a running total of the sum it is made of",
+                        of.id.name
+                    )),
+                );
+            }
+        });
     }
 }

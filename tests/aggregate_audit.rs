@@ -296,11 +296,50 @@ fn a_malformed_booking_joins_no_sum_and_its_group_says_so() {
          2026-03-10,share_to_microsoft,gpt-5.5,12;50\n\
          2026-03-11,share_to_microsoft,gpt-5.5,100.00\n\
          2026-03-12,refund,gpt-5.5,10.00\n\
-         2026-13-01,product_revenue,gpt-5.5,10.00\n",
+         2026-13-01,product_revenue,gpt-5.5,10.00\n\
+         2026-03-13,share_to_microsoft,gpt-5.5,\n\
+         2026-03-14,-,gpt-5.5,10.00\n\
+         ,product_revenue,gpt-5.5,5.00\n",
     );
     let (code, doc) = audit_json(&[&ledger], &[]);
     assert_eq!(code, 2, "malformed lines make the exit code 2");
-    assert_eq!(doc["summary"]["malformed"], 3);
+    assert_eq!(doc["summary"]["malformed"], 6);
+    let messages: Vec<&str> = doc["malformed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m
+                .contains("`amount_usd` is missing; a record where `entry exists` must have it")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("`entry` is missing")),
+        "{messages:#?}"
+    );
+    // (The sixth, a booking without a date, is counted, not shown: the
+    // first five are. Alone, it is shown.)
+    let undated = write(
+        dir.path(),
+        "undated.csv",
+        "date,entry,product,amount_usd\n2026-03-02,product_revenue,gpt-5.5,1.00\n,product_revenue,gpt-5.5,5.00\n",
+    );
+    let (undated_code, undated_doc) = audit_json(&[&undated], &[]);
+    assert_eq!(undated_code, 2);
+    assert!(
+        undated_doc["malformed"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(
+                "`date` is missing; a record where `entry exists or amount_usd exists` must have it"
+            ),
+        "{:#}",
+        undated_doc["malformed"]
+    );
     let lines: Vec<u64> = doc["malformed"]
         .as_array()
         .unwrap()
@@ -312,7 +351,12 @@ fn a_malformed_booking_joins_no_sum_and_its_group_says_so() {
                 .unwrap_or(0)
         })
         .collect();
-    assert_eq!(lines.len(), 3, "{:#}", doc["malformed"]);
+    assert_eq!(
+        lines.len(),
+        5,
+        "the first five are shown: {:#}",
+        doc["malformed"]
+    );
     let codes: Vec<&str> = doc["malformed"]
         .as_array()
         .unwrap()
@@ -324,7 +368,9 @@ fn a_malformed_booking_joins_no_sum_and_its_group_says_so() {
         [
             "proviso::input::bad_field_value",
             "proviso::input::bad_field_value",
-            "proviso::input::bad_timestamp"
+            "proviso::input::bad_timestamp",
+            "proviso::input::bad_field_value",
+            "proviso::input::bad_field_value",
         ]
     );
     let march = group(&doc, "revenue_share", "2026-03");
@@ -333,14 +379,14 @@ fn a_malformed_booking_joins_no_sum_and_its_group_says_so() {
         march["figures"]["paid"], "100.00",
         "the malformed amount is left out"
     );
-    assert_eq!(march["computed_without"]["records"], 2);
+    assert_eq!(march["computed_without"]["records"], 4);
     let left: Vec<u64> = march["computed_without"]["lines"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| e["line"].as_u64().unwrap())
         .collect();
-    assert_eq!(left, [3, 5]);
+    assert_eq!(left, [3, 5, 7, 8]);
     // `--allow-malformed` keeps the exit code to the findings.
     let (code, _) = audit_json(&[&ledger], &["--allow-malformed"]);
     assert_eq!(code, 1);

@@ -31,8 +31,9 @@ EDGES = [dt.date(2025, 10, 27), dt.date(2025, 10, 28), dt.date(2025, 10, 31), dt
          dt.date(2026, 4, 30), dt.date(2026, 5, 1), dt.date(2026, 5, 31), dt.date(2026, 6, 1)]
 # --loose: amounts the contract does not describe (`100`, `-25.00`,
 # `0.5`, `10.005`); --datetimes: a ledger date with a time of day;
-# --blanks: an empty (or `-`) date, entry or amount. They
-# show where the two readings differ, not a defect by themselves.
+# --blanks: an empty (or `-`) date, entry or amount (both read it as
+# malformed). --datetimes shows where the two readings differ, not a
+# defect by itself.
 LOOSE = "--loose" in sys.argv
 DATETIMES = "--datetimes" in sys.argv
 BLANKS = "--blanks" in sys.argv

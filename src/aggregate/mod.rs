@@ -297,12 +297,19 @@ impl AccState {
                     return;
                 }
                 // Strictly earlier: a tie keeps the record read first.
-                if self.best.as_ref().is_none_or(|(t, _)| ts < *t) {
+                if self.earlier(ts) {
                     self.best = Some((ts, value.map(|v| v.owned(op))));
                     self.keep_one(evidence);
                 }
             }
         }
+    }
+
+    /// Whether a record dated `ts` would be earlier than the one an
+    /// earliest-record aggregation (`first`, `first day`) keeps.
+    #[inline]
+    pub fn earlier(&self, ts: Millis) -> bool {
+        self.best.as_ref().is_none_or(|(t, _)| ts < *t)
     }
 
     /// Keeps the record among the first [`EVIDENCE_CAP`] (with its text if

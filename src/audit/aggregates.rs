@@ -23,16 +23,32 @@ struct AggSlots {
     over: Option<usize>,
     /// The slot of each `per` field, in order (periods have none).
     keys: Vec<usize>,
-    /// Per aggregation: its `where` condition and the slot it reads.
+    /// Per aggregation: its `where` condition (an index into `conds`)
+    /// and the slot it reads.
     accs: Vec<(Option<usize>, Option<usize>)>,
+    /// The clause's distinct `where` conditions, compiled: aggregations
+    /// that share one (`first day where cloud != "azure"`, `first cloud
+    /// where cloud != "azure"`) test it once per line.
+    conds: Vec<usize>,
+}
+
+/// A declared field whose values are checked on every record.
+struct TypedField<'r> {
+    slot: usize,
+    ty: Option<&'r FieldType>,
+    required: Option<usize>,
+    /// The `required where` condition as written, for the message.
+    required_text: String,
+    name: String,
 }
 
 /// The aggregate clauses of a run, compiled, and the typed fields.
 pub(super) struct AggRun<'r> {
     pub(super) plan: Plan<'r>,
     clauses: Vec<AggSlots>,
-    /// `field … decimal | one of {…}` declarations, by slot.
-    typed: Vec<(usize, &'r FieldType, String)>,
+    /// `field … decimal | one of {…} [required where …]` declarations: the
+    /// slot, the type, the compiled `required where` condition, the name.
+    typed: Vec<TypedField<'r>>,
 }
 
 impl<'r> AggRun<'r> {
@@ -43,7 +59,34 @@ impl<'r> AggRun<'r> {
         let clauses = plan
             .clauses
             .iter()
-            .map(|c| AggSlots {
+            .map(|c| {
+                // Conditions told apart by their text in the rule file.
+                let mut texts: Vec<&str> = Vec::new();
+                let mut conds = Vec::new();
+                let accs = c
+                    .agg
+                    .aggs
+                    .iter()
+                    .map(|a| {
+                        let filter = a.filter.as_ref().map(|e| {
+                            let text = c.terms.file.text.get(e.span.clone()).unwrap_or("");
+                            match texts.iter().position(|t| *t == text) {
+                                Some(i) => i,
+                                None => {
+                                    texts.push(text);
+                                    conds.push(compiled.condition(e));
+                                    conds.len() - 1
+                                }
+                            }
+                        });
+                        (filter, a.field.as_ref().map(|p| compiled.slot(p)))
+                    })
+                    .collect();
+                (c, accs, conds)
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|(c, accs, conds)| AggSlots {
                 over: c.agg.over.as_ref().map(|e| compiled.condition(e)),
                 keys: c
                     .agg
@@ -54,25 +97,26 @@ impl<'r> AggRun<'r> {
                         GroupKey::Period(..) => None,
                     })
                     .collect(),
-                accs: c
-                    .agg
-                    .aggs
-                    .iter()
-                    .map(|a| {
-                        (
-                            a.filter.as_ref().map(|e| compiled.condition(e)),
-                            a.field.as_ref().map(|p| compiled.slot(p)),
-                        )
-                    })
-                    .collect(),
+                accs,
+                conds,
             })
             .collect();
         let typed = rules
             .fields
             .iter()
-            .filter_map(|f| {
-                let ty = f.ty.as_ref()?;
-                Some((compiled.slot(&f.path), ty, f.path.to_string()))
+            .filter(|f| f.ty.is_some() || f.required.is_some())
+            .map(|f| TypedField {
+                slot: compiled.slot(&f.path),
+                ty: f.ty.as_ref(),
+                required: f.required.as_ref().map(|e| compiled.condition(e)),
+                required_text: f
+                    .required
+                    .as_ref()
+                    .and_then(|e| f.file.text.get(e.span.clone()))
+                    .unwrap_or("")
+                    .trim()
+                    .to_string(),
+                name: f.path.to_string(),
             })
             .collect();
         AggRun {
@@ -90,15 +134,38 @@ impl<'r> AggRun<'r> {
     /// first value that is not of its field's declared type.
     pub(super) fn bad_field(
         &self,
+        compiled: &Compiled<'_>,
         line: &str,
         slots: &[Option<Slot<'_>>],
+        memo: &Memo,
     ) -> Option<(String, std::ops::Range<usize>)> {
-        for (slot, ty, name) in &self.typed {
-            let Some(Some(s)) = slots.get(*slot) else {
+        for TypedField {
+            slot,
+            ty,
+            required,
+            required_text,
+            name,
+        } in &self.typed
+        {
+            let text = slots
+                .get(*slot)
+                .and_then(Option::as_ref)
+                .and_then(|s| slot_text(line, s).map(|t| (s, t)))
+                .filter(|(_, t)| !t.trim().is_empty());
+            let Some((s, text)) = text else {
+                if let Some(cond) = required
+                    && compiled.holds(*cond, slots, memo)
+                {
+                    return Some((
+                        format!(
+                            "`{name}` is missing; a record where `{required_text}` must have it"
+                        ),
+                        0..line.len(),
+                    ));
+                }
                 continue;
             };
-            let text = slot_text(line, s);
-            let Some(text) = text else { continue };
+            let Some(ty) = ty else { continue };
             let ok = match ty {
                 FieldType::Decimal => Decimal::from_str_exact(text.trim()).is_ok(),
                 FieldType::OneOf(values) => values.iter().any(|v| v == text.as_ref()),
@@ -152,7 +219,10 @@ impl<'r> AggRun<'r> {
             if !in_force && !spec.reads_all {
                 continue;
             }
+            // (A malformed line is attributed by its key alone: its `over`
+            // may read the very value that is missing or malformed.)
             if let Some(over) = c.over
+                && !left_out
                 && !compiled.holds(over, slots, memo)
             {
                 continue;
@@ -182,14 +252,38 @@ impl<'r> AggRun<'r> {
             g.joined(ts, in_force);
             let mut ev: Option<Evidence> = None;
             let mut keep = || ev.get_or_insert_with(evidence).clone();
+            // Each distinct condition's truth on this line: 0 not yet
+            // tested, 1 false, 2 true (past 16 conditions, tested each
+            // time).
+            let mut tested = [0u8; 16];
             for ((acc, &(filter, field)), a) in g.accs.iter_mut().zip(&c.accs).zip(&spec.agg.aggs) {
                 if !in_force && !a.all_records {
                     continue;
                 }
-                if let Some(f) = filter
-                    && !compiled.holds(f, slots, memo)
-                {
+                // An earliest-record aggregation keeps a record only if it
+                // is strictly earlier than the one it has: a later one is
+                // not even tested (most lines, once a group has a few).
+                if matches!(a.op, AggOp::First | AggOp::FirstDay) && !acc.earlier(ts) {
                     continue;
+                }
+                if let Some(f) = filter {
+                    let holds = match tested.get(f).copied() {
+                        Some(2) => true,
+                        Some(1) => false,
+                        known => {
+                            let h = c
+                                .conds
+                                .get(f)
+                                .is_some_and(|&id| compiled.holds(id, slots, memo));
+                            if let (Some(_), Some(slot)) = (known, tested.get_mut(f)) {
+                                *slot = 1 + u8::from(h);
+                            }
+                            h
+                        }
+                    };
+                    if !holds {
+                        continue;
+                    }
                 }
                 let value = field.and_then(text);
                 if field.is_some() && value.is_none() && a.op != AggOp::Count {

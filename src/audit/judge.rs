@@ -532,8 +532,32 @@ fn judge_line<'a>(
         return;
     }
     Compiled::reset_memo(memo);
+    // A value that is not of its declared type, or a required field that
+    // is missing, makes the line malformed: judged by no clause, joining
+    // no sum (the groups it would have joined say so, below).
+    let bad = if ctx.aggs.is_empty() {
+        None
+    } else {
+        ctx.aggs.bad_field(ctx.compiled, line, slots, memo)
+    };
+    let malformed = |r: &mut ChunkResult, why: &str, at: Range<usize>| {
+        r.summary.malformed += 1;
+        if r.malformed.len() < ctx.malformed_shown {
+            r.malformed.push(PendingDiag::new(
+                line_no,
+                line,
+                why,
+                at,
+                Code::InputBadFieldValue,
+            ));
+        }
+    };
     let ts_slot = slots.get(Field::Timestamp.slot()).and_then(Option::as_ref);
     let Some(ts_slot) = ts_slot else {
+        if let Some((why, at)) = bad {
+            malformed(r, &why, at);
+            return;
+        }
         r.summary.outside_terms += 1;
         r.summary.no_timestamp += 1;
         return;
@@ -565,10 +589,7 @@ fn judge_line<'a>(
             line: line_no,
             text: Some(aggregate::evidence_text(line)),
         };
-        // A value that is not of its declared type makes the line
-        // malformed: judged by no clause, joining no sum (the groups it
-        // would have joined say so).
-        if let Some((why, at)) = ctx.aggs.bad_field(line, slots) {
+        if let Some((why, at)) = bad {
             ctx.aggs.contribute(
                 ctx.compiled,
                 &mut r.aggs,
@@ -580,16 +601,7 @@ fn judge_line<'a>(
                 line,
                 true,
             );
-            r.summary.malformed += 1;
-            if r.malformed.len() < ctx.malformed_shown {
-                r.malformed.push(PendingDiag::new(
-                    line_no,
-                    line,
-                    &why,
-                    at,
-                    Code::InputBadFieldValue,
-                ));
-            }
+            malformed(r, &why, at);
             return;
         }
         applied = ctx.aggs.contribute(

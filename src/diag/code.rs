@@ -424,14 +424,16 @@ codes! {
         /// `--field timestamp=…` if this one is not the time.
         InputBadTimestamp = "proviso::input::bad_timestamp", error;
 
-        /// A record's field is not of its declared type
+        /// A record's field is not of its declared type, or is missing
         ///
         /// A rule file declares what a field's values must be (`field
         /// amount_usd "…" decimal`, `field entry "…" one of { … }`) and
-        /// this record's value is not (`12,50`, an unknown `entry`). The
-        /// record is counted as malformed, judged by no clause and left
-        /// out of every sum; fix the line, or the declaration if the value
-        /// is valid.
+        /// this record's value is not (`12,50`, an unknown `entry`), or
+        /// declares the field `required where <condition>` and this
+        /// record, for which the condition holds, lacks it (a ledger line
+        /// with no amount). The record is counted as malformed, judged by
+        /// no clause and left out of every sum; fix the line, or the
+        /// declaration if the value is valid.
         InputBadFieldValue = "proviso::input::bad_field_value", error;
 
         /// A log file was cut short while it was audited

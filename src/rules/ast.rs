@@ -88,6 +88,8 @@ pub struct FieldDecl {
     pub about: Option<String>,
     /// What its values must be, if the declaration says.
     pub ty: Option<FieldType>,
+    /// `required where <condition>`: the records that must have it.
+    pub required: Option<Expr>,
     pub file: Arc<SourceFile>,
     pub span: Span,
 }

@@ -709,6 +709,25 @@ impl Formatter<'_> {
                         }
                     }
                 }
+                Rule::field_required => {
+                    // On the declaration's line if it fits, else on its own
+                    // line under the declaration, indented.
+                    let cond = children(&p)
+                        .into_iter()
+                        .find(|x| x.as_rule() == Rule::expr)
+                        .map(|e| e.as_str().split_whitespace().collect::<Vec<_>>().join(" "))
+                        .unwrap_or_default();
+                    let last = out.rsplit('\n').next().unwrap_or("").chars().count();
+                    if last + "required where ".len() + cond.chars().count() > WIDTH {
+                        out.pop();
+                        out.push_str("\n  ");
+                    }
+                    out.push_str("required where ");
+                    if let Some(e) = children(&p).into_iter().find(|x| x.as_rule() == Rule::expr) {
+                        let col = out.rsplit('\n').next().unwrap_or("").chars().count();
+                        out.push_str(&self.expr_at(&e, col));
+                    }
+                }
                 _ => out.push_str(&self.token(&p)),
             }
         }

@@ -382,9 +382,13 @@ fn unused(rules: &RuleSet, out: &mut Vec<Diag>) {
         .map(|p| p.0.as_slice())
         .collect();
     for f in &rules.fields {
-        let used = read
-            .iter()
-            .any(|p| p.starts_with(&f.path.0) || f.path.0.starts_with(p));
+        // A field with a type or `required where` is checked on every
+        // record: that is a use.
+        let used = f.ty.is_some()
+            || f.required.is_some()
+            || read
+                .iter()
+                .any(|p| p.starts_with(&f.path.0) || f.path.0.starts_with(p));
         if !used {
             out.push(
                 Diag::warning(

@@ -88,6 +88,7 @@ fn is_token(rule: Rule) -> bool {
             | Rule::kw_where
             | Rule::kw_with
             | Rule::kw_for
+            | Rule::kw_required
             | Rule::EOI
     )
 }
@@ -205,6 +206,7 @@ impl<'f> Lowerer<'f> {
                         path: FieldPath(Vec::new()),
                         about: None,
                         ty: None,
+                        required: None,
                         file: self.file.clone(),
                         span: span(&item),
                     };
@@ -213,6 +215,9 @@ impl<'f> Lowerer<'f> {
                             Rule::path => decl.path = path_of(&p),
                             Rule::string => decl.about = Some(string_value(&p)),
                             Rule::field_type => decl.ty = self.lower_field_type(&p),
+                            Rule::field_required => {
+                                decl.required = children(&p).next().map(|e| self.lower_expr(&e));
+                            }
                             _ => {}
                         }
                     }

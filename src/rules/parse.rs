@@ -247,6 +247,7 @@ pub fn readable(rule: Rule) -> &'static str {
         Rule::agg_where | Rule::kw_where => "`where`",
         Rule::with_param | Rule::kw_with => "`with`",
         Rule::kw_for => "`for`",
+        Rule::field_required | Rule::kw_required => "`required where …`",
         _ => "input",
     }
 }

@@ -164,6 +164,12 @@ impl Checker {
             let file = d.file.clone();
             resolve(&mut d.value, &file, &mut self.errors);
         }
+        for f in rules.fields.iter_mut() {
+            let file = f.file.clone();
+            if let Some(e) = &mut f.required {
+                resolve(e, &file, &mut self.errors);
+            }
+        }
         for t in rules.terms.iter_mut() {
             let file = t.file.clone();
             for c in t.clauses.iter_mut() {

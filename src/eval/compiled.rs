@@ -130,6 +130,19 @@ pub struct CClause {
     needs: u64,
 }
 
+/// A condition compiled apart from any clause, with what a line must have
+/// for it to hold: every slot of `needed`, and (when `any_of` is known)
+/// at least one slot of `any_of`.
+#[derive(Debug)]
+struct Condition {
+    c: C,
+    needed: Vec<usize>,
+    /// The slots it reads, when it is false on a line that has none of
+    /// them (no `not`, no fallback: every test of an absent field is
+    /// false, and `and`/`or` of such tests too).
+    any_of: Option<Vec<usize>>,
+}
+
 /// What a clause made of a line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineOutcome {
@@ -166,8 +179,9 @@ pub struct Compiled<'r> {
     /// [`Compiled::present`] looks at.
     guards: Vec<usize>,
     /// Conditions compiled apart from any clause ([`Compiled::condition`]):
-    /// an aggregate clause's `over` and its aggregations' `where`.
-    conds: Vec<C>,
+    /// an aggregate clause's `over` and its aggregations' `where`, with
+    /// the slots each cannot hold without (see [`Compiled::needs`]).
+    conds: Vec<Condition>,
 }
 
 impl<'r> Compiled<'r> {
@@ -297,17 +311,72 @@ impl<'r> Compiled<'r> {
     /// `over`, an aggregation's `where`), for [`Compiled::holds`].
     pub fn condition(&mut self, expr: &'r Expr) -> usize {
         let c = self.cond(expr);
-        self.conds.push(c);
+        let needs = self.needs(&c);
+        let needed = (0..64).filter(|i| needs >> i & 1 == 1).collect();
+        let mut reads = 0u64;
+        let any_of = self
+            .false_when_absent(&c, &mut reads, 0)
+            .then(|| (0..64).filter(|i| reads >> i & 1 == 1).collect());
+        self.conds.push(Condition { c, needed, any_of });
         self.conds.len() - 1
     }
 
     /// Whether the condition [`Compiled::condition`] numbered `id` holds
-    /// on a line (with the line's memo).
+    /// on a line (with the line's memo). A line without a field the
+    /// condition cannot hold without is answered without evaluating it:
+    /// `entry exists` on a gateway line is a look at one slot.
     #[inline]
     pub fn holds(&self, id: usize, slots: &[Option<Slot<'_>>], memo: &Memo) -> bool {
-        self.conds
-            .get(id)
-            .is_some_and(|c| self.eval(c, slots, memo))
+        let Some(Condition { c, needed, any_of }) = self.conds.get(id) else {
+            return false;
+        };
+        if needed.iter().any(|&s| value(slots, s).is_none()) {
+            return false;
+        }
+        if let Some(reads) = any_of
+            && reads.iter().all(|&s| value(slots, s).is_none())
+        {
+            return false;
+        }
+        self.eval(c, slots, memo)
+    }
+
+    /// Whether `c` is false on a line that has none of the slots it reads
+    /// (noting them in `reads`, all of the first 64).
+    fn false_when_absent(&self, c: &C, reads: &mut u64, depth: usize) -> bool {
+        let mut slot = |s: usize| {
+            if s < 64 {
+                *reads |= 1 << s;
+                true
+            } else {
+                false
+            }
+        };
+        match c {
+            C::Exists(s) | C::Truthy(s) | C::Cmp(s, ..) | C::Matches(s, _) | C::Regex(s, _) => {
+                slot(*s)
+            }
+            C::In {
+                slot: s,
+                negated: false,
+                ..
+            } => slot(*s),
+            C::And(items) | C::Or(items) => {
+                depth < 32
+                    && items
+                        .iter()
+                        .all(|i| self.false_when_absent(i, reads, depth + 1))
+            }
+            C::Define(k) => {
+                depth < 32
+                    && self
+                        .defines
+                        .get(*k)
+                        .is_some_and(|d| self.false_when_absent(d, reads, depth + 1))
+            }
+            C::Const(b) => !b,
+            C::In { negated: true, .. } | C::Not(_) | C::Fallback(_) => false,
+        }
     }
 
     /// The slot of a field path, adding it if new.

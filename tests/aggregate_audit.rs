@@ -241,48 +241,23 @@ fn a_param_no_rule_declares_or_of_the_wrong_type_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = write(dir.path(), "ledger.csv", LEDGER);
     let l = ledger.display().to_string();
-    let out = proviso(&[
-        "audit",
-        &l,
-        "--rules",
-        "rules",
-        "--param",
-        "revenue_share_capp=1000",
-    ])
-    .run();
-    assert_eq!(out.code, 2);
-    assert!(
-        out.stderr.contains("proviso::cli::unknown_param"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("did you mean `revenue_share_cap`?"),
-        "{}",
-        out.stderr
-    );
-    let out = proviso(&[
-        "audit",
-        &l,
-        "--rules",
-        "rules",
-        "--param",
-        "revenue_share_cap=a lot",
-    ])
-    .run();
-    assert_eq!(out.code, 2);
-    assert!(
-        out.stderr.contains("proviso::cli::bad_param_value"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr
-            .contains("parameter `revenue_share_cap` is money"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stdout.is_empty(), "nothing is judged: {}", out.stdout);
+    for (param, says) in [
+        (
+            "revenue_share_capp=1000",
+            ["proviso::cli::unknown_param", "did you mean `revenue_share_cap`?"],
+        ),
+        (
+            "revenue_share_cap=a lot",
+            ["proviso::cli::bad_param_value", "parameter `revenue_share_cap` is money"],
+        ),
+    ] {
+        let out = proviso(&["audit", &l, "--rules", "rules", "--param", param]).run();
+        assert_eq!(out.code, 2, "{param}");
+        for s in says {
+            assert!(out.stderr.contains(s), "{param}: {}", out.stderr);
+        }
+        assert!(out.stdout.is_empty(), "nothing is judged: {}", out.stdout);
+    }
 }
 
 #[test]

@@ -589,21 +589,8 @@ fn judge_line<'a>(
             line: line_no,
             text: Some(aggregate::evidence_text(line)),
         };
-        if let Some((why, at)) = bad {
-            ctx.aggs.contribute(
-                ctx.compiled,
-                &mut r.aggs,
-                &mut r.agg_key,
-                slots,
-                memo,
-                ts,
-                &evidence,
-                line,
-                true,
-            );
-            malformed(r, &why, at);
-            return;
-        }
+        // A malformed line joins no sum; the groups it would have joined
+        // note it (`left_out`).
         applied = ctx.aggs.contribute(
             ctx.compiled,
             &mut r.aggs,
@@ -613,8 +600,12 @@ fn judge_line<'a>(
             ts,
             &evidence,
             line,
-            false,
+            bad.is_some(),
         );
+        if let Some((why, at)) = bad {
+            malformed(r, &why, at);
+            return;
+        }
     }
     if !ctx.compiled.in_terms(day) {
         r.summary.outside_terms += 1;

@@ -244,11 +244,17 @@ fn a_param_no_rule_declares_or_of_the_wrong_type_is_an_error() {
     for (param, says) in [
         (
             "revenue_share_capp=1000",
-            ["proviso::cli::unknown_param", "did you mean `revenue_share_cap`?"],
+            [
+                "proviso::cli::unknown_param",
+                "did you mean `revenue_share_cap`?",
+            ],
         ),
         (
             "revenue_share_cap=a lot",
-            ["proviso::cli::bad_param_value", "parameter `revenue_share_cap` is money"],
+            [
+                "proviso::cli::bad_param_value",
+                "parameter `revenue_share_cap` is money",
+            ],
         ),
     ] {
         let out = proviso(&["audit", &l, "--rules", "rules", "--param", param]).run();

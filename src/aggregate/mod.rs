@@ -346,6 +346,11 @@ pub struct GroupState {
     /// [`LEFT_OUT_CAP`] listed).
     pub left_out: u64,
     pub left_out_lines: Vec<Evidence>,
+    /// For a clause whose aggregations all keep an earliest record
+    /// (`first`, `first day`): the latest of the timestamps they keep,
+    /// once each keeps one. A record dated at or after it changes none of
+    /// them, and is not looked at further (see [`GroupState::settled`]).
+    pub settled_at: Option<Millis>,
     /// When the group was opened, in input order within the state that
     /// opened it: merges admit new groups in this order, so that at the
     /// cap the groups kept are the first ones of the input, whatever its
@@ -354,6 +359,30 @@ pub struct GroupState {
 }
 
 impl GroupState {
+    /// Whether a record dated `ts` can change none of the group's
+    /// aggregations (all earliest-record ones, each already holding a
+    /// record no later than `ts`).
+    #[inline]
+    pub fn settled(&self, ts: Millis) -> bool {
+        self.settled_at.is_some_and(|t| ts >= t)
+    }
+
+    /// Works out [`GroupState::settled_at`] again after a record was fed
+    /// (only for clauses whose aggregations are all earliest-record ones).
+    pub fn settle(&mut self) {
+        let mut latest = i64::MIN;
+        for a in &self.accs {
+            match &a.best {
+                Some((t, _)) => latest = latest.max(*t),
+                None => {
+                    self.settled_at = None;
+                    return;
+                }
+            }
+        }
+        self.settled_at = Some(latest);
+    }
+
     /// Notes that a record dated `ts` joined the group.
     pub fn joined(&mut self, ts: Millis, in_force: bool) {
         self.records += 1;
@@ -421,6 +450,18 @@ impl KeyBuf {
 
 /// Writes a length and `:` (the prefix of a key part).
 fn push_len(out: &mut String, n: usize) {
+    // (Nearly every key part is shorter than 100 bytes.)
+    if n < 10 {
+        out.push(char::from(b'0' + n as u8));
+        out.push(':');
+        return;
+    }
+    if n < 100 {
+        out.push(char::from(b'0' + (n / 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+        out.push(':');
+        return;
+    }
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     let mut n = n;
@@ -573,6 +614,14 @@ impl State {
     }
 }
 
+/// Whether every aggregation of a clause keeps an earliest record, so
+/// that its groups can be settled (see [`GroupState::settled`]).
+pub fn all_earliest(agg: &Aggregate) -> bool {
+    agg.aggs
+        .iter()
+        .all(|a| matches!(a.op, AggOp::First | AggOp::FirstDay))
+}
+
 fn merge_group(m: &mut GroupState, g: GroupState, agg: &Aggregate) {
     m.in_force += g.in_force;
     m.records += g.records;
@@ -633,6 +682,9 @@ fn merge_group(m: &mut GroupState, g: GroupState, agg: &Aggregate) {
                 }
             }
         }
+    }
+    if all_earliest(agg) {
+        m.settle();
     }
 }
 

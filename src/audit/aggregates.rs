@@ -26,6 +26,9 @@ struct AggSlots {
     /// Per aggregation: its `where` condition (an index into `conds`)
     /// and the slot it reads.
     accs: Vec<(Option<usize>, Option<usize>)>,
+    /// Whether every aggregation keeps an earliest record (then a group
+    /// settles: see [`aggregate::GroupState::settled`]).
+    all_earliest: bool,
     /// The clause's distinct `where` conditions, compiled: aggregations
     /// that share one (`first day where cloud != "azure"`, `first cloud
     /// where cloud != "azure"`) test it once per line.
@@ -99,6 +102,7 @@ impl<'r> AggRun<'r> {
                     .collect(),
                 accs,
                 conds,
+                all_earliest: aggregate::all_earliest(c.agg),
             })
             .collect();
         let typed = rules
@@ -250,6 +254,9 @@ impl<'r> AggRun<'r> {
                 continue;
             };
             g.joined(ts, in_force);
+            if c.all_earliest && g.settled(ts) {
+                continue;
+            }
             let mut ev: Option<Evidence> = None;
             let mut keep = || ev.get_or_insert_with(evidence).clone();
             // Each distinct condition's truth on this line: 0 not yet
@@ -291,6 +298,9 @@ impl<'r> AggRun<'r> {
                     continue;
                 }
                 acc.feed(a.op, ts, value.as_deref().map(ValRef::Text), &mut keep);
+            }
+            if c.all_earliest {
+                g.settle();
             }
         }
         joined

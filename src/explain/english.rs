@@ -212,3 +212,12 @@ pub fn subject(applies: Option<&Expr>, rules: &RuleSet, m: Markup) -> String {
         ),
     }
 }
+
+/// `s` with its first letter in upper case (a sentence's start).
+pub fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
+}

@@ -192,7 +192,7 @@ fn clause_card(v: &ClauseView, color: &str) -> String {
         let _ = write!(
             out,
             "<p class=\"inputs\">{}.</p>",
-            escape(&capitalize(inputs))
+            escape(&super::english::capitalize(inputs))
         );
     }
     for c in &v.citations {
@@ -200,14 +200,6 @@ fn clause_card(v: &ClauseView, color: &str) -> String {
     }
     out.push_str("</section>");
     out
-}
-
-fn capitalize(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
-        .unwrap_or_default()
 }
 
 pub fn render(e: &Explanation) -> String {

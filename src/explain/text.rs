@@ -16,14 +16,6 @@ pub fn period_text(iv: Option<Interval>) -> String {
     }
 }
 
-fn capitalize(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
-        .unwrap_or_default()
-}
-
 fn mark(b: bool) -> &'static str {
     if b { "✓" } else { "–" }
 }
@@ -156,7 +148,7 @@ pub fn render(e: &Explanation, m: Markup) -> String {
                 v.sentence
             ));
             if let Some(inputs) = &v.inputs {
-                out.push_str(&format!("{}.\n\n", capitalize(inputs)));
+                out.push_str(&format!("{}.\n\n", super::english::capitalize(inputs)));
             }
             for c in &v.citations {
                 out.push_str(&format!("> {c}\n"));
@@ -167,7 +159,7 @@ pub fn render(e: &Explanation, m: Markup) -> String {
                 v.title, v.id, v.terms, v.sentence
             ));
             if let Some(inputs) = &v.inputs {
-                out.push_str(&format!("  {}.\n", capitalize(inputs)));
+                out.push_str(&format!("  {}.\n", super::english::capitalize(inputs)));
             }
             for c in &v.citations {
                 out.push_str(&format!("  Source: {c}\n"));

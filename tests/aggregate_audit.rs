@@ -640,3 +640,38 @@ fn the_bundled_examples_hold_in_an_audit_too() {
         "every aggregate example was audited: {checked}"
     );
 }
+
+/// A chain of figures as long as a generated rule file makes it does not
+/// overflow the stack when a group's evidence is gathered through it.
+#[test]
+fn a_long_chain_of_figures_is_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain: String = (1..50_000)
+        .map(|i| format!("    let f{i} = f{} + count\n", i - 1))
+        .collect();
+    let rules = write(
+        dir.path(),
+        "chain.proviso",
+        &format!(
+            "terms t \"T\" effective 2026-01-01 {{\n  clause c \"C\" {{\n    per month\n    let f0 = count\n{chain}    require f49999 > 1000000\n  }}\n}}\n"
+        ),
+    );
+    let ledger = write(
+        dir.path(),
+        "l.csv",
+        "date,entry,product,amount_usd\n2026-03-01,product_revenue,x,1.00\n",
+    );
+    let out = proviso(&[
+        "audit",
+        &ledger.display().to_string(),
+        "--rules",
+        &rules.display().to_string(),
+        "--format",
+        "json",
+    ])
+    .run();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let doc = out.json();
+    // One record: every `count` is 1.
+    assert_eq!(clause(&doc, "c")["groups"][0]["figures"]["f49999"], "50000");
+}

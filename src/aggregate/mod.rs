@@ -1127,22 +1127,36 @@ impl Env<'_> {
     /// The evidence of the aggregations the check reads (through its
     /// figures), in the order it reads them, each record once.
     fn evidence(&self) -> Vec<Evidence> {
+        // Depth first through the figures the check reads, with a stack of
+        // our own: a chain of figures is as long as the rule file makes it.
         let mut aggs: Vec<usize> = Vec::new();
-        let mut figures_seen: Vec<usize> = Vec::new();
-        fn visit(a: &Arith, agg: &Aggregate, aggs: &mut Vec<usize>, seen: &mut Vec<usize>) {
+        let mut agg_seen = vec![false; self.agg.aggs.len()];
+        let mut seen = vec![false; self.agg.figures.len()];
+        let mut roots: Vec<Arith> = Vec::new();
+        if let Some((check, _)) = &self.agg.check {
+            check.operands(&mut |a| roots.push(a.clone()));
+        }
+        let mut stack: Vec<&Arith> = roots.iter().rev().collect();
+        while let Some(a) = stack.pop() {
+            let mut next: Vec<&Arith> = Vec::new();
             a.walk(&mut |x| match x.kind {
-                ArithKind::Agg(i) if !aggs.contains(&i) => aggs.push(i),
-                ArithKind::Figure(i) | ArithKind::Running(i) if !seen.contains(&i) => {
-                    seen.push(i);
-                    if let Some(f) = agg.figures.get(i) {
-                        visit(&f.value, agg, aggs, seen);
+                ArithKind::Agg(i) if agg_seen.get(i) == Some(&false) => {
+                    if let Some(s) = agg_seen.get_mut(i) {
+                        *s = true;
+                    }
+                    aggs.push(i);
+                }
+                ArithKind::Figure(i) | ArithKind::Running(i) if seen.get(i) == Some(&false) => {
+                    if let Some(s) = seen.get_mut(i) {
+                        *s = true;
+                    }
+                    if let Some(f) = self.agg.figures.get(i) {
+                        next.push(&f.value);
                     }
                 }
                 _ => {}
             });
-        }
-        if let Some((check, _)) = &self.agg.check {
-            check.operands(&mut |a| visit(a, self.agg, &mut aggs, &mut figures_seen));
+            stack.extend(next.into_iter().rev());
         }
         let mut out: Vec<Evidence> = Vec::new();
         for i in aggs {

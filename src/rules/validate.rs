@@ -291,12 +291,19 @@ impl Checker {
                 let keys: Vec<String> = agg.per.iter().map(GroupKey::name).collect();
                 let figure_names: Vec<String> =
                     agg.figures.iter().map(|f| f.id.name.clone()).collect();
+                // (By name: a generated file may have tens of thousands.)
+                let figure_index: HashMap<&str, usize> = figure_names
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .map(|(i, n)| (n.as_str(), i))
+                    .collect();
                 let mut errors = Vec::new();
                 let resolve = |a: &mut Arith, figures_before: usize, errors: &mut Vec<Diag>| {
                     a.walk_mut(&mut |x| {
                         let ArithKind::Name(name) = &x.kind else { return };
                         let name = name.clone();
-                        if let Some(i) = figure_names.iter().position(|f| *f == name) {
+                        if let Some(&i) = figure_index.get(name.as_str()) {
                             if i < figures_before {
                                 x.kind = ArithKind::Figure(i);
                             } else {
@@ -339,7 +346,7 @@ impl Checker {
                     for part in &m.parts {
                         if let MessagePart::Field(path, span) = part {
                             let n = path.to_string();
-                            if !(figure_names.contains(&n)
+                            if !(figure_index.contains_key(n.as_str())
                                 || keys.contains(&n)
                                 || params.contains(&n))
                             {

@@ -21,6 +21,8 @@ pub(super) struct AggParts {
     pub(super) figures: Vec<Figure>,
     pub(super) aggs: Vec<AggSpec>,
     pub(super) examples: Vec<AggExample>,
+    /// Each figure's index by name (the first of a name).
+    pub(super) figure_index: std::collections::HashMap<String, usize>,
 }
 
 impl AggParts {
@@ -83,7 +85,7 @@ impl Lowerer<'_> {
             return;
         };
         let id = ident(&id);
-        if parts.figures.iter().any(|f| f.id.name == id.name) {
+        if parts.figure_index.contains_key(&id.name) {
             self.err(
                 Code::CheckDuplicateName,
                 format!("figure `{}` is defined twice", id.name),
@@ -93,6 +95,10 @@ impl Lowerer<'_> {
             );
         }
         let value = self.lower_arith(&value, parts);
+        parts
+            .figure_index
+            .entry(id.name.clone())
+            .or_insert(parts.figures.len());
         parts.figures.push(Figure { id, value });
     }
 
@@ -143,7 +149,7 @@ impl Lowerer<'_> {
                     .find(|p| p.as_rule() == Rule::ident)
                     .map(|p| p.as_str().to_string())
                     .unwrap_or_default();
-                match parts.figures.iter().position(|f| f.id.name == name) {
+                match parts.figure_index.get(&name).copied() {
                     Some(i) => lit(ArithKind::Running(i)),
                     None => {
                         let names: Vec<&str> =

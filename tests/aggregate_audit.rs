@@ -675,3 +675,37 @@ fn a_long_chain_of_figures_is_judged() {
     // One record: every `count` is 1.
     assert_eq!(clause(&doc, "c")["groups"][0]["figures"]["f49999"], "50000");
 }
+
+/// A group key longer than the audit keeps (a megabyte `model`) is not
+/// judged and is counted, so hostile keys cannot hold the input in memory.
+#[test]
+fn a_record_with_an_overlong_group_key_is_counted_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "m".repeat(2000);
+    let gw = write(
+        dir.path(),
+        "gateway.jsonl",
+        &format!(
+            "{{\"timestamp\":\"2026-05-01T10:00:00Z\",\"model\":\"{long}\",\"cloud\":\"aws\"}}\n\
+             {{\"timestamp\":\"2026-05-01T10:00:00Z\",\"model\":\"o5\",\"cloud\":\"aws\"}}\n"
+        ),
+    );
+    let (code, doc) = audit_json(&[&gw], &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        groups(&doc, "first_ship_on_azure"),
+        pairs(&[("o5", "violation")])
+    );
+    let warnings: Vec<&str> = doc["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        warnings.iter().any(
+            |w| w.contains("1 record whose group key is longer than 1024 bytes was not judged")
+        ),
+        "{warnings:?}"
+    );
+}

@@ -60,6 +60,10 @@ pub const DISTINCT_CAP: usize = 100_000;
 /// new key on every line (a `per` over a unique id) cannot grow the audit
 /// without bound.
 pub const MAX_GROUPS: usize = 1_000_000;
+/// The longest group key kept, in bytes (all its parts). A record whose
+/// key is longer is not judged and is counted ([`State::long_keys`]): a
+/// million groups of megabyte keys would otherwise hold the input.
+pub const MAX_KEY_BYTES: usize = 1024;
 /// Characters of a record's text kept for the evidence shown.
 const EVIDENCE_TEXT: usize = 400;
 
@@ -141,6 +145,7 @@ impl<'r> Plan<'r> {
                 .map(|_| hashbrown::HashMap::new())
                 .collect(),
             dropped: vec![0; self.clauses.len()],
+            long_keys: vec![0; self.clauses.len()],
             opened: 0,
         }
     }
@@ -403,6 +408,9 @@ pub struct State {
     /// Per clause: records not judged because they would have opened a
     /// group beyond the cap ([`MAX_GROUPS`]).
     pub dropped: Vec<u64>,
+    /// Per clause: records not judged because their key is longer than
+    /// [`MAX_KEY_BYTES`].
+    pub long_keys: Vec<u64>,
     /// Groups opened so far (for [`GroupState`]'s order).
     opened: u64,
 }
@@ -510,6 +518,12 @@ impl State {
         key: &KeyBuf,
     ) -> Option<&mut GroupState> {
         let naggs = plan.clauses.get(clause)?.agg.aggs.len();
+        if key.as_str().len() > MAX_KEY_BYTES {
+            if let Some(n) = self.long_keys.get_mut(clause) {
+                *n += 1;
+            }
+            return None;
+        }
         let groups = self.clauses.get_mut(clause)?;
         let full = groups.len() >= plan.max_groups;
         match groups.entry_ref(key.as_str()) {
@@ -583,6 +597,9 @@ impl State {
     /// so that at the cap the kept groups are the input's first.
     pub fn merge(&mut self, plan: &Plan<'_>, later: State, fix: &dyn Fn(&mut Evidence)) {
         for (mine, theirs) in self.dropped.iter_mut().zip(&later.dropped) {
+            *mine += theirs;
+        }
+        for (mine, theirs) in self.long_keys.iter_mut().zip(&later.long_keys) {
             *mine += theirs;
         }
         for (((mine, theirs), spec), dropped) in self

@@ -363,6 +363,24 @@ pub fn audit(rules: &RuleSet, inputs: &[PathBuf], opts: &mut Options) -> AuditRe
     }
     // 4. The aggregate clauses' groups, judged now that every record is in.
     let judged = crate::aggregate::finish(&plan.aggs.plan, &groups);
+    for (spec, long) in plan.aggs.plan.clauses.iter().zip(&groups.long_keys) {
+        if *long > 0 {
+            report.summary.warnings += 1;
+            report.warnings.push(
+                Diag::warning(
+                    Code::AuditTooManyGroups,
+                    format!(
+                        "clause `{}`: {} whose group key is longer than {} bytes {} not judged",
+                        spec.clause.id.name,
+                        if *long == 1 { "1 record".to_string() } else { format!("{long} records") },
+                        crate::aggregate::MAX_KEY_BYTES,
+                        if *long == 1 { "was" } else { "were" }
+                    ),
+                )
+                .with_help("group by a field with short values (a product name, not a request body), or narrow the records with `over …`"),
+            );
+        }
+    }
     for (spec, dropped) in plan.aggs.plan.clauses.iter().zip(&groups.dropped) {
         if *dropped > 0 {
             report.summary.warnings += 1;

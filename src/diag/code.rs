@@ -981,9 +981,9 @@ codes! {
         ///
         /// The records formed more than a million groups of one aggregate
         /// clause (its `per` key is nearly unique per record, such as a
-        /// request id), and the records that would have opened more were
-        /// not judged (the message counts them). Group by a field with
-        /// fewer values, or narrow `over`.
+        /// request id), or had a group key longer than 1 KiB, and those
+        /// records were not judged (the message counts them). Group by a
+        /// field with fewer and shorter values, or narrow `over`.
         AuditTooManyGroups = "proviso::audit::too_many_groups", warning;
     }
 

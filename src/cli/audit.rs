@@ -46,20 +46,7 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
     };
     // Parameters: `params:` of the proviso.yaml (the one named, or the
     // one found from the working directory up), then `--param` flags.
-    let config = if args.no_config {
-        Ok(crate::cli::config::Config::default())
-    } else if let Some(p) = &args.config {
-        crate::cli::config::load(p)
-    } else {
-        match std::env::current_dir()
-            .ok()
-            .and_then(|d| crate::cli::config::discover(&d))
-        {
-            Some(p) => crate::cli::config::load(&p),
-            None => Ok(crate::cli::config::Config::default()),
-        }
-    };
-    let config = match config {
+    let config = match crate::cli::config::for_run(args.no_config, args.config.as_deref()) {
         Ok(c) => c,
         Err(d) => return fail(d),
     };

@@ -14,7 +14,6 @@ use super::{
     CheckArgs, CheckFormat, Color, EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, FormatSpec, Style,
     eprint_diags, load_rules, style, write_output,
 };
-use crate::cli::config::Config;
 use crate::date::Date;
 use crate::diag::{Code, Diag};
 use crate::findings::FailOn;
@@ -45,19 +44,7 @@ struct Settings {
 }
 
 fn settings(args: &CheckArgs) -> Result<Settings, Diag> {
-    let config = if args.no_config {
-        Config::default()
-    } else if let Some(p) = &args.config {
-        crate::cli::config::load(p)?
-    } else {
-        match std::env::current_dir()
-            .ok()
-            .and_then(|d| crate::cli::config::discover(&d))
-        {
-            Some(p) => crate::cli::config::load(&p)?,
-            None => Config::default(),
-        }
-    };
+    let config = crate::cli::config::for_run(args.no_config, args.config.as_deref())?;
     let pick = |flag: &Vec<PathBuf>, file: &Vec<PathBuf>| {
         if flag.is_empty() {
             file.clone()

@@ -306,6 +306,22 @@ pub fn load(path: &Path) -> Result<Config, Diag> {
     })
 }
 
+/// The configuration of a run: none with `--no-config`, the file
+/// `--config` names, else the `proviso.yaml` found from the working
+/// directory upward (none if there is none).
+pub fn for_run(no_config: bool, named: Option<&Path>) -> Result<Config, Diag> {
+    if no_config {
+        return Ok(Config::default());
+    }
+    if let Some(p) = named {
+        return load(p);
+    }
+    match std::env::current_dir().ok().and_then(|d| discover(&d)) {
+        Some(p) => load(&p),
+        None => Ok(Config::default()),
+    }
+}
+
 /// Refuses a file nested deeper than [`MAX_DEPTH`], counting block
 /// indentation levels, compact sequence entries (`- - x`) and flow
 /// brackets outside quotes and comments. It may overcount (a `[` in a

@@ -296,13 +296,17 @@ pub struct AuditArgs {
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
+    name_value(s, "NAME=VALUE", "revenue_share_cap=1250000.00")
+}
+
+/// `NAME=…` with both sides non-empty (trimmed), or an error that shows
+/// the `shape` and an `example`.
+fn name_value(s: &str, shape: &str, example: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
             Ok((k.trim().to_string(), v.trim().to_string()))
         }
-        _ => Err(format!(
-            "`{s}` is not NAME=VALUE (e.g. `revenue_share_cap=1250000.00`)"
-        )),
+        _ => Err(format!("`{s}` is not {shape} (e.g. `{example}`)")),
     }
 }
 
@@ -337,14 +341,7 @@ fn parse_samples(s: &str) -> Result<usize, String> {
 }
 
 fn parse_field_override(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
-            Ok((k.trim().to_string(), v.trim().to_string()))
-        }
-        _ => Err(format!(
-            "`{s}` is not NAME=FIELD (e.g. `host=properties.domain`)"
-        )),
-    }
+    name_value(s, "NAME=FIELD", "host=properties.domain")
 }
 
 #[derive(clap::Args, Debug)]

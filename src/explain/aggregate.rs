@@ -332,24 +332,9 @@ impl Ctx<'_> {
             GKind::Or(items) => join(items, "or"),
             // `x exists and x <= y`: "x is present and on or before y",
             // instead of saying a long figure twice.
-            GKind::And(items) => match items.as_slice() {
-                [
-                    GExpr {
-                        kind: GKind::Exists(a),
-                        ..
-                    },
-                    GExpr {
-                        kind: GKind::Compare(b, op, c),
-                        ..
-                    },
-                ] if same_figure(a, b) && self.relation(b, *op, c).is_some() => format!(
-                    "{} is present and {} {}",
-                    self.arith(a, 1),
-                    self.relation(b, *op, c).unwrap_or_default(),
-                    self.arith(c, 1)
-                ),
-                _ => join(items, "and"),
-            },
+            GKind::And(items) => self
+                .present_and(items, "is")
+                .unwrap_or_else(|| join(items, "and")),
             GKind::Not(inner) => match &inner.kind {
                 GKind::Exists(a) => format!("{} is absent", self.arith(a, 1)),
                 GKind::Compare(a, CmpOp::Eq, b) => {
@@ -372,6 +357,33 @@ impl Ctx<'_> {
             GKind::Exists(a) => format!("{} is present", self.arith(a, 1)),
             GKind::Truthy(a) => format!("{} holds", self.arith(a, 1)),
         }
+    }
+
+    /// `x exists and x <= y` as "x {verb} present and on or before y",
+    /// instead of saying a long figure twice; `None` for other shapes.
+    fn present_and(&self, items: &[GExpr], verb: &str) -> Option<String> {
+        let [
+            GExpr {
+                kind: GKind::Exists(a),
+                ..
+            },
+            GExpr {
+                kind: GKind::Compare(b, op, c),
+                ..
+            },
+        ] = items
+        else {
+            return None;
+        };
+        if !same_figure(a, b) {
+            return None;
+        }
+        let relation = self.relation(b, *op, c)?;
+        Some(format!(
+            "{} {verb} present and {relation} {}",
+            self.arith(a, 1),
+            self.arith(c, 1)
+        ))
     }
 
     /// What the check demands: "… must be at least …".
@@ -405,24 +417,9 @@ impl Ctx<'_> {
                 format!("{} must be {state}", self.arith(a, 1))
             }
             GKind::Not(inner) if depth < MAX_DEPTH => self.must(inner, !negate, depth + 1),
-            GKind::And(items) if !negate => match items.as_slice() {
-                [
-                    GExpr {
-                        kind: GKind::Exists(a),
-                        ..
-                    },
-                    GExpr {
-                        kind: GKind::Compare(b, op, c),
-                        ..
-                    },
-                ] if same_figure(a, b) && self.relation(b, *op, c).is_some() => format!(
-                    "{} must be present and {} {}",
-                    self.arith(a, 1),
-                    self.relation(b, *op, c).unwrap_or_default(),
-                    self.arith(c, 1)
-                ),
-                _ => format!("it must hold that {}", self.phrase(g, depth + 1)),
-            },
+            GKind::And(items) if !negate => self
+                .present_and(items, "must be")
+                .unwrap_or_else(|| format!("it must hold that {}", self.phrase(g, depth + 1))),
             _ if negate => format!("it must not be that {}", self.phrase(g, depth + 1)),
             _ => format!("it must hold that {}", self.phrase(g, depth + 1)),
         }

@@ -129,11 +129,7 @@ impl GroupFinding {
         let level = if self.outcome == "unresolved" {
             Level::Warning
         } else {
-            match sev {
-                Severity::Error => Level::Error,
-                Severity::Warning => Level::Warning,
-                Severity::Info => Level::Advice,
-            }
+            sev.level()
         };
         let headline = match self.outcome {
             "unresolved" => format!("unresolved: {} ({})", self.message, self.label()),

@@ -217,11 +217,7 @@ impl Sample {
     /// The sample as a diagnostic on its log line.
     pub fn to_diag(&self, stats: &ClauseStats) -> Diag {
         let sev = stats.severity.unwrap_or(Severity::Error);
-        let level = match sev {
-            Severity::Error => crate::diag::Level::Error,
-            Severity::Warning => crate::diag::Level::Warning,
-            Severity::Info => crate::diag::Level::Advice,
-        };
+        let level = sev.level();
         let mut spans: Vec<Range<usize>> = vec![self.primary.0.clone()];
         spans.extend(self.secondary.iter().map(|(s, _)| s.clone()));
         let shown = Excerpt::of(&self.text, &spans);

@@ -62,10 +62,9 @@ impl Finding {
 
     /// A miette diagnostic for the human reporter.
     pub fn to_diag(&self) -> Diag {
-        let level = match (self.outcome, self.severity) {
-            (FindingOutcome::Unresolved, _) | (_, Severity::Warning) => Level::Warning,
-            (_, Severity::Error) => Level::Error,
-            (_, Severity::Info) => Level::Advice,
+        let level = match self.outcome {
+            FindingOutcome::Unresolved => Level::Warning,
+            FindingOutcome::Violation => self.severity.level(),
         };
         let message = match self.outcome {
             FindingOutcome::Violation => format!("{}: {}", self.severity.as_str(), self.message),

@@ -145,6 +145,16 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The level a finding of this severity is reported at (`info` is
+    /// miette's advice).
+    pub fn level(self) -> crate::diag::Level {
+        match self {
+            Severity::Error => crate::diag::Level::Error,
+            Severity::Warning => crate::diag::Level::Warning,
+            Severity::Info => crate::diag::Level::Advice,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",

@@ -558,7 +558,25 @@ pub fn finish(
     let stem = format!("__pv_{}_{}", spec.terms.id.name, spec.clause.id.name);
     let name = |s: &str| d.ident(&format!("{stem}_{s}"));
     let mut ctes = Vec::new();
-    let key_cols: Vec<&str> = a.keys.iter().map(|(c, _, _)| c.as_str()).collect();
+    // The group key, NULL on rows that join no group, and whether a row
+    // joined its group while the version was in force. (No `WHERE`: a
+    // filter on these columns makes Spark's constraint propagation grow
+    // without bound; a NULL key's group is dropped by `HAVING` instead.)
+    let mut keyed = Vec::new();
+    for (i, (c, _, _)) in a.keys.iter().enumerate() {
+        keyed.push(format!("CASE WHEN {} THEN {c} END AS gk{i}", a.joins));
+    }
+    keyed.push(format!(
+        "CASE WHEN {} AND {} THEN 1 ELSE 0 END AS jin",
+        a.joins, a.in_force
+    ));
+    ctes.push(format!(
+        "{} AS (SELECT *, {} FROM {last})",
+        name("j"),
+        keyed.join(", ")
+    ));
+    let key_names: Vec<String> = (0..a.keys.len()).map(|i| format!("gk{i}")).collect();
+    let key_cols: Vec<&str> = key_names.iter().map(String::as_str).collect();
     // The earliest time of each `first` aggregation's rows per group.
     let needs_window = a.aggs.iter().any(|r| r.op == AggOp::First);
     let source = if needs_window {
@@ -577,25 +595,19 @@ pub fn finish(
             }
         }
         ctes.push(format!(
-            "{} AS (SELECT *, {} FROM {last} WHERE {})",
+            "{} AS (SELECT *, {} FROM {})",
             name("w"),
             cols.join(", "),
-            a.joins
+            name("j")
         ));
         name("w")
     } else {
-        last.to_string()
+        name("j")
     };
     // Groups.
     let mut select: Vec<String> = key_cols.iter().map(|c| c.to_string()).collect();
-    select.push(format!(
-        "MIN(CASE WHEN {} THEN {} END) AS fs",
-        a.in_force, a.ms
-    ));
-    select.push(format!(
-        "MAX(CASE WHEN {} THEN {} END) AS ls",
-        a.in_force, a.ms
-    ));
+    select.push(format!("MIN(CASE WHEN jin = 1 THEN {} END) AS fs", a.ms));
+    select.push(format!("MAX(CASE WHEN jin = 1 THEN {} END) AS ls", a.ms));
     let dec = d.decimal(SCALE);
     for (i, r) in a.aggs.iter().enumerate() {
         let g = &r.counts;
@@ -680,29 +692,24 @@ pub fn finish(
         select.push(format!("{n} AS a{i}_n"));
         select.push(format!("{t} AS a{i}_t"));
     }
-    let where_joins = if needs_window {
-        String::new()
-    } else {
-        format!(" WHERE {}", a.joins)
-    };
     let group_by = if key_cols.is_empty() {
         String::new()
     } else {
         format!(" GROUP BY {}", key_cols.join(", "))
     };
     ctes.push(format!(
-        "{} AS (SELECT {} FROM {source}{where_joins}{group_by} HAVING SUM(CASE WHEN {} THEN 1 ELSE 0 END) > 0)",
+        "{} AS (SELECT {} FROM {source}{group_by} HAVING SUM(jin) > 0)",
         name("g"),
         select.join(", "),
-        a.in_force
     ));
     // Key texts.
     let mut key_text = Vec::new();
     let mut key_sel = Vec::new();
-    for (i, (col, _, period)) in a.keys.iter().enumerate() {
+    for (i, (_, _, period)) in a.keys.iter().enumerate() {
+        let col = format!("gk{i}");
         let text = match period {
-            None => col.clone(),
-            Some(p) => period_text(d, col, *p),
+            None => col,
+            Some(p) => period_text(d, &col, *p),
         };
         key_sel.push(format!("{text} AS kt{i}"));
         key_text.push(format!("kt{i}"));
@@ -718,14 +725,16 @@ pub fn finish(
     let field_keys: Vec<&str> = a
         .keys
         .iter()
-        .filter(|(_, _, p)| p.is_none())
-        .map(|(c, _, _)| c.as_str())
+        .zip(&key_cols)
+        .filter(|((_, _, p), _)| p.is_none())
+        .map(|(_, c)| *c)
         .collect();
     let period_key: Option<&str> = a
         .keys
         .iter()
-        .find(|(_, _, p)| p.is_some())
-        .map(|(c, _, _)| c.as_str());
+        .zip(&key_cols)
+        .find(|((_, _, p), _)| p.is_some())
+        .map(|(_, c)| *c);
     let window = format!(
         "{}{} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW",
         if field_keys.is_empty() {

@@ -491,7 +491,8 @@ fn layers(d: Dialect, fields: &Fields<'_>, table: &str) -> (Vec<String>, String)
         let select = match (&prev, list.is_empty()) {
             (None, true) => format!("SELECT t.* FROM {table} t"),
             (None, false) => format!("SELECT t.*, {} FROM {table} t", list.join(", ")),
-            (Some(p), true) => format!("SELECT * FROM {p}"),
+            // A layer with nothing to add is no step.
+            (Some(_), true) => continue,
             (Some(p), false) => format!("SELECT *, {} FROM {p}", list.join(", ")),
         };
         ctes.push(format!("{name} AS ({select})"));

@@ -2,6 +2,12 @@
 //! the shape of what it writes. Whether the statements answer what the
 //! audit answers is `tests/sql_engines.rs`, on the real engines.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap or index is a failed test"
+)]
+
 mod common;
 
 use common::proviso;

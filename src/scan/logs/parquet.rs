@@ -11,8 +11,8 @@
 //! Typed values are written so that JSON lines read them as they are:
 //! timestamps of any unit and time zone as RFC 3339 UTC text with every
 //! digit of their fraction, `date32` as `YYYY-MM-DD`, decimals as their
-//! exact digits (a JSON number that the aggregate clauses read as text,
-//! never through `f64`), integers, floats and booleans as JSON scalars,
+//! exact digits (`"200.01"`, as a CSV holds them: text that the aggregate
+//! clauses read exactly and comparisons read as a number), integers, floats and booleans as JSON scalars,
 //! structs as objects, lists as arrays and maps as objects. A null is an
 //! absent field, as a key missing from a JSON line is. The cost is the
 //! rendering, measured in `bench/parquet/`; what keeps it small is
@@ -193,12 +193,12 @@ fn key(name: &str) -> Vec<u8> {
 fn cell(array: &dyn Array) -> Result<Cell<'_>, String> {
     use DataType as D;
     macro_rules! num {
-        ($t:ty) => {{
+        ($t:ty, $write:ident, $wide:ty) => {{
             let a = array
                 .as_primitive_opt::<$t>()
                 .ok_or_else(|| array.data_type().to_string())?;
             Box::new(move |i: usize, out: &mut Vec<u8>| {
-                let _ = write!(out, "{}", a.value(i));
+                $write(<$wide>::from(a.value(i)), out);
             }) as Write1<'_>
         }};
     }
@@ -227,14 +227,14 @@ fn cell(array: &dyn Array) -> Result<Cell<'_>, String> {
                 out.extend_from_slice(if a.value(i) { b"true" } else { b"false" });
             })
         }
-        D::Int8 => num!(Int8Type),
-        D::Int16 => num!(Int16Type),
-        D::Int32 => num!(Int32Type),
-        D::Int64 => num!(Int64Type),
-        D::UInt8 => num!(UInt8Type),
-        D::UInt16 => num!(UInt16Type),
-        D::UInt32 => num!(UInt32Type),
-        D::UInt64 => num!(UInt64Type),
+        D::Int8 => num!(Int8Type, int, i64),
+        D::Int16 => num!(Int16Type, int, i64),
+        D::Int32 => num!(Int32Type, int, i64),
+        D::Int64 => num!(Int64Type, int, i64),
+        D::UInt8 => num!(UInt8Type, uint, u64),
+        D::UInt16 => num!(UInt16Type, uint, u64),
+        D::UInt32 => num!(UInt32Type, uint, u64),
+        D::UInt64 => num!(UInt64Type, uint, u64),
         D::Float16 => float!(Float16Type, |v: F16| f64::from(v.to_f32())),
         D::Float32 => float!(Float32Type, |v: f32| {
             // The shortest decimal that reads back as the f32, not the
@@ -243,8 +243,11 @@ fn cell(array: &dyn Array) -> Result<Cell<'_>, String> {
         }),
         D::Float64 => float!(Float64Type, |v: f64| v),
         D::Decimal32(..) | D::Decimal64(..) | D::Decimal128(..) | D::Decimal256(..) => {
-            // The exact digits (`200.01`), as an unquoted JSON number.
-            display(array, false)?
+            // The exact digits with the column's scale (`200.01`,
+            // `125000.00`), as a string: a number would be shown (in
+            // messages) as the float nearest it, `125000`. Strings of
+            // digits compare as numbers, as a CSV's do.
+            display(array)?
         }
         D::Utf8 => {
             let a = array.as_string_opt::<i32>().ok_or_else(bad)?;
@@ -299,7 +302,7 @@ fn cell(array: &dyn Array) -> Result<Cell<'_>, String> {
             })
         }
         D::Timestamp(unit, _) => timestamp(array, *unit).ok_or_else(bad)?,
-        D::Time32(_) | D::Time64(_) | D::Duration(_) | D::Interval(_) => display(array, true)?,
+        D::Time32(_) | D::Time64(_) | D::Duration(_) | D::Interval(_) => display(array)?,
         D::Struct(_) => {
             let a = array.as_struct_opt().ok_or_else(bad)?;
             let children = a
@@ -359,7 +362,7 @@ fn cell(array: &dyn Array) -> Result<Cell<'_>, String> {
         }
         D::Map(..) => {
             let a = array.as_map_opt().ok_or_else(bad)?;
-            let keys = display(a.keys().as_ref(), true)?;
+            let keys = display(a.keys().as_ref())?;
             let values = cell(a.values().as_ref())?;
             let offsets = a.value_offsets();
             Box::new(move |i, out: &mut Vec<u8>| {
@@ -408,19 +411,14 @@ fn list(items: &Cell<'_>, range: std::ops::Range<usize>, out: &mut Vec<u8>) {
     out.push(b']');
 }
 
-/// Values as Arrow displays them: quoted (a JSON string) or not (the
-/// exact digits of a decimal).
-fn display(array: &dyn Array, quoted: bool) -> Result<Write1<'_>, String> {
+/// Values as Arrow displays them, as JSON strings (a decimal's exact
+/// digits, a time, a duration, a map's key).
+fn display(array: &dyn Array) -> Result<Write1<'_>, String> {
     let options = arrow_cast::display::FormatOptions::default();
     let f = arrow_cast::display::ArrayFormatter::try_new(array, &options)
         .map_err(|_| array.data_type().to_string())?;
     Ok(Box::new(move |i, out: &mut Vec<u8>| {
-        let text = f.value(i).to_string();
-        if quoted {
-            string(text.as_bytes(), out);
-        } else {
-            out.extend_from_slice(text.as_bytes());
-        }
+        string(f.value(i).to_string().as_bytes(), out);
     }))
 }
 
@@ -467,23 +465,68 @@ pub fn write_timestamp(v: i64, per_second: i64, out: &mut Vec<u8>) {
         let _ = write!(out, "\"{v} units of 1/{per_second} s\"");
         return;
     };
-    let _ = write!(
-        out,
-        "\"{}T{:02}:{:02}:{:02}",
-        Date::from_days(days),
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    );
+    let (y, m, d) = Date::from_days(days).ymd();
+    out.push(b'"');
+    if (0..=9999).contains(&y) {
+        digits(u64::try_from(y).unwrap_or(0), 4, out);
+    } else {
+        let _ = write!(out, "{y:04}");
+    }
+    out.push(b'-');
+    digits(u64::from(m), 2, out);
+    out.push(b'-');
+    digits(u64::from(d), 2, out);
+    out.push(b'T');
+    let rem = u64::try_from(rem).unwrap_or(0);
+    digits(rem / 3600, 2, out);
+    out.push(b':');
+    digits(rem / 60 % 60, 2, out);
+    out.push(b':');
+    digits(rem % 60, 2, out);
     if sub != 0 {
         // The fraction in nanoseconds, less its trailing zeros (but
         // milliseconds at least, as JSON exports write them).
-        let nanos = sub * (1_000_000_000 / per_second);
-        let digits = format!("{nanos:09}");
-        let keep = digits.trim_end_matches('0').len().max(3);
-        let _ = write!(out, ".{}", digits.get(..keep).unwrap_or(&digits));
+        let mut nanos = u64::try_from(sub * (1_000_000_000 / per_second)).unwrap_or(0);
+        let mut width = 9;
+        while width > 3 && nanos % 10 == 0 {
+            nanos /= 10;
+            width -= 1;
+        }
+        out.push(b'.');
+        digits(nanos, width, out);
     }
     out.extend_from_slice(b"Z\"");
+}
+
+/// `v` in decimal.
+fn int(v: i64, out: &mut Vec<u8>) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    uint(v.unsigned_abs(), out);
+}
+
+/// `v` in decimal (no `fmt` machinery: a column of integers is written
+/// millions of times).
+fn uint(v: u64, out: &mut Vec<u8>) {
+    digits(v, 1, out);
+}
+
+/// `v` in decimal, with leading zeros to `width` digits.
+fn digits(mut v: u64, width: usize, out: &mut Vec<u8>) {
+    let mut buf = [b'0'; 20];
+    let mut at = buf.len();
+    while v > 0 || buf.len() - at < width {
+        at -= 1;
+        if let Some(b) = buf.get_mut(at) {
+            *b = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if at == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(buf.get(at..).unwrap_or_default());
 }
 
 /// `bytes` as a JSON string: quotes, backslashes and control characters
@@ -491,6 +534,13 @@ pub fn write_timestamp(v: i64, per_second: i64, out: &mut Vec<u8>) {
 /// and make the line malformed where it is read).
 fn string(bytes: &[u8], out: &mut Vec<u8>) {
     out.push(b'"');
+    // Almost every value has nothing to escape: one pass to tell, then
+    // one copy.
+    if !bytes.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut from = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape: Option<&[u8]> = match b {
@@ -541,6 +591,21 @@ mod tests {
             "\"2026-02-03T01:18:51.123456789Z\""
         );
         assert_eq!(ts(-1, 1_000), "\"1969-12-31T23:59:59.999Z\"");
+    }
+
+    #[test]
+    fn integers_are_written_in_decimal() {
+        let text = |v: i64| {
+            let mut out = Vec::new();
+            int(v, &mut out);
+            String::from_utf8(out).unwrap()
+        };
+        for v in [0, 7, -7, 10, 200, -1000, i64::MAX, i64::MIN] {
+            assert_eq!(text(v), v.to_string());
+        }
+        let mut out = Vec::new();
+        uint(u64::MAX, &mut out);
+        assert_eq!(out, u64::MAX.to_string().as_bytes());
     }
 
     #[test]

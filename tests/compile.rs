@@ -291,7 +291,7 @@ fn a_table_without_a_time_column_needs_one_named_or_a_date() {
     .run();
     assert_eq!(named.code, 0, "{}", named.stderr);
     assert!(named.stdout.contains("t.\"requestTime\" AS"));
-    assert!(named.stdout.contains("epoch_ms("));
+    assert!(named.stdout.contains("epoch_us("));
 
     let as_of = proviso(&[
         "compile",

@@ -111,7 +111,7 @@ pub fn rows<'r>(
                         text: "FALSE".into(),
                         layer: 0,
                     });
-                    keys.push(("CAST(NULL AS BIGINT)".into(), p.to_string(), None));
+                    keys.push((null_t(d), p.to_string(), None));
                     continue;
                 };
                 let text = text_of(d, &f.col, f.kind);
@@ -255,20 +255,31 @@ struct V {
     t: String,
 }
 
+/// A NULL of the type of a figure's number (DataFusion refuses to sum,
+/// and DuckDB to `REPLACE`, an untyped NULL).
+fn null_n(d: Dialect) -> String {
+    format!("CAST(NULL AS {})", d.decimal(SCALE))
+}
+
+/// A NULL of the type of a figure's text.
+fn null_t(d: Dialect) -> String {
+    format!("CAST(NULL AS {})", d.text_type())
+}
+
 impl V {
-    fn absent() -> V {
+    fn absent(d: Dialect) -> V {
         V {
             k: "0".into(),
-            n: "NULL".into(),
-            t: "NULL".into(),
+            n: null_n(d),
+            t: null_t(d),
         }
     }
 
-    fn unknown() -> V {
+    fn unknown(d: Dialect) -> V {
         V {
             k: "1".into(),
-            n: "NULL".into(),
-            t: "NULL".into(),
+            n: null_n(d),
+            t: null_t(d),
         }
     }
 
@@ -285,22 +296,22 @@ impl V {
             Lit::Num(n) => V {
                 k: "2".into(),
                 n: format!("CAST('{n}' AS {})", d.decimal(SCALE)),
-                t: "NULL".into(),
+                t: null_t(d),
             },
             Lit::Str(s) => V {
                 k: "3".into(),
-                n: "NULL".into(),
+                n: null_n(d),
                 t: d.string(s),
             },
             Lit::Date(day) => V {
                 k: "4".into(),
-                n: "NULL".into(),
+                n: null_n(d),
                 t: d.string(&day.to_string()),
             },
             Lit::Bool(b) => V {
                 k: "5".into(),
-                n: if *b { "1".into() } else { "0".into() },
-                t: "NULL".into(),
+                n: format!("CAST({} AS {})", u8::from(*b), d.decimal(SCALE)),
+                t: null_t(d),
             },
         }
     }
@@ -334,27 +345,30 @@ impl Env<'_> {
             ArithKind::Name(n) => {
                 return Err(Unsupported::new(format!("the name `{n}` is not resolved")));
             }
-            ArithKind::Figure(i) => self.figures.get(*i).map_or_else(V::absent, |p| V::cols(p)),
+            ArithKind::Figure(i) => self
+                .figures
+                .get(*i)
+                .map_or_else(|| V::absent(d), |p| V::cols(p)),
             ArithKind::Key(i) => match self.key_text.get(*i) {
                 Some(c) => V {
                     k: "3".into(),
-                    n: "NULL".into(),
+                    n: null_n(d),
                     t: c.clone(),
                 },
-                None => V::absent(),
+                None => V::absent(d),
             },
             ArithKind::Param(p) => match self.rules.param_values.get(p) {
                 Some(l) => V::lit(d, l),
-                None => V::unknown(),
+                None => V::unknown(d),
             },
             ArithKind::Agg(i) => V::cols(&format!("a{i}")),
             ArithKind::Running(i) => {
                 if in_condition {
-                    V::absent()
+                    V::absent(d)
                 } else {
                     match self.running.get(i) {
                         Some(p) => V::cols(p),
-                        None => V::absent(),
+                        None => V::absent(d),
                     }
                 }
             }
@@ -383,7 +397,7 @@ impl Env<'_> {
                         y.n,
                         d.decimal(SCALE)
                     ),
-                    t: "NULL".into(),
+                    t: null_t(d),
                 }
             }
             ArithKind::Set(_) => {
@@ -615,35 +629,38 @@ pub fn finish(
             AggOp::Count => (
                 "2".to_string(),
                 format!("CAST(SUM(CASE WHEN {g} THEN 1 ELSE 0 END) AS {dec})"),
-                "NULL".to_string(),
+                null_t(d),
             ),
             AggOp::Sum => {
-                let v = r.num.clone().unwrap_or_else(|| "NULL".into());
+                let v = r.num.clone().unwrap_or_else(|| null_n(d));
                 (
                     format!(
                         "CASE WHEN SUM(CASE WHEN {g} AND {v} IS NULL THEN 1 ELSE 0 END) > 0 THEN 1 ELSE 2 END"
                     ),
                     format!("COALESCE(SUM(CASE WHEN {g} THEN {v} END), CAST(0 AS {dec}))"),
-                    "NULL".to_string(),
+                    null_t(d),
                 )
             }
             AggOp::CountDistinct => {
-                let v = r.text.clone().unwrap_or_else(|| "NULL".into());
+                let v = r.text.clone().unwrap_or_else(|| null_t(d));
                 let c = format!("COUNT(DISTINCT CASE WHEN {g} THEN {v} END)");
                 (
                     format!("CASE WHEN {c} > {DISTINCT_CAP} THEN 1 ELSE 2 END"),
                     format!("CAST({c} AS {dec})"),
-                    "NULL".to_string(),
+                    null_t(d),
                 )
             }
             AggOp::Min | AggOp::Max => {
                 let f = if r.op == AggOp::Min { "MIN" } else { "MAX" };
-                let each = |c: &Option<String>| {
-                    c.as_ref().map_or("NULL".to_string(), |c| {
-                        format!("{f}(CASE WHEN {g} THEN {c} END)")
-                    })
+                let each = |c: &Option<String>, null: String| {
+                    c.as_ref()
+                        .map_or(null, |c| format!("{f}(CASE WHEN {g} THEN {c} END)"))
                 };
-                let (num, date, text) = (each(&r.num), each(&r.date), each(&r.text));
+                let (num, date, text) = (
+                    each(&r.num, null_n(d)),
+                    each(&r.date, null_t(d)),
+                    each(&r.text, null_t(d)),
+                );
                 // `Scalar` orders numbers before dates before texts.
                 let order: [(&str, &str, &str); 3] = if r.op == AggOp::Min {
                     [("2", &num, ""), ("4", &date, ""), ("3", &text, "")]
@@ -658,7 +675,7 @@ pub fn finish(
                     .iter()
                     .map(|(k, e, _)| {
                         if *k == "2" {
-                            format!("WHEN {e} IS NOT NULL THEN NULL")
+                            format!("WHEN {e} IS NOT NULL THEN {}", null_t(d))
                         } else {
                             format!("WHEN {e} IS NOT NULL THEN {e}")
                         }
@@ -671,11 +688,11 @@ pub fn finish(
                 )
             }
             AggOp::First => {
-                let v = r.text.clone().unwrap_or_else(|| "NULL".into());
+                let v = r.text.clone().unwrap_or_else(|| null_t(d));
                 let fv = format!("MIN(CASE WHEN {g} AND {} = fm{i} THEN {v} END)", a.ms);
                 (
                     format!("CASE WHEN {fv} IS NOT NULL THEN 3 ELSE 0 END"),
-                    "NULL".to_string(),
+                    null_n(d),
                     fv,
                 )
             }
@@ -683,7 +700,7 @@ pub fn finish(
                 let fd = format!("MIN(CASE WHEN {g} THEN {} END)", a.ms);
                 (
                     format!("CASE WHEN {fd} IS NOT NULL THEN 4 ELSE 0 END"),
-                    "NULL".to_string(),
+                    null_n(d),
                     time::day_text(d, &time::day_of(d, &fd)),
                 )
             }

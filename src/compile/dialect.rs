@@ -137,7 +137,9 @@ impl Dialect {
     /// time of day without a zone read as UTC), truncating finer units.
     pub fn epoch_ms(self, ts: &str) -> String {
         match self {
-            Dialect::Duckdb => format!("epoch_ms({ts})"),
+            // (DuckDB's `epoch_ms` rounds to the nearest millisecond:
+            // `23:59:59.999999` would be the next day.)
+            Dialect::Duckdb => format!("(epoch_us({ts}) // 1000)"),
             Dialect::Spark => format!("unix_millis({ts})"),
             Dialect::Trino => format!("date_diff('millisecond', from_unixtime(0), {ts})"),
             Dialect::Datafusion => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run SQL statements on one real engine, in local mode, and print the rows.
 
-    engines.py --engine duckdb|datafusion|spark --table NAME=PATH [--table ...]
+    engines.py --engine duckdb|datafusion|spark|sqlglot-trino --table NAME=PATH [--table ...]
                --manifest FILE.json [--session-tz ZONE] [--output FILE]
 
 FILE.json maps query names to SQL text. Each --table registers a Parquet
@@ -186,7 +186,25 @@ def spark_engine(session_tz):
     return register, run, lambda: None
 
 
-ENGINES = {"duckdb": duckdb_engine, "datafusion": datafusion_engine, "spark": spark_engine}
+def sqlglot_trino_engine(session_tz):
+    """Not an engine: Trino cannot run here, so its statements are parsed
+    with sqlglot's Trino dialect. A statement that does not parse is an
+    error; one that does gives one row with the statement's kind."""
+    import pyarrow as pa
+    import sqlglot
+
+    def register(name, path):
+        pass
+
+    def run(sql):
+        tree = sqlglot.parse_one(sql, read="trino")
+        return pa.table({"parsed": [type(tree).__name__]})
+
+    return register, run, lambda: None
+
+
+ENGINES = {"duckdb": duckdb_engine, "datafusion": datafusion_engine, "spark": spark_engine,
+           "sqlglot-trino": sqlglot_trino_engine}
 
 
 def error_text(e: BaseException) -> str:

@@ -591,6 +591,16 @@ def fixture_ledger(repo):
     return ledger_table(rows), ids, skipped
 
 
+def fixture_caps(repo):
+    """The caps the bundled oracle's answers were computed with."""
+    caps = {}
+    for name in ("cap-reached", "cap-never-reached"):
+        path = os.path.join(repo, "fixtures", "aggregate", "expected", name + ".json")
+        with open(path, encoding="utf-8") as f:
+            caps[name.replace("cap-", "").replace("-", "_")] = json.load(f)["params"]["revenue_share_cap"]
+    return caps
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("out", help="directory to write into (created)")
@@ -631,9 +641,10 @@ def main(argv=None):
                           "records": len(fxl_ids), "ids": fxl_ids, "skipped": fxl_skipped},
         },
         "caps": caps,
+        "fx_caps": fixture_caps(args.repo),
     }
     with open(os.path.join(args.out, "meta.json"), "w", encoding="utf-8") as f:
-        json.dump(meta, f, ensure_ascii=False, indent=1)
+        json.dump(meta, f, ensure_ascii=False)
     return 0
 
 

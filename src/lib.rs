@@ -47,6 +47,9 @@ pub mod report;
 // `audit`: log exports streamed through the compiled rules into counts.
 pub mod audit;
 
+// `compile`: a rule set as SQL that judges a table where it lives.
+pub mod compile;
+
 // `explain`: a rule set rendered for people.
 pub mod explain;
 

@@ -35,30 +35,49 @@ pub fn closest<'a>(
 
 /// Glob matching: `*` is any run of characters (including `/` and `.`), `?`
 /// one character; everything else is literal. Linear time, no allocation.
+///
+/// The text is walked by bytes, but `?` and a `*`'s retries step over
+/// whole UTF-8 characters, so `?` matches `é` as SQL's `_` does (the
+/// compiled statements of `proviso compile` write globs as `LIKE`).
 pub fn glob_match(pattern: &str, text: &str) -> bool {
     let p = pattern.as_bytes();
     let t = text.as_bytes();
+    // The length of the UTF-8 character that starts with byte `b`.
+    let char_len = |b: u8| match b {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        0xC0.. => 2,
+        _ => 1,
+    };
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
+    while let Some(&tc) = t.get(ti) {
         match p.get(pi) {
             Some(b'*') => {
                 star = Some((pi, ti));
                 pi += 1;
             }
-            Some(&c) if c == b'?' || Some(&c) == t.get(ti) => {
+            Some(b'?') => {
+                pi += 1;
+                ti += char_len(tc);
+            }
+            Some(&c) if c == tc => {
                 pi += 1;
                 ti += 1;
             }
             _ => match star {
                 Some((sp, st)) => {
+                    let next = st + t.get(st).map_or(1, |&b| char_len(b));
                     pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
+                    ti = next;
+                    star = Some((sp, next));
                 }
                 None => return false,
             },
         }
+    }
+    if ti > t.len() {
+        return false;
     }
     while p.get(pi) == Some(&b'*') {
         pi += 1;
@@ -90,6 +109,12 @@ mod tests {
 
     #[test]
     fn globs() {
+        // `?` is one character, as SQL's `_` (the compiled statements).
+        assert!(glob_match("caf?", "café"));
+        assert!(!glob_match("caf??", "café"));
+        assert!(glob_match("*?é", "aéé"));
+        assert!(glob_match("?*", "日本"));
+        assert!(!glob_match("???", "日本"));
         assert!(glob_match("*.openai.azure.com", "east.openai.azure.com"));
         assert!(!glob_match("*.openai.azure.com", "openai.azure.com.evil"));
         assert!(glob_match("/v1/images/*", "/v1/images/generations"));

@@ -9,6 +9,7 @@
 
 mod audit;
 mod check;
+mod compile;
 pub mod config;
 mod explain;
 pub mod files;
@@ -138,6 +139,67 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Audit traffic log exports, each request against the terms in force on its own date
     Audit(AuditArgs),
+    /// Compile the rules into one SQL statement that audits a table where it lives
+    Compile(CompileArgs),
+}
+
+/// What `proviso compile` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompileTarget {
+    /// one SQL statement
+    Sql,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompileArgs {
+    /// Rule files or directories of them
+    #[arg(
+        long,
+        short = 'r',
+        required = true,
+        value_name = "FILE|DIR",
+        value_delimiter = ','
+    )]
+    pub rules: Vec<PathBuf>,
+    /// What to compile to
+    #[arg(long = "to", value_enum, default_value_t = CompileTarget::Sql)]
+    pub to: CompileTarget,
+    /// The SQL dialect of the engine that runs the statement
+    #[arg(long, value_enum)]
+    pub dialect: crate::compile::Dialect,
+    /// The table (or view, or table function) the statement reads, as the engine names it
+    #[arg(long, value_name = "NAME")]
+    pub table: Option<String>,
+    /// Read the table's columns and types from a sample file: Parquet, CSV with a header, or JSON lines
+    #[arg(long, value_name = "FILE", conflicts_with = "columns")]
+    pub schema_from: Option<PathBuf>,
+    /// The table's columns, as NAME:TYPE,… (`timestamp:timestamp,host:varchar,amount_usd:decimal(18,2)`)
+    #[arg(long, value_name = "NAME:TYPE,…")]
+    pub columns: Option<String>,
+    /// A table AWS documents for Athena, whose columns are known (`--table` defaults to its documented name)
+    #[arg(long, value_enum)]
+    pub table_format: Option<crate::compile::TableFormat>,
+    /// A parameter's value, as NAME=VALUE (repeatable)
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    /// One row per violating record or breaching/unresolved group, instead of one per clause
+    #[arg(long)]
+    pub findings: bool,
+    /// Judge every record by the terms in force on this date, instead of its own (YYYY-MM-DD)
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<Date>,
+    /// Read a field from another column, as NAME=COLUMN (repeatable; `timestamp=requestTime`)
+    #[arg(long = "field", value_parser = parse_field_override)]
+    pub fields: Vec<(String, String)>,
+    /// Write the statement to this file instead of standard output
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Read parameters from this proviso.yaml
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Read no proviso.yaml
+    #[arg(long)]
+    pub no_config: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -458,6 +520,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Lint(args) => lint::run(args, cli.color),
         Command::Fmt(args) => fmt::run(args, &err_style),
         Command::Audit(args) => audit::run(args, cli.color, &err_style),
+        Command::Compile(args) => compile::run(args, &err_style),
     }
 }
 

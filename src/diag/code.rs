@@ -987,6 +987,52 @@ codes! {
         AuditTooManyGroups = "proviso::audit::too_many_groups", warning;
     }
 
+    /// `proviso compile` must produce SQL that means what the rules mean
+    group Compile = "compile" {
+        /// A construct has no exact SQL form in the dialect
+        ///
+        /// A clause uses a construct that `proviso compile` cannot write
+        /// so that the dialect's engine reads it as proviso does (a regular
+        /// expression with a word boundary, a pattern read from a record);
+        /// the message names the clause, the construct and the dialect.
+        /// Nothing is written: no clause is silently left out. Rewrite the
+        /// construct, or judge these records with `proviso audit`.
+        CompileUnsupported = "proviso::compile::unsupported", error;
+
+        /// The table's columns cannot be read
+        ///
+        /// `--schema-from` names a file whose columns proviso cannot read
+        /// (not Parquet, CSV with a header, or JSON lines). Give a sample
+        /// file of the table, or name the columns with `--columns
+        /// NAME:TYPE,…`.
+        CompileBadSchema = "proviso::compile::bad_schema", error;
+
+        /// `--columns` is not a list of NAME:TYPE
+        ///
+        /// Each column is `NAME:TYPE`, separated by commas, with a type
+        /// such as `varchar`, `bigint`, `double`, `boolean`, `date`,
+        /// `timestamp` or `decimal(18,2)`; a `.` in a name is a struct's
+        /// child (`trace.id:varchar`).
+        CompileBadColumns = "proviso::compile::bad_columns", error;
+
+        /// The table has no time column
+        ///
+        /// Each record is judged by the terms in force on its own date, and
+        /// none of the table's columns is one proviso reads a time from
+        /// (`timestamp`, `time`, `@timestamp`, `ts`, `datetime`,
+        /// `TimeGenerated`, `eventTime`, `date`). Name the column with
+        /// `--field timestamp=COLUMN`, or judge every record on one date
+        /// with `--as-of DATE`.
+        CompileNoTimestamp = "proviso::compile::no_timestamp", error;
+
+        /// No clause can be compiled
+        ///
+        /// The rule files have no enforced clause (only manual ones, or
+        /// none in force on any date), so the statement would judge
+        /// nothing. Check the rule files with `proviso explain`.
+        CompileNothing = "proviso::compile::nothing", error;
+    }
+
     /// a report must be written where it was asked for
     group Output = "output" {
         /// A report cannot be written

@@ -62,7 +62,7 @@ pub type Memo = [std::cell::Cell<u8>];
 /// A set of glob patterns sorted by shape, so that the common ones (a
 /// literal, `prefix*`, `*suffix`) are a comparison instead of a
 /// backtracking match; the rest go through [`glob_match`]. Same answers as
-/// `glob_match` on each pattern: `*` matches any bytes, `?` one byte.
+/// `glob_match` on each pattern: `*` matches any bytes, `?` one character.
 #[derive(Debug, Default, Clone)]
 struct Globs {
     exact: Vec<Box<[u8]>>,

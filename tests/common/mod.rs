@@ -10,7 +10,7 @@
 //! compares. The working directory is the repository unless the test
 //! names another ([`Proviso::current_dir`]).
 //!
-//! `proviso check` (and `audit`, for `params:`) reads the `proviso.yaml` of
+//! `proviso check` (and `audit` and `compile`, for `params:`) reads the `proviso.yaml` of
 //! its working directory or of the nearest directory above it, so a file
 //! above the repository (or above the system's temporary directory) could
 //! change any result. A `check` or `audit` run therefore gets
@@ -206,7 +206,7 @@ impl Proviso {
         if !self.finds_config
             && !names_its_config
             && let Some(at) = subcommand(&args)
-            && (args[at] == "check" || args[at] == "audit")
+            && (args[at] == "check" || args[at] == "audit" || args[at] == "compile")
         {
             args.insert(at + 1, "--no-config".into());
         }

@@ -591,6 +591,47 @@ def fixture_ledger(repo):
     return ledger_table(rows), ids, skipped
 
 
+def arrow_type_name(t: pa.DataType):
+    """`proviso compile --columns` spelling of an Arrow type (None: a list
+    or another type no rule reads, left out)."""
+    if pa.types.is_timestamp(t):
+        return "timestamp"
+    if pa.types.is_date(t):
+        return "date"
+    if pa.types.is_decimal(t):
+        return f"decimal({t.precision},{t.scale})"
+    if pa.types.is_integer(t):
+        return "bigint"
+    if pa.types.is_floating(t):
+        return "double"
+    if pa.types.is_boolean(t):
+        return "boolean"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "varchar"
+    return None
+
+
+def columns_spec(schema: pa.Schema) -> str:
+    """The table's columns as `--columns NAME:TYPE,…`, structs by path: the
+    same columns `--schema-from FILE.parquet` reads, for a build whose
+    compiler cannot read Parquet yet."""
+    out = []
+
+    def walk(prefix, field):
+        name = prefix + field.name
+        if pa.types.is_struct(field.type):
+            for i in range(field.type.num_fields):
+                walk(name + ".", field.type.field(i))
+        else:
+            t = arrow_type_name(field.type)
+            if t:
+                out.append(f"{name}:{t}")
+
+    for field in schema:
+        walk("", field)
+    return ",".join(out)
+
+
 def fixture_caps(repo):
     """The caps the bundled oracle's answers were computed with."""
     caps = {}
@@ -624,11 +665,14 @@ def main(argv=None):
     pq.write_table(ledger_table(ledger), os.path.join(args.out, "ledger.parquet"),
                    row_group_size=args.row_group)
 
+    schemas = {}
     fxg, fxg_ids, fxg_skipped = fixture_gateway(args.repo)
     pq.write_table(fxg, os.path.join(args.out, "fx_gateway.parquet"), row_group_size=args.row_group)
     fxl, fxl_ids, fxl_skipped = fixture_ledger(args.repo)
     pq.write_table(fxl, os.path.join(args.out, "fx_ledger.parquet"), row_group_size=args.row_group)
 
+    for name in ("gateway", "ledger", "fx_gateway", "fx_ledger"):
+        schemas[name] = columns_spec(pq.read_schema(os.path.join(args.out, name + ".parquet")))
     meta = {
         "tables": {
             "gateway": {"parquet": "gateway.parquet", "text": ["gateway.jsonl"],
@@ -641,6 +685,7 @@ def main(argv=None):
                           "records": len(fxl_ids), "ids": fxl_ids, "skipped": fxl_skipped},
         },
         "caps": caps,
+        "columns": schemas,
         "fx_caps": fixture_caps(args.repo),
     }
     with open(os.path.join(args.out, "meta.json"), "w", encoding="utf-8") as f:

@@ -16,9 +16,17 @@ pub(super) fn add(
     judged: Vec<ClauseResult>,
     findings: &mut FindingsOut,
 ) {
-    let files: Vec<String> = report.inputs.iter().map(|i| i.file.clone()).collect();
+    let files: Vec<(String, &'static str)> = report
+        .inputs
+        .iter()
+        .map(|i| (i.file.clone(), i.format.map_or("line", |f| f.record_unit())))
+        .collect();
     let at = |e: &Evidence| EvidenceLine {
-        file: files.get(e.file as usize).cloned().unwrap_or_default(),
+        file: files
+            .get(e.file as usize)
+            .map(|f| f.0.clone())
+            .unwrap_or_default(),
+        unit: files.get(e.file as usize).map_or("line", |f| f.1),
         line: e.line,
         text: e.text.clone(),
     };
@@ -163,18 +171,14 @@ impl GroupFinding {
             help.push_str(&format!("; unresolved because {u}"));
         }
         if !self.evidence.is_empty() {
-            let lines: Vec<String> = self
-                .evidence
-                .iter()
-                .map(|e| format!("{}:{}", e.file, e.line))
-                .collect();
+            let lines: Vec<String> = self.evidence.iter().map(EvidenceLine::locus).collect();
             help.push_str(&format!("; records: {}", lines.join(", ")));
         }
         if self.left_out > 0 {
             let lines: Vec<String> = self
                 .left_out_lines
                 .iter()
-                .map(|e| format!("{}:{}", e.file, e.line))
+                .map(EvidenceLine::locus)
                 .collect();
             help.push_str(&format!(
                 "; computed without {} malformed record(s) ({})",

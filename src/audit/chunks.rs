@@ -136,6 +136,8 @@ pub(super) enum Source {
         /// The first line is a header, not a record.
         skip_first: bool,
     },
+    /// A Parquet file, sent a row group at a time (the workers decode).
+    Parquet(Arc<super::parquet::ParquetInput>),
 }
 
 impl Source {
@@ -157,6 +159,7 @@ impl Source {
                 reader,
                 skip_first,
             } => read_chunks(head, head_err, reader, skip_first, limits, tx, recycle),
+            Source::Parquet(input) => super::parquet::send_row_groups(&input, raw, tx),
         }
     }
 }
@@ -216,6 +219,11 @@ pub(super) enum Work {
     Mapped {
         map: Arc<logs::mapped::Window>,
         range: Range<usize>,
+    },
+    /// One row group of a Parquet file, which the worker decodes.
+    RowGroup {
+        input: Arc<super::parquet::ParquetInput>,
+        group: usize,
     },
 }
 

@@ -248,6 +248,7 @@ pub(super) fn process(ctx: &Ctx<'_>, work: Work) -> (ChunkResult, Option<Vec<u8>
             let r = process_chunk(ctx, Piece::Lines(&map[range]));
             (r, None)
         }
+        Work::RowGroup { input, group } => (super::parquet::process(ctx, &input, group), None),
         Work::Skip => (
             ChunkResult {
                 lines: 1,
@@ -283,14 +284,22 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
         }
         Piece::Lines(data) => data,
     };
-    r.summary.bytes = data.len() as u64;
+    judge_lines(ctx, data, &mut r);
+    r
+}
+
+/// Reads and judges the lines of `data` into `r`, numbering them on from
+/// the lines `r` has counted (a Parquet row group is judged a batch of
+/// rows at a time into one result).
+pub(super) fn judge_lines(ctx: &Ctx<'_>, data: &[u8], r: &mut ChunkResult) {
+    r.summary.bytes += data.len() as u64;
     // The whole chunk is checked at once (simdutf8's vector check; a
     // chunk that fails is checked line by line below, with the reason).
     let whole = simdutf8::basic::from_utf8(data).ok();
     let mut slots: Vec<Option<Slot<'_>>> = vec![None; ctx.compiled.slots.len()];
     let memo = ctx.compiled.new_memo();
     let mut scratch = logs::Scratch::default();
-    let mut line_no = 0u64;
+    let mut line_no = r.lines;
     let mut start = 0usize;
     while start < data.len() {
         // INVARIANT: `start < data.len()` (the loop's condition).
@@ -387,10 +396,9 @@ fn process_chunk(ctx: &Ctx<'_>, work: Piece<'_>) -> ChunkResult {
         }
         r.summary.records += 1;
         count_fills(ctx, &mut r.fills, line, &slots);
-        judge_line(ctx, &mut r, this, line, &mut slots, &memo);
+        judge_line(ctx, r, this, line, &mut slots, &memo);
     }
     r.lines = line_no;
-    r
 }
 
 /// Counts which source filled each vocabulary slot of a record, naming
@@ -686,7 +694,7 @@ pub(super) struct PendingDiag {
 }
 
 impl PendingDiag {
-    fn new(line: u64, text: &str, reason: &str, at: Range<usize>, code: Code) -> Self {
+    pub(super) fn new(line: u64, text: &str, reason: &str, at: Range<usize>, code: Code) -> Self {
         PendingDiag {
             line,
             text: text.to_string(),
@@ -696,9 +704,12 @@ impl PendingDiag {
         }
     }
 
-    pub(super) fn diag(self, file: &str, first_line: u64) -> Diag {
+    /// The diagnostic on line (or row: `unit`) `first_line` plus its own
+    /// of `file`.
+    pub(super) fn diag(self, file: &str, first_line: u64, unit: &str) -> Diag {
         line_diag(
             file,
+            unit,
             first_line + self.line,
             &self.text,
             &self.reason,
@@ -711,6 +722,7 @@ impl PendingDiag {
 /// A diagnostic on one log line.
 fn line_diag(
     file: &str,
+    unit: &str,
     line: u64,
     text: &str,
     reason: &str,
@@ -731,7 +743,7 @@ fn line_diag(
     };
     let at = at.start.min(shown.len())..at.end.min(shown.len()).max(at.start.min(shown.len()));
     let src = SourceFile::excerpt(file, shown, usize::try_from(line).unwrap_or(usize::MAX));
-    Diag::error(code, format!("line {line} of `{file}` is not a record: {reason}"))
+    Diag::error(code, format!("{unit} {line} of `{file}` is not a record: {reason}"))
         .in_file(&src)
         .label(at, reason.to_string())
         .with_help("the line is counted as malformed and skipped; the audit goes on (`--allow-malformed` keeps the exit code 0/1)")

@@ -33,6 +33,7 @@ pub use aggregate_report::group_json;
 mod aggregates;
 mod chunks;
 mod judge;
+mod parquet;
 mod pipeline;
 mod samples;
 mod tally;
@@ -162,6 +163,8 @@ impl Settings<'_> {
 pub struct Sample {
     pub file: String,
     pub line: u64,
+    /// `line`, or `row` for a Parquet file's (see [`locus`]).
+    pub unit: &'static str,
     pub timestamp: Millis,
     pub text: String,
     pub message: String,
@@ -241,7 +244,27 @@ impl GroupFinding {
 pub struct EvidenceLine {
     pub file: String,
     pub line: u64,
+    /// `line`, or `row` for a Parquet file's (see [`locus`]).
+    pub unit: &'static str,
     pub text: Option<std::sync::Arc<str>>,
+}
+
+impl EvidenceLine {
+    /// `file:12`, or `file.parquet:row 12`.
+    pub fn locus(&self) -> String {
+        locus(&self.file, self.unit, self.line)
+    }
+}
+
+/// Where a record is: `file:12` for line 12 of a text input,
+/// `file.parquet:row 12` for row 12 of a Parquet file (`unit` is
+/// [`LogFormat::record_unit`]).
+pub fn locus(file: &str, unit: &str, line: u64) -> String {
+    if unit == "row" {
+        format!("{file}:row {line}")
+    } else {
+        format!("{file}:{line}")
+    }
 }
 
 impl ClauseStats {
@@ -436,7 +459,7 @@ fn audit_input(
     // 2. Its format: given, or detected from the head. An input of
     //    nothing but blank space has none and is simply empty.
     let format = settings.format.or_else(|| logs::detect(&opened.head));
-    let mut info = InputInfo {
+    let info = InputInfo {
         file: name.clone(),
         format,
         compression: opened.compression(),
@@ -453,6 +476,10 @@ fn audit_input(
         sink.report.inputs.push(info);
         return;
     };
+    if format == LogFormat::Parquet {
+        parquet_input(plan, settings, path, &opened, file_index, info, sink);
+        return;
+    }
     // 3. Its parsers, and what the workers share.
     let parsers = judge::Parsers::new(plan, format, &opened.head, settings.overrides);
     let ctx = judge::Ctx::new(plan, &parsers, format, &name, file_index, settings);
@@ -478,6 +505,11 @@ fn audit_input(
         sink.report.warnings.push(warning);
     }
     // 6. Its accounting, and the report's.
+    add_input(sink, info, file);
+}
+
+/// An input's accounting, added to the report's.
+fn add_input(sink: &mut tally::Sink<'_>, mut info: InputInfo, file: tally::FileTally) {
     sink.report.summary.add(&file.summary);
     info.records = file.summary.records;
     info.malformed = file.summary.malformed;
@@ -485,6 +517,68 @@ fn audit_input(
     info.summary = file.summary;
     info.fields = file.field_sources();
     sink.report.inputs.push(info);
+}
+
+/// Audits a Parquet input (see [`parquet`]): not from standard input nor
+/// compressed as a whole, since its footer, at its end, is read first.
+fn parquet_input(
+    plan: &judge::RunPlan<'_>,
+    settings: &Settings<'_>,
+    path: &Path,
+    opened: &chunks::Opened,
+    file_index: u32,
+    info: InputInfo,
+    sink: &mut tally::Sink<'_>,
+) {
+    let name = info.file.clone();
+    let refused = if path == Path::new("-") {
+        Some(
+            "a Parquet file cannot be read from standard input: its footer, at its end, is read first",
+        )
+    } else if opened.compression() != Compression::None {
+        Some(
+            "a Parquet file compressed as a whole cannot be read: its footer, at its end, is read first",
+        )
+    } else {
+        None
+    };
+    let input = match refused {
+        Some(why) => Err(Diag::error(
+            Code::InputUnreadable,
+            format!("cannot read `{name}`: {why}"),
+        )
+        .with_help(
+            "give the path of the file itself, decompressed (Parquet compresses its own pages)",
+        )),
+        None => parquet::ParquetInput::open(path, &name, &plan.compiled.slots, settings.overrides),
+    };
+    let input = match input {
+        Ok(input) => std::sync::Arc::new(input),
+        Err(d) => {
+            sink.report.unreadable.push(d);
+            sink.report.inputs.push(info);
+            return;
+        }
+    };
+    let parsers = judge::Parsers::new(plan, LogFormat::Parquet, b"", settings.overrides);
+    let ctx = judge::Ctx::new(
+        plan,
+        &parsers,
+        LogFormat::Parquet,
+        &name,
+        file_index,
+        settings,
+    );
+    let raw = std::sync::atomic::AtomicU64::new(0);
+    let file = pipeline::run(
+        &ctx,
+        chunks::Source::Parquet(input),
+        &raw,
+        settings.threads,
+        settings.limits,
+        sink,
+    );
+    add_input(sink, info, file);
 }
 
 /// The error for an input whose format cannot be told.

@@ -167,6 +167,7 @@ pub(super) fn show(
     Some(Sample {
         file: ctx.file.to_string(),
         line: line_no,
+        unit: ctx.format.record_unit(),
         timestamp: ts,
         text: line.to_string(),
         message,
@@ -232,12 +233,22 @@ impl Sample {
             level,
             ..Diag::error(
                 Code::clause(&stats.clause),
-                format!(
-                    "{}: {} (at {})",
-                    sev.as_str(),
-                    self.message,
-                    format_timestamp(self.timestamp)
-                ),
+                if self.unit == "line" {
+                    format!(
+                        "{}: {} (at {})",
+                        sev.as_str(),
+                        self.message,
+                        format_timestamp(self.timestamp)
+                    )
+                } else {
+                    format!(
+                        "{}: {} (at {}, {})",
+                        sev.as_str(),
+                        self.message,
+                        format_timestamp(self.timestamp),
+                        super::locus(&self.file, self.unit, self.line)
+                    )
+                },
             )
         }
         .in_file(&src)

@@ -118,7 +118,9 @@ impl FileTally {
         sink.aggs.merge(&ctx.aggs.plan, r.aggs, &|e| e.line += base);
         for d in r.malformed {
             if sink.report.malformed.len() < ctx.malformed_shown {
-                sink.report.malformed.push(d.diag(ctx.file, base));
+                sink.report
+                    .malformed
+                    .push(d.diag(ctx.file, base, ctx.format.record_unit()));
             }
         }
         if let Some(out) = sink.findings.as_mut() {
@@ -127,6 +129,10 @@ impl FileTally {
                 // (A record is an object: see `samples::show`.)
                 if let Some(obj) = doc.as_object_mut() {
                     obj.insert("line".into(), (base + line).into());
+                    // (A Parquet record's line is its row: said so.)
+                    if ctx.format.record_unit() == "row" {
+                        obj.insert("row".into(), (base + line).into());
+                    }
                 }
                 text.push_str(&doc.to_string());
                 text.push('\n');

@@ -611,7 +611,7 @@ impl<'r, 'f, 'a> Conds<'r, 'f, 'a> {
         // IPv6: an IPv4 tail becomes two hex groups, then `::` is expanded.
         let colon = d.position(&format!("REVERSE({s})"), ":");
         let tail = format!("SUBSTR({s}, LENGTH({s}) - {colon} + 2)");
-        let head = format!("SUBSTR({s}, 1, LENGTH({s}) - {colon} + 1)");
+        let head = format!("SUBSTR({s}, 1, GREATEST(LENGTH({s}) - {colon} + 1, 0))");
         let tail_v4 = ipv4_number(d, &tail);
         let hex_group = |n: String| d.hex(&n);
         let six = self.fields.col_at(
@@ -628,7 +628,7 @@ impl<'r, 'f, 'a> Conds<'r, 'f, 'a> {
         let group_re = "[0-9a-f]{1,4}(?::[0-9a-f]{1,4})*";
         let valid = d.regex_like(&six, &format!("^(?:{group_re})?(?:::(?:{group_re})?)?\\z"));
         let dc = d.position(&six, "::");
-        let left = format!("SUBSTR({six}, 1, {dc} - 1)");
+        let left = format!("SUBSTR({six}, 1, GREATEST({dc} - 1, 0))");
         let right = format!("SUBSTR({six}, {dc} + 2)");
         let count = |x: &str| {
             format!(

@@ -158,7 +158,7 @@ fn text_ms(f: &mut Fields<'_>, raw: &str) -> String {
         format!(
             "CASE WHEN SUBSTR({tail}, 1, 1) IN ('.', ',') THEN {} ELSE 0 END",
             num(&format!(
-                "RPAD(SUBSTR({tail}, 2, LEAST({frac_end} - 2, 3)), 3, '0')"
+                "RPAD(SUBSTR({tail}, 2, GREATEST(LEAST({frac_end} - 2, 3), 0)), 3, '0')"
             ))
         ),
     );

@@ -37,7 +37,7 @@ pub fn apply(
             let host = format!(
                 "CASE WHEN SUBSTR({a}, 1, 1) = '[' THEN \
                    CASE WHEN {close} > 0 THEN SUBSTR({a}, 1, {close}) ELSE {a} END \
-                 WHEN {colon} > 0 THEN SUBSTR({a}, 1, LENGTH({a}) - {last_colon}) \
+                 WHEN {colon} > 0 THEN SUBSTR({a}, 1, GREATEST(LENGTH({a}) - {last_colon}, 0)) \
                  ELSE {a} END",
                 a = authority,
                 close = d.position(&authority, "]"),
@@ -77,14 +77,14 @@ pub fn apply(
             let close = d.position(v, "]");
             let port = if t == Transform::IpPort {
                 let c = d.position(&format!("REVERSE({v})"), ":");
-                format!("WHEN {c} > 0 THEN SUBSTR({v}, 1, LENGTH({v}) - {c})")
+                format!("WHEN {c} > 0 THEN SUBSTR({v}, 1, GREATEST(LENGTH({v}) - {c}, 0))")
             } else {
                 // One `:` (its first is its last): `address:port`.
                 let first = d.position(v, ":");
                 let last = d.position(&format!("REVERSE({v})"), ":");
                 format!(
                     "WHEN {first} > 0 AND {first} = LENGTH({v}) + 1 - {last} \
-                     THEN SUBSTR({v}, 1, {first} - 1)"
+                     THEN SUBSTR({v}, 1, GREATEST({first} - 1, 0))"
                 )
             };
             let inner = stage(
@@ -92,7 +92,7 @@ pub fn apply(
                 format!(
                     "CASE WHEN {dot} = 0 AND {colon} = 0 THEN NULL \
                      WHEN SUBSTR({v}, 1, 1) = '[' THEN \
-                       CASE WHEN {close} > 0 THEN SUBSTR({v}, 2, {close} - 2) ELSE SUBSTR({v}, 2) END \
+                       CASE WHEN {close} > 0 THEN SUBSTR({v}, 2, GREATEST({close} - 2, 0)) ELSE SUBSTR({v}, 2) END \
                      {port} ELSE {v} END",
                     dot = d.position(v, "."),
                     colon = d.position(v, ":"),
@@ -151,5 +151,5 @@ fn first_of(d: Dialect, v: &str, chars: &[char]) -> String {
 /// `v` up to (not including) the first of `chars`.
 fn cut_at_first(d: Dialect, v: &str, chars: &[char]) -> String {
     let at = first_of(d, v, chars);
-    format!("CASE WHEN {at} > 0 THEN SUBSTR({v}, 1, {at} - 1) ELSE {v} END")
+    format!("CASE WHEN {at} > 0 THEN SUBSTR({v}, 1, GREATEST({at} - 1, 0)) ELSE {v} END")
 }

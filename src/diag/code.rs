@@ -403,7 +403,7 @@ codes! {
         /// `proviso audit` could not recognise the export from its first
         /// lines. Name it with `--log-format` (`jsonl`, `csv`, `alb`,
         /// `cloudfront`, `azure-frontdoor`, `nginx`, `aws-apigateway`,
-        /// `azure-appgateway`).
+        /// `azure-appgateway`, `parquet`).
         InputUnknownFormat = "proviso::input::unknown_format", error;
 
         /// A log line is not a record

@@ -23,13 +23,20 @@ pub fn render(r: &AuditReport) -> String {
                 "subjects_capped": c.subjects_capped,
                 "first_seen": c.first_seen.map(format_timestamp),
                 "last_seen": c.last_seen.map(format_timestamp),
-                "samples": c.samples.iter().map(|s| json!({
-                    "file": s.file,
-                    "line": s.line,
-                    "timestamp": format_timestamp(s.timestamp),
-                    "message": s.message,
-                    "label": s.primary.1,
-                })).collect::<Vec<_>>(),
+                "samples": c.samples.iter().map(|s| {
+                    let mut sample = json!({
+                        "file": s.file,
+                        "line": s.line,
+                        "timestamp": format_timestamp(s.timestamp),
+                        "message": s.message,
+                        "label": s.primary.1,
+                    });
+                    // A Parquet record's line is its row: said so.
+                    if let (Some(o), "row") = (sample.as_object_mut(), s.unit) {
+                        o.insert("row".into(), s.line.into());
+                    }
+                    sample
+                }).collect::<Vec<_>>(),
             });
             if let (Some(agg), Some(obj)) = (&c.aggregate, entry.as_object_mut()) {
                 obj.insert(

@@ -212,7 +212,7 @@ pub static FORMAT_FIELDS: LazyLock<Vec<(&'static str, Vec<String>)>> = LazyLock:
                 ],
             ),
         ),
-        ("jsonl, csv", json_keys(logs::jsonl::VOCAB)),
+        ("jsonl, csv, parquet", json_keys(logs::jsonl::VOCAB)),
     ]
 });
 

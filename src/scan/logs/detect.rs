@@ -16,6 +16,11 @@ use super::{apigateway, cloudfront, nginx};
 
 /// Detects a log's format from its first bytes (after decompression).
 pub fn detect(head: &[u8]) -> Option<LogFormat> {
+    // A Parquet file by its magic bytes (its footer is checked when it is
+    // opened).
+    if super::parquet::is_parquet(head) {
+        return Some(LogFormat::Parquet);
+    }
     let text = String::from_utf8_lossy(head);
     let first = text
         .lines()

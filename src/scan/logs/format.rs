@@ -107,6 +107,7 @@ log_formats! {
     Nginx => super::nginx::FORMAT,
     AwsApiGateway => super::apigateway::FORMAT,
     AzureAppGateway => super::appgateway::FORMAT,
+    Parquet => super::parquet::FORMAT,
 }
 
 impl LogFormat {
@@ -120,6 +121,15 @@ impl LogFormat {
     #[inline]
     pub fn kind(self, raw: Option<&str>) -> Kind {
         self.spec().record_kind(raw)
+    }
+
+    /// What a record's place in an input of this format is called: its
+    /// `line`, or its `row` in a Parquet file (numbered from 1 alike).
+    pub fn record_unit(self) -> &'static str {
+        match self {
+            LogFormat::Parquet => "row",
+            _ => "line",
+        }
     }
 
     /// Whether the format's records are JSON objects.
@@ -227,7 +237,8 @@ mod tests {
                 "azure-frontdoor",
                 "nginx",
                 "aws-apigateway",
-                "azure-appgateway"
+                "azure-appgateway",
+                "parquet"
             ]
         );
         for f in LogFormat::ALL {

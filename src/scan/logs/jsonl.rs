@@ -178,6 +178,12 @@ impl JsonParser {
         p
     }
 
+    /// Whether a top-level field of this name can fill a slot: what a
+    /// columnar input (Parquet) reads of its columns, and no more.
+    pub fn reads_top_level(&self, name: &str) -> bool {
+        self.child(0, name.as_bytes(), false).is_some()
+    }
+
     fn insert(&mut self, segments: &[String], target: (usize, u8, Transform)) {
         let mut node = 0usize;
         for seg in segments {

@@ -19,7 +19,7 @@
 //! - [`format`](mod@format): the table of formats ([`LogFormat`], one
 //!   [`FormatSpec`] row per format, each in its own module: [`alb`],
 //!   [`apigateway`], [`appgateway`], [`azure_frontdoor`], [`cloudfront`],
-//!   [`csv`], [`jsonl`], [`nginx`]), and [`detect`] for an input given
+//!   [`csv`], [`jsonl`], [`nginx`], [`parquet`](mod@parquet)), and [`detect`] for an input given
 //!   without `--log-format`;
 //! - [`vocabulary`]: the shared fields, one table;
 //! - [`parser`]: the contract a format's parser keeps ([`LineParser`],
@@ -50,6 +50,7 @@ pub mod json_stream;
 pub mod jsonl;
 pub mod mapped;
 pub mod nginx;
+pub mod parquet;
 pub mod parser;
 pub mod timestamp;
 pub mod transform;

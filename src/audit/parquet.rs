@@ -1,0 +1,258 @@
+//! Parquet inputs: the footer read once, the row groups decoded by the
+//! workers in parallel, each row rendered as a JSON line and judged by
+//! the same code as every other line.
+//!
+//! The design choice: a Parquet file is not a second pipeline. The reader
+//! of the pipeline ([`send_row_groups`]) sends row group numbers, not
+//! bytes; a worker decodes its row group a batch of rows at a time, only
+//! the columns the run can read (a projection worked out once, from the
+//! JSON-lines parser's own plan), renders each batch as JSON lines
+//! (`scan::logs::parquet`) and judges them with [`judge::judge_lines`]
+//! into one result, numbered from the row group's first row; the collector
+//! merges row groups in file order, so a record's line is its row number
+//! (1-based, across row groups) whatever the number of threads. Memory is
+//! bounded by the row groups in flight, a batch of rows each.
+//!
+//! Workers read the file at positions (`pread`), never through a shared
+//! file offset, so the row groups of one file are decoded at once.
+
+use super::chunks::Work;
+use super::judge::{self, Ctx, PendingDiag};
+use super::tally::ChunkResult;
+use crate::diag::{Code, Diag};
+use crate::scan::logs::jsonl::{JsonParser, VOCAB};
+use crate::scan::logs::parquet::{Rows, check_type};
+use crate::value::FieldPath;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
+
+/// Rows decoded and rendered at a time: a batch's text is a few MB.
+pub(super) const BATCH_ROWS: usize = 8192;
+
+/// A Parquet file opened for an audit: its footer read, its projection
+/// worked out.
+pub(super) struct ParquetInput {
+    file: At,
+    meta: ArrowReaderMetadata,
+    mask: ProjectionMask,
+    /// Per row group: its rows, and the compressed bytes of the columns
+    /// read.
+    groups: Vec<(u64, u64)>,
+    /// Rows decoded at a time.
+    batch_rows: usize,
+}
+
+impl ParquetInput {
+    /// Opens `path` (shown as `name`) and reads its footer; of its
+    /// columns, only those that can fill one of `slots` (by the JSON-lines
+    /// vocabulary and `overrides`) will be read.
+    pub(super) fn open(
+        path: &Path,
+        name: &str,
+        slots: &[FieldPath],
+        overrides: &[(String, String)],
+    ) -> Result<ParquetInput, Diag> {
+        let file = File::open(path).map_err(|e| {
+            Diag::error(Code::InputUnreadable, format!("cannot read `{name}`: {e}"))
+                .with_help("check the path")
+        })?;
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let file = At(Arc::new(file), len);
+        // The Arrow schema a writer may have stored is not read: the
+        // Parquet types say all the audit needs, and strings then never
+        // come as dictionaries.
+        let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
+        let meta = ArrowReaderMetadata::load(&file, options).map_err(|e| {
+            Diag::error(
+                Code::InputUnreadable,
+                format!("cannot read `{name}` as Parquet: {e}"),
+            )
+            .with_help("a Parquet file ends with its footer and `PAR1`: a file cut short or still being written cannot be read; copy it again, or name its real format with `--log-format`")
+        })?;
+        let reads = JsonParser::new(slots, VOCAB, overrides);
+        let mut roots = Vec::new();
+        for (i, field) in meta.schema().fields().iter().enumerate() {
+            if !reads.reads_top_level(field.name()) {
+                continue;
+            }
+            check_type(field.data_type()).map_err(|t| {
+                Diag::error(
+                    Code::InputUnreadable,
+                    format!(
+                        "cannot read column `{}` of `{name}`: proviso does not read values of type `{t}`",
+                        field.name()
+                    ),
+                )
+                .with_help("write the column with another type (a string, a number, a timestamp, a struct, a list), or leave it out of the rules and `--field`")
+            })?;
+            roots.push(i);
+        }
+        let parquet_meta = meta.metadata();
+        let mask = ProjectionMask::roots(parquet_meta.file_metadata().schema_descr(), roots);
+        let groups = parquet_meta
+            .row_groups()
+            .iter()
+            .map(|g| {
+                let bytes = g
+                    .columns()
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask.leaf_included(*i))
+                    .map(|(_, c)| u64::try_from(c.compressed_size()).unwrap_or(0))
+                    .sum();
+                (u64::try_from(g.num_rows()).unwrap_or(0), bytes)
+            })
+            .collect();
+        Ok(ParquetInput {
+            file,
+            meta,
+            mask,
+            groups,
+            batch_rows: BATCH_ROWS,
+        })
+    }
+
+    /// Decodes rows of `group` a batch at a time into `each`.
+    fn read(
+        &self,
+        group: usize,
+        mut each: impl FnMut(&arrow_array::RecordBatch),
+    ) -> Result<(), parquet::errors::ParquetError> {
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+            self.file.clone(),
+            self.meta.clone(),
+        )
+        .with_projection(self.mask.clone())
+        .with_row_groups(vec![group])
+        .with_batch_size(self.batch_rows)
+        .build()?;
+        for batch in reader {
+            let batch = batch.map_err(|e| parquet::errors::ParquetError::External(Box::new(e)))?;
+            each(&batch);
+        }
+        Ok(())
+    }
+}
+
+/// The pipeline's reader for a Parquet file: row group numbers, in order
+/// (the workers decode them).
+pub(super) fn send_row_groups(
+    input: &Arc<ParquetInput>,
+    raw: &AtomicU64,
+    tx: &mpsc::SyncSender<(u64, Work)>,
+) {
+    for (group, &(_, bytes)) in input.groups.iter().enumerate() {
+        let work = Work::RowGroup {
+            input: Arc::clone(input),
+            group,
+        };
+        if tx.send((group as u64, work)).is_err() {
+            return;
+        }
+        raw.fetch_add(bytes, Ordering::Relaxed);
+    }
+}
+
+/// Decodes, renders and judges row group `group`: one result, its lines
+/// the group's rows. Rows that cannot be decoded (a corrupt page) are
+/// counted as malformed, with one diagnostic, so that the accounting
+/// still covers every row.
+pub(super) fn process(ctx: &Ctx<'_>, input: &ParquetInput, group: usize) -> ChunkResult {
+    let mut r = ChunkResult::empty(ctx);
+    let rows = input.groups.get(group).map_or(0, |g| g.0);
+    let mut text = Vec::new();
+    let mut unsupported = None;
+    let read = input.read(group, |batch| {
+        if unsupported.is_some() {
+            return;
+        }
+        let rendered = match Rows::new(batch) {
+            Ok(rendered) => rendered,
+            Err(u) => {
+                unsupported = Some(format!(
+                    "column `{}` has values of type `{}`, which proviso does not read",
+                    u.column, u.data_type
+                ));
+                return;
+            }
+        };
+        text.clear();
+        rendered.write(0..rendered.len(), &mut text);
+        judge::judge_lines(ctx, &text, &mut r);
+    });
+    let why = match (read, unsupported) {
+        (_, Some(why)) => Some(why),
+        (Err(e), None) => Some(e.to_string()),
+        (Ok(()), None) => None,
+    };
+    let left = rows.saturating_sub(r.lines);
+    if left > 0 || why.is_some() {
+        let why = why.unwrap_or_else(|| "the row group ended early".to_string());
+        let reason = format!(
+            "row group {group} cannot be read: {why}; its {left} rows from here on are counted as malformed"
+        );
+        r.summary.records += left;
+        r.summary.malformed += left;
+        if r.malformed.len() < ctx.malformed_shown {
+            r.malformed.push(PendingDiag::new(
+                r.lines,
+                "",
+                &reason,
+                0..0,
+                Code::InputMalformedRecord,
+            ));
+        }
+        r.lines += left;
+    }
+    // What was read of the file, not the text rendered from it.
+    r.summary.bytes = input.groups.get(group).map_or(0, |g| g.1);
+    r
+}
+
+/// A file read at positions (`pread`), shared by the workers.
+#[derive(Clone)]
+struct At(Arc<File>, u64);
+
+impl parquet::file::reader::Length for At {
+    fn len(&self) -> u64 {
+        self.1
+    }
+}
+
+impl parquet::file::reader::ChunkReader for At {
+    type T = AtReader;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<AtReader> {
+        Ok(AtReader {
+            file: Arc::clone(&self.0),
+            at: start,
+        })
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        let mut buf = vec![0; length];
+        self.0.read_exact_at(&mut buf, start)?;
+        Ok(buf.into())
+    }
+}
+
+/// A reader of an [`At`] from a position of its own.
+struct AtReader {
+    file: Arc<File>,
+    at: u64,
+}
+
+impl std::io::Read for AtReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read_at(buf, self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+}

@@ -16,6 +16,10 @@
 //! reads Parquet, it judges the Parquet too and the two audits must agree.
 //! Ledger tables are compiled and audited without the cap parameter and
 //! with two values of it (reached exactly, never reached).
+//! Statements are compiled with `--schema-from` the Parquet file; a build
+//! whose compiler cannot read a Parquet schema gets the same columns as
+//! `--columns` (`generate.py` writes them from the Parquet schema), and the
+//! test says so.
 //!
 //! The engines run in `tests/sql/engines.py`, with the venv `.ci/run`
 //! installs (`.venv-sql/`, or `PROVISO_SQL_PYTHON`): all statements of one
@@ -38,6 +42,7 @@ use common::{REPO, proviso};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
@@ -762,7 +767,10 @@ fn compiled_sql_on_duckdb_datafusion_and_spark_agrees_with_audit() {
             std::env::var_os("CI").is_none(),
             "CI must have the engines: .ci/run installs Java 17 and .venv-sql/ before `cargo test`"
         );
-        eprintln!(
+        // Written to stderr itself, not through eprintln!, which the test
+        // harness captures and hides for a passing test.
+        let _ = writeln!(
+            std::io::stderr(),
             "\n**********************************************************************\n\
              sql_engines: skipped: run .ci/run to install the engines (Java 17 and\n\
              .venv-sql/ with tests/sql/requirements.txt), or set PROVISO_SQL_PYTHON\n\

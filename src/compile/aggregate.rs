@@ -845,6 +845,7 @@ pub fn finish(
         "{judged} AS (SELECT *, {outcome} AS oc FROM {prev})"
     ));
     let breach = "oc IN ('violation', 'unresolved')";
+    let keep = d.ident("__pv_keep");
     if !findings {
         let row = format!(
             "SELECT {} AS clause, {} AS terms, {} AS severity, COUNT(CASE WHEN oc = 'violation' THEN 1 END) AS violations, \
@@ -901,7 +902,12 @@ pub fn finish(
         .collect();
     Ok((
         ctes,
-        format!("SELECT {} FROM {judged} WHERE {breach}", select.join(", ")),
+        format!(
+            "SELECT {} FROM {} {} WHERE {keep} IS NOT NULL",
+            select.join(", "),
+            d.unnest_rows(&judged, &[format!("CASE WHEN {breach} THEN 1 END")], &keep),
+            d.ident("__pv_x"),
+        ),
     ))
 }
 

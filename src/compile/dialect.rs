@@ -156,6 +156,32 @@ impl Dialect {
         }
     }
 
+    /// The rows of `src`, each once per item of `items` (an array of
+    /// BIGINTs built per row), with the item as column `alias`: the
+    /// statement's one filter reads such a column (`alias IS NOT NULL`).
+    ///
+    /// The filter is not written on the outcome columns themselves: an
+    /// optimizer pushes a filter down through every step of the chain,
+    /// replacing each column by its definition, and the steps read their
+    /// columns several times each, so the filter grew into an expression
+    /// exponential in the chain's depth (DataFusion's plan held a 100 KB
+    /// predicate for one clause; Spark ran out of heap). No engine pushes a
+    /// filter on an unnested column below the unnest.
+    pub fn unnest_rows(self, src: &str, items: &[String], alias: &str) -> String {
+        let list = items.join(", ");
+        match self {
+            Dialect::Duckdb => format!("(SELECT *, UNNEST([{list}]) AS {alias} FROM {src})"),
+            Dialect::Datafusion => {
+                format!("(SELECT *, unnest(make_array({list})) AS {alias} FROM {src})")
+            }
+            Dialect::Spark => format!("(SELECT *, explode(array({list})) AS {alias} FROM {src})"),
+            Dialect::Trino => format!(
+                "(SELECT {src}.*, {u}.{alias} FROM {src} CROSS JOIN UNNEST(ARRAY[{list}]) AS {u}({alias}))",
+                u = self.ident("__pv_n")
+            ),
+        }
+    }
+
     /// A non-negative BIGINT in lower-case hex, without leading zeros.
     pub fn hex(self, n: &str) -> String {
         match self {

@@ -241,20 +241,49 @@ pub fn compile(rules: &RuleSet, opts: &Options) -> Result<String, Diag> {
     };
     let mut ord = 0usize;
     if opts.findings {
-        for ((col, v), message) in outcomes.iter().zip(&messages) {
+        // One row per (record, violated clause version): each row is
+        // repeated once per version, tagged with its index or NULL.
+        if !outcomes.is_empty() {
+            let hit = d.ident("__pv_hit");
+            let items: Vec<String> = outcomes
+                .iter()
+                .enumerate()
+                .map(|(i, (col, _))| format!("CASE WHEN {col} = 3 THEN {i} END"))
+                .collect();
+            let pick = |each: &dyn Fn(usize) -> String| {
+                let arms: Vec<String> = (0..outcomes.len())
+                    .map(|i| format!("WHEN {i} THEN {}", each(i)))
+                    .collect();
+                format!("CASE {hit} {} END", arms.join(" "))
+            };
             let mut select: Vec<String> = table_cols.clone();
-            select.push(format!("{} AS clause", d.string(&v.clause.id.name)));
-            select.push(format!("{} AS terms", d.string(&v.terms.id.name)));
+            select.push(format!(
+                "{} AS clause",
+                pick(&|i| outcomes
+                    .get(i)
+                    .map_or("NULL".into(), |(_, v)| d.string(&v.clause.id.name)))
+            ));
+            select.push(format!(
+                "{} AS terms",
+                pick(&|i| outcomes
+                    .get(i)
+                    .map_or("NULL".into(), |(_, v)| d.string(&v.terms.id.name)))
+            ));
             select.push("'violation' AS outcome".into());
-            select.push(format!("{message} AS message"));
+            select.push(format!(
+                "{} AS message",
+                pick(&|i| messages.get(i).cloned().unwrap_or_else(|| "NULL".into()))
+            ));
             select.push(format!("CAST(NULL AS {}) AS group_key", d.text_type()));
-            select.push(format!("{ord} AS {}", d.ident("__pv_ord")));
+            select.push(format!("{ord} + {hit} AS {}", d.ident("__pv_ord")));
             select.push(format!("{ms_or_null} AS {}", d.ident("__pv_at")));
             rows.push(format!(
-                "SELECT {} FROM {last} WHERE {col} = 3",
-                select.join(", ")
+                "SELECT {} FROM {} {} WHERE {hit} IS NOT NULL",
+                select.join(", "),
+                d.unnest_rows(&last, &items, &hit),
+                d.ident("__pv_x"),
             ));
-            ord += 1;
+            ord += outcomes.len();
         }
         for a in &aggs {
             let (more, row) = aggregate::finish(d, rules, a, &last, &table_cols, true, ord)

@@ -234,6 +234,19 @@ struct Finding {
     terms: String,
     outcome: String,
     what: What,
+    /// The message, and a group's figures (canonical JSON): the same
+    /// text in the audit and in every engine.
+    detail: String,
+}
+
+/// A group's figures as JSON with sorted keys (exact decimals and dates
+/// are strings, absent and unknown null, as in `groups[].figures`).
+fn canonical_figures(figures: &Value) -> String {
+    let map: BTreeMap<String, Value> = figures
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    serde_json::to_string(&map).unwrap()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -423,11 +436,17 @@ fn audit(
             }))
         };
         let outcome = f["outcome"].as_str().unwrap_or("violation").to_string();
+        let figures = f
+            .get("group")
+            .filter(|g| !g.is_null())
+            .map_or(String::new(), |g| canonical_figures(&g["figures"]));
+        let detail = format!("{} {figures}", f["message"].as_str().unwrap_or_default());
         set.insert(Finding {
             clause,
             terms,
             outcome,
             what,
+            detail,
         });
     }
     Audit {
@@ -492,14 +511,14 @@ fn compare_findings(expected: &BTreeSet<Finding>, got: &BTreeSet<Finding>) -> Op
             .entry((f.clause.clone(), f.terms.clone()))
             .or_default()
             .0
-            .push(format!("{} ({})", f.what, f.outcome));
+            .push(format!("{} ({}) {}", f.what, f.outcome, f.detail));
     }
     for f in got.difference(expected) {
         per_clause
             .entry((f.clause.clone(), f.terms.clone()))
             .or_default()
             .1
-            .push(format!("{} ({})", f.what, f.outcome));
+            .push(format!("{} ({}) {}", f.what, f.outcome, f.detail));
     }
     let mut diff = String::new();
     for ((clause, terms), (only_audit, only_sql)) in per_clause {
@@ -563,11 +582,19 @@ fn finding_rows(rows: &[Value]) -> Result<BTreeSet<Finding>, String> {
             )),
             other => What::Group(canonical_key(other)),
         };
+        let figures = match get("figures")? {
+            Value::String(f) => canonical_figures(
+                &serde_json::from_str(f).map_err(|e| format!("figures `{f}` is not JSON: {e}"))?,
+            ),
+            _ => String::new(),
+        };
+        let detail = format!("{} {figures}", text(get("message")?).unwrap_or_default());
         out.insert(Finding {
             clause: text(get("clause")?).unwrap_or_default(),
             terms: text(get("terms")?).unwrap_or_default(),
             outcome: text(get("outcome")?).unwrap_or_default(),
             what,
+            detail,
         });
     }
     Ok(out)

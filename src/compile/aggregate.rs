@@ -61,6 +61,8 @@ struct AggRow {
     num: Option<String>,
     date: Option<String>,
     text: Option<String>,
+    /// The scale of the number it brings, for a sum, min or max.
+    scale: Option<String>,
 }
 
 /// A clause version's row-level columns.
@@ -184,6 +186,20 @@ pub fn rows<'r>(
             counts.push(format!("{t} IS NOT NULL"));
         }
         let (mut num, mut date, mut txt) = (None, None, None);
+        // The scale of a value as `rust_decimal` reads its text: the
+        // digits after the point.
+        let scale = match (a.op, &field, &text) {
+            (AggOp::Sum | AggOp::Min | AggOp::Max, Some(f), Some(_)) => Some(match f.kind {
+                Kind::Int | Kind::Bool => "0".to_string(),
+                Kind::Dec(sc) => sc.to_string(),
+                Kind::Text | Kind::Float => {
+                    let tt = format!("TRIM({})", text_of(d, &f.col, f.kind));
+                    let dot = d.position(&tt, ".");
+                    format!("CASE WHEN {dot} > 0 THEN LENGTH({tt}) - {dot} ELSE 0 END")
+                }
+            }),
+            _ => None,
+        };
         match (a.op, &field, &text) {
             (AggOp::Sum, Some(f), Some(t)) => {
                 num = Some(match f.kind {
@@ -235,6 +251,7 @@ pub fn rows<'r>(
             num: put(num),
             date: put(date),
             text: put(txt),
+            scale: put(scale),
         });
     }
     Ok(AggRows {
@@ -253,6 +270,10 @@ struct V {
     k: String,
     n: String,
     t: String,
+    /// The scale the audit's exact decimal would have (`rust_decimal`
+    /// keeps it: `1000.00 + 5` is `1005.00`), so that a figure is shown
+    /// as the audit shows it.
+    s: String,
 }
 
 /// A NULL of the type of a figure's number (DataFusion refuses to sum,
@@ -272,6 +293,7 @@ impl V {
             k: "0".into(),
             n: null_n(d),
             t: null_t(d),
+            s: "0".into(),
         }
     }
 
@@ -280,6 +302,7 @@ impl V {
             k: "1".into(),
             n: null_n(d),
             t: null_t(d),
+            s: "0".into(),
         }
     }
 
@@ -288,6 +311,7 @@ impl V {
             k: format!("{prefix}_k"),
             n: format!("{prefix}_n"),
             t: format!("{prefix}_t"),
+            s: format!("{prefix}_s"),
         }
     }
 
@@ -297,21 +321,25 @@ impl V {
                 k: "2".into(),
                 n: format!("CAST('{n}' AS {})", d.decimal(SCALE)),
                 t: null_t(d),
+                s: n.scale().to_string(),
             },
             Lit::Str(s) => V {
                 k: "3".into(),
                 n: null_n(d),
                 t: d.string(s),
+                s: "0".into(),
             },
             Lit::Date(day) => V {
                 k: "4".into(),
                 n: null_n(d),
                 t: d.string(&day.to_string()),
+                s: "0".into(),
             },
             Lit::Bool(b) => V {
                 k: "5".into(),
                 n: format!("CAST({} AS {})", u8::from(*b), d.decimal(SCALE)),
                 t: null_t(d),
+                s: "0".into(),
             },
         }
     }
@@ -354,6 +382,7 @@ impl Env<'_> {
                     k: "3".into(),
                     n: null_n(d),
                     t: c.clone(),
+                    s: "0".into(),
                 },
                 None => V::absent(d),
             },
@@ -398,6 +427,11 @@ impl Env<'_> {
                         d.decimal(SCALE)
                     ),
                     t: null_t(d),
+                    s: if op == "*" {
+                        format!("LEAST({} + {}, 28)", x.s, y.s)
+                    } else {
+                        format!("GREATEST({}, {})", x.s, y.s)
+                    },
                 }
             }
             ArithKind::Set(_) => {
@@ -542,9 +576,12 @@ impl Env<'_> {
         let s = d.to_text(&v.n);
         let trimmed = format!("TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {s}))");
         let frac = format!("LENGTH({trimmed}) - {}", d.position(&trimmed, "."));
+        // As `show_decimal`: a scale of 0 as the integer; else without
+        // trailing zeros, but with two places at least.
+        let whole = d.to_text(&format!("CAST({} AS DECIMAL(38, 0))", v.n));
         let num = format!(
-            "CASE WHEN {p} = 0 THEN {s} WHEN {p2} = 0 THEN {trimmed} WHEN {frac} = 1 THEN {trimmed} || '0' ELSE {trimmed} END",
-            p = d.position(&s, "."),
+            "CASE WHEN {sc} = 0 THEN {whole} WHEN {p2} = 0 THEN {trimmed} || '.00' WHEN {frac} = 1 THEN {trimmed} || '0' ELSE {trimmed} END",
+            sc = v.s,
             p2 = d.position(&trimmed, "."),
         );
         format!(
@@ -705,9 +742,18 @@ pub fn finish(
                 )
             }
         };
+        // The scale of a number the audit computes: a sum's is the largest
+        // of its values' (a count's is 0).
+        let scale = match (r.op, &r.scale) {
+            (AggOp::Sum | AggOp::Min | AggOp::Max, Some(sc)) => {
+                format!("COALESCE(MAX(CASE WHEN {g} THEN {sc} END), 0)")
+            }
+            _ => "0".to_string(),
+        };
         select.push(format!("{k} AS a{i}_k"));
         select.push(format!("{n} AS a{i}_n"));
         select.push(format!("{t} AS a{i}_t"));
+        select.push(format!("{scale} AS a{i}_s"));
     }
     let group_by = if key_cols.is_empty() {
         String::new()
@@ -810,6 +856,7 @@ pub fn finish(
                 "CASE WHEN COUNT(*) {over} = 1 THEN {t} END AS {r}_t",
                 t = v.t
             ));
+            cols.push(format!("MAX({s}) {over} AS {r}_s", s = v.s));
             env.running.insert(i, r);
         }
         if !cols.is_empty() {
@@ -824,8 +871,8 @@ pub fn finish(
         let p = format!("f{j}");
         let next = name(&format!("f{j}"));
         ctes.push(format!(
-            "{next} AS (SELECT *, {} AS {p}_k, {} AS {p}_n, {} AS {p}_t FROM {prev})",
-            v.k, v.n, v.t
+            "{next} AS (SELECT *, {} AS {p}_k, {} AS {p}_n, {} AS {p}_t, {} AS {p}_s FROM {prev})",
+            v.k, v.n, v.t, v.s
         ));
         prev = next;
         env.figures.push(p);
@@ -888,9 +935,10 @@ pub fn finish(
     };
     let mut key_json = Vec::new();
     for (i, (_, kname, _)) in a.keys.iter().enumerate() {
+        let kname = serde_json::to_string(kname).unwrap_or_default();
         key_json.push(format!(
             "{} || {}",
-            d.string(&format!("{}\"{kname}\":", if i == 0 { "{" } else { "," })),
+            d.string(&format!("{}{kname}:", if i == 0 { "{" } else { "," })),
             json_str(&format!("kt{i}"))
         ));
     }
@@ -899,6 +947,56 @@ pub fn finish(
     } else {
         format!("{} || '}}'", key_json.join(" || "))
     };
+    // The figures as the audit's `groups[].figures`: every `let`, then
+    // each parameter the clause reads; exact decimals and dates as
+    // strings, booleans as booleans, absent and unknown as null.
+    let mut shown: Vec<(String, V)> = Vec::new();
+    for (j, f) in agg.figures.iter().enumerate() {
+        if let Some(p) = env.figures.get(j) {
+            shown.push((f.id.name.clone(), V::cols(p)));
+        }
+    }
+    let mut params: Vec<String> = Vec::new();
+    let mut note = |x: &Arith| {
+        if let ArithKind::Param(p) = &x.kind
+            && !params.contains(p)
+        {
+            params.push(p.clone());
+        }
+    };
+    for f in &agg.figures {
+        f.value.walk(&mut note);
+    }
+    for c in agg.conditions() {
+        c.operands(&mut |x| x.walk(&mut note));
+    }
+    for p in params {
+        let v = env.arith(
+            &Arith {
+                kind: ArithKind::Param(p.clone()),
+                span: 0..0,
+            },
+            false,
+            0,
+        )?;
+        shown.push((p, v));
+    }
+    let mut figures_json = Vec::new();
+    for (i, (fname, v)) in shown.iter().enumerate() {
+        let name = serde_json::to_string(fname).unwrap_or_default();
+        figures_json.push(format!(
+            "{} || (CASE {} WHEN 0 THEN 'null' WHEN 1 THEN 'null' WHEN 5 THEN CASE WHEN {} = 1 THEN 'true' ELSE 'false' END ELSE {} END)",
+            d.string(&format!("{}{name}:", if i == 0 { "{" } else { "," })),
+            v.k,
+            v.n,
+            json_str(&env.show(v)),
+        ));
+    }
+    let figures = if figures_json.is_empty() {
+        "'{}'".to_string()
+    } else {
+        format!("{} || '}}'", figures_json.join(" || "))
+    };
     let message = group_message(&env, a, rules)?;
     let mut select: Vec<String> = table_cols.iter().map(|_| "NULL".to_string()).collect();
     select.push(format!("{} AS clause", d.string(&spec.clause.id.name)));
@@ -906,6 +1004,7 @@ pub fn finish(
     select.push("oc AS outcome".into());
     select.push(format!("{message} AS message"));
     select.push(format!("{group_key} AS group_key"));
+    select.push(format!("{figures} AS figures"));
     select.push(format!("{ord} AS {}", d.ident("__pv_ord")));
     select.push(format!("fs AS {}", d.ident("__pv_at")));
     // Table columns are NULL in group rows: name them so the union lines up.

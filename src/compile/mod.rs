@@ -275,6 +275,7 @@ pub fn compile(rules: &RuleSet, opts: &Options) -> Result<String, Diag> {
                 pick(&|i| messages.get(i).cloned().unwrap_or_else(|| "NULL".into()))
             ));
             select.push(format!("CAST(NULL AS {}) AS group_key", d.text_type()));
+            select.push(format!("CAST(NULL AS {}) AS figures", d.text_type()));
             select.push(format!("{ord} + {hit} AS {}", d.ident("__pv_ord")));
             select.push(format!("{ms_or_null} AS {}", d.ident("__pv_at")));
             rows.push(format!(
@@ -293,7 +294,17 @@ pub fn compile(rules: &RuleSet, opts: &Options) -> Result<String, Diag> {
             ord += 1;
         }
         let mut select: Vec<String> = table_cols.clone();
-        select.extend(["clause", "terms", "outcome", "message", "group_key"].map(String::from));
+        select.extend(
+            [
+                "clause",
+                "terms",
+                "outcome",
+                "message",
+                "group_key",
+                "figures",
+            ]
+            .map(String::from),
+        );
         return Ok(format!(
             "WITH {}\nSELECT {} FROM (\n{}\n) {} ORDER BY {}, {}, group_key",
             ctes.join(",\n"),

@@ -134,8 +134,32 @@ impl Dialect {
     }
 
     /// Milliseconds since the epoch of a TIMESTAMP value (an instant, or a
-    /// time of day without a zone read as UTC), truncating finer units.
-    pub fn epoch_ms(self, ts: &str) -> String {
+    /// wall-clock time read as UTC), truncating finer units; no session
+    /// time zone enters.
+    pub fn epoch_ms(self, ts: &str, zone: super::schema::Zone) -> String {
+        use super::schema::Zone;
+        let naive = match (self, zone) {
+            (_, Zone::Naive) => true,
+            (_, Zone::Instant) => false,
+            // What each calls `TIMESTAMP`.
+            (Dialect::Spark, Zone::Dialect) => false,
+            (_, Zone::Dialect) => true,
+        };
+        match (self, naive) {
+            // Spark's TIMESTAMP_NTZ has no epoch function, and a cast to
+            // TIMESTAMP would read it in the session's zone: its wall-clock
+            // parts are added up instead.
+            (Dialect::Spark, true) => {
+                return format!(
+                    "(CAST(unix_date(CAST({ts} AS DATE)) AS BIGINT) * 86400000 + hour({ts}) * 3600000 \
+                     + minute({ts}) * 60000 + CAST(FLOOR(EXTRACT(SECOND FROM {ts}) * 1000) AS BIGINT))"
+                );
+            }
+            (Dialect::Trino, true) => {
+                return format!("date_diff('millisecond', TIMESTAMP '1970-01-01 00:00:00', {ts})");
+            }
+            _ => {}
+        }
         match self {
             // (DuckDB's `epoch_ms` rounds to the nearest millisecond:
             // `23:59:59.999999` would be the next day.)

@@ -131,7 +131,7 @@ impl<'a> Fields<'a> {
                 Kind::Text => {
                     let text = match ty {
                         ColType::Date => d.to_text(&expr),
-                        ColType::Timestamp => super::time::format_ms(d, &d.epoch_ms(&expr)),
+                        ColType::Timestamp(z) => super::time::format_ms(d, &d.epoch_ms(&expr, z)),
                         _ => expr,
                     };
                     let raw = self.col_at(0, "r", format!("NULLIF(NULLIF({text}, ''), '-')"));
@@ -226,7 +226,7 @@ impl<'a> Fields<'a> {
 /// The kind a column's values are held in, or why the type cannot be read.
 fn kind_of(ty: &ColType, path: &FieldPath) -> Result<Kind, Unsupported> {
     Ok(match ty {
-        ColType::Text | ColType::Date | ColType::Timestamp => Kind::Text,
+        ColType::Text | ColType::Date | ColType::Timestamp(_) => Kind::Text,
         ColType::Int => Kind::Int,
         ColType::Float => Kind::Float,
         ColType::Decimal(s) => Kind::Dec(*s),

@@ -2,7 +2,7 @@
 //! footer alone (no row is read), as Arrow types, struct children as
 //! paths (`trace.id`).
 
-use super::schema::{ColType, Column, Schema};
+use super::schema::{ColType, Column, Schema, Zone};
 use arrow_schema::{DataType, Field};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use std::path::Path;
@@ -53,7 +53,8 @@ fn col_type(t: &DataType) -> ColType {
         | DataType::Decimal256(_, s) => ColType::Decimal(u32::try_from(*s).unwrap_or(0)),
         DataType::Boolean => ColType::Bool,
         DataType::Date32 | DataType::Date64 => ColType::Date,
-        DataType::Timestamp(..) => ColType::Timestamp,
+        DataType::Timestamp(_, Some(_)) => ColType::Timestamp(Zone::Instant),
+        DataType::Timestamp(_, None) => ColType::Timestamp(Zone::Naive),
         other => ColType::Other(other.to_string()),
     }
 }

@@ -27,8 +27,9 @@ pub enum ColType {
     Decimal(u32),
     Bool,
     Date,
-    /// An instant (with a zone) or a time without one, read as UTC.
-    Timestamp,
+    /// A time: an instant (a zone, or Spark's `TIMESTAMP`), a wall-clock
+    /// time read as UTC (no zone), or the dialect's own `TIMESTAMP`.
+    Timestamp(Zone),
     /// A type no rule can read (a list, a map, binary): named in errors.
     Other(String),
 }
@@ -52,12 +53,13 @@ impl ColType {
             }
             "bool" | "boolean" => ColType::Bool,
             "date" | "date32" => ColType::Date,
-            "timestamp"
-            | "timestamptz"
-            | "timestamp with time zone"
-            | "datetime"
-            | "timestamp_ntz"
-            | "timestamp_ltz" => ColType::Timestamp,
+            "timestamp" => ColType::Timestamp(Zone::Dialect),
+            "timestamptz" | "timestamp with time zone" | "timestamp_ltz" => {
+                ColType::Timestamp(Zone::Instant)
+            }
+            "timestamp_ntz" | "datetime" | "timestamp without time zone" => {
+                ColType::Timestamp(Zone::Naive)
+            }
             _ => {
                 let inner = t
                     .strip_prefix("decimal")
@@ -88,10 +90,25 @@ impl ColType {
             ColType::Decimal(s) => format!("decimal(38,{s})"),
             ColType::Bool => "boolean".into(),
             ColType::Date => "date".into(),
-            ColType::Timestamp => "timestamp".into(),
+            ColType::Timestamp(Zone::Instant) => "timestamptz".into(),
+            ColType::Timestamp(Zone::Naive) => "timestamp_ntz".into(),
+            ColType::Timestamp(Zone::Dialect) => "timestamp".into(),
             ColType::Other(o) => o.clone(),
         }
     }
+}
+
+/// What a timestamp column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    /// An instant (Parquet's `isAdjustedToUTC`, `TIMESTAMP WITH TIME
+    /// ZONE`, Spark's `TIMESTAMP`).
+    Instant,
+    /// A wall-clock time with no zone, read as UTC (Spark's
+    /// `TIMESTAMP_NTZ`, DuckDB's and Trino's `TIMESTAMP`).
+    Naive,
+    /// What the dialect calls `TIMESTAMP` (`--columns x:timestamp`).
+    Dialect,
 }
 
 /// A column: its path (one name, or a struct's name and a child's) and type.

@@ -46,9 +46,9 @@ pub fn record_ms(f: &mut Fields<'_>) -> Option<String> {
     let mut arms = Vec::new();
     for (expr, ty) in sources {
         let (present, ms) = match ty {
-            ColType::Timestamp => {
+            ColType::Timestamp(zone) => {
                 let raw = f.col_at(0, "r", expr);
-                (format!("{raw} IS NOT NULL"), d.epoch_ms(&raw))
+                (format!("{raw} IS NOT NULL"), d.epoch_ms(&raw, zone))
             }
             ColType::Date => {
                 let raw = f.col_at(0, "r", expr);

@@ -10,7 +10,7 @@
 use super::files::{self, Output};
 use super::{
     AuditArgs, Color, EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, Format, MAX_THREADS, Style,
-    eprint_diags, load_rules, style, write_output,
+    eprint_diags, style, write_output,
 };
 use crate::audit::{AuditReport, InputInfo};
 use crate::diag::{Code, Diag};
@@ -41,25 +41,15 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
     if let Err(d) = check_outputs(&args, &ip_ranges) {
         return fail(d);
     }
-    let Some(mut rules) = load_rules(&args.rules, err_style) else {
+    let Some(rules) = super::load_rules_with_params(
+        &args.rules,
+        args.no_config,
+        args.config.as_deref(),
+        &args.params,
+        err_style,
+    ) else {
         return EXIT_TROUBLE;
     };
-    // Parameters: `params:` of the proviso.yaml (the one named, or the
-    // one found from the working directory up), then `--param` flags.
-    let config = match crate::cli::config::for_run(args.no_config, args.config.as_deref()) {
-        Ok(c) => c,
-        Err(d) => return fail(d),
-    };
-    let params: Vec<(String, String)> = config
-        .params
-        .into_iter()
-        .chain(args.params.iter().cloned())
-        .collect();
-    let bad = rules.set_params(&params);
-    if !bad.is_empty() {
-        eprint_diags(&bad, err_style);
-        return EXIT_TROUBLE;
-    }
     if let Some(d) = nothing_checkable(&rules) {
         return fail(d);
     }

@@ -6,7 +6,7 @@
 //! read but the rule files and, with `--schema-from`, the head or footer
 //! of one data file.
 
-use super::{CompileArgs, EXIT_OK, EXIT_TROUBLE, Style, eprint_diags, load_rules, write_output};
+use super::{CompileArgs, EXIT_OK, EXIT_TROUBLE, Style, eprint_diags, write_output};
 use crate::compile::{Options, Schema, compile};
 use crate::diag::Diag;
 
@@ -29,23 +29,15 @@ pub fn run(args: CompileArgs, err_style: &Style) -> i32 {
         Ok(s) => s,
         Err(d) => return fail(d),
     };
-    let Some(mut rules) = load_rules(&args.rules, err_style) else {
+    let Some(rules) = super::load_rules_with_params(
+        &args.rules,
+        args.no_config,
+        args.config.as_deref(),
+        &args.params,
+        err_style,
+    ) else {
         return EXIT_TROUBLE;
     };
-    let config = match crate::cli::config::for_run(args.no_config, args.config.as_deref()) {
-        Ok(c) => c,
-        Err(d) => return fail(d),
-    };
-    let params: Vec<(String, String)> = config
-        .params
-        .into_iter()
-        .chain(args.params.iter().cloned())
-        .collect();
-    let bad = rules.set_params(&params);
-    if !bad.is_empty() {
-        eprint_diags(&bad, err_style);
-        return EXIT_TROUBLE;
-    }
     let Some(table) = args
         .table
         .clone()

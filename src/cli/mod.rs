@@ -562,3 +562,35 @@ pub(crate) fn load_rules(paths: &[PathBuf], s: &Style) -> Option<RuleSet> {
 }
 
 pub(crate) use files::write_output;
+
+/// The rule files with their parameters: `params:` of the proviso.yaml
+/// (the one named, or the one found from the working directory up), then
+/// `--param` flags. `None` when anything is wrong, its diagnostics
+/// printed: `audit` and `compile` read parameters alike.
+pub(crate) fn load_rules_with_params(
+    paths: &[PathBuf],
+    no_config: bool,
+    config: Option<&std::path::Path>,
+    flags: &[(String, String)],
+    s: &Style,
+) -> Option<RuleSet> {
+    let mut rules = load_rules(paths, s)?;
+    let config = match config::for_run(no_config, config) {
+        Ok(c) => c,
+        Err(d) => {
+            eprint_diags(&[d], s);
+            return None;
+        }
+    };
+    let params: Vec<(String, String)> = config
+        .params
+        .into_iter()
+        .chain(flags.iter().cloned())
+        .collect();
+    let bad = rules.set_params(&params);
+    if !bad.is_empty() {
+        eprint_diags(&bad, s);
+        return None;
+    }
+    Some(rules)
+}

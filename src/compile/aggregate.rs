@@ -523,14 +523,7 @@ impl Env<'_> {
     /// `a op b` as `FVal::compare` answers it.
     fn compare(&self, a: &V, op: CmpOp, b: &V) -> String {
         let d = self.d;
-        let o = match op {
-            CmpOp::Eq => "=",
-            CmpOp::Ne => "<>",
-            CmpOp::Lt => "<",
-            CmpOp::Le => "<=",
-            CmpOp::Gt => ">",
-            CmpOp::Ge => ">=",
-        };
+        let o = super::cond::sql_op(op);
         let ne = if op == CmpOp::Ne { "2" } else { "0" };
         let holds = |c: String| format!("CASE WHEN {c} THEN 2 ELSE 0 END");
         let num_of = |t: &str| {

@@ -23,7 +23,7 @@ use super::fields::{Field, Fields, Kind, text_of};
 use crate::rules::RuleSet;
 use crate::rules::ast::{CmpOp, Expr, ExprKind};
 use crate::value::{Cidr, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// Nesting of conditions and defines beyond this is refused (a rule file
@@ -254,7 +254,12 @@ impl<'r, 'f, 'a> Conds<'r, 'f, 'a> {
             },
             ExprKind::Set(items) => {
                 let mut out = Vec::new();
-                self.members(items, &mut HashSet::new(), &mut out, depth + 1)?;
+                for m in self.rules.set_members(items) {
+                    match self.operand(m, depth + 1)? {
+                        Op::Set(inner) => out.extend(inner),
+                        other => out.push(other),
+                    }
+                }
                 Op::Set(out)
             }
             ExprKind::DefineRef(_, i) if self.is_value_define(*i) => {
@@ -265,50 +270,6 @@ impl<'r, 'f, 'a> Conds<'r, 'f, 'a> {
             }
             _ => Op::Bool(self.cond_at(e, depth + 1)?),
         })
-    }
-
-    /// A set's members, set defines flattened in once each.
-    fn members(
-        &mut self,
-        items: &[Expr],
-        seen: &mut HashSet<usize>,
-        out: &mut Vec<Op>,
-        depth: usize,
-    ) -> Result<(), Unsupported> {
-        if depth > MAX_NEST {
-            return Err(Unsupported::new(
-                "sets nest more deeply than proviso compiles to SQL".into(),
-            ));
-        }
-        for item in items {
-            let set_define = match &item.kind {
-                ExprKind::DefineRef(_, i) => self
-                    .rules
-                    .defines
-                    .get(*i)
-                    .filter(|d| matches!(d.value.kind, ExprKind::Set(_)))
-                    .map(|d| (*i, d)),
-                _ => None,
-            };
-            match (&item.kind, set_define) {
-                (_, Some((i, d))) => {
-                    if seen.insert(i)
-                        && let ExprKind::Set(inner) = &d.value.kind
-                    {
-                        self.members(inner, seen, out, depth + 1)?;
-                    }
-                }
-                (ExprKind::Set(inner), None) => self.members(inner, seen, out, depth + 1)?,
-                _ => {
-                    let op = self.operand(item, depth + 1)?;
-                    match op {
-                        Op::Set(inner) => out.extend(inner),
-                        other => out.push(other),
-                    }
-                }
-            }
-        }
-        Ok(())
     }
 
     /// A column's value in a comparison family.
@@ -327,7 +288,7 @@ impl<'r, 'f, 'a> Conds<'r, 'f, 'a> {
             (Op::Set(_), _) | (_, Op::Set(_)) => Sql::konst(false),
             (Op::Lit(x), Op::Lit(y)) => Sql::konst(crate::eval::compare(&x, op, &y)),
             (Op::Col(f), Op::Lit(v)) => self.col_vs_lit(&f, op, &v)?,
-            (Op::Lit(v), Op::Col(f)) => self.col_vs_lit(&f, flip(op), &v)?,
+            (Op::Lit(v), Op::Col(f)) => self.col_vs_lit(&f, op.flipped(), &v)?,
             (Op::Col(f), Op::Col(g)) => {
                 let (x, tx) = self.typed(&f);
                 let (y, ty) = self.typed(&g);
@@ -336,9 +297,9 @@ impl<'r, 'f, 'a> Conds<'r, 'f, 'a> {
                         format!("COALESCE({x} {} {y}, FALSE)", sql_op(op))
                     }
                     (T::Text, T::Num) => text_vs_num(self.d(), &x, op, &y),
-                    (T::Num, T::Text) => text_vs_num(self.d(), &y, flip(op), &x),
+                    (T::Num, T::Text) => text_vs_num(self.d(), &y, op.flipped(), &x),
                     (T::Text, T::Bool) => text_vs_bool(&x, op, &y),
-                    (T::Bool, T::Text) => text_vs_bool(&y, flip(op), &x),
+                    (T::Bool, T::Text) => text_vs_bool(&y, op.flipped(), &x),
                     _ => format!("({x} IS NOT NULL AND {y} IS NOT NULL AND {})", ne_only(op)),
                 };
                 Sql {
@@ -365,7 +326,7 @@ impl<'r, 'f, 'a> Conds<'r, 'f, 'a> {
         Ok(match other {
             Op::Absent | Op::Set(_) => Sql::konst(false),
             Op::Lit(x) => Sql::konst(crate::eval::compare(&v, op, x)),
-            Op::Col(f) => col_vs_lit_static(self.d(), f, flip(op), &v)?,
+            Op::Col(f) => col_vs_lit_static(self.d(), f, op.flipped(), &v)?,
             Op::Bool(s) => Sql {
                 text: format!(
                     "(CASE WHEN {} THEN {} ELSE {} END)",
@@ -802,7 +763,7 @@ fn ne_only(op: CmpOp) -> &'static str {
     if op == CmpOp::Ne { "TRUE" } else { "FALSE" }
 }
 
-fn sql_op(op: CmpOp) -> &'static str {
+pub(super) fn sql_op(op: CmpOp) -> &'static str {
     match op {
         CmpOp::Eq => "=",
         CmpOp::Ne => "<>",
@@ -810,16 +771,6 @@ fn sql_op(op: CmpOp) -> &'static str {
         CmpOp::Le => "<=",
         CmpOp::Gt => ">",
         CmpOp::Ge => ">=",
-    }
-}
-
-fn flip(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Lt => CmpOp::Gt,
-        CmpOp::Le => CmpOp::Ge,
-        CmpOp::Gt => CmpOp::Lt,
-        CmpOp::Ge => CmpOp::Le,
-        other => other,
     }
 }
 

@@ -577,7 +577,7 @@ impl<'r> Compiled<'r> {
                         C::Cmp(self.slot(p), *op, v.clone())
                     }
                     (ExprKind::Literal(v), ExprKind::Field(p)) if !matches!(v, Value::Null) => {
-                        C::Cmp(self.slot(p), flip(*op), v.clone())
+                        C::Cmp(self.slot(p), op.flipped(), v.clone())
                     }
                     _ => self.fallback(expr),
                 }
@@ -756,16 +756,6 @@ fn insert_path(map: &mut BTreeMap<String, Value>, path: &[String], v: Value) {
                 insert_path(inner, rest, v);
             }
         }
-    }
-}
-
-fn flip(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Lt => CmpOp::Gt,
-        CmpOp::Le => CmpOp::Ge,
-        CmpOp::Gt => CmpOp::Lt,
-        CmpOp::Ge => CmpOp::Le,
-        other => other,
     }
 }
 

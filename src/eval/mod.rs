@@ -272,7 +272,9 @@ impl<'r> Evaluator<'r> {
             },
             ExprKind::Set(items) => {
                 let mut out = Vec::new();
-                self.members(items, record, memo, &mut HashSet::new(), &mut out);
+                for m in self.rules.set_members(items) {
+                    out.push(self.operand(m, record, memo));
+                }
                 Operand::Set(out)
             }
             ExprKind::DefineRef(_, idx) => match self.rules.defines.get(*idx) {
@@ -291,40 +293,6 @@ impl<'r> Evaluator<'r> {
                 None => Operand::Absent,
             },
             _ => tri_operand(self.truth_in(expr, record, memo)),
-        }
-    }
-
-    /// The members of a set, set defines flattened in, each set define
-    /// once (`seen`): a set's meaning does not change with repetition.
-    fn members<'a>(
-        &'a self,
-        items: &'a [Expr],
-        record: &'a dyn Record,
-        memo: &mut Memo,
-        seen: &mut HashSet<usize>,
-        out: &mut Vec<Operand<'a>>,
-    ) {
-        for item in items {
-            let set_define = match &item.kind {
-                ExprKind::DefineRef(_, idx) => self
-                    .rules
-                    .defines
-                    .get(*idx)
-                    .filter(|d| matches!(d.value.kind, ExprKind::Set(_)))
-                    .map(|d| (*idx, d)),
-                _ => None,
-            };
-            match (&item.kind, set_define) {
-                (_, Some((idx, d))) => {
-                    if seen.insert(idx)
-                        && let ExprKind::Set(inner) = &d.value.kind
-                    {
-                        self.members(inner, record, memo, seen, out);
-                    }
-                }
-                (ExprKind::Set(inner), None) => self.members(inner, record, memo, seen, out),
-                _ => out.push(self.operand(item, record, memo)),
-            }
         }
     }
 

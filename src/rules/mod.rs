@@ -245,6 +245,36 @@ pub fn build(files: Vec<Arc<SourceFile>>) -> Result<RuleSet, RuleErrors> {
 }
 
 impl RuleSet {
+    /// The members of a set written `{ … }`: set defines flattened in,
+    /// each set define once (a set's meaning does not change with
+    /// repetition), the other members in order. The evaluator and the SQL
+    /// compiler both read sets through it. An explicit stack: sets nest as
+    /// deeply as a rule file makes them.
+    pub fn set_members<'a>(&'a self, items: &'a [Expr]) -> Vec<&'a Expr> {
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<std::slice::Iter<'a, Expr>> = vec![items.iter()];
+        while let Some(top) = stack.last_mut() {
+            let Some(item) = top.next() else {
+                stack.pop();
+                continue;
+            };
+            match &item.kind {
+                ExprKind::Set(inner) => stack.push(inner.iter()),
+                ExprKind::DefineRef(_, i) => match self.defines.get(*i).map(|d| &d.value.kind) {
+                    Some(ExprKind::Set(inner)) => {
+                        if seen.insert(*i) {
+                            stack.push(inner.iter());
+                        }
+                    }
+                    _ => out.push(item),
+                },
+                _ => out.push(item),
+            }
+        }
+        out
+    }
+
     /// Supplies parameter values (`--param NAME=VALUE`, `params:`), each
     /// checked against its declaration: a name no rule file declares is
     /// an error with did-you-mean, a value not of the declared type an

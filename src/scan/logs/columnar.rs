@@ -28,7 +28,6 @@
 use super::jsonl::JsonParser;
 use super::parquet::{F16, Values, bytes_are_text, longest_line};
 use super::{FieldVal, Millis, Slot, Transform, transform};
-use crate::date::Date;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Date32Type, Date64Type, Float16Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
@@ -278,8 +277,8 @@ impl Times<'_> {
                 (days, i64::from(days) * 86_400_000)
             }
         };
-        let (year, _, _) = Date::from_days(days).ymd();
-        (0..=9999).contains(&year).then_some(ms)
+        // 0000-01-01 to 9999-12-31, as days since 1970-01-01.
+        (-719_528..=2_932_896).contains(&days).then_some(ms)
     }
 }
 
@@ -484,4 +483,487 @@ fn leaf<'a>(array: &'a dyn Array, time: bool, ts_text: bool) -> Option<Leaf<'a>>
         | D::Interval(_) => Leaf::Text(Rendered::of(array)?),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::logs::jsonl::VOCAB;
+    use crate::scan::logs::parquet::Rows;
+    use crate::scan::logs::{LineParser, VOCABULARY, parse_timestamp};
+    use crate::value::FieldPath;
+    use arrow_array::builder::{StringBuilder, StructBuilder};
+    use arrow_array::{
+        ArrayRef, BinaryArray, Date32Array, Date64Array, Decimal128Array, DurationMillisecondArray,
+        Float16Array, Float32Array, Float64Array, Int8Array, Int64Array, LargeStringArray,
+        StructArray, Time32SecondArray, TimestampMicrosecondArray, TimestampNanosecondArray,
+        UInt64Array,
+    };
+    use arrow_schema::{Field, Fields, Schema};
+    use std::io::Read;
+    use std::sync::Arc;
+
+    const MAX_LINE: usize = 1 << 20;
+
+    /// The slots of a run: the vocabulary, then other paths.
+    fn slots(extra: &[&str]) -> Vec<FieldPath> {
+        VOCABULARY
+            .iter()
+            .chain(extra)
+            .map(|n| FieldPath(n.split('.').map(str::to_string).collect()))
+            .collect()
+    }
+
+    /// Every row of `batch` read from its columns and from its line, by
+    /// the parser of `slots` and `overrides`: the same slots (value and
+    /// rank; a number's text in the line is its `f64`'s), and the time
+    /// the timestamp slot's text reads as. Answers the rows read from
+    /// their columns (the others the fast path gave up on, which is
+    /// allowed).
+    fn same_reading(
+        batch: &RecordBatch,
+        slots: &[FieldPath],
+        overrides: &[(String, String)],
+        ts_text: bool,
+    ) -> usize {
+        let parser = JsonParser::new(slots, VOCAB, overrides);
+        let rows = Rows::new(batch).unwrap();
+        let Some(columns) = Columns::bind(&parser, batch, 0, ts_text, MAX_LINE) else {
+            return 0;
+        };
+        let mut fast_rows = 0;
+        for row in 0..batch.num_rows() {
+            let mut fast = vec![None; slots.len()];
+            let Some(ts) = columns.fill(row, &mut fast) else {
+                continue;
+            };
+            fast_rows += 1;
+            let mut text = Vec::new();
+            rows.write(row..row + 1, &mut text);
+            text.pop();
+            let line = std::str::from_utf8(&text).expect("a row read from columns is UTF-8");
+            let mut slow = vec![None; slots.len()];
+            assert!(
+                parser.parse(line, &mut slow).is_ok(),
+                "read from columns, malformed as a line: {line}"
+            );
+            for (i, (f, s)) in fast.iter().zip(&slow).enumerate() {
+                let why = format!("slot {i} (`{}`) of {line}", slots[i]);
+                match (f, s) {
+                    (None, None) => {}
+                    (Some(f), Some(s)) => {
+                        assert_eq!(f.rank, s.rank, "{why}");
+                        if let FieldVal::Num(n) = &f.val {
+                            let span = s.span.clone().unwrap();
+                            assert_eq!(format!("{n}"), &line[span], "{why}");
+                        }
+                        if i == 0 && ts.is_some() && !ts_text {
+                            assert_eq!(f.val, FieldVal::Null, "{why}");
+                        } else {
+                            assert_eq!(f.val, s.val, "{why}");
+                        }
+                    }
+                    _ => panic!("{why}: from columns {f:?}, from the line {s:?}"),
+                }
+            }
+            if let Some(ts) = ts {
+                let text = slow[0].as_ref().unwrap().val.to_string();
+                assert_eq!(parse_timestamp(&text), Some(ts), "the time of {line}");
+            }
+        }
+        fast_rows
+    }
+
+    /// The records of a JSON-lines fixture (`.gz` too).
+    fn fixture(path: &str) -> Vec<serde_json::Value> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        let file = std::fs::File::open(&path).unwrap();
+        let mut text = String::new();
+        if path.extension().is_some_and(|e| e == "gz") {
+            flate2::read::GzDecoder::new(file)
+                .read_to_string(&mut text)
+                .unwrap();
+        } else {
+            std::io::BufReader::new(file)
+                .read_to_string(&mut text)
+                .unwrap();
+        }
+        text.lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .filter(serde_json::Value::is_object)
+            .collect()
+    }
+
+    /// `recs` as a batch: their inferred schema, with the columns named
+    /// in `types` given those types instead (Arrow's decoder reads
+    /// timestamps, dates and decimals from their text).
+    fn batch(recs: &[serde_json::Value], types: &[(&str, DataType)]) -> RecordBatch {
+        let inferred =
+            arrow_json::reader::infer_json_schema_from_iterator(recs.iter().map(Ok)).unwrap();
+        let fields: Vec<Field> = inferred
+            .fields()
+            .iter()
+            .map(|f| match types.iter().find(|(n, _)| n == f.name()) {
+                Some((_, t)) => Field::new(f.name(), t.clone(), true),
+                None => f.as_ref().clone(),
+            })
+            .collect();
+        let schema = Arc::new(Schema::new(fields));
+        let mut decoder = arrow_json::ReaderBuilder::new(schema)
+            .with_coerce_primitive(true)
+            .with_batch_size(recs.len())
+            .build_decoder()
+            .unwrap();
+        decoder.serialize(recs).unwrap();
+        decoder.flush().unwrap().unwrap()
+    }
+
+    /// The fast path reads the bundled exports, typed every way the audit
+    /// tests write them, as their lines read: every row, every slot.
+    #[test]
+    fn the_fixtures_rows_read_from_columns_as_from_their_lines() {
+        // Per run: the slots past the vocabulary, and `--field` overrides.
+        type Run<'a> = (&'a [&'a str], Vec<(String, String)>);
+        let runs: &[Run<'_>] = &[
+            (&["trace.id", "model", "latency_ms"], vec![]),
+            (
+                &["trace.id", "request_id", "cache"],
+                vec![
+                    ("host".into(), "upstream_addr".into()),
+                    ("region".into(), "trace.id".into()),
+                ],
+            ),
+            (&["requestTimeEpoch", "responseLength", "ip"], vec![]),
+        ];
+        let utc = |unit: TimeUnit, tz: Option<&str>| DataType::Timestamp(unit, tz.map(Arc::from));
+        let typings: Vec<Vec<(&str, DataType)>> = vec![
+            vec![],
+            vec![
+                ("timestamp", utc(TimeUnit::Millisecond, Some("+00:00"))),
+                ("status", DataType::Int32),
+            ],
+            vec![
+                ("timestamp", utc(TimeUnit::Nanosecond, Some("+02:00"))),
+                ("bytes_in", DataType::UInt64),
+                ("latency_ms", DataType::Float32),
+            ],
+            vec![
+                ("timestamp", utc(TimeUnit::Second, None)),
+                ("bytes_out", DataType::Float64),
+                ("status", DataType::Int16),
+            ],
+            vec![
+                ("timestamp", utc(TimeUnit::Microsecond, None)),
+                ("latency_ms", DataType::Decimal128(18, 2)),
+            ],
+            vec![("timestamp", DataType::Date32)],
+        ];
+        let mut total = 0;
+        let mut fast = 0;
+        for path in [
+            "fixtures/logs/exports/gateway.jsonl",
+            "fixtures/aggregate/gateway-2026-h1.jsonl.gz",
+            "fixtures/aggregate/gateway-backfill.jsonl",
+            "fixtures/logs/vendors/apigateway.jsonl",
+        ] {
+            let recs = fixture(path);
+            for types in &typings {
+                let b = batch(&recs, types);
+                for (extra, overrides) in runs {
+                    for ts_text in [false, true] {
+                        total += b.num_rows();
+                        fast += same_reading(&b, &slots(extra), overrides, ts_text);
+                    }
+                }
+            }
+        }
+        // The fixtures are ordinary rows: the fast path reads them all.
+        assert_eq!(fast, total);
+    }
+
+    /// Rows made to trip the fast path: nulls under structs and at every
+    /// level, `-` and empty strings, names that differ only in case,
+    /// aliases filling a slot when the preferred column is null, hosts
+    /// with ports and capitals, escapes, integers past 2^53, floats that
+    /// JSON cannot hold, timestamps before 1970 and outside any year the
+    /// text can say, decimals, dates, durations, byte strings.
+    #[test]
+    fn rows_made_to_differ_read_from_columns_as_from_their_lines() {
+        let n = 12;
+        let pick = |vals: &[Option<&'static str>]| -> Vec<Option<&'static str>> {
+            (0..n).map(|i| vals[i % vals.len()]).collect()
+        };
+        let strs = |vals: &[Option<&'static str>]| -> ArrayRef {
+            Arc::new(arrow_array::StringArray::from(pick(vals)))
+        };
+        let day_us = 86_400_000_000i64;
+        let timestamps: Vec<Option<i64>> = vec![
+            Some(1_770_081_531_250_000),
+            Some(-1),
+            Some(-1_500),
+            None,
+            Some(i64::MAX),
+            Some(i64::MIN),
+            Some(-62_167_219_200 * 1_000_000),     // 0000-01-01
+            Some(-62_167_219_200 * 1_000_000 - 1), // just before
+            Some(253_402_300_799 * 1_000_000 + 999_999), // 9999-12-31T23:59:59.999999
+            Some(253_402_300_800 * 1_000_000),     // 10000-01-01
+            Some(20_000 * day_us + 123_456),
+            Some(0),
+        ];
+        // Nanoseconds, for the rows whose `timestamp` is null.
+        let times: Vec<Option<i64>> = (0..n as i64)
+            .map(|i| Some(1_770_081_531_123_456_789 - i * 7_777_777_777))
+            .collect();
+        let mut trace = StructBuilder::from_fields(
+            Fields::from(vec![
+                Field::new("id", DataType::Utf8, true),
+                Field::new("POP", DataType::Utf8, true),
+            ]),
+            n,
+        );
+        for i in 0..n {
+            let b = trace.field_builder::<StringBuilder>(0).unwrap();
+            if i % 4 == 3 {
+                b.append_null();
+            } else {
+                b.append_value(format!("t-{i}"));
+            }
+            let b = trace.field_builder::<StringBuilder>(1).unwrap();
+            b.append_value(["AMS", "", "-", "FRA"][i % 4]);
+            // A null struct whose children hold values all the same.
+            trace.append(i % 3 != 1);
+        }
+        let trace: StructArray = trace.finish();
+        let columns: Vec<(&str, ArrayRef)> = vec![
+            (
+                "timestamp",
+                Arc::new(TimestampMicrosecondArray::from(timestamps).with_timezone("-05:00")),
+            ),
+            ("time", Arc::new(TimestampNanosecondArray::from(times))),
+            (
+                "ts",
+                strs(&[
+                    Some("2026-01-01T00:00:00Z"),
+                    Some("not a time"),
+                    None,
+                    Some("1772359202"),
+                ]),
+            ),
+            (
+                "Host",
+                strs(&[Some("API.OpenAI.com:443"), None, Some(""), Some("-")]),
+            ),
+            (
+                "host",
+                strs(&[Some("x.example"), Some("[::1]:80"), None, Some("h.example")]),
+            ),
+            (
+                "hostname",
+                Arc::new(BinaryArray::from_opt_vec(
+                    (0..n)
+                        .map(|i| [Some(&b"bin.example"[..]), None, Some(&b"B\xc3\xa9"[..])][i % 3])
+                        .collect(),
+                )),
+            ),
+            (
+                "url",
+                Arc::new(LargeStringArray::from(pick(&[
+                    Some("https://u.example:8443/a/b?q=1"),
+                    Some("-"),
+                    Some(""),
+                    Some("/just/a/path#frag"),
+                    None,
+                ]))),
+            ),
+            (
+                "method",
+                strs(&[Some("PO\"ST"), Some("a\nb\\c\u{1}"), Some("é"), None]),
+            ),
+            (
+                "status",
+                Arc::new(UInt64Array::from(
+                    (0..n as u64)
+                        .map(|i| {
+                            [Some(200), Some((1 << 53) + 1), None, Some(1 << 53)][i as usize % 4]
+                        })
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "bytes_in",
+                Arc::new(Int64Array::from(
+                    (0..n)
+                        .map(|i| [Some(i64::MIN), Some(-(1 << 53)), Some(-5), None, Some(7)][i % 5])
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "bytes_out",
+                Arc::new(Float64Array::from(
+                    (0..n)
+                        .map(|i| {
+                            [
+                                Some(f64::NAN),
+                                Some(f64::INFINITY),
+                                Some(-0.0),
+                                Some(1e300),
+                                Some(0.1),
+                                Some(5e-324),
+                                None,
+                            ][i % 7]
+                        })
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "client_ip",
+                Arc::new(arrow_array::StringViewArray::from(pick(&[
+                    Some("10.0.0.1"),
+                    Some(" 10.0.0.2 "),
+                    Some("10.0.0.3:5000"),
+                    None,
+                ]))),
+            ),
+            (
+                "latency",
+                Arc::new(Float32Array::from(
+                    (0..n)
+                        .map(|i| [Some(0.1f32), Some(f32::NAN), Some(1e38), None][i % 4])
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "h16",
+                Arc::new(Float16Array::from(
+                    (0..n)
+                        .map(|i| Some(F16::from_f32([0.1f32, 65504.0, -2.5][i % 3])))
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "amount_usd",
+                Arc::new(
+                    Decimal128Array::from(
+                        (0..n)
+                            .map(|i| [Some(20_001i128), Some(-5), Some(12_500_000), None][i % 4])
+                            .collect::<Vec<_>>(),
+                    )
+                    .with_precision_and_scale(18, 2)
+                    .unwrap(),
+                ),
+            ),
+            (
+                "date",
+                Arc::new(Date32Array::from(
+                    (0..n)
+                        .map(|i| {
+                            [Some(20_000), Some(-1), Some(i32::MAX), None, Some(-719_528)][i % 5]
+                        })
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "d64",
+                Arc::new(Date64Array::from(
+                    (0..n)
+                        .map(|i| [Some(1_770_081_531_250i64), Some(-1), Some(i64::MAX)][i % 3])
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "flag",
+                Arc::new(arrow_array::BooleanArray::from(
+                    (0..n)
+                        .map(|i| [Some(true), Some(false), None][i % 3])
+                        .collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "n8",
+                Arc::new(Int8Array::from(
+                    (0..n).map(|i| Some(i as i8 - 6)).collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "dur",
+                Arc::new(DurationMillisecondArray::from(
+                    (0..n).map(|i| Some(i as i64 * 1500)).collect::<Vec<_>>(),
+                )),
+            ),
+            (
+                "t32",
+                Arc::new(Time32SecondArray::from(
+                    (0..n).map(|i| Some(i as i32 * 3601)).collect::<Vec<_>>(),
+                )),
+            ),
+            ("trace", Arc::new(trace)),
+            ("nothing", Arc::new(arrow_array::NullArray::new(n))),
+        ];
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
+        let extra = &[
+            "ts",
+            "trace.id",
+            "trace.pop",
+            "amount_usd",
+            "date",
+            "d64",
+            "flag",
+            "latency",
+            "h16",
+            "n8",
+            "dur",
+            "t32",
+            "nothing",
+        ];
+        let mut fast = 0;
+        for overrides in [
+            vec![],
+            vec![
+                ("timestamp".to_string(), "d64".to_string()),
+                ("region".to_string(), "trace.pop".to_string()),
+                ("host".to_string(), "url".to_string()),
+            ],
+            vec![
+                ("timestamp".to_string(), "date".to_string()),
+                ("status".to_string(), "n8".to_string()),
+                ("cloud".to_string(), "amount_usd".to_string()),
+            ],
+            vec![("timestamp".to_string(), "ts".to_string())],
+        ] {
+            for ts_text in [false, true] {
+                fast += same_reading(&batch, &slots(extra), &overrides, ts_text);
+            }
+        }
+        // Most rows are read from their columns, so the comparison is not
+        // vacuous; some are given up on (the integers past 2^53, the
+        // times outside any year the text can say).
+        assert!(fast > 8 * n / 3, "only {fast} rows read from columns");
+        assert!(fast < 8 * n, "no row given up on");
+    }
+
+    /// Where the fast path gives up on a whole batch: a slot filled by a
+    /// struct (its line's JSON text), byte strings that are not UTF-8
+    /// (the line is malformed), a row that may be longer than the longest
+    /// line read.
+    #[test]
+    fn batches_read_only_from_their_lines() {
+        let parser = |extra: &[&str]| JsonParser::new(&slots(extra), VOCAB, &[]);
+        let trace = StructArray::from(vec![(
+            Arc::new(Field::new("id", DataType::Utf8, true)),
+            Arc::new(arrow_array::StringArray::from(vec!["t-1"])) as ArrayRef,
+        )]);
+        let b = RecordBatch::try_from_iter([("trace", Arc::new(trace) as ArrayRef)]).unwrap();
+        assert!(Columns::bind(&parser(&["trace.id"]), &b, 0, false, MAX_LINE).is_some());
+        assert!(Columns::bind(&parser(&["trace"]), &b, 0, false, MAX_LINE).is_none());
+
+        let bytes: ArrayRef = Arc::new(BinaryArray::from_vec(vec![b"ok", b"\xff"]));
+        let b = RecordBatch::try_from_iter([("other", bytes)]).unwrap();
+        assert!(Columns::bind(&parser(&[]), &b, 0, false, MAX_LINE).is_none());
+
+        let long: ArrayRef = Arc::new(arrow_array::StringArray::from(vec!["x".repeat(100)]));
+        let b = RecordBatch::try_from_iter([("host", long)]).unwrap();
+        assert!(Columns::bind(&parser(&[]), &b, 0, false, 100).is_none());
+        assert!(Columns::bind(&parser(&[]), &b, 0, false, 1000).is_some());
+    }
 }

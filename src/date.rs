@@ -175,7 +175,10 @@ fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
 }
 
 fn civil_from_days(z: i32) -> (i32, u32, u32) {
-    let z = z + 719_468;
+    // In `i64`: any `i32` of days (a Parquet `date32`, a timestamp far
+    // from now) is a date, some five million years either way, without
+    // overflow on the way.
+    let z = i64::from(z) + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -184,7 +187,8 @@ fn civil_from_days(z: i32) -> (i32, u32, u32) {
     let mp = (5 * doy + 2) / 153;
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    // (|y| is under 6 million: it is an `i32`.)
+    ((if m <= 2 { y + 1 } else { y }) as i32, m, d)
 }
 
 /// A half-open interval of dates `[from, until)`; `until: None` is open-ended.

@@ -3,7 +3,9 @@
 timestamp[ms, UTC], int32 status, int64 sizes, a struct `trace`) and as
 JSON lines, until the Parquet file has SIZE_MB on disk (deterministic).
 
-Usage: gen.py SIZE_MB OUT_PREFIX   (writes OUT_PREFIX.parquet, OUT_PREFIX.jsonl)
+Usage: gen.py SIZE_MB OUT_PREFIX [--no-jsonl]
+  (writes OUT_PREFIX.parquet, and OUT_PREFIX.jsonl unless --no-jsonl: the
+  JSON text is some 12 times the Parquet, 12 GB for a 1 GB file)
 
 The record shape is bench/gen.py's; the values vary per record (time,
 addresses, sizes, trace id) so that Parquet's encodings do not shrink a
@@ -20,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 size_mb, prefix = int(sys.argv[1]), sys.argv[2]
+jsonl = "--no-jsonl" not in sys.argv[3:]
 ROWS = 1 << 20  # one row group per batch, pyarrow's default size
 rng = np.random.default_rng(7)
 HOSTS = ["api.openai.com"] * 4 + ["eastus2.openai.azure.com"] * 4 + ["fed.openai.azure.us", "www.example.com"]
@@ -83,7 +86,7 @@ def batch(first, n):
 
 target = size_mb << 20
 first = 0
-with open(prefix + ".jsonl", "wb") as out:
+with open(prefix + ".jsonl" if jsonl else os.devnull, "wb") as out:
     writer = None
     while True:
         table, text = batch(first, ROWS)
@@ -95,10 +98,11 @@ with open(prefix + ".jsonl", "wb") as out:
             # (A fresh array: its text starts its data buffer.)
             assert chunk.offset == 0
             end = pc.sum(pc.binary_length(chunk)).as_py()
-            out.write(memoryview(chunk.buffers()[2])[:end])
+            if jsonl:
+                out.write(memoryview(chunk.buffers()[2])[:end])
         first += ROWS
         if os.path.getsize(prefix + ".parquet") >= target:
             break
     writer.close()
-print(f"{first} records: {os.path.getsize(prefix + '.parquet') >> 20} MB of Parquet, "
-      f"{os.path.getsize(prefix + '.jsonl') >> 20} MB of JSON lines")
+print(f"{first} records: {os.path.getsize(prefix + '.parquet') >> 20} MB of Parquet"
+      + (f", {os.path.getsize(prefix + '.jsonl') >> 20} MB of JSON lines" if jsonl else ""))

@@ -24,8 +24,8 @@ use crate::rules::ast::MessagePart;
 use crate::scan::logs::ipranges::IpRanges;
 use crate::scan::logs::vocabulary::{Field, VOCABULARY};
 use crate::scan::logs::{
-    self, FieldVal, FormatSpec, LineError, LineParser, LogFormat, Parsed, ParserSetup, Slot,
-    parse_timestamp,
+    self, FieldVal, FormatSpec, LineError, LineParser, LogFormat, Millis, Parsed, ParserSetup,
+    Slot, parse_timestamp,
 };
 use crate::source::SourceFile;
 use crate::value::FieldPath;
@@ -42,7 +42,7 @@ pub(super) struct RunPlan<'r> {
     needed: Vec<bool>,
     /// The slots' fields, with the ones judging does not need left empty
     /// (so never parsed).
-    needed_slots: Vec<FieldPath>,
+    pub(super) needed_slots: Vec<FieldPath>,
     /// The slots `client_cloud`, `client_region`, `client_service` (and
     /// `target_…`) that published IP ranges fill, `usize::MAX` for one no
     /// rule reads; `None` when no rule reads any.
@@ -188,7 +188,7 @@ pub(super) struct Ctx<'a> {
     pub(super) malformed_shown: usize,
     /// Whether `--findings` records are made.
     pub(super) findings: bool,
-    max_line: usize,
+    pub(super) max_line: usize,
     client_cloud: Option<[usize; 3]>,
     target_cloud: Option<[usize; 3]>,
     pub(super) labels: &'a [String],
@@ -226,6 +226,14 @@ impl<'a> Ctx<'a> {
             aggs: &plan.aggs,
             file_index,
         }
+    }
+}
+
+impl Ctx<'_> {
+    /// The parser that reads a line's every field: what a violation's
+    /// line is read again with, for what it shows.
+    pub(super) fn full(&self) -> &dyn LineParser {
+        self.full_parser.unwrap_or(self.parser)
     }
 }
 
@@ -396,9 +404,53 @@ pub(super) fn judge_lines(ctx: &Ctx<'_>, data: &[u8], r: &mut ChunkResult) {
         }
         r.summary.records += 1;
         count_fills(ctx, &mut r.fills, line, &slots);
-        judge_line(ctx, r, this, line, &mut slots, &memo);
+        // (A record read from its line never needs its line again.)
+        let _ = judge_line(ctx, r, this, Text::Line(line), &mut slots, &memo, None);
     }
     r.lines = line_no;
+}
+
+/// Judges a record read from columns, not from a line (a Parquet row,
+/// see `scan::logs::columnar`): its slots, filled without spans, and
+/// its time when the columns gave it (`ts`); `render` writes its line,
+/// for what shows it. `false`, having counted nothing, when it must be
+/// read from its line instead: its fields' sources are met for the
+/// first time (their names are read from the line), or it is malformed
+/// (a diagnostic shows the line, at the value).
+pub(super) fn judge_columns<'a>(
+    ctx: &Ctx<'_>,
+    r: &mut ChunkResult,
+    line_no: u64,
+    render: &dyn Fn() -> String,
+    slots: &mut [Option<Slot<'a>>],
+    memo: &Memo,
+    ts: Option<Millis>,
+) -> bool {
+    // Which source filled each vocabulary slot, read before judging
+    // fills the derived ones; counted once the record is judged.
+    let mut ranks = [None; VOCABULARY.len()];
+    for &i in ctx.fill_slots {
+        let Some(Some(slot)) = slots.get(i) else {
+            continue;
+        };
+        let k = i * RANKS + usize::from(slot.rank).min(RANKS - 1);
+        if r.fills.get(k).is_none_or(|(n, _)| *n == 0) {
+            return false;
+        }
+        if let Some(rank) = ranks.get_mut(i) {
+            *rank = Some(k);
+        }
+    }
+    if judge_line(ctx, r, line_no, Text::Rendered(render), slots, memo, ts) == Judged::NeedsText {
+        return false;
+    }
+    r.summary.records += 1;
+    for k in ranks.into_iter().flatten() {
+        if let Some((n, _)) = r.fills.get_mut(k) {
+            *n += 1;
+        }
+    }
+    true
 }
 
 /// Counts which source filled each vocabulary slot of a record, naming
@@ -518,14 +570,36 @@ pub(super) fn fill_derived<'a>(ctx: &Ctx<'_>, slots: &mut [Option<Slot<'a>>]) ->
     kind
 }
 
+/// A record's text, as judging it may need it.
+#[derive(Clone, Copy)]
+pub(super) enum Text<'t> {
+    /// The line it was read from: its slots' spans are in it.
+    Line(&'t str),
+    /// A record read from columns, with no spans: its line, written on
+    /// demand (for a sample, a `--findings` record, evidence), and read
+    /// again where the spans are wanted.
+    Rendered(&'t dyn Fn() -> String),
+}
+
+/// What became of a record given to [`judge_line`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Judged {
+    Done,
+    /// A [`Text::Rendered`] record that must be read from its line (it
+    /// is malformed, and the diagnostic shows the line): nothing of it
+    /// was counted.
+    NeedsText,
+}
+
 fn judge_line<'a>(
     ctx: &Ctx<'_>,
     r: &mut ChunkResult,
     line_no: u64,
-    line: &'a str,
+    text: Text<'_>,
     slots: &mut [Option<Slot<'a>>],
     memo: &Memo,
-) {
+    ts_read: Option<Millis>,
+) -> Judged {
     // Only requests are judged; other records are counted by kind.
     let kind = fill_derived(ctx, slots);
     if kind != logs::Kind::Request {
@@ -537,8 +611,14 @@ fn judge_line<'a>(
         {
             *n += 1;
         }
-        return;
+        return Judged::Done;
     }
+    // A record read from columns has no line, and no spans that would
+    // point into one.
+    let (line, rendered) = match text {
+        Text::Line(line) => (line, false),
+        Text::Rendered(_) => ("", true),
+    };
     Compiled::reset_memo(memo);
     // A value that is not of its declared type, or a required field that
     // is missing, makes the line malformed: judged by no clause, joining
@@ -548,6 +628,9 @@ fn judge_line<'a>(
     } else {
         ctx.aggs.bad_field(ctx.compiled, line, slots, memo)
     };
+    if rendered && bad.is_some() {
+        return Judged::NeedsText;
+    }
     let malformed = |r: &mut ChunkResult, why: &str, at: Range<usize>| {
         r.summary.malformed += 1;
         if r.malformed.len() < ctx.malformed_shown {
@@ -564,18 +647,21 @@ fn judge_line<'a>(
     let Some(ts_slot) = ts_slot else {
         if let Some((why, at)) = bad {
             malformed(r, &why, at);
-            return;
+            return Judged::Done;
         }
         r.summary.outside_terms += 1;
         r.summary.no_timestamp += 1;
-        return;
+        return Judged::Done;
     };
-    let ts = match &ts_slot.val {
+    let ts = ts_read.or_else(|| match &ts_slot.val {
         FieldVal::Str(s) => parse_timestamp(s),
         FieldVal::Num(n) => parse_timestamp(&format!("{n}")),
         _ => None,
-    };
+    });
     let Some(ts) = ts else {
+        if rendered {
+            return Judged::NeedsText;
+        }
         r.summary.malformed += 1;
         if r.malformed.len() < ctx.malformed_shown {
             let at = ts_slot.span.clone().unwrap_or(0..line.len());
@@ -587,7 +673,7 @@ fn judge_line<'a>(
                 Code::InputBadTimestamp,
             ));
         }
-        return;
+        return Judged::Done;
     };
     let day = logs::day_of(ts);
     let mut applied = false;
@@ -595,7 +681,10 @@ fn judge_line<'a>(
         let evidence = || Evidence {
             file: ctx.file_index,
             line: line_no,
-            text: Some(aggregate::evidence_text(line)),
+            text: Some(match text {
+                Text::Line(line) => aggregate::evidence_text(line),
+                Text::Rendered(render) => aggregate::evidence_text(&render()),
+            }),
         };
         // A malformed line joins no sum; the groups it would have joined
         // note it (`left_out`).
@@ -612,12 +701,12 @@ fn judge_line<'a>(
         );
         if let Some((why, at)) = bad {
             malformed(r, &why, at);
-            return;
+            return Judged::Done;
         }
     }
     if !ctx.compiled.in_terms(day) {
         r.summary.outside_terms += 1;
-        return;
+        return Judged::Done;
     }
     let present = ctx.compiled.present(slots);
     // (`r.clauses` has one entry per compiled clause, in their order.)
@@ -633,7 +722,7 @@ fn judge_line<'a>(
             LineOutcome::Violation => {
                 let violation = Violation {
                     line_no,
-                    line,
+                    text,
                     ts,
                     slots,
                 };
@@ -647,6 +736,7 @@ fn judge_line<'a>(
     } else {
         r.summary.not_applicable += 1;
     }
+    Judged::Done
 }
 
 /// Counts a violation of `clause` by a line, and keeps what it shows

@@ -550,7 +550,17 @@ fn parquet_input(
         .with_help(
             "give the path of the file itself, decompressed (Parquet compresses its own pages)",
         )),
-        None => parquet::ParquetInput::open(path, &name, &plan.compiled.slots, settings.overrides),
+        None => parquet::ParquetInput::open(
+            path,
+            &name,
+            &plan.compiled.slots,
+            &plan.needed_slots,
+            plan.compiled
+                .read
+                .get(logs::vocabulary::Field::Timestamp.slot())
+                == Some(&true),
+            settings.overrides,
+        ),
     };
     let input = match input {
         Ok(input) => std::sync::Arc::new(input),

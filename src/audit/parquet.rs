@@ -1,17 +1,26 @@
 //! Parquet inputs: the footer read once, the row groups decoded by the
-//! workers in parallel, each row rendered as a JSON line and judged by
-//! the same code as every other line.
+//! workers in parallel, each row's slots filled from its columns and
+//! judged by the same code as every line.
 //!
 //! The design choice: a Parquet file is not a second pipeline. The reader
 //! of the pipeline ([`send_row_groups`]) sends row group numbers, not
 //! bytes; a worker decodes its row group a batch of rows at a time, only
 //! the columns the run can read (a projection worked out once, from the
-//! JSON-lines parser's own plan), renders each batch as JSON lines
-//! (`scan::logs::parquet`) and judges them with [`judge::judge_lines`]
-//! into one result, numbered from the row group's first row; the collector
-//! merges row groups in file order, so a record's line is its row number
-//! (1-based, across row groups) whatever the number of threads. Memory is
-//! bounded by the row groups in flight, a batch of rows each.
+//! JSON-lines parser's own plan), fills each row's slots straight from
+//! the batch's arrays (`scan::logs::columnar`, which reads a row as the
+//! JSON-lines parser reads the line the row renders to) and judges them
+//! with [`judge::judge_columns`] into one result, numbered from the row
+//! group's first row; the collector merges row groups in file order, so a
+//! record's line is its row number (1-based, across row groups) whatever
+//! the number of threads. A row's line (`scan::logs::parquet`) is
+//! written only where it is shown (a sample, a `--findings` record,
+//! evidence) and where the columns cannot be read as the line would be
+//! (a malformed row, a slot filled by a whole struct): then the row is
+//! judged as that line, by [`judge::judge_lines`]. Rendering every row and
+//! parsing it again made Parquet three times slower than the same
+//! records as JSON lines; reading the arrays makes it faster than them
+//! (`bench/parquet/`). Memory is bounded by the row groups in flight, a
+//! batch of rows each.
 //!
 //! Workers read the file at positions (`pread`), never through a shared
 //! file offset, so the row groups of one file are decoded at once.
@@ -20,8 +29,12 @@ use super::chunks::Work;
 use super::judge::{self, Ctx, PendingDiag};
 use super::tally::ChunkResult;
 use crate::diag::{Code, Diag};
+use crate::eval::compiled::Memo;
+use crate::scan::logs::Slot;
+use crate::scan::logs::columnar::Columns;
 use crate::scan::logs::jsonl::{JsonParser, VOCAB};
 use crate::scan::logs::parquet::{Rows, check_type};
+use crate::scan::logs::vocabulary::Field;
 use crate::value::FieldPath;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
@@ -47,16 +60,25 @@ pub(super) struct ParquetInput {
     groups: Vec<(u64, u64)>,
     /// Rows decoded at a time.
     batch_rows: usize,
+    /// Reads the fields judging needs, as the line's parser reads them:
+    /// what resolves the columns that fill the slots.
+    judging: JsonParser,
+    /// Whether a rule reads the timestamp's value (not only its time).
+    ts_text: bool,
 }
 
 impl ParquetInput {
     /// Opens `path` (shown as `name`) and reads its footer; of its
     /// columns, only those that can fill one of `slots` (by the JSON-lines
-    /// vocabulary and `overrides`) will be read.
+    /// vocabulary and `overrides`) will be read. `judging` are the slots
+    /// judging a record reads (the others are empty), `ts_text` whether a
+    /// rule reads the timestamp's value.
     pub(super) fn open(
         path: &Path,
         name: &str,
         slots: &[FieldPath],
+        judging: &[FieldPath],
+        ts_text: bool,
         overrides: &[(String, String)],
     ) -> Result<ParquetInput, Diag> {
         let file = File::open(path).map_err(|e| {
@@ -116,6 +138,8 @@ impl ParquetInput {
             mask,
             groups,
             batch_rows: BATCH_ROWS,
+            judging: JsonParser::new(judging, VOCAB, overrides),
+            ts_text,
         })
     }
 
@@ -169,6 +193,7 @@ pub(super) fn process(ctx: &Ctx<'_>, input: &ParquetInput, group: usize) -> Chun
     let rows = input.groups.get(group).map_or(0, |g| g.0);
     let mut text = Vec::new();
     let mut unsupported = None;
+    let memo = ctx.compiled.new_memo();
     let read = input.read(group, |batch| {
         if unsupported.is_some() {
             return;
@@ -183,9 +208,21 @@ pub(super) fn process(ctx: &Ctx<'_>, input: &ParquetInput, group: usize) -> Chun
                 return;
             }
         };
-        text.clear();
-        rendered.write(0..rendered.len(), &mut text);
-        judge::judge_lines(ctx, &text, &mut r);
+        let columns = Columns::bind(
+            &input.judging,
+            batch,
+            Field::Timestamp.slot(),
+            input.ts_text,
+            ctx.max_line,
+        );
+        match columns {
+            Some(columns) => judge_rows(ctx, &columns, &rendered, &memo, &mut r),
+            None => {
+                text.clear();
+                rendered.write(0..rendered.len(), &mut text);
+                judge::judge_lines(ctx, &text, &mut r);
+            }
+        }
     });
     let why = match (read, unsupported) {
         (_, Some(why)) => Some(why),
@@ -214,6 +251,41 @@ pub(super) fn process(ctx: &Ctx<'_>, input: &ParquetInput, group: usize) -> Chun
     // What was read of the file, not the text rendered from it.
     r.summary.bytes = input.groups.get(group).map_or(0, |g| g.1);
     r
+}
+
+/// Judges the rows of a batch from its columns, numbering them on from
+/// the rows `r` has counted; a row the columns cannot be read for (see
+/// `scan::logs::columnar`), or whose judging needs its line, is
+/// rendered and judged as its line.
+fn judge_rows(
+    ctx: &Ctx<'_>,
+    columns: &Columns<'_>,
+    rows: &Rows<'_>,
+    memo: &Memo,
+    r: &mut ChunkResult,
+) {
+    let mut slots: Vec<Option<Slot<'_>>> = vec![None; ctx.compiled.slots.len()];
+    let mut line = Vec::new();
+    for row in 0..rows.len() {
+        slots.iter_mut().for_each(|s| *s = None);
+        let render = || {
+            let mut text = Vec::new();
+            rows.write(row..row + 1, &mut text);
+            text.pop();
+            String::from_utf8_lossy(&text).into_owned()
+        };
+        let judged = match columns.fill(row, &mut slots) {
+            Some(ts) => judge::judge_columns(ctx, r, r.lines, &render, &mut slots, memo, ts),
+            None => false,
+        };
+        if judged {
+            r.lines += 1;
+        } else {
+            line.clear();
+            rows.write(row..row + 1, &mut line);
+            judge::judge_lines(ctx, &line, r);
+        }
+    }
 }
 
 /// A file read at positions (`pread`), shared by the workers.

@@ -8,7 +8,7 @@
 //! the fields that decided it ("`host` is `x`", "classified by …"). A
 //! long line is shown as an [`Excerpt`] around its labels.
 
-use super::judge::{self, Ctx};
+use super::judge::{self, Ctx, Text};
 use super::tally::Finding;
 use super::{ClauseStats, Sample};
 use crate::diag::{Code, Diag};
@@ -25,7 +25,7 @@ use std::ops::Range;
 pub(super) struct Violation<'v, 'a> {
     /// Its line number within its piece.
     pub(super) line_no: u64,
-    pub(super) line: &'a str,
+    pub(super) text: Text<'v>,
     pub(super) ts: Millis,
     /// Its slots, as far as judging read them.
     pub(super) slots: &'v [Option<Slot<'a>>],
@@ -44,13 +44,22 @@ pub(super) fn show(
 ) -> Option<Sample> {
     let &Violation {
         line_no,
-        line,
+        text,
         ts,
         slots,
     } = violation;
-    // The line was read for judging only: read it in full for the sample.
+    // The line was read for judging only, or not read at all (a record
+    // read from columns has no spans): read it in full for the sample.
+    let rendered;
+    let (line, reread) = match text {
+        Text::Line(line) => (line, ctx.full_parser),
+        Text::Rendered(render) => {
+            rendered = render();
+            (rendered.as_str(), Some(ctx.full()))
+        }
+    };
     let full;
-    let slots = match ctx.full_parser {
+    let slots = match reread {
         Some(parser) => {
             let mut all = vec![None; ctx.compiled.slots.len()];
             if parser.parse(line, &mut all).is_ok() {

@@ -184,6 +184,24 @@ impl JsonParser {
         self.child(0, name.as_bytes(), false).is_some()
     }
 
+    /// The key `name` under `node` (0 is the line's object), as the walk
+    /// looks it up: what a columnar input resolves its columns and their
+    /// struct children with, once, instead of once per record.
+    pub(crate) fn key_node(&self, node: usize, name: &str) -> Option<usize> {
+        self.child(node, name.as_bytes(), false)
+    }
+
+    /// The slots the value under `node` fills: `(slot, rank, transform)`.
+    pub(crate) fn node_targets(&self, node: usize) -> &[(usize, u8, Transform)] {
+        self.nodes.get(node).map_or(&[], |n| n.targets.as_slice())
+    }
+
+    /// Whether the walk reads into an object under `node` (some slot's
+    /// path goes on below it).
+    pub(crate) fn node_nests(&self, node: usize) -> bool {
+        self.nodes.get(node).is_some_and(|n| !n.children.is_empty())
+    }
+
     fn insert(&mut self, segments: &[String], target: (usize, u8, Transform)) {
         let mut node = 0usize;
         for seg in segments {

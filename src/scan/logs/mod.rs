@@ -25,6 +25,8 @@
 //! - [`parser`]: the contract a format's parser keeps ([`LineParser`],
 //!   [`Slot`], [`FieldVal`]) and the helpers that write slots;
 //! - [`columns`]: which column of a text format fills which slot;
+//! - [`columnar`]: a Parquet row's slots straight from its Arrow arrays,
+//!   read as [`jsonl`] reads the line the row renders to;
 //! - [`transform`](mod@transform): a raw field to a vocabulary value (URL host and path,
 //!   `address:port`, request lines, escapes);
 //! - [`bytes`], [`json_index`]: the byte and vector searches under them;
@@ -39,6 +41,7 @@ pub mod appgateway;
 pub mod azure_frontdoor;
 pub mod bytes;
 pub mod cloudfront;
+pub mod columnar;
 pub mod columns;
 pub mod csv;
 pub mod decompress;

@@ -14,9 +14,14 @@
 //! exact digits (`"200.01"`, as a CSV holds them: text that the aggregate
 //! clauses read exactly and comparisons read as a number), integers, floats and booleans as JSON scalars,
 //! structs as objects, lists as arrays and maps as objects. A null is an
-//! absent field, as a key missing from a JSON line is. The cost is the
-//! rendering, measured in `bench/parquet/`; what keeps it small is
-//! projection: only the columns the run's slots can read are decoded.
+//! absent field, as a key missing from a JSON line is.
+//!
+//! The line defines how a row is read, but most rows are never written
+//! out: [`super::columnar`] fills their slots straight from the arrays,
+//! as the JSON-lines parser would read this line (a test holds the two to
+//! one answer), and a row's line is written only where it is shown or
+//! where the columns cannot be read so (rendering and parsing every row
+//! cost three times the time the same records take as JSON lines).
 //!
 //! Reading the file (its footer, row groups in parallel) is the audit's
 //! (`audit::parquet`); this module is the format's row of the table, its
@@ -393,7 +398,189 @@ fn cell(array: &dyn Array) -> Result<Cell<'_>, String> {
 }
 
 /// `half::f16`, as Arrow's `Float16Type` holds it.
-type F16 = <Float16Type as arrow_array::ArrowPrimitiveType>::Native;
+pub(crate) type F16 = <Float16Type as arrow_array::ArrowPrimitiveType>::Native;
+
+/// One array's values, each written as its row's line holds it (a
+/// string's quotes included): for a reader of the columns
+/// (`columnar`) that needs the text of a few of them.
+pub(crate) struct Values<'a>(Cell<'a>);
+
+impl<'a> Values<'a> {
+    /// `None` for a type the rendering does not write.
+    pub(crate) fn new(array: &'a dyn Array) -> Option<Values<'a>> {
+        cell(array).ok().map(Values)
+    }
+
+    /// Appends the value at `i` (never a null one) to `out`.
+    pub(crate) fn write(&self, i: usize, out: &mut Vec<u8>) {
+        (self.0.write)(i, out);
+    }
+}
+
+/// At least the bytes of the longest line any row of `batch` is written
+/// as (a bound, worked out from the longest value of each column, not
+/// from each row): what tells a reader of the columns that no row of the
+/// batch is longer than the longest line read, which would make it
+/// malformed.
+pub fn longest_line(batch: &RecordBatch) -> usize {
+    let schema = batch.schema_ref();
+    schema
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .fold(2, |n, (f, a)| {
+            n.saturating_add(key_bound(f.name()))
+                .saturating_add(value_bound(a.as_ref()))
+        })
+}
+
+/// The most bytes `"name":,` is written as.
+fn key_bound(name: &str) -> usize {
+    name.len().saturating_mul(6).saturating_add(4)
+}
+
+/// The most bytes any one value of `array` is written as.
+fn value_bound(array: &dyn Array) -> usize {
+    use DataType as D;
+    // A string's bytes, each escaped at worst as `\u00XX`, and quotes.
+    let text = |longest: usize| longest.saturating_mul(6).saturating_add(2);
+    let longest = |n: usize, len: &dyn Fn(usize) -> usize| (0..n).map(len).max().unwrap_or(0);
+    let n = array.len();
+    match array.data_type() {
+        D::Null | D::Boolean => 5,
+        D::Int8 | D::Int16 | D::Int32 | D::Int64 | D::UInt8 | D::UInt16 | D::UInt32 | D::UInt64 => {
+            20
+        }
+        // `{v}` of an `f64` has no exponent: up to 309 digits before the
+        // point (`1e308`), or 324 after it (`5e-324`).
+        D::Float16 | D::Float32 | D::Float64 => 330,
+        D::Utf8 => array
+            .as_string_opt::<i32>()
+            .map_or(usize::MAX, |a| text(longest(n, &|i| a.value(i).len()))),
+        D::LargeUtf8 => array
+            .as_string_opt::<i64>()
+            .map_or(usize::MAX, |a| text(longest(n, &|i| a.value(i).len()))),
+        D::Utf8View => array
+            .as_string_view_opt()
+            .map_or(usize::MAX, |a| text(longest(n, &|i| a.value(i).len()))),
+        D::Binary => array
+            .as_binary_opt::<i32>()
+            .map_or(usize::MAX, |a| text(longest(n, &|i| a.value(i).len()))),
+        D::LargeBinary => array
+            .as_binary_opt::<i64>()
+            .map_or(usize::MAX, |a| text(longest(n, &|i| a.value(i).len()))),
+        D::BinaryView => array
+            .as_binary_view_opt()
+            .map_or(usize::MAX, |a| text(longest(n, &|i| a.value(i).len()))),
+        D::FixedSizeBinary(w) => text(usize::try_from(*w).unwrap_or(usize::MAX)),
+        // Arrow's display of a decimal (at most 76 digits, a sign and a
+        // point), a date, a time, a duration, an interval; a timestamp's
+        // text, or the words for one out of any calendar.
+        D::Decimal32(..)
+        | D::Decimal64(..)
+        | D::Decimal128(..)
+        | D::Decimal256(..)
+        | D::Date32
+        | D::Date64
+        | D::Timestamp(..)
+        | D::Time32(_)
+        | D::Time64(_)
+        | D::Duration(_)
+        | D::Interval(_) => 128,
+        D::Struct(_) => array.as_struct_opt().map_or(usize::MAX, |a| {
+            a.fields().iter().zip(a.columns()).fold(2, |n, (f, c)| {
+                n.saturating_add(key_bound(f.name()))
+                    .saturating_add(value_bound(c.as_ref()))
+            })
+        }),
+        D::List(_) => array.as_list_opt::<i32>().map_or(usize::MAX, |a| {
+            let items = longest(n, &|i| a.value_length(i).unsigned_abs() as usize);
+            items_bound(items, value_bound(a.values().as_ref()))
+        }),
+        D::LargeList(_) => array.as_list_opt::<i64>().map_or(usize::MAX, |a| {
+            let items = longest(n, &|i| {
+                usize::try_from(a.value_length(i).unsigned_abs()).unwrap_or(usize::MAX)
+            });
+            items_bound(items, value_bound(a.values().as_ref()))
+        }),
+        D::FixedSizeList(_, w) => array.as_fixed_size_list_opt().map_or(usize::MAX, |a| {
+            let items = usize::try_from(*w).unwrap_or(usize::MAX);
+            items_bound(items, value_bound(a.values().as_ref()))
+        }),
+        D::Map(..) => array.as_map_opt().map_or(usize::MAX, |a| {
+            let offsets = a.value_offsets();
+            let entries = offsets
+                .windows(2)
+                .map(|w| match w {
+                    [from, to] => usize::try_from(to.saturating_sub(*from)).unwrap_or(0),
+                    _ => 0,
+                })
+                .max()
+                .unwrap_or(0);
+            let entry = value_bound(a.keys().as_ref())
+                .saturating_add(value_bound(a.values().as_ref()))
+                .saturating_add(1);
+            items_bound(entries, entry)
+        }),
+        _ => usize::MAX,
+    }
+}
+
+/// `[a,b,…]` of up to `items` values of up to `each` bytes.
+fn items_bound(items: usize, each: usize) -> usize {
+    items
+        .saturating_mul(each.saturating_add(1))
+        .saturating_add(2)
+}
+
+/// Whether every byte string in `batch` (the values of a binary column,
+/// at any depth) is UTF-8: a row that holds one that is not is written
+/// as a line that is not UTF-8, hence malformed.
+pub fn bytes_are_text(batch: &RecordBatch) -> bool {
+    batch
+        .columns()
+        .iter()
+        .all(|a| array_bytes_are_text(a.as_ref()))
+}
+
+fn array_bytes_are_text(array: &dyn Array) -> bool {
+    use DataType as D;
+    fn utf8<'x>(n: usize, value: &dyn Fn(usize) -> &'x [u8]) -> bool {
+        (0..n).all(|i| simdutf8::basic::from_utf8(value(i)).is_ok())
+    }
+    let n = array.len();
+    match array.data_type() {
+        D::Binary => array
+            .as_binary_opt::<i32>()
+            .is_some_and(|a| utf8(n, &|i| a.value(i))),
+        D::LargeBinary => array
+            .as_binary_opt::<i64>()
+            .is_some_and(|a| utf8(n, &|i| a.value(i))),
+        D::BinaryView => array
+            .as_binary_view_opt()
+            .is_some_and(|a| utf8(n, &|i| a.value(i))),
+        D::FixedSizeBinary(_) => array
+            .as_fixed_size_binary_opt()
+            .is_some_and(|a| utf8(n, &|i| a.value(i))),
+        D::Struct(_) => array
+            .as_struct_opt()
+            .is_some_and(|a| a.columns().iter().all(|c| array_bytes_are_text(c.as_ref()))),
+        D::List(_) => array
+            .as_list_opt::<i32>()
+            .is_some_and(|a| array_bytes_are_text(a.values().as_ref())),
+        D::LargeList(_) => array
+            .as_list_opt::<i64>()
+            .is_some_and(|a| array_bytes_are_text(a.values().as_ref())),
+        D::FixedSizeList(..) => array
+            .as_fixed_size_list_opt()
+            .is_some_and(|a| array_bytes_are_text(a.values().as_ref())),
+        // (A map's keys are written as Arrow displays them: text.)
+        D::Map(..) => array
+            .as_map_opt()
+            .is_some_and(|a| array_bytes_are_text(a.values().as_ref())),
+        _ => true,
+    }
+}
 
 /// A JSON array of `items[range]`, nulls as `null`.
 fn list(items: &Cell<'_>, range: std::ops::Range<usize>, out: &mut Vec<u8>) {

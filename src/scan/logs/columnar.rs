@@ -765,7 +765,12 @@ mod tests {
             ),
             (
                 "host",
-                strs(&[Some("x.example"), Some("[::1]:80"), None, Some("h.example/v1/x")]),
+                strs(&[
+                    Some("x.example"),
+                    Some("[::1]:80"),
+                    None,
+                    Some("h.example/v1/x"),
+                ]),
             ),
             (
                 "hostname",

@@ -36,6 +36,7 @@ use crate::scan::logs::jsonl::{JsonParser, VOCAB};
 use crate::scan::logs::parquet::{Rows, check_type};
 use crate::scan::logs::vocabulary::Field;
 use crate::value::FieldPath;
+use arrow_schema::{DataType, Field as Column, Schema};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -91,13 +92,31 @@ impl ParquetInput {
         // Parquet types say all the audit needs, and strings then never
         // come as dictionaries.
         let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
-        let meta = ArrowReaderMetadata::load(&file, options).map_err(|e| {
+        let options_with = |schema| options.clone().with_schema(schema);
+        let meta = ArrowReaderMetadata::load(&file, options.clone()).map_err(|e| {
             Diag::error(
                 Code::InputUnreadable,
                 format!("cannot read `{name}` as Parquet: {e}"),
             )
             .with_help("a Parquet file ends with its footer and `PAR1`: a file cut short or still being written cannot be read; copy it again, or name its real format with `--log-format`")
         })?;
+        // Strings are read as views (`Utf8View`): a dictionary-encoded
+        // column (the common case) then points into its dictionary
+        // instead of copying every value's bytes out of it (which was
+        // the most of Parquet's own share of an audit's time).
+        let viewed = Schema::new(
+            meta.schema()
+                .fields()
+                .iter()
+                .map(|f| viewed_field(f))
+                .collect::<Vec<_>>(),
+        );
+        let meta = if viewed.fields() == meta.schema().fields() {
+            meta
+        } else {
+            let options = options_with(Arc::new(viewed));
+            ArrowReaderMetadata::try_new(Arc::clone(meta.metadata()), options).unwrap_or(meta)
+        };
         let reads = JsonParser::new(slots, VOCAB, overrides);
         let mut roots = Vec::new();
         for (i, field) in meta.schema().fields().iter().enumerate() {
@@ -163,6 +182,20 @@ impl ParquetInput {
         }
         Ok(())
     }
+}
+
+/// `field`, its strings and byte strings (at the top and in structs) as
+/// views.
+fn viewed_field(field: &Column) -> Column {
+    let t = match field.data_type() {
+        DataType::Utf8 => DataType::Utf8View,
+        DataType::Binary => DataType::BinaryView,
+        DataType::Struct(children) => {
+            DataType::Struct(children.iter().map(|c| viewed_field(c)).collect())
+        }
+        other => other.clone(),
+    };
+    field.clone().with_data_type(t)
 }
 
 /// The pipeline's reader for a Parquet file: row group numbers, in order

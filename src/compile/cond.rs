@@ -378,7 +378,7 @@ impl<'r, 'f, 'a> Conds<'r, 'f, 'a> {
                 for m in members {
                     let s = match m {
                         Op::Lit(Value::Cidr(net)) => {
-                            Sql::konst(ip_of(&v).is_some_and(|ip| net.contains(ip)))
+                            Sql::konst(crate::eval::ip_of(&v).is_some_and(|ip| net.contains(ip)))
                         }
                         other => self.compare(Op::Lit(v.clone()), CmpOp::Eq, other)?,
                     };
@@ -646,18 +646,6 @@ fn ipv4_number(d: Dialect, s: &str) -> String {
         part(3),
         part(4)
     )
-}
-
-fn ip_of(v: &Value) -> Option<IpAddr> {
-    match v {
-        Value::Str(s) => s.trim().parse().ok(),
-        Value::Cidr(Cidr { addr, prefix })
-            if (addr.is_ipv4() && *prefix == 32) || *prefix == 128 =>
-        {
-            Some(*addr)
-        }
-        _ => None,
-    }
 }
 
 fn or_all(parts: Vec<Sql>) -> Sql {

@@ -404,7 +404,7 @@ fn member_matches(candidate: &Value, member: &Value) -> bool {
     }
 }
 
-fn ip_of(v: &Value) -> Option<IpAddr> {
+pub(crate) fn ip_of(v: &Value) -> Option<IpAddr> {
     match v {
         Value::Str(s) => s.trim().parse().ok(),
         Value::Cidr(Cidr { addr, prefix })

@@ -47,6 +47,9 @@ pub mod report;
 // `audit`: log exports streamed through the compiled rules into counts.
 pub mod audit;
 
+// `--what-if`: a draft amendment's judgement paired with today's.
+pub mod what_if;
+
 // `compile`: a rule set as SQL that judges a table where it lives.
 pub mod compile;
 

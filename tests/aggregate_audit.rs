@@ -601,6 +601,10 @@ fn the_bundled_examples_hold_in_an_audit_too() {
                     })
                     .collect();
                 assert!(rules.set_params(&params).is_empty());
+                // A draft's examples hold as if it were signed.
+                if terms.is_proposed() {
+                    rules = rules.signed(&terms.id.name, None).unwrap();
+                }
                 let mut opts = proviso::audit::Options {
                     progress: false,
                     ..Default::default()

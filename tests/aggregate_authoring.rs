@@ -54,10 +54,12 @@ example "e" { given [ {date: "2026-01-01", amt: "1"}, {date:"2026-01-02", amt: "
     assert_eq!(out, again, "formatting twice changes nothing");
 }
 
-/// The clause blocks of `proviso explain` text output whose id is one of `ids`.
+/// The clause blocks of `proviso explain` text output whose id is one of
+/// `ids`, leaving out those of drafts (`proposed`, not in force).
 fn explained<'a>(text: &'a str, ids: &[&str]) -> Vec<&'a str> {
     text.split("\n\n")
         .filter(|block| ids.iter().any(|id| block.contains(&format!("[{id} · "))))
+        .filter(|block| !block.contains("Proposed, not in force"))
         .collect()
 }
 

@@ -148,12 +148,28 @@ fn citations_in_the_bundled_rules_are_verbatim_quotes() {
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
         .collect();
     let rules = proviso::rules::load(&[std::path::PathBuf::from("rules")]).unwrap();
-    let cites = rules.terms.iter().flat_map(|t| {
+    let cites_of = |t: &proviso::rules::ast::Terms| {
         t.clauses
             .iter()
             .flat_map(|c| c.cites.iter())
             .chain(t.exceptions.iter().flat_map(|e| e.cites.iter()))
-    });
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    // A draft amendment (`proposed`) quotes itself where it cites the
+    // draft, which is not among the sources; what it restates from a real
+    // source (a source signed terms cite) must still be verbatim.
+    let real: std::collections::HashSet<String> = rules
+        .terms
+        .iter()
+        .filter(|t| !t.is_proposed())
+        .flat_map(|t| cites_of(t).into_iter().map(|c| c.source.name))
+        .collect();
+    let cites = rules
+        .terms
+        .iter()
+        .flat_map(cites_of)
+        .filter(|c| real.contains(&c.source.name));
     for cite in cites {
         let text = cite.text.as_deref().unwrap();
         assert!(

@@ -196,6 +196,8 @@ pub(super) struct Ctx<'a> {
     pub(super) aggs: &'a AggRun<'a>,
     /// The input's index in the run, for the evidence of aggregates.
     pub(super) file_index: u32,
+    /// Whether each violating record's place is kept (`--what-if`).
+    pub(super) record_ids: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -225,6 +227,7 @@ impl<'a> Ctx<'a> {
             fill_slots: &plan.fill_slots,
             aggs: &plan.aggs,
             file_index,
+            record_ids: settings.record_ids,
         }
     }
 }
@@ -750,6 +753,13 @@ fn record_violation(
     findings: &mut Vec<Finding>,
 ) {
     st.violations += 1;
+    if ctx.record_ids {
+        if st.violating.len() < super::VIOLATING_CAP {
+            st.violating.push((ctx.file_index, violation.line_no));
+        } else {
+            st.violating_capped = true;
+        }
+    }
     st.first_seen = tally::min_opt(st.first_seen, Some(violation.ts));
     st.last_seen = tally::max_opt(st.last_seen, Some(violation.ts));
     if let Some(host) = violation

@@ -82,6 +82,9 @@ pub struct Options {
     pub mmap: bool,
     /// Groups kept per aggregate clause (tests lower it).
     pub max_groups: usize,
+    /// Keep, per clause, where each violating record is
+    /// ([`ClauseStats::violating`]): what `--what-if` pairs records by.
+    pub record_ids: bool,
 }
 
 impl Default for Options {
@@ -99,6 +102,7 @@ impl Default for Options {
             max_line_bytes: MAX_LINE_BYTES,
             mmap: true,
             max_groups: crate::aggregate::MAX_GROUPS,
+            record_ids: false,
         }
     }
 }
@@ -119,6 +123,7 @@ struct Settings<'o> {
     limits: chunks::Limits,
     mmap: bool,
     max_groups: usize,
+    record_ids: bool,
 }
 
 impl Settings<'_> {
@@ -137,6 +142,7 @@ impl Settings<'_> {
             max_line_bytes,
             mmap,
             max_groups,
+            record_ids,
         } = opts;
         let settings = Settings {
             format: *format,
@@ -153,6 +159,7 @@ impl Settings<'_> {
             },
             mmap: *mmap,
             max_groups: *max_groups,
+            record_ids: *record_ids,
         };
         (settings, findings)
     }
@@ -194,7 +201,16 @@ pub struct ClauseStats {
     pub unresolved: u64,
     /// For an aggregate clause: its groups' accounting and findings.
     pub aggregate: Option<AggregateStats>,
+    /// With [`Options::record_ids`]: where each violating record is, as
+    /// (input index, line or row), in input and line order; at most
+    /// [`VIOLATING_CAP`] (then `violating_capped`).
+    pub violating: Vec<(u32, u64)>,
+    pub violating_capped: bool,
 }
+
+/// Violating records whose place `--what-if` keeps per clause (16 bytes
+/// each): beyond it, the clause's comparison is by counts.
+pub const VIOLATING_CAP: usize = 16_000_000;
 
 /// An aggregate clause's groups, as judged at the end of the run.
 #[derive(Debug, Clone, Default)]
@@ -341,6 +357,8 @@ pub struct AuditReport {
     pub summary: Summary,
     /// Findings shown per clause in the human report (`--samples`).
     pub shown: usize,
+    /// `--what-if`: what the draft would change.
+    pub what_if: Option<crate::what_if::Comparison>,
 }
 
 impl AuditReport {

@@ -113,6 +113,7 @@ impl FileTally {
         }
         for (mine, mut theirs) in sink.report.clauses.iter_mut().zip(r.clauses) {
             theirs.samples.iter_mut().for_each(|s| s.line += base);
+            theirs.violating.iter_mut().for_each(|v| v.1 += base);
             mine.merge(theirs, ctx.samples);
         }
         sink.aggs.merge(&ctx.aggs.plan, r.aggs, &|e| e.line += base);
@@ -185,6 +186,13 @@ impl ClauseStats {
         self.first_seen = min_opt(self.first_seen, other.first_seen);
         self.last_seen = max_opt(self.last_seen, other.last_seen);
         self.subjects_capped |= other.subjects_capped;
+        self.violating_capped |= other.violating_capped;
+        let room = super::VIOLATING_CAP.saturating_sub(self.violating.len());
+        if other.violating.len() > room {
+            self.violating_capped = true;
+        }
+        self.violating
+            .extend(other.violating.into_iter().take(room));
         for s in other.subjects_set {
             if self.subjects_set.len() >= SUBJECT_CAP {
                 self.subjects_capped = true;

@@ -53,12 +53,34 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
     if let Some(d) = nothing_checkable(&rules) {
         return fail(d);
     }
+    // `--what-if`: the inputs are audited a second time by the rules with
+    // the draft signed; standard input cannot be read twice.
+    let signed = match &args.what_if {
+        Some(_) if args.logs.iter().any(|p| p == Path::new("-")) => {
+            return fail(
+                Diag::error(
+                    Code::CliWhatIfStdin,
+                    "`--what-if` reads the inputs twice, and standard input can be read only once",
+                )
+                .with_help("save the export to a file and name it: `zcat export.gz > export.jsonl; proviso audit export.jsonl --what-if NAME …`"),
+            );
+        }
+        Some(spec) => match rules.signed(&spec.draft, spec.at) {
+            Ok(signed) => Some((spec, signed)),
+            Err(diags) => {
+                eprint_diags(&diags, err_style);
+                return EXIT_TROUBLE;
+            }
+        },
+        None => None,
+    };
     let mut opts = crate::audit::Options {
         format: args.log_format.format(),
         overrides: args.fields.clone(),
         samples: args.samples,
         progress: std::io::stderr().is_terminal(),
         mmap: !args.no_mmap,
+        record_ids: signed.is_some(),
         ..Default::default()
     };
     opts.threads = args.threads.unwrap_or(opts.threads).clamp(1, MAX_THREADS);
@@ -85,10 +107,34 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
             Err(e) => return fail(files::unwritable(&display_path(path), &e)),
         }
     }
-    let report = crate::audit::audit(&rules, &args.logs, &mut opts);
+    let mut report = crate::audit::audit(&rules, &args.logs, &mut opts);
     if let Some(mut w) = opts.findings.take() {
         // The audit flushes too, but drops the result; this flush reports.
         let _ = w.flush();
+    }
+    if let Some((spec, signed)) = &signed {
+        // The same inputs, the same settings, the draft signed; its
+        // samples name the records that change side, `--findings` is
+        // today's only.
+        let mut again = crate::audit::Options {
+            format: opts.format,
+            overrides: opts.overrides.clone(),
+            ip_ranges: std::mem::take(&mut opts.ip_ranges),
+            samples: opts.samples.max(crate::what_if::SHOWN),
+            threads: opts.threads,
+            progress: opts.progress,
+            mmap: opts.mmap,
+            record_ids: true,
+            ..Default::default()
+        };
+        let drafted = crate::audit::audit(signed, &args.logs, &mut again);
+        let names: Vec<String> = args.logs.iter().map(|p| display_path(p)).collect();
+        report.what_if = Some(crate::what_if::compare_audit(
+            &rules, signed, spec, &names, &report, &drafted,
+        ));
+        for c in &mut report.clauses {
+            c.violating = Vec::new();
+        }
     }
     drop(opts);
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();

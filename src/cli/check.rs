@@ -348,6 +348,25 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
         eprint_diags(&[d], err_style);
         return EXIT_TROUBLE;
     }
+    // `--what-if`: the draft signed, judged on its first day in force
+    // (or `--as-of`, if later), beside the terms as they are that day.
+    let what_if = match &args.what_if {
+        Some(spec) => match rules.signed(&spec.draft, spec.at) {
+            Ok(signed) => {
+                let signed_on = signed
+                    .terms
+                    .iter()
+                    .find(|t| t.id.name == spec.draft)
+                    .map_or(s.as_of, |t| t.interval.from);
+                Some((spec, signed, s.as_of.max(signed_on)))
+            }
+            Err(diags) => {
+                eprint_diags(&diags, err_style);
+                return EXIT_TROUBLE;
+            }
+        },
+        None => None,
+    };
     // Ask git first: a bad ref should fail before minutes of scanning.
     let changed = match &args.changed_since {
         Some(r) => match Changed::since(r, &s.paths) {
@@ -386,18 +405,43 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
     let (mut scanned, parts) = crate::scan::scan_inputs_each(&s.paths, &options, &|records| {
         let resources = records.iter().filter(|r| r.kind() == "resource").count();
         let judged = crate::findings::judge(&rules, &records, s.as_of);
-        (judged, records.len(), resources)
+        // Both sides of `--what-if` keep only their violations.
+        let sides = what_if.as_ref().map(|(_, signed, on)| {
+            let violations = |findings: &[crate::findings::Finding]| {
+                findings
+                    .iter()
+                    .filter(|f| f.outcome == crate::findings::FindingOutcome::Violation)
+                    .cloned()
+                    .collect::<Vec<_>>()
+            };
+            let today = if *on == s.as_of {
+                violations(&judged.findings)
+            } else {
+                violations(&crate::findings::judge(&rules, &records, *on).findings)
+            };
+            let draft = crate::findings::judge(signed, &records, *on);
+            (today, violations(&draft.findings))
+        });
+        (judged, records.len(), resources, sides)
     });
     let mut judged = crate::findings::Judged::default();
     let (mut records, mut resources) = (0usize, 0usize);
-    for (j, n, r) in parts {
+    let (mut today, mut drafted) = (Vec::new(), Vec::new());
+    for (j, n, r, sides) in parts {
         judged.findings.extend(j.findings);
         judged.judged += j.judged;
         judged.not_applicable += j.not_applicable;
         records += n;
         resources += r;
+        if let Some((a, b)) = sides {
+            today.extend(a);
+            drafted.extend(b);
+        }
     }
     crate::findings::sort(&mut judged.findings);
+    let what_if = what_if.map(|(spec, signed, on)| {
+        crate::what_if::compare_check(&rules, &signed, spec, on, &today, &drafted)
+    });
 
     // Waivers.
     let mut malformed = std::mem::take(&mut scanned.malformed);
@@ -483,6 +527,7 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
         baseline: baseline_summary,
         changed_since: changed_summary,
         clauses: ClauseInfo::of(&rules),
+        what_if,
     };
     let mut trouble = Vec::new();
     for spec in &s.formats {

@@ -37,15 +37,46 @@ pub fn run(args: ExplainArgs, err_style: &Style) -> i32 {
             return EXIT_TROUBLE;
         }
     }
-    let Some(rules) = load_rules(&args.rules, err_style) else {
+    let Some(mut rules) = load_rules(&args.rules, err_style) else {
         return EXIT_TROUBLE;
     };
+    // `--what-if`: the rules with the draft signed; with neither
+    // `--as-of` nor `--between`, what changes the day it would take
+    // effect, against what it supersedes.
+    let mut between = between;
+    if let Some(spec) = &args.what_if {
+        match rules.signed(&spec.draft, spec.at) {
+            Ok(signed) => rules = signed,
+            Err(diags) => {
+                eprint_diags(&diags, err_style);
+                return EXIT_TROUBLE;
+            }
+        }
+        if args.as_of.is_none() && between.is_none() {
+            let from = rules
+                .terms
+                .iter()
+                .find(|t| t.id.name == spec.draft)
+                .map(|t| t.interval.from);
+            between = from.map(|d| (crate::date::Date::from_days(d.days() - 1), d));
+        }
+    }
     let markup = if args.format == ExplainFormat::Markdown {
         Markup::Markdown
     } else {
         Markup::Plain
     };
-    let explanation = crate::explain::explain(&rules, args.as_of, between, markup);
+    let mut explanation = crate::explain::explain(&rules, args.as_of, between, markup);
+    if let Some(spec) = &args.what_if
+        && let Some(t) = rules.terms.iter().find(|t| t.id.name == spec.draft)
+    {
+        explanation.title = format!(
+            "{}, as if draft `{}` were signed on {}",
+            explanation.title,
+            spec.draft,
+            t.interval.from.long()
+        );
+    }
     let text = match args.format {
         ExplainFormat::Text | ExplainFormat::Markdown => {
             crate::explain::text::render(&explanation, markup)

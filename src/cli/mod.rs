@@ -249,6 +249,9 @@ pub struct ExplainArgs {
     /// Show what changes between two dates, clause by clause
     #[arg(long, num_args = 2, value_names = ["FROM", "TO"], value_parser = parse_date)]
     pub between: Option<Vec<Date>>,
+    /// Explain as if the draft amendment NAME (terms marked `proposed`) were signed, on its effective date or on DATE; alone, shows what it changes the day it would take effect
+    #[arg(long = "what-if", value_name = "NAME[@DATE]")]
+    pub what_if: Option<crate::what_if::Spec>,
     /// Output format
     #[arg(long, short = 'f', value_enum, default_value_t = ExplainFormat::Text)]
     pub format: ExplainFormat,
@@ -355,6 +358,9 @@ pub struct AuditArgs {
     /// Do not read any proviso.yaml
     #[arg(long)]
     pub no_config: bool,
+    /// Also judge as if the draft amendment NAME (terms marked `proposed`) were signed, on its effective date or on DATE, and report what it would change beside the report
+    #[arg(long = "what-if", value_name = "NAME[@DATE]")]
+    pub what_if: Option<crate::what_if::Spec>,
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -455,6 +461,9 @@ pub struct CheckArgs {
     /// A parameter the rule files declare (`param NAME …`): NAME=VALUE (repeatable; wins over `params:` in proviso.yaml)
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, String)>,
+    /// Also judge as if the draft amendment NAME (terms marked `proposed`) were signed, on its effective date or on DATE, and report what it would change beside the report
+    #[arg(long = "what-if", value_name = "NAME[@DATE]")]
+    pub what_if: Option<crate::what_if::Spec>,
 }
 
 fn parse_format_spec(s: &str) -> Result<FormatSpec, String> {

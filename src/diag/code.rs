@@ -266,6 +266,21 @@ codes! {
         /// decimals (`1250000.05`), `date` is `YYYY-MM-DD`. Nothing is
         /// judged; give a value of the declared type.
         CliBadParamValue = "proviso::cli::bad_param_value", error;
+
+        /// `--what-if` names no draft
+        ///
+        /// `--what-if NAME[@DATE]` must name terms marked `proposed` (a
+        /// draft amendment) in the rule files; the help names the closest
+        /// draft. A `DATE` after the draft's own `until` cannot be a
+        /// signature date. Nothing is judged.
+        CliUnknownDraft = "proviso::cli::unknown_draft", error;
+
+        /// `--what-if` on standard input
+        ///
+        /// `proviso audit --what-if` audits its inputs twice (by the terms
+        /// in force, then with the draft signed), and standard input can
+        /// be read only once. Save the export to a file and name it.
+        CliWhatIfStdin = "proviso::cli::what_if_stdin", error;
     }
 
     /// proviso.yaml must be valid YAML with the keys proviso knows
@@ -747,6 +762,22 @@ codes! {
         /// terms follow on directly, end the old ones `until` the day the
         /// new ones start.
         LintTermsGap = "proviso::lint::terms_gap", warning;
+
+        /// A draft amendment supersedes nothing
+        ///
+        /// Terms marked `proposed` name no `supersedes`: signed, they would
+        /// only add clauses beside the terms in force, which is rarely what
+        /// an amendment does. Name the version it replaces
+        /// (`supersedes apr_2026`).
+        LintDraftSupersedesNothing = "proviso::lint::draft_supersedes_nothing", warning;
+
+        /// A draft amendment changes nothing
+        ///
+        /// Every clause and exception of the `proposed` terms is, word for
+        /// word, one of the terms it supersedes: `--what-if` would find no
+        /// difference. Write the changed clauses into the draft, or
+        /// delete it.
+        LintDraftChangesNothing = "proviso::lint::draft_changes_nothing", warning;
 
         /// An old version of the terms runs past its successor's start
         ///

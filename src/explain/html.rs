@@ -259,7 +259,7 @@ pub fn render(e: &Explanation) -> String {
             color_of(id),
             escape(id),
             escape(title),
-            escape(&super::text::period_text(*iv)),
+            escape(&e.terms_period(id, *iv)),
             sup.as_deref()
                 .map(|s| format!("<code>{}</code>", escape(s)))
                 .unwrap_or_default()

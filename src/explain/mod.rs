@@ -42,6 +42,8 @@ pub struct ClauseView {
     /// The logic without dates or version, to tell a changed clause from a
     /// carried-over one.
     pub logic: String,
+    /// A clause of a draft amendment (`proposed` terms): never in force.
+    pub proposed: bool,
 }
 
 /// Which inputs can check a clause.
@@ -226,6 +228,18 @@ pub fn clauses(rules: &RuleSet, m: Markup) -> Vec<ClauseView> {
                         .unwrap_or_default();
                     format!("{}, {lowered}", period(iv))
                 }
+                (None, _) if terms.is_proposed() => format!(
+                    "Proposed, not in force (draft `{}`); if it were signed, {}: {logic_text}",
+                    terms.id.name,
+                    {
+                        let p = period(&clause.interval(terms));
+                        let mut chars = p.chars();
+                        chars
+                            .next()
+                            .map(|c| c.to_lowercase().collect::<String>() + chars.as_str())
+                            .unwrap_or_default()
+                    }
+                ),
                 (None, _) => format!(
                     "Never in force (its terms are superseded from the start): {logic_text}"
                 ),
@@ -267,6 +281,7 @@ pub fn clauses(rules: &RuleSet, m: Markup) -> Vec<ClauseView> {
                     .as_ref()
                     .map(|agg| aggregate::inputs(rules, agg)),
                 logic: logic(rules, terms, clause, Markup::Plain),
+                proposed: terms.is_proposed(),
             });
         }
     }
@@ -374,6 +389,8 @@ pub struct Explanation {
     /// `(define, meaning)` for every define a shown clause uses.
     pub definitions: Vec<(String, String)>,
     pub terms: Vec<(String, String, Option<Interval>, Option<String>)>,
+    /// The drafts (`proposed` terms) and the date each would take effect.
+    pub drafts: BTreeMap<String, Date>,
     /// With `--between`: what changed, and every clause (to name them).
     pub between_change: Option<Change>,
     pub all_clauses: Vec<ClauseView>,
@@ -482,8 +499,23 @@ pub fn explain(
         timeline,
         definitions,
         terms,
+        drafts: rules
+            .drafts()
+            .map(|t| (t.id.name.clone(), t.interval.from))
+            .collect(),
         between_change,
         all_clauses,
+    }
+}
+
+impl Explanation {
+    /// When terms are in force, in words: `from 27 April 2026`, or for a
+    /// draft `proposed, not in force; from 1 January 2027 if signed`.
+    pub fn terms_period(&self, id: &str, iv: Option<Interval>) -> String {
+        match self.drafts.get(id) {
+            Some(d) => format!("proposed, not in force; from {} if signed", d.long()),
+            None => text::period_text(iv),
+        }
     }
 }
 

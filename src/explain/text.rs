@@ -97,7 +97,7 @@ pub fn render(e: &Explanation, m: Markup) -> String {
         if md {
             out.push_str(&format!(
                 "| `{id}` | {title} | {} | {} |\n",
-                period_text(*iv),
+                e.terms_period(id, *iv),
                 if sup.is_empty() {
                     String::new()
                 } else {
@@ -110,7 +110,10 @@ pub fn render(e: &Explanation, m: Markup) -> String {
             } else {
                 format!("; supersedes {sup}")
             };
-            out.push_str(&format!("- {id}: {title} ({}{sup})\n", period_text(*iv)));
+            out.push_str(&format!(
+                "- {id}: {title} ({}{sup})\n",
+                e.terms_period(id, *iv)
+            ));
         }
     }
     out.push('\n');
@@ -184,7 +187,7 @@ pub fn render(e: &Explanation, m: Markup) -> String {
     let w = e
         .clauses
         .iter()
-        .map(|v| v.id.len() + v.terms.len() + 3)
+        .map(|v| v.id.len() + v.terms.len() + if v.proposed { 13 } else { 3 })
         .max()
         .unwrap_or(10)
         .max(10);
@@ -200,15 +203,20 @@ pub fn render(e: &Explanation, m: Markup) -> String {
         let c = v.coverage;
         if md {
             out.push_str(&format!(
-                "| `{}` | `{}` | {} | {} | {} |\n",
+                "| `{}` | `{}`{} | {} | {} | {} |\n",
                 v.id,
                 v.terms,
+                if v.proposed { " (proposed)" } else { "" },
                 mark(c.terraform),
                 mark(c.logs),
                 mark(c.manual)
             ));
         } else {
-            let name = format!("{} ({})", v.id, v.terms);
+            let name = if v.proposed {
+                format!("{} ({}, proposed)", v.id, v.terms)
+            } else {
+                format!("{} ({})", v.id, v.terms)
+            };
             out.push_str(&format!(
                 "{name:<w$}  {:<9}  {:<4}  {}\n",
                 mark(c.terraform),
@@ -217,14 +225,16 @@ pub fn render(e: &Explanation, m: Markup) -> String {
             ));
         }
     }
-    let (tf, logs, manual) = e.clauses.iter().fold((0, 0, 0), |(a, b, c), v| {
+    let signed = e.clauses.iter().filter(|v| !v.proposed);
+    let (tf, logs, manual) = signed.clone().fold((0, 0, 0), |(a, b, c), v| {
         (
             a + usize::from(v.coverage.terraform),
             b + usize::from(v.coverage.logs),
             c + usize::from(v.coverage.manual),
         )
     });
-    let aggregates = e.clauses.iter().filter(|v| v.inputs.is_some()).count();
+    let aggregates = signed.clone().filter(|v| v.inputs.is_some()).count();
+    let drafted = e.clauses.iter().filter(|v| v.proposed).count();
     let per_group = if aggregates > 0 {
         format!(
             " ({aggregates} of them aggregate clauses, judged per group of records by `proviso audit` and never on Terraform)"
@@ -233,8 +243,13 @@ pub fn render(e: &Explanation, m: Markup) -> String {
         String::new()
     };
     out.push_str(&format!(
-        "\n{} clauses: {tf} checked on Terraform, {logs} on traffic logs{per_group}, {manual} manual.\n",
-        e.clauses.len()
+        "\n{} clauses: {tf} checked on Terraform, {logs} on traffic logs{per_group}, {manual} manual{}.\n",
+        signed.count(),
+        match drafted {
+            0 => String::new(),
+            1 => "; and 1 clause of a draft, not in force".to_string(),
+            n => format!("; and {n} clauses of drafts, not in force"),
+        }
     ));
     out
 }

@@ -160,6 +160,10 @@ pub fn render(report: &AuditReport, plain: bool, width: usize) -> String {
     }
     out.push_str(&summary_line(report));
     out.push('\n');
+    if let Some(w) = &report.what_if {
+        out.push('\n');
+        out.push_str(&w.render_text());
+    }
     out
 }
 

@@ -102,6 +102,10 @@ pub fn render(r: &AuditReport) -> String {
             "unresolved": r.clauses.iter().map(|c| c.unresolved).sum::<u64>(),
         }
     });
+    let mut doc = doc;
+    if let (Some(w), Some(m)) = (&r.what_if, doc.as_object_mut()) {
+        m.insert("what_if".into(), w.to_json());
+    }
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
     text.push('\n');
     text

@@ -28,6 +28,10 @@ pub fn render_check(report: &CheckReport, plain: bool, width: usize) -> String {
     out.push_str(&waiver_list(report));
     out.push_str(&summary_line(report));
     out.push('\n');
+    if let Some(w) = &report.what_if {
+        out.push('\n');
+        out.push_str(&w.render_text());
+    }
     out
 }
 

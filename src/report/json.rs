@@ -70,6 +70,10 @@ pub fn render_check(r: &CheckReport) -> String {
             })).collect::<Vec<_>>(),
         }
     });
+    let mut doc = doc;
+    if let (Some(w), Some(m)) = (&r.what_if, doc.as_object_mut()) {
+        m.insert("what_if".into(), w.to_json());
+    }
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
     text.push('\n');
     text

@@ -162,5 +162,8 @@ pub fn render_check(r: &CheckReport) -> String {
         }
         out.push('\n');
     }
+    if let Some(w) = &r.what_if {
+        out.push_str(&w.render_markdown());
+    }
     out
 }

@@ -51,6 +51,8 @@ pub struct CheckReport {
     pub changed_since: Option<(String, usize)>,
     /// The rule set's clauses (all terms), for reporters that describe them.
     pub clauses: Vec<ClauseInfo>,
+    /// `--what-if`: what the draft would change.
+    pub what_if: Option<crate::what_if::Comparison>,
 }
 
 /// A clause as reporters describe it (SARIF rules, Markdown citations).

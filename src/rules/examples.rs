@@ -23,11 +23,35 @@ pub struct ExampleResult {
     pub failure: Option<Diag>,
 }
 
-/// Runs every example of every clause, in file order.
+/// Runs every example of every clause, in file order. A draft's
+/// examples (`proposed` terms) are judged as if it were signed: they show
+/// what the amendment would do, and a draft is otherwise never in force.
 pub fn run(rules: &RuleSet) -> Vec<ExampleResult> {
-    let eval = Evaluator::new(rules);
     let mut out = Vec::new();
-    for terms in &rules.terms {
+    for (i, terms) in rules.terms.iter().enumerate() {
+        if !terms.is_proposed() {
+            run_terms(rules, terms, &mut out);
+            continue;
+        }
+        match rules.signed(&terms.id.name, None) {
+            Ok(signed) => {
+                if let Some(t) = signed.terms.get(i) {
+                    run_terms(&signed, t, &mut out);
+                }
+            }
+            // Signing can only fail on a clause in force twice, which
+            // `proviso lint` and `--what-if` report; the examples still
+            // run, unsigned (each then says the clause is not in force).
+            Err(_) => run_terms(rules, terms, &mut out),
+        }
+    }
+    out
+}
+
+/// Every example of the clauses of `terms`.
+fn run_terms(rules: &RuleSet, terms: &Terms, out: &mut Vec<ExampleResult>) {
+    let eval = Evaluator::new(rules);
+    {
         for clause in &terms.clauses {
             for ex in &clause.examples {
                 out.push(run_one(rules, &eval, terms, clause, ex));
@@ -39,7 +63,6 @@ pub fn run(rules: &RuleSet) -> Vec<ExampleResult> {
             }
         }
     }
-    out
 }
 
 fn run_one(

@@ -516,6 +516,8 @@ impl Formatter<'_> {
                     header.push(k.as_str().to_string())
                 }
                 Rule::effective | Rule::until | Rule::supersedes => rest.push(self.simple(k)),
+                // `proposed` leads the header, wherever it was written.
+                Rule::proposed => rest.insert(0, "proposed".to_string()),
                 Rule::clause | Rule::exception => body.push(k.clone()),
                 _ => {}
             }

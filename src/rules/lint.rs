@@ -257,6 +257,7 @@ pub fn lint(rules: &RuleSet) -> Vec<Diag> {
         }
     }
     versions(rules, &mut out);
+    drafts(rules, &mut out);
     aggregates(rules, &mut out);
     out
 }
@@ -521,6 +522,81 @@ fn examples(terms: &Terms, clause: &Clause, out: &mut Vec<Diag>) {
             .label(clause.id.span.clone(), "enforced clause")
             .with_help(help),
         );
+    }
+}
+
+/// Drafts that would do nothing if signed: one that supersedes no terms
+/// (its clauses would only add to what is in force: usually a forgotten
+/// `supersedes`), and one whose clauses and exceptions are, word for word,
+/// those of the terms it supersedes.
+fn drafts(rules: &RuleSet, out: &mut Vec<Diag>) {
+    for draft in rules.drafts() {
+        let Some(sup) = &draft.supersedes else {
+            out.push(
+                Diag::warning(
+                    Code::LintDraftSupersedesNothing,
+                    format!("draft `{}` supersedes no terms", draft.id.name),
+                )
+                .in_file(&draft.file)
+                .label(draft.id.span.clone(), "proposed, superseding nothing")
+                .with_help(format!(
+                    "an amendment replaces a version of the terms: `terms {} \"…\" proposed effective {} supersedes OLD {{`; if it only adds clauses, say so in a comment and ignore this warning",
+                    draft.id.name, draft.interval.from
+                )),
+            );
+            continue;
+        };
+        let Some(older) = rules.terms.iter().find(|t| t.id.name == sup.name) else {
+            continue;
+        };
+        // The words of a span, without the parts in `skip` (a clause's
+        // examples: they illustrate the terms, they are not the terms).
+        let words = |file: &crate::source::SourceFile,
+                     span: &std::ops::Range<usize>,
+                     skip: &[std::ops::Range<usize>]| {
+            let mut text = String::new();
+            let mut at = span.start;
+            let mut cuts: Vec<&std::ops::Range<usize>> = skip.iter().collect();
+            cuts.sort_by_key(|r| r.start);
+            for cut in cuts {
+                text.push_str(file.text.get(at..cut.start).unwrap_or_default());
+                at = at.max(cut.end);
+            }
+            text.push_str(file.text.get(at..span.end).unwrap_or_default());
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        let body = |t: &Terms| {
+            let mut parts: Vec<String> = t
+                .clauses
+                .iter()
+                .map(|c| {
+                    let mut skip: Vec<std::ops::Range<usize>> =
+                        c.examples.iter().map(|e| e.span.clone()).collect();
+                    if let Some(a) = &c.aggregate {
+                        skip.extend(a.examples.iter().map(|e| e.span.clone()));
+                    }
+                    words(&t.file, &c.span, &skip)
+                })
+                .chain(t.exceptions.iter().map(|e| words(&t.file, &e.span, &[])))
+                .collect();
+            parts.sort();
+            parts
+        };
+        if body(draft) == body(older) {
+            out.push(
+                Diag::warning(
+                    Code::LintDraftChangesNothing,
+                    format!(
+                        "draft `{}` changes nothing: its clauses and exceptions are those of `{}`, word for word",
+                        draft.id.name, sup.name
+                    ),
+                )
+                .in_file(&draft.file)
+                .label(draft.id.span.clone(), "proposed")
+                .label(sup.span.clone(), "the same terms as these")
+                .with_help("write the changed clauses into the draft, or delete it"),
+            );
+        }
     }
 }
 

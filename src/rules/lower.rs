@@ -393,6 +393,7 @@ impl<'f> Lowerer<'f> {
         let mut effective: Option<(Option<Date>, Span)> = None;
         let mut until: Option<(Option<Date>, Span)> = None;
         let mut supersedes = None;
+        let mut proposed = None;
         let mut clauses = Vec::new();
         let mut exceptions = Vec::new();
         let mut clause_pairs = Vec::new();
@@ -409,6 +410,7 @@ impl<'f> Lowerer<'f> {
                     until = Some((d.as_ref().and_then(|d| self.lower_date(d)), span(&p)));
                 }
                 Rule::supersedes => supersedes = children(&p).next().map(|i| ident(&i)),
+                Rule::proposed => proposed = Some(span(&p)),
                 Rule::clause => clause_pairs.push(p),
                 Rule::exception => exceptions.push(self.lower_exception(&p)),
                 _ => {}
@@ -463,6 +465,7 @@ impl<'f> Lowerer<'f> {
             effective_span,
             until_span,
             supersedes,
+            proposed,
             clauses,
             exceptions,
             file: self.file.clone(),

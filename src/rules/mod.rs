@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Every rule file of a run, merged and checked.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct RuleSet {
     pub files: Vec<Arc<SourceFile>>,
     pub agreements: Vec<Agreement>,
@@ -344,11 +344,14 @@ impl RuleSet {
     }
 
     /// The interval in which terms are in force: their own, cut short by any
-    /// terms that supersede them. `None` if superseded from the start.
+    /// terms that supersede them. `None` if superseded from the start, and
+    /// for a draft (`proposed`): a draft is never in force, and cuts
+    /// nothing short, until [`RuleSet::sign`] signs it.
     pub fn terms_in_force_interval(&self, terms: &Terms) -> Option<Interval> {
         let cuts = self.cuts.get_or_init(|| {
             let mut cuts: HashMap<String, Date> = HashMap::new();
-            for other in &self.terms {
+            // A draft supersedes nothing until it is signed.
+            for other in self.terms.iter().filter(|t| !t.is_proposed()) {
                 if let Some(s) = &other.supersedes {
                     let cut = cuts.entry(s.name.clone()).or_insert(other.interval.from);
                     *cut = (*cut).min(other.interval.from);
@@ -356,6 +359,9 @@ impl RuleSet {
             }
             cuts
         });
+        if terms.is_proposed() {
+            return None;
+        }
         let mut iv = terms.interval;
         if let Some(&cut) = cuts.get(&terms.id.name) {
             if cut <= iv.from {
@@ -387,6 +393,100 @@ impl RuleSet {
         self.terms_in_force_interval(terms)
             .is_some_and(|iv| iv.contains(date))
             && clause.interval(terms).contains(date)
+    }
+
+    /// Signs the draft `name` for this rule set: from now on it is in
+    /// force from its effective date (or from `at`, "as if signed on"),
+    /// and cuts short the terms it supersedes, as signed terms do. This is
+    /// what `--what-if NAME[@DATE]` judges by, beside the terms as they
+    /// are. The set is checked again: a signed draft whose clause would be
+    /// in force twice on a day is an error, as in a signed rule file.
+    pub fn sign(&mut self, name: &str, at: Option<Date>) -> Result<(), Vec<Diag>> {
+        let Some(terms) = self.terms.iter_mut().find(|t| t.id.name == name) else {
+            let drafts: Vec<&str> = self
+                .terms
+                .iter()
+                .filter(|t| t.is_proposed())
+                .map(|t| t.id.name.as_str())
+                .collect();
+            let help = match crate::text::closest(name, drafts.iter().copied()) {
+                Some((c, _)) => format!("did you mean `{c}`?"),
+                None if drafts.is_empty() => "the rule files hold no draft: mark one with `terms NAME \"…\" proposed effective DATE supersedes OLD { … }`".to_string(),
+                None => format!(
+                    "the drafts are {}",
+                    drafts.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            return Err(vec![
+                Diag::error(
+                    Code::CliUnknownDraft,
+                    format!("no terms named `{name}` (given with `--what-if`)"),
+                )
+                .with_help(help),
+            ]);
+        };
+        if !terms.is_proposed() {
+            let d = Diag::error(
+                Code::CliUnknownDraft,
+                format!("terms `{name}` (given with `--what-if`) are not a draft: they are signed already"),
+            )
+            .in_file(&terms.file)
+            .label(terms.id.span.clone(), "no `proposed` here")
+            .with_help(format!(
+                "`--what-if` names a draft amendment: `terms {name} \"…\" proposed effective DATE …`"
+            ));
+            return Err(vec![d]);
+        }
+        terms.proposed = None;
+        if let Some(at) = at {
+            let old = terms.interval.from;
+            if terms.interval.until.is_some_and(|u| u <= at) {
+                return Err(vec![
+                    Diag::error(
+                        Code::CliUnknownDraft,
+                        format!(
+                            "draft `{name}` ends on {}: it cannot be signed on {at}",
+                            terms
+                                .interval
+                                .until
+                                .map(|u| u.to_string())
+                                .unwrap_or_default()
+                        ),
+                    )
+                    .with_help("give a date before its `until`: `--what-if NAME@YYYY-MM-DD`"),
+                ]);
+            }
+            terms.interval.from = at;
+            // Clauses that start with their terms start with the
+            // signature; a clause of its own later date keeps it.
+            for c in &mut terms.clauses {
+                if let Some(iv) = &mut c.own_interval
+                    && iv.from == old
+                    && iv.until.is_none_or(|u| u > at)
+                {
+                    iv.from = at;
+                }
+            }
+        }
+        self.cuts = std::sync::OnceLock::new();
+        let (errors, _) = validate::Checker::overlaps_only(self);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// A copy of the set with the draft `name` signed ([`RuleSet::sign`]).
+    pub fn signed(&self, name: &str, at: Option<Date>) -> Result<RuleSet, Vec<Diag>> {
+        let mut copy = self.clone();
+        copy.sign(name, at)?;
+        Ok(copy)
+    }
+
+    /// The drafts (`proposed` terms) of the set, in file order.
+    pub fn drafts(&self) -> impl Iterator<Item = &Terms> {
+        self.terms.iter().filter(|t| t.is_proposed())
     }
 
     pub fn source(&self, name: &str) -> Option<&SourceDecl> {

@@ -43,6 +43,19 @@ fn err(
 }
 
 impl Checker {
+    /// Only the check that no clause is in force twice on a day: what
+    /// signing a draft ([`RuleSet::sign`]) can newly break.
+    pub fn overlaps_only(rules: &RuleSet) -> (Vec<Diag>, Vec<Diag>) {
+        let mut c = Checker {
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            defines: HashMap::new(),
+            set_defines: HashSet::new(),
+        };
+        c.overlaps(rules);
+        (c.errors, c.warnings)
+    }
+
     pub fn run(rules: &mut RuleSet) -> (Vec<Diag>, Vec<Diag>) {
         let mut c = Checker {
             errors: Vec::new(),
@@ -661,7 +674,8 @@ impl Checker {
         let mut by_clause: BTreeMap<&str, Vec<Version<'_>>> = BTreeMap::new();
         for t in rules.terms.iter().filter(|t| t.dates_valid) {
             let in_force = rules.terms_in_force_interval(t);
-            if in_force.is_none() {
+            // A draft is never in force until it is signed: that is its point.
+            if in_force.is_none() && !t.is_proposed() {
                 self.warnings.push(
                     Diag::warning(Code::CheckNeverInForce, format!("terms `{}` are never in force", t.id.name))
                         .in_file(&t.file)

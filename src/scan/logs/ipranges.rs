@@ -37,7 +37,7 @@ impl Attribution {
 }
 
 /// Every loaded range, indexed by prefix length for longest-prefix match.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct IpRanges {
     v4: Vec<(u8, HashMap<u32, Attribution>)>,
     v6: Vec<(u8, HashMap<u128, Attribution>)>,

@@ -202,6 +202,7 @@ fn finding_line(clause: &ClauseStats, g: &GroupFinding) -> serde_json::Value {
     serde_json::json!({
         "clause": clause.clause,
         "terms": clause.terms,
+        "severity": clause.severity,
         "outcome": g.outcome,
         "group": group_json(g),
         "message": g.message,

@@ -762,15 +762,22 @@ fn record_violation(
     }
     st.first_seen = tally::min_opt(st.first_seen, Some(violation.ts));
     st.last_seen = tally::max_opt(st.last_seen, Some(violation.ts));
+    let day = logs::day_of(violation.ts);
+    match st.per_day.last_mut() {
+        // Exports are mostly in time order: the day is usually the last.
+        Some((d, n)) if *d == day => *n += 1,
+        _ => *st.per_day_map().entry(day) += 1,
+    }
     if let Some(host) = violation
         .slots
         .get(Field::Host.slot())
         .and_then(Option::as_ref)
         .and_then(|s| s.val.as_str())
-        && !st.subjects_set.contains(host)
     {
-        if st.subjects_set.len() < SUBJECT_CAP {
-            st.subjects_set.insert(host.into());
+        if let Some(n) = st.subjects_set.get_mut(host) {
+            *n += 1;
+        } else if st.subjects_set.len() < SUBJECT_CAP {
+            st.subjects_set.insert(host.into(), 1);
         } else {
             st.subjects_capped = true;
         }

@@ -45,7 +45,6 @@ use crate::scan::logs::decompress::Compression;
 use crate::scan::logs::ipranges::IpRanges;
 use crate::scan::logs::{self, LogFormat, Millis};
 use crate::source::display_path;
-use std::collections::HashSet;
 use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -191,7 +190,12 @@ pub struct ClauseStats {
     pub help: String,
     pub violations: u64,
     pub excepted: u64,
-    subjects_set: HashSet<Box<str>>,
+    /// Distinct subjects (hosts) with their violations, up to
+    /// [`SUBJECT_CAP`].
+    subjects_set: std::collections::HashMap<Box<str>, u64>,
+    /// Violations per UTC day, in day order (what the HTML report charts:
+    /// its size is bounded by the days, not the records).
+    pub per_day: Vec<(crate::date::Date, u64)>,
     pub subjects_capped: bool,
     pub first_seen: Option<Millis>,
     pub last_seen: Option<Millis>,
@@ -286,6 +290,46 @@ pub fn locus(file: &str, unit: &str, line: u64) -> String {
 impl ClauseStats {
     pub fn subjects(&self) -> usize {
         self.subjects_set.len()
+    }
+
+    /// The `n` subjects with the most violations, most first (ties by
+    /// name), with their counts.
+    pub fn top_subjects(&self, n: usize) -> Vec<(&str, u64)> {
+        let mut all: Vec<(&str, u64)> = self
+            .subjects_set
+            .iter()
+            .map(|(s, n)| (s.as_ref(), *n))
+            .collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        all.truncate(n);
+        all
+    }
+
+    /// `per_day` as a map, for an out-of-order day: rebuilt in place.
+    pub(crate) fn per_day_map(&mut self) -> PerDay<'_> {
+        PerDay {
+            days: &mut self.per_day,
+        }
+    }
+}
+
+/// A view of [`ClauseStats::per_day`] that inserts a day in order.
+pub(crate) struct PerDay<'a> {
+    days: &'a mut Vec<(crate::date::Date, u64)>,
+}
+
+impl PerDay<'_> {
+    pub(crate) fn entry(&mut self, day: crate::date::Date) -> &mut u64 {
+        let at = match self.days.binary_search_by(|(d, _)| d.cmp(&day)) {
+            Ok(i) => i,
+            Err(i) => {
+                self.days.insert(i, (day, 0));
+                i
+            }
+        };
+        // INVARIANT: `at` is an index the search found or inserted.
+        #[expect(clippy::indexing_slicing, reason = "see the INVARIANT above")]
+        &mut self.days[at].1
     }
 }
 

@@ -193,12 +193,17 @@ impl ClauseStats {
         }
         self.violating
             .extend(other.violating.into_iter().take(room));
-        for s in other.subjects_set {
-            if self.subjects_set.len() >= SUBJECT_CAP {
+        for (s, n) in other.subjects_set {
+            if let Some(mine) = self.subjects_set.get_mut(&s) {
+                *mine += n;
+            } else if self.subjects_set.len() < SUBJECT_CAP {
+                self.subjects_set.insert(s, n);
+            } else {
                 self.subjects_capped = true;
-                break;
             }
-            self.subjects_set.insert(s);
+        }
+        for (day, n) in other.per_day {
+            *self.per_day_map().entry(day) += n;
         }
         for s in other.samples {
             if self.samples.len() < keep {

@@ -9,8 +9,8 @@
 
 use super::files::{self, Output};
 use super::{
-    AuditArgs, Color, EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, Format, MAX_THREADS, Style,
-    eprint_diags, style, write_output,
+    AuditArgs, AuditFormat, AuditFormatSpec, Color, EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE,
+    MAX_THREADS, Style, eprint_diags, style, write_output,
 };
 use crate::audit::{AuditReport, InputInfo};
 use crate::diag::{Code, Diag};
@@ -38,7 +38,18 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
         Ok(p) => p,
         Err(d) => return fail(d),
     };
-    if let Err(d) = check_outputs(&args, &ip_ranges) {
+    let formats: Vec<AuditFormatSpec> = if args.format.is_empty() {
+        vec![AuditFormatSpec {
+            format: AuditFormat::Human,
+            path: None,
+        }]
+    } else {
+        args.format.clone()
+    };
+    if let Some(d) = super::formats_collide(&formats, args.output.as_deref()) {
+        return fail(d);
+    }
+    if let Err(d) = check_outputs(&args, &formats, &ip_ranges) {
         return fail(d);
     }
     let Some(rules) = super::load_rules_with_params(
@@ -96,16 +107,38 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
         eprint_diags(&trouble, err_style);
         return EXIT_TROUBLE;
     }
-    let mut findings_error = None;
+    // `--findings` (JSON lines) and `--format csv` (the same records as
+    // rows) are written as the audit streams its violations.
+    let mut streams: Vec<(String, ErrorSlot)> = Vec::new();
+    let mut writers: Vec<Box<dyn Write + Send>> = Vec::new();
     if let Some(path) = &args.findings {
         match std::fs::File::create(path) {
             Ok(f) => {
                 let (w, slot) = files::Checked::new(std::io::BufWriter::new(f));
-                opts.findings = Some(Box::new(w));
-                findings_error = Some(slot);
+                writers.push(Box::new(w));
+                streams.push((display_path(path), slot));
             }
             Err(e) => return fail(files::unwritable(&display_path(path), &e)),
         }
+    }
+    for spec in formats.iter().filter(|f| f.format == AuditFormat::Csv) {
+        let dest = spec.path.as_ref().or(args.output.as_ref());
+        let (out, name): (Box<dyn Write + Send>, String) = match dest {
+            Some(path) => match std::fs::File::create(path) {
+                Ok(f) => (Box::new(std::io::BufWriter::new(f)), display_path(path)),
+                Err(e) => return fail(files::unwritable(&display_path(path), &e)),
+            },
+            None => (
+                Box::new(std::io::BufWriter::new(std::io::stdout())),
+                "standard output".to_string(),
+            ),
+        };
+        let (w, slot) = files::Checked::new(crate::report::csv::AuditCsv::new(out));
+        writers.push(Box::new(w));
+        streams.push((name, slot));
+    }
+    if !writers.is_empty() {
+        opts.findings = Some(Box::new(Tee(writers)));
     }
     let mut report = crate::audit::audit(&rules, &args.logs, &mut opts);
     if let Some(mut w) = opts.findings.take() {
@@ -137,25 +170,36 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
         }
     }
     drop(opts);
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let out_style = style(color, to_terminal);
-    let text = match args.format {
-        Format::Human => {
-            crate::report::audit_human::render(&report, out_style.plain, out_style.width)
-        }
-        Format::Json => crate::report::audit_json::render(&report),
-    };
     let mut trouble = Vec::new();
-    if let Err(d) = write_output(args.output.as_ref(), &text) {
-        trouble.push(d);
+    for spec in &formats {
+        let dest = spec.path.as_ref().or(args.output.as_ref());
+        let to_terminal = dest.is_none() && std::io::stdout().is_terminal();
+        let out_style = style(color, to_terminal);
+        let text = match spec.format {
+            AuditFormat::Human => {
+                crate::report::audit_human::render(&report, out_style.plain, out_style.width)
+            }
+            AuditFormat::Json => crate::report::audit_json::render(&report),
+            AuditFormat::Html => crate::report::audit_html::render(&report, &rules),
+            AuditFormat::Markdown => crate::report::audit_markdown::render(&report),
+            // Written as the audit went.
+            AuditFormat::Csv => continue,
+        };
+        // A write error does not stop the other formats: each is reported.
+        if let Err(d) = write_output(dest, &text) {
+            trouble.push(d);
+        }
     }
-    if let (Some(slot), Some(path)) = (&findings_error, &args.findings)
-        && let Some(e) = files::take_error(slot)
-    {
-        trouble.push(files::unwritable(&display_path(path), &e));
+    for (name, slot) in &streams {
+        if let Some(e) = files::take_error(slot) {
+            trouble.push(files::unwritable(name, &e));
+        }
     }
     let not_judged = nothing_judged(&report, &args);
-    if args.output.is_some() {
+    let to_stdout = formats
+        .iter()
+        .any(|f| f.path.is_none() && args.output.is_none());
+    if !to_stdout {
         // The report went to a file: the accounting line still tells the
         // person who ran the command what happened.
         eprintln!("{}", crate::report::audit_human::summary_line(&report));
@@ -181,16 +225,36 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
     if fails { EXIT_FINDINGS } else { EXIT_OK }
 }
 
-/// Refuses `--output` and `--findings` onto each other or onto an input.
-fn check_outputs(args: &AuditArgs, ip_ranges: &[PathBuf]) -> Result<(), Diag> {
+/// Refuses `--output`, `--format NAME=FILE` and `--findings` onto each
+/// other or onto an input.
+fn check_outputs(
+    args: &AuditArgs,
+    formats: &[AuditFormatSpec],
+    ip_ranges: &[PathBuf],
+) -> Result<(), Diag> {
     let mut inputs: Vec<PathBuf> = args.logs.clone();
     inputs.extend(ip_ranges.iter().cloned());
     if let Ok(found) = crate::rules::find_rule_files(&args.rules) {
         inputs.extend(found);
     }
     let mut outputs = Vec::new();
+    for spec in formats {
+        if let Some(p) = &spec.path {
+            outputs.push(Output {
+                flag: format!(
+                    "--format {}={}",
+                    super::FormatName::name(spec.format),
+                    p.display()
+                ),
+                path: p,
+            });
+        }
+    }
+    let bare = formats.iter().any(|f| f.path.is_none());
     for (flag, path) in [("--output", &args.output), ("--findings", &args.findings)] {
-        if let Some(p) = path {
+        if let Some(p) = path
+            && (flag != "--output" || bare)
+        {
             outputs.push(Output {
                 flag: format!("{flag} {}", p.display()),
                 path: p,
@@ -198,6 +262,41 @@ fn check_outputs(args: &AuditArgs, ip_ranges: &[PathBuf]) -> Result<(), Diag> {
         }
     }
     files::check_outputs(&outputs, &inputs)
+}
+
+/// Where a streamed output's first write error is kept.
+type ErrorSlot = std::sync::Arc<std::sync::Mutex<Option<std::io::Error>>>;
+
+/// Writes everything to each of its writers (`--findings` and
+/// `--format csv` from one stream of violations).
+struct Tee(Vec<Box<dyn Write + Send>>);
+
+impl Write for Tee {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut first = Ok(());
+        for w in &mut self.0 {
+            // Each writer records its own error (`files::Checked`); one
+            // failing does not starve the others.
+            if let Err(e) = w.write_all(buf)
+                && first.is_ok()
+            {
+                first = Err(e);
+            }
+        }
+        first.map(|()| buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let mut first = Ok(());
+        for w in &mut self.0 {
+            if let Err(e) = w.flush()
+                && first.is_ok()
+            {
+                first = Err(e);
+            }
+        }
+        first
+    }
 }
 
 /// Rules of which no clause can apply to a log record: every record would

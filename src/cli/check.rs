@@ -11,8 +11,8 @@
 
 use super::files::{self, Output};
 use super::{
-    CheckArgs, CheckFormat, Color, EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, FormatSpec, Style,
-    eprint_diags, load_rules, style, write_output,
+    CheckArgs, CheckFormat, Color, EXIT_FINDINGS, EXIT_OK, EXIT_TROUBLE, FormatName, FormatSpec,
+    Style, eprint_diags, load_rules, style, write_output,
 };
 use crate::date::Date;
 use crate::diag::{Code, Diag};
@@ -72,27 +72,8 @@ fn settings(args: &CheckArgs) -> Result<Settings, Diag> {
             path: None,
         }]
     };
-    let to_default: Vec<&str> = formats
-        .iter()
-        .filter(|f| f.path.is_none())
-        .map(|f| f.format.name())
-        .collect();
-    if to_default.len() > 1 {
-        return Err(Diag::error(
-            Code::CliFormatsCollide,
-            format!(
-                "formats {} would all write to {}",
-                to_default.join(" and "),
-                if args.output.is_some() {
-                    "--output"
-                } else {
-                    "standard output"
-                }
-            ),
-        )
-        .with_help(
-            "give every format but one its own file: `--format sarif=proviso.sarif --format human`",
-        ));
+    if let Some(d) = super::formats_collide(&formats, args.output.as_deref()) {
+        return Err(d);
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut exclude: Vec<Exclude> = args
@@ -543,6 +524,7 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
             CheckFormat::Junit => crate::report::junit::render_check(&report),
             CheckFormat::Github => crate::report::github::render_check(&report),
             CheckFormat::Markdown => crate::report::markdown::render_check(&report),
+            CheckFormat::Csv => crate::report::csv::render_check(&report),
         };
         // A write error does not stop the other formats: each is reported.
         if let Err(d) = write_output(dest, &text) {

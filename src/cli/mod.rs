@@ -74,10 +74,32 @@ pub enum CheckFormat {
     Github,
     /// a Markdown summary for a pull-request comment
     Markdown,
+    /// the findings as CSV, one row each, for a spreadsheet
+    Csv,
 }
 
-impl CheckFormat {
-    pub fn name(self) -> &'static str {
+/// The formats of `proviso audit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// miette reports and a summary line
+    Human,
+    /// one JSON document (schema in the README)
+    Json,
+    /// one self-contained page to read and print (charts, timeline, groups, accounting)
+    Html,
+    /// a Markdown summary for a ticket or a pull-request comment
+    Markdown,
+    /// every violating record and breaching group as CSV, one row each, for a spreadsheet
+    Csv,
+}
+
+/// A format's name, as `--format` spells it.
+pub trait FormatName: Copy {
+    fn name(self) -> &'static str;
+}
+
+impl FormatName for CheckFormat {
+    fn name(self) -> &'static str {
         match self {
             CheckFormat::Human => "human",
             CheckFormat::Json => "json",
@@ -85,6 +107,19 @@ impl CheckFormat {
             CheckFormat::Junit => "junit",
             CheckFormat::Github => "github",
             CheckFormat::Markdown => "markdown",
+            CheckFormat::Csv => "csv",
+        }
+    }
+}
+
+impl FormatName for AuditFormat {
+    fn name(self) -> &'static str {
+        match self {
+            AuditFormat::Human => "human",
+            AuditFormat::Json => "json",
+            AuditFormat::Html => "html",
+            AuditFormat::Markdown => "markdown",
+            AuditFormat::Csv => "csv",
         }
     }
 }
@@ -92,15 +127,20 @@ impl CheckFormat {
 /// One `--format` value: `NAME` (to `--output` or standard output) or
 /// `NAME=FILE` (to its own file), so that one run can write several formats.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FormatSpec {
-    pub format: CheckFormat,
+pub struct FormatSpecOf<F> {
+    pub format: F,
     pub path: Option<PathBuf>,
 }
 
-impl std::str::FromStr for FormatSpec {
+/// `check`'s `--format`.
+pub type FormatSpec = FormatSpecOf<CheckFormat>;
+/// `audit`'s `--format`.
+pub type AuditFormatSpec = FormatSpecOf<AuditFormat>;
+
+impl<F: ValueEnum + FormatName> std::str::FromStr for FormatSpecOf<F> {
     type Err = String;
 
-    fn from_str(s: &str) -> Result<FormatSpec, String> {
+    fn from_str(s: &str) -> Result<FormatSpecOf<F>, String> {
         let (name, path) = match s.split_once('=') {
             Some((n, "")) => {
                 return Err(format!(
@@ -110,18 +150,45 @@ impl std::str::FromStr for FormatSpec {
             Some((n, p)) => (n, Some(PathBuf::from(p))),
             None => (s, None),
         };
-        let format = CheckFormat::from_str(name.trim(), true).map_err(|_| {
-            let names: Vec<&str> = CheckFormat::value_variants()
-                .iter()
-                .map(|f| f.name())
-                .collect();
+        let format = F::from_str(name.trim(), true).map_err(|_| {
+            let names: Vec<&str> = F::value_variants().iter().map(|f| f.name()).collect();
             format!(
                 "unknown format `{name}` (expected one of {})",
                 names.join(", ")
             )
         })?;
-        Ok(FormatSpec { format, path })
+        Ok(FormatSpecOf { format, path })
     }
+}
+
+/// Two formats with no file of their own would write to one place: the
+/// error, or `None`.
+pub(crate) fn formats_collide<F: FormatName>(
+    formats: &[FormatSpecOf<F>],
+    output: Option<&std::path::Path>,
+) -> Option<crate::diag::Diag> {
+    let to_default: Vec<&str> = formats
+        .iter()
+        .filter(|f| f.path.is_none())
+        .map(|f| f.format.name())
+        .collect();
+    (to_default.len() > 1).then(|| {
+        crate::diag::Diag::error(
+            crate::diag::Code::CliFormatsCollide,
+            format!(
+                "formats {} would all write to {}",
+                to_default.join(" and "),
+                if output.is_some() {
+                    "--output"
+                } else {
+                    "standard output"
+                }
+            ),
+        )
+        .with_help(
+            "give every format but one its own file: `--format sarif=proviso.sarif --format human`",
+        )
+    })
 }
 
 #[derive(Subcommand, Debug)]
@@ -319,9 +386,9 @@ pub struct AuditArgs {
     /// The logs' format (default: detected per file)
     #[arg(long, value_enum, default_value_t = LogFormatArg::Auto)]
     pub log_format: LogFormatArg,
-    /// Output format
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format, repeatable: human, json, html, markdown, csv; NAME=FILE writes that format to FILE [default: human]
+    #[arg(long, short = 'f', value_name = "FORMAT[=FILE]", value_parser = parse_audit_format_spec)]
+    pub format: Vec<AuditFormatSpec>,
     /// Write the report to this file instead of standard output
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
@@ -422,7 +489,7 @@ pub struct CheckArgs {
     /// Judge against the terms in force on this date, YYYY-MM-DD (default: today, UTC)
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<Date>,
-    /// Output format, repeatable: human, json, sarif, junit, github, markdown; NAME=FILE writes that format to FILE
+    /// Output format, repeatable: human, json, sarif, junit, github, markdown, csv; NAME=FILE writes that format to FILE
     #[arg(long, short = 'f', value_name = "FORMAT[=FILE]", value_parser = parse_format_spec)]
     pub format: Vec<FormatSpec>,
     /// Write the report to this file instead of standard output
@@ -467,6 +534,10 @@ pub struct CheckArgs {
 }
 
 fn parse_format_spec(s: &str) -> Result<FormatSpec, String> {
+    s.parse()
+}
+
+fn parse_audit_format_spec(s: &str) -> Result<AuditFormatSpec, String> {
     s.parse()
 }
 

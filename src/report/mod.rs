@@ -1,8 +1,11 @@
 //! Reporters: findings to text. Reporters never evaluate; they render a
 //! [`CheckReport`] built once by the command.
 
+pub mod audit_html;
 pub mod audit_human;
 pub mod audit_json;
+pub mod audit_markdown;
+pub mod csv;
 pub mod github;
 pub mod human;
 pub mod json;

@@ -337,3 +337,40 @@ pub fn header_values(text: &str, key: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// Headless Chromium (Debian's `chromium`, installed by `.ci/run`), for
+/// the tests that render an HTML report in a browser. Outside CI, a
+/// machine without it skips the browser half with a note; in CI its
+/// absence fails the test.
+pub fn chromium() -> Option<&'static str> {
+    let path = "/usr/bin/chromium";
+    if Path::new(path).exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("CI").is_err(),
+        "CI must install chromium (see .ci/run)"
+    );
+    eprintln!("note: chromium not installed; the HTML page was not rendered in a browser");
+    None
+}
+
+/// A headless Chromium command with a fresh profile in `profile`, with
+/// the flags that keep it off the network (this machine's network is
+/// closed, and background connections would be refused, many at a time).
+pub fn headless(chromium: &str, profile: &Path) -> Command {
+    let mut cmd = Command::new(chromium);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    cmd
+}

@@ -458,7 +458,7 @@ pub fn sentence(
     if let Some(over) = &agg.over {
         out.push_str(&format!(
             ", among {}",
-            english::subject(Some(over), rules, m).replacen("every record", "the records", 1)
+            english::records(Some(over), rules, m)
         ));
     }
     if let Some(applies) = &agg.applies {

@@ -265,7 +265,7 @@ impl Formatter<'_> {
                 }
                 let width = define_run
                     .iter()
-                    .filter_map(|d| args(d).first().map(|n| n.as_str().len()))
+                    .map(|d| define_head(d).chars().count())
                     .max()
                     .unwrap_or(0);
                 let run = define_run.clone();
@@ -354,6 +354,20 @@ impl Formatter<'_> {
                 })
                 .collect(),
             Rule::quoted_date | Rule::date_lit | Rule::bad_date => p.as_str().to_string(),
+            // `§2.1` as `§2.1`, `§ 2.1` too; `section "2.1"` kept ASCII.
+            Rule::cite_section => {
+                let inner: Vec<Pair<'_>> = p.clone().into_inner().collect();
+                match inner.iter().find(|x| x.as_rule() == Rule::section_ref) {
+                    Some(r) => format!("§{}", r.as_str()),
+                    None => {
+                        let text = inner
+                            .iter()
+                            .find(|x| x.as_rule() == Rule::string)
+                            .map_or("\"\"", |x| x.as_str());
+                        format!("section {text}")
+                    }
+                }
+            }
             _ if is_kw(p.as_rule()) => p.as_str().to_string(),
             _ => match p.clone().into_inner().next() {
                 Some(_)
@@ -496,10 +510,12 @@ impl Formatter<'_> {
 
     fn define(&mut self, d: &Pair<'_>, width: usize) {
         let a = args(d);
-        let (Some(name), Some(value)) = (a.first(), a.get(1)) else {
+        let Some(value) = a.iter().find(|p| p.as_rule() == Rule::expr) else {
             return;
         };
-        let head = format!("define {:<width$} = ", name.as_str());
+        let label = define_head(d);
+        let pad = width.saturating_sub(label.chars().count());
+        let head = format!("define {label}{} = ", " ".repeat(pad));
         let body = self.expr_at(value, head.chars().count());
         self.line(0, &format!("{head}{body}"));
     }
@@ -905,6 +921,17 @@ impl Formatter<'_> {
 
 /// `expr` → its `or_expr`, and single-child wrappers down to the first
 /// node with several children.
+/// A define's name and phrase, `stateless_api "a stateless OpenAI API"`:
+/// what its `=` is aligned after.
+fn define_head(d: &Pair<'_>) -> String {
+    args(d)
+        .iter()
+        .filter(|p| matches!(p.as_rule(), Rule::ident | Rule::string))
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn unwrap_expr<'a>(p: &Pair<'a>) -> Pair<'a> {
     let mut cur = p.clone();
     loop {

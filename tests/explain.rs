@@ -179,8 +179,12 @@ fn browser_checks(html: &str, name: &str, dir: &Path) {
     // The axis ends a little past the restructuring, not in 2033: what
     // goes on past it says so.
     assert!(html.contains(">no end date</text>"));
-    assert!(html.contains(">until 1 Jan 2033</text>"));
-    assert!(html.contains("27 Apr 2026: Restructured agreement in force; 4 clauses start, 6 clauses end, 1 clause change (azure_commitment)"), "{html}");
+    assert!(name != "all" || html.contains(">until 1 Jan 2033</text>"));
+    assert!(
+        name != "all"
+            || html.contains("27 Apr 2026: Restructured agreement in force; 4 clauses start, 6 clauses end, 1 clause changes (azure_commitment)"),
+        "{html}"
+    );
     assert!(!html.contains(">2033</text>"), "no year tick as far as 2033");
     let rules = proviso::rules::load(&["rules".into()]).unwrap();
     let as_of = name == "as-of";
@@ -327,7 +331,7 @@ fn sections_phrases_and_evidence_are_shown_beside_the_quotes() {
         "Source: § 12: \"once in each contract year\"",
         "every store of personal data must be in an EU region, unless it is a backup copy approved in writing.",
         "From 15 January 2026, every storage account must refuse connections without TLS.",
-        "Checked as: For every record whose type is \"azurerm_storage_account\", the `https_traffic_only_enabled` attribute must be true.",
+        "Checked as: For every record whose type is \"azurerm_storage_account\", the https_traffic_only_enabled attribute must be true.",
         "Reviewed by hand, not by machine; evidence: the audit log kept by the account team, confirmed by counsel.",
     ] {
         assert!(text.contains(expected), "missing `{expected}` in\n{text}");

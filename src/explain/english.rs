@@ -191,6 +191,14 @@ pub fn phrase(e: &Expr, rules: &RuleSet, m: Markup) -> String {
             ExprKind::Exists(a) => format!("{} is absent", operand(a, rules, m)),
             _ => format!("it is not the case that {}", phrase(inner, rules, m)),
         },
+        ExprKind::Compare(a, op @ (CmpOp::Eq | CmpOp::Ne), b)
+            if matches!(&a.kind, ExprKind::Field(p) if p.0.len() == 1 && matches!(p.root(), "cloud" | "client_cloud"))
+                && let ExprKind::Literal(Value::Str(v)) = &b.kind
+                && let Some(name) = cloud_name(v) =>
+        {
+            let verb = if *op == CmpOp::Eq { "is" } else { "is not" };
+            format!("{} {verb} {name}", operand(a, rules, m))
+        }
         ExprKind::Compare(a, op, b) => {
             let verb = match op {
                 CmpOp::Eq => "is",

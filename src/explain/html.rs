@@ -47,8 +47,12 @@ pub fn change_label(e: &Explanation, c: &super::Change) -> String {
         .collect();
     terms.dedup();
     let mut parts = Vec::new();
-    let n = |k: usize, what: &str| {
-        format!("{k} clause{} {what}", if k == 1 { "" } else { "s" })
+    let n = |k: usize, verb: &str| {
+        if k == 1 {
+            format!("1 clause {verb}s")
+        } else {
+            format!("{k} clauses {verb}")
+        }
     };
     if !c.started.is_empty() {
         parts.push(n(c.started.len(), "start"));

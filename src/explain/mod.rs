@@ -148,11 +148,10 @@ pub fn coverage(rules: &RuleSet, clause: &Clause) -> Coverage {
     }
 }
 
+/// "From 27 April 2026 until the end of 2032" (an interval ending on
+/// 1 January is said as the end of the year before).
 fn period(iv: &Interval) -> String {
-    match iv.until {
-        Some(u) => format!("From {} until {}", iv.from.long(), u.long()),
-        None => format!("From {}", iv.from.long()),
-    }
+    english::capitalize(&aggregate::dates(iv))
 }
 
 /// "it is A", "it is B" → "it is A or B": excuses that all say what the

@@ -140,13 +140,25 @@ impl Axis {
             .map(|b| text_width(&b.row, false))
             .fold(0.0, f64::max);
         let left = (longest + 16.0).clamp(60.0, (width * 0.32).max(60.0));
-        let right = width - END_ROOM;
-        (left, right.max(left + 40.0))
+        // Room right of the plot for the end labels of bars that go on
+        // ("no end date", "until 1 Jan 2033"), as wide as the widest.
+        let room = tl
+            .bars
+            .iter()
+            .map(|b| text_width(&end_text(b.until), false) * 11.0 / 12.0 + 16.0)
+            .fold(0.0, f64::max)
+            .min(width * 0.25);
+        (left, (width - room).max(left + 40.0))
     }
 }
 
-/// Room right of the plot for the end labels of bars that go on.
-const END_ROOM: f64 = 92.0;
+/// What a bar that goes on past the axis says at its end.
+fn end_text(until: Option<Date>) -> String {
+    match until {
+        None => "no end date".to_string(),
+        Some(u) => format!("until {}", short_date(u)),
+    }
+}
 const ROW_H: f64 = 22.0;
 const FONT: f64 = 12.0;
 
@@ -337,10 +349,7 @@ pub fn render(tl: &Timeline, width: f64, id: &str) -> String {
             escape(&b.title),
         );
         if goes_on {
-            let end_text = match b.until {
-                None => "no end date".to_string(),
-                Some(u) => format!("until {}", short_date(u)),
-            };
+            let end_text = end_text(b.until);
             let _ = write!(
                 body,
                 r##"<path class="arrow" d="M{:.1},{:.1} l7,5 l-7,5 z" fill="{}"/><text class="end" x="{:.1}" y="{:.1}" fill="#57606a" font-size="11">{}</text>"##,
@@ -349,7 +358,7 @@ pub fn render(tl: &Timeline, width: f64, id: &str) -> String {
                 escape(&b.color),
                 axis.right + 11.0,
                 ry + 15.0,
-                escape(&fit(&end_text, END_ROOM - 13.0))
+                escape(&fit(&end_text, (width - axis.right - 13.0) * 12.0 / 11.0))
             );
         }
     }

@@ -335,7 +335,7 @@ fn record_table(e: &Explanation) -> String {
 /// The block the legal team fills in.
 fn sign_off(e: &Explanation) -> String {
     format!(
-        "<h2>Sign-off</h2><p>I have read the sentences above against the contract and confirm that the rule files say what it says, for {}.</p><table class=\"signoff\"><tr><th>Reviewed by</th><td></td></tr><tr><th>Role</th><td></td></tr><tr><th>Date</th><td></td></tr><tr><th>Signature</th><td></td></tr></table>",
+        "<h2>Sign-off</h2><p>I have read the sentences above against the contract and confirm that they say what the contract says, for {}, as written in the rule files of the record above.</p><table class=\"signoff\"><tr><th>Reviewed by</th><td></td></tr><tr><th>Role</th><td></td></tr><tr><th>Date</th><td></td></tr><tr><th>Signature</th><td></td></tr></table>",
         escape(&super::text::scope_text(e))
     )
 }

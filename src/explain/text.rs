@@ -296,7 +296,7 @@ fn sign_off_markdown(e: &Explanation) -> String {
         .map(|(f, sha)| format!("`{f}` (SHA-256 `{}`)", sha.get(..12).unwrap_or(sha)))
         .collect();
     format!(
-        "## Sign-off\n\nI have read the sentences above against the contract and confirm that the rule files {} say what it says, for {}.\n\n| | |\n|---|---|\n| Reviewed by | |\n| Role | |\n| Date | |\n| Signature | |\n",
+        "## Sign-off\n\nI have read the sentences above against the contract and confirm that they say what the contract says, for {1}, as written in {0}.\n\n| | |\n|---|---|\n| Reviewed by | |\n| Role | |\n| Date | |\n| Signature | |\n",
         files.join(", "),
         scope_text(e)
     )

@@ -10,7 +10,7 @@
 //! or at the end of its line when it trails a statement.
 //!
 //! Layout: two spaces per level; one statement per line; consecutive
-//! `define`s align their `=`, and so do consecutive `let`s of an aggregate
+//! `define`s align their `=` (their names, when they have phrases), and so do consecutive `let`s of an aggregate
 //! clause; figures are printed on one line with single spaces around
 //! `+ - *` and between the words of an aggregation (an aggregation's long
 //! `where` condition is broken like a condition); lines longer than
@@ -265,7 +265,7 @@ impl Formatter<'_> {
                 }
                 let width = define_run
                     .iter()
-                    .map(|d| define_head(d).chars().count())
+                    .filter_map(|d| args(d).first().map(|n| n.as_str().len()))
                     .max()
                     .unwrap_or(0);
                 let run = define_run.clone();
@@ -513,9 +513,12 @@ impl Formatter<'_> {
         let Some(value) = a.iter().find(|p| p.as_rule() == Rule::expr) else {
             return;
         };
-        let label = define_head(d);
-        let pad = width.saturating_sub(label.chars().count());
-        let head = format!("define {label}{} = ", " ".repeat(pad));
+        // Names are aligned; a phrase follows its name, and moves `=`.
+        let name = a.first().map_or("", |n| n.as_str());
+        let head = match a.iter().find(|p| p.as_rule() == Rule::string) {
+            Some(phrase) => format!("define {name:<width$} {} = ", phrase.as_str()),
+            None => format!("define {name:<width$} = "),
+        };
         let body = self.expr_at(value, head.chars().count());
         self.line(0, &format!("{head}{body}"));
     }
@@ -921,17 +924,6 @@ impl Formatter<'_> {
 
 /// `expr` → its `or_expr`, and single-child wrappers down to the first
 /// node with several children.
-/// A define's name and phrase, `stateless_api "a stateless OpenAI API"`:
-/// what its `=` is aligned after.
-fn define_head(d: &Pair<'_>) -> String {
-    args(d)
-        .iter()
-        .filter(|p| matches!(p.as_rule(), Rule::ident | Rule::string))
-        .map(|p| p.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn unwrap_expr<'a>(p: &Pair<'a>) -> Pair<'a> {
     let mut cur = p.clone();
     loop {

@@ -398,6 +398,21 @@ pub fn subject(applies: Option<&Expr>, rules: &RuleSet, m: Markup) -> String {
 /// "the records whose model is present".
 pub fn records(over: Option<&Expr>, rules: &RuleSet, m: Markup) -> String {
     let (noun, rel) = head_and_relatives(over, rules, m);
+    // The relative clauses said of many records: "that are …", "that match …".
+    let rel: Vec<String> = rel
+        .iter()
+        .map(|r| {
+            [
+                ("that is not ", "that are not "),
+                ("that is ", "that are "),
+                ("that does not match ", "that do not match "),
+                ("that matches ", "that match "),
+            ]
+            .iter()
+            .find_map(|(one, many)| r.strip_prefix(one).map(|rest| format!("{many}{rest}")))
+            .unwrap_or_else(|| r.clone())
+        })
+        .collect();
     let plural = if noun.ends_with('s') {
         noun
     } else {

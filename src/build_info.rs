@@ -21,12 +21,10 @@ pub fn commit() -> &'static str {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_commit_is_a_full_hash_or_unknown() {
+    fn the_commit_is_one_word() {
         let c = super::commit();
-        assert!(
-            c == "unknown" || (c.len() == 40 && c.chars().all(|x| x.is_ascii_hexdigit())),
-            "{c}"
-        );
+        // A git hash, or what a packager set, or "unknown": one word.
+        assert!(!c.is_empty() && !c.contains(char::is_whitespace), "{c}");
         assert_eq!(super::version(), env!("CARGO_PKG_VERSION"));
     }
 }

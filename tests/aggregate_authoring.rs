@@ -145,7 +145,8 @@ fn explain_renders_every_aggregate_construct() {
 
 #[test]
 fn every_explain_format_shows_the_aggregate_sentence_and_its_inputs() {
-    let sentence = "For each calendar month, among the revenue-ledger bookings, the sum of the amount USD";
+    let sentence =
+        "For each calendar month, among the revenue-ledger bookings, the sum of the amount USD";
     let inputs = "whose records carry `entry` (the kind of a revenue-ledger booking)";
     for format in ["text", "markdown", "html"] {
         let out = common::proviso(&["explain", "rules", "--format", format]).run();

@@ -185,7 +185,10 @@ fn browser_checks(html: &str, name: &str, dir: &Path) {
             || html.contains("27 Apr 2026: Restructured agreement in force; 4 clauses start, 6 clauses end, 1 clause changes (azure_commitment)"),
         "{html}"
     );
-    assert!(!html.contains(">2033</text>"), "no year tick as far as 2033");
+    assert!(
+        !html.contains(">2033</text>"),
+        "no year tick as far as 2033"
+    );
     let rules = proviso::rules::load(&["rules".into()]).unwrap();
     let as_of = name == "as-of";
     let ids: Vec<String> = rules
@@ -195,7 +198,9 @@ fn browser_checks(html: &str, name: &str, dir: &Path) {
                 || rules
                     .terms_in_force_interval(t)
                     .and_then(|iv| iv.intersect(&c.interval(t)))
-                    .is_some_and(|iv| iv.contains(proviso::date::Date::parse("2026-03-01").unwrap()))
+                    .is_some_and(|iv| {
+                        iv.contains(proviso::date::Date::parse("2026-03-01").unwrap())
+                    })
         })
         .map(|(_, c)| c.id.name.clone())
         .collect();
@@ -207,7 +212,11 @@ fn browser_checks(html: &str, name: &str, dir: &Path) {
     let Some(chromium) = chromium() else { return };
     let profile = dir.join(format!("profile-{name}"));
     let measured = dir.join(format!("measured-{name}.html"));
-    std::fs::write(&measured, html.replace("</body>", &format!("{MEASURE}</body>"))).unwrap();
+    std::fs::write(
+        &measured,
+        html.replace("</body>", &format!("{MEASURE}</body>")),
+    )
+    .unwrap();
     let dom = headless(chromium, &profile)
         .arg("--window-size=1366,900")
         .arg("--dump-dom")
@@ -230,7 +239,10 @@ fn browser_checks(html: &str, name: &str, dir: &Path) {
         .captures(&dom)
         .map(|c| c[1].parse().unwrap())
         .unwrap_or(0);
-    assert!(texts > 2 * ids.len(), "the measuring script did not run: {texts} texts");
+    assert!(
+        texts > 2 * ids.len(),
+        "the measuring script did not run: {texts} texts"
+    );
     assert!(
         dom.contains("data-clipped=\"[]\""),
         "texts clipped or overlapping in the timeline: {}",
@@ -280,7 +292,11 @@ fn browser_checks(html: &str, name: &str, dir: &Path) {
         .unwrap();
     assert!(status.status.success());
     let bytes = std::fs::read(&pdf).unwrap();
-    assert!(bytes.starts_with(b"%PDF") && bytes.len() > 20_000, "{} bytes", bytes.len());
+    assert!(
+        bytes.starts_with(b"%PDF") && bytes.len() > 20_000,
+        "{} bytes",
+        bytes.len()
+    );
 }
 
 /// The rule file of numbered sections (`fixtures/rules/valid/sections.proviso`).
@@ -315,7 +331,10 @@ fn the_record_names_the_date_the_tool_and_each_file_by_its_sha256() {
         .env("SOURCE_DATE_EPOCH", "1767225600")
         .run();
     assert!(other.contains("Generated on 1 January 2026 by"), "{other}");
-    assert!(other.contains("Dates: only what is in force on 1 May 2026.\n"), "{other}");
+    assert!(
+        other.contains("Dates: only what is in force on 1 May 2026.\n"),
+        "{other}"
+    );
 }
 
 #[test]
@@ -357,7 +376,14 @@ fn the_section_is_in_the_findings_of_check_in_every_format() {
         ("junit", "§ 2(a): &quot;personal data"),
     ] {
         let run = proviso(&[
-            "check", tf, "--rules", &rules, "--as-of", "2026-03-01", "--format", format,
+            "check",
+            tf,
+            "--rules",
+            &rules,
+            "--as-of",
+            "2026-03-01",
+            "--format",
+            format,
         ])
         .run();
         assert_eq!(run.code, 1, "{format}: {}{}", run.stdout, run.stderr);

@@ -362,23 +362,25 @@ fn relative(e: &Expr, rules: &RuleSet, m: Markup) -> String {
             Some(f) => format!("whose {f} is {}", known(a)),
             None => format!("for which {}", phrase(e, rules, m)),
         },
-        ExprKind::Compare(a, _, _) | ExprKind::In { lhs: a, .. } | ExprKind::Matches(a, _) => match of_field(a) {
-            Some(f) => {
-                let text = phrase(e, rules, m);
-                let whole = field(
-                    match &a.kind {
-                        ExprKind::Field(p) => p,
-                        _ => return format!("for which {text}"),
-                    },
-                    m,
-                );
-                format!(
-                    "whose {f}{}",
-                    text.strip_prefix(&whole).unwrap_or(&format!(" {text}"))
-                )
+        ExprKind::Compare(a, _, _) | ExprKind::In { lhs: a, .. } | ExprKind::Matches(a, _) => {
+            match of_field(a) {
+                Some(f) => {
+                    let text = phrase(e, rules, m);
+                    let whole = field(
+                        match &a.kind {
+                            ExprKind::Field(p) => p,
+                            _ => return format!("for which {text}"),
+                        },
+                        m,
+                    );
+                    format!(
+                        "whose {f}{}",
+                        text.strip_prefix(&whole).unwrap_or(&format!(" {text}"))
+                    )
+                }
+                None => format!("for which {}", phrase(e, rules, m)),
             }
-            None => format!("for which {}", phrase(e, rules, m)),
-        },
+        }
         _ => format!("for which {}", phrase(e, rules, m)),
     }
 }
@@ -428,7 +430,13 @@ pub fn records(over: Option<&Expr>, rules: &RuleSet, m: Markup) -> String {
 /// A requirement said of the subject itself, when it reads so: "must be
 /// served from Azure", "must be in a US region". `None` otherwise.
 pub fn predicate(e: &Expr, negate: bool, rules: &RuleSet, m: Markup) -> Option<String> {
-    let be = |not: bool| if not != negate { "must not be" } else { "must be" };
+    let be = |not: bool| {
+        if not != negate {
+            "must not be"
+        } else {
+            "must be"
+        }
+    };
     let field_root = |x: &Expr| match &x.kind {
         ExprKind::Field(p) if p.0.len() == 1 => Some(p.root().to_string()),
         _ => None,

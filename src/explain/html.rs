@@ -43,7 +43,13 @@ pub fn change_label(e: &Explanation, c: &super::Change) -> String {
         .terms
         .iter()
         .filter(|(_, _, iv, _)| iv.is_some_and(|iv| Some(iv.from) == date))
-        .map(|(id, title, _, _)| if title.is_empty() { id.clone() } else { title.clone() })
+        .map(|(id, title, _, _)| {
+            if title.is_empty() {
+                id.clone()
+            } else {
+                title.clone()
+            }
+        })
         .collect();
     terms.dedup();
     let mut parts = Vec::new();
@@ -62,7 +68,11 @@ pub fn change_label(e: &Explanation, c: &super::Change) -> String {
     }
     if !c.changed.is_empty() {
         let ids: Vec<&str> = c.changed.iter().map(|x| x.0.as_str()).collect();
-        parts.push(format!("{} ({})", n(c.changed.len(), "change"), ids.join(", ")));
+        parts.push(format!(
+            "{} ({})",
+            n(c.changed.len(), "change"),
+            ids.join(", ")
+        ));
     }
     let what = parts.join(", ");
     if terms.is_empty() {
@@ -187,7 +197,11 @@ fn clause_card(v: &ClauseView, color: &str) -> String {
         );
     }
     if let Some(checked) = &v.checked_as {
-        let _ = write!(out, "<p class=\"checked\">Checked as: {}</p>", escape(checked));
+        let _ = write!(
+            out,
+            "<p class=\"checked\">Checked as: {}</p>",
+            escape(checked)
+        );
     }
     if let Some(ev) = v.evidence.as_ref().filter(|_| !v.manual) {
         let _ = write!(out, "<p class=\"evidence\">Evidence: {}</p>", escape(ev));

@@ -222,9 +222,10 @@ pub fn logic(rules: &RuleSet, terms: &Terms, clause: &Clause, m: Markup) -> Stri
         let title = exc
             .and_then(|e| e.title.clone())
             .unwrap_or_else(|| english::humanize(&x.name));
-        let when = exc
-            .and_then(|e| e.phrase.clone())
-            .or_else(|| exc.and_then(|e| e.when.as_ref()).map(|w| english::phrase(w, rules, m)));
+        let when = exc.and_then(|e| e.phrase.clone()).or_else(|| {
+            exc.and_then(|e| e.when.as_ref())
+                .map(|w| english::phrase(w, rules, m))
+        });
         excuses.push(match when {
             Some(w) => w,
             None => format!("the exception \"{title}\" applies"),
@@ -270,10 +271,12 @@ pub fn clauses(rules: &RuleSet, m: Markup) -> Vec<ClauseView> {
             let interval = terms_iv.and_then(|iv| iv.intersect(&clause.interval(terms)));
             let logic_text = logic(rules, terms, clause, m);
             let sentence = match (&interval, &clause.check) {
-                (Some(iv), Check::Aggregate) if clause.phrase.is_none() => match &clause.aggregate {
-                    Some(agg) => aggregate::sentence(rules, terms, clause, agg, Some(iv), m),
-                    None => format!("{}: {logic_text}", period(iv)),
-                },
+                (Some(iv), Check::Aggregate) if clause.phrase.is_none() => {
+                    match &clause.aggregate {
+                        Some(agg) => aggregate::sentence(rules, terms, clause, agg, Some(iv), m),
+                        None => format!("{}: {logic_text}", period(iv)),
+                    }
+                }
                 (Some(iv), Check::Manual) if clause.phrase.is_none() => {
                     format!("{}: {logic_text}", period(iv))
                 }
@@ -287,11 +290,7 @@ pub fn clauses(rules: &RuleSet, m: Markup) -> Vec<ClauseView> {
                     "Never in force (its terms are superseded from the start): {logic_text}"
                 ),
             };
-            let citations = clause
-                .cites
-                .iter()
-                .map(|c| citation(rules, c))
-                .collect();
+            let citations = clause.cites.iter().map(|c| citation(rules, c)).collect();
             out.push(ClauseView {
                 id: clause.id.name.clone(),
                 title: clause
@@ -305,10 +304,12 @@ pub fn clauses(rules: &RuleSet, m: Markup) -> Vec<ClauseView> {
                 interval,
                 sentence,
                 checked_as: clause.phrase.as_ref().and_then(|_| match &clause.check {
-                    Check::Aggregate => clause.aggregate.as_ref().map(|agg| {
-                        aggregate::sentence(rules, terms, clause, agg, None, m)
-                    }),
-                    _ => checked_body(rules, clause, m).map(|b| english::capitalize(&format!("{b}."))),
+                    Check::Aggregate => clause
+                        .aggregate
+                        .as_ref()
+                        .map(|agg| aggregate::sentence(rules, terms, clause, agg, None, m)),
+                    _ => checked_body(rules, clause, m)
+                        .map(|b| english::capitalize(&format!("{b}."))),
                 }),
                 evidence: clause.evidence.clone(),
                 citations,

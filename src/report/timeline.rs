@@ -196,7 +196,10 @@ fn place(labels: &[(f64, f64)], lo: f64, hi: f64) -> Vec<(f64, usize)> {
         .map(|&(x, w)| {
             let cx = x.clamp(lo + w / 2.0, (hi - w / 2.0).max(lo + w / 2.0));
             let left = cx - w / 2.0;
-            let line = ends.iter().position(|e| *e + 8.0 <= left).unwrap_or(ends.len());
+            let line = ends
+                .iter()
+                .position(|e| *e + 8.0 <= left)
+                .unwrap_or(ends.len());
             if let Some(e) = ends.get_mut(line) {
                 *e = cx + w / 2.0;
             } else {
@@ -385,9 +388,11 @@ pub fn render(tl: &Timeline, width: f64, id: &str) -> String {
     let what: Vec<String> = marks
         .iter()
         .map(|m| format!("{}: {}", short_date(m.date), m.label))
-        .chain(later.iter().map(|m| {
-            format!("{}: {} (after the axis)", short_date(m.date), m.label)
-        }))
+        .chain(
+            later
+                .iter()
+                .map(|m| format!("{}: {} (after the axis)", short_date(m.date), m.label)),
+        )
         .collect();
     for line in &what {
         let _ = write!(

@@ -275,10 +275,10 @@ fn unphrased(rules: &RuleSet, e: &Expr, out: &mut Vec<String>) {
             }
         }
         ExprKind::Not(inner) => unphrased(rules, inner, out),
-        ExprKind::DefineRef(name, i) => {
-            if rules.defines.get(*i).is_some_and(|d| d.phrase.is_none()) && !out.contains(name) {
-                out.push(name.clone());
-            }
+        ExprKind::DefineRef(name, i)
+            if rules.defines.get(*i).is_some_and(|d| d.phrase.is_none()) && !out.contains(name) =>
+        {
+            out.push(name.clone());
         }
         _ => {}
     }

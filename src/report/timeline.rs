@@ -176,11 +176,17 @@ fn fit(text: &str, max: f64) -> String {
     if text_width(text, false) <= max {
         return text.to_string();
     }
+    // One pass, the width summed as characters are taken (a label may be
+    // as long as a rule file allows).
+    let ellipsis = text_width("…", false);
     let mut out = String::new();
+    let mut w = 0.0;
     for c in text.chars() {
-        if text_width(&format!("{out}{c}…"), false) > max {
+        let cw = text_width(c.encode_utf8(&mut [0; 4]), false);
+        if w + cw + ellipsis > max {
             break;
         }
+        w += cw;
         out.push(c);
     }
     format!("{out}…")
@@ -526,6 +532,15 @@ mod tests {
         assert!(svg.contains("1 Jan 2033: licence ends (after the axis)"));
         assert!(svg.contains(">as of 1 Mar 2026</text>"));
         assert!(svg.contains("url(#t-fade-2)"));
+    }
+
+    #[test]
+    fn a_long_label_is_cut_to_its_room_in_one_pass() {
+        let long = "x".repeat(1_000_000);
+        let cut = fit(&long, 100.0);
+        assert!(cut.ends_with('…'));
+        assert!(text_width(&cut, false) <= 100.0);
+        assert_eq!(fit("short", 100.0), "short");
     }
 
     #[test]

@@ -487,3 +487,29 @@ pub fn capitalize(s: &str) -> String {
         .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{humanize, without_article};
+
+    #[test]
+    fn identifiers_become_words_that_keep_acronyms() {
+        assert_eq!(humanize("us_regions"), "US regions");
+        assert_eq!(humanize("stateless_api"), "stateless API");
+        assert_eq!(humanize("openai_hosts"), "OpenAI hosts");
+        assert_eq!(humanize("amount_usd"), "amount USD");
+        assert_eq!(humanize("gcp_project_id"), "GCP project ID");
+        assert_eq!(humanize("tls-min-version"), "TLS min version");
+        assert_eq!(humanize("training"), "training");
+    }
+
+    #[test]
+    fn every_takes_the_phrase_without_its_article() {
+        assert_eq!(
+            without_article("a stateless OpenAI API"),
+            "stateless OpenAI API"
+        );
+        assert_eq!(without_article("an EU region"), "EU region");
+        assert_eq!(without_article("training compute"), "training compute");
+    }
+}

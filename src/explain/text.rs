@@ -152,7 +152,11 @@ pub fn render(e: &Explanation, m: Markup) -> String {
             if let Some(ev) = v.evidence.as_ref().filter(|_| !v.manual) {
                 out.push_str(&format!("Evidence: {ev}\n\n"));
             }
-            for c in &v.citations {
+            // One quote a paragraph: `>` lines in a row would run together.
+            for (i, c) in v.citations.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(">\n");
+                }
                 out.push_str(&format!("> {c}\n"));
             }
         } else {

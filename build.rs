@@ -24,13 +24,17 @@ fn main() {
         Ok(c) if !c.trim().is_empty() => c.trim().to_string(),
         _ => {
             // Rebuild when HEAD moves: HEAD itself, and the branch it names.
-            if let Some(head) = git(&["rev-parse", "--git-path", "HEAD"]) {
-                println!("cargo:rerun-if-changed={head}");
-            }
-            if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"])
-                && let Some(path) = git(&["rev-parse", "--git-path", &branch])
-            {
-                println!("cargo:rerun-if-changed={path}");
+            // Only files that exist: a missing one (a packed branch ref)
+            // would make cargo run this script on every build.
+            let watch = |path: Option<String>| {
+                if let Some(p) = path.filter(|p| std::path::Path::new(p).exists()) {
+                    println!("cargo:rerun-if-changed={p}");
+                }
+            };
+            watch(git(&["rev-parse", "--git-path", "HEAD"]));
+            watch(git(&["rev-parse", "--git-path", "packed-refs"]));
+            if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+                watch(git(&["rev-parse", "--git-path", &branch]));
             }
             git(&["rev-parse", "HEAD"])
                 .filter(|c| c.len() == 40 && c.chars().all(|x| x.is_ascii_hexdigit()))

@@ -23,6 +23,7 @@
 )]
 
 // Foundations every stage uses.
+pub mod build_info;
 pub mod date;
 pub mod diag;
 pub mod source;

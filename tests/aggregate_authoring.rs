@@ -83,9 +83,12 @@ fn explain_says_each_aggregate_clause_of_the_bundled_contract_in_one_sentence() 
     // The period, the figures by their definitions, the cap as a running
     // total and the parameter with its words.
     for phrase in [
-        "For each calendar month from 27 April 2026 until the end of 2030",
-        "the sum of the amount usd of the records of that month where the entry is \"share_to_microsoft\" must be at least 20% of the sum of the amount usd of the records of that month where the entry is \"product_revenue\"",
-        "unless the sum of the amount usd of the records under these terms through that month where the entry is \"share_to_microsoft\" is at least the revenue share cap (a parameter supplied at run time: The total cap",
+        // The author's phrase, with the period; then the sentence built
+        // from the figures, as checked.
+        "From 27 April 2026 until the end of 2030, in each calendar month, the revenue share paid to Microsoft must be at least 20% of the OpenAI product revenue booked in that month",
+        "Checked as: For each calendar month, among the revenue-ledger bookings, ",
+        "the sum of the amount USD of the records of that month where the entry is \"share_to_microsoft\" must be at least 20% of the sum of the amount USD of the records of that month where the entry is \"product_revenue\"",
+        "unless the sum of the amount USD of the records under these terms through that month where the entry is \"share_to_microsoft\" is at least the revenue share cap (a parameter supplied at run time: The total cap",
         "Shown by the log exports (JSON lines, CSV) whose records carry `entry` (the kind of a revenue-ledger booking) and `amount_usd`",
         "not by Terraform",
     ] {
@@ -96,9 +99,9 @@ fn explain_says_each_aggregate_clause_of_the_bundled_contract_in_one_sentence() 
         .find(|b| b.contains("first_ship_on_azure"))
         .unwrap();
     for phrase in [
-        "For each model from 27 April 2026",
+        "Checked as: For each model, among the records whose model is present, ",
         "if the first day (UTC) of all records of that model (also those dated outside these terms) is on or after 27 April 2026",
-        "the first day (UTC) of the records of that model where the cloud is not \"azure\" must be absent, unless",
+        "the first day (UTC) of the records of that model where the serving cloud is not Azure must be absent, unless",
         "or the model is one of the declined products",
         "carry `model` (the OpenAI product a request is for",
     ] {
@@ -144,7 +147,8 @@ fn explain_renders_every_aggregate_construct() {
 
 #[test]
 fn every_explain_format_shows_the_aggregate_sentence_and_its_inputs() {
-    let sentence = "For each calendar month from 27 April 2026 until the end of 2030, among the records matching";
+    let sentence =
+        "For each calendar month, among the revenue-ledger bookings, the sum of the amount USD";
     let inputs = "whose records carry `entry` (the kind of a revenue-ledger booking)";
     for format in ["text", "markdown", "html"] {
         let out = common::proviso(&["explain", "rules", "--format", format]).run();

@@ -127,6 +127,68 @@ terms old effective 2025-01-01 { clause c { manual } }
 }
 
 #[test]
+fn phrases_sections_and_evidence_keep_their_words_in_the_canonical_layout() {
+    let messy = r#"source s "S" dated 2026-01-15
+define a "a first thing"=cloud=="aws"
+define longer_name = { "x","y" }
+terms t "T" effective 2026-01-01 {
+exception x "X" { cite s  section  "9.2 (b)"  "quote" phrase   "it is excused"  when a }
+clause c "C" {
+cite s § 2.1 "one"
+cite s §2(a) "two"
+phrase  "every thing must be so"
+evidence   "the ledger"
+applies to a
+require region == "eastus"
+except x
+}
+}
+"#;
+    let out = format(&SourceFile::new("phrases.proviso", messy)).unwrap();
+    assert_eq!(
+        out,
+        r#"source s "S" dated 2026-01-15
+
+define a           "a first thing" = cloud == "aws"
+define longer_name = { "x", "y" }
+
+terms t "T" effective 2026-01-01 {
+  exception x "X" {
+    cite s section "9.2 (b)" "quote"
+    phrase "it is excused"
+    when a
+  }
+
+  clause c "C" {
+    cite s §2.1 "one"
+    cite s §2(a) "two"
+    phrase "every thing must be so"
+    evidence "the ledger"
+    applies to a
+    require region == "eastus"
+    except x
+  }
+}
+"#
+    );
+    // And it reads back to the same sections, phrases and evidence.
+    let rules = proviso::rules::build(vec![SourceFile::new("phrases.proviso", out.as_str())])
+        .unwrap_or_else(|e| panic!("{:?}", e.errors));
+    let t = &rules.terms[0];
+    let c = &t.clauses[0];
+    let sections: Vec<_> = c.cites.iter().map(|x| x.section.clone()).collect();
+    assert_eq!(
+        sections,
+        [Some("2.1".to_string()), Some("2(a)".to_string())]
+    );
+    assert_eq!(t.exceptions[0].cites[0].section.as_deref(), Some("9.2 (b)"));
+    assert_eq!(t.exceptions[0].phrase.as_deref(), Some("it is excused"));
+    assert_eq!(c.phrase.as_deref(), Some("every thing must be so"));
+    assert_eq!(c.evidence.as_deref(), Some("the ledger"));
+    assert_eq!(rules.defines[0].phrase.as_deref(), Some("a first thing"));
+}
+
+#[test]
 fn fmt_check_reports_unformatted_files_and_fmt_rewrites_them() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("r.proviso");

@@ -306,7 +306,7 @@ fn explain_shows_drafts_as_proposed_and_what_if_diffs_one_against_what_it_supers
         "- apr_2027: Draft amendment: Azure exclusivity reinstated (hypothetical) (proposed, not in force; from 1 January 2027 if signed; supersedes apr_2026)\n"
     ));
     assert!(plain.stdout.contains(
-        "  Proposed, not in force (draft `apr_2027`); if it were signed, from 1 January 2027: for every record matching frontier"
+        "  Proposed, not in force (draft `apr_2027`); if it were signed, from 1 January 2027: every Frontier resource must be served from Azure, unless it is training compute.\n"
     ));
     assert!(
         plain

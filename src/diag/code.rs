@@ -800,6 +800,17 @@ codes! {
         /// where the term comes from.
         LintMissingCitation = "proviso::lint::missing_citation", warning;
 
+        /// An enforced clause would be explained in identifiers
+        ///
+        /// A condition of the clause (`applies to`, the check, `unless`, the
+        /// `when` of an exception it takes) names a define that has no
+        /// phrase, so `proviso explain` says "it matches stateless API"
+        /// rather than the author's words. Give the define a phrase that
+        /// reads after "it is" (`define stateless_api "a stateless OpenAI
+        /// API" = …`), or the clause its obligation in words (`phrase
+        /// "…"`).
+        LintRawIdentifier = "proviso::lint::raw_identifier", warning;
+
         /// A parameter is never read
         ///
         /// No figure or group condition of any clause reads the `param`, so

@@ -51,7 +51,7 @@ fn period_noun(p: Period) -> &'static str {
 
 /// `from 27 April 2026 until the end of 2030`: an interval that ends on
 /// 1 January ends with the year before it.
-fn dates(iv: &Interval) -> String {
+pub(crate) fn dates(iv: &Interval) -> String {
     let until = match iv.until {
         Some(u) => match u.ymd() {
             (y, 1, 1) => format!(" until the end of {}", y - 1),
@@ -458,7 +458,7 @@ pub fn sentence(
     if let Some(over) = &agg.over {
         out.push_str(&format!(
             ", among {}",
-            english::subject(Some(over), rules, m).replacen("every record", "the records", 1)
+            english::records(Some(over), rules, m)
         ));
     }
     if let Some(applies) = &agg.applies {

@@ -3,7 +3,6 @@
 //! clause is in force.
 
 use super::{ClauseView, Explanation};
-use crate::date::Date;
 use std::fmt::Write;
 
 /// Escapes text for HTML content and attribute values (the XML escape
@@ -24,142 +23,144 @@ td.mark { text-align: center; }
 .clause h3 { margin: 0 0 .2rem 0; font-size: 1.05rem; } .tags span { display: inline-block; font-size: .8rem; border-radius: 10px; padding: 0 .55rem; margin-right: .3rem; background: #eef1f4; }
 .tags .error { background: #ffebe9; } .tags .warning { background: #fff8c5; } .tags .manual { background: #ddf4ff; }
 blockquote { margin: .4rem 0; padding-left: .8rem; border-left: 3px solid #d0d7de; color: #57606a; }
-.changes li { margin: .15rem 0; } svg text { font: 12px system-ui, sans-serif; fill: #1f2328; }
+.changes li { margin: .15rem 0; } svg text { fill: #1f2328; }
+.record td:first-child { white-space: nowrap; } .record code { word-break: break-all; }
+.evidence, .checked { color: #57606a; } .section { font-weight: 600; }
+.signoff td { height: 2.2rem; min-width: 14rem; }
+.timeline.print { display: none; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 11pt; }
+  .timeline.screen { display: none; } .timeline.print { display: block; }
+  .clause, tr, .timeline { break-inside: avoid; }
+}
+@page { size: A4; margin: 15mm; }
 "#;
 
-fn month_label(d: Date) -> String {
-    let (y, m, _) = d.ymd();
-    let name = crate::date::MONTH_NAMES
-        .get((m as usize).saturating_sub(1))
-        .copied()
-        .unwrap_or("");
-    format!("{} {y}", name.get(..3).unwrap_or(name))
+/// What changed on a date, short, for the timeline's marks.
+pub fn change_label(e: &Explanation, c: &super::Change) -> String {
+    let date = c.date;
+    let mut terms: Vec<String> = e
+        .terms
+        .iter()
+        .filter(|(_, _, iv, _)| iv.is_some_and(|iv| Some(iv.from) == date))
+        .map(|(id, title, _, _)| {
+            if title.is_empty() {
+                id.clone()
+            } else {
+                title.clone()
+            }
+        })
+        .collect();
+    terms.dedup();
+    let mut parts = Vec::new();
+    let n = |k: usize, verb: &str| {
+        if k == 1 {
+            format!("1 clause {verb}s")
+        } else {
+            format!("{k} clauses {verb}")
+        }
+    };
+    if !c.started.is_empty() {
+        parts.push(n(c.started.len(), "start"));
+    }
+    if !c.ended.is_empty() {
+        parts.push(n(c.ended.len(), "end"));
+    }
+    if !c.changed.is_empty() {
+        let ids: Vec<&str> = c.changed.iter().map(|x| x.0.as_str()).collect();
+        parts.push(format!(
+            "{} ({})",
+            n(c.changed.len(), "change"),
+            ids.join(", ")
+        ));
+    }
+    let what = parts.join(", ");
+    if terms.is_empty() {
+        what
+    } else {
+        format!("{} in force; {what}", terms.join(", "))
+    }
 }
 
-/// The timeline graphic: one row per clause, a bar per in-force interval,
-/// coloured by terms version; dashed lines at every date where something
-/// changes; a red line at `--as-of`.
-fn timeline_svg(e: &Explanation, terms_color: &dyn Fn(&str) -> &'static str) -> String {
-    let views = &e.clauses;
-    let mut dates: Vec<Date> = e.timeline.iter().filter_map(|c| c.date).collect();
-    dates.extend(views.iter().filter_map(|v| v.interval.map(|iv| iv.from)));
-    dates.extend(e.as_of);
-    let (Some(&min), Some(&max)) = (dates.iter().min(), dates.iter().max()) else {
-        return String::from("<p>No clause is ever in force.</p>");
-    };
-    // Keep far-future ends (e.g. "through 2032") visible without squashing
-    // the rest: the axis ends a little after the last change.
-    let start = Date::from_days(min.days() - 30);
-    let end = Date::from_days(max.days().max(min.days() + 365) + 60);
-    let (label_w, width, row_h, top) = (250.0_f64, 1040.0_f64, 24.0_f64, 40.0_f64);
-    let plot_w = width - label_w - 20.0;
-    let x = |d: Date| -> f64 {
-        let t = f64::from(d.days().clamp(start.days(), end.days()) - start.days())
-            / f64::from((end.days() - start.days()).max(1));
-        label_w + t * plot_w
-    };
-    let height = top + row_h * views.len() as f64 + 45.0;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Timeline of clauses in force" width="{width}" height="{height}" viewBox="0 0 {width} {height}">"#
-    );
-    // Month ticks along the top, spaced so that labels do not overlap.
-    let months = (end.days() - start.days()) / 30 + 1;
-    let step = [1, 2, 3, 6, 12, 24, 60]
-        .into_iter()
-        .find(|s| f64::from(months / s) * 70.0 <= plot_w)
-        .unwrap_or(120);
-    let (sy, sm, _) = start.ymd();
-    let (mut y, mut m) = (sy, sm);
-    while let Ok(tick) = Date::from_ymd(y, m, 1)
-        && tick <= end
-    {
-        let aligned = if step >= 12 {
-            m == 1 && (y % (step / 12)) == 0
-        } else {
-            (m - 1) % step as u32 == 0
-        };
-        if tick >= start && aligned {
-            let tx = x(tick);
-            let label = if step >= 12 {
-                y.to_string()
+/// The timeline of the shown clauses, for [`crate::report::timeline`].
+pub fn timeline_model(
+    e: &Explanation,
+    terms_color: &dyn Fn(&str) -> &'static str,
+) -> crate::report::timeline::Timeline {
+    use crate::report::timeline::{Bar, LegendItem, Mark, Timeline};
+    let bars = e
+        .clauses
+        .iter()
+        .filter_map(|v| {
+            let iv = v.interval?;
+            Some(Bar {
+                row: v.id.clone(),
+                key: v.id.clone(),
+                href: Some(format!("#{}", v.id)),
+                from: iv.from,
+                until: iv.until,
+                color: terms_color(&v.terms).to_string(),
+                faded: v.manual,
+                title: format!(
+                    "{} ({}): {}",
+                    v.id,
+                    v.terms,
+                    super::text::period_text(v.interval)
+                ),
+            })
+        })
+        .collect();
+    let marks = e
+        .timeline
+        .iter()
+        .filter_map(|c| {
+            Some(Mark {
+                date: c.date?,
+                label: change_label(e, c),
+            })
+        })
+        .collect();
+    let mut legend: Vec<LegendItem> = e
+        .terms
+        .iter()
+        .filter(|(id, ..)| e.clauses.iter().any(|v| v.terms == *id))
+        .map(|(id, title, _, _)| LegendItem::Swatch {
+            color: terms_color(id).to_string(),
+            label: if title.is_empty() {
+                id.clone()
             } else {
-                month_label(tick)
-            };
-            let _ = write!(
-                svg,
-                r##"<line x1="{tx:.1}" y1="{top}" x2="{tx:.1}" y2="{:.1}" stroke="#eaeef2"/><text x="{tx:.1}" y="{:.1}" text-anchor="middle">{label}</text>"##,
-                height - 40.0,
-                top - 8.0
-            );
-        }
-        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+                format!("{id}: {title}")
+            },
+        })
+        .collect();
+    if e.clauses.iter().any(|v| v.manual) {
+        legend.push(LegendItem::Faded {
+            label: "manual clause (reviewed by hand)".into(),
+        });
     }
-    // Change dates, their labels staggered on two rows where they are close.
-    let mut last_label_x = f64::NEG_INFINITY;
-    let mut low = false;
-    for c in &e.timeline {
-        if let Some(d) = c.date {
-            let cx = x(d);
-            low = cx - last_label_x < 80.0 && !low;
-            last_label_x = cx;
-            let ly = if low { height - 6.0 } else { height - 22.0 };
-            let _ = write!(
-                svg,
-                r##"<line x1="{cx:.1}" y1="{top}" x2="{cx:.1}" y2="{:.1}" stroke="#57606a" stroke-dasharray="4 3"/><text x="{cx:.1}" y="{ly:.1}" text-anchor="middle" font-weight="bold">{}</text>"##,
-                height - 36.0,
-                escape(&d.to_string())
-            );
-        }
+    Timeline {
+        bars,
+        marks,
+        as_of: e.as_of,
+        legend,
     }
-    for (i, v) in views.iter().enumerate() {
-        let ry = top + row_h * i as f64;
-        let _ = write!(
-            svg,
-            r##"<text x="{:.1}" y="{:.1}" text-anchor="end"><a href="#{}">{}</a></text>"##,
-            label_w - 8.0,
-            ry + 16.0,
-            escape(&v.id),
-            escape(&v.id)
-        );
-        if let Some(iv) = v.interval {
-            let x1 = x(iv.from);
-            let x2 = iv.until.map(x).unwrap_or(label_w + plot_w);
-            let open = if iv.until.is_none() || iv.until.is_some_and(|u| u > end) {
-                " (continues)"
-            } else {
-                ""
-            };
-            let _ = write!(
-                svg,
-                r#"<rect class="bar" data-clause="{}" x="{x1:.1}" y="{:.1}" width="{:.1}" height="{:.1}" rx="3" fill="{}" opacity="{}"><title>{} ({}): {}{open}</title></rect>"#,
-                escape(&v.id),
-                ry + 5.0,
-                (x2 - x1).max(2.0),
-                row_h - 9.0,
-                terms_color(&v.terms),
-                if v.manual { "0.45" } else { "0.9" },
-                escape(&v.id),
-                escape(&v.terms),
-                escape(&super::text::period_text(v.interval)),
-            );
-        }
-    }
-    if let Some(d) = e.as_of {
-        let ax = x(d);
-        let _ = write!(
-            svg,
-            r##"<line x1="{ax:.1}" y1="{:.1}" x2="{ax:.1}" y2="{:.1}" stroke="#cf222e" stroke-width="2"/><text x="{ax:.1}" y="{:.1}" text-anchor="middle" fill="#cf222e">as of {}</text>"##,
-            top - 4.0,
-            height - 40.0,
-            top - 22.0,
-            d
-        );
-    }
-    svg.push_str("</svg>");
-    svg
 }
+
+/// The timeline at two widths: the screen's, and an A4 page's (shown
+/// only when printing).
+fn timeline_svg(e: &Explanation, terms_color: &dyn Fn(&str) -> &'static str) -> String {
+    let model = timeline_model(e, terms_color);
+    format!(
+        r#"<div class="timeline screen">{}</div><div class="timeline print">{}</div>"#,
+        crate::report::timeline::render(&model, SCREEN_WIDTH, "screen"),
+        crate::report::timeline::render(&model, PRINT_WIDTH, "print")
+    )
+}
+
+/// The page's content width on a screen (the body's max-width less its
+/// padding), and on an A4 page with 15 mm margins (180 mm at 96 dpi).
+pub const SCREEN_WIDTH: f64 = 1040.0;
+pub const PRINT_WIDTH: f64 = 680.0;
 
 fn clause_card(v: &ClauseView, color: &str) -> String {
     let kind = if v.manual {
@@ -195,6 +196,16 @@ fn clause_card(v: &ClauseView, color: &str) -> String {
             escape(&super::english::capitalize(inputs))
         );
     }
+    if let Some(checked) = &v.checked_as {
+        let _ = write!(
+            out,
+            "<p class=\"checked\">Checked as: {}</p>",
+            escape(checked)
+        );
+    }
+    if let Some(ev) = v.evidence.as_ref().filter(|_| !v.manual) {
+        let _ = write!(out, "<p class=\"evidence\">Evidence: {}</p>", escape(ev));
+    }
     for c in &v.citations {
         let _ = write!(out, "<blockquote>{}</blockquote>", escape(c));
     }
@@ -221,16 +232,8 @@ pub fn render(e: &Explanation) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{CSS}</style></head><body>",
         escape(&e.title)
     );
-    let _ = write!(
-        out,
-        "<h1>{}</h1><p class=\"meta\">Rule files: {}.",
-        escape(&e.title),
-        escape(&e.files.join(", "))
-    );
-    if let Some(d) = e.as_of {
-        let _ = write!(out, " Only what is in force on {}.", escape(&d.long()));
-    }
-    out.push_str("</p>");
+    let _ = write!(out, "<h1>{}</h1>", escape(&e.title));
+    out.push_str(&record_table(e));
 
     if let Some((a, b)) = e.between {
         let _ = write!(
@@ -286,11 +289,12 @@ pub fn render(e: &Explanation) -> String {
     }
     if !e.definitions.is_empty() {
         out.push_str("<h2>Definitions</h2><dl>");
-        for (id, meaning) in &e.definitions {
+        for (id, label, meaning) in &e.definitions {
             let _ = write!(
                 out,
-                "<dt><em>{}</em></dt><dd>{}</dd>",
-                escape(&super::english::humanize(id)),
+                "<dt><em>{}</em> (<code>{}</code>)</dt><dd>{}</dd>",
+                escape(label),
+                escape(id),
                 escape(meaning)
             );
         }
@@ -310,6 +314,42 @@ pub fn render(e: &Explanation) -> String {
             mark(v.coverage.manual)
         );
     }
-    out.push_str("</table></body></html>\n");
+    out.push_str("</table>");
+    out.push_str(&sign_off(e));
+    out.push_str("</body></html>\n");
     out
+}
+
+/// When, by which tool, which files (SHA-256) and which dates.
+fn record_table(e: &Explanation) -> String {
+    let r = &e.record;
+    let mut out = String::from("<table class=\"record\">");
+    let _ = write!(
+        out,
+        "<tr><td>generated</td><td>{}</td></tr><tr><td>tool</td><td>{}</td></tr>",
+        escape(&r.generated.long()),
+        escape(&r.tool())
+    );
+    for (f, sha) in &r.files {
+        let _ = write!(
+            out,
+            "<tr><td>rule file</td><td><code>{}</code> (SHA-256 <code>{}</code>)</td></tr>",
+            escape(f),
+            escape(sha)
+        );
+    }
+    let _ = write!(
+        out,
+        "<tr><td>dates</td><td>{}</td></tr></table>",
+        escape(&super::text::scope_text(e))
+    );
+    out
+}
+
+/// The block the legal team fills in.
+fn sign_off(e: &Explanation) -> String {
+    format!(
+        "<h2>Sign-off</h2><p>I have read the sentences above against the contract and confirm that they say what the contract says, for {}, as written in the rule files of the record above.</p><table class=\"signoff\"><tr><th>Reviewed by</th><td></td></tr><tr><th>Role</th><td></td></tr><tr><th>Date</th><td></td></tr><tr><th>Signature</th><td></td></tr></table>",
+        escape(&super::text::scope_text(e))
+    )
 }

@@ -33,7 +33,12 @@ pub struct ClauseView {
     pub interval: Option<Interval>,
     /// "From … until …, every … must …, unless …."
     pub sentence: String,
-    /// `"quote" — title, date` per citation.
+    /// With a clause `phrase`, the sentence built from its conditions:
+    /// what is checked, for the reader to hold the phrase against.
+    pub checked_as: Option<String>,
+    /// `evidence "…"`: what would show the clause is kept.
+    pub evidence: Option<String>,
+    /// `§ 2: "quote" — title, date` per citation.
     pub citations: Vec<String>,
     pub coverage: Coverage,
     /// For an aggregate clause, which inputs can show it ("shown by the log
@@ -145,10 +150,50 @@ pub fn coverage(rules: &RuleSet, clause: &Clause) -> Coverage {
     }
 }
 
+/// "From 27 April 2026 until the end of 2032" (an interval ending on
+/// 1 January is said as the end of the year before).
 fn period(iv: &Interval) -> String {
-    match iv.until {
-        Some(u) => format!("From {} until {}", iv.from.long(), u.long()),
-        None => format!("From {}", iv.from.long()),
+    english::capitalize(&aggregate::dates(iv))
+}
+
+/// "it is A", "it is B" → "it is A or B": excuses that all say what the
+/// record is, said once.
+fn join_excuses(excuses: &[String]) -> String {
+    let rests: Option<Vec<&str>> = excuses.iter().map(|e| e.strip_prefix("it is ")).collect();
+    match rests {
+        Some(r) if r.len() > 1 && r.iter().all(|x| !x.starts_with("not ")) => {
+            let (last, head) = r.split_last().map_or(("", &[][..]), |(l, h)| (*l, h));
+            format!("it is {} or {last}", head.join(", "))
+        }
+        _ => excuses.join(", or "),
+    }
+}
+
+/// The sentence built from the clause's conditions (what is checked),
+/// without its dates and without the exceptions; `None` for a manual or
+/// aggregate clause.
+fn checked_body(rules: &RuleSet, clause: &Clause, m: Markup) -> Option<String> {
+    let (e, negate) = match &clause.check {
+        Check::Require(e) => (e, false),
+        Check::Forbid(e) => (e, true),
+        Check::Manual | Check::Aggregate => return None,
+    };
+    let subject = english::subject(clause.applies.as_ref(), rules, m);
+    Some(match english::predicate(e, negate, rules, m) {
+        Some(p) => format!("{subject} {p}"),
+        None if negate => format!("for {subject}, {}", english::must_not(e, rules, m)),
+        None => format!("for {subject}, {}", english::must(e, rules, m)),
+    })
+}
+
+/// What a manual clause says about the evidence that shows it.
+fn evidence_text(clause: &Clause) -> String {
+    match &clause.evidence {
+        Some(ev) => format!(
+            "Reviewed by hand, not by machine; evidence: {}.",
+            ev.trim_end_matches('.')
+        ),
+        None => "Reviewed by hand, not by machine; the rule file names no evidence for it.".into(),
     }
 }
 
@@ -158,28 +203,20 @@ pub fn logic(rules: &RuleSet, terms: &Terms, clause: &Clause, m: Markup) -> Stri
         .title
         .clone()
         .unwrap_or_else(|| english::humanize(&clause.id.name));
-    let body = match &clause.check {
-        Check::Manual => {
-            return format!(
-                "{title}. This term is not machine-checkable; it is listed so that coverage shows it and is reviewed by hand."
-            );
+    let body = match (&clause.check, &clause.phrase) {
+        (Check::Manual, phrase) => {
+            let said = phrase.as_deref().unwrap_or(&title).trim_end_matches('.');
+            return format!("{said}. {}", evidence_text(clause));
         }
-        Check::Aggregate => {
+        (Check::Aggregate, Some(p)) => return format!("{}.", p.trim_end_matches('.')),
+        (Check::Aggregate, None) => {
             return match &clause.aggregate {
                 Some(agg) => aggregate::sentence(rules, terms, clause, agg, None, m),
                 None => format!("{title}."),
             };
         }
-        Check::Require(e) => format!(
-            "for {}, {}",
-            english::subject(clause.applies.as_ref(), rules, m),
-            english::must(e, rules, m)
-        ),
-        Check::Forbid(e) => format!(
-            "for {}, {}",
-            english::subject(clause.applies.as_ref(), rules, m),
-            english::must_not(e, rules, m)
-        ),
+        (_, Some(p)) => p.trim_end_matches('.').to_string(),
+        (_, None) => checked_body(rules, clause, m).unwrap_or_default(),
     };
     let mut excuses: Vec<String> = Vec::new();
     for x in &clause.excepts {
@@ -187,11 +224,12 @@ pub fn logic(rules: &RuleSet, terms: &Terms, clause: &Clause, m: Markup) -> Stri
         let title = exc
             .and_then(|e| e.title.clone())
             .unwrap_or_else(|| english::humanize(&x.name));
-        let when = exc
-            .and_then(|e| e.when.as_ref())
-            .map(|w| english::phrase(w, rules, m));
+        let when = exc.and_then(|e| e.phrase.clone()).or_else(|| {
+            exc.and_then(|e| e.when.as_ref())
+                .map(|w| english::phrase(w, rules, m))
+        });
         excuses.push(match when {
-            Some(w) => format!("{w} (exception: {title})"),
+            Some(w) => w,
             None => format!("the exception \"{title}\" applies"),
         });
     }
@@ -201,9 +239,29 @@ pub fn logic(rules: &RuleSet, terms: &Terms, clause: &Clause, m: Markup) -> Stri
     let unless = if excuses.is_empty() {
         String::new()
     } else {
-        format!(", unless {}", excuses.join(", or "))
+        format!(", unless {}", join_excuses(&excuses))
     };
     format!("{body}{unless}.")
+}
+
+/// `§ 2.1: "quote" — title, date` for one citation.
+pub fn citation(rules: &RuleSet, c: &crate::rules::ast::Cite) -> String {
+    let src = rules.source(&c.source.name);
+    let title = src
+        .and_then(|s| s.title.clone())
+        .unwrap_or_else(|| c.source.name.clone());
+    let date = src
+        .and_then(|s| s.dated)
+        .map(|d| format!(", {}", d.long()))
+        .unwrap_or_default();
+    let section = c
+        .section_label()
+        .map(|s| format!("{s}: "))
+        .unwrap_or_default();
+    match &c.text {
+        Some(t) => format!("{section}\"{t}\" — {title}{date}"),
+        None => format!("{section}{title}{date}"),
+    }
 }
 
 /// Builds the view of every clause, in file order.
@@ -215,19 +273,21 @@ pub fn clauses(rules: &RuleSet, m: Markup) -> Vec<ClauseView> {
             let interval = terms_iv.and_then(|iv| iv.intersect(&clause.interval(terms)));
             let logic_text = logic(rules, terms, clause, m);
             let sentence = match (&interval, &clause.check) {
-                (Some(iv), Check::Aggregate) => match &clause.aggregate {
-                    Some(agg) => aggregate::sentence(rules, terms, clause, agg, Some(iv), m),
-                    None => format!("{}: {logic_text}", period(iv)),
-                },
-                (Some(iv), Check::Manual) => format!("{}: {logic_text}", period(iv)),
-                (Some(iv), _) => {
-                    let mut chars = logic_text.chars();
-                    let lowered: String = chars
-                        .next()
-                        .map(|c| c.to_lowercase().collect::<String>() + chars.as_str())
-                        .unwrap_or_default();
-                    format!("{}, {lowered}", period(iv))
+                (Some(iv), Check::Aggregate) if clause.phrase.is_none() => {
+                    match &clause.aggregate {
+                        Some(agg) => aggregate::sentence(rules, terms, clause, agg, Some(iv), m),
+                        None => format!("{}: {logic_text}", period(iv)),
+                    }
                 }
+                (Some(iv), Check::Manual) if clause.phrase.is_none() => {
+                    format!("{}: {logic_text}", period(iv))
+                }
+                (Some(iv), Check::Aggregate) if clause.phrase.is_some() => {
+                    format!("{}, {logic_text}", period(iv))
+                }
+                // The body starts in lower case ("every …", "for …"), or
+                // is the author's phrase, kept as written.
+                (Some(iv), _) => format!("{}, {logic_text}", period(iv)),
                 (None, _) if terms.is_proposed() => format!(
                     "Proposed, not in force (draft `{}`); if it were signed, {}: {logic_text}",
                     terms.id.name,
@@ -244,24 +304,7 @@ pub fn clauses(rules: &RuleSet, m: Markup) -> Vec<ClauseView> {
                     "Never in force (its terms are superseded from the start): {logic_text}"
                 ),
             };
-            let citations = clause
-                .cites
-                .iter()
-                .map(|c| {
-                    let src = rules.source(&c.source.name);
-                    let title = src
-                        .and_then(|s| s.title.clone())
-                        .unwrap_or_else(|| c.source.name.clone());
-                    let date = src
-                        .and_then(|s| s.dated)
-                        .map(|d| format!(", {}", d.long()))
-                        .unwrap_or_default();
-                    match &c.text {
-                        Some(t) => format!("\"{t}\" — {title}{date}"),
-                        None => format!("{title}{date}"),
-                    }
-                })
-                .collect();
+            let citations = clause.cites.iter().map(|c| citation(rules, c)).collect();
             out.push(ClauseView {
                 id: clause.id.name.clone(),
                 title: clause
@@ -274,6 +317,15 @@ pub fn clauses(rules: &RuleSet, m: Markup) -> Vec<ClauseView> {
                 manual: clause.is_manual(),
                 interval,
                 sentence,
+                checked_as: clause.phrase.as_ref().and_then(|_| match &clause.check {
+                    Check::Aggregate => clause
+                        .aggregate
+                        .as_ref()
+                        .map(|agg| aggregate::sentence(rules, terms, clause, agg, None, m)),
+                    _ => checked_body(rules, clause, m)
+                        .map(|b| english::capitalize(&format!("{b}."))),
+                }),
+                evidence: clause.evidence.clone(),
                 citations,
                 coverage: coverage(rules, clause),
                 inputs: clause
@@ -378,16 +430,73 @@ pub fn timeline(rules: &RuleSet, views: &[ClauseView]) -> Vec<Change> {
         .collect()
 }
 
+/// The dated record of a review: what was read, by which tool, when.
+#[derive(Debug, Clone)]
+pub struct ReviewRecord {
+    /// The day the explanation was generated: `SOURCE_DATE_EPOCH` (seconds
+    /// since 1970, the reproducible-builds convention) when set, else today
+    /// (UTC).
+    pub generated: Date,
+    pub version: &'static str,
+    /// The commit proviso was built from, or "unknown".
+    pub commit: &'static str,
+    /// `(file, SHA-256 of its bytes in lower-case hex)`.
+    pub files: Vec<(String, String)>,
+}
+
+/// The generation date: `SOURCE_DATE_EPOCH` if it is set and a number of
+/// seconds, else today.
+pub fn generation_date() -> Date {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .and_then(|secs| i32::try_from(secs.div_euclid(86_400)).ok())
+        .map_or_else(Date::today, Date::from_days)
+}
+
+/// SHA-256 of a rule file: of its bytes on disk when they can be read
+/// again, else of the text that was parsed.
+fn file_sha256(f: &crate::source::SourceFile) -> String {
+    use sha2::Digest;
+    let bytes = std::fs::read(&f.name).unwrap_or_else(|_| f.text.as_bytes().to_vec());
+    sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl ReviewRecord {
+    pub fn of(rules: &RuleSet) -> ReviewRecord {
+        ReviewRecord {
+            generated: generation_date(),
+            version: crate::build_info::version(),
+            commit: crate::build_info::commit(),
+            files: rules
+                .files
+                .iter()
+                .map(|f| (f.name.clone(), file_sha256(f)))
+                .collect(),
+        }
+    }
+
+    /// `proviso 0.1.0 (commit 41e1d59…)`.
+    pub fn tool(&self) -> String {
+        format!("proviso {} (commit {})", self.version, self.commit)
+    }
+}
+
 /// Everything `explain` renders.
 pub struct Explanation {
+    pub record: ReviewRecord,
     pub title: String,
     pub files: Vec<String>,
     pub as_of: Option<Date>,
     pub between: Option<(Date, Date)>,
     pub clauses: Vec<ClauseView>,
     pub timeline: Vec<Change>,
-    /// `(define, meaning)` for every define a shown clause uses.
-    pub definitions: Vec<(String, String)>,
+    /// `(define, label, meaning)` for every define a shown clause uses;
+    /// the label is the define's phrase, or its identifier in words.
+    pub definitions: Vec<(String, String, String)>,
     pub terms: Vec<(String, String, Option<Interval>, Option<String>)>,
     /// The drafts (`proposed` terms) and the date each would take effect.
     pub drafts: BTreeMap<String, Date>,
@@ -466,7 +575,20 @@ pub fn explain(
     let definitions = used
         .into_iter()
         .filter_map(|i| rules.defines.get(i))
-        .map(|d| (d.id.name.clone(), english::phrase(&d.value, rules, m)))
+        .map(|d| {
+            let label = d
+                .phrase
+                .as_deref()
+                .map(|p| english::without_article(p).to_string())
+                .unwrap_or_else(|| english::humanize(&d.id.name));
+            let meaning = match &d.value.kind {
+                crate::rules::ast::ExprKind::Set(items) if items.len() > 1 => {
+                    format!("one of {}", english::phrase(&d.value, rules, m))
+                }
+                _ => english::phrase(&d.value, rules, m),
+            };
+            (d.id.name.clone(), label, meaning)
+        })
         .collect();
     let terms = rules
         .terms
@@ -487,6 +609,7 @@ pub fn explain(
         })
         .collect();
     Explanation {
+        record: ReviewRecord::of(rules),
         title: rules
             .agreements
             .first()

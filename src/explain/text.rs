@@ -66,11 +66,7 @@ pub fn render(e: &Explanation, m: Markup) -> String {
         }
     };
     out.push_str(&h1(&e.title));
-    out.push_str(&format!("Rule files: {}.\n", e.files.join(", ")));
-    if let Some(d) = e.as_of {
-        out.push_str(&format!("Only what is in force on {}.\n", d.long()));
-    }
-    out.push('\n');
+    out.push_str(&record(e, md));
 
     if let Some((a, b)) = e.between {
         out.push_str(&h2(&format!(
@@ -147,13 +143,27 @@ pub fn render(e: &Explanation, m: Markup) -> String {
                 v.title,
                 v.id,
                 v.terms,
-                period_text(v.interval),
+                if v.proposed {
+                    "proposed, not in force".to_string()
+                } else {
+                    period_text(v.interval)
+                },
                 v.sentence
             ));
             if let Some(inputs) = &v.inputs {
                 out.push_str(&format!("{}.\n\n", super::english::capitalize(inputs)));
             }
-            for c in &v.citations {
+            if let Some(checked) = &v.checked_as {
+                out.push_str(&format!("Checked as: {checked}\n\n"));
+            }
+            if let Some(ev) = v.evidence.as_ref().filter(|_| !v.manual) {
+                out.push_str(&format!("Evidence: {ev}\n\n"));
+            }
+            // One quote a paragraph: `>` lines in a row would run together.
+            for (i, c) in v.citations.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(">\n");
+                }
                 out.push_str(&format!("> {c}\n"));
             }
         } else {
@@ -164,6 +174,12 @@ pub fn render(e: &Explanation, m: Markup) -> String {
             if let Some(inputs) = &v.inputs {
                 out.push_str(&format!("  {}.\n", super::english::capitalize(inputs)));
             }
+            if let Some(checked) = &v.checked_as {
+                out.push_str(&format!("  Checked as: {checked}\n"));
+            }
+            if let Some(ev) = v.evidence.as_ref().filter(|_| !v.manual) {
+                out.push_str(&format!("  Evidence: {ev}\n"));
+            }
             for c in &v.citations {
                 out.push_str(&format!("  Source: {c}\n"));
             }
@@ -173,11 +189,11 @@ pub fn render(e: &Explanation, m: Markup) -> String {
 
     if !e.definitions.is_empty() {
         out.push_str(&h2("Definitions"));
-        for (id, meaning) in &e.definitions {
+        for (id, label, meaning) in &e.definitions {
             out.push_str(&if md {
-                format!("- _{}_: {meaning}\n", super::english::humanize(id))
+                format!("- _{label}_ (`{id}`): {meaning}\n")
             } else {
-                format!("- {}: {meaning}\n", super::english::humanize(id))
+                format!("- {label} [{id}]: {meaning}\n")
             });
         }
         out.push('\n');
@@ -251,7 +267,62 @@ pub fn render(e: &Explanation, m: Markup) -> String {
             n => format!("; and {n} clauses of drafts, not in force"),
         }
     ));
+    if md {
+        out.push_str(&format!("\n{}", sign_off_markdown(e)));
+    }
     out
+}
+
+/// What was reviewed: when, by which tool, which files (with their
+/// SHA-256), for which dates.
+fn record(e: &Explanation, md: bool) -> String {
+    let r = &e.record;
+    let scope = scope_text(e);
+    let mut out = String::new();
+    if md {
+        out.push_str("| record | |\n|---|---|\n");
+        out.push_str(&format!("| generated | {} |\n", r.generated.long()));
+        out.push_str(&format!("| tool | {} |\n", r.tool()));
+        for (f, sha) in &r.files {
+            out.push_str(&format!("| rule file | `{f}` (SHA-256 `{sha}`) |\n"));
+        }
+        out.push_str(&format!("| dates | {scope} |\n\n"));
+    } else {
+        out.push_str(&format!(
+            "Generated on {} by {}.\n",
+            r.generated.long(),
+            r.tool()
+        ));
+        for (f, sha) in &r.files {
+            out.push_str(&format!("Rule file: {f} (SHA-256 {sha})\n"));
+        }
+        out.push_str(&format!("Dates: {scope}.\n\n"));
+    }
+    out
+}
+
+/// The dates an explanation covers, in words.
+pub fn scope_text(e: &Explanation) -> String {
+    match (e.as_of, e.between) {
+        (Some(d), _) => format!("only what is in force on {}", d.long()),
+        (None, Some((a, b))) => format!("what changes between {} and {}", a.long(), b.long()),
+        (None, None) => "every version of the terms, all dates".into(),
+    }
+}
+
+/// The block the legal team fills in to sign the review off.
+fn sign_off_markdown(e: &Explanation) -> String {
+    let files: Vec<String> = e
+        .record
+        .files
+        .iter()
+        .map(|(f, sha)| format!("`{f}` (SHA-256 `{}`)", sha.get(..12).unwrap_or(sha)))
+        .collect();
+    format!(
+        "## Sign-off\n\nI have read the sentences above against the contract and confirm that they say what the contract says, for {1}, as written in {0}.\n\n| | |\n|---|---|\n| Reviewed by | |\n| Role | |\n| Date | |\n| Signature | |\n",
+        files.join(", "),
+        scope_text(e)
+    )
 }
 
 impl Explanation {

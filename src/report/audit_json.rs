@@ -16,6 +16,9 @@ pub fn render(r: &AuditReport) -> String {
                 "terms": c.terms,
                 "severity": c.severity,
                 "in_force": { "from": c.in_force_from, "until": c.in_force_until },
+                // What the clause cites (with its section) and when its
+                // terms are in force, as the human report's help says.
+                "citation": c.help,
                 "violations": c.violations,
                 "unresolved": c.unresolved,
                 "excepted": c.excepted,

@@ -110,10 +110,13 @@ pub struct SourceDecl {
     pub span: Span,
 }
 
-/// `define id = expr`: a named predicate or value.
+/// `define id "phrase" = expr`: a named predicate or value.
 #[derive(Debug, Clone)]
 pub struct Define {
     pub id: Ident,
+    /// What `explain` says instead of the identifier: a noun phrase that
+    /// reads after "it is" ("a stateless OpenAI API", "a US region").
+    pub phrase: Option<String>,
     pub value: Expr,
     pub file: Arc<SourceFile>,
 }
@@ -193,6 +196,11 @@ pub enum Check {
 pub struct Clause {
     pub id: Ident,
     pub title: Option<String>,
+    /// `phrase "…"`: the obligation in the author's words, used by
+    /// `explain` instead of the sentence built from the conditions.
+    pub phrase: Option<String>,
+    /// `evidence "…"`: what would show the clause is kept.
+    pub evidence: Option<String>,
     pub cites: Vec<Cite>,
     pub severity: Severity,
     pub applies: Option<Expr>,
@@ -525,18 +533,31 @@ impl Aggregate {
     }
 }
 
-/// `cite source "phrase"`.
+/// `cite source §2.1 "phrase"`.
 #[derive(Debug, Clone)]
 pub struct Cite {
     pub source: Ident,
+    /// The section or clause number of the source (`§ 2.1`, `§2(a)`,
+    /// `section "2.1"`), without the sign.
+    pub section: Option<String>,
     pub text: Option<String>,
     pub span: Span,
+}
+
+impl Cite {
+    /// `§ 2.1`, or nothing.
+    pub fn section_label(&self) -> Option<String> {
+        self.section.as_ref().map(|s| format!("§ {s}"))
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct Exception {
     pub id: Ident,
     pub title: Option<String>,
+    /// `phrase "…"`: the records it excuses, after "unless" ("it is a
+    /// stateful runtime").
+    pub phrase: Option<String>,
     pub cites: Vec<Cite>,
     pub when: Option<Expr>,
     pub span: Span,

@@ -10,7 +10,7 @@
 //! or at the end of its line when it trails a statement.
 //!
 //! Layout: two spaces per level; one statement per line; consecutive
-//! `define`s align their `=`, and so do consecutive `let`s of an aggregate
+//! `define`s align their `=` (their names, when they have phrases), and so do consecutive `let`s of an aggregate
 //! clause; figures are printed on one line with single spaces around
 //! `+ - *` and between the words of an aggregation (an aggregation's long
 //! `where` condition is broken like a condition); lines longer than
@@ -354,6 +354,20 @@ impl Formatter<'_> {
                 })
                 .collect(),
             Rule::quoted_date | Rule::date_lit | Rule::bad_date => p.as_str().to_string(),
+            // `§2.1` as `§2.1`, `§ 2.1` too; `section "2.1"` kept ASCII.
+            Rule::cite_section => {
+                let inner: Vec<Pair<'_>> = p.clone().into_inner().collect();
+                match inner.iter().find(|x| x.as_rule() == Rule::section_ref) {
+                    Some(r) => format!("§{}", r.as_str()),
+                    None => {
+                        let text = inner
+                            .iter()
+                            .find(|x| x.as_rule() == Rule::string)
+                            .map_or("\"\"", |x| x.as_str());
+                        format!("section {text}")
+                    }
+                }
+            }
             _ if is_kw(p.as_rule()) => p.as_str().to_string(),
             _ => match p.clone().into_inner().next() {
                 Some(_)
@@ -496,10 +510,15 @@ impl Formatter<'_> {
 
     fn define(&mut self, d: &Pair<'_>, width: usize) {
         let a = args(d);
-        let (Some(name), Some(value)) = (a.first(), a.get(1)) else {
+        let Some(value) = a.iter().find(|p| p.as_rule() == Rule::expr) else {
             return;
         };
-        let head = format!("define {:<width$} = ", name.as_str());
+        // Names are aligned; a phrase follows its name, and moves `=`.
+        let name = a.first().map_or("", |n| n.as_str());
+        let head = match a.iter().find(|p| p.as_rule() == Rule::string) {
+            Some(phrase) => format!("define {name:<width$} {} = ", phrase.as_str()),
+            None => format!("define {name:<width$} = "),
+        };
         let body = self.expr_at(value, head.chars().count());
         self.line(0, &format!("{head}{body}"));
     }

@@ -246,6 +246,7 @@ pub fn lint(rules: &RuleSet) -> Vec<Diag> {
             if out.len() == before {
                 examples(terms, clause, &mut out);
             }
+            raw_identifiers(rules, terms, clause, &mut out);
             if clause.cites.is_empty() {
                 out.push(
                     Diag::warning(Code::LintMissingCitation, format!("clause `{}` cites no source", clause.id.name))
@@ -260,6 +261,88 @@ pub fn lint(rules: &RuleSet) -> Vec<Diag> {
     drafts(rules, &mut out);
     aggregates(rules, &mut out);
     out
+}
+
+/// The defines without a phrase that a condition names where it is true
+/// or false of the record (`applies to stateless_api`, `when training`):
+/// `explain` would say "it matches stateless API". A define used as a
+/// value (`region in us_regions`) reads as "one of the US regions" and is
+/// not counted.
+fn unphrased(rules: &RuleSet, e: &Expr, out: &mut Vec<String>) {
+    match &e.kind {
+        ExprKind::And(items) | ExprKind::Or(items) => {
+            for i in items {
+                unphrased(rules, i, out);
+            }
+        }
+        ExprKind::Not(inner) => unphrased(rules, inner, out),
+        ExprKind::DefineRef(name, i)
+            if rules.defines.get(*i).is_some_and(|d| d.phrase.is_none()) && !out.contains(name) =>
+        {
+            out.push(name.clone());
+        }
+        _ => {}
+    }
+}
+
+/// An enforced clause whose `explain` sentence would still show an
+/// identifier, for want of a phrase.
+fn raw_identifiers(
+    rules: &RuleSet,
+    terms: &crate::rules::ast::Terms,
+    clause: &crate::rules::ast::Clause,
+    out: &mut Vec<Diag>,
+) {
+    use crate::rules::ast::Check;
+    if clause.is_manual() {
+        return;
+    }
+    let mut names = Vec::new();
+    if clause.phrase.is_none() {
+        let own = clause.applies.iter().chain(match &clause.check {
+            Check::Require(e) | Check::Forbid(e) => Some(e),
+            Check::Manual | Check::Aggregate => None,
+        });
+        for e in own {
+            unphrased(rules, e, &mut names);
+        }
+        if let Some(agg) = &clause.aggregate {
+            for e in agg.record_exprs() {
+                unphrased(rules, e, &mut names);
+            }
+        }
+    }
+    for u in &clause.unless {
+        unphrased(rules, u, &mut names);
+    }
+    for x in &clause.excepts {
+        if let Some(exc) = terms.exceptions.iter().find(|e| e.id.name == x.name)
+            && exc.phrase.is_none()
+            && let Some(w) = &exc.when
+        {
+            unphrased(rules, w, &mut names);
+        }
+    }
+    let Some(first) = names.first() else { return };
+    let list = names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    out.push(
+        Diag::warning(
+            Code::LintRawIdentifier,
+            format!(
+                "`proviso explain` would say clause `{}` in identifiers: {list}",
+                clause.id.name
+            ),
+        )
+        .in_file(&terms.file)
+        .label(clause.id.span.clone(), "its sentence names a define by identifier")
+        .with_help(format!(
+            "add a phrase that reads after \"it is\": `define {first} \"a …\" = …`, or give the clause its words with `phrase \"…\"`"
+        )),
+    );
 }
 
 fn unused(rules: &RuleSet, out: &mut Vec<Diag>) {

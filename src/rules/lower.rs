@@ -128,6 +128,13 @@ pub fn unescape(raw: &str) -> String {
     out
 }
 
+/// The string of a keyword-led statement (`phrase "…"`, `evidence "…"`).
+fn statement_string(pair: &Pair<'_>) -> Option<String> {
+    children(pair)
+        .find(|p| p.as_rule() == Rule::string)
+        .map(|p| string_value(&p))
+}
+
 fn string_value(pair: &Pair<'_>) -> String {
     unescape(
         pair.clone()
@@ -186,11 +193,18 @@ impl<'f> Lowerer<'f> {
                 }
                 Rule::source => out.sources.push(self.lower_source(&item)),
                 Rule::define => {
-                    let mut it = children(&item);
-                    if let (Some(id), Some(e)) = (it.next(), it.next()) {
-                        let value = self.lower_expr(&e);
+                    let kids: Vec<_> = children(&item).collect();
+                    let phrase = kids
+                        .iter()
+                        .find(|p| p.as_rule() == Rule::string)
+                        .map(string_value);
+                    let id = kids.iter().find(|p| p.as_rule() == Rule::ident);
+                    let e = kids.iter().find(|p| p.as_rule() == Rule::expr);
+                    if let (Some(id), Some(e)) = (id, e) {
+                        let value = self.lower_expr(e);
                         out.defines.push(Define {
-                            id: ident(&id),
+                            id: ident(id),
+                            phrase,
                             value,
                             file: self.file.clone(),
                         });
@@ -479,9 +493,25 @@ impl<'f> Lowerer<'f> {
             name: String::new(),
             span: span(pair),
         });
-        let text = it.next().map(|p| string_value(&p));
+        let mut section = None;
+        let mut text = None;
+        for p in it {
+            match p.as_rule() {
+                Rule::cite_section => {
+                    section = children(&p)
+                        .find(|x| matches!(x.as_rule(), Rule::section_ref | Rule::string))
+                        .map(|x| match x.as_rule() {
+                            Rule::string => string_value(&x).trim().to_string(),
+                            _ => x.as_str().to_string(),
+                        })
+                        .filter(|s| !s.is_empty());
+                }
+                _ => text = Some(string_value(&p)),
+            }
+        }
         Cite {
             source,
+            section,
             text,
             span: span(pair),
         }
@@ -493,12 +523,14 @@ impl<'f> Lowerer<'f> {
             span: span(pair),
         };
         let mut title = None;
+        let mut phrase = None;
         let mut cites = Vec::new();
         let mut when = None;
         for p in children(pair) {
             match p.as_rule() {
                 Rule::ident => id = ident(&p),
                 Rule::string => title = Some(string_value(&p)),
+                Rule::phrase => phrase = statement_string(&p),
                 Rule::cite => cites.push(self.lower_cite(&p)),
                 Rule::when => {
                     if when.is_some() {
@@ -527,6 +559,7 @@ impl<'f> Lowerer<'f> {
         Exception {
             id,
             title,
+            phrase,
             cites,
             when,
             span: span(pair),
@@ -542,6 +575,8 @@ impl<'f> Lowerer<'f> {
     ) -> Option<Clause> {
         let mut id = None;
         let mut title = None;
+        let mut phrase = None;
+        let mut evidence = None;
         let mut cites = Vec::new();
         let mut severity = Severity::Error;
         let mut applies = None;
@@ -573,6 +608,8 @@ impl<'f> Lowerer<'f> {
                 Rule::figure => self.lower_figure(&p, &mut agg),
                 Rule::ident => id = Some(ident(&p)),
                 Rule::string => title = Some(string_value(&p)),
+                Rule::phrase => phrase = statement_string(&p),
+                Rule::evidence => evidence = statement_string(&p),
                 Rule::cite => cites.push(self.lower_cite(&p)),
                 Rule::severity => {
                     let word = children(&p)
@@ -726,6 +763,8 @@ impl<'f> Lowerer<'f> {
             return Some(Clause {
                 id,
                 title,
+                phrase,
+                evidence,
                 cites,
                 severity,
                 applies: None,
@@ -762,6 +801,8 @@ impl<'f> Lowerer<'f> {
         Some(Clause {
             id,
             title,
+            phrase,
+            evidence,
             cites,
             severity,
             applies,

@@ -517,9 +517,13 @@ impl RuleSet {
                 .and_then(|s| s.dated)
                 .map(|d| format!(", {d}"))
                 .unwrap_or_default();
+            let section = cite
+                .section_label()
+                .map(|s| format!("{s}: "))
+                .unwrap_or_default();
             match &cite.text {
-                Some(t) => parts.push(format!("\"{t}\" — {title}{date}")),
-                None => parts.push(format!("{title}{date}")),
+                Some(t) => parts.push(format!("{section}\"{t}\" — {title}{date}")),
+                None => parts.push(format!("{section}{title}{date}")),
             }
         }
         let until = match in_force.until {

@@ -248,6 +248,12 @@ pub fn readable(rule: Rule) -> &'static str {
         Rule::with_param | Rule::kw_with => "`with`",
         Rule::kw_for => "`for`",
         Rule::field_required | Rule::kw_required => "`required where …`",
+        Rule::cite_section | Rule::section_sign | Rule::kw_section => {
+            "a section (`§2.1`, `section \"2.1\"`)"
+        }
+        Rule::section_ref => "a section number",
+        Rule::phrase | Rule::kw_phrase => "`phrase`",
+        Rule::evidence | Rule::kw_evidence => "`evidence`",
         _ => "input",
     }
 }

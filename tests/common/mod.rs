@@ -5,7 +5,7 @@
 //! environment is cleared and only what the binary needs is put back —
 //! `PATH` (for the `git` that `--changed-since` runs), `HOME` pointed at a
 //! fresh temporary directory (so that no global git configuration is read),
-//! and `NO_COLOR=1` — so nothing of the developer's shell (`COLUMNS`,
+//! `NO_COLOR=1`, and `SOURCE_DATE_EPOCH` (explain's generation date, pinned) — so nothing of the developer's shell (`COLUMNS`,
 //! `CLICOLOR_FORCE`, a `PROVISO_*` variable) reaches an output a test
 //! compares. The working directory is the repository unless the test
 //! names another ([`Proviso::current_dir`]).
@@ -192,6 +192,8 @@ impl Proviso {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", home)
             .env("NO_COLOR", "1")
+            // `explain`'s generation date, pinned (7 December 2026).
+            .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
             .envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
@@ -264,6 +266,19 @@ impl Running {
     }
 }
 
+/// The generation date every run gets (`explain`'s dated record):
+/// 2026-12-07T00:00:00Z.
+pub const SOURCE_DATE_EPOCH: &str = "1796601600";
+
+/// `text` with the build commit (which every commit changes) replaced by
+/// `<commit>`, so that snapshots of `explain` hold still.
+pub fn without_commit(text: &str) -> String {
+    text.replace(
+        &format!("(commit {})", proviso::build_info::commit()),
+        "(commit <commit>)",
+    )
+}
+
 /// What a run did.
 #[derive(Debug)]
 pub struct Output {
@@ -282,7 +297,9 @@ impl Output {
         Output {
             code: out.status.code().unwrap_or(-1),
             signal: out.status.signal(),
-            stdout: String::from_utf8(out.stdout).expect("standard output is UTF-8"),
+            stdout: without_commit(
+                &String::from_utf8(out.stdout).expect("standard output is UTF-8"),
+            ),
             stderr: String::from_utf8(out.stderr).expect("standard error is UTF-8"),
             took,
         }

@@ -98,10 +98,19 @@ fn every_azure_case_gives_exactly_the_findings_it_declares() {
             .map(|d| {
                 let (file, line, _) = d.location().expect("a malformed input names its location");
                 assert!(line > 0);
-                Path::new(&file).file_name().unwrap().to_string_lossy().to_string()
+                Path::new(&file)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string()
             })
             .collect();
-        assert_eq!(malformed, expected_malformed, "malformed inputs of case {}", case.display());
+        assert_eq!(
+            malformed,
+            expected_malformed,
+            "malformed inputs of case {}",
+            case.display()
+        );
     }
 }
 
@@ -126,7 +135,12 @@ fn platform_expectations(date: &str) -> BTreeSet<(String, String, String, usize)
             .find(|j| !lines[*j].trim_start().starts_with("//"))
             .unwrap()
             + 1;
-        out.insert((clause.to_string(), outcome.to_string(), path.to_string(), decl));
+        out.insert((
+            clause.to_string(),
+            outcome.to_string(),
+            path.to_string(),
+            decl,
+        ));
     }
     out
 }
@@ -135,7 +149,9 @@ fn platform() -> ScanOutput {
     scan_inputs(
         &[PathBuf::from("fixtures/azure/bicep/platform")],
         &Options {
-            var_files: vec![PathBuf::from("fixtures/azure/bicep/platform/main.parameters.json")],
+            var_files: vec![PathBuf::from(
+                "fixtures/azure/bicep/platform/main.parameters.json",
+            )],
             ..Options::default()
         },
     )
@@ -183,7 +199,9 @@ fn the_bicep_platform_gives_the_terraform_platforms_azure_findings_on_both_dates
 }
 
 fn field<'r>(r: &'r proviso::scan::ScannedRecord, k: &str) -> &'r Value {
-    r.fields.get(k).unwrap_or_else(|| panic!("no field {k} in {}", r.address))
+    r.fields
+        .get(k)
+        .unwrap_or_else(|| panic!("no field {k} in {}", r.address))
 }
 
 fn attr<'r>(r: &'r proviso::scan::ScannedRecord, k: &str) -> &'r Value {
@@ -202,15 +220,23 @@ fn the_bicep_platform_records_have_the_terraform_shape_and_values() {
         .find(|r| r.address == "Microsoft.CognitiveServices/accounts.federalOpenai")
         .unwrap();
     assert_eq!(field(r, "kind"), &Value::str("resource"));
-    assert_eq!(field(r, "type"), &Value::str("Microsoft.CognitiveServices/accounts"));
+    assert_eq!(
+        field(r, "type"),
+        &Value::str("Microsoft.CognitiveServices/accounts")
+    );
     assert_eq!(field(r, "name"), &Value::str("federalOpenai"));
     assert_eq!(field(r, "cloud"), &Value::str("azure"));
     assert_eq!(field(r, "region"), &Value::str("eastus2"));
     assert_eq!(attr(r, "name"), &Value::str("acme-prod-federal-oai"));
     assert_eq!(attr(r, "apiVersion"), &Value::str("2023-05-01"));
-    let Value::Map(tags) = field(r, "tags") else { panic!() };
+    let Value::Map(tags) = field(r, "tags") else {
+        panic!()
+    };
     assert_eq!(tags.get("segment"), Some(&Value::str("federal")));
-    assert_eq!(tags.get("cost-center"), Some(&Value::str("AI-PLATFORM-PROD")));
+    assert_eq!(
+        tags.get("cost-center"),
+        Some(&Value::str("AI-PLATFORM-PROD"))
+    );
     assert_eq!(tags.get("model-vendor"), Some(&Value::str("openai")));
     // Spans: the record at its declaration, `region` at its `location`.
     assert_eq!(r.origin.line_col().0, 98);
@@ -219,20 +245,31 @@ fn the_bicep_platform_records_have_the_terraform_shape_and_values() {
         &text[r.origin.span.clone()],
         "resource federalOpenai 'Microsoft.CognitiveServices/accounts@2023-05-01'"
     );
-    let region = proviso::value::Record::origin_of(r, &proviso::value::FieldPath(vec!["region".into()])).unwrap();
+    let region =
+        proviso::value::Record::origin_of(r, &proviso::value::FieldPath(vec!["region".into()]))
+            .unwrap();
     assert_eq!(&text[region.span.clone()], "location");
     // Child resources of a loop, with `parent:`.
     let models: Vec<(&str, &Value)> = scanned
         .records
         .iter()
-        .filter(|r| r.address.starts_with("Microsoft.CognitiveServices/accounts/deployments."))
+        .filter(|r| {
+            r.address
+                .starts_with("Microsoft.CognitiveServices/accounts/deployments.")
+        })
         .map(|r| (r.address.as_str(), attr(r, "name")))
         .collect();
     assert_eq!(
         models,
         [
-            ("Microsoft.CognitiveServices/accounts/deployments.modelDeployments[0]", &Value::str("gpt-4o")),
-            ("Microsoft.CognitiveServices/accounts/deployments.modelDeployments[1]", &Value::str("text-embedding-3-large")),
+            (
+                "Microsoft.CognitiveServices/accounts/deployments.modelDeployments[0]",
+                &Value::str("gpt-4o")
+            ),
+            (
+                "Microsoft.CognitiveServices/accounts/deployments.modelDeployments[1]",
+                &Value::str("text-embedding-3-large")
+            ),
         ]
     );
 }
@@ -244,10 +281,16 @@ fn an_arm_quickstart_reads_its_parameters_and_the_region_given() {
     assert!(proviso::scan::arm::looks_like_arm(&text));
     let without = scan_arm_file(path, &text, &AzureOptions::default());
     let r = &without.records[0];
-    assert_eq!(field(r, "type"), &Value::str("Microsoft.Storage/storageAccounts"));
+    assert_eq!(
+        field(r, "type"),
+        &Value::str("Microsoft.Storage/storageAccounts")
+    );
     assert!(matches!(field(r, "region"), Value::Unknown(u) if u.reason.contains("--region")));
     assert!(field(r, "name").is_unknown(), "uniqueString is not guessed");
-    assert_eq!(attr(r, "sku"), &Value::Map([("name".to_string(), Value::str("Standard_LRS"))].into()));
+    assert_eq!(
+        attr(r, "sku"),
+        &Value::Map([("name".to_string(), Value::str("Standard_LRS"))].into())
+    );
     // The record is where its type and name are written.
     assert_eq!(r.origin.line_col().0, 53);
     let with = scan_arm_file(
@@ -263,7 +306,10 @@ fn an_arm_quickstart_reads_its_parameters_and_the_region_given() {
     let r = &with.records[0];
     // The parameters file's "West Europe" wins over the resource group's location.
     assert_eq!(field(r, "region"), &Value::str("westeurope"));
-    assert_eq!(attr(r, "sku"), &Value::Map([("name".to_string(), Value::str("Standard_GRS"))].into()));
+    assert_eq!(
+        attr(r, "sku"),
+        &Value::Map([("name".to_string(), Value::str("Standard_GRS"))].into())
+    );
 }
 
 #[test]
@@ -282,8 +328,13 @@ fn arm_copy_condition_nested_and_escaped_brackets() {
         ]
     );
     let sql = &out.records[2];
-    let Value::Map(props) = attr(sql, "properties") else { panic!() };
-    assert_eq!(props.get("description"), Some(&Value::str("[this is not an expression]")));
+    let Value::Map(props) = attr(sql, "properties") else {
+        panic!()
+    };
+    assert_eq!(
+        props.get("description"),
+        Some(&Value::str("[this is not an expression]"))
+    );
     let db = &out.records[3];
     assert_eq!(field(db, "name"), &Value::str("fedsql/records"));
     assert_eq!(field(db, "region"), &Value::str("westeurope"));
@@ -295,9 +346,15 @@ fn a_bicep_registry_module_is_noted_and_judged_from_its_parameters() {
     let text = std::fs::read_to_string(path).unwrap();
     let out = scan_bicep_file(path, &text, &AzureOptions::default());
     assert_eq!(out.unscanned_modules.len(), 1);
-    assert_eq!(out.unscanned_modules[0].source, "br/public:avm/res/storage/storage-account:0.9.0");
+    assert_eq!(
+        out.unscanned_modules[0].source,
+        "br/public:avm/res/storage/storage-account:0.9.0"
+    );
     assert_eq!(out.notes.len(), 1);
-    assert_eq!(out.notes[0].code.as_str(), "proviso::input::bicep_module_not_scanned");
+    assert_eq!(
+        out.notes[0].code.as_str(),
+        "proviso::input::bicep_module_not_scanned"
+    );
     let mut addresses: Vec<&str> = out.records.iter().map(|r| r.address.as_str()).collect();
     addresses.sort();
     assert_eq!(
@@ -332,7 +389,14 @@ fn proviso_check_reads_bicep_end_to_end_with_a_parameters_file() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| format!("{} {} {}", f["clause"].as_str().unwrap(), f["outcome"].as_str().unwrap(), f["address"].as_str().unwrap()))
+        .map(|f| {
+            format!(
+                "{} {} {}",
+                f["clause"].as_str().unwrap(),
+                f["outcome"].as_str().unwrap(),
+                f["address"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(
         findings,

@@ -32,7 +32,9 @@ fn is_bicep(p: &Path) -> bool {
 
 fn read_small(p: &Path) -> Option<String> {
     let len = std::fs::metadata(p).ok()?.len();
-    (len <= MAX_JSON).then(|| std::fs::read_to_string(p).ok()).flatten()
+    (len <= MAX_JSON)
+        .then(|| std::fs::read_to_string(p).ok())
+        .flatten()
 }
 
 /// Whether a path named on its own is an ARM template or a Bicep file.
@@ -68,7 +70,8 @@ pub fn find(paths: &[PathBuf], exclude: &[Exclude]) -> Vec<Input> {
             .into_iter()
             .filter_entry(|e| {
                 e.depth() == 0
-                    || !((e.file_type().is_dir() && e.file_name().to_string_lossy().starts_with('.'))
+                    || !((e.file_type().is_dir()
+                        && e.file_name().to_string_lossy().starts_with('.'))
                         || exclude.iter().any(|x| {
                             x.matches(&abs.join(e.path().strip_prefix(p).unwrap_or(e.path())))
                         }))

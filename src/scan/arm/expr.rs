@@ -60,7 +60,11 @@ pub fn parse(text: &str) -> Result<Expr, String> {
     if p.pos < p.s.len() {
         return Err(format!(
             "unexpected `{}` at column {}",
-            text.get(p.pos..).unwrap_or("").chars().next().unwrap_or(' '),
+            text.get(p.pos..)
+                .unwrap_or("")
+                .chars()
+                .next()
+                .unwrap_or(' '),
             p.pos + 1
         ));
     }
@@ -152,7 +156,10 @@ impl Parser<'_> {
                                 break;
                             }
                             if !self.eat(b',') {
-                                return Err(format!("expected `,` or `)` at column {}", self.pos + 1));
+                                return Err(format!(
+                                    "expected `,` or `)` at column {}",
+                                    self.pos + 1
+                                ));
                             }
                         }
                     }
@@ -162,7 +169,9 @@ impl Parser<'_> {
                         "true" => Expr::Bool(true),
                         "false" => Expr::Bool(false),
                         "null" => Expr::Null,
-                        _ => return Err(format!("`{name}` is not a function call (missing `(…)`)")),
+                        _ => {
+                            return Err(format!("`{name}` is not a function call (missing `(…)`)"));
+                        }
                     }
                 }
             }
@@ -174,7 +183,10 @@ impl Parser<'_> {
                 Some(b'.') => {
                     self.pos += 1;
                     let Some(p) = self.ident() else {
-                        return Err(format!("expected a property name at column {}", self.pos + 1));
+                        return Err(format!(
+                            "expected a property name at column {}",
+                            self.pos + 1
+                        ));
                     };
                     e = Expr::Prop(Box::new(e), p);
                 }
@@ -298,7 +310,10 @@ pub fn index(base: Value, key: &Value, at: &Option<Origin>) -> Value {
             }
         }
         (m @ Value::Map(_), Value::Str(k)) => property(m, k, at),
-        (b, k) => fails(&format!("a {} indexed by a {}", b.type_name(), k.type_name()), at),
+        (b, k) => fails(
+            &format!("a {} indexed by a {}", b.type_name(), k.type_name()),
+            at,
+        ),
     }
 }
 
@@ -314,7 +329,10 @@ mod tests {
         assert_eq!(n, "concat");
         assert_eq!(
             args[2],
-            Expr::Prop(Box::new(Expr::Call("resourceGroup".into(), vec![])), "location".into())
+            Expr::Prop(
+                Box::new(Expr::Call("resourceGroup".into(), vec![])),
+                "location".into()
+            )
         );
         assert_eq!(parse("'it''s'").unwrap(), Expr::Str("it's".into()));
         assert_eq!(
@@ -333,8 +351,13 @@ mod tests {
 
     #[test]
     fn escaped_brackets_are_literals() {
-        assert!(matches!(classify("[[not an expression]"), Template::Literal(s) if s == "[not an expression]"));
-        assert!(matches!(classify("[parameters('x')]"), Template::Expr("parameters('x')")));
+        assert!(
+            matches!(classify("[[not an expression]"), Template::Literal(s) if s == "[not an expression]")
+        );
+        assert!(matches!(
+            classify("[parameters('x')]"),
+            Template::Expr("parameters('x')")
+        ));
         assert!(matches!(classify("plain"), Template::Literal(_)));
     }
 }

@@ -161,7 +161,12 @@ fn union(args: &[Value], d: &Deployment<'_>) -> Value {
                 match a {
                     Value::Map(m) => merge_deep(&mut out, m, 0),
                     Value::Null => {}
-                    other => return bad(format!("`union` of an object and a {}", other.type_name()), d),
+                    other => {
+                        return bad(
+                            format!("`union` of an object and a {}", other.type_name()),
+                            d,
+                        );
+                    }
                 }
             }
             Value::Map(out)
@@ -177,7 +182,12 @@ fn union(args: &[Value], d: &Deployment<'_>) -> Value {
                             }
                         }
                     }
-                    other => return bad(format!("`union` of an array and a {}", other.type_name()), d),
+                    other => {
+                        return bad(
+                            format!("`union` of an array and a {}", other.type_name()),
+                            d,
+                        );
+                    }
                 }
             }
             Value::List(out)
@@ -247,7 +257,15 @@ pub fn call(name: &str, args: &[Value], d: &Deployment<'_>) -> Option<Value> {
         "resourcegroup" => {
             return Some(scope_object(
                 "resourceGroup",
-                &["id", "name", "type", "location", "managedBy", "tags", "properties"],
+                &[
+                    "id",
+                    "name",
+                    "type",
+                    "location",
+                    "managedBy",
+                    "tags",
+                    "properties",
+                ],
                 d,
             ));
         }
@@ -265,21 +283,46 @@ pub fn call(name: &str, args: &[Value], d: &Deployment<'_>) -> Option<Value> {
                 d,
             ));
         }
-        "tenant" => return Some(scope_object("tenant", &["tenantId", "countryCode", "displayName"], d)),
-        "managementgroup" => return Some(scope_object("managementGroup", &["id", "name", "properties"], d)),
+        "tenant" => {
+            return Some(scope_object(
+                "tenant",
+                &["tenantId", "countryCode", "displayName"],
+                d,
+            ));
+        }
+        "managementgroup" => {
+            return Some(scope_object(
+                "managementGroup",
+                &["id", "name", "properties"],
+                d,
+            ));
+        }
         "environment" => return Some(deploy_unknown("`environment()` (the Azure cloud)", d)),
         "uniquestring" | "guid" => {
             return Some(match args.iter().find(|a| a.is_unknown()) {
                 Some(u) => u.clone(),
                 // A hash of known strings is known, but proviso does not
                 // reproduce ARM's hash.
-                None => unknown(format!("`{name}` is a hash that ARM computes at deployment"), d),
+                None => unknown(
+                    format!("`{name}` is a hash that ARM computes at deployment"),
+                    d,
+                ),
             });
         }
         "newguid" | "utcnow" => return Some(deploy_unknown(&format!("`{name}()`"), d)),
-        "reference" | "list" | "listkeys" | "listsecrets" | "listaccountsas" | "pickzones"
-        | "providers" | "getsecret" | "managementgroupresourceid" | "resourceid"
-        | "subscriptionresourceid" | "tenantresourceid" | "extensionresourceid" => {
+        "reference"
+        | "list"
+        | "listkeys"
+        | "listsecrets"
+        | "listaccountsas"
+        | "pickzones"
+        | "providers"
+        | "getsecret"
+        | "managementgroupresourceid"
+        | "resourceid"
+        | "subscriptionresourceid"
+        | "tenantresourceid"
+        | "extensionresourceid" => {
             return Some(deploy_unknown(
                 &format!("`{name}(…)` (it names the subscription or reads a deployed resource)"),
                 d,
@@ -333,7 +376,9 @@ pub fn call(name: &str, args: &[Value], d: &Deployment<'_>) -> Option<Value> {
         "toupper" => text1(s0, d, |s| s.to_uppercase()),
         "trim" => text1(s0, d, |s| s.trim().to_string()),
         "string" => match a0 {
-            Some(v) => to_text(v).map(|t| Value::str(&t)).unwrap_or_else(|| v.clone()),
+            Some(v) => to_text(v)
+                .map(|t| Value::str(&t))
+                .unwrap_or_else(|| v.clone()),
             None => bad("`string` takes one argument".into(), d),
         },
         "int" => match a0.and_then(int) {
@@ -410,7 +455,11 @@ pub fn call(name: &str, args: &[Value], d: &Deployment<'_>) -> Option<Value> {
             }
             _ => bad(format!("`{name}` takes two strings"), d),
         },
-        "replace" => match (s0, a1.and_then(Value::as_str), args.get(2).and_then(Value::as_str)) {
+        "replace" => match (
+            s0,
+            a1.and_then(Value::as_str),
+            args.get(2).and_then(Value::as_str),
+        ) {
             (Some(s), Some(a), Some(b)) if !a.is_empty() => Value::str(&s.replace(a, b)),
             _ => bad("`replace` takes three strings".into(), d),
         },
@@ -419,10 +468,17 @@ pub fn call(name: &str, args: &[Value], d: &Deployment<'_>) -> Option<Value> {
                 Value::List(s.split(&**sep).map(Value::str).collect())
             }
             (Some(s), Some(Value::List(seps))) => {
-                let seps: Vec<&str> = seps.iter().filter_map(Value::as_str).filter(|x| !x.is_empty()).collect();
+                let seps: Vec<&str> = seps
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter(|x| !x.is_empty())
+                    .collect();
                 let mut parts = vec![s.to_string()];
                 for sep in seps {
-                    parts = parts.iter().flat_map(|p| p.split(sep).map(str::to_string).collect::<Vec<_>>()).collect();
+                    parts = parts
+                        .iter()
+                        .flat_map(|p| p.split(sep).map(str::to_string).collect::<Vec<_>>())
+                        .collect();
                 }
                 Value::List(parts.iter().map(|p| Value::str(p)).collect())
             }
@@ -445,7 +501,9 @@ pub fn call(name: &str, args: &[Value], d: &Deployment<'_>) -> Option<Value> {
                 let len = args
                     .get(2)
                     .and_then(int)
-                    .map_or(chars.len().saturating_sub(start), |l| usize::try_from(l).unwrap_or(usize::MAX));
+                    .map_or(chars.len().saturating_sub(start), |l| {
+                        usize::try_from(l).unwrap_or(usize::MAX)
+                    });
                 match chars.get(start..start.saturating_add(len)) {
                     Some(part) => Value::str(&part.iter().collect::<String>()),
                     None => bad("`substring` past the end of the string".into(), d),
@@ -456,7 +514,11 @@ pub fn call(name: &str, args: &[Value], d: &Deployment<'_>) -> Option<Value> {
         "padleft" => match (a0.and_then(to_text), a1.and_then(int)) {
             (Some(s), Some(n)) => {
                 let n = usize::try_from(n).unwrap_or(0).min(MAX_LEN);
-                let pad = args.get(2).and_then(Value::as_str).and_then(|p| p.chars().next()).unwrap_or(' ');
+                let pad = args
+                    .get(2)
+                    .and_then(Value::as_str)
+                    .and_then(|p| p.chars().next())
+                    .unwrap_or(' ');
                 let have = s.chars().count();
                 let mut out: String = std::iter::repeat_n(pad, n.saturating_sub(have)).collect();
                 out.push_str(&s);
@@ -467,27 +529,46 @@ pub fn call(name: &str, args: &[Value], d: &Deployment<'_>) -> Option<Value> {
         "indexof" | "lastindexof" => match (s0, a1.and_then(Value::as_str)) {
             (Some(s), Some(x)) => {
                 let (s, x) = (s.to_lowercase(), x.to_lowercase());
-                let at = if lower == "indexof" { s.find(&x) } else { s.rfind(&x) };
+                let at = if lower == "indexof" {
+                    s.find(&x)
+                } else {
+                    s.rfind(&x)
+                };
                 Value::Num(at.map_or(-1.0, |i| s.get(..i).map_or(0, |p| p.chars().count()) as f64))
             }
             _ => bad(format!("`{name}` takes two strings"), d),
         },
         "first" | "last" => match a0 {
             Some(Value::List(l)) => {
-                let v = if lower == "first" { l.first() } else { l.last() };
+                let v = if lower == "first" {
+                    l.first()
+                } else {
+                    l.last()
+                };
                 v.cloned().unwrap_or(Value::Null)
             }
             Some(Value::Str(s)) => {
-                let c = if lower == "first" { s.chars().next() } else { s.chars().last() };
+                let c = if lower == "first" {
+                    s.chars().next()
+                } else {
+                    s.chars().last()
+                };
                 Value::str(&c.map(String::from).unwrap_or_default())
             }
-            _ => bad(format!("`{name}` of a value that is not an array or a string"), d),
+            _ => bad(
+                format!("`{name}` of a value that is not an array or a string"),
+                d,
+            ),
         },
         "take" | "skip" => match (a0, a1.and_then(int)) {
             (Some(Value::List(l)), Some(n)) => {
                 let n = usize::try_from(n).unwrap_or(0).min(l.len());
                 let (a, b) = l.split_at(n);
-                Value::List(if lower == "take" { a.to_vec() } else { b.to_vec() })
+                Value::List(if lower == "take" {
+                    a.to_vec()
+                } else {
+                    b.to_vec()
+                })
             }
             (Some(Value::Str(s)), Some(n)) => {
                 let n = usize::try_from(n).unwrap_or(0);
@@ -503,7 +584,10 @@ pub fn call(name: &str, args: &[Value], d: &Deployment<'_>) -> Option<Value> {
             (Some(start), Some(count)) if (0..=MAX_LEN as i64).contains(&count) => {
                 Value::List((0..count).map(|i| Value::Num((start + i) as f64)).collect())
             }
-            _ => bad("`range` takes a start and a count (at most 1,048,576)".into(), d),
+            _ => bad(
+                "`range` takes a start and a count (at most 1,048,576)".into(),
+                d,
+            ),
         },
         "array" => match a0 {
             Some(Value::List(_)) => a0.cloned().unwrap_or(Value::Null),
@@ -526,12 +610,36 @@ pub fn call(name: &str, args: &[Value], d: &Deployment<'_>) -> Option<Value> {
         "union" => union(args, d),
         "intersection" => match a0 {
             Some(Value::List(first)) => {
-                let lists: Vec<&Vec<Value>> = args.iter().filter_map(|a| if let Value::List(l) = a { Some(l) } else { None }).collect();
-                Value::List(first.iter().filter(|v| lists.iter().all(|l| l.contains(v))).cloned().collect())
+                let lists: Vec<&Vec<Value>> = args
+                    .iter()
+                    .filter_map(|a| {
+                        if let Value::List(l) = a {
+                            Some(l)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
+                Value::List(
+                    first
+                        .iter()
+                        .filter(|v| lists.iter().all(|l| l.contains(v)))
+                        .cloned()
+                        .collect(),
+                )
             }
             Some(Value::Map(first)) => {
-                let maps: Vec<&BTreeMap<String, Value>> = args.iter().filter_map(|a| if let Value::Map(m) = a { Some(m) } else { None }).collect();
-                Value::Map(first.iter().filter(|(k, v)| maps.iter().all(|m| m.get(*k) == Some(v))).map(|(k, v)| (k.clone(), v.clone())).collect())
+                let maps: Vec<&BTreeMap<String, Value>> = args
+                    .iter()
+                    .filter_map(|a| if let Value::Map(m) = a { Some(m) } else { None })
+                    .collect();
+                Value::Map(
+                    first
+                        .iter()
+                        .filter(|(k, v)| maps.iter().all(|m| m.get(*k) == Some(v)))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                )
             }
             _ => bad("`intersection` of arrays or objects".into(), d),
         },
@@ -540,7 +648,11 @@ pub fn call(name: &str, args: &[Value], d: &Deployment<'_>) -> Option<Value> {
                 Some(Value::List(l)) if args.len() == 1 => l.iter().filter_map(num).collect(),
                 _ => args.iter().filter_map(num).collect(),
             };
-            let pick = if lower == "min" { nums.iter().copied().reduce(f64::min) } else { nums.iter().copied().reduce(f64::max) };
+            let pick = if lower == "min" {
+                nums.iter().copied().reduce(f64::min)
+            } else {
+                nums.iter().copied().reduce(f64::max)
+            };
             match pick {
                 Some(n) => Value::Num(n),
                 None => bad(format!("`{name}` of no numbers"), d),
@@ -592,8 +704,14 @@ pub fn call(name: &str, args: &[Value], d: &Deployment<'_>) -> Option<Value> {
             _ => bad("`objectKeys` takes an object".into(), d),
         },
         "tryget" => match (a0, a1) {
-            (Some(Value::Map(m)), Some(Value::Str(k))) => m.get(&**k).cloned().unwrap_or(Value::Null),
-            (Some(Value::List(l)), Some(i)) => int(i).and_then(|i| usize::try_from(i).ok()).and_then(|i| l.get(i)).cloned().unwrap_or(Value::Null),
+            (Some(Value::Map(m)), Some(Value::Str(k))) => {
+                m.get(&**k).cloned().unwrap_or(Value::Null)
+            }
+            (Some(Value::List(l)), Some(i)) => int(i)
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| l.get(i))
+                .cloned()
+                .unwrap_or(Value::Null),
             _ => Value::Null,
         },
         _ => return None,

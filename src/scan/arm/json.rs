@@ -280,11 +280,18 @@ impl Parser<'_> {
                         b'u' => {
                             let hi = self.hex4()?;
                             let ch = if (0xD800..0xDC00).contains(&hi)
-                                && self.text.get(self.pos..).is_some_and(|r| r.starts_with("\\u"))
+                                && self
+                                    .text
+                                    .get(self.pos..)
+                                    .is_some_and(|r| r.starts_with("\\u"))
                             {
                                 self.pos += 2;
                                 let lo = self.hex4()?;
-                                char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF))
+                                char::from_u32(
+                                    0x10000
+                                        + ((hi - 0xD800) << 10)
+                                        + (lo.wrapping_sub(0xDC00) & 0x3FF),
+                                )
                             } else {
                                 char::from_u32(hi)
                             };
@@ -325,7 +332,10 @@ mod tests {
         let a = n.get("A").unwrap();
         assert_eq!(&text[a.key_span.clone()], "\"a\"");
         assert_eq!(&text[a.value.span.clone()], "[1, \"b\",]");
-        assert!(matches!(n.get("c").unwrap().value.get("d").unwrap().value.kind, Kind::Null));
+        assert!(matches!(
+            n.get("c").unwrap().value.get("d").unwrap().value.kind,
+            Kind::Null
+        ));
     }
 
     #[test]

@@ -112,7 +112,8 @@ pub fn parameter_values(files: &[PathBuf], out: &mut ScanOutput) -> Given {
         let root = match json::parse(&source.text) {
             Ok(r) => r,
             Err(e) => {
-                out.malformed.push(json_error(&source, &e, "a parameters file"));
+                out.malformed
+                    .push(json_error(&source, &e, "a parameters file"));
                 continue;
             }
         };
@@ -137,7 +138,10 @@ pub fn parameter_values(files: &[PathBuf], out: &mut ScanOutput) -> Given {
                 ),
                 (None, None) => continue,
             };
-            let at = m.value.get("value").map_or(m.key_span.clone(), |v| v.value.span.clone());
+            let at = m
+                .value
+                .get("value")
+                .map_or(m.key_span.clone(), |v| v.value.span.clone());
             given.insert(m.key.to_ascii_lowercase(), (v, Origin::new(&source, at)));
         }
     }
@@ -201,7 +205,8 @@ pub fn scan_template(path: &Path, text: &str, region: Option<&str>, given: &Give
     let root = match json::parse(text) {
         Ok(r) => r,
         Err(e) => {
-            out.malformed.push(json_error(&source, &e, "an ARM template"));
+            out.malformed
+                .push(json_error(&source, &e, "an ARM template"));
             return out;
         }
     };
@@ -242,7 +247,12 @@ struct Tpl<'a> {
 }
 
 impl<'a> Tpl<'a> {
-    fn new(file: Arc<SourceFile>, root: &'a Node, given: &'a Given, region: Option<&'a str>) -> Tpl<'a> {
+    fn new(
+        file: Arc<SourceFile>,
+        root: &'a Node,
+        given: &'a Given,
+        region: Option<&'a str>,
+    ) -> Tpl<'a> {
         let params = root
             .get("parameters")
             .map(|p| {
@@ -299,7 +309,10 @@ impl<'a> Tpl<'a> {
         }
         if self.busy.borrow().contains(&key) || self.busy.borrow().len() > MAX_CHAIN {
             return self.fails(
-                &format!("`{}` refers to itself (or the chain is too long)", key.get(2..).unwrap_or("")),
+                &format!(
+                    "`{}` refers to itself (or the chain is too long)",
+                    key.get(2..).unwrap_or("")
+                ),
                 at,
             );
         }
@@ -335,7 +348,9 @@ impl<'a> Tpl<'a> {
         let key = name.to_ascii_lowercase();
         if let Some(node) = self.vars.get(&key) {
             let node: &Node = node;
-            return self.named(format!("v:{key}"), at, || self.value(node, &Ctx::top(self), 0));
+            return self.named(format!("v:{key}"), at, || {
+                self.value(node, &Ctx::top(self), 0)
+            });
         }
         if let Some(entry) = self.var_copies.get(&key) {
             let entry: &Node = entry;
@@ -347,7 +362,14 @@ impl<'a> Tpl<'a> {
     }
 
     /// A `copy` entry (`{name, count, input}`) to its array.
-    fn copy_entry(&self, entry: &Node, name: &str, ctx: &Ctx<'_, 'a>, depth: usize, at: &Option<Origin>) -> Value {
+    fn copy_entry(
+        &self,
+        entry: &Node,
+        name: &str,
+        ctx: &Ctx<'_, 'a>,
+        depth: usize,
+        at: &Option<Origin>,
+    ) -> Value {
         let count = entry
             .get("count")
             .map_or(Value::Num(0.0), |c| self.value(&c.value, ctx, depth + 1));
@@ -365,7 +387,10 @@ impl<'a> Tpl<'a> {
                 Value::List(items)
             }
             u @ Value::Unknown(_) => u,
-            _ => self.fails(&format!("copy `{name}` needs a count from 0 to {MAX_COPY}"), at),
+            _ => self.fails(
+                &format!("copy `{name}` needs a count from 0 to {MAX_COPY}"),
+                at,
+            ),
         }
     }
 
@@ -399,7 +424,12 @@ impl<'a> Tpl<'a> {
                     }
                 },
             },
-            Kind::Array(items) => Value::List(items.iter().map(|i| self.value(i, ctx, depth + 1)).collect()),
+            Kind::Array(items) => Value::List(
+                items
+                    .iter()
+                    .map(|i| self.value(i, ctx, depth + 1))
+                    .collect(),
+            ),
             Kind::Object(members) => {
                 let mut map = BTreeMap::new();
                 for m in members {
@@ -441,7 +471,10 @@ impl<'t, 'a> Ctx<'t, 'a> {
     fn with(&self, name: &str, index: Value) -> Ctx<'t, 'a> {
         let mut copy = self.copy.clone();
         copy.push((name.to_ascii_lowercase(), index));
-        Ctx { tpl: self.tpl, copy }
+        Ctx {
+            tpl: self.tpl,
+            copy,
+        }
     }
 }
 
@@ -465,7 +498,9 @@ impl Scope for Ctx<'_, '_> {
         };
         match found {
             Some((_, v)) => v.clone(),
-            None => self.tpl.fails("`copyIndex()` is used outside a `copy` loop", at),
+            None => self
+                .tpl
+                .fails("`copyIndex()` is used outside a `copy` loop", at),
         }
     }
 
@@ -496,7 +531,13 @@ struct Instance {
 }
 
 impl<'a> Walk<'_, 'a> {
-    fn resources(&self, list: &'a Node, depth: usize, records: &mut Vec<ScannedRecord>, items: &mut Vec<waivers::Item>) {
+    fn resources(
+        &self,
+        list: &'a Node,
+        depth: usize,
+        records: &mut Vec<ScannedRecord>,
+        items: &mut Vec<waivers::Item>,
+    ) {
         if depth > MAX_NESTING {
             self.tpl.errors.borrow_mut().push(
                 Diag::error(
@@ -601,7 +642,10 @@ impl<'a> Walk<'_, 'a> {
                     }
                     Value::Unknown(u) => {
                         let why = Value::unknown(
-                            format!("the index of copy loop `{loop_name}`, whose count is unknown: {}", u.reason),
+                            format!(
+                                "the index of copy loop `{loop_name}`, whose count is unknown: {}",
+                                u.reason
+                            ),
                             u.origin.clone(),
                         );
                         instances.push(Instance {
@@ -614,7 +658,9 @@ impl<'a> Walk<'_, 'a> {
                         tpl.errors.borrow_mut().push(
                             Diag::error(
                                 Code::InputMalformedArm,
-                                format!("copy loop `{loop_name}` needs a count from 0 to {MAX_COPY}"),
+                                format!(
+                                    "copy loop `{loop_name}` needs a count from 0 to {MAX_COPY}"
+                                ),
                             )
                             .in_file(&tpl.file)
                             .label(c.value.span.clone(), "here"),
@@ -685,7 +731,10 @@ impl<'a> Walk<'_, 'a> {
                 attr_spans.push((m.key.clone(), Node::member_span(m)));
             }
             let tags = node.get("tags");
-            let existing = matches!(node.get("existing").map(|e| &e.value.kind), Some(Kind::Bool(true)));
+            let existing = matches!(
+                node.get("existing").map(|e| &e.value.kind),
+                Some(Kind::Bool(true))
+            );
             let address = format!("{ty}.{name_text}{}", inst.suffix);
             records.push(record::build(record::Parts {
                 file: tpl.file.clone(),

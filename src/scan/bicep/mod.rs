@@ -110,7 +110,13 @@ fn bicepparam_values(path: &Path, opts: &AzureOptions, given: &mut Given, out: &
     if let Some(e) = err {
         out.malformed.push(parse_diag(&file, &e));
     }
-    let unit = Unit::new(file.clone(), &decls, Inputs::default(), opts.region.clone(), path);
+    let unit = Unit::new(
+        file.clone(),
+        &decls,
+        Inputs::default(),
+        opts.region.clone(),
+        path,
+    );
     for d in decls.iter().filter(|d| d.kind == DeclKind::Param) {
         if let Some(v) = &d.value {
             let value = unit.eval(v, &Frame::default(), 0);
@@ -203,7 +209,13 @@ fn truthy(v: &Value) -> Option<bool> {
 }
 
 impl<'d> Unit<'d> {
-    fn new(file: Arc<SourceFile>, decls: &'d [Decl], inputs: Inputs, region: Option<String>, path: &Path) -> Unit<'d> {
+    fn new(
+        file: Arc<SourceFile>,
+        decls: &'d [Decl],
+        inputs: Inputs,
+        region: Option<String>,
+        path: &Path,
+    ) -> Unit<'d> {
         Unit {
             file,
             path: path.to_path_buf(),
@@ -226,7 +238,10 @@ impl<'d> Unit<'d> {
         }
         if self.busy.borrow().contains(&key) || self.busy.borrow().len() > MAX_CHAIN {
             return fails(
-                &format!("`{}` refers to itself (or the chain is too long)", key.get(2..).unwrap_or("")),
+                &format!(
+                    "`{}` refers to itself (or the chain is too long)",
+                    key.get(2..).unwrap_or("")
+                ),
                 at,
             );
         }
@@ -247,10 +262,15 @@ impl<'d> Unit<'d> {
             return v.clone();
         }
         match &d.value {
-            Some(e) => self.named(format!("p:{}", d.name), at, || self.eval(e, &Frame::default(), 0)),
+            Some(e) => self.named(format!("p:{}", d.name), at, || {
+                self.eval(e, &Frame::default(), 0)
+            }),
             None => Value::unknown(
                 if self.inputs.from_caller {
-                    format!("parameter `{}` has no default and the module call does not give it", d.name)
+                    format!(
+                        "parameter `{}` has no default and the module call does not give it",
+                        d.name
+                    )
                 } else {
                     format!(
                         "parameter `{}` has no default and no parameters file gives it a value (pass one with `--var-file`)",
@@ -277,7 +297,10 @@ impl<'d> Unit<'d> {
                 let id_at = self.at(&d.header);
                 v.insert(
                     "id".into(),
-                    Value::unknown(format!("the ID of `{}` is known only at deployment", d.name), id_at),
+                    Value::unknown(
+                        format!("the ID of `{}` is known only at deployment", d.name),
+                        id_at,
+                    ),
                 );
                 if d.kind == DeclKind::Resource {
                     let (ty, ver) = d.target.split_once('@').unwrap_or((&d.target, ""));
@@ -287,7 +310,10 @@ impl<'d> Unit<'d> {
                     v.insert(
                         "outputs".into(),
                         Value::unknown(
-                            format!("the outputs of module `{}` are not evaluated by proviso", d.name),
+                            format!(
+                                "the outputs of module `{}` are not evaluated by proviso",
+                                d.name
+                            ),
                             self.at(&d.header),
                         ),
                     );
@@ -316,16 +342,17 @@ impl<'d> Unit<'d> {
             Some(d) => match d.kind {
                 DeclKind::Param => self.param(d, at),
                 DeclKind::Var => match &d.value {
-                    Some(e) => self.named(format!("v:{name}"), at, || self.eval(e, &Frame::default(), 0)),
+                    Some(e) => self.named(format!("v:{name}"), at, || {
+                        self.eval(e, &Frame::default(), 0)
+                    }),
                     None => Value::Null,
                 },
                 DeclKind::Resource | DeclKind::Module => self.symbol_value(d, at),
-                DeclKind::Output | DeclKind::TargetScope => fails(&format!("`{name}` is not a value"), at),
+                DeclKind::Output | DeclKind::TargetScope => {
+                    fails(&format!("`{name}` is not a value"), at)
+                }
             },
-            None => match name {
-                // Namespaces used bare (`az`, `sys`) are not values.
-                _ => fails(&format!("`{name}` is not declared in this file"), at),
-            },
+            None => fails(&format!("`{name}` is not declared in this file"), at),
         }
     }
 
@@ -379,7 +406,10 @@ impl<'d> Unit<'d> {
             E::Call(ns, name, args) => {
                 if ns.as_deref().is_some_and(|n| n != "az" && n != "sys") {
                     return Value::unknown(
-                        format!("`{}.{name}(…)` is not evaluated statically by proviso", ns.as_deref().unwrap_or("")),
+                        format!(
+                            "`{}.{name}(…)` is not evaluated statically by proviso",
+                            ns.as_deref().unwrap_or("")
+                        ),
                         at(),
                     );
                 }
@@ -407,7 +437,10 @@ impl<'d> Unit<'d> {
                     at: at(),
                 };
                 funcs::call(name, &values, &d).unwrap_or_else(|| {
-                    Value::unknown(format!("function `{name}` is not evaluated statically by proviso"), at())
+                    Value::unknown(
+                        format!("function `{name}` is not evaluated statically by proviso"),
+                        at(),
+                    )
                 })
             }
             E::Prop(x, p) => match ev(x) {
@@ -415,7 +448,9 @@ impl<'d> Unit<'d> {
                     Some(v) => v.clone(),
                     None => match m.iter().find(|(k, _)| k.eq_ignore_ascii_case(p)) {
                         Some((_, v)) => v.clone(),
-                        None => Value::unknown(format!("`{p}` is not known before deployment"), at()),
+                        None => {
+                            Value::unknown(format!("`{p}` is not known before deployment"), at())
+                        }
                     },
                 },
                 u @ Value::Unknown(_) => u,
@@ -449,7 +484,12 @@ impl<'d> Unit<'d> {
                 u @ Value::Unknown(_) => u,
                 _ => fails("the condition of `? :` is not a boolean", at()),
             },
-            E::For { item, index, iter, body } => match ev(iter) {
+            E::For {
+                item,
+                index,
+                iter,
+                body,
+            } => match ev(iter) {
                 Value::List(l) if l.len() <= MAX_LOOP * 16 => {
                     let mut out = Vec::new();
                     for (i, x) in l.into_iter().enumerate() {
@@ -466,7 +506,10 @@ impl<'d> Unit<'d> {
                     Value::List(out)
                 }
                 u @ Value::Unknown(_) => u,
-                _ => fails("a `for` loop over a value that is not an array (or too long)", at()),
+                _ => fails(
+                    "a `for` loop over a value that is not an array (or too long)",
+                    at(),
+                ),
             },
             E::If(c, b) => match ev(c) {
                 Value::Bool(true) => ev(b),
@@ -477,7 +520,15 @@ impl<'d> Unit<'d> {
         }
     }
 
-    fn binary(&self, op: &str, a: &Expr, b: &Expr, frame: &Frame, depth: usize, at: Option<Origin>) -> Value {
+    fn binary(
+        &self,
+        op: &str,
+        a: &Expr,
+        b: &Expr,
+        frame: &Frame,
+        depth: usize,
+        at: Option<Origin>,
+    ) -> Value {
         let ev = |x: &Expr| self.eval(x, frame, depth + 1);
         let l = ev(a);
         match op {
@@ -556,19 +607,35 @@ impl<'d> Unit<'d> {
 
     /// The instances of a resource or module body: `for` loops and `if`
     /// conditions expanded.
-    fn expand<'e>(&self, body: &'e Expr, frame: &Frame, existence: Option<Arc<Unknown>>, suffix: String) -> Vec<Inst<'e>> {
+    fn expand<'e>(
+        &self,
+        body: &'e Expr,
+        frame: &Frame,
+        existence: Option<Arc<Unknown>>,
+        suffix: String,
+    ) -> Vec<Inst<'e>> {
         match &body.kind {
             E::If(c, b) => match self.eval(c, frame, 0) {
                 Value::Bool(false) => Vec::new(),
                 Value::Unknown(u) => self.expand(b, frame, Some(existence.unwrap_or(u)), suffix),
                 _ => self.expand(b, frame, existence, suffix),
             },
-            E::For { item, index, iter, body: inner } => match self.eval(iter, frame, 0) {
+            E::For {
+                item,
+                index,
+                iter,
+                body: inner,
+            } => match self.eval(iter, frame, 0) {
                 Value::List(l) => {
                     let mut out = Vec::new();
                     for (i, x) in l.into_iter().enumerate().take(MAX_LOOP) {
                         let f = frame.with(item, x).with(index, Value::Num(i as f64));
-                        out.extend(self.expand(inner, &f, existence.clone(), format!("{suffix}[{i}]")));
+                        out.extend(self.expand(
+                            inner,
+                            &f,
+                            existence.clone(),
+                            format!("{suffix}[{i}]"),
+                        ));
                     }
                     out
                 }
@@ -578,14 +645,22 @@ impl<'d> Unit<'d> {
                         u.origin.clone(),
                     );
                     let f = frame.with(item, why.clone()).with(index, why);
-                    self.expand(inner, &f, Some(existence.unwrap_or(u)), format!("{suffix}[…]"))
+                    self.expand(
+                        inner,
+                        &f,
+                        Some(existence.unwrap_or(u)),
+                        format!("{suffix}[…]"),
+                    )
                 }
                 _ => {
                     self.errors.borrow_mut().push(
-                        Diag::error(Code::InputMalformedBicep, "a `for` loop over a value that is not an array")
-                            .in_file(&self.file)
-                            .label(iter.span.clone(), "not an array")
-                            .with_help("loop over an array, `range(0, n)` or `items(object)`"),
+                        Diag::error(
+                            Code::InputMalformedBicep,
+                            "a `for` loop over a value that is not an array",
+                        )
+                        .in_file(&self.file)
+                        .label(iter.span.clone(), "not an array")
+                        .with_help("loop over an array, `range(0, n)` or `items(object)`"),
                     );
                     Vec::new()
                 }
@@ -645,7 +720,15 @@ fn waiver_items(decls: &[Decl], items: &mut Vec<waivers::Item>) {
         }
         items.push(waivers::Item {
             span: d.span.clone(),
-            name: format!("{} `{}`", if d.kind == DeclKind::Module { "module" } else { "resource" }, d.name),
+            name: format!(
+                "{} `{}`",
+                if d.kind == DeclKind::Module {
+                    "module"
+                } else {
+                    "resource"
+                },
+                d.name
+            ),
             is_attribute: false,
         });
         let mut body = d.value.as_ref();
@@ -685,7 +768,14 @@ fn too_many(st: &mut State, file: &Arc<SourceFile>, at: &Range<usize>) -> bool {
 }
 
 /// Records of one `resource` declaration (and its nested children).
-fn resource(unit: &Unit<'_>, d: &Decl, parent: Option<&Parent>, frame: &Frame, env: &Env, st: &mut State) {
+fn resource(
+    unit: &Unit<'_>,
+    d: &Decl,
+    parent: Option<&Parent>,
+    frame: &Frame,
+    env: &Env,
+    st: &mut State,
+) {
     let Some(body) = &d.value else { return };
     let (own_ty, version) = d.target.split_once('@').unwrap_or((&d.target, ""));
     let ty = match parent {
@@ -720,12 +810,17 @@ fn resource(unit: &Unit<'_>, d: &Decl, parent: Option<&Parent>, frame: &Frame, e
             if p.key == "tags" {
                 tags_span = Some(p.value.span.clone());
                 if let E::Object { props: tp, .. } = &p.value.kind {
-                    tag_key_spans = tp.iter().map(|t| (t.key.clone(), t.key_span.clone())).collect();
+                    tag_key_spans = tp
+                        .iter()
+                        .map(|t| (t.key.clone(), t.key_span.clone()))
+                        .collect();
                 }
             }
         }
         if !version.is_empty() {
-            attributes.entry("apiVersion".into()).or_insert_with(|| Value::str(version));
+            attributes
+                .entry("apiVersion".into())
+                .or_insert_with(|| Value::str(version));
         }
         let name = if parent.is_some() {
             path.split('[').next().unwrap_or(&path).to_string()
@@ -770,11 +865,22 @@ fn resource(unit: &Unit<'_>, d: &Decl, parent: Option<&Parent>, frame: &Frame, e
 /// A `module` declaration: its record, and its file's records when it is local.
 fn module(unit: &Unit<'_>, d: &Decl, env: &Env, st: &mut State) {
     let Some(body) = &d.value else { return };
-    let remote = ["br:", "br/", "ts:", "ts/"].iter().any(|p| d.target.starts_with(p));
-    let dir = unit.path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let remote = ["br:", "br/", "ts:", "ts/"]
+        .iter()
+        .any(|p| d.target.starts_with(p));
+    let dir = unit
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let target = dir.join(&d.target);
     let header = Origin::new(&unit.file, d.header.clone());
-    for inst in unit.expand(body, &Frame::default(), env.existence.clone(), String::new()) {
+    for inst in unit.expand(
+        body,
+        &Frame::default(),
+        env.existence.clone(),
+        String::new(),
+    ) {
         if too_many(st, &unit.file, &d.header) {
             return;
         }
@@ -799,10 +905,16 @@ fn module(unit: &Unit<'_>, d: &Decl, env: &Env, st: &mut State) {
             Some(Value::Map(m)) => m.clone(),
             _ => BTreeMap::new(),
         };
-        let tags_of = props.iter().find(|p| p.key == "params").and_then(|p| match &p.value.kind {
-            E::Object { props, .. } => props.iter().find(|q| q.key == "tags").map(|q| q.value.span.clone()),
-            _ => None,
-        });
+        let tags_of = props
+            .iter()
+            .find(|p| p.key == "params")
+            .and_then(|p| match &p.value.kind {
+                E::Object { props, .. } => props
+                    .iter()
+                    .find(|q| q.key == "tags")
+                    .map(|q| q.value.span.clone()),
+                _ => None,
+            });
         let mut rec = record::build(record::Parts {
             file: unit.file.clone(),
             kind: "module",
@@ -827,25 +939,37 @@ fn module(unit: &Unit<'_>, d: &Decl, env: &Env, st: &mut State) {
                 .is_some_and(|e| e == "bicep" || e == "json");
         if !readable {
             let why = if remote {
-                format!("module `{}` comes from a registry (`{}`) and is not scanned: where its resources run depends on what is inside", d.name, d.target)
+                format!(
+                    "module `{}` comes from a registry (`{}`) and is not scanned: where its resources run depends on what is inside",
+                    d.name, d.target
+                )
             } else {
-                format!("module `{}` (`{}`) is not a local `.bicep` or `.json` file proviso can read", d.name, d.target)
+                format!(
+                    "module `{}` (`{}`) is not a local `.bicep` or `.json` file proviso can read",
+                    d.name, d.target
+                )
             };
             // Judged from its parameters: tags given, cloud and region unknown.
             if let Some(t) = params.get("tags") {
                 rec.fields.insert("tags".into(), t.clone());
                 if let Some(s) = &tags_of {
-                    rec.origins.push((vec!["tags".into()], Origin::new(&unit.file, s.clone())));
+                    rec.origins
+                        .push((vec!["tags".into()], Origin::new(&unit.file, s.clone())));
                 }
             }
-            rec.fields.insert("cloud".into(), Value::unknown(why.clone(), Some(header.clone())));
-            rec.fields.insert("region".into(), Value::unknown(why.clone(), Some(header.clone())));
+            rec.fields.insert(
+                "cloud".into(),
+                Value::unknown(why.clone(), Some(header.clone())),
+            );
+            rec.fields.insert(
+                "region".into(),
+                Value::unknown(why.clone(), Some(header.clone())),
+            );
             st.records.push(rec);
-            let first = !st
-                .out
-                .unscanned_modules
-                .iter()
-                .any(|u| u.origin.file.name == header.file.name && u.origin.span == header.span);
+            let first =
+                !st.out.unscanned_modules.iter().any(|u| {
+                    u.origin.file.name == header.file.name && u.origin.span == header.span
+                });
             if first {
                 if remote {
                     st.out.notes.push(
@@ -874,10 +998,30 @@ fn module(unit: &Unit<'_>, d: &Decl, env: &Env, st: &mut State) {
         // group resource declared here (`scope: rg`); elsewhere unknown.
         let region = match scope.map(|s| &s.kind) {
             None => env.region.clone(),
-            Some(E::Call(_, n, args)) if n == "resourceGroup" && args.is_empty() => env.region.clone(),
+            Some(E::Call(_, n, args)) if n == "resourceGroup" && args.is_empty() => {
+                env.region.clone()
+            }
             Some(E::Ident(sym)) => match unit.decls.get(sym.as_str()) {
-                Some(rg) if rg.target.to_ascii_lowercase().starts_with("microsoft.resources/resourcegroups") => {
-                    match unit.eval(&Expr { span: d.header.clone(), kind: E::Prop(Box::new(Expr { span: d.header.clone(), kind: E::Ident(sym.clone()) }), "location".into()) }, &inst.frame, 0) {
+                Some(rg)
+                    if rg
+                        .target
+                        .to_ascii_lowercase()
+                        .starts_with("microsoft.resources/resourcegroups") =>
+                {
+                    match unit.eval(
+                        &Expr {
+                            span: d.header.clone(),
+                            kind: E::Prop(
+                                Box::new(Expr {
+                                    span: d.header.clone(),
+                                    kind: E::Ident(sym.clone()),
+                                }),
+                                "location".into(),
+                            ),
+                        },
+                        &inst.frame,
+                        0,
+                    ) {
                         Value::Str(s) => Some(s.to_string()),
                         _ => None,
                     }
@@ -953,7 +1097,10 @@ fn arm_module(
     for r in &mut part.records {
         r.address = format!("{}{}", env.prefix, r.address);
         r.fields.insert("address".into(), Value::str(&r.address));
-        r.fields.insert("module".into(), Value::str(env.prefix.trim_end_matches('.')));
+        r.fields.insert(
+            "module".into(),
+            Value::str(env.prefix.trim_end_matches('.')),
+        );
         if let Some(u) = &env.existence {
             r.existence.get_or_insert_with(|| u.clone());
         }

@@ -229,7 +229,10 @@ impl Lexer<'_> {
                 .or_else(|| text.strip_prefix('\n'))
                 .unwrap_or(text);
             self.pos = body + end + 3;
-            return Ok((Tok::Str(vec![StrPiece::Text(text.to_string())]), start..self.pos));
+            return Ok((
+                Tok::Str(vec![StrPiece::Text(text.to_string())]),
+                start..self.pos,
+            ));
         }
         self.pos = start + 1;
         let mut pieces = Vec::new();
@@ -449,7 +452,9 @@ impl<'t> Parser<'t> {
                 if self.tok == Tok::Eof {
                     return Ok(None);
                 }
-                return self.err("expected a declaration (`param`, `var`, `resource`, `module`, `output`, …)");
+                return self.err(
+                    "expected a declaration (`param`, `var`, `resource`, `module`, `output`, …)",
+                );
             };
             let start = self.span.start;
             match word.as_str() {
@@ -549,7 +554,9 @@ impl<'t> Parser<'t> {
                 [StrPiece::Text(t)] => (t.clone(), self.span.clone()),
                 _ => return self.err("the type or path cannot hold `${…}`"),
             },
-            _ => return self.err("expected the type (`'Microsoft.Web/sites@2023-01-01'`) or module path in quotes"),
+            _ => return self.err(
+                "expected the type (`'Microsoft.Web/sites@2023-01-01'`) or module path in quotes",
+            ),
         };
         self.bump()?;
         let header = start..target_span.end;
@@ -579,7 +586,9 @@ impl<'t> Parser<'t> {
     fn enter(&mut self) -> Res<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return self.err(format!("the expression nests deeper than {MAX_DEPTH} levels"));
+            return self.err(format!(
+                "the expression nests deeper than {MAX_DEPTH} levels"
+            ));
         }
         Ok(())
     }
@@ -681,7 +690,11 @@ impl<'t> Parser<'t> {
             self.depth -= 1;
             return Ok(Expr {
                 span: start..e.span.end,
-                kind: if not { E::Not(Box::new(e)) } else { E::Neg(Box::new(e)) },
+                kind: if not {
+                    E::Not(Box::new(e))
+                } else {
+                    E::Neg(Box::new(e))
+                },
             });
         }
         self.postfix()
@@ -713,7 +726,7 @@ impl<'t> Parser<'t> {
                     let _ = self.args()?;
                     e = Expr {
                         span: e.span.start..self.last_end,
-                        kind: E::Call(None, format!("{p}"), Vec::new()),
+                        kind: E::Call(None, p, Vec::new()),
                     };
                     continue;
                 }
@@ -895,7 +908,12 @@ impl<'t> Parser<'t> {
             }
             if self.is_word("resource") {
                 // A nested child resource, or a property named `resource`.
-                let save = (self.lex.pos, self.tok.clone(), self.span.clone(), self.last_end);
+                let save = (
+                    self.lex.pos,
+                    self.tok.clone(),
+                    self.span.clone(),
+                    self.last_end,
+                );
                 self.bump()?;
                 let child = matches!(self.tok, Tok::Ident(_));
                 self.lex.pos = save.0;
@@ -925,7 +943,11 @@ impl<'t> Parser<'t> {
                     _ => {
                         let span = self.span.clone();
                         let e = self.primary()?;
-                        (self.text.get(span.clone()).unwrap_or("").to_string(), span, Some(e))
+                        (
+                            self.text.get(span.clone()).unwrap_or("").to_string(),
+                            span,
+                            Some(e),
+                        )
                     }
                 },
                 Tok::Eof => return self.err("this object is never closed"),
@@ -1018,7 +1040,12 @@ impl<'t> Parser<'t> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, reason = "test code")]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        reason = "test code"
+    )]
     use super::*;
 
     #[test]
@@ -1028,10 +1055,25 @@ mod tests {
         assert!(err.is_none(), "{err:?}");
         assert_eq!(decls.len(), 3);
         assert_eq!(decls[2].kind, DeclKind::Resource);
-        assert_eq!(decls[2].target, "Microsoft.Storage/storageAccounts@2023-01-01");
-        assert_eq!(&text[decls[2].header.clone()], "resource sa 'Microsoft.Storage/storageAccounts@2023-01-01'");
-        let Some(Expr { kind: E::Object { props, .. }, .. }) = &decls[2].value else { panic!() };
-        assert_eq!(props.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(), ["name", "location", "sku", "kind", "tags"]);
+        assert_eq!(
+            decls[2].target,
+            "Microsoft.Storage/storageAccounts@2023-01-01"
+        );
+        assert_eq!(
+            &text[decls[2].header.clone()],
+            "resource sa 'Microsoft.Storage/storageAccounts@2023-01-01'"
+        );
+        let Some(Expr {
+            kind: E::Object { props, .. },
+            ..
+        }) = &decls[2].value
+        else {
+            panic!()
+        };
+        assert_eq!(
+            props.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(),
+            ["name", "location", "sku", "kind", "tags"]
+        );
     }
 
     #[test]
@@ -1039,11 +1081,17 @@ mod tests {
         let text = "resource a 'T@1' = [for (x, i) in items: if (x.enabled) {\n  name: '${x.name}-${i}'\n}]\nvar v = cond\n  ? 'a'\n  : 'b'\n";
         let (decls, err) = parse_file(text);
         assert!(err.is_none(), "{err:?}");
-        assert!(matches!(decls[0].value.as_ref().unwrap().kind, E::For { .. }));
-        assert!(matches!(decls[1].value.as_ref().unwrap().kind, E::Ternary(..)));
+        assert!(matches!(
+            decls[0].value.as_ref().unwrap().kind,
+            E::For { .. }
+        ));
+        assert!(matches!(
+            decls[1].value.as_ref().unwrap().kind,
+            E::Ternary(..)
+        ));
         let (decls, err) = parse_file("var a = 1\nvar b = {\n  x: 'open\n}\n");
         assert_eq!(decls.len(), 1);
-        assert_eq!(err.unwrap().span.start, 27);
+        assert_eq!(err.unwrap().span.start, 25);
         let deep = format!("var d = {}", "[".repeat(10_000));
         assert!(parse_file(&deep).1.unwrap().message.contains("deeper"));
     }

@@ -115,8 +115,7 @@ fn every_azure_case_gives_exactly_the_findings_it_declares() {
 }
 
 /// `(clause, outcome, file, declaration line)` from the platform's comments.
-fn platform_expectations(date: &str) -> BTreeSet<(String, String, String, usize)> {
-    let path = "fixtures/azure/bicep/platform/main.bicep";
+fn platform_expectations(path: &str, date: &str) -> BTreeSet<(String, String, String, usize)> {
     let text = std::fs::read_to_string(path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     let mut out = BTreeSet::new();
@@ -145,42 +144,63 @@ fn platform_expectations(date: &str) -> BTreeSet<(String, String, String, usize)
     out
 }
 
-fn platform() -> ScanOutput {
+/// The Bicep and the ARM platform: main file and parameters file.
+const PLATFORMS: [(&str, &str); 2] = [
+    (
+        "fixtures/azure/bicep/platform/main.bicep",
+        "fixtures/azure/bicep/platform/main.parameters.json",
+    ),
+    (
+        "fixtures/azure/arm/platform/azuredeploy.json",
+        "fixtures/azure/arm/platform/azuredeploy.parameters.json",
+    ),
+];
+
+fn platform_at(main: &str, params: &str) -> ScanOutput {
     scan_inputs(
-        &[PathBuf::from("fixtures/azure/bicep/platform")],
+        &[Path::new(main).parent().unwrap().to_path_buf()],
         &Options {
-            var_files: vec![PathBuf::from(
-                "fixtures/azure/bicep/platform/main.parameters.json",
-            )],
+            var_files: vec![PathBuf::from(params)],
             ..Options::default()
         },
     )
 }
 
+fn platform() -> ScanOutput {
+    platform_at(PLATFORMS[0].0, PLATFORMS[0].1)
+}
+
 #[test]
-fn the_bicep_platform_gives_the_terraform_platforms_azure_findings_on_both_dates() {
+fn the_bicep_and_arm_platforms_give_the_terraform_platforms_azure_findings_on_both_dates() {
     let rules = rules();
-    let scanned = platform();
-    assert!(scanned.malformed.is_empty(), "{:?}", scanned.malformed);
-    assert_eq!(scanned.records.len(), 12);
-    for date in ["2026-03-01", "2026-05-01"] {
-        let judged = judge(&rules, &scanned.records, Date::parse(date).unwrap());
-        let actual: BTreeSet<(String, String, String, usize)> = judged
-            .findings
-            .iter()
-            .map(|f| {
-                (
-                    f.clause.clone(),
-                    outcome(f).to_string(),
-                    f.record_origin.file.name.clone(),
-                    f.record_origin.line_col().0,
-                )
-            })
-            .collect();
-        assert_eq!(actual, platform_expectations(date), "findings on {date}");
+    for (main, params) in PLATFORMS {
+        let scanned = platform_at(main, params);
+        assert!(scanned.malformed.is_empty(), "{:?}", scanned.malformed);
+        assert_eq!(scanned.records.len(), 12, "{main}");
+        for date in ["2026-03-01", "2026-05-01"] {
+            let judged = judge(&rules, &scanned.records, Date::parse(date).unwrap());
+            let actual: BTreeSet<(String, String, String, usize)> = judged
+                .findings
+                .iter()
+                .map(|f| {
+                    (
+                        f.clause.clone(),
+                        outcome(f).to_string(),
+                        f.record_origin.file.name.clone(),
+                        f.record_origin.line_col().0,
+                    )
+                })
+                .collect();
+            assert_eq!(
+                actual,
+                platform_expectations(main, date),
+                "{main}: findings on {date}"
+            );
+        }
     }
     // The same Azure findings as fixtures/terraform/platform (its README's
-    // table), address for address.
+    // table), resource for resource.
+    let scanned = platform();
     let judged = judge(&rules, &scanned.records, Date::parse("2026-03-01").unwrap());
     let mut addresses: Vec<String> = judged
         .findings

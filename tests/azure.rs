@@ -428,3 +428,89 @@ fn proviso_check_reads_bicep_end_to_end_with_a_parameters_file() {
     // `federal_in_us` is a warning: below the default `--fail-on error`.
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
+
+fn arm(text: &str) -> ScanOutput {
+    scan_arm_file(Path::new("hostile.json"), text, &AzureOptions::default())
+}
+
+#[test]
+fn hostile_arm_templates_are_reported_not_crashed_on() {
+    // Variables that name each other: a failure, not a stack overflow.
+    let out = arm(
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "variables": {"a": "[variables('b')]", "b": "[variables('a')]"},
+        "resources": [{"type": "Microsoft.Storage/storageAccounts", "name": "[variables('a')]", "location": "eastus"}]}"#,
+    );
+    assert_eq!(out.records.len(), 1);
+    assert!(
+        matches!(field(&out.records[0], "name"), Value::Unknown(u) if u.reason.contains("refers to itself"))
+    );
+    // A copy count beyond Azure's 800: located, no records.
+    let out = arm(
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "resources": [{"copy": {"name": "c", "count": 1000000000}, "type": "Microsoft.Storage/storageAccounts", "name": "x"}]}"#,
+    );
+    assert!(out.records.is_empty());
+    assert_eq!(out.malformed.len(), 1);
+    assert_eq!(out.malformed[0].location().unwrap().1, 2);
+    // Child resources nested 40 deep: the first 17 levels, then a diagnostic.
+    let mut text = String::from(
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "resources": "#,
+    );
+    for _ in 0..40 {
+        text.push_str(r#"[{"type": "Microsoft.Web/sites", "name": "a", "resources": "#);
+    }
+    text.push_str("[]");
+    for _ in 0..40 {
+        text.push_str("}]");
+    }
+    text.push('}');
+    let out = arm(&text);
+    assert_eq!(out.records.len(), 17);
+    assert_eq!(out.malformed.len(), 1);
+    // An expression that does not parse: located at its string.
+    let out = arm(
+        "{\"$schema\": \"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#\",\n\"resources\": [{\"type\": \"Microsoft.Web/sites\",\n\"name\": \"[concat('a']\"}]}",
+    );
+    assert_eq!(out.records.len(), 1);
+    assert_eq!(out.malformed[0].location().unwrap().1, 3);
+    // Not JSON at all.
+    let out = arm("{\"$schema\": \"x\",\n  \"resources\": [,]}");
+    assert_eq!(out.malformed[0].location().unwrap().1, 2);
+}
+
+#[test]
+fn hostile_bicep_files_are_reported_not_crashed_on() {
+    let dir = tempfile::tempdir().unwrap();
+    // A module that uses itself.
+    let me = dir.path().join("loop.bicep");
+    std::fs::write(
+        &me,
+        "#disable-next-line no-unused-params\nparam n int = 1\nmodule again 'loop.bicep' = {\n  name: 'again'\n}\nresource s 'Microsoft.Storage/storageAccounts@2023-01-01' = {\n  name: 'x'\n  location: 'eastus'\n}\n",
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&me).unwrap();
+    let out = scan_bicep_file(&me, &text, &AzureOptions::default());
+    assert_eq!(out.malformed.len(), 1, "{:?}", out.malformed);
+    assert!(out.malformed[0].message.contains("cycle"));
+    assert_eq!(
+        out.records
+            .iter()
+            .map(|r| r.address.as_str())
+            .collect::<Vec<_>>(),
+        ["module.again", "Microsoft.Storage/storageAccounts.s"]
+    );
+    // Deep nesting and a huge loop.
+    let deep = format!("var d = {}", "(".repeat(100_000));
+    let out = scan_bicep_file(Path::new("deep.bicep"), &deep, &AzureOptions::default());
+    assert_eq!(out.malformed.len(), 1);
+    let huge = "resource s 'Microsoft.Storage/storageAccounts@2023-01-01' = [for i in range(0, 1000000000): {\n  name: 'x${i}'\n}]\n";
+    let out = scan_bicep_file(Path::new("huge.bicep"), huge, &AzureOptions::default());
+    // `range` past its cap fails: one record whose existence is unknown.
+    assert_eq!(out.records.len(), 1);
+    assert_eq!(
+        out.records[0].address,
+        "Microsoft.Storage/storageAccounts.s[…]"
+    );
+    assert!(out.records[0].existence.is_some());
+}

@@ -147,6 +147,18 @@ impl Parser<'_> {
                         self.pos + 1
                     ));
                 };
+                // A user-defined function: `namespace.member(…)`.
+                let mut name = name;
+                if self.s.get(self.pos) == Some(&b'.') {
+                    let save = self.pos;
+                    self.pos += 1;
+                    match self.ident() {
+                        Some(member) if self.s.get(self.pos) == Some(&b'(') => {
+                            name = format!("{name}.{member}");
+                        }
+                        _ => self.pos = save,
+                    }
+                }
                 if self.eat(b'(') {
                     let mut args = Vec::new();
                     if !self.eat(b')') {
@@ -343,6 +355,13 @@ mod tests {
                     Box::new(Expr::Str("k".into()))
                 )),
                 Box::new(Expr::Num(0.0))
+            )
+        );
+        assert_eq!(
+            parse("contoso.uniqueName(parameters('p'))").unwrap(),
+            Expr::Call(
+                "contoso.uniqueName".into(),
+                vec![Expr::Call("parameters".into(), vec![Expr::Str("p".into())])]
             )
         );
         assert!(parse("concat('a'").is_err());

@@ -168,6 +168,12 @@ impl Lexer<'_> {
                         None => return Err(self.err(from, "this comment is never closed")),
                     }
                 }
+                // `#disable-next-line …` and `#disable-diagnostics …` pragmas.
+                (Some(b'#'), _) => {
+                    while !matches!(self.byte(self.pos), None | Some(b'\n')) {
+                        self.pos += 1;
+                    }
+                }
                 _ => break,
             }
         }

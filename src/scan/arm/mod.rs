@@ -596,6 +596,18 @@ impl<'a> Walk<'_, 'a> {
             name: format!("resource `{ty}`"),
             is_attribute: false,
         });
+        let name_m = node.get("name");
+        let header = {
+            let a = Node::member_span(ty_m);
+            let b = name_m.map_or(a.clone(), Node::member_span);
+            a.start.min(b.start)..a.end.max(b.end)
+        };
+        // A waiver right above the `"type"` line excuses the resource.
+        items.push(waivers::Item {
+            span: header.clone(),
+            name: format!("resource `{ty}`"),
+            is_attribute: false,
+        });
         for m in node.members() {
             items.push(waivers::Item {
                 span: Node::member_span(m),
@@ -603,14 +615,8 @@ impl<'a> Walk<'_, 'a> {
                 is_attribute: true,
             });
         }
-        let name_m = node.get("name");
         let ty_span = ty_m.value.span.clone();
         let name_span = name_m.map_or(ty_span.clone(), |m| m.value.span.clone());
-        let header = {
-            let a = Node::member_span(ty_m);
-            let b = name_m.map_or(a.clone(), Node::member_span);
-            a.start.min(b.start)..a.end.max(b.end)
-        };
 
         // Instances: the copy loop, if any.
         let top = Ctx {

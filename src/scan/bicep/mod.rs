@@ -626,9 +626,21 @@ impl<'d> Unit<'d> {
                 iter,
                 body: inner,
             } => match self.eval(iter, frame, 0) {
+                Value::List(l) if l.len() > MAX_LOOP => {
+                    self.errors.borrow_mut().push(
+                        Diag::error(
+                            Code::InputMalformedBicep,
+                            format!("a resource or module loop over {} items; Azure deploys at most {MAX_LOOP}", l.len()),
+                        )
+                        .in_file(&self.file)
+                        .label(iter.span.clone(), "too many items")
+                        .with_help("split the loop: Azure rejects a loop of more than 800 items"),
+                    );
+                    Vec::new()
+                }
                 Value::List(l) => {
                     let mut out = Vec::new();
-                    for (i, x) in l.into_iter().enumerate().take(MAX_LOOP) {
+                    for (i, x) in l.into_iter().enumerate() {
                         let f = frame.with(item, x).with(index, Value::Num(i as f64));
                         out.extend(self.expand(
                             inner,

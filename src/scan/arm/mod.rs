@@ -219,6 +219,7 @@ pub fn scan_template(path: &Path, text: &str, region: Option<&str>, given: &Give
             parent: None,
             existence: None,
             copy: Vec::new(),
+            prefix: String::new(),
         };
         walk.resources(&res.value, 0, &mut records, &mut items);
     }
@@ -234,6 +235,7 @@ pub fn scan_template(path: &Path, text: &str, region: Option<&str>, given: &Give
 /// A template being evaluated.
 struct Tpl<'a> {
     file: Arc<SourceFile>,
+    root: &'a Node,
     params: BTreeMap<String, &'a Member>,
     given: &'a Given,
     vars: BTreeMap<String, &'a Node>,
@@ -282,6 +284,7 @@ impl<'a> Tpl<'a> {
         }
         Tpl {
             file,
+            root,
             params,
             given,
             vars,
@@ -521,6 +524,8 @@ struct Walk<'t, 'a> {
     parent: Option<Parent>,
     existence: Option<Arc<Unknown>>,
     copy: Vec<(String, Value)>,
+    /// `<deployment address>::` inside a nested deployment's template.
+    prefix: String,
 }
 
 /// One instance of a resource to build.
@@ -741,7 +746,7 @@ impl<'a> Walk<'_, 'a> {
                 node.get("existing").map(|e| &e.value.kind),
                 Some(Kind::Bool(true))
             );
-            let address = format!("{ty}.{name_text}{}", inst.suffix);
+            let address = format!("{}{ty}.{name_text}{}", self.prefix, inst.suffix);
             records.push(record::build(record::Parts {
                 file: tpl.file.clone(),
                 kind: if existing { "data" } else { "resource" },
@@ -750,7 +755,7 @@ impl<'a> Walk<'_, 'a> {
                 name: name.clone(),
                 name_span: name_span.clone(),
                 header: header.clone(),
-                address,
+                address: address.clone(),
                 module: None,
                 attributes,
                 attr_spans,
@@ -776,11 +781,92 @@ impl<'a> Walk<'_, 'a> {
                         name: name.clone(),
                         name_text: name_text.clone(),
                     }),
-                    existence,
+                    existence: existence.clone(),
                     copy: ctx.copy.clone(),
+                    prefix: self.prefix.clone(),
                 };
                 walk.resources(&children.value, depth + 1, records, items);
             }
+            if ty.eq_ignore_ascii_case("Microsoft.Resources/deployments") {
+                self.nested_deployment(node, &ctx, &address, existence, depth, records, items);
+            }
         }
+    }
+
+    /// The resources of a nested deployment's inline `template`: in the
+    /// outer scope (the default) its expressions read this template's
+    /// parameters and variables; in the inner scope its own, given by the
+    /// deployment's `parameters`. A deployment to another resource group
+    /// or subscription has an unknown `resourceGroup().location`. A
+    /// `templateLink` is not followed (the deployment is one record).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the walk's state, passed down as for child resources"
+    )]
+    fn nested_deployment(
+        &self,
+        node: &'a Node,
+        ctx: &Ctx<'_, 'a>,
+        address: &str,
+        existence: Option<Arc<Unknown>>,
+        depth: usize,
+        records: &mut Vec<ScannedRecord>,
+        items: &mut Vec<waivers::Item>,
+    ) {
+        let tpl = self.tpl;
+        let Some(props) = node.get("properties") else {
+            return;
+        };
+        let Some(template) = props.value.get("template") else {
+            return;
+        };
+        let Some(resources) = template.value.get("resources") else {
+            return;
+        };
+        let elsewhere = node.get("resourceGroup").is_some() || node.get("subscriptionId").is_some();
+        let inner = props
+            .value
+            .get("expressionEvaluationOptions")
+            .and_then(|o| o.value.get("scope"))
+            .and_then(|s| s.value.as_str())
+            .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
+        let prefix = format!("{address}::");
+        if !inner && !elsewhere {
+            let walk = Walk {
+                tpl,
+                parent: None,
+                existence,
+                copy: ctx.copy.clone(),
+                prefix,
+            };
+            walk.resources(&resources.value, depth + 1, records, items);
+            return;
+        }
+        let mut given = Given::new();
+        if inner && let Some(params) = props.value.get("parameters") {
+            for m in params.value.members() {
+                if let Some(v) = m.value.get("value") {
+                    let value = tpl.value(&v.value, ctx, 0);
+                    let at = Origin::new(&tpl.file, v.value.span.clone());
+                    given.insert(m.key.to_ascii_lowercase(), (value, at));
+                }
+            }
+        }
+        let region = if elsewhere { None } else { tpl.region };
+        // The outer scope's values, for a deployment elsewhere in the outer scope.
+        let root = if inner { &template.value } else { tpl.root };
+        let given_ref = if inner { &given } else { tpl.given };
+        let sub = Tpl::new(tpl.file.clone(), root, given_ref, region);
+        let walk = Walk {
+            tpl: &sub,
+            parent: None,
+            existence,
+            copy: if inner { Vec::new() } else { ctx.copy.clone() },
+            prefix,
+        };
+        walk.resources(&resources.value, depth + 1, records, items);
+        tpl.errors.borrow_mut().extend(sub.errors.into_inner());
+        let mut reported = tpl.reported.borrow_mut();
+        reported.extend(sub.reported.into_inner());
     }
 }

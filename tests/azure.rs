@@ -70,7 +70,7 @@ fn every_azure_case_gives_exactly_the_findings_it_declares() {
         .map(|e| e.unwrap().path())
         .collect();
     cases.sort();
-    assert_eq!(cases.len(), 11);
+    assert_eq!(cases.len(), 12);
     for case in cases {
         let main = ["azuredeploy.json", "main.bicep"]
             .iter()

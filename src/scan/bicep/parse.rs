@@ -325,7 +325,9 @@ impl Lexer<'_> {
 /// Parses a whole file: its declarations as far as they parse, and the
 /// first error (the declarations after it are not read).
 pub fn parse_file(text: &str) -> (Vec<Decl>, Option<ParseError>) {
-    let mut p = match Parser::new(text, 0) {
+    // A byte-order mark (editors on Windows write one) is not a token.
+    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut p = match Parser::new(text, start) {
         Ok(p) => p,
         Err(e) => return (Vec::new(), Some(e)),
     };
@@ -1098,6 +1100,10 @@ mod tests {
         let (decls, err) = parse_file("var a = 1\nvar b = {\n  x: 'open\n}\n");
         assert_eq!(decls.len(), 1);
         assert_eq!(err.unwrap().span.start, 25);
+        let (decls, err) =
+            parse_file("\u{feff}// c\r\n#disable-next-line no-unused-vars\r\nvar a = 'x'\r\n");
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(decls.len(), 1);
         let deep = format!("var d = {}", "[".repeat(10_000));
         assert!(parse_file(&deep).1.unwrap().message.contains("deeper"));
     }

@@ -520,3 +520,30 @@ fn hostile_bicep_files_are_reported_not_crashed_on() {
     assert_eq!(out.malformed.len(), 1);
     assert_eq!(out.malformed[0].location().unwrap().1, 1);
 }
+
+#[test]
+fn a_local_bicep_modules_outputs_are_evaluated_with_its_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("site.bicep"),
+        "param site string\nvar locations = {\n  primary: 'eastus2'\n  secondary: 'westeurope'\n}\noutput location string = locations[site]\noutput id string = resourceGroup().id\n",
+    )
+    .unwrap();
+    let main = dir.path().join("main.bicep");
+    let text = "module site 'site.bicep' = {\n  name: 'site'\n  params: {\n    site: 'secondary'\n  }\n}\nresource records 'Microsoft.Storage/storageAccounts@2023-01-01' = {\n  name: 'fedrecords'\n  location: site.outputs.location\n  tags: {\n    segment: 'federal'\n    id: site.outputs.id\n  }\n}\n";
+    std::fs::write(&main, text).unwrap();
+    let out = scan_bicep_file(&main, text, &AzureOptions::default());
+    let r = out
+        .records
+        .iter()
+        .find(|r| r.address == "Microsoft.Storage/storageAccounts.records")
+        .unwrap();
+    assert_eq!(field(r, "region"), &Value::str("westeurope"));
+    let Value::Map(tags) = field(r, "tags") else {
+        panic!()
+    };
+    assert!(
+        tags["id"].is_unknown(),
+        "an output Azure computes stays unknown"
+    );
+}

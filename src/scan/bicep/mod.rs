@@ -6,8 +6,9 @@
 //! the default), variables, string interpolation, operators, ternaries,
 //! property access and the ARM functions ([`crate::scan::arm::funcs`]). A
 //! resource's symbol gives its declared properties (`rg.location`); what
-//! Azure sets (`.id`, an `existing` resource's properties, a module's
-//! outputs) is unknown, never guessed. Resources are expanded over
+//! Azure sets (`.id`, an `existing` resource's properties, a registry
+//! module's outputs) is unknown, never guessed; a local module's outputs
+//! are evaluated in its file. Resources are expanded over
 //! `[for …]` loops (a known list gives one record per item, `[i]` in the
 //! address; an unknown list one record whose existence is unknown) and
 //! `if (…)` conditions (`false` removes the record, unknown makes its
@@ -195,6 +196,8 @@ struct Unit<'d> {
     memo: RefCell<BTreeMap<String, Value>>,
     busy: RefCell<Vec<String>>,
     errors: RefCell<Vec<Diag>>,
+    /// How many modules deep this file is, for module outputs.
+    depth: usize,
 }
 
 fn fails(reason: &str, at: Option<Origin>) -> Value {
@@ -225,7 +228,66 @@ impl<'d> Unit<'d> {
             memo: RefCell::new(BTreeMap::new()),
             busy: RefCell::new(Vec::new()),
             errors: RefCell::new(Vec::new()),
+            depth: 0,
         }
+    }
+
+    /// A local module's outputs, evaluated in its file with the parameters
+    /// of `body` (the module's evaluated body); a registry module's are
+    /// unknown.
+    fn module_outputs(&self, d: &Decl, body: &BTreeMap<String, Value>) -> Value {
+        let unknown = |why: &str| {
+            Value::unknown(
+                format!("the outputs of module `{}` {why}", d.name),
+                self.at(&d.header),
+            )
+        };
+        let dir = self
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let target = dir.join(&d.target);
+        if d.target.contains(':') || target.extension().is_none_or(|e| e != "bicep") {
+            return unknown("are not evaluated (it is not a local `.bicep` file)");
+        }
+        if self.depth >= MAX_MODULE_DEPTH {
+            return unknown("are not evaluated (modules nest too deeply, or in a cycle)");
+        }
+        let Ok(text) = std::fs::read_to_string(&target) else {
+            return unknown("cannot be read");
+        };
+        let params = match body.get("params") {
+            Some(Value::Map(m)) => m.clone(),
+            _ => BTreeMap::new(),
+        };
+        let region = if body.contains_key("scope") {
+            None
+        } else {
+            self.region.clone()
+        };
+        let file = SourceFile::new(display_path(&target), text);
+        let (decls, _) = parse::parse_file(&file.text);
+        let mut child = Unit::new(
+            file,
+            &decls,
+            Inputs {
+                values: params,
+                from_caller: true,
+            },
+            region,
+            &target,
+        );
+        child.depth = self.depth + 1;
+        let outputs = decls
+            .iter()
+            .filter(|o| o.kind == DeclKind::Output)
+            .filter_map(|o| {
+                let e = o.value.as_ref()?;
+                Some((o.name.clone(), child.eval(e, &Frame::default(), 0)))
+            })
+            .collect();
+        Value::Map(outputs)
     }
 
     fn at(&self, span: &Range<usize>) -> Option<Origin> {
@@ -307,16 +369,8 @@ impl<'d> Unit<'d> {
                     v.insert("type".into(), Value::str(ty));
                     v.insert("apiVersion".into(), Value::str(ver));
                 } else {
-                    v.insert(
-                        "outputs".into(),
-                        Value::unknown(
-                            format!(
-                                "the outputs of module `{}` are not evaluated by proviso",
-                                d.name
-                            ),
-                            self.at(&d.header),
-                        ),
-                    );
+                    let outputs = self.module_outputs(d, &v);
+                    v.insert("outputs".into(), outputs);
                 }
                 Value::Map(v)
             };

@@ -186,7 +186,11 @@ fn holds_terraform(dir: &Path, exclude: &[Exclude]) -> bool {
         .filter_map(Result::ok)
         .any(|e| {
             let name = e.file_name().to_string_lossy();
-            e.file_type().is_file() && (name.ends_with(".tf") || name.ends_with(".tf.json"))
+            e.file_type().is_file()
+                && (name.ends_with(".tf")
+                    || name.ends_with(".tf.json")
+                    // ARM and Bicep (issue 19 stopgap, see `scan::arm::discover`).
+                    || crate::scan::arm::discover::is_azure_file(e.path()))
         })
 }
 
@@ -199,6 +203,7 @@ fn is_terraform_file(p: &Path) -> bool {
         .unwrap_or_default();
     name.ends_with(".tf")
         || name.ends_with(".tf.json")
+        || crate::scan::arm::discover::is_azure_file(p)
         || crate::scan::terraform::plan::is_plan_path(p)
 }
 

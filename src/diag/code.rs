@@ -380,6 +380,35 @@ codes! {
         /// where. Write it again with `terraform show -json PLAN`.
         InputMalformedPlan = "proviso::input::malformed_plan", error;
 
+        /// An ARM template cannot be read
+        ///
+        /// A file taken as an ARM template (JSON whose `$schema` is a
+        /// `deploymentTemplate.json`) or an ARM parameters file is not
+        /// valid JSON, or a template expression (`[concat(…)]`), a `copy`
+        /// loop or a resource cannot be read; the label shows where. The
+        /// rest of the template, and the other files, are still checked.
+        /// Fix the template (`az deployment group validate` names the same
+        /// mistakes).
+        InputMalformedArm = "proviso::input::malformed_arm", error;
+
+        /// A Bicep file cannot be parsed
+        ///
+        /// A `.bicep` file has a syntax error where the label shows (or a
+        /// module it uses cannot be read). The declarations before it are
+        /// still checked, and the other files too. Fix the syntax (`az
+        /// bicep build` names the same mistake).
+        InputMalformedBicep = "proviso::input::malformed_bicep", error;
+
+        /// A Bicep module is not scanned
+        ///
+        /// A `module` declaration names a registry (`br:`), a template spec
+        /// (`ts:`) or a file that is not a local `.bicep` or ARM `.json`,
+        /// so its resources are not read; the module is judged from its
+        /// parameters, with `cloud` and `region` unknown. Restore it
+        /// locally (`bicep restore`) and point the module at the file to
+        /// have it scanned.
+        InputBicepModuleNotScanned = "proviso::input::bicep_module_not_scanned", advice;
+
         /// Modules call each other in a cycle
         ///
         /// A module calls a module that is already being evaluated, so

@@ -8,6 +8,8 @@
 //! never stop at a bad file: they report it as a malformed-input diagnostic
 //! and go on.
 
+pub mod arm;
+pub mod bicep;
 pub mod logs;
 pub mod terraform;
 
@@ -39,15 +41,44 @@ pub fn scan_inputs_each<R: Send>(
     options: &terraform::Options,
     each: &(dyn Fn(Vec<ScannedRecord>) -> R + Sync),
 ) -> (ScanOutput, Vec<R>) {
+    // ARM and Bicep (issue 19, a stopgap until the `--iac` dispatch):
+    // templates and `.bicep` files named or found under the paths, ARM
+    // parameters files and `.bicepparam`s among the `--var-file`s.
+    let (azure_files, paths): (Vec<_>, Vec<_>) = paths
+        .iter()
+        .cloned()
+        .partition(|p| arm::discover::is_azure_file(p));
+    let (azure_vars, tf_vars): (Vec<_>, Vec<_>) = options
+        .var_files
+        .iter()
+        .cloned()
+        .partition(|p| arm::discover::is_parameters_file(p));
+    let tf_options = terraform::Options {
+        var_files: tf_vars,
+        ..options.clone()
+    };
+    let options = &tf_options;
+    let azure_opts = arm::AzureOptions {
+        region: None,
+        parameter_files: azure_vars,
+    };
+    let mut azure_paths = azure_files;
+    azure_paths.extend(paths.iter().filter(|p| p.is_dir()).cloned());
+    let azure_inputs = arm::discover::find(&azure_paths, &options.exclude);
+    let (azure_out, azure_results) = arm::discover::scan_each(&azure_inputs, &azure_opts, each);
+    let only_azure = paths.is_empty();
+    // End of the ARM and Bicep stopgap.
     let (plans, tree): (Vec<_>, Vec<_>) = paths
         .iter()
         .cloned()
         .partition(|p| terraform::plan::is_plan_path(p));
-    let (mut out, mut results) = if tree.is_empty() && !plans.is_empty() {
+    let (mut out, mut results) = if only_azure || (tree.is_empty() && !plans.is_empty()) {
         (ScanOutput::default(), Vec::new())
     } else {
         terraform::scan_each(&tree, options, each)
     };
+    out.merge(azure_out);
+    results.extend(azure_results);
     for p in plans {
         let (part, records) = terraform::plan::scan(&p);
         results.push(each(records));

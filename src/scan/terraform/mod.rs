@@ -41,7 +41,7 @@ pub mod vartype;
 pub mod waivers;
 mod walk;
 
-pub use cloud::cloud_of_provider;
+pub use cloud::{cloud_of_provider, normalize_region};
 pub use parse::DETACH_ABOVE;
 pub use walk::{GROUP_COUNT_ABOVE, MAX_INSTANCES_EACH, MAX_RECORDS_PER_ROOT};
 

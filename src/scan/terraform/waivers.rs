@@ -61,10 +61,8 @@ impl Waiver {
 /// Finds the waiver comments of one parsed file. Malformed ones are returned
 /// as diagnostics (`proviso::waiver::*`), never guessed at.
 pub fn find(file: &Arc<SourceFile>, body: &Body) -> (Vec<Waiver>, Vec<Diag>) {
-    let mut waivers = Vec::new();
-    let mut errors = Vec::new();
     if !file.text.contains(MARKER) {
-        return (waivers, errors);
+        return (Vec::new(), Vec::new());
     }
     let mut items = Vec::new();
     collect_items(body, &mut items);
@@ -73,6 +71,18 @@ pub fn find(file: &Arc<SourceFile>, body: &Body) -> (Vec<Waiver>, Vec<Diag>) {
         for item in &mut items {
             item.span = map.map_span(item.span.clone());
         }
+    }
+    find_in(file, items)
+}
+
+/// Finds the waiver comments (`#` or `//`) of a file whose blocks and
+/// attributes are `items`: the scanners of other formats (ARM, Bicep) bind
+/// waivers through this, with their own resources and properties.
+pub fn find_in(file: &Arc<SourceFile>, mut items: Vec<Item>) -> (Vec<Waiver>, Vec<Diag>) {
+    let mut waivers = Vec::new();
+    let mut errors = Vec::new();
+    if !file.text.contains(MARKER) {
+        return (waivers, errors);
     }
     items.sort_by_key(|i| i.span.start);
     let text: &str = &file.text;
@@ -142,10 +152,13 @@ pub fn find(file: &Arc<SourceFile>, body: &Body) -> (Vec<Waiver>, Vec<Diag>) {
     (waivers, errors)
 }
 
-struct Item {
-    span: Range<usize>,
-    name: String,
-    is_attribute: bool,
+/// A block or attribute a waiver can excuse.
+pub struct Item {
+    pub span: Range<usize>,
+    /// `resource "aws_s3_bucket" "logs"` or `attribute `location``.
+    pub name: String,
+    /// An attribute (a comment marker inside it is not a comment).
+    pub is_attribute: bool,
 }
 
 fn collect_items(body: &Body, out: &mut Vec<Item>) {

@@ -1,0 +1,382 @@
+//! ARM template expressions: `"[concat(parameters('prefix'), '-app')]"`.
+//!
+//! A JSON string that starts with `[` and ends with `]` is an expression
+//! (one that starts with `[[` is a literal string starting with `[`). An
+//! expression is a function call, a string in single quotes (`''` escapes
+//! one), a number, `true`/`false`/`null`, followed by any number of
+//! `.property` and `[index]` accesses. Parsing is bounded by [`MAX_DEPTH`];
+//! functions are [`super::funcs`]; the template's own (`parameters`,
+//! `variables`, `copyIndex`) are answered by a [`Scope`].
+
+use super::funcs::{self, Deployment};
+use crate::source::Origin;
+use crate::value::Value;
+
+/// Deepest nesting of calls and accesses in one expression.
+pub const MAX_DEPTH: usize = 64;
+
+/// A parsed expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Str(String),
+    Num(f64),
+    Bool(bool),
+    Null,
+    Call(String, Vec<Expr>),
+    /// `x.name`
+    Prop(Box<Expr>, String),
+    /// `x[i]`
+    Index(Box<Expr>, Box<Expr>),
+}
+
+/// What a JSON string is: a literal, or an expression to evaluate.
+pub enum Template<'s> {
+    Literal(std::borrow::Cow<'s, str>),
+    Expr(&'s str),
+}
+
+/// Tells a JSON string's kind (`[[x]` is the literal `[x]`).
+pub fn classify(s: &str) -> Template<'_> {
+    let t = s.trim();
+    if let Some(rest) = t.strip_prefix("[[") {
+        let _ = rest;
+        return Template::Literal(std::borrow::Cow::Owned(s.replacen("[[", "[", 1)));
+    }
+    if t.len() >= 2 && t.starts_with('[') && t.ends_with(']') {
+        return Template::Expr(t.get(1..t.len() - 1).unwrap_or_default());
+    }
+    Template::Literal(std::borrow::Cow::Borrowed(s))
+}
+
+/// Parses an expression (without its brackets).
+pub fn parse(text: &str) -> Result<Expr, String> {
+    let mut p = Parser {
+        s: text.as_bytes(),
+        text,
+        pos: 0,
+    };
+    let e = p.expr(0)?;
+    p.ws();
+    if p.pos < p.s.len() {
+        return Err(format!(
+            "unexpected `{}` at column {}",
+            text.get(p.pos..)
+                .unwrap_or("")
+                .chars()
+                .next()
+                .unwrap_or(' '),
+            p.pos + 1
+        ));
+    }
+    Ok(e)
+}
+
+struct Parser<'t> {
+    s: &'t [u8],
+    text: &'t str,
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn ws(&mut self) {
+        while matches!(self.s.get(self.pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        self.ws();
+        if self.s.get(self.pos) == Some(&c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn ident(&mut self) -> Option<String> {
+        self.ws();
+        let start = self.pos;
+        while matches!(self.s.get(self.pos), Some(c) if c.is_ascii_alphanumeric() || *c == b'_') {
+            self.pos += 1;
+        }
+        (self.pos > start).then(|| self.text.get(start..self.pos).unwrap_or("").to_string())
+    }
+
+    fn expr(&mut self, depth: usize) -> Result<Expr, String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("the expression nests deeper than {MAX_DEPTH}"));
+        }
+        self.ws();
+        let mut e = match self.s.get(self.pos) {
+            Some(b'\'') => {
+                self.pos += 1;
+                let mut out = String::new();
+                loop {
+                    let start = self.pos;
+                    while matches!(self.s.get(self.pos), Some(c) if *c != b'\'') {
+                        self.pos += 1;
+                    }
+                    out.push_str(self.text.get(start..self.pos).unwrap_or(""));
+                    if self.s.get(self.pos).is_none() {
+                        return Err("a string in quotes is never closed".into());
+                    }
+                    self.pos += 1;
+                    if self.s.get(self.pos) == Some(&b'\'') {
+                        out.push('\'');
+                        self.pos += 1;
+                    } else {
+                        break;
+                    }
+                }
+                Expr::Str(out)
+            }
+            Some(c) if c.is_ascii_digit() || *c == b'-' => {
+                let start = self.pos;
+                self.pos += 1;
+                while matches!(self.s.get(self.pos), Some(c) if c.is_ascii_digit() || *c == b'.') {
+                    self.pos += 1;
+                }
+                let t = self.text.get(start..self.pos).unwrap_or("");
+                Expr::Num(t.parse().map_err(|_| format!("`{t}` is not a number"))?)
+            }
+            _ => {
+                let Some(name) = self.ident() else {
+                    return Err(format!(
+                        "expected a function call, a string or a number at column {}",
+                        self.pos + 1
+                    ));
+                };
+                // A user-defined function: `namespace.member(…)`.
+                let mut name = name;
+                if self.s.get(self.pos) == Some(&b'.') {
+                    let save = self.pos;
+                    self.pos += 1;
+                    match self.ident() {
+                        Some(member) if self.s.get(self.pos) == Some(&b'(') => {
+                            name = format!("{name}.{member}");
+                        }
+                        _ => self.pos = save,
+                    }
+                }
+                if self.eat(b'(') {
+                    let mut args = Vec::new();
+                    if !self.eat(b')') {
+                        loop {
+                            args.push(self.expr(depth + 1)?);
+                            if self.eat(b')') {
+                                break;
+                            }
+                            if !self.eat(b',') {
+                                return Err(format!(
+                                    "expected `,` or `)` at column {}",
+                                    self.pos + 1
+                                ));
+                            }
+                        }
+                    }
+                    Expr::Call(name, args)
+                } else {
+                    match name.to_ascii_lowercase().as_str() {
+                        "true" => Expr::Bool(true),
+                        "false" => Expr::Bool(false),
+                        "null" => Expr::Null,
+                        _ => {
+                            return Err(format!("`{name}` is not a function call (missing `(…)`)"));
+                        }
+                    }
+                }
+            }
+        };
+        let mut accesses = 0usize;
+        loop {
+            self.ws();
+            match self.s.get(self.pos) {
+                Some(b'.') => {
+                    self.pos += 1;
+                    let Some(p) = self.ident() else {
+                        return Err(format!(
+                            "expected a property name at column {}",
+                            self.pos + 1
+                        ));
+                    };
+                    e = Expr::Prop(Box::new(e), p);
+                }
+                Some(b'[') => {
+                    self.pos += 1;
+                    let i = self.expr(depth + 1)?;
+                    if !self.eat(b']') {
+                        return Err(format!("expected `]` at column {}", self.pos + 1));
+                    }
+                    e = Expr::Index(Box::new(e), Box::new(i));
+                }
+                _ => break,
+            }
+            accesses += 1;
+            if accesses > MAX_DEPTH {
+                return Err("too many property accesses".into());
+            }
+        }
+        Ok(e)
+    }
+}
+
+/// The template's own functions, answered by the scanner.
+pub trait Scope {
+    fn parameter(&self, name: &str, at: &Option<Origin>) -> Value;
+    fn variable(&self, name: &str, at: &Option<Origin>) -> Value;
+    /// `copyIndex(loop?)` without the offset.
+    fn copy_index(&self, loop_name: Option<&str>, at: &Option<Origin>) -> Value;
+    fn region(&self) -> Option<&str>;
+}
+
+/// Evaluates an expression; unknowns point at `at` (the JSON string).
+pub fn eval(e: &Expr, scope: &dyn Scope, at: &Option<Origin>) -> Value {
+    match e {
+        Expr::Str(s) => Value::str(s),
+        Expr::Num(n) => Value::Num(*n),
+        Expr::Bool(b) => Value::Bool(*b),
+        Expr::Null => Value::Null,
+        Expr::Prop(x, p) => property(eval(x, scope, at), p, at),
+        Expr::Index(x, i) => {
+            let base = eval(x, scope, at);
+            let key = eval(i, scope, at);
+            index(base, &key, at)
+        }
+        Expr::Call(name, args) => {
+            let lower = name.to_ascii_lowercase();
+            let arg = |i: usize| args.get(i).map(|a| eval(a, scope, at));
+            match lower.as_str() {
+                "parameters" | "variables" => match arg(0) {
+                    Some(Value::Str(n)) => {
+                        if lower == "parameters" {
+                            scope.parameter(&n, at)
+                        } else {
+                            scope.variable(&n, at)
+                        }
+                    }
+                    Some(u @ Value::Unknown(_)) => u,
+                    _ => fails(&format!("`{name}` takes a name in quotes"), at),
+                },
+                "copyindex" => {
+                    let (loop_name, offset) = match (arg(0), arg(1)) {
+                        (Some(Value::Str(l)), o) => (Some(l), o),
+                        (o, _) => (None, o),
+                    };
+                    let i = scope.copy_index(loop_name.as_deref(), at);
+                    match (i, offset) {
+                        (Value::Num(i), Some(Value::Num(o))) => Value::Num(i + o),
+                        (i, None) => i,
+                        (u @ Value::Unknown(_), _) => u,
+                        (_, Some(u @ Value::Unknown(_))) => u,
+                        _ => fails("`copyIndex` takes a loop name and an offset", at),
+                    }
+                }
+                _ => {
+                    let values: Vec<Value> = args.iter().map(|a| eval(a, scope, at)).collect();
+                    let d = Deployment {
+                        region: scope.region(),
+                        at: at.clone(),
+                    };
+                    funcs::call(name, &values, &d).unwrap_or_else(|| {
+                        Value::unknown(
+                            format!("function `{name}` is not evaluated statically by proviso"),
+                            at.clone(),
+                        )
+                    })
+                }
+            }
+        }
+    }
+}
+
+fn fails(reason: &str, at: &Option<Origin>) -> Value {
+    crate::scan::terraform::error::failure(reason, at.clone())
+}
+
+/// `x.p`: an object's property (names without case, as ARM reads them).
+pub fn property(base: Value, p: &str, at: &Option<Origin>) -> Value {
+    match base {
+        Value::Map(m) => match m.get(p) {
+            Some(v) => v.clone(),
+            None => match m.iter().find(|(k, _)| k.eq_ignore_ascii_case(p)) {
+                Some((_, v)) => v.clone(),
+                None => fails(&format!("the object has no property `{p}`"), at),
+            },
+        },
+        u @ Value::Unknown(_) => u,
+        other => fails(&format!("`.{p}` of a {}", other.type_name()), at),
+    }
+}
+
+/// `x[i]`: an array's element or an object's property.
+pub fn index(base: Value, key: &Value, at: &Option<Origin>) -> Value {
+    match (base, key) {
+        (u @ Value::Unknown(_), _) => u,
+        (_, u @ Value::Unknown(_)) => u.clone(),
+        (Value::List(l), Value::Num(n)) => {
+            let i = *n as i64;
+            match usize::try_from(i).ok().and_then(|i| l.get(i)) {
+                Some(v) => v.clone(),
+                None => fails(&format!("index {i} is outside the array"), at),
+            }
+        }
+        (m @ Value::Map(_), Value::Str(k)) => property(m, k, at),
+        (b, k) => fails(
+            &format!("a {} indexed by a {}", b.type_name(), k.type_name()),
+            at,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
+    use super::*;
+
+    #[test]
+    fn parses_what_templates_write() {
+        let e = parse("concat(parameters('a'), '-', resourceGroup().location)").unwrap();
+        let Expr::Call(n, args) = e else { panic!() };
+        assert_eq!(n, "concat");
+        assert_eq!(
+            args[2],
+            Expr::Prop(
+                Box::new(Expr::Call("resourceGroup".into(), vec![])),
+                "location".into()
+            )
+        );
+        assert_eq!(parse("'it''s'").unwrap(), Expr::Str("it's".into()));
+        assert_eq!(
+            parse("variables('m')['k'][0]").unwrap(),
+            Expr::Index(
+                Box::new(Expr::Index(
+                    Box::new(Expr::Call("variables".into(), vec![Expr::Str("m".into())])),
+                    Box::new(Expr::Str("k".into()))
+                )),
+                Box::new(Expr::Num(0.0))
+            )
+        );
+        assert_eq!(
+            parse("contoso.uniqueName(parameters('p'))").unwrap(),
+            Expr::Call(
+                "contoso.uniqueName".into(),
+                vec![Expr::Call("parameters".into(), vec![Expr::Str("p".into())])]
+            )
+        );
+        assert!(parse("concat('a'").is_err());
+        assert!(parse(&"f(".repeat(500)).is_err());
+    }
+
+    #[test]
+    fn escaped_brackets_are_literals() {
+        assert!(
+            matches!(classify("[[not an expression]"), Template::Literal(s) if s == "[not an expression]")
+        );
+        assert!(matches!(
+            classify("[parameters('x')]"),
+            Template::Expr("parameters('x')")
+        ));
+        assert!(matches!(classify("plain"), Template::Literal(_)));
+    }
+}

@@ -1,0 +1,549 @@
+//! The ARM and Bicep scanners against fixtures that state their
+//! expectations inline (`fixtures/azure/README.md`):
+//! - `fixtures/azure/cases/<case>/` has a main file (`azuredeploy.json` or
+//!   `main.bicep`) starting with `// as-of: DATE`, `// expect: <clause>
+//!   <outcome> <address>` lines (or `// expect: none`), `//
+//!   expect-malformed: <file>` and `// var-file: <parameters file>`;
+//! - `fixtures/azure/bicep/platform/main.bicep` marks each declaration that
+//!   must produce a finding with `// expect: <clause> <outcome> as-of
+//!   <date> [address]` right above it, as the Terraform platform does, and
+//!   gives the same Azure findings on both dates.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+mod common;
+
+use proviso::date::Date;
+use proviso::findings::{Finding, FindingOutcome, judge};
+use proviso::scan::arm::{AzureOptions, scan_arm_file};
+use proviso::scan::bicep::scan_bicep_file;
+use proviso::scan::terraform::Options;
+use proviso::scan::{ScanOutput, scan_inputs};
+use proviso::value::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn rules() -> proviso::rules::RuleSet {
+    proviso::rules::load(&[PathBuf::from("rules")]).unwrap_or_else(|e| panic!("{:?}", e.errors))
+}
+
+fn outcome(f: &Finding) -> &'static str {
+    match f.outcome {
+        FindingOutcome::Violation => "violation",
+        FindingOutcome::Unresolved => "unresolved",
+    }
+}
+
+/// Values of `// <key> value` header lines.
+fn header(text: &str, key: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("//")?.trim().strip_prefix(key))
+        .map(|v| v.trim().to_string())
+        .collect()
+}
+
+fn scan_case(case: &Path, main: &str) -> ScanOutput {
+    let var_files = header(main, "var-file:")
+        .into_iter()
+        .map(|f| case.join(f))
+        .collect();
+    scan_inputs(
+        &[case.to_path_buf()],
+        &Options {
+            var_files,
+            ..Options::default()
+        },
+    )
+}
+
+#[test]
+fn every_azure_case_gives_exactly_the_findings_it_declares() {
+    let rules = rules();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir("fixtures/azure/cases")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    cases.sort();
+    assert_eq!(cases.len(), 12);
+    for case in cases {
+        let main = ["azuredeploy.json", "main.bicep"]
+            .iter()
+            .find_map(|f| std::fs::read_to_string(case.join(f)).ok())
+            .expect("a main file");
+        let as_of = Date::parse(&header(&main, "as-of:")[0]).unwrap();
+        let expected: BTreeSet<String> = header(&main, "expect:")
+            .into_iter()
+            .filter(|e| e != "none")
+            .collect();
+        let expected_malformed: BTreeSet<String> =
+            header(&main, "expect-malformed:").into_iter().collect();
+        let scanned = scan_case(&case, &main);
+        let judged = judge(&rules, &scanned.records, as_of);
+        let actual: BTreeSet<String> = judged
+            .findings
+            .iter()
+            .filter(|f| !scanned.waivers.iter().any(|w| w.contains(&f.record_origin)))
+            .map(|f| format!("{} {} {}", f.clause, outcome(f), f.address))
+            .collect();
+        assert_eq!(actual, expected, "case {}", case.display());
+        let malformed: BTreeSet<String> = scanned
+            .malformed
+            .iter()
+            .map(|d| {
+                let (file, line, _) = d.location().expect("a malformed input names its location");
+                assert!(line > 0);
+                Path::new(&file)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            malformed,
+            expected_malformed,
+            "malformed inputs of case {}",
+            case.display()
+        );
+    }
+}
+
+/// `(clause, outcome, file, declaration line)` from the platform's comments.
+fn platform_expectations(path: &str, date: &str) -> BTreeSet<(String, String, String, usize)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = BTreeSet::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(rest) = line.trim().strip_prefix("// expect:") else {
+            continue;
+        };
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        let [clause, outcome, "as-of", on, ..] = words.as_slice() else {
+            panic!("bad expect line {line}")
+        };
+        if *on != date {
+            continue;
+        }
+        let decl = (i..lines.len())
+            .find(|j| !lines[*j].trim_start().starts_with("//"))
+            .unwrap()
+            + 1;
+        out.insert((
+            clause.to_string(),
+            outcome.to_string(),
+            path.to_string(),
+            decl,
+        ));
+    }
+    out
+}
+
+/// The Bicep and the ARM platform: main file and parameters file.
+const PLATFORMS: [(&str, &str); 2] = [
+    (
+        "fixtures/azure/bicep/platform/main.bicep",
+        "fixtures/azure/bicep/platform/main.parameters.json",
+    ),
+    (
+        "fixtures/azure/arm/platform/azuredeploy.json",
+        "fixtures/azure/arm/platform/azuredeploy.parameters.json",
+    ),
+];
+
+fn platform_at(main: &str, params: &str) -> ScanOutput {
+    scan_inputs(
+        &[Path::new(main).parent().unwrap().to_path_buf()],
+        &Options {
+            var_files: vec![PathBuf::from(params)],
+            ..Options::default()
+        },
+    )
+}
+
+fn platform() -> ScanOutput {
+    platform_at(PLATFORMS[0].0, PLATFORMS[0].1)
+}
+
+#[test]
+fn the_bicep_and_arm_platforms_give_the_terraform_platforms_azure_findings_on_both_dates() {
+    let rules = rules();
+    for (main, params) in PLATFORMS {
+        let scanned = platform_at(main, params);
+        assert!(scanned.malformed.is_empty(), "{:?}", scanned.malformed);
+        assert_eq!(scanned.records.len(), 12, "{main}");
+        for date in ["2026-03-01", "2026-05-01"] {
+            let judged = judge(&rules, &scanned.records, Date::parse(date).unwrap());
+            let actual: BTreeSet<(String, String, String, usize)> = judged
+                .findings
+                .iter()
+                .map(|f| {
+                    (
+                        f.clause.clone(),
+                        outcome(f).to_string(),
+                        f.record_origin.file.name.clone(),
+                        f.record_origin.line_col().0,
+                    )
+                })
+                .collect();
+            assert_eq!(
+                actual,
+                platform_expectations(main, date),
+                "{main}: findings on {date}"
+            );
+        }
+    }
+    // The same Azure findings as fixtures/terraform/platform (its README's
+    // table), resource for resource.
+    let scanned = platform();
+    let judged = judge(&rules, &scanned.records, Date::parse("2026-03-01").unwrap());
+    let mut addresses: Vec<String> = judged
+        .findings
+        .iter()
+        .map(|f| format!("{} {} {}", f.clause, outcome(f), f.address))
+        .collect();
+    addresses.sort();
+    assert_eq!(
+        addresses,
+        [
+            "federal_in_us unresolved Microsoft.Storage/storageAccounts.federalDr",
+            "federal_in_us violation Microsoft.Web/sites.federalGateway[1]",
+            "frontier_third_party_on_aws violation Microsoft.Web/sites.frontierPartner",
+        ]
+    );
+}
+
+fn field<'r>(r: &'r proviso::scan::ScannedRecord, k: &str) -> &'r Value {
+    r.fields
+        .get(k)
+        .unwrap_or_else(|| panic!("no field {k} in {}", r.address))
+}
+
+fn attr<'r>(r: &'r proviso::scan::ScannedRecord, k: &str) -> &'r Value {
+    match field(r, "attributes") {
+        Value::Map(m) => m.get(k).unwrap_or_else(|| panic!("no attribute {k}")),
+        _ => panic!("attributes is not a map"),
+    }
+}
+
+#[test]
+fn the_bicep_platform_records_have_the_terraform_shape_and_values() {
+    let scanned = platform();
+    let r = scanned
+        .records
+        .iter()
+        .find(|r| r.address == "Microsoft.CognitiveServices/accounts.federalOpenai")
+        .unwrap();
+    assert_eq!(field(r, "kind"), &Value::str("resource"));
+    assert_eq!(
+        field(r, "type"),
+        &Value::str("Microsoft.CognitiveServices/accounts")
+    );
+    assert_eq!(field(r, "name"), &Value::str("federalOpenai"));
+    assert_eq!(field(r, "cloud"), &Value::str("azure"));
+    assert_eq!(field(r, "region"), &Value::str("eastus2"));
+    assert_eq!(attr(r, "name"), &Value::str("acme-prod-federal-oai"));
+    assert_eq!(attr(r, "apiVersion"), &Value::str("2023-05-01"));
+    let Value::Map(tags) = field(r, "tags") else {
+        panic!()
+    };
+    assert_eq!(tags.get("segment"), Some(&Value::str("federal")));
+    assert_eq!(
+        tags.get("cost-center"),
+        Some(&Value::str("AI-PLATFORM-PROD"))
+    );
+    assert_eq!(tags.get("model-vendor"), Some(&Value::str("openai")));
+    // Spans: the record at its declaration, `region` at its `location`.
+    assert_eq!(r.origin.line_col().0, 98);
+    let text = &r.origin.file.text;
+    assert_eq!(
+        &text[r.origin.span.clone()],
+        "resource federalOpenai 'Microsoft.CognitiveServices/accounts@2023-05-01'"
+    );
+    let region =
+        proviso::value::Record::origin_of(r, &proviso::value::FieldPath(vec!["region".into()]))
+            .unwrap();
+    assert_eq!(&text[region.span.clone()], "location");
+    // Child resources of a loop, with `parent:`.
+    let models: Vec<(&str, &Value)> = scanned
+        .records
+        .iter()
+        .filter(|r| {
+            r.address
+                .starts_with("Microsoft.CognitiveServices/accounts/deployments.")
+        })
+        .map(|r| (r.address.as_str(), attr(r, "name")))
+        .collect();
+    assert_eq!(
+        models,
+        [
+            (
+                "Microsoft.CognitiveServices/accounts/deployments.modelDeployments[0]",
+                &Value::str("gpt-4o")
+            ),
+            (
+                "Microsoft.CognitiveServices/accounts/deployments.modelDeployments[1]",
+                &Value::str("text-embedding-3-large")
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_arm_quickstart_reads_its_parameters_and_the_region_given() {
+    let path = Path::new("fixtures/azure/cases/arm_location_from_resource_group/azuredeploy.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(proviso::scan::arm::looks_like_arm(&text));
+    let without = scan_arm_file(path, &text, &AzureOptions::default());
+    let r = &without.records[0];
+    assert_eq!(
+        field(r, "type"),
+        &Value::str("Microsoft.Storage/storageAccounts")
+    );
+    assert!(matches!(field(r, "region"), Value::Unknown(u) if u.reason.contains("--region")));
+    assert!(field(r, "name").is_unknown(), "uniqueString is not guessed");
+    assert_eq!(
+        attr(r, "sku"),
+        &Value::Map([("name".to_string(), Value::str("Standard_LRS"))].into())
+    );
+    // The record is where its type and name are written.
+    assert_eq!(r.origin.line_col().0, 53);
+    let with = scan_arm_file(
+        path,
+        &text,
+        &AzureOptions {
+            region: Some("eastus".into()),
+            parameter_files: vec![PathBuf::from(
+                "fixtures/azure/cases/arm_parameters_file/azuredeploy.parameters.json",
+            )],
+        },
+    );
+    let r = &with.records[0];
+    // The parameters file's "West Europe" wins over the resource group's location.
+    assert_eq!(field(r, "region"), &Value::str("westeurope"));
+    assert_eq!(
+        attr(r, "sku"),
+        &Value::Map([("name".to_string(), Value::str("Standard_GRS"))].into())
+    );
+}
+
+#[test]
+fn arm_copy_condition_nested_and_escaped_brackets() {
+    let path = Path::new("fixtures/azure/cases/arm_copy_condition_nested/azuredeploy.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    let out = scan_arm_file(path, &text, &AzureOptions::default());
+    let addresses: Vec<&str> = out.records.iter().map(|r| r.address.as_str()).collect();
+    assert_eq!(
+        addresses,
+        [
+            "Microsoft.Storage/storageAccounts.contosofed[0]",
+            "Microsoft.Storage/storageAccounts.fabrikamfed[1]",
+            "Microsoft.Sql/servers.fedsql",
+            "Microsoft.Sql/servers/databases.fedsql/records",
+        ]
+    );
+    let sql = &out.records[2];
+    let Value::Map(props) = attr(sql, "properties") else {
+        panic!()
+    };
+    assert_eq!(
+        props.get("description"),
+        Some(&Value::str("[this is not an expression]"))
+    );
+    let db = &out.records[3];
+    assert_eq!(field(db, "name"), &Value::str("fedsql/records"));
+    assert_eq!(field(db, "region"), &Value::str("westeurope"));
+}
+
+#[test]
+fn a_bicep_registry_module_is_noted_and_judged_from_its_parameters() {
+    let path = Path::new("fixtures/azure/cases/bicep_modules/main.bicep");
+    let text = std::fs::read_to_string(path).unwrap();
+    let out = scan_bicep_file(path, &text, &AzureOptions::default());
+    assert_eq!(out.unscanned_modules.len(), 1);
+    assert_eq!(
+        out.unscanned_modules[0].source,
+        "br/public:avm/res/storage/storage-account:0.9.0"
+    );
+    assert_eq!(out.notes.len(), 1);
+    assert_eq!(
+        out.notes[0].code.as_str(),
+        "proviso::input::bicep_module_not_scanned"
+    );
+    let mut addresses: Vec<&str> = out.records.iter().map(|r| r.address.as_str()).collect();
+    addresses.sort();
+    assert_eq!(
+        addresses,
+        [
+            "module.euStorage",
+            "module.euStorage.Microsoft.Storage/storageAccounts.stg",
+            "module.registryStorage",
+            "module.usStorage",
+            "module.usStorage.Microsoft.Storage/storageAccounts.stg",
+        ]
+    );
+}
+
+#[test]
+fn proviso_check_reads_bicep_end_to_end_with_a_parameters_file() {
+    let out = common::proviso(&[
+        "check",
+        "--rules",
+        "rules",
+        "--as-of",
+        "2026-05-01",
+        "--format",
+        "json",
+        "--var-file",
+        "fixtures/azure/bicep/platform/main.parameters.json",
+        "fixtures/azure/bicep/platform",
+    ])
+    .run();
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let findings: Vec<String> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}",
+                f["clause"].as_str().unwrap(),
+                f["outcome"].as_str().unwrap(),
+                f["address"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            "federal_in_us violation Microsoft.Web/sites.federalGateway[1]",
+            "federal_in_us unresolved Microsoft.Storage/storageAccounts.federalDr",
+        ]
+    );
+    // `federal_in_us` is a warning: below the default `--fail-on error`.
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+fn arm(text: &str) -> ScanOutput {
+    scan_arm_file(Path::new("hostile.json"), text, &AzureOptions::default())
+}
+
+#[test]
+fn hostile_arm_templates_are_reported_not_crashed_on() {
+    // Variables that name each other: a failure, not a stack overflow.
+    let out = arm(
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "variables": {"a": "[variables('b')]", "b": "[variables('a')]"},
+        "resources": [{"type": "Microsoft.Storage/storageAccounts", "name": "[variables('a')]", "location": "eastus"}]}"#,
+    );
+    assert_eq!(out.records.len(), 1);
+    assert!(
+        matches!(field(&out.records[0], "name"), Value::Unknown(u) if u.reason.contains("refers to itself"))
+    );
+    // A copy count beyond Azure's 800: located, no records.
+    let out = arm(
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "resources": [{"copy": {"name": "c", "count": 1000000000}, "type": "Microsoft.Storage/storageAccounts", "name": "x"}]}"#,
+    );
+    assert!(out.records.is_empty());
+    assert_eq!(out.malformed.len(), 1);
+    assert_eq!(out.malformed[0].location().unwrap().1, 2);
+    // Child resources nested 40 deep: the first 17 levels, then a diagnostic.
+    let mut text = String::from(
+        r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "resources": "#,
+    );
+    for _ in 0..40 {
+        text.push_str(r#"[{"type": "Microsoft.Web/sites", "name": "a", "resources": "#);
+    }
+    text.push_str("[]");
+    for _ in 0..40 {
+        text.push_str("}]");
+    }
+    text.push('}');
+    let out = arm(&text);
+    assert_eq!(out.records.len(), 17);
+    assert_eq!(out.malformed.len(), 1);
+    // An expression that does not parse: located at its string.
+    let out = arm(
+        "{\"$schema\": \"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#\",\n\"resources\": [{\"type\": \"Microsoft.Web/sites\",\n\"name\": \"[concat('a']\"}]}",
+    );
+    assert_eq!(out.records.len(), 1);
+    assert_eq!(out.malformed[0].location().unwrap().1, 3);
+    // Not JSON at all.
+    let out = arm("{\"$schema\": \"x\",\n  \"resources\": [,]}");
+    assert_eq!(out.malformed[0].location().unwrap().1, 2);
+}
+
+#[test]
+fn hostile_bicep_files_are_reported_not_crashed_on() {
+    let dir = tempfile::tempdir().unwrap();
+    // A module that uses itself.
+    let me = dir.path().join("loop.bicep");
+    std::fs::write(
+        &me,
+        "#disable-next-line no-unused-params\nparam n int = 1\nmodule again 'loop.bicep' = {\n  name: 'again'\n}\nresource s 'Microsoft.Storage/storageAccounts@2023-01-01' = {\n  name: 'x'\n  location: 'eastus'\n}\n",
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&me).unwrap();
+    let out = scan_bicep_file(&me, &text, &AzureOptions::default());
+    assert_eq!(out.malformed.len(), 1, "{:?}", out.malformed);
+    assert!(out.malformed[0].message.contains("cycle"));
+    assert_eq!(
+        out.records
+            .iter()
+            .map(|r| r.address.as_str())
+            .collect::<Vec<_>>(),
+        ["module.again", "Microsoft.Storage/storageAccounts.s"]
+    );
+    // Deep nesting and a huge loop.
+    let deep = format!("var d = {}", "(".repeat(100_000));
+    let out = scan_bicep_file(Path::new("deep.bicep"), &deep, &AzureOptions::default());
+    assert_eq!(out.malformed.len(), 1);
+    let huge = "resource s 'Microsoft.Storage/storageAccounts@2023-01-01' = [for i in range(0, 1000000000): {\n  name: 'x${i}'\n}]\n";
+    let out = scan_bicep_file(Path::new("huge.bicep"), huge, &AzureOptions::default());
+    // `range` past its cap fails: one record whose existence is unknown.
+    assert_eq!(out.records.len(), 1);
+    assert_eq!(
+        out.records[0].address,
+        "Microsoft.Storage/storageAccounts.s[…]"
+    );
+    assert!(out.records[0].existence.is_some());
+    // A known loop past Azure's 800: reported, not cut short silently.
+    let over = huge.replace("1000000000", "1000");
+    let out = scan_bicep_file(Path::new("over.bicep"), &over, &AzureOptions::default());
+    assert!(out.records.is_empty());
+    assert_eq!(out.malformed.len(), 1);
+    assert_eq!(out.malformed[0].location().unwrap().1, 1);
+}
+
+#[test]
+fn a_local_bicep_modules_outputs_are_evaluated_with_its_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("site.bicep"),
+        "param site string\nvar locations = {\n  primary: 'eastus2'\n  secondary: 'westeurope'\n}\noutput location string = locations[site]\noutput id string = resourceGroup().id\n",
+    )
+    .unwrap();
+    let main = dir.path().join("main.bicep");
+    let text = "module site 'site.bicep' = {\n  name: 'site'\n  params: {\n    site: 'secondary'\n  }\n}\nresource records 'Microsoft.Storage/storageAccounts@2023-01-01' = {\n  name: 'fedrecords'\n  location: site.outputs.location\n  tags: {\n    segment: 'federal'\n    id: site.outputs.id\n  }\n}\n";
+    std::fs::write(&main, text).unwrap();
+    let out = scan_bicep_file(&main, text, &AzureOptions::default());
+    let r = out
+        .records
+        .iter()
+        .find(|r| r.address == "Microsoft.Storage/storageAccounts.records")
+        .unwrap();
+    assert_eq!(field(r, "region"), &Value::str("westeurope"));
+    let Value::Map(tags) = field(r, "tags") else {
+        panic!()
+    };
+    assert!(
+        tags["id"].is_unknown(),
+        "an output Azure computes stays unknown"
+    );
+}

@@ -41,6 +41,8 @@ struct Settings {
     config: Option<PathBuf>,
     /// Parameter values: the file's `params:`, then `--param` flags.
     params: Vec<(String, String)>,
+    /// `--iac` and `--region`.
+    iac: crate::scan::iac::Options,
 }
 
 fn settings(args: &CheckArgs) -> Result<Settings, Diag> {
@@ -121,6 +123,10 @@ fn settings(args: &CheckArgs) -> Result<Settings, Diag> {
             .cloned()
             .chain(args.params.iter().cloned())
             .collect(),
+        iac: crate::scan::iac::Options {
+            force: args.iac.or(config.iac),
+            region: args.region.clone().or(config.region.clone()),
+        },
         config: config.path,
     })
 }
@@ -179,34 +185,18 @@ fn preflight(s: &Settings, args: &CheckArgs) -> Result<(), Diag> {
         files::check_side_file(v, "--var-file", files::SIDE_INPUT_CAP)?;
     }
     for p in &s.paths {
-        if p.is_dir() && !holds_terraform(p, &s.exclude) {
+        if p.is_dir() && !crate::scan::iac::holds_iac(p, &s.exclude, s.iac.force) {
             return Err(no_terraform(p));
         }
-        if p.is_file() && !is_terraform_file(p) {
+        if p.is_file()
+            && s.iac.force.is_none()
+            && !is_terraform_file(p)
+            && crate::scan::iac::detect_path(p).is_none()
+        {
             return Err(not_terraform(p));
         }
     }
     Ok(())
-}
-
-/// Whether a directory holds a `.tf` or `.tf.json` file the scanner would
-/// read (it skips hidden directories and excluded paths).
-fn holds_terraform(dir: &Path, exclude: &[Exclude]) -> bool {
-    let Ok(abs) = std::fs::canonicalize(dir) else {
-        return true; // the scanner reports it
-    };
-    walkdir::WalkDir::new(&abs)
-        .into_iter()
-        .filter_entry(|e| {
-            e.depth() == 0
-                || !((e.file_type().is_dir() && e.file_name().to_string_lossy().starts_with('.'))
-                    || exclude.iter().any(|x| x.matches(e.path())))
-        })
-        .filter_map(Result::ok)
-        .any(|e| {
-            let name = e.file_name().to_string_lossy();
-            e.file_type().is_file() && (name.ends_with(".tf") || name.ends_with(".tf.json"))
-        })
 }
 
 /// A file `proviso check` reads when it is named: `.tf`, `.tf.json`, or a
@@ -231,11 +221,11 @@ fn not_terraform(p: &Path) -> Diag {
     } else if name.ends_with(".tfvars") || name.ends_with(".tfvars.json") {
         format!("pass variable files with `--var-file {}`", p.display())
     } else {
-        "name `.tf` or `.tf.json` files, plan JSON files, or directories of Terraform".to_string()
+        "name `.tf` or `.tf.json` files, plan JSON files, CloudFormation, ARM, Bicep or Kubernetes files, or directories of them (`--iac` reads a file as one of them)".to_string()
     };
     Diag::error(
         Code::CheckNotTerraform,
-        format!("`{name}` is not a Terraform file: nothing to check in it"),
+        format!("`{name}` is not a Terraform file nor other infrastructure as code proviso reads: nothing to check in it"),
     )
     .with_help(help)
 }
@@ -253,7 +243,7 @@ fn no_terraform(dir: &Path) -> Diag {
             dir.display()
         )
     } else {
-        "pass a directory with `.tf` or `.tf.json` files, or a plan JSON file (nothing judged is not a pass)"
+        "pass a directory with `.tf` or `.tf.json` files, CloudFormation templates, ARM or Bicep files or Kubernetes manifests, or a plan JSON file (nothing judged is not a pass)"
             .to_string()
     };
     Diag::error(
@@ -383,7 +373,7 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
     };
     // Each root module is judged as soon as it is evaluated, and its records
     // dropped: memory stays bounded by the parsed files, not the records.
-    let (mut scanned, parts) = crate::scan::scan_inputs_each(&s.paths, &options, &|records| {
+    let (mut scanned, parts) = crate::scan::scan_inputs_each(&s.paths, &options, &s.iac, &|records| {
         let resources = records.iter().filter(|r| r.kind() == "resource").count();
         let judged = crate::findings::judge(&rules, &records, s.as_of);
         (judged, records.len(), resources)

@@ -365,6 +365,39 @@ codes! {
         /// where. Write it again with `terraform show -json PLAN`.
         InputMalformedPlan = "proviso::input::malformed_plan", error;
 
+        /// A CloudFormation template cannot be read
+        ///
+        /// A file read as a CloudFormation template (YAML or JSON, or a
+        /// `cdk synth` output) is not valid YAML/JSON, or a part of it does
+        /// not have CloudFormation's shape (a resource without a `Type`, a
+        /// `Resources` that is not a mapping); the label shows where. The
+        /// rest of the file, and every other file, is still scanned.
+        InputMalformedCloudFormation = "proviso::input::malformed_cloudformation", error;
+
+        /// A Kubernetes manifest cannot be read
+        ///
+        /// A document of a manifest file (or of `helm template` output) is
+        /// not valid YAML, or an object has no `kind` or `metadata.name`;
+        /// the label shows where. The other documents and files are still
+        /// scanned.
+        InputMalformedKubernetes = "proviso::input::malformed_kubernetes", error;
+
+        /// A CloudFormation parameters file cannot be read
+        ///
+        /// A `--var-file` that looks like CloudFormation parameters is not
+        /// a list of `{"ParameterKey", "ParameterValue"}` objects nor an
+        /// object with `"Parameters": {NAME: VALUE}`. The parameters it
+        /// would set keep their defaults, or are unknown, until it is fixed.
+        InputMalformedParameters = "proviso::input::malformed_parameters", error;
+
+        /// A file in a language this build does not scan
+        ///
+        /// A file was recognized as infrastructure as code (an ARM
+        /// template, a Bicep file) whose scanner is not part of this build
+        /// of proviso: its resources are not judged. The note names it so
+        /// that nothing is skipped silently.
+        InputNotScanned = "proviso::input::not_scanned", advice;
+
         /// Modules call each other in a cycle
         ///
         /// A module calls a module that is already being evaluated, so

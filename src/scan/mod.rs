@@ -8,13 +8,22 @@
 //! never stop at a bad file: they report it as a malformed-input diagnostic
 //! and go on.
 
+pub mod cloudformation;
+pub mod iac;
+pub mod kubernetes;
 pub mod logs;
 pub mod terraform;
+pub mod yaml;
 
 /// Scans every input of `proviso check`: Terraform directories and files
-/// (`.tf`, `.tf.json`), and Terraform plan JSON files named on their own.
-pub fn scan_inputs(paths: &[std::path::PathBuf], options: &terraform::Options) -> ScanOutput {
-    let (mut out, parts) = scan_inputs_each(paths, options, &|records| records);
+/// (`.tf`, `.tf.json`), Terraform plan JSON files named on their own, and
+/// the other infrastructure as code [`iac`] detects.
+pub fn scan_inputs(
+    paths: &[std::path::PathBuf],
+    options: &terraform::Options,
+    iac: &iac::Options,
+) -> ScanOutput {
+    let (mut out, parts) = scan_inputs_each(paths, options, iac, &|records| records);
     out.records = parts.into_iter().flatten().collect();
     sort_records(&mut out.records);
     out
@@ -32,28 +41,16 @@ pub fn sort_records(records: &mut [ScannedRecord]) {
 }
 
 /// Like [`scan_inputs`], but hands each independent group of records (a
-/// root module with the modules it calls) to `each` as soon as it is
-/// built, so that a large repository's records never all live at once.
+/// root module with the modules it calls, a template, a manifest) to
+/// `each` as soon as it is built, so that a large repository's records
+/// never all live at once.
 pub fn scan_inputs_each<R: Send>(
     paths: &[std::path::PathBuf],
     options: &terraform::Options,
+    iac: &iac::Options,
     each: &(dyn Fn(Vec<ScannedRecord>) -> R + Sync),
 ) -> (ScanOutput, Vec<R>) {
-    let (plans, tree): (Vec<_>, Vec<_>) = paths
-        .iter()
-        .cloned()
-        .partition(|p| terraform::plan::is_plan_path(p));
-    let (mut out, mut results) = if tree.is_empty() && !plans.is_empty() {
-        (ScanOutput::default(), Vec::new())
-    } else {
-        terraform::scan_each(&tree, options, each)
-    };
-    for p in plans {
-        let (part, records) = terraform::plan::scan(&p);
-        results.push(each(records));
-        out.merge(part);
-    }
-    (out, results)
+    iac::scan_inputs_each(paths, options, iac, each)
 }
 
 use crate::diag::Diag;

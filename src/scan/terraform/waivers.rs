@@ -61,10 +61,8 @@ impl Waiver {
 /// Finds the waiver comments of one parsed file. Malformed ones are returned
 /// as diagnostics (`proviso::waiver::*`), never guessed at.
 pub fn find(file: &Arc<SourceFile>, body: &Body) -> (Vec<Waiver>, Vec<Diag>) {
-    let mut waivers = Vec::new();
-    let mut errors = Vec::new();
     if !file.text.contains(MARKER) {
-        return (waivers, errors);
+        return (Vec::new(), Vec::new());
     }
     let mut items = Vec::new();
     collect_items(body, &mut items);
@@ -73,6 +71,18 @@ pub fn find(file: &Arc<SourceFile>, body: &Body) -> (Vec<Waiver>, Vec<Diag>) {
         for item in &mut items {
             item.span = map.map_span(item.span.clone());
         }
+    }
+    find_items(file, items)
+}
+
+/// Finds the waiver comments of a file whose blocks and attributes (or
+/// their equivalents in another format: a CloudFormation resource and its
+/// properties, a Kubernetes object) are `items`.
+pub fn find_items(file: &Arc<SourceFile>, mut items: Vec<Item>) -> (Vec<Waiver>, Vec<Diag>) {
+    let mut waivers = Vec::new();
+    let mut errors = Vec::new();
+    if !file.text.contains(MARKER) {
+        return (waivers, errors);
     }
     items.sort_by_key(|i| i.span.start);
     let text: &str = &file.text;
@@ -87,7 +97,7 @@ pub fn find(file: &Arc<SourceFile>, body: &Body) -> (Vec<Waiver>, Vec<Diag>) {
         // A `#` inside a string or heredoc is not a comment.
         if items
             .iter()
-            .any(|i| i.is_attribute && i.span.start < comment_start && comment_start < i.span.end)
+            .any(|i| i.opaque && i.span.start < comment_start && comment_start < i.span.end)
         {
             continue;
         }
@@ -100,11 +110,12 @@ pub fn find(file: &Arc<SourceFile>, body: &Body) -> (Vec<Waiver>, Vec<Diag>) {
         let target = if trailing {
             items
                 .iter()
-                .filter(|i| i.span.start >= here && i.span.start < comment_start)
+                .filter(|i| i.target && i.span.start >= here && i.span.start < comment_start)
                 .max_by_key(|i| i.span.start)
         } else {
             items.iter().find(|i| {
-                i.span.start >= comment_span.end
+                i.target
+                    && i.span.start >= comment_span.end
                     && text
                         .get(comment_span.end..i.span.start)
                         .is_some_and(only_comments)
@@ -142,10 +153,16 @@ pub fn find(file: &Arc<SourceFile>, body: &Body) -> (Vec<Waiver>, Vec<Diag>) {
     (waivers, errors)
 }
 
-struct Item {
-    span: Range<usize>,
-    name: String,
-    is_attribute: bool,
+/// A block or attribute a waiver can excuse, or a string a `#` inside of
+/// is not a comment.
+pub struct Item {
+    pub span: Range<usize>,
+    /// How a waiver names it: `resource "a" "b"`, `attribute `x``.
+    pub name: String,
+    /// A `#` inside it is text, not a comment (a string, a heredoc).
+    pub opaque: bool,
+    /// A waiver can excuse it.
+    pub target: bool,
 }
 
 fn collect_items(body: &Body, out: &mut Vec<Item>) {
@@ -154,7 +171,8 @@ fn collect_items(body: &Body, out: &mut Vec<Item>) {
             out.push(Item {
                 span,
                 name: format!("attribute `{}`", attr.key.as_str()),
-                is_attribute: true,
+                opaque: true,
+                target: true,
             });
         }
     }
@@ -167,7 +185,8 @@ fn collect_items(body: &Body, out: &mut Vec<Item>) {
             out.push(Item {
                 span,
                 name,
-                is_attribute: false,
+                opaque: false,
+                target: true,
             });
         }
         collect_items(&block.body, out);

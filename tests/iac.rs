@@ -253,12 +253,20 @@ fn intrinsics_parameters_conditions_and_stack_tags_are_evaluated() {
         text(svc, &["tags", "cost-center"]).as_deref(),
         Some("AI-PLATFORM")
     );
-    assert_eq!(text(svc, &["tags", "api-mode"]).as_deref(), Some("stateless"));
+    assert_eq!(
+        text(svc, &["tags", "api-mode"]).as_deref(),
+        Some("stateless")
+    );
     // A list parameter and a `!Ref` to a resource.
     assert_eq!(
         text(
             svc,
-            &["attributes", "NetworkConfiguration", "AwsvpcConfiguration", "Subnets"]
+            &[
+                "attributes",
+                "NetworkConfiguration",
+                "AwsvpcConfiguration",
+                "Subnets"
+            ]
         )
         .as_deref(),
         Some("[subnet-0aa11bb22cc33dd44, subnet-0ee55ff66aa77bb88]")
@@ -289,7 +297,10 @@ fn intrinsics_parameters_conditions_and_stack_tags_are_evaluated() {
     )
     .unwrap();
     assert_eq!(&o.file.text[o.span.clone()], "AWS::ECS::Service");
-    assert_eq!(&svc.origin.file.text[svc.origin.span.clone()], "CompletionsService");
+    assert_eq!(
+        &svc.origin.file.text[svc.origin.span.clone()],
+        "CompletionsService"
+    );
     // `!Select` over a `CommaDelimitedList`.
     assert_eq!(
         text(record(&stacks[1], "Trainium1"), &["attributes", "SubnetId"]).as_deref(),
@@ -329,7 +340,11 @@ fn the_user_guide_samples_read_as_cloudformation_evaluates_them() {
     assert!(out.records.iter().all(|r| r.address != "ProdAlarmTopic"));
     // A condition on a parameter with no default: existence unknown.
     let logs = record(&out, "LogsBucket");
-    let why = logs.existence.as_ref().map(|u| u.reason.clone()).unwrap_or_default();
+    let why = logs
+        .existence
+        .as_ref()
+        .map(|u| u.reason.clone())
+        .unwrap_or_default();
     assert!(
         why.starts_with("whether `LogsBucket` exists depends on condition `HasSuffix`: parameter `BucketSuffix` has no `Default`"),
         "{why}"
@@ -393,7 +408,10 @@ fn cloudformation_parameter_files_are_read_in_both_forms() {
 fn cdk_synth_output_is_read_with_construct_paths_as_addresses() {
     let out = scan(&["fixtures/cloudformation/cdk"], &[], None);
     assert!(out.malformed.is_empty(), "{:?}", out.malformed);
-    assert_eq!(out.files, 1, "manifest.json and tree.json are not templates");
+    assert_eq!(
+        out.files, 1,
+        "manifest.json and tree.json are not templates"
+    );
     let addresses: Vec<&str> = out.records.iter().map(|r| r.address.as_str()).collect();
     assert_eq!(
         addresses,
@@ -443,7 +461,14 @@ fn kubernetes_manifests_and_helm_output_give_one_record_per_object() {
     assert_eq!(
         text(
             c,
-            &["attributes", "spec", "template", "spec", "nodeSelector", "topology.kubernetes.io/region"]
+            &[
+                "attributes",
+                "spec",
+                "template",
+                "spec",
+                "nodeSelector",
+                "topology.kubernetes.io/region"
+            ]
         )
         .as_deref(),
         Some("us-east-1")
@@ -456,7 +481,10 @@ fn kubernetes_manifests_and_helm_output_give_one_record_per_object() {
     );
     // The waiver comment is bound to the completions object.
     assert_eq!(out.waivers.len(), 1);
-    assert_eq!(out.waivers[0].target_name, "object `Deployment/openai/completions`");
+    assert_eq!(
+        out.waivers[0].target_name,
+        "object `Deployment/openai/completions`"
+    );
     assert!(out.waiver_errors.is_empty(), "{:?}", out.waiver_errors);
 }
 
@@ -496,7 +524,10 @@ fn a_rule_files_define_places_kubernetes_objects_and_waivers_apply() {
     .run();
     assert_eq!(out.code, 1, "{}", out.stderr);
     let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(doc["findings"][0]["address"], "Deployment/openai/completions");
+    assert_eq!(
+        doc["findings"][0]["address"],
+        "Deployment/openai/completions"
+    );
     assert_eq!(doc["findings"][0]["clause"], "stateless_off_eks");
 }
 
@@ -566,12 +597,19 @@ fn a_directory_mixing_languages_is_scanned_whole_and_iac_forces_one() {
             region: None,
         };
         let out = scan_inputs(&[root.to_path_buf()], &Options::default(), &iac);
-        let mut t: Vec<String> = out.records.iter().map(|r| text(r, &["type"]).unwrap()).collect();
+        let mut t: Vec<String> = out
+            .records
+            .iter()
+            .map(|r| text(r, &["type"]).unwrap())
+            .collect();
         t.dedup();
         t
     };
     assert_eq!(forced(IacKind::Terraform), ["aws_s3_bucket"]);
-    assert_eq!(forced(IacKind::Kubernetes), ["Deployment", "Service", "Deployment"]);
+    assert_eq!(
+        forced(IacKind::Kubernetes),
+        ["Deployment", "Service", "Deployment"]
+    );
     assert_eq!(
         forced(IacKind::Cloudformation),
         ["AWS::EC2::Instance", "AWS::EC2::SecurityGroup"]

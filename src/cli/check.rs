@@ -373,11 +373,12 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
     };
     // Each root module is judged as soon as it is evaluated, and its records
     // dropped: memory stays bounded by the parsed files, not the records.
-    let (mut scanned, parts) = crate::scan::scan_inputs_each(&s.paths, &options, &s.iac, &|records| {
-        let resources = records.iter().filter(|r| r.kind() == "resource").count();
-        let judged = crate::findings::judge(&rules, &records, s.as_of);
-        (judged, records.len(), resources)
-    });
+    let (mut scanned, parts) =
+        crate::scan::scan_inputs_each(&s.paths, &options, &s.iac, &|records| {
+            let resources = records.iter().filter(|r| r.kind() == "resource").count();
+            let judged = crate::findings::judge(&rules, &records, s.as_of);
+            (judged, records.len(), resources)
+        });
     let mut judged = crate::findings::Judged::default();
     let (mut records, mut resources) = (0usize, 0usize);
     for (j, n, r) in parts {

@@ -704,17 +704,20 @@ codes! {
 
         /// A directory holds no Terraform
         ///
-        /// A path given to `proviso check` has no `.tf` or `.tf.json` file,
-        /// so nothing there would be judged (and nothing judged is not a
-        /// pass). Pass the directory that declares the infrastructure; a
-        /// directory of rule files goes to `--rules`.
+        /// A path given to `proviso check` has no `.tf` or `.tf.json` file
+        /// and no CloudFormation, ARM, Bicep or Kubernetes file (of the
+        /// `--iac` language, when one is forced), so nothing there would be
+        /// judged (and nothing judged is not a pass). Pass the directory
+        /// that declares the infrastructure; a directory of rule files goes
+        /// to `--rules`.
         CheckNoTerraform = "proviso::check::no_terraform", error;
 
         /// A file is not Terraform
         ///
-        /// A path given to `proviso check` is not `.tf`, `.tf.json` or plan
-        /// JSON. Pass a rule file with `--rules`, a variables file with
-        /// `--var-file`.
+        /// A path given to `proviso check` is not `.tf`, `.tf.json`, plan
+        /// JSON, nor a CloudFormation, ARM, Bicep or Kubernetes file. Pass a
+        /// rule file with `--rules`, a variables or parameters file with
+        /// `--var-file`; `--iac LANGUAGE` reads a file as that language.
         CheckNotTerraform = "proviso::check::not_terraform", error;
 
         /// Nothing was checked

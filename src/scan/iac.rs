@@ -146,7 +146,10 @@ pub fn detect_path(path: &Path) -> Option<IacKind> {
 
 /// A file's language from its text, and its YAML documents when it was
 /// parsed to tell. `Err` when it looks like IaC but does not parse.
-fn detect_text(path: &Path, text: &str) -> Result<Option<(IacKind, Vec<yaml::Node>)>, yaml::YamlError> {
+fn detect_text(
+    path: &Path,
+    text: &str,
+) -> Result<Option<(IacKind, Vec<yaml::Node>)>, yaml::YamlError> {
     if path.extension().is_some_and(|e| e == "bicep") {
         return Ok(Some((IacKind::Bicep, Vec::new())));
     }
@@ -260,7 +263,9 @@ pub fn scan_inputs_each<R: Send>(
                     Code::InputNotFound,
                     format!("`{}` does not exist", p.display()),
                 )
-                .with_help("pass directories or files of infrastructure as code to `proviso check`"),
+                .with_help(
+                    "pass directories or files of infrastructure as code to `proviso check`",
+                ),
             );
         } else if is_tf(p) || !p.exists() {
             tree.push(p.clone());
@@ -322,7 +327,10 @@ fn is_plan_candidate(p: &Path) -> bool {
     match std::fs::read_to_string(p) {
         Ok(text) => !matches!(
             detect_text(p, &text),
-            Ok(Some((IacKind::Cloudformation | IacKind::Arm | IacKind::Kubernetes, _)))
+            Ok(Some((
+                IacKind::Cloudformation | IacKind::Arm | IacKind::Kubernetes,
+                _
+            )))
         ),
         Err(_) => true, // the plan reader reports it
     }
@@ -387,7 +395,10 @@ fn scan_file(
             out.malformed.push(
                 Diag::error(
                     Code::InputMalformedCloudFormation,
-                    format!("`{}` cannot be parsed as YAML or JSON: {}", file.name, e.message),
+                    format!(
+                        "`{}` cannot be parsed as YAML or JSON: {}",
+                        file.name, e.message
+                    ),
                 )
                 .in_file(&file)
                 .label(e.offset..e.offset, "here")
@@ -415,10 +426,16 @@ fn scan_file(
                         };
                         out.files += 1;
                         out.malformed.push(
-                            Diag::error(code, format!("`{}` cannot be parsed as YAML or JSON: {}", file.name, e.message))
-                                .in_file(&file)
-                                .label(e.offset..e.offset, "here")
-                                .with_help("fix the syntax; the other files are scanned"),
+                            Diag::error(
+                                code,
+                                format!(
+                                    "`{}` cannot be parsed as YAML or JSON: {}",
+                                    file.name, e.message
+                                ),
+                            )
+                            .in_file(&file)
+                            .label(e.offset..e.offset, "here")
+                            .with_help("fix the syntax; the other files are scanned"),
                         );
                         return Some(out);
                     }
@@ -504,5 +521,7 @@ fn not_iac(path: &Path) -> Diag {
             display_path(path)
         ),
     )
-    .with_help("name Terraform, CloudFormation, ARM, Bicep or Kubernetes files, or force one with `--iac`")
+    .with_help(
+        "name Terraform, CloudFormation, ARM, Bicep or Kubernetes files, or force one with `--iac`",
+    )
 }

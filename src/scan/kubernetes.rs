@@ -105,7 +105,8 @@ fn object(file: &Arc<SourceFile>, obj: &Node, out: &mut ScanOutput, items: &mut 
         return;
     };
     let Some(kind) = kind_node.as_str() else {
-        out.malformed.push(bad(kind_node.span.clone(), "`kind` is not a string".into()));
+        out.malformed
+            .push(bad(kind_node.span.clone(), "`kind` is not a string".into()));
         return;
     };
     let metadata = obj.get("metadata");

@@ -110,7 +110,13 @@ impl Offsets {
 /// A collection being built.
 enum Open {
     Seq(Vec<Node>, Option<String>, usize, usize),
-    Map(Vec<(Node, Node)>, Option<Node>, Option<String>, usize, usize),
+    Map(
+        Vec<(Node, Node)>,
+        Option<Node>,
+        Option<String>,
+        usize,
+        usize,
+    ),
 }
 
 /// Parses every document of a YAML (or JSON) text. A document that is

@@ -134,17 +134,29 @@ impl<'t> Env<'t> {
                 let target = match self.arg(arg, short, depth)? {
                     Value::Str(s) => s.to_string(),
                     u @ Value::Unknown(_) => return Some(u),
-                    _ => return Some(self.unknown("`Ref` takes the name of a parameter or resource", at)),
+                    _ => {
+                        return Some(
+                            self.unknown("`Ref` takes the name of a parameter or resource", at),
+                        );
+                    }
                 };
                 self.reference(&target, at)
             }
             "Fn::If" => {
                 let items = match &arg.data {
                     Data::Seq(items) if !(arg.tag.is_some() && !short) => items,
-                    _ => return Some(self.unknown("`Fn::If` takes [condition, value if true, value if false]", at)),
+                    _ => {
+                        return Some(self.unknown(
+                            "`Fn::If` takes [condition, value if true, value if false]",
+                            at,
+                        ));
+                    }
                 };
                 let [cond, yes, no] = items.as_slice() else {
-                    return Some(self.unknown("`Fn::If` takes [condition, value if true, value if false]", at));
+                    return Some(self.unknown(
+                        "`Fn::If` takes [condition, value if true, value if false]",
+                        at,
+                    ));
                 };
                 let Some(cname) = cond.as_str() else {
                     return Some(self.unknown("`Fn::If` takes a condition's name first", at));
@@ -163,7 +175,10 @@ impl<'t> Env<'t> {
                 }
             }
             "Condition" => {
-                let Some(cname) = self.arg(arg, short, depth).and_then(|v| v.as_str().map(str::to_string)) else {
+                let Some(cname) = self
+                    .arg(arg, short, depth)
+                    .and_then(|v| v.as_str().map(str::to_string))
+                else {
                     return Some(self.unknown("`Condition` takes a condition's name", at));
                 };
                 Some(match self.condition(&cname, at, depth) {
@@ -181,21 +196,34 @@ impl<'t> Env<'t> {
                 let v = self.arg(arg, short, depth)?;
                 let (template, vars) = match v {
                     Value::Str(s) => (s.to_string(), BTreeMap::new()),
-                    Value::List(items) => match items.as_slice() {
-                        [Value::Str(s), Value::Map(m)] => (s.to_string(), m.clone()),
-                        [Value::Str(s)] => (s.to_string(), BTreeMap::new()),
-                        [u @ Value::Unknown(_), ..] => return Some(u.clone()),
-                        _ => return Some(self.unknown("`Fn::Sub` takes a string, or [string, {variables}]", at)),
-                    },
+                    Value::List(items) => {
+                        match items.as_slice() {
+                            [Value::Str(s), Value::Map(m)] => (s.to_string(), m.clone()),
+                            [Value::Str(s)] => (s.to_string(), BTreeMap::new()),
+                            [u @ Value::Unknown(_), ..] => return Some(u.clone()),
+                            _ => {
+                                return Some(self.unknown(
+                                    "`Fn::Sub` takes a string, or [string, {variables}]",
+                                    at,
+                                ));
+                            }
+                        }
+                    }
                     u @ Value::Unknown(_) => return Some(u),
-                    _ => return Some(self.unknown("`Fn::Sub` takes a string, or [string, {variables}]", at)),
+                    _ => {
+                        return Some(
+                            self.unknown("`Fn::Sub` takes a string, or [string, {variables}]", at),
+                        );
+                    }
                 };
                 Some(self.sub(&template, &vars, at))
             }
             "Fn::Join" => {
                 let v = self.arg(arg, short, depth)?;
                 let Value::List(items) = &v else {
-                    return Some(known_or(&v, || self.unknown("`Fn::Join` takes [delimiter, [values]]", at)));
+                    return Some(known_or(&v, || {
+                        self.unknown("`Fn::Join` takes [delimiter, [values]]", at)
+                    }));
                 };
                 let [delim, list] = items.as_slice() else {
                     return Some(self.unknown("`Fn::Join` takes [delimiter, [values]]", at));
@@ -212,7 +240,9 @@ impl<'t> Env<'t> {
             "Fn::Select" => {
                 let v = self.arg(arg, short, depth)?;
                 let Value::List(items) = &v else {
-                    return Some(known_or(&v, || self.unknown("`Fn::Select` takes [index, [values]]", at)));
+                    return Some(known_or(&v, || {
+                        self.unknown("`Fn::Select` takes [index, [values]]", at)
+                    }));
                 };
                 let [index, list] = items.as_slice() else {
                     return Some(self.unknown("`Fn::Select` takes [index, [values]]", at));
@@ -224,13 +254,21 @@ impl<'t> Env<'t> {
                     Value::Num(n) if *n >= 0.0 && n.fract() == 0.0 => *n as usize,
                     Value::Str(s) => match s.trim().parse::<usize>() {
                         Ok(i) => i,
-                        Err(_) => return Some(self.unknown("`Fn::Select`'s index is not a number", at)),
+                        Err(_) => {
+                            return Some(self.unknown("`Fn::Select`'s index is not a number", at));
+                        }
                     },
                     _ => return Some(self.unknown("`Fn::Select`'s index is not a number", at)),
                 };
                 match list {
                     Value::List(values) => Some(values.get(i).cloned().unwrap_or_else(|| {
-                        self.unknown(format!("`Fn::Select` index {i} is past the end of a list of {}", values.len()), at)
+                        self.unknown(
+                            format!(
+                                "`Fn::Select` index {i} is past the end of a list of {}",
+                                values.len()
+                            ),
+                            at,
+                        )
                     })),
                     Value::Unknown(u) => Some(Value::Unknown(u.clone())),
                     _ => Some(self.unknown("`Fn::Select` takes a list", at)),
@@ -239,12 +277,14 @@ impl<'t> Env<'t> {
             "Fn::Split" => {
                 let v = self.arg(arg, short, depth)?;
                 let Value::List(items) = &v else {
-                    return Some(known_or(&v, || self.unknown("`Fn::Split` takes [delimiter, string]", at)));
+                    return Some(known_or(&v, || {
+                        self.unknown("`Fn::Split` takes [delimiter, string]", at)
+                    }));
                 };
                 match items.as_slice() {
-                    [Value::Str(d), Value::Str(s)] if !d.is_empty() => Some(Value::List(
-                        s.split(d.as_ref()).map(Value::str).collect(),
-                    )),
+                    [Value::Str(d), Value::Str(s)] if !d.is_empty() => {
+                        Some(Value::List(s.split(d.as_ref()).map(Value::str).collect()))
+                    }
                     [a, b] if a.find_unknown().or(b.find_unknown()).is_some() => a
                         .find_unknown()
                         .or(b.find_unknown())
@@ -255,7 +295,9 @@ impl<'t> Env<'t> {
             "Fn::FindInMap" => {
                 let v = self.arg(arg, short, depth)?;
                 let Value::List(items) = &v else {
-                    return Some(known_or(&v, || self.unknown("`Fn::FindInMap` takes [map, key, key]", at)));
+                    return Some(known_or(&v, || {
+                        self.unknown("`Fn::FindInMap` takes [map, key, key]", at)
+                    }));
                 };
                 let (keys, default) = match items.as_slice() {
                     [a, b, c] => ([a, b, c], None),
@@ -284,18 +326,29 @@ impl<'t> Env<'t> {
             "Fn::Base64" => {
                 use base64::Engine as _;
                 match self.arg(arg, short, depth)? {
-                    Value::Str(s) => Some(Value::str(&base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))),
+                    Value::Str(s) => Some(Value::str(
+                        &base64::engine::general_purpose::STANDARD.encode(s.as_bytes()),
+                    )),
                     u @ Value::Unknown(_) => Some(u),
-                    other => Some(self.unknown(format!("`Fn::Base64` of a {}", other.type_name()), at)),
+                    other => {
+                        Some(self.unknown(format!("`Fn::Base64` of a {}", other.type_name()), at))
+                    }
                 }
             }
             "Fn::GetAtt" => {
                 let what = match self.arg(arg, short, depth) {
                     Some(Value::Str(s)) => s.to_string(),
-                    Some(Value::List(l)) => l.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("."),
+                    Some(Value::List(l)) => l
+                        .iter()
+                        .map(|v| v.to_string())
+                        .collect::<Vec<_>>()
+                        .join("."),
                     _ => "an attribute".into(),
                 };
-                Some(self.unknown(format!("`Fn::GetAtt {what}` is known only after deployment"), at))
+                Some(self.unknown(
+                    format!("`Fn::GetAtt {what}` is known only after deployment"),
+                    at,
+                ))
             }
             "Fn::GetAZs" => Some(self.unknown(
                 "`Fn::GetAZs`: the availability zones of the account are known only at deployment",
@@ -346,11 +399,15 @@ impl<'t> Env<'t> {
                 self.unknown(format!("`{target}` is known only at deployment"), at)
             }
             r if self.resources.contains(r) => self.unknown(
-                format!("`Ref {r}`: the physical ID of resource `{r}` is known only after deployment"),
+                format!(
+                    "`Ref {r}`: the physical ID of resource `{r}` is known only after deployment"
+                ),
                 at,
             ),
             other => Value::Unknown(Arc::new(Unknown {
-                reason: format!("`Ref {other}`: the template declares no parameter or resource `{other}`"),
+                reason: format!(
+                    "`Ref {other}`: the template declares no parameter or resource `{other}`"
+                ),
                 origin: self.origin(at),
                 fails: true,
             })),
@@ -416,7 +473,9 @@ impl<'t> Env<'t> {
         };
         if depth > MAX_DEPTH {
             return Tri::Unknown(Arc::new(Unknown {
-                reason: format!("condition `{name}` refers to conditions in a cycle, or nested more than {MAX_DEPTH} deep"),
+                reason: format!(
+                    "condition `{name}` refers to conditions in a cycle, or nested more than {MAX_DEPTH} deep"
+                ),
                 origin: self.origin(at),
                 fails: true,
             }));
@@ -431,7 +490,11 @@ impl<'t> Env<'t> {
             return self.cond_unknown("conditions nested too deep", node);
         }
         if let Some(tag) = &node.tag {
-            let name = if tag == "Condition" { tag.clone() } else { format!("Fn::{tag}") };
+            let name = if tag == "Condition" {
+                tag.clone()
+            } else {
+                format!("Fn::{tag}")
+            };
             return self.cond_fn(&name, node, true, node, depth);
         }
         if let [(k, v)] = node.entries()
@@ -444,7 +507,10 @@ impl<'t> Env<'t> {
             Some(Value::Str(s)) if s.as_ref() == "true" => Tri::Known(true),
             Some(Value::Str(s)) if s.as_ref() == "false" => Tri::Known(false),
             Some(Value::Unknown(u)) => Tri::Unknown(u),
-            _ => self.cond_unknown("a condition is `Fn::Equals`, `Fn::And`, `Fn::Or`, `Fn::Not` or `Condition`", node),
+            _ => self.cond_unknown(
+                "a condition is `Fn::Equals`, `Fn::And`, `Fn::Or`, `Fn::Not` or `Condition`",
+                node,
+            ),
         }
     }
 

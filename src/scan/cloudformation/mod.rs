@@ -68,7 +68,10 @@ pub fn scan_template(file: &Arc<SourceFile>, doc: &Node, opts: &Options) -> Scan
     if !matches!(doc.data, Data::Map(_)) {
         out.malformed.push(malformed(
             doc.span.clone(),
-            format!("`{}` is not a CloudFormation template: its top level is not a mapping", file.name),
+            format!(
+                "`{}` is not a CloudFormation template: its top level is not a mapping",
+                file.name
+            ),
             "not a mapping",
         ));
         return out;
@@ -82,7 +85,8 @@ pub fn scan_template(file: &Arc<SourceFile>, doc: &Node, opts: &Options) -> Scan
     }
     for (k, p) in doc.get("Parameters").map(Node::entries).unwrap_or_default() {
         let Some(name) = k.as_str() else { continue };
-        env.params.insert(name.to_string(), parameter_value(name, p, opts));
+        env.params
+            .insert(name.to_string(), parameter_value(name, p, opts));
     }
     env.mappings = doc.get("Mappings");
     for (k, c) in doc.get("Conditions").map(Node::entries).unwrap_or_default() {
@@ -93,7 +97,10 @@ pub fn scan_template(file: &Arc<SourceFile>, doc: &Node, opts: &Options) -> Scan
     let Some(resources) = resources else {
         out.malformed.push(malformed(
             doc.span.start..doc.span.start,
-            format!("`{}` has no `Resources`: a template declares at least one resource", file.name),
+            format!(
+                "`{}` has no `Resources`: a template declares at least one resource",
+                file.name
+            ),
             "no `Resources` in this template",
         ));
         return out;
@@ -187,7 +194,9 @@ fn parameter_value(name: &str, p: &Node, opts: &Options) -> Value {
         }
         Some(v) => Value::str(&v),
         None => Value::unknown(
-            format!("parameter `{name}` has no `Default` and no value was given: pass a parameters file with `--var-file`"),
+            format!(
+                "parameter `{name}` has no `Default` and no value was given: pass a parameters file with `--var-file`"
+            ),
             None,
         ),
     }
@@ -205,13 +214,19 @@ fn record(
     opts: &Options,
 ) -> Result<Option<ScannedRecord>, Malformed> {
     if !matches!(res.data, Data::Map(_)) {
-        return Err((res.span.clone(), format!("resource `{id}` is not a mapping")));
+        return Err((
+            res.span.clone(),
+            format!("resource `{id}` is not a mapping"),
+        ));
     }
     let Some(type_node) = res.get("Type") else {
         return Err((key.span.clone(), format!("resource `{id}` has no `Type`")));
     };
     let Some(ty) = type_node.as_str().filter(|t| !t.is_empty()) else {
-        return Err((type_node.span.clone(), format!("resource `{id}`'s `Type` is not a string")));
+        return Err((
+            type_node.span.clone(),
+            format!("resource `{id}`'s `Type` is not a string"),
+        ));
     };
     let existence = match res.get("Condition") {
         None => None,
@@ -220,12 +235,20 @@ fn record(
                 Tri::Known(false) => return Ok(None),
                 Tri::Known(true) => None,
                 Tri::Unknown(u) => Some(Arc::new(Unknown {
-                    reason: format!("whether `{id}` exists depends on condition `{name}`: {}", u.reason),
+                    reason: format!(
+                        "whether `{id}` exists depends on condition `{name}`: {}",
+                        u.reason
+                    ),
                     origin: Some(Origin::new(file, c.span.clone())),
                     fails: u.fails,
                 })),
             },
-            None => return Err((c.span.clone(), format!("resource `{id}`'s `Condition` is not a condition's name"))),
+            None => {
+                return Err((
+                    c.span.clone(),
+                    format!("resource `{id}`'s `Condition` is not a condition's name"),
+                ));
+            }
         },
     };
     let at = |n: &Node| Origin::new(file, n.span.clone());
@@ -311,7 +334,10 @@ fn record(
             (base, Value::Null) => base,
             (_, own) => Some(own),
         };
-        origins.push((vec!["tags".into()], Origin::new(file, tk.span.start..tv.span.end.max(tk.span.end))));
+        origins.push((
+            vec!["tags".into()],
+            Origin::new(file, tk.span.start..tv.span.end.max(tk.span.end)),
+        ));
         for (k, o) in tag_origins(file, tv) {
             origins.push((vec!["tags".into(), k], o));
         }

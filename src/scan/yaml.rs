@@ -144,7 +144,7 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
                 continue;
             }
             Event::DocumentEnd => {
-                if let Some(d) = current_doc.take() {
+                if let Some(d) = current_doc.take().filter(|d| !d.is_null()) {
                     docs.push(d);
                 }
                 continue;
@@ -236,7 +236,7 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
             None => current_doc = Some(node),
         }
     }
-    if let Some(d) = current_doc.take() {
+    if let Some(d) = current_doc.take().filter(|d| !d.is_null()) {
         docs.push(d);
     }
     Ok(docs)
@@ -332,7 +332,16 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_an_error() {
+        // The parser's own limit comes first for flow collections; ours
+        // for block ones.
         let text = "[".repeat(500);
+        let e = parse_documents(&text).err().map(|e| e.message);
+        assert_eq!(e.as_deref(), Some("recursion limit exceeded"));
+        let mut text = String::new();
+        for i in 0..200 {
+            text.push_str(&" ".repeat(i));
+            text.push_str("a:\n");
+        }
         let e = parse_documents(&text).err().map(|e| e.message);
         assert_eq!(e.as_deref(), Some("nested more than 128 levels deep"));
     }

@@ -247,15 +247,16 @@ pub fn scan_inputs_each<R: Send>(
     for p in paths {
         if p.is_dir() {
             tree.push(p.clone());
-            if force != Some(IacKind::Terraform) {
-                match std::fs::canonicalize(p) {
-                    Ok(abs) => files.extend(
-                        walk(&abs, &tf.exclude)
-                            .filter(|f| candidate(f))
-                            .map(|f| (f, false)),
-                    ),
-                    Err(_) => {} // Terraform's discovery reports it
-                }
+            // A directory that cannot be resolved: Terraform's discovery
+            // reports it.
+            if force != Some(IacKind::Terraform)
+                && let Ok(abs) = std::fs::canonicalize(p)
+            {
+                files.extend(
+                    walk(&abs, &tf.exclude)
+                        .filter(|f| candidate(f))
+                        .map(|f| (f, false)),
+                );
             }
         } else if !p.exists() && !terraform_on {
             out.malformed.push(
@@ -269,7 +270,7 @@ pub fn scan_inputs_each<R: Send>(
             );
         } else if is_tf(p) || !p.exists() {
             tree.push(p.clone());
-        } else if force == Some(IacKind::Terraform) || force.is_none() && is_plan_candidate(p) {
+        } else if force == Some(IacKind::Terraform) || (force.is_none() && is_plan_candidate(p)) {
             plans.push(p.clone());
         } else {
             files.push((p.clone(), true));
@@ -468,8 +469,7 @@ fn scan_file(
         // went to the plan reader already.
         IacKind::Terraform if !named => return None,
         IacKind::Terraform => {
-            let (part, records) = terraform::plan::scan(path);
-            let mut part = part;
+            let (mut part, records) = terraform::plan::scan(path);
             part.records = records;
             part
         }

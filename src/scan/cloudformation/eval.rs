@@ -196,19 +196,17 @@ impl<'t> Env<'t> {
                 let v = self.arg(arg, short, depth)?;
                 let (template, vars) = match v {
                     Value::Str(s) => (s.to_string(), BTreeMap::new()),
-                    Value::List(items) => {
-                        match items.as_slice() {
-                            [Value::Str(s), Value::Map(m)] => (s.to_string(), m.clone()),
-                            [Value::Str(s)] => (s.to_string(), BTreeMap::new()),
-                            [u @ Value::Unknown(_), ..] => return Some(u.clone()),
-                            _ => {
-                                return Some(self.unknown(
-                                    "`Fn::Sub` takes a string, or [string, {variables}]",
-                                    at,
-                                ));
-                            }
+                    Value::List(items) => match items.as_slice() {
+                        [Value::Str(s), Value::Map(m)] => (s.to_string(), m.clone()),
+                        [Value::Str(s)] => (s.to_string(), BTreeMap::new()),
+                        [u @ Value::Unknown(_), ..] => return Some(u.clone()),
+                        _ => {
+                            return Some(self.unknown(
+                                "`Fn::Sub` takes a string, or [string, {variables}]",
+                                at,
+                            ));
                         }
-                    }
+                    },
                     u @ Value::Unknown(_) => return Some(u),
                     _ => {
                         return Some(

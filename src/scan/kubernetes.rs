@@ -22,8 +22,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Whether a parsed document is a Kubernetes object (or a `List` of them).
+/// (A `kustomization.yaml` has both too, but is a build file, not an
+/// object: it is not read.)
 pub fn looks_like(doc: &Node) -> bool {
-    doc.get("apiVersion").and_then(Node::as_str).is_some()
+    doc.get("apiVersion")
+        .and_then(Node::as_str)
+        .is_some_and(|v| !v.starts_with("kustomize.config.k8s.io"))
         && doc.get("kind").and_then(Node::as_str).is_some()
 }
 
@@ -35,7 +39,12 @@ pub fn scan_manifest(file: &Arc<SourceFile>, docs: &[Node]) -> ScanOutput {
     };
     let mut items = Vec::new();
     for doc in docs {
-        if doc.is_null() {
+        if doc.is_null()
+            || doc
+                .get("apiVersion")
+                .and_then(Node::as_str)
+                .is_some_and(|v| v.starts_with("kustomize.config.k8s.io"))
+        {
             continue;
         }
         if doc.get("kind").and_then(Node::as_str) == Some("List")

@@ -83,10 +83,12 @@ struct Offsets {
     /// Empty for ASCII text (character index = byte offset).
     bytes: Vec<usize>,
     len: usize,
+    /// Bytes before the parsed text (a byte-order mark).
+    shift: usize,
 }
 
 impl Offsets {
-    fn of(text: &str) -> Offsets {
+    fn of(text: &str, shift: usize) -> Offsets {
         let bytes = if text.is_ascii() {
             Vec::new()
         } else {
@@ -95,15 +97,17 @@ impl Offsets {
         Offsets {
             bytes,
             len: text.len(),
+            shift,
         }
     }
 
     fn at(&self, chars: usize) -> usize {
-        if self.bytes.is_empty() {
-            chars.min(self.len)
-        } else {
-            self.bytes.get(chars).copied().unwrap_or(self.len)
-        }
+        self.shift
+            + if self.bytes.is_empty() {
+                chars.min(self.len)
+            } else {
+                self.bytes.get(chars).copied().unwrap_or(self.len)
+            }
     }
 }
 
@@ -122,7 +126,12 @@ enum Open {
 /// Parses every document of a YAML (or JSON) text. A document that is
 /// empty is left out.
 pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
-    let offsets = Offsets::of(text);
+    // A byte-order mark (Windows editors write one) is not content.
+    let (text, shift) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => (rest, '\u{feff}'.len_utf8()),
+        None => (text, 0),
+    };
+    let offsets = Offsets::of(text, shift);
     let mut docs = Vec::new();
     let mut stack: Vec<Open> = Vec::new();
     let mut anchors: HashMap<usize, Node> = HashMap::new();
@@ -344,6 +353,17 @@ mod tests {
         }
         let e = parse_documents(&text).err().map(|e| e.message);
         assert_eq!(e.as_deref(), Some("nested more than 128 levels deep"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_spans_stay_in_the_file() {
+        let text = "\u{feff}{\"a\": \"b\"}";
+        let docs = parse_documents(text).unwrap_or_default();
+        let span = docs
+            .first()
+            .and_then(|d| d.get("a"))
+            .map(|n| n.span.clone());
+        assert_eq!(span.and_then(|s| text.get(s)), Some("\"b\""));
     }
 
     #[test]

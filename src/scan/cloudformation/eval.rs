@@ -144,7 +144,7 @@ impl<'t> Env<'t> {
             }
             "Fn::If" => {
                 let items = match &arg.data {
-                    Data::Seq(items) if !(arg.tag.is_some() && !short) => items,
+                    Data::Seq(items) if arg.tag.is_none() || short => items,
                     _ => {
                         return Some(self.unknown(
                             "`Fn::If` takes [condition, value if true, value if false]",

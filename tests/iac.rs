@@ -702,3 +702,30 @@ fn hostile_templates_are_reported_not_fatal() {
     let codes: Vec<&str> = out.malformed.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(codes, ["proviso::input::malformed_cloudformation"]);
 }
+
+#[test]
+fn loops_and_modules_expanded_before_deployment_are_noted_not_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("t.yaml");
+    std::fs::write(
+        &t,
+        "AWSTemplateFormatVersion: \"2010-09-09\"\nTransform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::Buckets:\n    - Name\n    - [a, b]\n    - Bucket${Name}:\n        Type: AWS::S3::Bucket\n  Network:\n    Type: !Rain::Module ../vpc.yml\n  Queue:\n    Type: AWS::SQS::Queue\n",
+    )
+    .unwrap();
+    let out = scan(&[t.to_str().unwrap()], &[], None);
+    assert!(out.malformed.is_empty(), "{:?}", out.malformed);
+    let addresses: Vec<&str> = out.records.iter().map(|r| r.address.as_str()).collect();
+    assert_eq!(addresses, ["Queue"]);
+    let notes: Vec<(&str, usize)> = out
+        .notes
+        .iter()
+        .map(|d| (d.code.as_str(), d.location().unwrap().1))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            ("proviso::input::not_scanned", 4),
+            ("proviso::input::not_scanned", 9)
+        ]
+    );
+}

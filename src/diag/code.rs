@@ -390,12 +390,15 @@ codes! {
         /// would set keep their defaults, or are unknown, until it is fixed.
         InputMalformedParameters = "proviso::input::malformed_parameters", error;
 
-        /// A file in a language this build does not scan
+        /// Infrastructure as code that is not scanned
         ///
         /// A file was recognized as infrastructure as code (an ARM
         /// template, a Bicep file) whose scanner is not part of this build
-        /// of proviso: its resources are not judged. The note names it so
-        /// that nothing is skipped silently.
+        /// of proviso, or a CloudFormation resource is expanded only
+        /// before deployment (an `Fn::ForEach` loop of the
+        /// `AWS::LanguageExtensions` transform, a Rain module): its
+        /// resources are not judged. The note names it so that nothing is
+        /// skipped silently; scan the processed template instead.
         InputNotScanned = "proviso::input::not_scanned", advice;
 
         /// Modules call each other in a cycle

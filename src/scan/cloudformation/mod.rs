@@ -116,6 +116,34 @@ pub fn scan_template(file: &Arc<SourceFile>, doc: &Node, opts: &Options) -> Scan
     let mut items = Vec::new();
     for (key, res) in resources.entries() {
         let Some(id) = key.as_str() else { continue };
+        // Expanded before deployment (the `AWS::LanguageExtensions`
+        // transform's loops, Rain modules): noted, not guessed at.
+        let tagged_type = res.get("Type").and_then(|t| {
+            t.tag.clone().or_else(|| match t.entries() {
+                [(k, _)] => k.as_str().map(str::to_string),
+                _ => None,
+            })
+        });
+        if id.starts_with("Fn::ForEach::") || tagged_type.is_some() {
+            let what = match &tagged_type {
+                Some(tag) => format!(
+                    "resource `{id}` has `Type: !{tag} …`, a module expanded before deployment (`rain pkg`)"
+                ),
+                None => format!(
+                    "`{id}` is a loop the `AWS::LanguageExtensions` transform expands at deployment"
+                ),
+            };
+            out.notes.push(
+                Diag::advice(
+                    Code::InputNotScanned,
+                    format!("{what}: the resources it makes are not judged"),
+                )
+                .in_file(file)
+                .label(key.span.clone(), "not expanded by proviso")
+                .with_help("scan the processed template (`aws cloudformation get-template --template-stage Processed`, or `rain pkg` output)"),
+            );
+            continue;
+        }
         let entry = key.span.start..res.span.end.max(key.span.end);
         items.push(Item {
             span: entry.clone(),

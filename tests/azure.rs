@@ -59,6 +59,7 @@ fn scan_case(case: &Path, main: &str) -> ScanOutput {
             var_files,
             ..Options::default()
         },
+        &proviso::scan::iac::Options::default(),
     )
 }
 
@@ -163,6 +164,7 @@ fn platform_at(main: &str, params: &str) -> ScanOutput {
             var_files: vec![PathBuf::from(params)],
             ..Options::default()
         },
+        &proviso::scan::iac::Options::default(),
     )
 }
 

@@ -41,6 +41,8 @@ struct Settings {
     config: Option<PathBuf>,
     /// Parameter values: the file's `params:`, then `--param` flags.
     params: Vec<(String, String)>,
+    /// `--iac` and `--region`.
+    iac: crate::scan::iac::Options,
 }
 
 fn settings(args: &CheckArgs) -> Result<Settings, Diag> {
@@ -102,6 +104,10 @@ fn settings(args: &CheckArgs) -> Result<Settings, Diag> {
             .cloned()
             .chain(args.params.iter().cloned())
             .collect(),
+        iac: crate::scan::iac::Options {
+            force: args.iac.or(config.iac),
+            region: args.region.clone().or(config.region.clone()),
+        },
         config: config.path,
     })
 }
@@ -160,38 +166,18 @@ fn preflight(s: &Settings, args: &CheckArgs) -> Result<(), Diag> {
         files::check_side_file(v, "--var-file", files::SIDE_INPUT_CAP)?;
     }
     for p in &s.paths {
-        if p.is_dir() && !holds_terraform(p, &s.exclude) {
+        if p.is_dir() && !crate::scan::iac::holds_iac(p, &s.exclude, s.iac.force) {
             return Err(no_terraform(p));
         }
-        if p.is_file() && !is_terraform_file(p) {
+        if p.is_file()
+            && s.iac.force.is_none()
+            && !is_terraform_file(p)
+            && crate::scan::iac::detect_path(p).is_none()
+        {
             return Err(not_terraform(p));
         }
     }
     Ok(())
-}
-
-/// Whether a directory holds a `.tf` or `.tf.json` file the scanner would
-/// read (it skips hidden directories and excluded paths).
-fn holds_terraform(dir: &Path, exclude: &[Exclude]) -> bool {
-    let Ok(abs) = std::fs::canonicalize(dir) else {
-        return true; // the scanner reports it
-    };
-    walkdir::WalkDir::new(&abs)
-        .into_iter()
-        .filter_entry(|e| {
-            e.depth() == 0
-                || !((e.file_type().is_dir() && e.file_name().to_string_lossy().starts_with('.'))
-                    || exclude.iter().any(|x| x.matches(e.path())))
-        })
-        .filter_map(Result::ok)
-        .any(|e| {
-            let name = e.file_name().to_string_lossy();
-            e.file_type().is_file()
-                && (name.ends_with(".tf")
-                    || name.ends_with(".tf.json")
-                    // ARM and Bicep (issue 19 stopgap, see `scan::arm::discover`).
-                    || crate::scan::arm::discover::is_azure_file(e.path()))
-        })
 }
 
 /// A file `proviso check` reads when it is named: `.tf`, `.tf.json`, or a
@@ -217,11 +203,11 @@ fn not_terraform(p: &Path) -> Diag {
     } else if name.ends_with(".tfvars") || name.ends_with(".tfvars.json") {
         format!("pass variable files with `--var-file {}`", p.display())
     } else {
-        "name `.tf` or `.tf.json` files, plan JSON files, or directories of Terraform".to_string()
+        "name `.tf` or `.tf.json` files, plan JSON files, CloudFormation, ARM, Bicep or Kubernetes files, or directories of them (`--iac` reads a file as one of them)".to_string()
     };
     Diag::error(
         Code::CheckNotTerraform,
-        format!("`{name}` is not a Terraform file: nothing to check in it"),
+        format!("`{name}` is not a Terraform file nor other infrastructure as code proviso reads: nothing to check in it"),
     )
     .with_help(help)
 }
@@ -239,7 +225,7 @@ fn no_terraform(dir: &Path) -> Diag {
             dir.display()
         )
     } else {
-        "pass a directory with `.tf` or `.tf.json` files, or a plan JSON file (nothing judged is not a pass)"
+        "pass a directory with `.tf` or `.tf.json` files, CloudFormation templates, ARM or Bicep files or Kubernetes manifests, or a plan JSON file (nothing judged is not a pass)"
             .to_string()
     };
     Diag::error(
@@ -388,28 +374,29 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
     };
     // Each root module is judged as soon as it is evaluated, and its records
     // dropped: memory stays bounded by the parsed files, not the records.
-    let (mut scanned, parts) = crate::scan::scan_inputs_each(&s.paths, &options, &|records| {
-        let resources = records.iter().filter(|r| r.kind() == "resource").count();
-        let judged = crate::findings::judge(&rules, &records, s.as_of);
-        // Both sides of `--what-if` keep only their violations.
-        let sides = what_if.as_ref().map(|(_, signed, on)| {
-            let violations = |findings: &[crate::findings::Finding]| {
-                findings
-                    .iter()
-                    .filter(|f| f.outcome == crate::findings::FindingOutcome::Violation)
-                    .cloned()
-                    .collect::<Vec<_>>()
-            };
-            let today = if *on == s.as_of {
-                violations(&judged.findings)
-            } else {
-                violations(&crate::findings::judge(&rules, &records, *on).findings)
-            };
-            let draft = crate::findings::judge(signed, &records, *on);
-            (today, violations(&draft.findings))
+    let (mut scanned, parts) =
+        crate::scan::scan_inputs_each(&s.paths, &options, &s.iac, &|records| {
+            let resources = records.iter().filter(|r| r.kind() == "resource").count();
+            let judged = crate::findings::judge(&rules, &records, s.as_of);
+            // Both sides of `--what-if` keep only their violations.
+            let sides = what_if.as_ref().map(|(_, signed, on)| {
+                let violations = |findings: &[crate::findings::Finding]| {
+                    findings
+                        .iter()
+                        .filter(|f| f.outcome == crate::findings::FindingOutcome::Violation)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                };
+                let today = if *on == s.as_of {
+                    violations(&judged.findings)
+                } else {
+                    violations(&crate::findings::judge(&rules, &records, *on).findings)
+                };
+                let draft = crate::findings::judge(signed, &records, *on);
+                (today, violations(&draft.findings))
+            });
+            (judged, records.len(), resources, sides)
         });
-        (judged, records.len(), resources, sides)
-    });
     let mut judged = crate::findings::Judged::default();
     let (mut records, mut resources) = (0usize, 0usize);
     let (mut today, mut drafted) = (Vec::new(), Vec::new());

@@ -40,6 +40,10 @@ pub struct Config {
     pub waivers: Policy,
     /// `params:`: values of the rule files' parameters, as written.
     pub params: Vec<(String, String)>,
+    /// `iac:`: scan only this language (as `--iac`).
+    pub iac: Option<crate::scan::iac::IacKind>,
+    /// `region:`: the region of CloudFormation stacks and ARM resource groups (as `--region`).
+    pub region: Option<String>,
 }
 
 use crate::scan::Exclude;
@@ -70,6 +74,10 @@ struct Raw {
     /// `params: { revenue_share_cap: "1250000.00" }`.
     #[serde(default)]
     params: std::collections::BTreeMap<String, YScalar>,
+    #[serde(default)]
+    iac: Option<crate::scan::iac::IacKind>,
+    #[serde(default)]
+    region: Option<String>,
 }
 
 /// A parameter's value in the file: a string, number or date, kept as
@@ -236,7 +244,7 @@ pub fn load(path: &Path) -> Result<Config, Diag> {
             .and_then(|rest| rest.find(['\n', ':']))
             .map_or(offset, |n| offset + n);
         let help = if message.contains("unknown field") {
-            "proviso.yaml takes: rules, paths, as_of, fail_on, formats, exclude, var_files, baseline, allow_malformed, waivers (allow, require_until, require_owner, max_days, expired)"
+            "proviso.yaml takes: rules, paths, as_of, fail_on, formats, exclude, var_files, baseline, allow_malformed, iac, region, params, waivers (allow, require_until, require_owner, max_days, expired)"
         } else {
             "see \"Configuration: proviso.yaml\" in the README"
         };
@@ -303,6 +311,8 @@ pub fn load(path: &Path) -> Result<Config, Diag> {
             .into_iter()
             .map(|(k, YScalar(v))| (k, v))
             .collect(),
+        iac: raw.iac,
+        region: raw.region,
     })
 }
 

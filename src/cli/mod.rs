@@ -481,7 +481,7 @@ fn parse_field_override(s: &str) -> Result<(String, String), String> {
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// Terraform directories, .tf / .tf.json files or plan JSON files (default: `paths` in proviso.yaml, else the current directory)
+    /// Directories and files of Terraform (.tf, .tf.json, plan JSON), CloudFormation, ARM, Bicep or Kubernetes (default: `paths` in proviso.yaml, else the current directory)
     pub paths: Vec<PathBuf>,
     /// Rule file or directory of .proviso files (repeat the flag, or separate paths with commas; default: `rules` in proviso.yaml)
     #[arg(long, short = 'r', value_name = "FILE|DIR", value_delimiter = ',')]
@@ -498,7 +498,7 @@ pub struct CheckArgs {
     /// Lowest severity that makes the exit code 1 (unresolved findings count as warnings) [default: error]
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
-    /// Extra .tfvars file for root modules, applied after terraform.tfvars and *.auto.tfvars (repeatable, or comma-separated)
+    /// Extra .tfvars file for root modules, applied after terraform.tfvars and *.auto.tfvars; or a CloudFormation or ARM parameters JSON file (repeatable, or comma-separated)
     #[arg(long = "var-file", value_name = "FILE", value_delimiter = ',')]
     pub var_files: Vec<PathBuf>,
     /// Exit 0/1 even if some input could not be read (it is still reported and counted)
@@ -531,6 +531,12 @@ pub struct CheckArgs {
     /// Also judge as if the draft amendment NAME (terms marked `proposed`) were signed, on its effective date or on DATE, and report what it would change beside the report
     #[arg(long = "what-if", value_name = "NAME[@DATE]")]
     pub what_if: Option<crate::what_if::Spec>,
+    /// Scan only this language, and read files named on the command line as it (default: detected per file)
+    #[arg(long, value_enum, value_name = "LANGUAGE")]
+    pub iac: Option<crate::scan::iac::IacKind>,
+    /// The region CloudFormation stacks (`AWS::Region`) and ARM resource groups (`resourceGroup().location`) deploy to (default: unknown)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
 }
 
 fn parse_format_spec(s: &str) -> Result<FormatSpec, String> {

@@ -409,6 +409,40 @@ codes! {
         /// have it scanned.
         InputBicepModuleNotScanned = "proviso::input::bicep_module_not_scanned", advice;
 
+        /// A CloudFormation template cannot be read
+        ///
+        /// A file read as a CloudFormation template (YAML or JSON, or a
+        /// `cdk synth` output) is not valid YAML/JSON, or a part of it does
+        /// not have CloudFormation's shape (a resource without a `Type`, a
+        /// `Resources` that is not a mapping); the label shows where. The
+        /// rest of the file, and every other file, is still scanned.
+        InputMalformedCloudFormation = "proviso::input::malformed_cloudformation", error;
+
+        /// A Kubernetes manifest cannot be read
+        ///
+        /// A document of a manifest file (or of `helm template` output) is
+        /// not valid YAML, or an object has no `kind` or `metadata.name`;
+        /// the label shows where. The other documents and files are still
+        /// scanned.
+        InputMalformedKubernetes = "proviso::input::malformed_kubernetes", error;
+
+        /// A CloudFormation parameters file cannot be read
+        ///
+        /// A `--var-file` that looks like CloudFormation parameters is not
+        /// a list of `{"ParameterKey", "ParameterValue"}` objects nor an
+        /// object with `"Parameters": {NAME: VALUE}`. The parameters it
+        /// would set keep their defaults, or are unknown, until it is fixed.
+        InputMalformedParameters = "proviso::input::malformed_parameters", error;
+
+        /// Infrastructure as code that is not scanned
+        ///
+        /// A CloudFormation resource is expanded only
+        /// before deployment (an `Fn::ForEach` loop of the
+        /// `AWS::LanguageExtensions` transform, a Rain module): its
+        /// resources are not judged. The note names it so that nothing is
+        /// skipped silently; scan the processed template instead.
+        InputNotScanned = "proviso::input::not_scanned", advice;
+
         /// Modules call each other in a cycle
         ///
         /// A module calls a module that is already being evaluated, so
@@ -715,17 +749,20 @@ codes! {
 
         /// A directory holds no Terraform
         ///
-        /// A path given to `proviso check` has no `.tf` or `.tf.json` file,
-        /// so nothing there would be judged (and nothing judged is not a
-        /// pass). Pass the directory that declares the infrastructure; a
-        /// directory of rule files goes to `--rules`.
+        /// A path given to `proviso check` has no `.tf` or `.tf.json` file
+        /// and no CloudFormation, ARM, Bicep or Kubernetes file (of the
+        /// `--iac` language, when one is forced), so nothing there would be
+        /// judged (and nothing judged is not a pass). Pass the directory
+        /// that declares the infrastructure; a directory of rule files goes
+        /// to `--rules`.
         CheckNoTerraform = "proviso::check::no_terraform", error;
 
         /// A file is not Terraform
         ///
-        /// A path given to `proviso check` is not `.tf`, `.tf.json` or plan
-        /// JSON. Pass a rule file with `--rules`, a variables file with
-        /// `--var-file`.
+        /// A path given to `proviso check` is not `.tf`, `.tf.json`, plan
+        /// JSON, nor a CloudFormation, ARM, Bicep or Kubernetes file. Pass a
+        /// rule file with `--rules`, a variables or parameters file with
+        /// `--var-file`; `--iac LANGUAGE` reads a file as that language.
         CheckNotTerraform = "proviso::check::not_terraform", error;
 
         /// Nothing was checked

@@ -10,13 +10,22 @@
 
 pub mod arm;
 pub mod bicep;
+pub mod cloudformation;
+pub mod iac;
+pub mod kubernetes;
 pub mod logs;
 pub mod terraform;
+pub mod yaml;
 
 /// Scans every input of `proviso check`: Terraform directories and files
-/// (`.tf`, `.tf.json`), and Terraform plan JSON files named on their own.
-pub fn scan_inputs(paths: &[std::path::PathBuf], options: &terraform::Options) -> ScanOutput {
-    let (mut out, parts) = scan_inputs_each(paths, options, &|records| records);
+/// (`.tf`, `.tf.json`), Terraform plan JSON files named on their own, and
+/// the other infrastructure as code [`iac`] detects.
+pub fn scan_inputs(
+    paths: &[std::path::PathBuf],
+    options: &terraform::Options,
+    iac: &iac::Options,
+) -> ScanOutput {
+    let (mut out, parts) = scan_inputs_each(paths, options, iac, &|records| records);
     out.records = parts.into_iter().flatten().collect();
     sort_records(&mut out.records);
     out
@@ -34,57 +43,16 @@ pub fn sort_records(records: &mut [ScannedRecord]) {
 }
 
 /// Like [`scan_inputs`], but hands each independent group of records (a
-/// root module with the modules it calls) to `each` as soon as it is
-/// built, so that a large repository's records never all live at once.
+/// root module with the modules it calls, a template, a manifest) to
+/// `each` as soon as it is built, so that a large repository's records
+/// never all live at once.
 pub fn scan_inputs_each<R: Send>(
     paths: &[std::path::PathBuf],
     options: &terraform::Options,
+    iac: &iac::Options,
     each: &(dyn Fn(Vec<ScannedRecord>) -> R + Sync),
 ) -> (ScanOutput, Vec<R>) {
-    // ARM and Bicep (issue 19, a stopgap until the `--iac` dispatch):
-    // templates and `.bicep` files named or found under the paths, ARM
-    // parameters files and `.bicepparam`s among the `--var-file`s.
-    let (azure_files, paths): (Vec<_>, Vec<_>) = paths
-        .iter()
-        .cloned()
-        .partition(|p| arm::discover::is_azure_file(p));
-    let (azure_vars, tf_vars): (Vec<_>, Vec<_>) = options
-        .var_files
-        .iter()
-        .cloned()
-        .partition(|p| arm::discover::is_parameters_file(p));
-    let tf_options = terraform::Options {
-        var_files: tf_vars,
-        ..options.clone()
-    };
-    let options = &tf_options;
-    let azure_opts = arm::AzureOptions {
-        region: None,
-        parameter_files: azure_vars,
-    };
-    let mut azure_paths = azure_files;
-    azure_paths.extend(paths.iter().filter(|p| p.is_dir()).cloned());
-    let azure_inputs = arm::discover::find(&azure_paths, &options.exclude);
-    let (azure_out, azure_results) = arm::discover::scan_each(&azure_inputs, &azure_opts, each);
-    let only_azure = paths.is_empty();
-    // End of the ARM and Bicep stopgap.
-    let (plans, tree): (Vec<_>, Vec<_>) = paths
-        .iter()
-        .cloned()
-        .partition(|p| terraform::plan::is_plan_path(p));
-    let (mut out, mut results) = if only_azure || (tree.is_empty() && !plans.is_empty()) {
-        (ScanOutput::default(), Vec::new())
-    } else {
-        terraform::scan_each(&tree, options, each)
-    };
-    out.merge(azure_out);
-    results.extend(azure_results);
-    for p in plans {
-        let (part, records) = terraform::plan::scan(&p);
-        results.push(each(records));
-        out.merge(part);
-    }
-    (out, results)
+    iac::scan_inputs_each(paths, options, iac, each)
 }
 
 use crate::diag::Diag;

@@ -1,7 +1,8 @@
 //! Which of the paths given to `proviso check` are ARM templates and Bicep
 //! files, and which `--var-file`s are ARM parameters files.
 //!
-//! A stopgap until the general `--iac` dispatch: `.bicep` files, and
+//! `crate::scan::iac` dispatches every file; this module decides which
+//! Azure files stand on their own: `.bicep` files, and
 //! `.json` files whose `$schema` is a deployment template, named on their
 //! own or found while walking a directory (hidden directories and
 //! `--exclude` globs skipped, as for Terraform). A `.bicep` file that

@@ -224,7 +224,7 @@ pub fn scan_template(path: &Path, text: &str, region: Option<&str>, given: &Give
         walk.resources(&res.value, 0, &mut records, &mut items);
     }
     out.malformed.extend(tpl.errors.into_inner());
-    let (w, e) = waivers::find_in(&source, items);
+    let (w, e) = waivers::find_items(&source, items);
     out.waivers.extend(w);
     out.waiver_errors.extend(e);
     crate::scan::sort_records(&mut records);
@@ -599,7 +599,8 @@ impl<'a> Walk<'_, 'a> {
         items.push(waivers::Item {
             span: node.span.clone(),
             name: format!("resource `{ty}`"),
-            is_attribute: false,
+            opaque: false,
+            target: true,
         });
         let name_m = node.get("name");
         let header = {
@@ -611,13 +612,15 @@ impl<'a> Walk<'_, 'a> {
         items.push(waivers::Item {
             span: header.clone(),
             name: format!("resource `{ty}`"),
-            is_attribute: false,
+            opaque: false,
+            target: true,
         });
         for m in node.members() {
             items.push(waivers::Item {
                 span: Node::member_span(m),
                 name: format!("attribute `{}`", m.key),
-                is_attribute: true,
+                opaque: true,
+                target: true,
             });
         }
         let ty_span = ty_m.value.span.clone();

@@ -764,7 +764,7 @@ fn run_file(file: &Arc<SourceFile>, path: &Path, inputs: Inputs, env: &Env, st: 
     if st.waiver_files.insert(file.name.clone()) {
         let mut items = Vec::new();
         waiver_items(&decls, &mut items);
-        let (w, e) = waivers::find_in(file, items);
+        let (w, e) = waivers::find_items(file, items);
         st.out.waivers.extend(w);
         st.out.waiver_errors.extend(e);
     }
@@ -795,7 +795,8 @@ fn waiver_items(decls: &[Decl], items: &mut Vec<waivers::Item>) {
                 },
                 d.name
             ),
-            is_attribute: false,
+            opaque: false,
+            target: true,
         });
         let mut body = d.value.as_ref();
         while let Some(b) = body {
@@ -806,7 +807,8 @@ fn waiver_items(decls: &[Decl], items: &mut Vec<waivers::Item>) {
                         items.push(waivers::Item {
                             span: p.key_span.start..p.value.span.end,
                             name: format!("attribute `{}`", p.key),
-                            is_attribute: true,
+                            opaque: true,
+                            target: true,
                         });
                     }
                     waiver_items(children, items);

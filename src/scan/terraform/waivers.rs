@@ -72,13 +72,13 @@ pub fn find(file: &Arc<SourceFile>, body: &Body) -> (Vec<Waiver>, Vec<Diag>) {
             item.span = map.map_span(item.span.clone());
         }
     }
-    find_in(file, items)
+    find_items(file, items)
 }
 
-/// Finds the waiver comments (`#` or `//`) of a file whose blocks and
-/// attributes are `items`: the scanners of other formats (ARM, Bicep) bind
-/// waivers through this, with their own resources and properties.
-pub fn find_in(file: &Arc<SourceFile>, mut items: Vec<Item>) -> (Vec<Waiver>, Vec<Diag>) {
+/// Finds the waiver comments of a file whose blocks and attributes (or
+/// their equivalents in another format: a CloudFormation resource and its
+/// properties, a Kubernetes object) are `items`.
+pub fn find_items(file: &Arc<SourceFile>, mut items: Vec<Item>) -> (Vec<Waiver>, Vec<Diag>) {
     let mut waivers = Vec::new();
     let mut errors = Vec::new();
     if !file.text.contains(MARKER) {
@@ -97,7 +97,7 @@ pub fn find_in(file: &Arc<SourceFile>, mut items: Vec<Item>) -> (Vec<Waiver>, Ve
         // A `#` inside a string or heredoc is not a comment.
         if items
             .iter()
-            .any(|i| i.is_attribute && i.span.start < comment_start && comment_start < i.span.end)
+            .any(|i| i.opaque && i.span.start < comment_start && comment_start < i.span.end)
         {
             continue;
         }
@@ -110,11 +110,12 @@ pub fn find_in(file: &Arc<SourceFile>, mut items: Vec<Item>) -> (Vec<Waiver>, Ve
         let target = if trailing {
             items
                 .iter()
-                .filter(|i| i.span.start >= here && i.span.start < comment_start)
+                .filter(|i| i.target && i.span.start >= here && i.span.start < comment_start)
                 .max_by_key(|i| i.span.start)
         } else {
             items.iter().find(|i| {
-                i.span.start >= comment_span.end
+                i.target
+                    && i.span.start >= comment_span.end
                     && text
                         .get(comment_span.end..i.span.start)
                         .is_some_and(only_comments)
@@ -152,13 +153,16 @@ pub fn find_in(file: &Arc<SourceFile>, mut items: Vec<Item>) -> (Vec<Waiver>, Ve
     (waivers, errors)
 }
 
-/// A block or attribute a waiver can excuse.
+/// A block or attribute a waiver can excuse, or a string a `#` inside of
+/// is not a comment.
 pub struct Item {
     pub span: Range<usize>,
-    /// `resource "aws_s3_bucket" "logs"` or `attribute `location``.
+    /// How a waiver names it: `resource "a" "b"`, `attribute `x``.
     pub name: String,
-    /// An attribute (a comment marker inside it is not a comment).
-    pub is_attribute: bool,
+    /// A `#` inside it is text, not a comment (a string, a heredoc).
+    pub opaque: bool,
+    /// A waiver can excuse it.
+    pub target: bool,
 }
 
 fn collect_items(body: &Body, out: &mut Vec<Item>) {
@@ -167,7 +171,8 @@ fn collect_items(body: &Body, out: &mut Vec<Item>) {
             out.push(Item {
                 span,
                 name: format!("attribute `{}`", attr.key.as_str()),
-                is_attribute: true,
+                opaque: true,
+                target: true,
             });
         }
     }
@@ -180,7 +185,8 @@ fn collect_items(body: &Body, out: &mut Vec<Item>) {
             out.push(Item {
                 span,
                 name,
-                is_attribute: false,
+                opaque: false,
+                target: true,
             });
         }
         collect_items(&block.body, out);

@@ -1,0 +1,1 @@
+"""Checkov loads custom Python checks only from a package."""

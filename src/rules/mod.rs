@@ -205,6 +205,19 @@ pub fn load(paths: &[PathBuf]) -> Result<RuleSet, RuleErrors> {
 
 /// Builds a rule set from in-memory rule files.
 pub fn build(files: Vec<Arc<SourceFile>>) -> Result<RuleSet, RuleErrors> {
+    let (mut set, errors, warnings) = build_partial(files);
+    if errors.is_empty() {
+        set.warnings = warnings;
+        Ok(set)
+    } else {
+        Err(RuleErrors { errors, warnings })
+    }
+}
+
+/// [`build`], keeping the set even when it has errors: what lowered and
+/// checked of it, for an editor that must still name, hover and navigate
+/// a file being written (`proviso lsp`). Such a set is never evaluated.
+pub fn build_partial(files: Vec<Arc<SourceFile>>) -> (RuleSet, Vec<Diag>, Vec<Diag>) {
     let mut set = RuleSet::default();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
@@ -236,12 +249,7 @@ pub fn build(files: Vec<Arc<SourceFile>>) -> Result<RuleSet, RuleErrors> {
     let (check_errors, check_warnings) = validate::Checker::run(&mut set);
     errors.extend(check_errors);
     warnings.extend(check_warnings);
-    if errors.is_empty() {
-        set.warnings = warnings;
-        Ok(set)
-    } else {
-        Err(RuleErrors { errors, warnings })
-    }
+    (set, errors, warnings)
 }
 
 impl RuleSet {

@@ -544,7 +544,8 @@ impl<W: Write> Server<W> {
                         .map(|d| features::diagnostic(d, text, &lines, enc, &group.uris, &group.lines, &analysis)),
                 );
             }
-            if list.is_empty() && !group.published.contains(uri) {
+            // An open document always hears (an empty list clears it).
+            if list.is_empty() && version.is_none() && !group.published.contains(uri) {
                 continue;
             }
             now.insert(uri.clone());

@@ -73,12 +73,14 @@ pub struct Analysis {
     /// Every diagnostic, per file name (those without a file under "").
     pub diags: HashMap<String, Vec<Diag>>,
     pub occurrences: Vec<Occurrence>,
+    /// The files that did not parse (they add no names).
+    pub unparsed: Vec<String>,
 }
 
 impl Analysis {
     /// Builds, checks and (when it has no errors) lints `files`.
     pub fn new(files: Vec<Arc<SourceFile>>) -> Analysis {
-        let (rules, errors, warnings) = crate::rules::build_partial(files);
+        let (rules, errors, warnings, unparsed) = crate::rules::build_reporting_unparsed(files);
         let n_errors = errors.len();
         let mut all = errors;
         all.extend(warnings);
@@ -96,6 +98,7 @@ impl Analysis {
             errors: n_errors,
             diags,
             occurrences,
+            unparsed,
         }
     }
 
@@ -172,6 +175,7 @@ fn index(rules: &RuleSet) -> Vec<Occurrence> {
         ix.push(&p.file.name, &p.id.span, Kind::Param, p.id.name.clone(), true, None);
     }
     for f in &rules.fields {
+        ix.push(&f.file.name, &f.span, Kind::Field(f.path.clone()), f.path.to_string(), true, None);
         if let Some(req) = &f.required {
             ix.expr(&f.file.name, req, &format!("field `{}`", f.path));
         }

@@ -31,6 +31,9 @@ pub struct Ctx {
     pub lines: Arc<LineIndex>,
     pub enc: Encoding,
     pub analysis: Arc<Analysis>,
+    /// The last analysis in which every file of the set parsed (the
+    /// current one if it did): the names completion offers.
+    pub names: Arc<Analysis>,
     /// The URI of each file of the set, by name.
     pub uris: HashMap<String, String>,
     pub all_lines: HashMap<String, Arc<LineIndex>>,
@@ -334,7 +337,7 @@ fn hover_field(ctx: &Ctx, path: &crate::value::FieldPath) -> Option<String> {
             } else {
                 ""
             };
-            format!("{}.\n\nFilled by {inputs}.{extra}", english::capitalize(f.about))
+            format!("What it is: {}.\n\nFilled by {inputs}.{extra}", f.about.trim_end_matches(['.', '…', ' ', '/']))
         }
         Origin::Namespace(ns) => {
             let about = fields::OPEN_NAMESPACES
@@ -584,20 +587,18 @@ pub fn rename(ctx: &Ctx, offset: usize, params: &Json) -> Handled {
 /// Tag keys of the bundled Terraform fixtures (`fixtures/terraform`), the
 /// house convention of CONTRACT.md; a test keeps the list in step.
 pub const FIXTURE_TAG_KEYS: &[&str] = &[
+    "Name",
     "api-mode",
     "channel",
-    "cost-center",
+    "data-class",
     "environment",
     "managed-by",
     "model-vendor",
-    "Name",
-    "owner",
     "product",
-    "provider",
-    "region",
     "region-role",
     "replica",
     "segment",
+    "site",
     "workload",
 ];
 
@@ -677,7 +678,7 @@ pub fn completion(ctx: &Ctx, offset: usize, _: &Json) -> Handled {
     const CONSTANT: u8 = 21;
     const EVENT: u8 = 23;
     const VALUE: u8 = 12;
-    let rules = &ctx.analysis.rules;
+    let rules = &ctx.names.rules;
     let mut offset = offset.min(ctx.text.len());
     while !ctx.text.is_char_boundary(offset) {
         offset -= 1;
@@ -694,7 +695,7 @@ pub fn completion(ctx: &Ctx, offset: usize, _: &Json) -> Handled {
     let mut items: Vec<Json> = Vec::new();
     let tag_keys = || {
         let mut keys: Vec<String> = FIXTURE_TAG_KEYS.iter().map(|k| k.to_string()).collect();
-        for o in &ctx.analysis.occurrences {
+        for o in &ctx.names.occurrences {
             if let Kind::Field(p) = &o.kind
                 && p.root() == "tags"
                 && let Some(k) = p.0.get(1)

@@ -27,6 +27,8 @@ pub mod analysis;
 mod features;
 pub mod position;
 
+pub use features::FIXTURE_TAG_KEYS;
+
 use analysis::Analysis;
 use lsp_server::{ErrorCode, Message, Notification, Request, Response};
 use position::{Encoding, LineIndex};
@@ -166,6 +168,9 @@ struct Group {
     lines: HashMap<String, Arc<LineIndex>>,
     /// URIs that were sent diagnostics, to clear them when they have none.
     published: HashSet<String>,
+    /// The last analysis in which every file parsed: completion's names
+    /// while a line being typed does not parse.
+    parsed: Option<Arc<Analysis>>,
     /// `proviso test`'s results, worked out on the first code lens.
     examples: Option<Arc<Vec<crate::rules::examples::ExampleResult>>>,
 }
@@ -559,6 +564,9 @@ impl<W: Write> Server<W> {
             publish.push(json!({"uri": old, "diagnostics": []}));
         }
         group.published = now;
+        if analysis.unparsed.is_empty() {
+            group.parsed = Some(analysis.clone());
+        }
         group.analysis = Some(analysis);
         group.examples = None;
         group.dirty = false;
@@ -606,7 +614,9 @@ impl<W: Write> Server<W> {
             .get(&name)
             .cloned()
             .unwrap_or_else(|| Arc::new(LineIndex::new(&text)));
+        let names = group.parsed.clone().unwrap_or_else(|| analysis.clone());
         Ok(features::Ctx {
+            names,
             uri: uri.to_string(),
             name,
             text,

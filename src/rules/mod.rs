@@ -218,14 +218,25 @@ pub fn build(files: Vec<Arc<SourceFile>>) -> Result<RuleSet, RuleErrors> {
 /// checked of it, for an editor that must still name, hover and navigate
 /// a file being written (`proviso lsp`). Such a set is never evaluated.
 pub fn build_partial(files: Vec<Arc<SourceFile>>) -> (RuleSet, Vec<Diag>, Vec<Diag>) {
+    let (set, errors, warnings, _) = build_reporting_unparsed(files);
+    (set, errors, warnings)
+}
+
+/// [`build_partial`], also naming the files that did not parse (and so
+/// add nothing to the set).
+pub fn build_reporting_unparsed(
+    files: Vec<Arc<SourceFile>>,
+) -> (RuleSet, Vec<Diag>, Vec<Diag>, Vec<String>) {
     let mut set = RuleSet::default();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
+    let mut unparsed = Vec::new();
     for file in &files {
         let tree = match parse::parse_file(file) {
             Ok(t) => t,
             Err(d) => {
                 errors.push(d);
+                unparsed.push(file.name.clone());
                 continue;
             }
         };
@@ -249,7 +260,7 @@ pub fn build_partial(files: Vec<Arc<SourceFile>>) -> (RuleSet, Vec<Diag>, Vec<Di
     let (check_errors, check_warnings) = validate::Checker::run(&mut set);
     errors.extend(check_errors);
     warnings.extend(check_warnings);
-    (set, errors, warnings)
+    (set, errors, warnings, unparsed)
 }
 
 impl RuleSet {

@@ -2,9 +2,15 @@
 //! with `Content-Length` framing over its standard input and output. Every
 //! wait has a timeout, so a server that hangs fails the test instead of
 //! hanging CI.
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers: a failure is a failed test, and JSON indexing gives Null, not a panic"
+)]
 
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -50,7 +56,10 @@ impl Lsp {
     /// Spawns the server and initializes it with these client capabilities.
     fn start_with(capabilities: Value) -> Lsp {
         let mut lsp = Lsp::spawn();
-        let r = lsp.request("initialize", json!({"processId": null, "rootUri": null, "capabilities": capabilities}));
+        let r = lsp.request(
+            "initialize",
+            json!({"processId": null, "rootUri": null, "capabilities": capabilities}),
+        );
         assert!(r.get("result").is_some(), "initialize failed: {r}");
         lsp.notify("initialized", json!({}));
         lsp
@@ -101,7 +110,9 @@ impl Lsp {
     fn recv(&mut self) -> Value {
         match self.rx.recv_timeout(TIMEOUT) {
             Ok(v) => v,
-            Err(RecvTimeoutError::Timeout) => panic!("proviso lsp did not answer within {TIMEOUT:?}"),
+            Err(RecvTimeoutError::Timeout) => {
+                panic!("proviso lsp did not answer within {TIMEOUT:?}")
+            }
             Err(RecvTimeoutError::Disconnected) => panic!("proviso lsp closed its output"),
         }
     }
@@ -141,7 +152,10 @@ impl Lsp {
                 n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == uri
             }) {
                 let n = self.pending.remove(i);
-                return n["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
+                return n["params"]["diagnostics"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
             }
             assert!(Instant::now() < deadline, "no diagnostics for {uri}");
             let v = self.recv();
@@ -261,7 +275,10 @@ fn the_bundled_rule_file_is_clean_and_explained_on_hover() {
         "**field `cloud`**\n\nWhat it is: azure / aws / gcp / oracle.\n\nFilled by Terraform (every resource, data source and module) and every log format (alb, cloudfront, nginx, azure-frontdoor, aws-apigateway, azure-appgateway, JSON lines, CSV, Parquet)."
     );
     let h = hover_text(&lsp.at("textDocument/hover", &u, 31, 30));
-    assert!(h.starts_with("**field `tags[\"model-vendor\"]`**\n\nTerraform tags and labels"), "{h}");
+    assert!(
+        h.starts_with("**field `tags[\"model-vendor\"]`**\n\nTerraform tags and labels"),
+        "{h}"
+    );
     assert!(h.ends_with("Filled by Terraform: AWS and Azure `tags`, Google `labels`, AWS provider `default_tags`; log records have no tags."), "{h}");
     // A declared field (a ledger's column).
     let h = hover_text(&lsp.at("textDocument/hover", &u, 59, 8));
@@ -283,8 +300,14 @@ fn the_bundled_rule_file_is_clean_and_explained_on_hover() {
 
     // A parameter, at its declaration and where a clause reads it.
     let expected = "**param `revenue_share_cap`**: money\n\nThe total cap on the revenue share paid to Microsoft under the restructured terms (confidential).\n\nNo `proviso.yaml` above this file sets it: supply it with `--param revenue_share_cap=…`; unsupplied, it is unknown and clauses that read it are unresolved.\n\nUsed by clause `revenue_share_20_percent`.";
-    assert_eq!(hover_text(&lsp.at("textDocument/hover", &u, 72, 8)), expected);
-    assert_eq!(hover_text(&lsp.at("textDocument/hover", &u, 554, 50)), expected);
+    assert_eq!(
+        hover_text(&lsp.at("textDocument/hover", &u, 72, 8)),
+        expected
+    );
+    assert_eq!(
+        hover_text(&lsp.at("textDocument/hover", &u, 554, 50)),
+        expected
+    );
 
     // Nothing to say on a keyword.
     assert_eq!(lsp.at("textDocument/hover", &u, 94, 3), Value::Null);
@@ -305,7 +328,10 @@ fn a_parameter_set_in_proviso_yaml_says_so_on_hover() {
     let h = hover_text(&lsp.at("textDocument/hover", &u, 72, 8));
     let yaml = d.path().join("proviso.yaml");
     assert!(
-        h.contains(&format!("`{}` sets it to `1250000.00` (`--param` overrides).", yaml.display())),
+        h.contains(&format!(
+            "`{}` sets it to `1250000.00` (`--param` overrides).",
+            yaml.display()
+        )),
         "{h}"
     );
 }
@@ -355,9 +381,16 @@ fn definition_references_and_rename_follow_the_names() {
         ]
     );
     let prep = lsp.at("textDocument/prepareRename", &u, 72, 8);
-    assert_eq!(prep, json!({"range": range(72, 6, 72, 23), "placeholder": "revenue_share_cap"}));
+    assert_eq!(
+        prep,
+        json!({"range": range(72, 6, 72, 23), "placeholder": "revenue_share_cap"})
+    );
     // Not a name, a keyword, a clause: refused with a reason.
-    for (name, line, ch, code) in [("has space", 31, 8, -32602), ("terms", 31, 8, -32602), ("x", 94, 10, -32803)] {
+    for (name, line, ch, code) in [
+        ("has space", 31, 8, -32602),
+        ("terms", 31, 8, -32602),
+        ("x", 94, 10, -32803),
+    ] {
         let r = lsp.request(
             "textDocument/rename",
             json!({"textDocument": {"uri": u}, "position": {"line": line, "character": ch}, "newName": name}),
@@ -376,7 +409,10 @@ fn a_define_from_another_file_resolves_and_its_removal_is_reported_where_it_is_u
     // Lint (not errors) on the clause: no examples.
     let diags = lsp.open(&ub, terms);
     let codes: Vec<&str> = diags.iter().filter_map(|d| d["code"].as_str()).collect();
-    assert!(!codes.is_empty() && codes.iter().all(|c| c.starts_with("proviso::lint::")), "{diags:?}");
+    assert!(
+        !codes.is_empty() && codes.iter().all(|c| c.starts_with("proviso::lint::")),
+        "{diags:?}"
+    );
     // Go to the define in the other file.
     let def = lsp.at("textDocument/definition", &ub, 6, 16);
     assert_eq!(def, json!([{"uri": ua, "range": range(0, 7, 0, 15)}]));
@@ -388,7 +424,11 @@ fn a_define_from_another_file_resolves_and_its_removal_is_reported_where_it_is_u
         "textDocument/didChange",
         json!({"textDocument": {"uri": ua, "version": 2}, "contentChanges": [{"text": "define trainin = tags.workload == \"training\"\n"}]}),
     );
-    let diags: Vec<Value> = lsp.diagnostics(&ub).into_iter().filter(|d| d["severity"] == 1).collect();
+    let diags: Vec<Value> = lsp
+        .diagnostics(&ub)
+        .into_iter()
+        .filter(|d| d["severity"] == 1)
+        .collect();
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert_eq!(diags[0]["code"], "proviso::check::unknown_reference");
     assert_eq!(diags[0]["severity"], 1);
@@ -407,7 +447,10 @@ fn a_second_span_in_another_file_is_related_information() {
     let (ua, ub) = (uri(&paths[0]), uri(&paths[1]));
     let mut lsp = Lsp::start();
     let diags = lsp.open(&ub, b);
-    let dup: Vec<&Value> = diags.iter().filter(|d| d["code"] == "proviso::check::duplicate_name").collect();
+    let dup: Vec<&Value> = diags
+        .iter()
+        .filter(|d| d["code"] == "proviso::check::duplicate_name")
+        .collect();
     assert_eq!(dup.len(), 1, "{diags:?}");
     assert_eq!(dup[0]["range"], range(0, 7, 0, 8));
     assert_eq!(
@@ -426,7 +469,10 @@ fn an_exception_of_other_terms_points_at_where_it_is_declared() {
     let u = uri(&paths[0]);
     let mut lsp = Lsp::start();
     let diags = lsp.open(&u, text);
-    let d: Vec<&Value> = diags.iter().filter(|d| d["code"] == "proviso::check::unknown_exception").collect();
+    let d: Vec<&Value> = diags
+        .iter()
+        .filter(|d| d["code"] == "proviso::check::unknown_exception")
+        .collect();
     assert_eq!(d.len(), 1, "{diags:?}");
     assert_eq!(d[0]["range"], range(8, 11, 8, 12));
     assert_eq!(
@@ -439,14 +485,24 @@ fn an_exception_of_other_terms_points_at_where_it_is_declared() {
 fn fixes_are_offered_for_single_equals_and_did_you_mean() {
     let broken = BUNDLED
         .replacen("require cloud == \"azure\"", "require cloud = \"azure\"", 1)
-        .replacen("applies to frontier and not third_party", "applies to fronteir and not third_party", 1);
+        .replacen(
+            "applies to frontier and not third_party",
+            "applies to fronteir and not third_party",
+            1,
+        );
     let (_d, paths) = dir_with(&[("contract.proviso", &broken)]);
     let u = uri(&paths[0]);
     let mut lsp = Lsp::start();
     let diags = lsp.open(&u, &broken);
     let codes: Vec<&str> = diags.iter().filter_map(|d| d["code"].as_str()).collect();
     // Both are reported at once: `=` is read as `==` to go on checking.
-    assert_eq!(codes, vec!["proviso::parse::single_equals", "proviso::check::unknown_reference"]);
+    assert_eq!(
+        codes,
+        vec![
+            "proviso::parse::single_equals",
+            "proviso::check::unknown_reference"
+        ]
+    );
     assert_eq!(diags[0]["range"], range(100, 18, 100, 19));
     let actions = lsp.result(
         "textDocument/codeAction",
@@ -484,7 +540,11 @@ fn code_lenses_say_which_examples_pass() {
     let lenses = lsp.result("textDocument/codeLens", json!({"textDocument": {"uri": u}}));
     let titles: Vec<&str> = lenses
         .as_array()
-        .map(|a| a.iter().filter_map(|l| l["command"]["title"].as_str()).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|l| l["command"]["title"].as_str())
+                .collect()
+        })
         .unwrap_or_default();
     assert_eq!(titles.len(), 57);
     assert!(titles.iter().all(|t| t.starts_with('✓')), "{titles:?}");
@@ -494,8 +554,14 @@ fn code_lenses_say_which_examples_pass() {
     let broken = BUNDLED.replacen("      expect violation\n", "      expect no violation\n", 1);
     lsp.change(&u, 2, &broken);
     let lenses = lsp.result("textDocument/codeLens", json!({"textDocument": {"uri": u}}));
-    assert_eq!(lenses[0]["command"]["title"], "✗ example fails: expects no violation, got violation");
-    assert_eq!(lenses[1]["command"]["title"], "✓ example passes: not in force");
+    assert_eq!(
+        lenses[0]["command"]["title"],
+        "✗ example fails: expects no violation, got violation"
+    );
+    assert_eq!(
+        lenses[1]["command"]["title"],
+        "✓ example passes: not in force"
+    );
 }
 
 #[test]
@@ -506,7 +572,11 @@ fn completion_offers_what_fits_where_the_cursor_is() {
     lsp.open(&u, BUNDLED);
     let labels = |v: &Value| -> Vec<String> {
         v.as_array()
-            .map(|a| a.iter().filter_map(|i| i["label"].as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|i| i["label"].as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     // After `cite `: the sources.
@@ -518,69 +588,159 @@ fn completion_offers_what_fits_where_the_cursor_is() {
     lsp.change(&u, 2, &text);
     assert_eq!(
         labels(&lsp.at("textDocument/completion", &u, 95, 9)),
-        ["oct_agreement", "feb_statement", "aws_announcement", "apr_restructuring", "federal_policy", "multicloud_analysis"]
+        [
+            "oct_agreement",
+            "feb_statement",
+            "aws_announcement",
+            "apr_restructuring",
+            "federal_policy",
+            "multicloud_analysis"
+        ]
     );
     // At the start of a clause statement: the clause keywords.
     let got = labels(&lsp.at("textDocument/completion", &u, 95, 4));
     assert_eq!(
         got,
-        ["cite", "severity", "applies to", "require", "forbid", "except", "unless", "message", "example", "manual", "effective", "until", "per", "over", "let"]
+        [
+            "cite",
+            "severity",
+            "applies to",
+            "require",
+            "forbid",
+            "except",
+            "unless",
+            "message",
+            "example",
+            "manual",
+            "effective",
+            "until",
+            "per",
+            "over",
+            "let"
+        ]
     );
     // After `except `: the exceptions of these terms.
-    let text = BUNDLED.replacen("    except stateful_runtime_elsewhere\n", "    except \n", 1);
+    let text = BUNDLED.replacen(
+        "    except stateful_runtime_elsewhere\n",
+        "    except \n",
+        1,
+    );
     lsp.change(&u, 3, &text);
     let got = labels(&lsp.at("textDocument/completion", &u, 101, 11));
-    assert_eq!(got, ["stateful_runtime_elsewhere", "training_compute_elsewhere"]);
+    assert_eq!(
+        got,
+        ["stateful_runtime_elsewhere", "training_compute_elsewhere"]
+    );
     // Tag keys inside `tags["…`: the fixtures' and the rule set's.
-    let text = BUNDLED.replacen("define training         = tags.workload == \"training\"", "define training         = tags[\"", 1);
+    let text = BUNDLED.replacen(
+        "define training         = tags.workload == \"training\"",
+        "define training         = tags[\"",
+        1,
+    );
     lsp.change(&u, 4, &text);
     let got = labels(&lsp.at("textDocument/completion", &u, 36, 32));
-    for key in ["model-vendor", "api-mode", "segment", "data-class", "site", "workload", "channel"] {
+    for key in [
+        "model-vendor",
+        "api-mode",
+        "segment",
+        "data-class",
+        "site",
+        "workload",
+        "channel",
+    ] {
         assert!(got.iter().any(|k| k == key), "{key} missing from {got:?}");
     }
     // In a condition: defines and fields, and the operators.
     let got = labels(&lsp.at("textDocument/completion", &u, 100, 15));
-    for w in ["and", "stateless_api", "us_regions", "cloud", "region", "amount_usd"] {
+    for w in [
+        "and",
+        "stateless_api",
+        "us_regions",
+        "cloud",
+        "region",
+        "amount_usd",
+    ] {
         assert!(got.iter().any(|k| k == w), "{w} missing from {got:?}");
     }
     // At the top level: the top-level keywords only.
     let got = labels(&lsp.at("textDocument/completion", &u, 9, 0));
-    assert_eq!(got, ["agreement", "source", "define", "field", "param", "terms"]);
+    assert_eq!(
+        got,
+        ["agreement", "source", "define", "field", "param", "terms"]
+    );
 }
 
 #[test]
 fn formatting_is_proviso_fmt_and_symbols_are_terms_clauses_examples() {
-    let messy = BUNDLED.replacen("define openai           = tags", "define   openai = tags", 1);
+    let messy = BUNDLED.replacen(
+        "define openai           = tags",
+        "define   openai = tags",
+        1,
+    );
     let (_d, paths) = dir_with(&[("contract.proviso", &messy)]);
     let u = uri(&paths[0]);
     let mut lsp = Lsp::start();
     lsp.open(&u, &messy);
     let opts = json!({"tabSize": 2, "insertSpaces": true});
-    let edits = lsp.result("textDocument/formatting", json!({"textDocument": {"uri": u}, "options": opts}));
+    let edits = lsp.result(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": u}, "options": opts}),
+    );
     let lines = messy.lines().count() as u32;
     assert_eq!(edits.as_array().map(Vec::len), Some(1));
     assert_eq!(edits[0]["range"], range(0, 0, lines, 0));
     assert_eq!(edits[0]["newText"], BUNDLED);
     // A formatted file needs no edit; one that does not parse gets none.
     lsp.change(&u, 2, BUNDLED);
-    assert_eq!(lsp.result("textDocument/formatting", json!({"textDocument": {"uri": u}, "options": opts})), json!([]));
+    assert_eq!(
+        lsp.result(
+            "textDocument/formatting",
+            json!({"textDocument": {"uri": u}, "options": opts})
+        ),
+        json!([])
+    );
     lsp.change(&u, 3, "terms {");
-    assert_eq!(lsp.result("textDocument/formatting", json!({"textDocument": {"uri": u}, "options": opts})), Value::Null);
+    assert_eq!(
+        lsp.result(
+            "textDocument/formatting",
+            json!({"textDocument": {"uri": u}, "options": opts})
+        ),
+        Value::Null
+    );
 
     lsp.change(&u, 4, BUNDLED);
-    let symbols = lsp.result("textDocument/documentSymbol", json!({"textDocument": {"uri": u}}));
+    let symbols = lsp.result(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": u}}),
+    );
     let names: Vec<&str> = symbols
         .as_array()
         .map(|a| a.iter().filter_map(|s| s["name"].as_str()).collect())
         .unwrap_or_default();
-    assert_eq!(&names[..3], ["oct_agreement", "feb_statement", "aws_announcement"]);
-    assert_eq!(&names[names.len() - 3..], ["apr_2026", "standing", "advisory"]);
-    let oct = symbols.as_array().and_then(|a| a.iter().find(|s| s["name"] == "oct_2025")).cloned().unwrap_or_default();
+    assert_eq!(
+        &names[..3],
+        ["oct_agreement", "feb_statement", "aws_announcement"]
+    );
+    assert_eq!(
+        &names[names.len() - 3..],
+        ["apr_2026", "standing", "advisory"]
+    );
+    let oct = symbols
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == "oct_2025"))
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(oct["kind"], 3);
     assert_eq!(oct["children"][0]["name"], "stateless_on_azure");
     assert_eq!(oct["children"][0]["selectionRange"], range(94, 9, 94, 27));
-    assert_eq!(oct["children"][0]["children"].as_array().map(Vec::len), Some(15));
-    assert_eq!(oct["children"][0]["children"][0]["name"], "an AWS-hosted completions service");
+    assert_eq!(
+        oct["children"][0]["children"].as_array().map(Vec::len),
+        Some(15)
+    );
+    assert_eq!(
+        oct["children"][0]["children"][0]["name"],
+        "an AWS-hosted completions service"
+    );
 }
 
 /// A non-ASCII line: the diagnostic after an em dash is at column 30 in
@@ -591,7 +751,11 @@ fn positions_are_utf16_by_default_and_utf8_when_offered() {
     let text = "define d = cloud == \"a—b\" or cloudd == \"x\"\n";
     for (caps, enc, start) in [
         (json!({}), "utf-16", 29),
-        (json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}), "utf-8", 31),
+        (
+            json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}),
+            "utf-8",
+            31,
+        ),
     ] {
         let (_d, paths) = dir_with(&[("d.proviso", text)]);
         let u = uri(&paths[0]);
@@ -600,7 +764,10 @@ fn positions_are_utf16_by_default_and_utf8_when_offered() {
         assert_eq!(init["result"]["capabilities"]["positionEncoding"], enc);
         lsp.notify("initialized", json!({}));
         let diags = lsp.open(&u, text);
-        let unknown: Vec<&Value> = diags.iter().filter(|d| d["code"] == "proviso::check::unknown_field").collect();
+        let unknown: Vec<&Value> = diags
+            .iter()
+            .filter(|d| d["code"] == "proviso::check::unknown_field")
+            .collect();
         assert_eq!(unknown.len(), 1, "{diags:?}");
         assert_eq!(unknown[0]["range"], range(0, start, 0, start + 6), "{enc}");
         let h = lsp.at("textDocument/hover", &u, 0, start + 1);
@@ -609,7 +776,11 @@ fn positions_are_utf16_by_default_and_utf8_when_offered() {
             "textDocument/codeAction",
             json!({"textDocument": {"uri": u}, "range": range(0, start, 0, start), "context": {"diagnostics": []}}),
         );
-        assert_eq!(actions[0]["edit"]["changes"][&u][0]["range"], range(0, start, 0, start + 6), "{enc}");
+        assert_eq!(
+            actions[0]["edit"]["changes"][&u][0]["range"],
+            range(0, start, 0, start + 6),
+            "{enc}"
+        );
         assert_eq!(actions[0]["edit"]["changes"][&u][0]["newText"], "cloud");
         assert_eq!(lsp.finish(), Some(0));
     }
@@ -626,12 +797,18 @@ fn malformed_json_rpc_gets_protocol_errors_and_the_server_keeps_serving() {
     // Not JSON: ParseError with a null id.
     lsp.raw(b"Content-Length: 8\r\n\r\n{\"jsonrp");
     let r = lsp.response();
-    assert_eq!((r["id"].clone(), r["error"]["code"].clone()), (Value::Null, json!(-32700)));
+    assert_eq!(
+        (r["id"].clone(), r["error"]["code"].clone()),
+        (Value::Null, json!(-32700))
+    );
     // No Content-Length: ParseError, then the next frame is read.
     lsp.raw(b"Content-Type: application/json\r\n\r\n");
     let r = lsp.response();
     assert_eq!(r["error"]["code"], -32700);
-    assert_eq!(r["error"]["message"], "a message without a Content-Length header");
+    assert_eq!(
+        r["error"]["message"],
+        "a message without a Content-Length header"
+    );
     // A header line that is not a header.
     lsp.raw(b"garbage\r\nContent-Length: 2\r\n\r\n{}");
     assert_eq!(lsp.response()["error"]["code"], -32700);
@@ -640,7 +817,10 @@ fn malformed_json_rpc_gets_protocol_errors_and_the_server_keeps_serving() {
     assert_eq!(lsp.response()["error"]["code"], -32600);
     lsp.send(json!({"jsonrpc": "2.0", "id": 77, "method": 5}));
     let r = lsp.response();
-    assert_eq!((r["id"].clone(), r["error"]["code"].clone()), (json!(77), json!(-32600)));
+    assert_eq!(
+        (r["id"].clone(), r["error"]["code"].clone()),
+        (json!(77), json!(-32600))
+    );
     // An unknown method: MethodNotFound.
     let r = lsp.request("textDocument/semanticTokens/full", json!({}));
     assert_eq!(r["error"]["code"], -32601);
@@ -691,7 +871,12 @@ fn the_completion_tag_keys_are_those_of_the_bundled_fixtures() {
                 let mut inside = false;
                 for line in text.lines() {
                     let t = line.trim();
-                    if (t.starts_with("tags") || t.starts_with("labels") || t.starts_with("default_tags")) && t.ends_with('{') && t.contains('=') {
+                    if (t.starts_with("tags")
+                        || t.starts_with("labels")
+                        || t.starts_with("default_tags"))
+                        && t.ends_with('{')
+                        && t.contains('=')
+                    {
                         inside = true;
                     } else if inside && t.starts_with('}') {
                         inside = false;

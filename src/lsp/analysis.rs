@@ -127,7 +127,15 @@ struct Indexer {
 }
 
 impl Indexer {
-    fn push(&mut self, file: &str, span: &Span, kind: Kind, key: String, decl: bool, owner: Option<&str>) {
+    fn push(
+        &mut self,
+        file: &str,
+        span: &Span,
+        kind: Kind,
+        key: String,
+        decl: bool,
+        owner: Option<&str>,
+    ) {
         self.out.push(Occurrence {
             file: file.to_string(),
             span: span.clone(),
@@ -165,17 +173,45 @@ impl Indexer {
 fn index(rules: &RuleSet) -> Vec<Occurrence> {
     let mut ix = Indexer { out: Vec::new() };
     for s in &rules.sources {
-        ix.push(&s.file.name, &s.id.span, Kind::Source, s.id.name.clone(), true, None);
+        ix.push(
+            &s.file.name,
+            &s.id.span,
+            Kind::Source,
+            s.id.name.clone(),
+            true,
+            None,
+        );
     }
     for d in &rules.defines {
-        ix.push(&d.file.name, &d.id.span, Kind::Define, d.id.name.clone(), true, None);
+        ix.push(
+            &d.file.name,
+            &d.id.span,
+            Kind::Define,
+            d.id.name.clone(),
+            true,
+            None,
+        );
         ix.expr(&d.file.name, &d.value, &format!("define `{}`", d.id.name));
     }
     for p in &rules.params {
-        ix.push(&p.file.name, &p.id.span, Kind::Param, p.id.name.clone(), true, None);
+        ix.push(
+            &p.file.name,
+            &p.id.span,
+            Kind::Param,
+            p.id.name.clone(),
+            true,
+            None,
+        );
     }
     for f in &rules.fields {
-        ix.push(&f.file.name, &f.span, Kind::Field(f.path.clone()), f.path.to_string(), true, None);
+        ix.push(
+            &f.file.name,
+            &f.span,
+            Kind::Field(f.path.clone()),
+            f.path.to_string(),
+            true,
+            None,
+        );
         if let Some(req) = &f.required {
             ix.expr(&f.file.name, req, &format!("field `{}`", f.path));
         }
@@ -184,13 +220,34 @@ fn index(rules: &RuleSet) -> Vec<Occurrence> {
         let file = t.file.name.as_str();
         ix.push(file, &t.id.span, Kind::Terms, t.id.name.clone(), true, None);
         if let Some(s) = &t.supersedes {
-            ix.push(file, &s.span, Kind::Terms, s.name.clone(), false, Some(&format!("terms `{}`", t.id.name)));
+            ix.push(
+                file,
+                &s.span,
+                Kind::Terms,
+                s.name.clone(),
+                false,
+                Some(&format!("terms `{}`", t.id.name)),
+            );
         }
         for x in &t.exceptions {
             let owner = format!("exception `{}`", x.id.name);
-            ix.push(file, &x.id.span, Kind::Exception, format!("{}/{}", t.id.name, x.id.name), true, None);
+            ix.push(
+                file,
+                &x.id.span,
+                Kind::Exception,
+                format!("{}/{}", t.id.name, x.id.name),
+                true,
+                None,
+            );
             for c in &x.cites {
-                ix.push(file, &c.source.span, Kind::Source, c.source.name.clone(), false, Some(&owner));
+                ix.push(
+                    file,
+                    &c.source.span,
+                    Kind::Source,
+                    c.source.name.clone(),
+                    false,
+                    Some(&owner),
+                );
             }
             if let Some(w) = &x.when {
                 ix.expr(file, w, &owner);
@@ -198,35 +255,71 @@ fn index(rules: &RuleSet) -> Vec<Occurrence> {
         }
         for c in &t.clauses {
             let owner = format!("clause `{}`", c.id.name);
-            ix.push(file, &c.id.span, Kind::Clause, format!("{}/{}", t.id.name, c.id.name), true, None);
+            ix.push(
+                file,
+                &c.id.span,
+                Kind::Clause,
+                format!("{}/{}", t.id.name, c.id.name),
+                true,
+                None,
+            );
             for cite in &c.cites {
-                ix.push(file, &cite.source.span, Kind::Source, cite.source.name.clone(), false, Some(&owner));
+                ix.push(
+                    file,
+                    &cite.source.span,
+                    Kind::Source,
+                    cite.source.name.clone(),
+                    false,
+                    Some(&owner),
+                );
             }
             for x in &c.excepts {
-                ix.push(file, &x.span, Kind::Exception, format!("{}/{}", t.id.name, x.name), false, Some(&owner));
+                ix.push(
+                    file,
+                    &x.span,
+                    Kind::Exception,
+                    format!("{}/{}", t.id.name, x.name),
+                    false,
+                    Some(&owner),
+                );
             }
-            let exprs = c
-                .applies
-                .iter()
-                .chain(c.unless.iter())
-                .chain(match &c.check {
-                    crate::rules::ast::Check::Require(e) | crate::rules::ast::Check::Forbid(e) => Some(e),
-                    _ => None,
-                });
+            let exprs =
+                c.applies
+                    .iter()
+                    .chain(c.unless.iter())
+                    .chain(match &c.check {
+                        crate::rules::ast::Check::Require(e)
+                        | crate::rules::ast::Check::Forbid(e) => Some(e),
+                        _ => None,
+                    });
             for e in exprs {
                 ix.expr(file, e, &owner);
             }
             if let Some(m) = &c.message {
                 for part in &m.parts {
                     if let MessagePart::Field(path, span) = part {
-                        ix.push(file, span, Kind::Field(path.clone()), path.to_string(), false, Some(&owner));
+                        ix.push(
+                            file,
+                            span,
+                            Kind::Field(path.clone()),
+                            path.to_string(),
+                            false,
+                            Some(&owner),
+                        );
                     }
                 }
             }
             if let Some(agg) = c.aggregate.as_deref() {
                 for k in &agg.per {
                     if let crate::rules::ast::GroupKey::Field(path, span) = k {
-                        ix.push(file, span, Kind::Field(path.clone()), path.to_string(), false, Some(&owner));
+                        ix.push(
+                            file,
+                            span,
+                            Kind::Field(path.clone()),
+                            path.to_string(),
+                            false,
+                            Some(&owner),
+                        );
                     }
                 }
                 for e in agg.record_exprs() {
@@ -251,7 +344,14 @@ fn index(rules: &RuleSet) -> Vec<Occurrence> {
                 }
                 for ex in &agg.examples {
                     for (id, _) in &ex.params {
-                        ix.push(file, &id.span, Kind::Param, id.name.clone(), false, Some(&owner));
+                        ix.push(
+                            file,
+                            &id.span,
+                            Kind::Param,
+                            id.name.clone(),
+                            false,
+                            Some(&owner),
+                        );
                     }
                 }
             }

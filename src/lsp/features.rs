@@ -114,12 +114,16 @@ pub fn diagnostic(
     }
     for r in &d.related {
         let Some(f) = &r.file else { continue };
-        let Some(uri) = uris.get(&f.name) else { continue };
+        let Some(uri) = uris.get(&f.name) else {
+            continue;
+        };
         let other_lines = all_lines
             .get(&f.name)
             .cloned()
             .unwrap_or_else(|| Arc::new(LineIndex::new(&f.text)));
-        let ftext = analysis.file(&f.name).map_or_else(|| f.text.clone(), |x| x.text.clone());
+        let ftext = analysis
+            .file(&f.name)
+            .map_or_else(|| f.text.clone(), |x| x.text.clone());
         for (span, label) in &r.labels {
             related.push(json!({
                 "location": {"uri": uri, "range": other_lines.range(&ftext, span, enc)},
@@ -135,9 +139,16 @@ pub fn diagnostic(
         "message": message,
     });
     if !related.is_empty() {
-        out["relatedInformation"] = json!(related);
+        set(&mut out, "relatedInformation", json!(related));
     }
     out
+}
+
+/// Sets a key of a JSON object (nothing if it is not one).
+pub fn set(v: &mut Json, key: &str, value: Json) {
+    if let Some(o) = v.as_object_mut() {
+        o.insert(key.to_string(), value);
+    }
 }
 
 fn markdown(value: String) -> Json {
@@ -181,7 +192,7 @@ pub fn hover(ctx: &Ctx, offset: usize, _: &Json) -> Handled {
         };
         if let Some(t) = text {
             let mut h = markdown(t);
-            h["range"] = ctx.range(&o.span);
+            set(&mut h, "range", ctx.range(&o.span));
             return Ok(h);
         }
     }
@@ -190,7 +201,7 @@ pub fn hover(ctx: &Ctx, offset: usize, _: &Json) -> Handled {
         && let Ok(date) = Date::parse(word)
     {
         let mut h = markdown(hover_date(ctx, date));
-        h["range"] = ctx.range(&span);
+        set(&mut h, "range", ctx.range(&span));
         return Ok(h);
     }
     Ok(Json::Null)
@@ -237,7 +248,9 @@ fn hover_define(ctx: &Ctx, o: &Occurrence) -> Option<String> {
                 .set_members(items)
                 .iter()
                 .map(|m| match &m.kind {
-                    ExprKind::Literal(v) => v.as_str().map_or_else(|| format!("{v:?}"), |s| format!("\"{s}\"")),
+                    ExprKind::Literal(v) => v
+                        .as_str()
+                        .map_or_else(|| format!("{v:?}"), |s| format!("\"{s}\"")),
                     _ => english::phrase(m, rules, Markup::Markdown),
                 })
                 .collect();
@@ -276,9 +289,14 @@ fn hover_clause(ctx: &Ctx, o: &Occurrence) -> Option<String> {
         .terms_in_force_interval(terms)
         .and_then(|iv| iv.intersect(&clause.interval(terms)));
     let sentence = match (&clause.aggregate, iv) {
-        (Some(agg), Some(iv)) => {
-            crate::explain::aggregate::sentence(rules, terms, clause, agg, Some(&iv), Markup::Markdown)
-        }
+        (Some(agg), Some(iv)) => crate::explain::aggregate::sentence(
+            rules,
+            terms,
+            clause,
+            agg,
+            Some(&iv),
+            Markup::Markdown,
+        ),
         _ => {
             let logic = crate::explain::logic(rules, terms, clause, Markup::Markdown);
             let mut chars = logic.chars();
@@ -295,13 +313,17 @@ fn hover_clause(ctx: &Ctx, o: &Occurrence) -> Option<String> {
         let title = src
             .and_then(|s| s.title.clone())
             .unwrap_or_else(|| c.source.name.clone());
-        let date = src.and_then(|s| s.dated).map(|d| format!(", {d}")).unwrap_or_default();
+        let date = src
+            .and_then(|s| s.dated)
+            .map(|d| format!(", {d}"))
+            .unwrap_or_default();
         cites.push(match &c.text {
             Some(t) => format!("- \"{t}\" — {title}{date}"),
             None => format!("- {title}{date}"),
         });
     }
-    let examples = clause.examples.len() + clause.aggregate.as_ref().map_or(0, |a| a.examples.len());
+    let examples =
+        clause.examples.len() + clause.aggregate.as_ref().map_or(0, |a| a.examples.len());
     let terms_title = terms
         .title
         .as_ref()
@@ -310,10 +332,18 @@ fn hover_clause(ctx: &Ctx, o: &Occurrence) -> Option<String> {
     Some(format!(
         "**clause `{}`** — {title}\n\n{sentence}\n\n**Cites**\n{}\n\n**Terms** `{}`{terms_title}: {}.\n\nSeverity {}; {examples} example{}.",
         clause.id.name,
-        if cites.is_empty() { "- nothing".to_string() } else { cites.join("\n") },
+        if cites.is_empty() {
+            "- nothing".to_string()
+        } else {
+            cites.join("\n")
+        },
         terms.id.name,
         crate::explain::text::period_text(iv),
-        if clause.is_manual() { "manual".to_string() } else { clause.severity.as_str().to_string() },
+        if clause.is_manual() {
+            "manual".to_string()
+        } else {
+            clause.severity.as_str().to_string()
+        },
         if examples == 1 { "" } else { "s" },
     ))
 }
@@ -321,15 +351,20 @@ fn hover_clause(ctx: &Ctx, o: &Occurrence) -> Option<String> {
 fn hover_field(ctx: &Ctx, path: &crate::value::FieldPath) -> Option<String> {
     use crate::rules::fields::{self, Origin};
     let rules = &ctx.analysis.rules;
-    let declared: Vec<crate::value::FieldPath> = rules.fields.iter().map(|f| f.path.clone()).collect();
+    let declared: Vec<crate::value::FieldPath> =
+        rules.fields.iter().map(|f| f.path.clone()).collect();
     let root = path.root();
     let body = match fields::origin(path, &declared)? {
         Origin::Vocabulary => {
             let f = fields::known_field(root)?;
             let inputs = match (f.terraform, f.logs) {
-                (true, true) => "Terraform (every resource, data source and module) and every log format (alb, cloudfront, nginx, azure-frontdoor, aws-apigateway, azure-appgateway, JSON lines, CSV, Parquet)",
+                (true, true) => {
+                    "Terraform (every resource, data source and module) and every log format (alb, cloudfront, nginx, azure-frontdoor, aws-apigateway, azure-appgateway, JSON lines, CSV, Parquet)"
+                }
                 (true, false) => "Terraform only; log records do not have it",
-                (false, true) => "the log formats (alb, cloudfront, nginx, azure-frontdoor, aws-apigateway, azure-appgateway, JSON lines, CSV, Parquet); Terraform does not have it",
+                (false, true) => {
+                    "the log formats (alb, cloudfront, nginx, azure-frontdoor, aws-apigateway, azure-appgateway, JSON lines, CSV, Parquet); Terraform does not have it"
+                }
                 (false, false) => "no input",
             };
             let extra = if f.about.contains("--ip-ranges") {
@@ -337,7 +372,10 @@ fn hover_field(ctx: &Ctx, path: &crate::value::FieldPath) -> Option<String> {
             } else {
                 ""
             };
-            format!("What it is: {}.\n\nFilled by {inputs}.{extra}", f.about.trim_end_matches(['.', '…', ' ', '/']))
+            format!(
+                "What it is: {}.\n\nFilled by {inputs}.{extra}",
+                f.about.trim_end_matches(['.', '…', ' ', '/'])
+            )
         }
         Origin::Namespace(ns) => {
             let about = fields::OPEN_NAMESPACES
@@ -345,21 +383,42 @@ fn hover_field(ctx: &Ctx, path: &crate::value::FieldPath) -> Option<String> {
                 .find(|n| n.name == ns)
                 .map_or("", |n| n.about);
             let how = match ns {
-                "tags" => "Filled by Terraform: AWS and Azure `tags`, Google `labels`, AWS provider `default_tags`; log records have no tags.",
-                "attributes" => "Filled by Terraform: the block's own arguments, as written or as the plan resolves them.",
+                "tags" => {
+                    "Filled by Terraform: AWS and Azure `tags`, Google `labels`, AWS provider `default_tags`; log records have no tags."
+                }
+                "attributes" => {
+                    "Filled by Terraform: the block's own arguments, as written or as the plan resolves them."
+                }
                 _ => "Filled by Azure log records (Front Door, Application Gateway).",
             };
-            format!("{}; the keys are your own.\n\n{how}", english::capitalize(about))
+            format!(
+                "{}; the keys are your own.\n\n{how}",
+                english::capitalize(about)
+            )
         }
         Origin::Format(formats) => format!(
             "A log format's own field, filled by: {formats}.\n\nTerraform does not have it; other log formats leave it absent (a comparison with it is then false)."
         ),
         Origin::Declared => {
-            let decl = rules.fields.iter().find(|f| path.0.starts_with(&f.path.0))?;
-            let about = decl.about.clone().unwrap_or_else(|| "declared by the rule files".into());
+            let decl = rules
+                .fields
+                .iter()
+                .find(|f| path.0.starts_with(&f.path.0))?;
+            let about = decl
+                .about
+                .clone()
+                .unwrap_or_else(|| "declared by the rule files".into());
             let ty = match &decl.ty {
-                Some(crate::rules::ast::FieldType::Decimal) => " It is an exact decimal.".to_string(),
-                Some(crate::rules::ast::FieldType::OneOf(v)) => format!(" It is one of {}.", v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")),
+                Some(crate::rules::ast::FieldType::Decimal) => {
+                    " It is an exact decimal.".to_string()
+                }
+                Some(crate::rules::ast::FieldType::OneOf(v)) => format!(
+                    " It is one of {}.",
+                    v.iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 None => String::new(),
             };
             format!(
@@ -373,8 +432,17 @@ fn hover_field(ctx: &Ctx, path: &crate::value::FieldPath) -> Option<String> {
 }
 
 fn hover_param(ctx: &Ctx, o: &Occurrence) -> Option<String> {
-    let p = ctx.analysis.rules.params.iter().find(|p| p.id.name == o.key)?;
-    let about = p.about.clone().map(|a| format!("{a}.\n\n")).unwrap_or_default();
+    let p = ctx
+        .analysis
+        .rules
+        .params
+        .iter()
+        .find(|p| p.id.name == o.key)?;
+    let about = p
+        .about
+        .clone()
+        .map(|a| format!("{a}.\n\n"))
+        .unwrap_or_default();
     let config = ctx.dir.as_deref().and_then(crate::cli::config::discover);
     let set = match &config {
         None => format!(
@@ -383,7 +451,10 @@ fn hover_param(ctx: &Ctx, o: &Occurrence) -> Option<String> {
         ),
         Some(path) => match crate::cli::config::load(path) {
             Ok(c) => match c.params.iter().rev().find(|(n, _)| *n == p.id.name) {
-                Some((_, v)) => format!("`{}` sets it to `{v}` (`--param` overrides).", path.display()),
+                Some((_, v)) => format!(
+                    "`{}` sets it to `{v}` (`--param` overrides).",
+                    path.display()
+                ),
                 None => format!(
                     "`{}` does not set it: supply it under `params:` or with `--param {}=…`.",
                     path.display(),
@@ -404,7 +475,11 @@ fn hover_param(ctx: &Ctx, o: &Occurrence) -> Option<String> {
 fn hover_terms(ctx: &Ctx, o: &Occurrence) -> Option<String> {
     let rules = &ctx.analysis.rules;
     let t = rules.terms.iter().find(|t| t.id.name == o.key)?;
-    let title = t.title.as_ref().map(|t| format!(" — {t}")).unwrap_or_default();
+    let title = t
+        .title
+        .as_ref()
+        .map(|t| format!(" — {t}"))
+        .unwrap_or_default();
     let sup = t
         .supersedes
         .as_ref()
@@ -423,13 +498,23 @@ fn hover_terms(ctx: &Ctx, o: &Occurrence) -> Option<String> {
 
 fn hover_source(ctx: &Ctx, o: &Occurrence) -> Option<String> {
     let s = ctx.analysis.rules.source(&o.key)?;
-    let title = s.title.clone().unwrap_or_else(|| english::humanize(&s.id.name));
-    let dated = s.dated.map(|d| format!(", dated {}", d.long())).unwrap_or_default();
+    let title = s
+        .title
+        .clone()
+        .unwrap_or_else(|| english::humanize(&s.id.name));
+    let dated = s
+        .dated
+        .map(|d| format!(", dated {}", d.long()))
+        .unwrap_or_default();
     let owners = uses(ctx, o);
     Some(format!(
         "**source `{}`** — {title}{dated}\n\n{}",
         s.id.name,
-        if owners.is_empty() { "Cited by nothing.".to_string() } else { format!("Cited by {}.", some(&owners)) }
+        if owners.is_empty() {
+            "Cited by nothing.".to_string()
+        } else {
+            format!("Cited by {}.", some(&owners))
+        }
     ))
 }
 
@@ -442,7 +527,12 @@ fn hover_exception(ctx: &Ctx, o: &Occurrence) -> Option<String> {
     let when = x
         .when
         .as_ref()
-        .map(|w| format!("Applies when {}.", english::phrase(w, rules, Markup::Markdown)))
+        .map(|w| {
+            format!(
+                "Applies when {}.",
+                english::phrase(w, rules, Markup::Markdown)
+            )
+        })
         .unwrap_or_default();
     Some(format!(
         "**exception `{name}`** of terms `{t}` — {title}\n\n{when}\n\n{}",
@@ -454,12 +544,22 @@ fn hover_date(ctx: &Ctx, date: Date) -> String {
     let rules = &ctx.analysis.rules;
     let mut lines = Vec::new();
     for t in &rules.terms {
-        let Some(iv) = rules.terms_in_force_interval(t) else { continue };
+        let Some(iv) = rules.terms_in_force_interval(t) else {
+            continue;
+        };
         if !iv.contains(date) {
             continue;
         }
-        let n = t.clauses.iter().filter(|c| rules.clause_in_force(t, c, date)).count();
-        let title = t.title.as_ref().map(|t| format!(" ({t})")).unwrap_or_default();
+        let n = t
+            .clauses
+            .iter()
+            .filter(|c| rules.clause_in_force(t, c, date))
+            .count();
+        let title = t
+            .title
+            .as_ref()
+            .map(|t| format!(" ({t})"))
+            .unwrap_or_default();
         lines.push(format!(
             "- terms `{}`{title}: {n} clause{} in force, {}",
             t.id.name,
@@ -492,9 +592,16 @@ pub fn definition(ctx: &Ctx, offset: usize, _: &Json) -> Handled {
     if targets.is_empty() {
         // A field: where the rule set declares it, if it does.
         if let Kind::Field(path) = &o.kind
-            && let Some(f) = ctx.analysis.rules.fields.iter().find(|f| path.0.starts_with(&f.path.0))
+            && let Some(f) = ctx
+                .analysis
+                .rules
+                .fields
+                .iter()
+                .find(|f| path.0.starts_with(&f.path.0))
         {
-            return Ok(ctx.location(&f.file.name, &f.span).map_or(Json::Null, |l| json!([l])));
+            return Ok(ctx
+                .location(&f.file.name, &f.span)
+                .map_or(Json::Null, |l| json!([l])));
         }
         return Ok(Json::Null);
     }
@@ -547,7 +654,10 @@ pub fn rename(ctx: &Ctx, offset: usize, params: &Json) -> Handled {
         .and_then(Json::as_str)
         .ok_or_else(|| (ErrorCode::InvalidParams as i32, "no newName".to_string()))?;
     let Some(o) = occurrence_or_null(ctx, offset) else {
-        return Err((ErrorCode::RequestFailed as i32, "there is no name to rename here".into()));
+        return Err((
+            ErrorCode::RequestFailed as i32,
+            "there is no name to rename here".into(),
+        ));
     };
     if !o.kind.renamable() {
         return Err((
@@ -568,7 +678,9 @@ pub fn rename(ctx: &Ctx, offset: usize, params: &Json) -> Handled {
     if !is_ident(new) || crate::rules::parse::parse_file(&probe).is_err() {
         return Err((
             ErrorCode::InvalidParams as i32,
-            format!("`{new}` is not a name: use letters, digits and `_`, starting with a letter, and not a keyword"),
+            format!(
+                "`{new}` is not a name: use letters, digits and `_`, starting with a letter, and not a keyword"
+            ),
         ));
     }
     let mut changes: HashMap<String, Vec<Json>> = HashMap::new();
@@ -579,7 +691,7 @@ pub fn rename(ctx: &Ctx, offset: usize, params: &Json) -> Handled {
         changes
             .entry(uri.clone())
             .or_default()
-            .push(json!({"range": loc["range"], "newText": new}));
+            .push(json!({"range": loc.get("range").cloned().unwrap_or(Json::Null), "newText": new}));
     }
     Ok(json!({ "changes": changes }))
 }
@@ -605,8 +717,21 @@ pub const FIXTURE_TAG_KEYS: &[&str] = &[
 const TOP_KEYWORDS: &[&str] = &["agreement", "source", "define", "field", "param", "terms"];
 const TERMS_KEYWORDS: &[&str] = &["clause", "exception"];
 const CLAUSE_KEYWORDS: &[&str] = &[
-    "cite", "severity", "applies to", "require", "forbid", "except", "unless", "message", "example",
-    "manual", "effective", "until", "per", "over", "let",
+    "cite",
+    "severity",
+    "applies to",
+    "require",
+    "forbid",
+    "except",
+    "unless",
+    "message",
+    "example",
+    "manual",
+    "effective",
+    "until",
+    "per",
+    "over",
+    "let",
 ];
 const EXCEPTION_KEYWORDS: &[&str] = &["cite", "when"];
 const EXAMPLE_KEYWORDS: &[&str] = &["given", "expect", "with"];
@@ -727,17 +852,24 @@ pub fn completion(ctx: &Ctx, offset: usize, _: &Json) -> Handled {
     match last {
         "cite" => {
             for s in &rules.sources {
-                items.push(item(&s.id.name, CONSTANT, s.title.clone().unwrap_or_default()));
+                items.push(item(
+                    &s.id.name,
+                    CONSTANT,
+                    s.title.clone().unwrap_or_default(),
+                ));
             }
             return Ok(json!(items));
         }
         "except" => {
             // The exceptions of the terms around the cursor, else all.
-            let here = rules
+            let here = rules.terms.iter().find(|t| {
+                t.file.name == ctx.name && t.span.start <= offset && offset <= t.span.end
+            });
+            for t in rules
                 .terms
                 .iter()
-                .find(|t| t.file.name == ctx.name && t.span.start <= offset && offset <= t.span.end);
-            for t in rules.terms.iter().filter(|t| here.is_none_or(|h| h.id.name == t.id.name)) {
+                .filter(|t| here.is_none_or(|h| h.id.name == t.id.name))
+            {
                 for x in &t.exceptions {
                     items.push(item(&x.id.name, EVENT, x.title.clone().unwrap_or_default()));
                 }
@@ -756,15 +888,25 @@ pub fn completion(ctx: &Ctx, offset: usize, _: &Json) -> Handled {
             }
             return Ok(json!(items));
         }
-        "with" | "param" if stack.last().map(String::as_str) == Some("example") || last == "with" => {
+        "with" | "param"
+            if stack.last().map(String::as_str) == Some("example") || last == "with" =>
+        {
             for p in &rules.params {
-                items.push(item(&p.id.name, VARIABLE, format!("param: {}", p.ty.as_str())));
+                items.push(item(
+                    &p.id.name,
+                    VARIABLE,
+                    format!("param: {}", p.ty.as_str()),
+                ));
             }
             return Ok(json!(items));
         }
         "supersedes" => {
             for t in &rules.terms {
-                items.push(item(&t.id.name, CONSTANT, t.title.clone().unwrap_or_default()));
+                items.push(item(
+                    &t.id.name,
+                    CONSTANT,
+                    t.title.clone().unwrap_or_default(),
+                ));
             }
             return Ok(json!(items));
         }
@@ -798,7 +940,11 @@ pub fn completion(ctx: &Ctx, offset: usize, _: &Json) -> Handled {
         items.push(item(f.name, FIELD, f.about.to_string()));
     }
     for f in &rules.fields {
-        items.push(item(&f.path.to_string(), FIELD, f.about.clone().unwrap_or_default()));
+        items.push(item(
+            &f.path.to_string(),
+            FIELD,
+            f.about.clone().unwrap_or_default(),
+        ));
     }
     Ok(json!(items))
 }
@@ -813,7 +959,15 @@ pub fn formatting(ctx: &Ctx, _: &Json) -> Handled {
     }
 }
 
-fn symbol(ctx: &Ctx, name: &str, detail: Option<&str>, kind: u8, span: &Span, sel: &Span, children: Vec<Json>) -> Json {
+fn symbol(
+    ctx: &Ctx,
+    name: &str,
+    detail: Option<&str>,
+    kind: u8,
+    span: &Span,
+    sel: &Span,
+    children: Vec<Json>,
+) -> Json {
     let mut s = json!({
         "name": name,
         "kind": kind,
@@ -821,10 +975,10 @@ fn symbol(ctx: &Ctx, name: &str, detail: Option<&str>, kind: u8, span: &Span, se
         "selectionRange": ctx.range(sel),
     });
     if let Some(d) = detail {
-        s["detail"] = json!(d);
+        set(&mut s, "detail", json!(d));
     }
     if !children.is_empty() {
-        s["children"] = json!(children);
+        set(&mut s, "children", json!(children));
     }
     s
 }
@@ -842,43 +996,133 @@ pub fn symbols(ctx: &Ctx, _: &Json) -> Handled {
     let here = |f: &Arc<SourceFile>| f.name == ctx.name;
     let mut out: Vec<(usize, Json)> = Vec::new();
     for s in rules.sources.iter().filter(|s| here(&s.file)) {
-        out.push((s.span.start, symbol(ctx, &s.id.name, s.title.as_deref(), CONSTANT, &s.span, &s.id.span, vec![])));
+        out.push((
+            s.span.start,
+            symbol(
+                ctx,
+                &s.id.name,
+                s.title.as_deref(),
+                CONSTANT,
+                &s.span,
+                &s.id.span,
+                vec![],
+            ),
+        ));
     }
     for d in rules.defines.iter().filter(|d| here(&d.file)) {
         let span = d.id.span.start..d.value.span.end;
-        out.push((span.start, symbol(ctx, &d.id.name, Some("define"), VARIABLE, &span, &d.id.span, vec![])));
+        out.push((
+            span.start,
+            symbol(
+                ctx,
+                &d.id.name,
+                Some("define"),
+                VARIABLE,
+                &span,
+                &d.id.span,
+                vec![],
+            ),
+        ));
     }
     for f in rules.fields.iter().filter(|f| here(&f.file)) {
         let name = f.path.to_string();
-        out.push((f.span.start, symbol(ctx, &name, f.about.as_deref(), FIELD, &f.span, &f.span, vec![])));
+        out.push((
+            f.span.start,
+            symbol(
+                ctx,
+                &name,
+                f.about.as_deref(),
+                FIELD,
+                &f.span,
+                &f.span,
+                vec![],
+            ),
+        ));
     }
     for p in rules.params.iter().filter(|p| here(&p.file)) {
-        out.push((p.span.start, symbol(ctx, &p.id.name, Some(p.ty.as_str()), TYPE_PARAMETER, &p.span, &p.id.span, vec![])));
+        out.push((
+            p.span.start,
+            symbol(
+                ctx,
+                &p.id.name,
+                Some(p.ty.as_str()),
+                TYPE_PARAMETER,
+                &p.span,
+                &p.id.span,
+                vec![],
+            ),
+        ));
     }
     for t in rules.terms.iter().filter(|t| here(&t.file)) {
         let mut children: Vec<(usize, Json)> = Vec::new();
         for x in &t.exceptions {
-            children.push((x.span.start, symbol(ctx, &x.id.name, x.title.as_deref(), EVENT, &x.span, &x.id.span, vec![])));
+            children.push((
+                x.span.start,
+                symbol(
+                    ctx,
+                    &x.id.name,
+                    x.title.as_deref(),
+                    EVENT,
+                    &x.span,
+                    &x.id.span,
+                    vec![],
+                ),
+            ));
         }
         for c in &t.clauses {
             let mut examples: Vec<Json> = c
                 .examples
                 .iter()
-                .map(|e| symbol(ctx, &e.title, Some("example"), FUNCTION, &e.span, &e.span, vec![]))
+                .map(|e| {
+                    symbol(
+                        ctx,
+                        &e.title,
+                        Some("example"),
+                        FUNCTION,
+                        &e.span,
+                        &e.span,
+                        vec![],
+                    )
+                })
                 .collect();
             if let Some(agg) = c.aggregate.as_deref() {
-                examples.extend(
-                    agg.examples
-                        .iter()
-                        .map(|e| symbol(ctx, &e.title, Some("example"), FUNCTION, &e.span, &e.span, vec![])),
-                );
+                examples.extend(agg.examples.iter().map(|e| {
+                    symbol(
+                        ctx,
+                        &e.title,
+                        Some("example"),
+                        FUNCTION,
+                        &e.span,
+                        &e.span,
+                        vec![],
+                    )
+                }));
             }
-            children.push((c.span.start, symbol(ctx, &c.id.name, c.title.as_deref(), CLASS, &c.span, &c.id.span, examples)));
+            children.push((
+                c.span.start,
+                symbol(
+                    ctx,
+                    &c.id.name,
+                    c.title.as_deref(),
+                    CLASS,
+                    &c.span,
+                    &c.id.span,
+                    examples,
+                ),
+            ));
         }
         children.sort_by_key(|(s, _)| *s);
         out.push((
             t.span.start,
-            symbol(ctx, &t.id.name, t.title.as_deref(), NAMESPACE, &t.span, &t.id.span, children.into_iter().map(|(_, j)| j).collect()),
+            symbol(
+                ctx,
+                &t.id.name,
+                t.title.as_deref(),
+                NAMESPACE,
+                &t.span,
+                &t.id.span,
+                children.into_iter().map(|(_, j)| j).collect(),
+            ),
         ));
     }
     out.sort_by_key(|(s, _)| *s);
@@ -928,12 +1172,24 @@ pub fn code_actions(ctx: &Ctx, params: &Json) -> Handled {
     };
     let mut out = Vec::new();
     for d in ctx.analysis.diags.get(&ctx.name).into_iter().flatten() {
-        let Some((span, _)) = d.labels.first() else { continue };
+        let Some((span, _)) = d.labels.first() else {
+            continue;
+        };
         if span.end < from || span.start > to {
             continue;
         }
-        let Some((at, new, title)) = fix(d, &ctx.text) else { continue };
-        let diag = diagnostic(d, &ctx.text, &ctx.lines, ctx.enc, &ctx.uris, &ctx.all_lines, &ctx.analysis);
+        let Some((at, new, title)) = fix(d, &ctx.text) else {
+            continue;
+        };
+        let diag = diagnostic(
+            d,
+            &ctx.text,
+            &ctx.lines,
+            ctx.enc,
+            &ctx.uris,
+            &ctx.all_lines,
+            &ctx.analysis,
+        );
         out.push(json!({
             "title": title,
             "kind": "quickfix",
@@ -951,11 +1207,11 @@ pub fn code_lens(ctx: &Ctx, results: Option<&[ExampleResult]>) -> Handled {
     let mut out = Vec::new();
     for t in rules.terms.iter().filter(|t| t.file.name == ctx.name) {
         for c in &t.clauses {
-            let spans = c
-                .examples
-                .iter()
-                .map(|e| e.span.clone())
-                .chain(c.aggregate.iter().flat_map(|a| a.examples.iter().map(|e| e.span.clone())));
+            let spans = c.examples.iter().map(|e| e.span.clone()).chain(
+                c.aggregate
+                    .iter()
+                    .flat_map(|a| a.examples.iter().map(|e| e.span.clone())),
+            );
             for span in spans {
                 let title = match results {
                     None => "example not run: the rule set has errors".to_string(),
@@ -964,7 +1220,8 @@ pub fn code_lens(ctx: &Ctx, results: Option<&[ExampleResult]>) -> Handled {
                             .iter()
                             .filter(|r| r.span == span && r.clause == c.id.name)
                             .collect();
-                        let failed: Vec<&&ExampleResult> = mine.iter().filter(|r| r.failure.is_some()).collect();
+                        let failed: Vec<&&ExampleResult> =
+                            mine.iter().filter(|r| r.failure.is_some()).collect();
                         match (mine.len(), failed.first()) {
                             (0, _) => "example not run".to_string(),
                             (_, Some(f)) => format!(
@@ -972,13 +1229,20 @@ pub fn code_lens(ctx: &Ctx, results: Option<&[ExampleResult]>) -> Handled {
                                 f.expected.as_str(),
                                 f.actual.as_str()
                             ),
-                            (1, None) => format!("✓ example passes: {}", mine.first().map_or(Expectation::NoViolation, |r| r.actual).as_str()),
+                            (1, None) => format!(
+                                "✓ example passes: {}",
+                                mine.first()
+                                    .map_or(Expectation::NoViolation, |r| r.actual)
+                                    .as_str()
+                            ),
                             (n, None) => format!("✓ example passes ({n} groups)"),
                         }
                     }
                 };
                 let line = span.start..span.start;
-                out.push(json!({"range": ctx.range(&line), "command": {"title": title, "command": ""}}));
+                out.push(
+                    json!({"range": ctx.range(&line), "command": {"title": title, "command": ""}}),
+                );
             }
         }
     }
@@ -995,7 +1259,10 @@ mod tests {
         let end = text.len();
         assert_eq!(blocks(text, end), vec!["terms", "clause", "example"]);
         let inside_given = text.find("cloud").unwrap_or(0);
-        assert_eq!(blocks(text, inside_given), vec!["terms", "clause", "example", "{"]);
+        assert_eq!(
+            blocks(text, inside_given),
+            vec!["terms", "clause", "example", "{"]
+        );
     }
 
     #[test]

@@ -61,7 +61,11 @@ pub fn read_frame(r: &mut impl BufRead) -> Incoming {
     let mut headers = 0usize;
     loop {
         let mut line = Vec::new();
-        match r.by_ref().take(MAX_HEADER_LINE).read_until(b'\n', &mut line) {
+        match r
+            .by_ref()
+            .take(MAX_HEADER_LINE)
+            .read_until(b'\n', &mut line)
+        {
             Ok(0) | Err(_) => return Incoming::Eof,
             Ok(_) => {}
         }
@@ -88,11 +92,21 @@ pub fn read_frame(r: &mut impl BufRead) -> Incoming {
             Some((name, value)) if name.trim().eq_ignore_ascii_case("content-length") => {
                 match value.trim().parse::<usize>() {
                     Ok(n) => len = Some(n),
-                    Err(_) => bad = Some(format!("`Content-Length: {}` is not a length", value.trim())),
+                    Err(_) => {
+                        bad = Some(format!(
+                            "`Content-Length: {}` is not a length",
+                            value.trim()
+                        ))
+                    }
                 }
             }
             Some(_) => {}
-            None => bad = Some(format!("malformed header line `{}`", text.chars().take(80).collect::<String>())),
+            None => {
+                bad = Some(format!(
+                    "malformed header line `{}`",
+                    text.chars().take(80).collect::<String>()
+                ))
+            }
         }
     }
     let Some(n) = len else {
@@ -120,7 +134,10 @@ pub fn read_frame(r: &mut impl BufRead) -> Incoming {
     }
     match serde_json::from_slice::<Json>(&body) {
         Ok(v) => Incoming::Message(v),
-        Err(e) => Incoming::Bad(ErrorCode::ParseError as i32, format!("the message is not JSON: {e}")),
+        Err(e) => Incoming::Bad(
+            ErrorCode::ParseError as i32,
+            format!("the message is not JSON: {e}"),
+        ),
     }
 }
 
@@ -190,7 +207,10 @@ pub struct Server<W: Write> {
 type Handled = Result<Json, (i32, String)>;
 
 fn invalid_params(e: impl std::fmt::Display) -> (i32, String) {
-    (ErrorCode::InvalidParams as i32, format!("invalid params: {e}"))
+    (
+        ErrorCode::InvalidParams as i32,
+        format!("invalid params: {e}"),
+    )
 }
 
 impl<W: Write> Server<W> {
@@ -240,7 +260,10 @@ impl<W: Write> Server<W> {
     }
 
     fn notify(&mut self, method: &str, params: Json) {
-        self.send(Message::Notification(Notification::new(method.to_string(), params)));
+        self.send(Message::Notification(Notification::new(
+            method.to_string(),
+            params,
+        )));
     }
 
     /// Handles one frame; `Some(code)` when the server must exit.
@@ -357,7 +380,9 @@ impl<W: Write> Server<W> {
         match n.method.as_str() {
             "exit" => return Some(if self.shutdown { 0 } else { 1 }),
             "textDocument/didOpen" => {
-                if let Ok(p) = serde_json::from_value::<lsp_types::DidOpenTextDocumentParams>(n.params) {
+                if let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidOpenTextDocumentParams>(n.params)
+                {
                     let uri = p.text_document.uri.as_str().to_string();
                     let path = uri_to_path(&uri);
                     self.docs.insert(
@@ -373,7 +398,9 @@ impl<W: Write> Server<W> {
                 }
             }
             "textDocument/didChange" => {
-                if let Ok(p) = serde_json::from_value::<lsp_types::DidChangeTextDocumentParams>(n.params) {
+                if let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidChangeTextDocumentParams>(n.params)
+                {
                     let uri = p.text_document.uri.as_str().to_string();
                     let enc = self.enc;
                     if let Some(doc) = self.docs.get_mut(&uri) {
@@ -396,7 +423,9 @@ impl<W: Write> Server<W> {
                 }
             }
             "textDocument/didClose" => {
-                if let Ok(p) = serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(n.params) {
+                if let Ok(p) =
+                    serde_json::from_value::<lsp_types::DidCloseTextDocumentParams>(n.params)
+                {
                     let uri = p.text_document.uri.as_str().to_string();
                     self.mark_dirty(&uri);
                     if let Some(doc) = self.docs.remove(&uri)
@@ -423,7 +452,12 @@ impl<W: Write> Server<W> {
 
     /// The group key of a document: its directory, or its URI.
     fn group_key(&self, uri: &str) -> String {
-        match self.docs.get(uri).and_then(|d| d.path.as_ref()).or(uri_to_path(uri).as_ref()) {
+        match self
+            .docs
+            .get(uri)
+            .and_then(|d| d.path.as_ref())
+            .or(uri_to_path(uri).as_ref())
+        {
             Some(p) => p
                 .parent()
                 .map_or_else(|| uri.to_string(), |d| d.display().to_string()),
@@ -508,7 +542,12 @@ impl<W: Write> Server<W> {
                 files.push((p.display().to_string(), uri, text, version));
             }
         } else if let Some(d) = self.docs.get(key) {
-            files.push((d.uri.clone(), d.uri.clone(), d.text.clone(), Some(d.version)));
+            files.push((
+                d.uri.clone(),
+                d.uri.clone(),
+                d.text.clone(),
+                Some(d.version),
+            ));
         }
         let sources: Vec<Arc<crate::source::SourceFile>> = files
             .iter()
@@ -530,24 +569,36 @@ impl<W: Write> Server<W> {
             .collect();
         let mut now = HashSet::new();
         for (name, uri, text, version) in &files {
-            let lines = group.lines.get(name).cloned().unwrap_or_else(|| Arc::new(LineIndex::new(text)));
+            let lines = group
+                .lines
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| Arc::new(LineIndex::new(text)));
             let mut list: Vec<Json> = analysis
                 .diags
                 .get(name)
                 .map(|ds| {
                     ds.iter()
-                        .map(|d| features::diagnostic(d, text, &lines, enc, &group.uris, &group.lines, &analysis))
+                        .map(|d| {
+                            features::diagnostic(
+                                d,
+                                text,
+                                &lines,
+                                enc,
+                                &group.uris,
+                                &group.lines,
+                                &analysis,
+                            )
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
             if version.is_some()
                 && let Some(loose) = analysis.diags.get("")
             {
-                list.extend(
-                    loose
-                        .iter()
-                        .map(|d| features::diagnostic(d, text, &lines, enc, &group.uris, &group.lines, &analysis)),
-                );
+                list.extend(loose.iter().map(|d| {
+                    features::diagnostic(d, text, &lines, enc, &group.uris, &group.lines, &analysis)
+                }));
             }
             // An open document always hears (an empty list clears it).
             if list.is_empty() && version.is_none() && !group.published.contains(uri) {
@@ -556,7 +607,7 @@ impl<W: Write> Server<W> {
             now.insert(uri.clone());
             let mut params = json!({"uri": uri, "diagnostics": list});
             if let Some(v) = version {
-                params["version"] = json!(v);
+                features::set(&mut params, "version", json!(v));
             }
             publish.push(params);
         }
@@ -578,7 +629,10 @@ impl<W: Write> Server<W> {
     /// The group of a document, checked if it has edits.
     fn group_of(&mut self, uri: &str) -> Option<&mut Group> {
         let key = self.group_key(uri);
-        let needs = self.groups.get(&key).is_none_or(|g| g.dirty || g.analysis.is_none());
+        let needs = self
+            .groups
+            .get(&key)
+            .is_none_or(|g| g.dirty || g.analysis.is_none());
         if needs {
             if !self.docs.contains_key(uri) && uri_to_path(uri).is_none() {
                 return None;
@@ -593,7 +647,9 @@ impl<W: Write> Server<W> {
         let open_text = self.docs.get(uri).map(|d| d.text.clone());
         let path = uri_to_path(uri);
         let Some(group) = self.group_of(uri) else {
-            return Err(invalid_params(format!("`{uri}` is not an open document or a file")));
+            return Err(invalid_params(format!(
+                "`{uri}` is not an open document or a file"
+            )));
         };
         let Some(analysis) = group.analysis.clone() else {
             return Err(invalid_params(format!("`{uri}` has no rule set")));
@@ -604,7 +660,9 @@ impl<W: Write> Server<W> {
             .find(|(_, u)| u.as_str() == uri)
             .map(|(n, _)| n.clone());
         let Some(name) = name else {
-            return Err(invalid_params(format!("`{uri}` is not a `.proviso` rule file")));
+            return Err(invalid_params(format!(
+                "`{uri}` is not a `.proviso` rule file"
+            )));
         };
         let text = open_text
             .or_else(|| analysis.file(&name).map(|f| f.text.clone()))
@@ -639,7 +697,11 @@ impl<W: Write> Server<W> {
         f(&ctx, &params)
     }
 
-    fn with_position(&mut self, params: Json, f: fn(&features::Ctx, usize, &Json) -> Handled) -> Handled {
+    fn with_position(
+        &mut self,
+        params: Json,
+        f: fn(&features::Ctx, usize, &Json) -> Handled,
+    ) -> Handled {
         let p: lsp_types::TextDocumentPositionParams =
             serde_json::from_value(params.clone()).map_err(invalid_params)?;
         let ctx = self.context(p.text_document.uri.as_str())?;
@@ -676,10 +738,8 @@ pub fn uri_to_path(uri: &str) -> Option<PathBuf> {
     // `file:///x` has an empty authority; `file://host/x` is not local.
     let path = if rest.starts_with('/') {
         rest
-    } else if let Some(p) = rest.strip_prefix("localhost") {
-        p
     } else {
-        return None;
+        rest.strip_prefix("localhost")?
     };
     let bytes = path.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

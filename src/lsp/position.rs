@@ -76,7 +76,12 @@ impl LineIndex {
     }
 
     /// The range of a byte span.
-    pub fn range(&self, text: &str, span: &std::ops::Range<usize>, enc: Encoding) -> lsp_types::Range {
+    pub fn range(
+        &self,
+        text: &str,
+        span: &std::ops::Range<usize>,
+        enc: Encoding,
+    ) -> lsp_types::Range {
         lsp_types::Range {
             start: self.position(text, span.start, enc),
             end: self.position(text, span.end.max(span.start), enc),
@@ -101,9 +106,15 @@ mod tests {
         assert_eq!(idx.offset(text, Position::new(1, 18), Encoding::Utf8), z);
         // Past the line's end: the line's end; past the file: its end.
         assert_eq!(idx.offset(text, Position::new(0, 99), Encoding::Utf16), 1);
-        assert_eq!(idx.offset(text, Position::new(9, 0), Encoding::Utf16), text.len());
+        assert_eq!(
+            idx.offset(text, Position::new(9, 0), Encoding::Utf16),
+            text.len()
+        );
         // Inside a character: its start.
         let dash = text.find('—').unwrap_or(0);
-        assert_eq!(idx.position(text, dash + 1, Encoding::Utf16), Position::new(1, 8));
+        assert_eq!(
+            idx.position(text, dash + 1, Encoding::Utf16),
+            Position::new(1, 8)
+        );
     }
 }

@@ -78,9 +78,10 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// Builds, checks and (when it has no errors) lints `files`.
-    pub fn new(files: Vec<Arc<SourceFile>>) -> Analysis {
-        let (rules, errors, warnings, unparsed) = crate::rules::build_reporting_unparsed(files);
+    /// Builds, checks and (when it has no errors) lints `files`, each
+    /// already parsed and lowered ([`crate::rules::lower_file`]).
+    pub fn new(files: Vec<Arc<SourceFile>>, lowered: Vec<crate::rules::Lowered>) -> Analysis {
+        let (rules, errors, warnings, unparsed) = crate::rules::build_lowered(files, lowered);
         let n_errors = errors.len();
         let mut all = errors;
         all.extend(warnings);

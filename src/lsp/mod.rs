@@ -202,6 +202,9 @@ pub struct Server<W: Write> {
     /// Rule files read from disk: modification time, length, text.
     disk: HashMap<PathBuf, (Option<SystemTime>, u64, Arc<str>)>,
     groups: HashMap<String, Group>,
+    /// Each rule file as last parsed and lowered, by name: a file whose
+    /// text did not change is not parsed again.
+    lowered: HashMap<String, (Arc<crate::source::SourceFile>, crate::rules::Lowered)>,
 }
 
 type Handled = Result<Json, (i32, String)>;
@@ -223,6 +226,7 @@ impl<W: Write> Server<W> {
             docs: HashMap::new(),
             disk: HashMap::new(),
             groups: HashMap::new(),
+            lowered: HashMap::new(),
         }
     }
 
@@ -549,11 +553,24 @@ impl<W: Write> Server<W> {
                 Some(d.version),
             ));
         }
-        let sources: Vec<Arc<crate::source::SourceFile>> = files
-            .iter()
-            .map(|(name, _, text, _)| crate::source::SourceFile::new(name.clone(), text.clone()))
-            .collect();
-        let analysis = Arc::new(Analysis::new(sources));
+        let mut sources = Vec::with_capacity(files.len());
+        let mut lowered = Vec::with_capacity(files.len());
+        for (name, _, text, _) in &files {
+            match self.lowered.get(name) {
+                Some((file, l)) if Arc::ptr_eq(&file.text, text) || *file.text == **text => {
+                    sources.push(file.clone());
+                    lowered.push(l.clone());
+                }
+                _ => {
+                    let file = crate::source::SourceFile::new(name.clone(), text.clone());
+                    let l = crate::rules::lower_file(&file);
+                    self.lowered.insert(name.clone(), (file.clone(), l.clone()));
+                    sources.push(file);
+                    lowered.push(l);
+                }
+            }
+        }
+        let analysis = Arc::new(Analysis::new(sources, lowered));
         let enc = self.enc;
         let mut publish = Vec::new();
         let group = self.groups.entry(key.to_string()).or_default();

@@ -21,7 +21,7 @@ pub struct Ident {
 }
 
 /// One parsed rule file.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct RuleFile {
     pub file: Arc<SourceFile>,
     pub agreement: Option<Agreement>,
@@ -35,7 +35,7 @@ pub struct RuleFile {
 /// `param name "about" type`: a value the rule file does not hold (a
 /// confidential cap), supplied at run time with `--param name=value` or
 /// `params:` in `proviso.yaml`. Unsupplied, it is unknown.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ParamDecl {
     pub id: Ident,
     pub about: Option<String>,
@@ -82,7 +82,7 @@ pub enum FieldType {
 }
 
 /// `field path "about"`: a field an export carries that no format knows.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct FieldDecl {
     pub path: FieldPath,
     pub about: Option<String>,
@@ -94,14 +94,14 @@ pub struct FieldDecl {
     pub span: Span,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Agreement {
     pub id: Ident,
     pub title: Option<String>,
 }
 
 /// `source id "title" dated D`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SourceDecl {
     pub id: Ident,
     pub title: Option<String>,
@@ -111,7 +111,7 @@ pub struct SourceDecl {
 }
 
 /// `define id = expr`: a named predicate or value.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Define {
     pub id: Ident,
     pub value: Expr,
@@ -119,7 +119,7 @@ pub struct Define {
 }
 
 /// A dated version of the terms.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Terms {
     pub id: Ident,
     pub title: Option<String>,
@@ -165,7 +165,7 @@ impl Severity {
 }
 
 /// What a clause demands of the records it applies to.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Check {
     /// The condition must hold.
     Require(Expr),
@@ -178,7 +178,7 @@ pub enum Check {
     Aggregate,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Clause {
     pub id: Ident,
     pub title: Option<String>,
@@ -200,7 +200,7 @@ pub struct Clause {
 }
 
 /// An aggregate clause's grouping, figures and group conditions.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Aggregate {
     /// `per model, month`: the group key, in order.
     pub per: Vec<GroupKey>,
@@ -475,7 +475,7 @@ impl GExpr {
 /// An aggregate clause's example: records, parameters, and the expected
 /// outcome of each group named (`expect violation for "2026-03"`); one
 /// without `for` is the outcome of every group.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct AggExample {
     pub title: String,
     pub records: Vec<Value>,
@@ -515,14 +515,14 @@ impl Aggregate {
 }
 
 /// `cite source "phrase"`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Cite {
     pub source: Ident,
     pub text: Option<String>,
     pub span: Span,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Exception {
     pub id: Ident,
     pub title: Option<String>,
@@ -532,20 +532,20 @@ pub struct Exception {
 }
 
 /// A `message` template: literal text and `{field}` holes.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Message {
     pub parts: Vec<MessagePart>,
     pub span: Span,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum MessagePart {
     Text(String),
     Field(FieldPath, Span),
 }
 
 /// `example "title" on D { given {…} expect … }`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Example {
     pub title: String,
     pub on: Date,

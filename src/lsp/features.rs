@@ -688,10 +688,9 @@ pub fn rename(ctx: &Ctx, offset: usize, params: &Json) -> Handled {
         let (Some(uri), Some(loc)) = (ctx.uris.get(&x.file), ctx.location(&x.file, &x.span)) else {
             continue;
         };
-        changes
-            .entry(uri.clone())
-            .or_default()
-            .push(json!({"range": loc.get("range").cloned().unwrap_or(Json::Null), "newText": new}));
+        changes.entry(uri.clone()).or_default().push(
+            json!({"range": loc.get("range").cloned().unwrap_or(Json::Null), "newText": new}),
+        );
     }
     Ok(json!({ "changes": changes }))
 }

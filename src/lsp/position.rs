@@ -99,11 +99,11 @@ mod tests {
         let idx = LineIndex::new(text);
         let z = text.find('z').unwrap_or(0);
         // `cite x "` is 8 units; `—` 1 UTF-16 unit (3 bytes); space; `😀`
-        // 2 units (4 bytes); space.
-        assert_eq!(idx.position(text, z, Encoding::Utf16), Position::new(1, 14));
-        assert_eq!(idx.position(text, z, Encoding::Utf8), Position::new(1, 18));
-        assert_eq!(idx.offset(text, Position::new(1, 14), Encoding::Utf16), z);
-        assert_eq!(idx.offset(text, Position::new(1, 18), Encoding::Utf8), z);
+        // 2 units (4 bytes); space: 13 UTF-16 units, 17 bytes.
+        assert_eq!(idx.position(text, z, Encoding::Utf16), Position::new(1, 13));
+        assert_eq!(idx.position(text, z, Encoding::Utf8), Position::new(1, 17));
+        assert_eq!(idx.offset(text, Position::new(1, 13), Encoding::Utf16), z);
+        assert_eq!(idx.offset(text, Position::new(1, 17), Encoding::Utf8), z);
         // Past the line's end: the line's end; past the file: its end.
         assert_eq!(idx.offset(text, Position::new(0, 99), Encoding::Utf16), 1);
         assert_eq!(

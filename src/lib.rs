@@ -59,3 +59,6 @@ pub mod explain;
 
 // The command line, driving all of the above.
 pub mod cli;
+
+// `proviso lsp`: the language server for editors, over all of the above.
+pub mod lsp;

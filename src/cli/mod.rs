@@ -208,6 +208,8 @@ pub enum Command {
     Audit(AuditArgs),
     /// Compile the rules into one SQL statement that audits a table where it lives
     Compile(CompileArgs),
+    /// Language server for editors (LSP over standard input and output)
+    Lsp(LspArgs),
 }
 
 /// What `proviso compile` writes.
@@ -283,6 +285,14 @@ pub struct FmtArgs {
 pub enum Deny {
     /// warnings make the exit code 1 (for CI)
     Warnings,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LspArgs {
+    /// Speak over standard input and output (the only transport; accepted
+    /// because editors' clients pass it)
+    #[arg(long)]
+    pub stdio: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -607,6 +617,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Fmt(args) => fmt::run(args, &err_style),
         Command::Audit(args) => audit::run(args, cli.color, &err_style),
         Command::Compile(args) => compile::run(args, &err_style),
+        Command::Lsp(_) => crate::lsp::run(),
     }
 }
 

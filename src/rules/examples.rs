@@ -21,6 +21,8 @@ pub struct ExampleResult {
     /// Why the actual outcome came about, for the failure message.
     pub why: String,
     pub failure: Option<Diag>,
+    /// The example's span in its terms' file (`proviso lsp`'s code lens).
+    pub span: crate::rules::ast::Span,
 }
 
 /// Runs every example of every clause, in file order. A draft's
@@ -151,6 +153,7 @@ fn run_one(
         .with_help(why.clone())
     });
     ExampleResult {
+        span: ex.span.clone(),
         clause: clause.id.name.clone(),
         title: ex.title.clone(),
         expected: ex.expect,
@@ -313,6 +316,7 @@ fn run_aggregate(
             .with_help(why.clone())
         });
         out.push(ExampleResult {
+            span: ex.span.clone(),
             clause: clause.id.name.clone(),
             title,
             expected: *expected,

@@ -205,20 +205,65 @@ pub fn load(paths: &[PathBuf]) -> Result<RuleSet, RuleErrors> {
 
 /// Builds a rule set from in-memory rule files.
 pub fn build(files: Vec<Arc<SourceFile>>) -> Result<RuleSet, RuleErrors> {
+    let (mut set, errors, warnings) = build_partial(files);
+    if errors.is_empty() {
+        set.warnings = warnings;
+        Ok(set)
+    } else {
+        Err(RuleErrors { errors, warnings })
+    }
+}
+
+/// [`build`], keeping the set even when it has errors: what lowered and
+/// checked of it, for an editor that must still name, hover and navigate
+/// a file being written (`proviso lsp`). Such a set is never evaluated.
+pub fn build_partial(files: Vec<Arc<SourceFile>>) -> (RuleSet, Vec<Diag>, Vec<Diag>) {
+    let (set, errors, warnings, _) = build_reporting_unparsed(files);
+    (set, errors, warnings)
+}
+
+/// One file parsed and lowered: its AST and the lowering's diagnostics,
+/// or its parse error.
+pub type Lowered = Result<(RuleFile, Vec<Diag>), Diag>;
+
+/// Parses and lowers one rule file (what [`build`] does per file; `proviso
+/// lsp` keeps the result of the files that did not change).
+pub fn lower_file(file: &Arc<SourceFile>) -> Lowered {
+    let tree = parse::parse_file(file)?;
+    let mut lowerer = lower::Lowerer::new(file);
+    let lowered = lowerer.lower_file(tree);
+    Ok((lowered, lowerer.errors))
+}
+
+/// [`build_partial`], also naming the files that did not parse (and so
+/// add nothing to the set).
+pub fn build_reporting_unparsed(
+    files: Vec<Arc<SourceFile>>,
+) -> (RuleSet, Vec<Diag>, Vec<Diag>, Vec<String>) {
+    let lowered = files.iter().map(lower_file).collect();
+    build_lowered(files, lowered)
+}
+
+/// Merges and checks files already lowered ([`lower_file`], one per file,
+/// in the same order).
+pub fn build_lowered(
+    files: Vec<Arc<SourceFile>>,
+    lowered: Vec<Lowered>,
+) -> (RuleSet, Vec<Diag>, Vec<Diag>, Vec<String>) {
     let mut set = RuleSet::default();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    for file in &files {
-        let tree = match parse::parse_file(file) {
-            Ok(t) => t,
+    let mut unparsed = Vec::new();
+    for (file, result) in files.iter().zip(lowered) {
+        let (lowered, diags) = match result {
+            Ok(l) => l,
             Err(d) => {
                 errors.push(d);
+                unparsed.push(file.name.clone());
                 continue;
             }
         };
-        let mut lowerer = lower::Lowerer::new(file);
-        let lowered = lowerer.lower_file(tree);
-        for d in lowerer.errors {
+        for d in diags {
             if d.is_error() {
                 errors.push(d)
             } else {
@@ -236,12 +281,7 @@ pub fn build(files: Vec<Arc<SourceFile>>) -> Result<RuleSet, RuleErrors> {
     let (check_errors, check_warnings) = validate::Checker::run(&mut set);
     errors.extend(check_errors);
     warnings.extend(check_warnings);
-    if errors.is_empty() {
-        set.warnings = warnings;
-        Ok(set)
-    } else {
-        Err(RuleErrors { errors, warnings })
-    }
+    (set, errors, warnings, unparsed)
 }
 
 impl RuleSet {

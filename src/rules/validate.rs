@@ -100,9 +100,11 @@ impl Checker {
             )
             .in_file(file)
             .label(id.span.clone(), "declared again here");
-            if Arc::ptr_eq(first_file, file) {
-                d = d.label((*first_span).clone(), "first declared here");
-            }
+            // In another file, a related note says where.
+            d = d.label_at(
+                &crate::source::Origin::new(first_file, (*first_span).clone()),
+                "first declared here",
+            );
             self.errors
                 .push(d.with_help(format!("rename one of them, or delete the second {kind}")));
         }
@@ -655,14 +657,24 @@ impl Checker {
                             x.name
                         ),
                     };
-                    self.errors.push(err(
+                    let mut d = err(
                         &t.file,
                         Code::CheckUnknownException,
                         format!("no exception named `{}` in terms `{}`", x.name, t.id.name),
                         x.span.clone(),
                         "not declared in these terms",
                         help,
-                    ));
+                    );
+                    // The exception it was meant for, where it is declared.
+                    if let Some(o) = elsewhere
+                        && let Some(e) = o.exceptions.iter().find(|e| e.id.name == x.name)
+                    {
+                        d = d.label_at(
+                            &o.origin(&e.id.span),
+                            format!("declared in terms `{}`", o.id.name),
+                        );
+                    }
+                    self.errors.push(d);
                 }
             }
         }

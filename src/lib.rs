@@ -23,6 +23,7 @@
 )]
 
 // Foundations every stage uses.
+pub mod build_info;
 pub mod date;
 pub mod diag;
 pub mod source;
@@ -52,6 +53,9 @@ pub mod compile;
 
 // `explain`: a rule set rendered for people.
 pub mod explain;
+
+// Evidence of a run (hashes of what it read and wrote) and its verification.
+pub mod evidence;
 
 // The command line, driving all of the above.
 pub mod cli;

@@ -85,6 +85,13 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
             Err(e) => return fail(files::unwritable(&display_path(path), &e)),
         }
     }
+    // With `--evidence`, the findings stream is hashed (and written to
+    // `--findings` if given): its digest is the findings'.
+    let tally = crate::evidence::active().then(|| {
+        let (w, tally) = crate::evidence::findings_tee(opts.findings.take());
+        opts.findings = Some(w);
+        tally
+    });
     let report = crate::audit::audit(&rules, &args.logs, &mut opts);
     if let Some(mut w) = opts.findings.take() {
         // The audit flushes too, but drops the result; this flush reports.
@@ -99,6 +106,13 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
         }
         Format::Json => crate::report::audit_json::render(&report),
     };
+    crate::evidence::note_audit(&report, &rules, tally);
+    if let Some(v) = clap::ValueEnum::to_possible_value(&args.format) {
+        crate::evidence::note_report(v.get_name(), args.output.as_deref(), &text, to_terminal);
+    }
+    if let Some(p) = &args.findings {
+        crate::evidence::note_findings_file(p);
+    }
     let mut trouble = Vec::new();
     if let Err(d) = write_output(args.output.as_ref(), &text) {
         trouble.push(d);
@@ -143,7 +157,11 @@ fn check_outputs(args: &AuditArgs, ip_ranges: &[PathBuf]) -> Result<(), Diag> {
         inputs.extend(found);
     }
     let mut outputs = Vec::new();
-    for (flag, path) in [("--output", &args.output), ("--findings", &args.findings)] {
+    for (flag, path) in [
+        ("--output", &args.output),
+        ("--findings", &args.findings),
+        ("--evidence", &args.evidence),
+    ] {
         if let Some(p) = path {
             outputs.push(Output {
                 flag: format!("{flag} {}", p.display()),

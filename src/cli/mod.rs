@@ -16,6 +16,7 @@ pub mod files;
 mod fmt;
 mod lint;
 mod test;
+mod verify;
 
 use crate::date::Date;
 use crate::diag::{Diag, render};
@@ -141,6 +142,8 @@ pub enum Command {
     Audit(AuditArgs),
     /// Compile the rules into one SQL statement that audits a table where it lives
     Compile(CompileArgs),
+    /// Confirm that an evidence file still holds: same inputs, rules and parameters, identical findings
+    Verify(verify::VerifyArgs),
 }
 
 /// What `proviso compile` writes.
@@ -355,6 +358,9 @@ pub struct AuditArgs {
     /// Do not read any proviso.yaml
     #[arg(long)]
     pub no_config: bool,
+    /// Write evidence to FILE: the SHA-256 of every input and rule file as read, the parameters' protected hashes, the findings' digest and every report's hash (`proviso verify FILE` checks it)
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -455,6 +461,9 @@ pub struct CheckArgs {
     /// A parameter the rule files declare (`param NAME …`): NAME=VALUE (repeatable; wins over `params:` in proviso.yaml)
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, String)>,
+    /// Write evidence to FILE: the SHA-256 of every input and rule file as read, the parameters' protected hashes, the findings' digest and every report's hash (`proviso verify FILE` checks it)
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
 }
 
 fn parse_format_spec(s: &str) -> Result<FormatSpec, String> {
@@ -514,14 +523,41 @@ pub fn main() -> i32 {
 pub fn run(cli: Cli) -> i32 {
     let err_style = style(cli.color, std::io::stderr().is_terminal());
     match cli.command {
-        Command::Check(args) => check::run(args, cli.color, &err_style),
+        Command::Check(args) => {
+            let evidence = args.evidence.clone();
+            with_evidence("check", evidence.as_deref(), &err_style, || {
+                check::run(args, cli.color, &err_style)
+            })
+        }
         Command::Test(args) => test::run(args, &err_style),
         Command::Explain(args) => explain::run(args, &err_style),
         Command::Lint(args) => lint::run(args, cli.color),
         Command::Fmt(args) => fmt::run(args, &err_style),
-        Command::Audit(args) => audit::run(args, cli.color, &err_style),
+        Command::Audit(args) => {
+            let evidence = args.evidence.clone();
+            with_evidence("audit", evidence.as_deref(), &err_style, || {
+                audit::run(args, cli.color, &err_style)
+            })
+        }
         Command::Compile(args) => compile::run(args, &err_style),
+        Command::Verify(args) => verify::run(args, &err_style),
     }
+}
+
+/// Runs a command that judges, recording evidence to `path` when given.
+fn with_evidence(
+    command: &str,
+    path: Option<&std::path::Path>,
+    err_style: &Style,
+    run: impl FnOnce() -> i32,
+) -> i32 {
+    let Some(path) = path else {
+        return run();
+    };
+    let argv: Vec<String> = std::env::args().collect();
+    crate::evidence::begin(command, path, &argv);
+    let code = run();
+    crate::evidence::end(code, err_style)
 }
 
 /// Up to five names in backticks, then how many more: a message names
@@ -592,5 +628,6 @@ pub(crate) fn load_rules_with_params(
         eprint_diags(&bad, s);
         return None;
     }
+    crate::evidence::note_rules_and_params(&rules, config.path.as_deref(), &params);
     Some(rules)
 }

@@ -554,7 +554,9 @@ fn with_evidence(
     let Some(path) = path else {
         return run();
     };
-    let argv: Vec<String> = std::env::args().collect();
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     crate::evidence::begin(command, path, &argv);
     let code = run();
     crate::evidence::end(code, err_style)

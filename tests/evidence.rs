@@ -52,10 +52,24 @@ const LEDGERS: &[&str] = &[
 ];
 
 /// Same inputs, 1, 2, 7 and 64 threads: the audit's JSON and human
-/// reports and its `--findings` are byte-identical.
+/// reports and its `--findings` are byte-identical. Besides the fixtures,
+/// a 9.5 MB export (the gateway's, 1200 times over), plain and gzip'd,
+/// so that each is cut into several 4 MiB pieces the workers share.
 #[test]
 fn audit_reports_are_identical_whatever_the_threads() {
     let dir = tempfile::tempdir().unwrap();
+    let one = std::fs::read(Path::new(REPO).join(LOGS[0])).unwrap();
+    let big: Vec<u8> = one.repeat(1200);
+    assert!(big.len() > 2 * (4 << 20));
+    let plain = dir.path().join("big.jsonl");
+    std::fs::write(&plain, &big).unwrap();
+    let gz = dir.path().join("big.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    std::io::Write::write_all(&mut enc, &big).unwrap();
+    enc.finish().unwrap();
     let mut first: Option<Vec<Vec<u8>>> = None;
     for threads in ["1", "2", "7", "64"] {
         let mut outs = Vec::new();
@@ -64,6 +78,7 @@ fn audit_reports_are_identical_whatever_the_threads() {
             let findings = dir.path().join(format!("findings-{format}-{threads}"));
             let mut args: Vec<String> = LOGS.iter().chain(LEDGERS).map(|s| s.to_string()).collect();
             args.splice(0..0, ["audit".to_string()]);
+            args.extend([plain.display().to_string(), gz.display().to_string()]);
             args.extend(
                 [
                     "--rules",

@@ -491,3 +491,67 @@ fn verify_refuses_what_is_not_evidence() {
     );
     assert!(r.stderr.contains("schema version 99"), "{}", r.stderr);
 }
+
+/// `evidence:` in proviso.yaml writes the evidence; a config that holds
+/// `params:` is named but not hashed (its hash would give them away).
+#[test]
+fn proviso_yaml_can_ask_for_evidence_and_its_params_are_not_hashed() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(dir.path(), &[LEDGERS[0]]);
+    std::fs::write(
+        dir.path().join("proviso.yaml"),
+        "evidence: out/ev.json\nparams:\n  revenue_share_cap: \"1250000.00\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    let r = proviso(&[
+        "audit",
+        LEDGERS[0],
+        "--rules",
+        "rules",
+        "--allow-malformed",
+        "--format",
+        "json",
+    ])
+    .current_dir(dir.path())
+    .finding_config()
+    .run();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let text = std::fs::read_to_string(dir.path().join("out/ev.json")).unwrap();
+    assert!(!text.contains("1250000"));
+    let ev: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(ev["config"]["path"], "proviso.yaml");
+    assert!(ev["config"]["sha256"].is_null());
+    assert_eq!(ev["params"][0]["supplied"], true);
+    // The value comes from the same proviso.yaml again.
+    let ok = proviso(&["verify", "out/ev.json"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(ok.code, 0, "{}\n{}", ok.stdout, ok.stderr);
+}
+
+/// Standard input is recorded, hashed, and cannot be verified.
+#[test]
+fn evidence_of_standard_input_cannot_be_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(dir.path(), &[]);
+    let log = std::fs::read(Path::new(REPO).join(LOGS[0])).unwrap();
+    let r = proviso(&["audit", "-", "--rules", "rules", "--evidence", "ev.json"])
+        .current_dir(dir.path())
+        .stdin(&log)
+        .run();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let ev: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("ev.json")).unwrap()).unwrap();
+    assert_eq!(ev["inputs"][0]["path"], "<stdin>");
+    assert_eq!(ev["inputs"][0]["sha256"].as_str().unwrap(), sha(&log));
+    let v = proviso(&["verify", "ev.json"])
+        .current_dir(dir.path())
+        .run();
+    assert_eq!(v.code, 2);
+    assert!(
+        v.stderr.contains("proviso::verify::missing_input"),
+        "{}",
+        v.stderr
+    );
+}

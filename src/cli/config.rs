@@ -40,6 +40,8 @@ pub struct Config {
     pub waivers: Policy,
     /// `params:`: values of the rule files' parameters, as written.
     pub params: Vec<(String, String)>,
+    /// `evidence:`: where `check` and `audit` write their evidence.
+    pub evidence: Option<PathBuf>,
 }
 
 use crate::scan::Exclude;
@@ -70,6 +72,8 @@ struct Raw {
     /// `params: { revenue_share_cap: "1250000.00" }`.
     #[serde(default)]
     params: std::collections::BTreeMap<String, YScalar>,
+    #[serde(default)]
+    evidence: Option<PathBuf>,
 }
 
 /// A parameter's value in the file: a string, number or date, kept as
@@ -236,7 +240,7 @@ pub fn load(path: &Path) -> Result<Config, Diag> {
             .and_then(|rest| rest.find(['\n', ':']))
             .map_or(offset, |n| offset + n);
         let help = if message.contains("unknown field") {
-            "proviso.yaml takes: rules, paths, as_of, fail_on, formats, exclude, var_files, baseline, allow_malformed, waivers (allow, require_until, require_owner, max_days, expired)"
+            "proviso.yaml takes: rules, paths, as_of, fail_on, formats, exclude, var_files, baseline, allow_malformed, evidence, params, waivers (allow, require_until, require_owner, max_days, expired)"
         } else {
             "see \"Configuration: proviso.yaml\" in the README"
         };
@@ -296,6 +300,7 @@ pub fn load(path: &Path) -> Result<Config, Diag> {
             .collect(),
         var_files: raw.var_files.into_vec().into_iter().map(rel).collect(),
         baseline: raw.baseline.map(rel),
+        evidence: raw.evidence.map(rel),
         allow_malformed: raw.allow_malformed,
         waivers,
         params: raw

@@ -524,7 +524,11 @@ pub fn run(cli: Cli) -> i32 {
     let err_style = style(cli.color, std::io::stderr().is_terminal());
     match cli.command {
         Command::Check(args) => {
-            let evidence = args.evidence.clone();
+            let evidence = evidence_path(
+                args.evidence.as_ref(),
+                args.no_config,
+                args.config.as_deref(),
+            );
             with_evidence("check", evidence.as_deref(), &err_style, || {
                 check::run(args, cli.color, &err_style)
             })
@@ -534,7 +538,11 @@ pub fn run(cli: Cli) -> i32 {
         Command::Lint(args) => lint::run(args, cli.color),
         Command::Fmt(args) => fmt::run(args, &err_style),
         Command::Audit(args) => {
-            let evidence = args.evidence.clone();
+            let evidence = evidence_path(
+                args.evidence.as_ref(),
+                args.no_config,
+                args.config.as_deref(),
+            );
             with_evidence("audit", evidence.as_deref(), &err_style, || {
                 audit::run(args, cli.color, &err_style)
             })
@@ -542,6 +550,20 @@ pub fn run(cli: Cli) -> i32 {
         Command::Compile(args) => compile::run(args, &err_style),
         Command::Verify(args) => verify::run(args, &err_style),
     }
+}
+
+/// Where to write evidence: `--evidence`, else `evidence:` of the
+/// proviso.yaml (a broken file is reported by the command itself).
+fn evidence_path(
+    flag: Option<&PathBuf>,
+    no_config: bool,
+    config: Option<&std::path::Path>,
+) -> Option<PathBuf> {
+    flag.cloned().or_else(|| {
+        config::for_run(no_config, config)
+            .ok()
+            .and_then(|c| c.evidence)
+    })
 }
 
 /// Runs a command that judges, recording evidence to `path` when given.

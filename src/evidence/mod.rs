@@ -495,6 +495,28 @@ pub(crate) fn end(exit: i32, err_style: &crate::cli::Style) -> i32 {
         return exit;
     }
     s.doc.exit_code = exit;
+    // Never over an input (an `evidence:` of proviso.yaml is not checked
+    // before the run as `--evidence` is).
+    let target = canonical(&s.path);
+    if s.reads.values().any(|r| r.canon == target)
+        || s.doc
+            .inputs
+            .iter()
+            .any(|i| canonical(Path::new(&i.path)) == target)
+    {
+        crate::cli::eprint_diags(
+            &[crate::diag::Diag::error(
+                crate::diag::Code::CliOutputIsInput,
+                format!(
+                    "the evidence would overwrite `{}`, an input of the run: it was not written",
+                    crate::source::display_path(&s.path)
+                ),
+            )
+            .with_help("write the evidence to a file of its own")],
+            err_style,
+        );
+        return crate::cli::EXIT_TROUBLE;
+    }
     for (name, read) in std::mem::take(&mut s.reads) {
         if s.rule_names.contains(&name) {
             let mut e = FileEntry::new(&name, "rules");

@@ -555,3 +555,37 @@ fn evidence_of_standard_input_cannot_be_verified() {
         v.stderr
     );
 }
+
+/// A line longer than a mapped window is skipped by reading past it, not
+/// mapped: the hash reads it back, and still covers the whole file.
+#[test]
+fn a_skipped_over_long_line_is_still_hashed() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(dir.path(), &[]);
+    let good = std::fs::read(Path::new(REPO).join(LOGS[0])).unwrap();
+    let mut data = good.clone();
+    data.extend(std::iter::repeat_n(b'x', 17 << 20));
+    data.push(b'\n');
+    data.extend(&good);
+    std::fs::write(dir.path().join("long.jsonl"), &data).unwrap();
+    let r = proviso(&[
+        "audit",
+        "long.jsonl",
+        "--rules",
+        "rules",
+        "--allow-malformed",
+        "--evidence",
+        "ev.json",
+    ])
+    .current_dir(dir.path())
+    .run();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let ev: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("ev.json")).unwrap()).unwrap();
+    assert_eq!(ev["inputs"][0]["read_as"], "mapped");
+    assert_eq!(
+        ev["inputs"][0]["bytes"].as_u64().unwrap(),
+        data.len() as u64
+    );
+    assert_eq!(ev["inputs"][0]["sha256"].as_str().unwrap(), sha(&data));
+}

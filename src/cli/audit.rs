@@ -85,9 +85,12 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
             Err(e) => return fail(files::unwritable(&display_path(path), &e)),
         }
     }
-    // With `--evidence`, the findings stream is hashed (and written to
-    // `--findings` if given): its digest is the findings'.
-    let tally = crate::evidence::active().then(|| {
+    // With `--evidence` and `--findings`, the findings stream is hashed
+    // as it is written: its digest is the findings'. (Without
+    // `--findings` the stream is not made: making it reads more fields,
+    // which the report's field accounting shows, and evidence must not
+    // change a report.)
+    let tally = (crate::evidence::active() && args.findings.is_some()).then(|| {
         let (w, tally) = crate::evidence::findings_tee(opts.findings.take());
         opts.findings = Some(w);
         tally

@@ -11,7 +11,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// What the findings digest of `check` covers.
 pub const CHECK_FINDINGS: &str =
     "the `findings` of the JSON report, one compact JSON object a line, in report order";
-/// What the findings digest of `audit` covers.
+/// What the findings digest of `audit` covers without `--findings`.
+pub const AUDIT_CLAUSES: &str = "the `clauses` of the JSON report (per clause and terms version: counts, first and last seen, subjects, samples, groups), one compact JSON object a line";
+/// What the findings digest of `audit` covers with `--findings`.
 pub const AUDIT_FINDINGS: &str = "the `--findings` JSON lines (every violating record, then every breaching or unresolved group), in input order";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -248,8 +248,9 @@ pub fn note_check(report: &crate::report::CheckReport) {
 }
 
 /// The result of `audit`: each record judged by its own day's terms (the
-/// versions are listed), the summary, and the findings' digest (of the
-/// `--findings` stream, see [`findings_tee`]).
+/// versions are listed), the summary, and the findings' digest: of the
+/// `--findings` stream when it is written (see [`findings_tee`]), else of
+/// the JSON report's clauses.
 pub fn note_audit(
     report: &crate::audit::AuditReport,
     rules: &crate::rules::RuleSet,
@@ -351,9 +352,8 @@ pub fn note_findings_file(path: &Path) {
     });
 }
 
-/// The findings digest of an audit: the `--findings` stream (JSON lines,
-/// in file order), hashed as it is written, whether or not it also goes
-/// to a file.
+/// The findings digest of an audit with `--findings`: the stream (JSON
+/// lines, in file order), hashed as it is written to the file.
 #[derive(Clone)]
 pub struct FindingsTally(std::sync::Arc<Mutex<(sha2::Sha256, u64, u64)>>);
 

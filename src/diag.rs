@@ -570,6 +570,7 @@ pub fn read_text(path: &std::path::Path) -> Result<String, Diag> {
             format!("cannot read `{}`: {e}", crate::source::display_path(path)),
         )
     })?;
+    crate::evidence::note_read(path, &bytes);
     String::from_utf8(bytes).map_err(|e| {
         Diag::error(
             Code::InputNotUtf8,

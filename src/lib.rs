@@ -57,6 +57,9 @@ pub mod compile;
 // `explain`: a rule set rendered for people.
 pub mod explain;
 
+// Evidence of a run (hashes of what it read and wrote) and its verification.
+pub mod evidence;
+
 // The command line, driving all of the above.
 pub mod cli;
 

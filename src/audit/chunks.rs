@@ -36,13 +36,16 @@ pub(super) struct Opened {
     head_err: Option<std::io::Error>,
     /// Whether the input is a JSON document streamed as record lines.
     document: bool,
+    /// The input's hashes, taken as it is read (`--evidence`).
+    pub(super) tap: Option<crate::evidence::LogTap>,
 }
 
 impl Opened {
     /// Opens `path` (`-` for standard input) and reads its head; `forced`
     /// is the format `--log-format` names.
     pub(super) fn open(path: &Path, forced: Option<LogFormat>) -> std::io::Result<Opened> {
-        let mut input = decompress::open(path)?;
+        let mut tap = crate::evidence::LogTap::start();
+        let mut input = decompress::open_tapped(path, tap.as_mut())?;
         let mut head = Vec::with_capacity(HEAD_BYTES);
         let mut head_err = read_up_to(&mut input.reader, &mut head, HEAD_BYTES).err();
         // JSON that is not one object per line (pretty-printed records one
@@ -65,6 +68,7 @@ impl Opened {
             head,
             head_err,
             document,
+            tap,
         })
     }
 
@@ -83,7 +87,7 @@ impl Opened {
     /// `mmap` allows; a format whose first line is a header (which the
     /// reader skips), compressed input, a JSON document and standard
     /// input are read.
-    pub(super) fn into_pieces(self, path: &Path, mmap: bool, format: LogFormat) -> Pieces {
+    pub(super) fn into_pieces(mut self, path: &Path, mmap: bool, format: LogFormat) -> Pieces {
         let skip_first = format.spec().header_line;
         let mapped = (mmap
             && self.input.compression == Compression::None
@@ -99,7 +103,11 @@ impl Opened {
         })
         .flatten();
         let source = match mapped {
-            Some((file, len)) => Source::Mapped { file, len },
+            Some((file, len)) => Source::Mapped {
+                hash: self.tap.as_mut().map(|t| t.mapped(&file)),
+                file,
+                len,
+            },
             None => Source::Stream {
                 head: self.head,
                 head_err: self.head_err,
@@ -111,6 +119,7 @@ impl Opened {
             source,
             raw: self.input.raw_bytes,
             raw_size: self.input.raw_size,
+            tap: self.tap,
         }
     }
 }
@@ -122,12 +131,19 @@ pub(super) struct Pieces {
     pub(super) raw: Arc<AtomicU64>,
     /// The raw size when the audit began, when known (files).
     pub(super) raw_size: Option<u64>,
+    /// The input's hashes (`--evidence`), done once the source is read.
+    pub(super) tap: Option<crate::evidence::LogTap>,
 }
 
 /// Where an input's pieces come from.
 pub(super) enum Source {
-    /// A plain file, mapped a window at a time.
-    Mapped { file: std::fs::File, len: usize },
+    /// A plain file, mapped a window at a time (and its windows hashed,
+    /// for `--evidence`).
+    Mapped {
+        file: std::fs::File,
+        len: usize,
+        hash: Option<crate::evidence::hash::Feed>,
+    },
     /// A stream, read into buffers after the head already read.
     Stream {
         head: Vec<u8>,
@@ -152,7 +168,7 @@ impl Source {
         recycle: &mpsc::Receiver<Vec<u8>>,
     ) {
         match self {
-            Source::Mapped { file, len } => map_chunks(&file, len, limits, raw, tx),
+            Source::Mapped { file, len, hash } => map_chunks(&file, len, limits, raw, tx, hash),
             Source::Stream {
                 head,
                 head_err,
@@ -280,6 +296,7 @@ fn map_chunks(
     }: Limits,
     raw: &AtomicU64,
     tx: &mpsc::SyncSender<(u64, Work)>,
+    mut hash: Option<crate::evidence::hash::Feed>,
 ) {
     // Mapping offsets must be multiples of the page size (64 KiB covers
     // every page size Linux uses).
@@ -364,10 +381,18 @@ fn map_chunks(
             }
             start = stop;
         }
+        // The evidence hashes what was sent, from the same window.
+        if let Some(h) = hash.as_mut() {
+            h.window(&map, (base + from) as u64, from..end);
+        }
         if stopped {
             return;
         }
         at = base + end;
+    }
+    // (An over-long last line was skipped, not mapped: the hash reads it.)
+    if let Some(h) = hash.as_mut() {
+        h.upto(at as u64);
     }
 }
 

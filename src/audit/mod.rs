@@ -511,6 +511,7 @@ fn audit_input(
     let opened = match chunks::Opened::open(path, settings.format) {
         Ok(o) => o,
         Err(e) => {
+            crate::evidence::note_unreadable_log(&name, &e.to_string());
             sink.report.unreadable.push(
                 Diag::error(Code::InputUnreadable, format!("cannot read `{name}`: {e}"))
                     .with_help("check the path; use `-` for standard input"),
@@ -532,14 +533,31 @@ fn audit_input(
         fields: Vec::new(),
     };
     let Some(format) = format else {
-        if !opened.is_blank() {
+        let blank = opened.is_blank();
+        if !blank {
             sink.report.unreadable.push(unknown_format(&name));
+        }
+        let mut opened = opened;
+        let tap = opened.tap.take();
+        drop(opened);
+        if let Some(t) = tap {
+            let why = (!blank).then(|| "its format is unknown: only its head was read".to_string());
+            t.finish(&name, info.compression, None, why);
         }
         sink.report.inputs.push(info);
         return;
     };
     if format == LogFormat::Parquet {
+        let mut opened = opened;
+        let mut tap = opened.tap.take();
+        if let Some(t) = tap.as_mut() {
+            t.whole_file(path);
+        }
         parquet_input(plan, settings, path, &opened, file_index, info, sink);
+        drop(opened);
+        if let Some(t) = tap {
+            t.finish(&name, Compression::None, None, None);
+        }
         return;
     }
     // 3. Its parsers, and what the workers share.
@@ -547,7 +565,8 @@ fn audit_input(
     let ctx = judge::Ctx::new(plan, &parsers, format, &name, file_index, settings);
     // 4. Read, judge and count it: a reader, workers, and a collector that
     //    merges their results in file order.
-    let input = opened.into_pieces(path, settings.mmap, format);
+    let mut input = opened.into_pieces(path, settings.mmap, format);
+    let tap = input.tap.take();
     let mut file = pipeline::run(
         &ctx,
         input.source,
@@ -558,6 +577,10 @@ fn audit_input(
     );
     if let Some(pb) = sink.progress {
         pb.inc(0);
+    }
+    // (Every reader of the input is gone: its hashes are done.)
+    if let Some(t) = tap {
+        t.finish(&name, info.compression, input.raw_size, None);
     }
     // 5. A file shorter at the end than at the start was cut short while
     //    it was read (truncated, or rotated with `copytruncate`): what

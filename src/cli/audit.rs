@@ -140,6 +140,16 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
     if !writers.is_empty() {
         opts.findings = Some(Box::new(Tee(writers)));
     }
+    // With `--evidence` and `--findings`, the findings stream is hashed
+    // as it is written: its digest is the findings'. (Without
+    // `--findings` the stream is not made: making it reads more fields,
+    // which the report's field accounting shows, and evidence must not
+    // change a report.)
+    let tally = (crate::evidence::active() && args.findings.is_some()).then(|| {
+        let (w, tally) = crate::evidence::findings_tee(opts.findings.take());
+        opts.findings = Some(w);
+        tally
+    });
     let mut report = crate::audit::audit(&rules, &args.logs, &mut opts);
     if let Some(mut w) = opts.findings.take() {
         // The audit flushes too, but drops the result; this flush reports.
@@ -170,6 +180,7 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
         }
     }
     drop(opts);
+    crate::evidence::note_audit(&report, &rules, tally);
     let mut trouble = Vec::new();
     for spec in &formats {
         let dest = spec.path.as_ref().or(args.output.as_ref());
@@ -182,13 +193,29 @@ pub fn run(args: AuditArgs, color: Color, err_style: &Style) -> i32 {
             AuditFormat::Json => crate::report::audit_json::render(&report),
             AuditFormat::Html => crate::report::audit_html::render(&report, &rules),
             AuditFormat::Markdown => crate::report::audit_markdown::render(&report),
-            // Written as the audit went.
-            AuditFormat::Csv => continue,
+            // Written as the audit went; its evidence is the file's.
+            AuditFormat::Csv => {
+                if let Some(path) = dest
+                    && let Ok(text) = std::fs::read_to_string(path)
+                {
+                    crate::evidence::note_report("csv", Some(path), &text, false);
+                }
+                continue;
+            }
         };
+        crate::evidence::note_report(
+            super::FormatName::name(spec.format),
+            dest.map(PathBuf::as_path),
+            &text,
+            to_terminal,
+        );
         // A write error does not stop the other formats: each is reported.
         if let Err(d) = write_output(dest, &text) {
             trouble.push(d);
         }
+    }
+    if let Some(p) = &args.findings {
+        crate::evidence::note_findings_file(p);
     }
     for (name, slot) in &streams {
         if let Some(e) = files::take_error(slot) {
@@ -251,7 +278,11 @@ fn check_outputs(
         }
     }
     let bare = formats.iter().any(|f| f.path.is_none());
-    for (flag, path) in [("--output", &args.output), ("--findings", &args.findings)] {
+    for (flag, path) in [
+        ("--output", &args.output),
+        ("--findings", &args.findings),
+        ("--evidence", &args.evidence),
+    ] {
         if let Some(p) = path
             && (flag != "--output" || bare)
         {

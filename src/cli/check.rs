@@ -137,6 +137,12 @@ fn outputs<'a>(s: &'a Settings, args: &'a CheckArgs) -> Vec<Output<'a>> {
             path: p,
         });
     }
+    if let Some(p) = &args.evidence {
+        out.push(Output {
+            flag: format!("--evidence {}", p.display()),
+            path: p,
+        });
+    }
     out
 }
 
@@ -316,6 +322,7 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
         eprint_diags(&bad, err_style);
         return EXIT_TROUBLE;
     }
+    crate::evidence::note_rules_and_params(&rules, s.config.as_deref(), &s.params);
     if let Some(d) = nothing_in_force(&rules, s.as_of) {
         eprint_diags(&[d], err_style);
         return EXIT_TROUBLE;
@@ -502,6 +509,7 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
         clauses: ClauseInfo::of(&rules),
         what_if,
     };
+    crate::evidence::note_check(&report);
     let mut trouble = Vec::new();
     for spec in &s.formats {
         let dest = spec.path.as_ref().or(args.output.as_ref());
@@ -518,6 +526,12 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
             CheckFormat::Markdown => crate::report::markdown::render_check(&report),
             CheckFormat::Csv => crate::report::csv::render_check(&report),
         };
+        crate::evidence::note_report(
+            spec.format.name(),
+            dest.map(PathBuf::as_path),
+            &text,
+            to_terminal,
+        );
         // A write error does not stop the other formats: each is reported.
         if let Err(d) = write_output(dest, &text) {
             trouble.push(d);

@@ -44,6 +44,8 @@ pub struct Config {
     pub iac: Option<crate::scan::iac::IacKind>,
     /// `region:`: the region of CloudFormation stacks and ARM resource groups (as `--region`).
     pub region: Option<String>,
+    /// `evidence:`: where `check` and `audit` write their evidence.
+    pub evidence: Option<PathBuf>,
 }
 
 use crate::scan::Exclude;
@@ -78,6 +80,7 @@ struct Raw {
     iac: Option<crate::scan::iac::IacKind>,
     #[serde(default)]
     region: Option<String>,
+    evidence: Option<PathBuf>,
 }
 
 /// A parameter's value in the file: a string, number or date, kept as
@@ -244,7 +247,7 @@ pub fn load(path: &Path) -> Result<Config, Diag> {
             .and_then(|rest| rest.find(['\n', ':']))
             .map_or(offset, |n| offset + n);
         let help = if message.contains("unknown field") {
-            "proviso.yaml takes: rules, paths, as_of, fail_on, formats, exclude, var_files, baseline, allow_malformed, iac, region, params, waivers (allow, require_until, require_owner, max_days, expired)"
+            "proviso.yaml takes: rules, paths, as_of, fail_on, formats, exclude, var_files, baseline, allow_malformed, evidence, params, iac, region, waivers (allow, require_until, require_owner, max_days, expired)"
         } else {
             "see \"Configuration: proviso.yaml\" in the README"
         };
@@ -304,6 +307,7 @@ pub fn load(path: &Path) -> Result<Config, Diag> {
             .collect(),
         var_files: raw.var_files.into_vec().into_iter().map(rel).collect(),
         baseline: raw.baseline.map(rel),
+        evidence: raw.evidence.map(rel),
         allow_malformed: raw.allow_malformed,
         waivers,
         params: raw

@@ -91,6 +91,7 @@ fn is_device(_: &std::fs::File) -> bool {
 /// [`read_capped`] as UTF-8 text.
 pub fn read_capped_text(path: &Path, cap: u64, what: &str) -> Result<String, Diag> {
     let bytes = read_capped(path, cap, what)?;
+    crate::evidence::note_read(path, &bytes);
     String::from_utf8(bytes).map_err(|e| {
         Diag::error(
             Code::InputNotUtf8,

@@ -16,6 +16,7 @@ pub mod files;
 mod fmt;
 mod lint;
 mod test;
+mod verify;
 
 use crate::date::Date;
 use crate::diag::{Diag, render};
@@ -210,6 +211,8 @@ pub enum Command {
     Compile(CompileArgs),
     /// Language server for editors (LSP over standard input and output)
     Lsp(LspArgs),
+    /// Confirm that an evidence file still holds: same inputs, rules and parameters, identical findings
+    Verify(verify::VerifyArgs),
 }
 
 /// What `proviso compile` writes.
@@ -438,6 +441,9 @@ pub struct AuditArgs {
     /// Also judge as if the draft amendment NAME (terms marked `proposed`) were signed, on its effective date or on DATE, and report what it would change beside the report
     #[arg(long = "what-if", value_name = "NAME[@DATE]")]
     pub what_if: Option<crate::what_if::Spec>,
+    /// Write evidence to FILE: the SHA-256 of every input and rule file as read, the parameters' protected hashes, the findings' digest and every report's hash (`proviso verify FILE` checks it)
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -547,6 +553,9 @@ pub struct CheckArgs {
     /// The region CloudFormation stacks (`AWS::Region`) and ARM resource groups (`resourceGroup().location`) deploy to (default: unknown)
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
+    /// Write evidence to FILE: the SHA-256 of every input and rule file as read, the parameters' protected hashes, the findings' digest and every report's hash (`proviso verify FILE` checks it)
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
 }
 
 fn parse_format_spec(s: &str) -> Result<FormatSpec, String> {
@@ -610,15 +619,66 @@ pub fn main() -> i32 {
 pub fn run(cli: Cli) -> i32 {
     let err_style = style(cli.color, std::io::stderr().is_terminal());
     match cli.command {
-        Command::Check(args) => check::run(args, cli.color, &err_style),
+        Command::Check(args) => {
+            let evidence = evidence_path(
+                args.evidence.as_ref(),
+                args.no_config,
+                args.config.as_deref(),
+            );
+            with_evidence("check", evidence.as_deref(), &err_style, || {
+                check::run(args, cli.color, &err_style)
+            })
+        }
         Command::Test(args) => test::run(args, &err_style),
         Command::Explain(args) => explain::run(args, &err_style),
         Command::Lint(args) => lint::run(args, cli.color),
         Command::Fmt(args) => fmt::run(args, &err_style),
-        Command::Audit(args) => audit::run(args, cli.color, &err_style),
+        Command::Audit(args) => {
+            let evidence = evidence_path(
+                args.evidence.as_ref(),
+                args.no_config,
+                args.config.as_deref(),
+            );
+            with_evidence("audit", evidence.as_deref(), &err_style, || {
+                audit::run(args, cli.color, &err_style)
+            })
+        }
         Command::Compile(args) => compile::run(args, &err_style),
         Command::Lsp(_) => crate::lsp::run(),
+        Command::Verify(args) => verify::run(args, &err_style),
     }
+}
+
+/// Where to write evidence: `--evidence`, else `evidence:` of the
+/// proviso.yaml (a broken file is reported by the command itself).
+fn evidence_path(
+    flag: Option<&PathBuf>,
+    no_config: bool,
+    config: Option<&std::path::Path>,
+) -> Option<PathBuf> {
+    flag.cloned().or_else(|| {
+        config::for_run(no_config, config)
+            .ok()
+            .and_then(|c| c.evidence)
+    })
+}
+
+/// Runs a command that judges, recording evidence to `path` when given.
+fn with_evidence(
+    command: &str,
+    path: Option<&std::path::Path>,
+    err_style: &Style,
+    run: impl FnOnce() -> i32,
+) -> i32 {
+    let Some(path) = path else {
+        return run();
+    };
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    crate::evidence::begin(command, path, &argv);
+    let code = run();
+    crate::evidence::end(code, err_style)
 }
 
 /// Up to five names in backticks, then how many more: a message names
@@ -689,5 +749,6 @@ pub(crate) fn load_rules_with_params(
         eprint_diags(&bad, s);
         return None;
     }
+    crate::evidence::note_rules_and_params(&rules, config.path.as_deref(), &params);
     Some(rules)
 }

@@ -1141,6 +1141,87 @@ codes! {
         CompileNothing = "proviso::compile::nothing", error;
     }
 
+    /// evidence must confirm what a run judged
+    group Verify = "verify" {
+        /// The evidence file cannot be read
+        ///
+        /// `proviso verify` was given a file that cannot be read, is not
+        /// JSON, is not an evidence document, or is of a schema version
+        /// this proviso does not know. Give the file `--evidence` wrote,
+        /// and verify with a proviso at least as new as the one that wrote
+        /// it.
+        VerifyBadEvidence = "proviso::verify::bad_evidence", error;
+
+        /// A file the evidence names is missing
+        ///
+        /// An input, rule file or side input the evidence names cannot be
+        /// read (moved, deleted, or standard input, which cannot be read
+        /// again), so the judgement cannot be repeated. Restore the file at
+        /// its path (relative to the recorded working directory), or run
+        /// from a copy of the original tree.
+        VerifyMissingInput = "proviso::verify::missing_input", error;
+
+        /// A parameter's value was not supplied again
+        ///
+        /// The original run had a value for a parameter (its name and a
+        /// protected hash are in the evidence, never the value). Supply it
+        /// again: `proviso verify FILE --param NAME=VALUE`, or the
+        /// `params:` of a proviso.yaml (`--config FILE`).
+        VerifyMissingParam = "proviso::verify::missing_param", error;
+
+        /// The judgement could not be run again
+        ///
+        /// Running the recorded command again failed before it judged
+        /// anything (its error is shown). Fix what it says and verify
+        /// again.
+        VerifyRerunFailed = "proviso::verify::rerun_failed", error;
+
+        /// An input changed
+        ///
+        /// A file the run judged (a log export, a Terraform file, a side
+        /// input such as a baseline or IP ranges) no longer has the bytes
+        /// it had: its SHA-256 or size differs, or it is read where it was
+        /// not. The findings of the evidence are not those of the files as
+        /// they are now.
+        VerifyInputChanged = "proviso::verify::input_changed", error;
+
+        /// A rule file changed
+        ///
+        /// A rule file's SHA-256 differs from the evidence, or the set of
+        /// rule files read differs: the terms judged are not those the
+        /// evidence names.
+        VerifyRulesChanged = "proviso::verify::rules_changed", error;
+
+        /// A parameter has another value
+        ///
+        /// The value supplied now does not match the protected hash in the
+        /// evidence (or the original run had no value for it). Supply the
+        /// value the original run used.
+        VerifyParamChanged = "proviso::verify::param_changed", error;
+
+        /// The findings differ
+        ///
+        /// Running the judgement again gave other findings (their digest,
+        /// count or the summary differ) or another exit code. The message
+        /// says what changed besides; with identical inputs, rules and
+        /// parameters, a different proviso version is the likely cause.
+        VerifyFindingsDiffer = "proviso::verify::findings_differ", error;
+
+        /// A report differs
+        ///
+        /// A report rendered again is not byte-identical to the one the
+        /// evidence hashed (a report written to a terminal is not compared:
+        /// its colours and width were the terminal's).
+        VerifyReportDiffers = "proviso::verify::report_differs", error;
+
+        /// Another proviso wrote the evidence
+        ///
+        /// The evidence names another version or build commit than the
+        /// proviso verifying it. Identical findings still verify; if they
+        /// differ, verify with the version the evidence names.
+        VerifyToolDiffers = "proviso::verify::tool_differs", warning;
+    }
+
     /// a report must be written where it was asked for
     group Output = "output" {
         /// A report cannot be written

@@ -55,6 +55,15 @@ pub struct Input {
 
 /// Opens `path` (`-` for standard input).
 pub fn open(path: &Path) -> io::Result<Input> {
+    open_tapped(path, None)
+}
+
+/// [`open`], its raw and decompressed streams hashed as they are read
+/// when `tap` is given (`--evidence`).
+pub fn open_tapped(
+    path: &Path,
+    mut tap: Option<&mut crate::evidence::LogTap>,
+) -> io::Result<Input> {
     let raw_bytes = Arc::new(AtomicU64::new(0));
     let (raw, raw_size): (Box<dyn Read + Send>, Option<u64>) = if path == Path::new("-") {
         (Box::new(io::stdin()), None)
@@ -62,6 +71,10 @@ pub fn open(path: &Path) -> io::Result<Input> {
         let f = std::fs::File::open(path)?;
         let size = f.metadata().ok().map(|m| m.len());
         (Box::new(f), size)
+    };
+    let raw = match tap.as_deref_mut() {
+        Some(t) => t.raw(raw),
+        None => raw,
     };
     let counting = Counting {
         inner: raw,
@@ -78,6 +91,10 @@ pub fn open(path: &Path) -> io::Result<Input> {
         Compression::None => Box::new(buffered),
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
         Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(buffered)?),
+    };
+    let reader = match (tap, compression) {
+        (Some(t), Compression::Gzip | Compression::Zstd) => t.decoded(reader),
+        _ => reader,
     };
     Ok(Input {
         reader,

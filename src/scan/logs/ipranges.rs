@@ -65,8 +65,9 @@ impl IpRanges {
                 "pass AWS `ip-ranges.json`, Azure Service Tags JSON or Google `cloud.json` as published",
             )
         };
-        let text =
-            std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+        let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+        crate::evidence::note_read(path, &bytes);
+        let text = String::from_utf8(bytes).map_err(|e| bad(format!("not UTF-8: {e}")))?;
         let doc: J = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
         let s = |v: &J, k: &str| -> Option<Arc<str>> {
             v.get(k)

@@ -11,9 +11,8 @@
 
 mod common;
 
-use common::{Output, proviso};
+use common::{Output, chromium, headless, proviso};
 use std::path::Path;
-use std::process::Command;
 
 /// Runs proviso, which must write nothing on standard error.
 fn run_quiet(args: &[&str]) -> Output {
@@ -74,39 +73,6 @@ fn explain_between_two_dates_lists_what_started_ended_and_changed() {
         stdout: nothing, ..
     } = run_quiet(&["explain", "rules", "--between", "2026-03-01", "2026-03-02"]);
     assert!(nothing.contains("Nothing: the same clauses are in force on both dates."));
-}
-
-/// Headless Chromium (Debian's `chromium`, installed by `.ci/run`). Outside
-/// CI, a machine without it skips the browser half with a note; in CI its
-/// absence fails the test.
-fn chromium() -> Option<&'static str> {
-    let path = "/usr/bin/chromium";
-    if Path::new(path).exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CI").is_err(),
-        "CI must install chromium (see .ci/run)"
-    );
-    eprintln!("note: chromium not installed; the HTML page was not rendered in a browser");
-    None
-}
-
-fn headless(chromium: &str, profile: &Path) -> Command {
-    let mut cmd = Command::new(chromium);
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-    ])
-    .arg(format!("--user-data-dir={}", profile.display()));
-    cmd
 }
 
 /// A script that measures, in the browser, every text of every timeline

@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 const BUNDLED: &str = include_str!("../rules/microsoft-openai.proviso");
-/// The bundled file's examples that get a code lens. `proviso test rules`
-/// runs 68: one has no lens (see the code-lens test).
+/// The bundled file's `example` blocks, a code lens each. `proviso test
+/// rules` reports 68 examples: it counts each group an example judges, and
+/// one example judges two (its lens says so).
 const EXAMPLES_WITH_LENS: usize = 67;
 /// The examples of oct_2025's `stateless_on_azure`, the bundled file's first clause.
 const STATELESS_ON_AZURE_EXAMPLES: usize = 15;
@@ -622,6 +623,8 @@ fn code_lenses_say_which_examples_pass() {
         .unwrap_or_default();
     assert_eq!(titles.len(), EXAMPLES_WITH_LENS);
     assert!(titles.iter().all(|t| t.starts_with('✓')), "{titles:?}");
+    let grouped: Vec<&&str> = titles.iter().filter(|t| t.contains("groups")).collect();
+    assert_eq!(grouped, [&"✓ example passes (2 groups)"]);
     assert_eq!(titles[0], "✓ example passes: violation");
     let (line, col) = find(BUNDLED, "example \"an AWS-hosted completions service\"");
     assert_eq!(lenses[0]["range"], range(line, col, line, col));

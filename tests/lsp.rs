@@ -18,6 +18,12 @@ use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 const BUNDLED: &str = include_str!("../rules/microsoft-openai.proviso");
+/// The bundled file's `example` blocks, a code lens each. `proviso test
+/// rules` reports 68 examples: it counts each group an example judges, and
+/// one example judges two (its lens says so).
+const EXAMPLES_WITH_LENS: usize = 67;
+/// The examples of oct_2025's `stateless_on_azure`, the bundled file's first clause.
+const STATELESS_ON_AZURE_EXAMPLES: usize = 15;
 
 struct Lsp {
     child: Child,
@@ -238,6 +244,33 @@ fn range(l1: u32, c1: u32, l2: u32, c2: u32) -> Value {
     json!({"start": {"line": l1, "character": c1}, "end": {"line": l2, "character": c2}})
 }
 
+/// The 0-based line and UTF-16 column (the default position encoding) where
+/// the `n`th (from 0) occurrence of `needle` starts in `text`. Tests find
+/// their positions this way so that they survive edits of the rule file.
+fn nth(text: &str, needle: &str, n: usize) -> (u32, u32) {
+    let (at, _) = text
+        .match_indices(needle)
+        .nth(n)
+        .unwrap_or_else(|| panic!("occurrence {n} of `{needle}` is not in the text"));
+    let before = text.get(..at).unwrap_or_default();
+    let line = before.matches('\n').count();
+    let col = before
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .encode_utf16()
+        .count();
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(col).unwrap_or(u32::MAX),
+    )
+}
+
+/// Where the first occurrence of `needle` starts in `text`.
+fn find(text: &str, needle: &str) -> (u32, u32) {
+    nth(text, needle, 0)
+}
+
 fn hover_text(v: &Value) -> String {
     v["contents"]["value"].as_str().unwrap_or("").to_string()
 }
@@ -250,45 +283,60 @@ fn the_bundled_rule_file_is_clean_and_explained_on_hover() {
     assert_eq!(lsp.open(&u, BUNDLED), Vec::<Value>::new());
 
     // A define: its English and where it is used.
-    let h = lsp.at("textDocument/hover", &u, 31, 8);
+    let (openai, _) = find(BUNDLED, "define openai ");
+    let h = lsp.at("textDocument/hover", &u, openai, 8);
     assert_eq!(
         hover_text(&h),
-        "**define `openai`**\n\nThe `model-vendor` tag is \"openai\".\n\nUsed by define `stateless_api`, define `stateful_runtime`.\n\nDeclared in contract.proviso:32."
+        format!(
+            "**define `openai`**\n\nThe `model-vendor` tag is \"openai\".\n\nUsed by define `stateless_api`, define `stateful_runtime`.\n\nDeclared in contract.proviso:{}.",
+            openai + 1
+        )
     );
-    assert_eq!(h["range"], range(31, 7, 31, 13));
+    assert_eq!(h["range"], range(openai, 7, openai, 13));
 
     // A clause: its sentence, citation, terms and dates, examples.
-    let h = hover_text(&lsp.at("textDocument/hover", &u, 94, 10));
+    let (clause, _) = find(BUNDLED, "clause stateless_on_azure ");
+    let h = hover_text(&lsp.at("textDocument/hover", &u, clause, 10));
     assert_eq!(
         h,
-        "**clause `stateless_on_azure`** — Stateless OpenAI APIs are served only from Azure\n\n\
-         From 28 October 2025 until 27 April 2026, for every record where it matches _stateless api_ and the cloud is present, the cloud must be \"azure\", unless it matches _stateful runtime_ (exception: Stateful runtimes may run outside Azure), or it matches _training_ (exception: Training compute may be committed elsewhere).\n\n\
+        format!(
+            "**clause `stateless_on_azure`** — Stateless OpenAI APIs are served only from Azure\n\n\
+         From 28 October 2025 until 27 April 2026, every stateless OpenAI API whose serving cloud is known must be served from Azure, unless it is a stateful runtime or training compute.\n\n\
          **Cites**\n- \"Azure remains the exclusive cloud provider for stateless OpenAI APIs\" — Joint statement of Microsoft and OpenAI, 2026-02-27\n\n\
          **Terms** `oct_2025` (Definitive agreement of October 2025, reaffirmed 2026-02-27): from 28 October 2025 until 27 April 2026.\n\n\
-         Severity error; 15 examples."
+         Severity error; {STATELESS_ON_AZURE_EXAMPLES} examples."
+        )
     );
 
     // A field: what it is and which inputs fill it.
-    let h = hover_text(&lsp.at("textDocument/hover", &u, 100, 13));
+    let (line, col) = find(BUNDLED, "require cloud == \"azure\"");
+    let h = hover_text(&lsp.at("textDocument/hover", &u, line, col + 9));
     assert_eq!(
         h,
         "**field `cloud`**\n\nWhat it is: azure / aws / gcp / oracle.\n\nFilled by Terraform (every resource, data source and module) and every log format (alb, cloudfront, nginx, azure-frontdoor, aws-apigateway, azure-appgateway, JSON lines, CSV, Parquet)."
     );
-    let h = hover_text(&lsp.at("textDocument/hover", &u, 31, 30));
+    let (line, col) = find(BUNDLED, "tags[\"model-vendor\"] == \"openai\"");
+    assert_eq!(line, openai);
+    let h = hover_text(&lsp.at("textDocument/hover", &u, line, col + 4));
     assert!(
         h.starts_with("**field `tags[\"model-vendor\"]`**\n\nTerraform tags and labels"),
         "{h}"
     );
     assert!(h.ends_with("Filled by Terraform: AWS and Azure `tags`, Google `labels`, AWS provider `default_tags`; log records have no tags."), "{h}");
     // A declared field (a ledger's column).
-    let h = hover_text(&lsp.at("textDocument/hover", &u, 59, 8));
+    let (line, _) = find(BUNDLED, "field amount_usd ");
+    let h = hover_text(&lsp.at("textDocument/hover", &u, line, 8));
     assert_eq!(
         h,
-        "**field `amount_usd`**\n\nA revenue-ledger booking's amount in US dollars, two decimal places. It is an exact decimal.\n\nDeclared with `field` in contract.proviso:60: read from JSON-lines, CSV and Parquet exports and ledgers that carry it; Terraform does not have it."
+        format!(
+            "**field `amount_usd`**\n\nA revenue-ledger booking's amount in US dollars, two decimal places. It is an exact decimal.\n\nDeclared with `field` in contract.proviso:{}: read from JSON-lines, CSV and Parquet exports and ledgers that carry it; Terraform does not have it.",
+            line + 1
+        )
     );
 
     // A date: the terms in force on it.
-    let h = lsp.at("textDocument/hover", &u, 89, 14);
+    let (line, col) = find(BUNDLED, "2025-10-28 until 2026-04-27\n{");
+    let h = lsp.at("textDocument/hover", &u, line, col + 2);
     assert_eq!(
         hover_text(&h),
         "**28 October 2025** (2025-10-28)\n\nIn force on that day:\n\
@@ -296,21 +344,23 @@ fn the_bundled_rule_file_is_clean_and_explained_on_hover() {
          - terms `standing` (Federal data residency): 2 clauses in force, from 28 October 2025\n\
          - terms `advisory` (Advisory traffic conventions): 1 clause in force, from 28 October 2025"
     );
-    assert_eq!(h["range"], range(89, 12, 89, 22));
+    assert_eq!(h["range"], range(line, col, line, col + 10));
 
     // A parameter, at its declaration and where a clause reads it.
     let expected = "**param `revenue_share_cap`**: money\n\nThe total cap on the revenue share paid to Microsoft under the restructured terms (confidential).\n\nNo `proviso.yaml` above this file sets it: supply it with `--param revenue_share_cap=…`; unsupplied, it is unknown and clauses that read it are unresolved.\n\nUsed by clause `revenue_share_20_percent`.";
+    let (param, _) = find(BUNDLED, "param revenue_share_cap ");
     assert_eq!(
-        hover_text(&lsp.at("textDocument/hover", &u, 72, 8)),
+        hover_text(&lsp.at("textDocument/hover", &u, param, 8)),
         expected
     );
+    let (line, col) = find(BUNDLED, "cumulative_paid >= revenue_share_cap");
     assert_eq!(
-        hover_text(&lsp.at("textDocument/hover", &u, 554, 50)),
+        hover_text(&lsp.at("textDocument/hover", &u, line, col + 23)),
         expected
     );
 
     // Nothing to say on a keyword.
-    assert_eq!(lsp.at("textDocument/hover", &u, 94, 3), Value::Null);
+    assert_eq!(lsp.at("textDocument/hover", &u, clause, 3), Value::Null);
     assert_eq!(lsp.finish(), Some(0));
 }
 
@@ -325,7 +375,8 @@ fn a_parameter_set_in_proviso_yaml_says_so_on_hover() {
     let u = uri(&paths[0]);
     let mut lsp = Lsp::start();
     lsp.open(&u, BUNDLED);
-    let h = hover_text(&lsp.at("textDocument/hover", &u, 72, 8));
+    let (param, _) = find(BUNDLED, "param revenue_share_cap ");
+    let h = hover_text(&lsp.at("textDocument/hover", &u, param, 8));
     let yaml = d.path().join("proviso.yaml");
     assert!(
         h.contains(&format!(
@@ -342,54 +393,75 @@ fn definition_references_and_rename_follow_the_names() {
     let u = uri(&paths[0]);
     let mut lsp = Lsp::start();
     lsp.open(&u, BUNDLED);
-    // `except stateful_runtime_elsewhere` → the exception of the same terms.
-    let def = lsp.at("textDocument/definition", &u, 101, 12);
-    assert_eq!(def, json!([{"uri": u, "range": range(439, 12, 439, 38)}]));
+    // `except stateful_runtime_elsewhere` → the exception of the same terms
+    // (oct_2025's, the first; the draft apr_2027 declares its own).
+    let (line, col) = find(BUNDLED, "except stateful_runtime_elsewhere\n");
+    let (decl, _) = find(BUNDLED, "exception stateful_runtime_elsewhere ");
+    let (oct_2025, _) = find(BUNDLED, "\nterms oct_2025 ");
+    let (next_terms, _) = nth(BUNDLED, "\nterms ", 1);
+    assert!(oct_2025 < decl && decl < next_terms, "not in oct_2025");
+    let def = lsp.at("textDocument/definition", &u, line, col + 8);
+    assert_eq!(def, json!([{"uri": u, "range": range(decl, 12, decl, 38)}]));
     // `cite feb_statement` → its source.
-    let def = lsp.at("textDocument/definition", &u, 95, 10);
-    assert_eq!(def, json!([{"uri": u, "range": range(11, 7, 11, 20)}]));
+    let (line, col) = find(BUNDLED, "cite feb_statement ");
+    let (source, _) = find(BUNDLED, "source feb_statement ");
+    let def = lsp.at("textDocument/definition", &u, line, col + 6);
+    assert_eq!(
+        def,
+        json!([{"uri": u, "range": range(source, 7, source, 20)}])
+    );
     // The define `openai`: its declaration and both uses.
+    let (openai, _) = find(BUNDLED, "define openai ");
+    let (use1, col1) = nth(BUNDLED, "(openai and", 0);
+    let (use2, col2) = nth(BUNDLED, "(openai and", 1);
     let refs = lsp.result(
         "textDocument/references",
-        json!({"textDocument": {"uri": u}, "position": {"line": 32, "character": 29}, "context": {"includeDeclaration": true}}),
+        json!({"textDocument": {"uri": u}, "position": {"line": use1, "character": col1 + 2}, "context": {"includeDeclaration": true}}),
     );
+    let occurrences = [
+        range(openai, 7, openai, 13),
+        range(use1, col1 + 1, use1, col1 + 7),
+        range(use2, col2 + 1, use2, col2 + 7),
+    ];
     assert_eq!(
         refs,
-        json!([
-            {"uri": u, "range": range(31, 7, 31, 13)},
-            {"uri": u, "range": range(32, 27, 32, 33)},
-            {"uri": u, "range": range(34, 27, 34, 33)},
-        ])
+        json!(
+            occurrences
+                .iter()
+                .map(|r| json!({"uri": u, "range": r}))
+                .collect::<Vec<_>>()
+        )
     );
     let refs = lsp.result(
         "textDocument/references",
-        json!({"textDocument": {"uri": u}, "position": {"line": 31, "character": 8}, "context": {"includeDeclaration": false}}),
+        json!({"textDocument": {"uri": u}, "position": {"line": openai, "character": 8}, "context": {"includeDeclaration": false}}),
     );
     assert_eq!(refs.as_array().map(Vec::len), Some(2));
     // Rename changes every occurrence, and only those.
     let edit = lsp.result(
         "textDocument/rename",
-        json!({"textDocument": {"uri": u}, "position": {"line": 31, "character": 8}, "newName": "openai_vendor"}),
+        json!({"textDocument": {"uri": u}, "position": {"line": openai, "character": 8}, "newName": "openai_vendor"}),
     );
     let edits = edit["changes"][&u].as_array().cloned().unwrap_or_default();
     assert_eq!(
         edits,
-        vec![
-            json!({"range": range(31, 7, 31, 13), "newText": "openai_vendor"}),
-            json!({"range": range(32, 27, 32, 33), "newText": "openai_vendor"}),
-            json!({"range": range(34, 27, 34, 33), "newText": "openai_vendor"}),
-        ]
+        occurrences
+            .iter()
+            .map(|r| json!({"range": r, "newText": "openai_vendor"}))
+            .collect::<Vec<_>>()
     );
-    let prep = lsp.at("textDocument/prepareRename", &u, 72, 8);
+    let (param, _) = find(BUNDLED, "param revenue_share_cap ");
+    let prep = lsp.at("textDocument/prepareRename", &u, param, 8);
     assert_eq!(
         prep,
-        json!({"range": range(72, 6, 72, 23), "placeholder": "revenue_share_cap"})
+        json!({"range": range(param, 6, param, 23), "placeholder": "revenue_share_cap"})
     );
     // Not a name, a keyword, a clause: refused with a reason.
+    let (clause, _) = find(BUNDLED, "clause stateless_on_azure ");
     for (name, line, ch, code) in [
-        ("has space", 31, 8, -32602),
-        ("terms", 31, 8, -32602),
-        ("x", 94, 10, -32803),
+        ("has space", openai, 8, -32602),
+        ("terms", openai, 8, -32602),
+        ("x", clause, 10, -32803),
     ] {
         let r = lsp.request(
             "textDocument/rename",
@@ -503,20 +575,23 @@ fn fixes_are_offered_for_single_equals_and_did_you_mean() {
             "proviso::check::unknown_reference"
         ]
     );
-    assert_eq!(diags[0]["range"], range(100, 18, 100, 19));
+    let (line, col) = find(&broken, "require cloud = \"azure\"");
+    let eq = col + 14;
+    assert_eq!(diags[0]["range"], range(line, eq, line, eq + 1));
     let actions = lsp.result(
         "textDocument/codeAction",
-        json!({"textDocument": {"uri": u}, "range": range(100, 0, 100, 30), "context": {"diagnostics": []}}),
+        json!({"textDocument": {"uri": u}, "range": range(line, 0, line, 30), "context": {"diagnostics": []}}),
     );
     assert_eq!(actions.as_array().map(Vec::len), Some(1));
     assert_eq!(actions[0]["title"], "Write `==` to compare");
     assert_eq!(
         actions[0]["edit"]["changes"][&u],
-        json!([{"range": range(100, 18, 100, 19), "newText": "=="}])
+        json!([{"range": range(line, eq, line, eq + 1), "newText": "=="}])
     );
     // Once it parses, the misspelt define is the error, with its fix.
     let fixed = broken.replacen("require cloud = \"azure\"", "require cloud == \"azure\"", 1);
     let diags = lsp.change(&u, 2, &fixed);
+    let (misspelt, col) = find(&fixed, "applies to fronteir");
     let codes: Vec<&str> = diags.iter().filter_map(|d| d["code"].as_str()).collect();
     assert_eq!(codes, vec!["proviso::check::unknown_reference"]);
     let actions = lsp.result(
@@ -527,7 +602,7 @@ fn fixes_are_offered_for_single_equals_and_did_you_mean() {
     assert_eq!(actions[0]["title"], "Change `fronteir` to `frontier`");
     assert_eq!(
         actions[0]["edit"]["changes"][&u],
-        json!([{"range": range(291, 15, 291, 23), "newText": "frontier"}])
+        json!([{"range": range(misspelt, col + 11, misspelt, col + 19), "newText": "frontier"}])
     );
 }
 
@@ -546,10 +621,13 @@ fn code_lenses_say_which_examples_pass() {
                 .collect()
         })
         .unwrap_or_default();
-    assert_eq!(titles.len(), 57);
+    assert_eq!(titles.len(), EXAMPLES_WITH_LENS);
     assert!(titles.iter().all(|t| t.starts_with('✓')), "{titles:?}");
+    let grouped: Vec<&&str> = titles.iter().filter(|t| t.contains("groups")).collect();
+    assert_eq!(grouped, [&"✓ example passes (2 groups)"]);
     assert_eq!(titles[0], "✓ example passes: violation");
-    assert_eq!(lenses[0]["range"], range(105, 4, 105, 4));
+    let (line, col) = find(BUNDLED, "example \"an AWS-hosted completions service\"");
+    assert_eq!(lenses[0]["range"], range(line, col, line, col));
     // An expectation changed: that example fails, the others still pass.
     let broken = BUNDLED.replacen("      expect violation\n", "      expect no violation\n", 1);
     lsp.change(&u, 2, &broken);
@@ -586,19 +664,21 @@ fn completion_offers_what_fits_where_the_cursor_is() {
         1,
     );
     lsp.change(&u, 2, &text);
+    let (cite, _) = find(&text, "    cite \n");
     assert_eq!(
-        labels(&lsp.at("textDocument/completion", &u, 95, 9)),
+        labels(&lsp.at("textDocument/completion", &u, cite, 9)),
         [
             "oct_agreement",
             "feb_statement",
             "aws_announcement",
             "apr_restructuring",
             "federal_policy",
-            "multicloud_analysis"
+            "multicloud_analysis",
+            "draft_2027"
         ]
     );
     // At the start of a clause statement: the clause keywords.
-    let got = labels(&lsp.at("textDocument/completion", &u, 95, 4));
+    let got = labels(&lsp.at("textDocument/completion", &u, cite, 4));
     assert_eq!(
         got,
         [
@@ -626,19 +706,21 @@ fn completion_offers_what_fits_where_the_cursor_is() {
         1,
     );
     lsp.change(&u, 3, &text);
-    let got = labels(&lsp.at("textDocument/completion", &u, 101, 11));
+    let (except, _) = find(&text, "    except \n");
+    let got = labels(&lsp.at("textDocument/completion", &u, except, 11));
     assert_eq!(
         got,
         ["stateful_runtime_elsewhere", "training_compute_elsewhere"]
     );
     // Tag keys inside `tags["…`: the fixtures' and the rule set's.
     let text = BUNDLED.replacen(
-        "define training         = tags.workload == \"training\"",
-        "define training         = tags[\"",
+        "define training         \"training compute\" = tags.workload == \"training\"",
+        "define training         \"training compute\" = tags[\"",
         1,
     );
     lsp.change(&u, 4, &text);
-    let got = labels(&lsp.at("textDocument/completion", &u, 36, 32));
+    let (line, col) = find(&text, "tags[\"\n");
+    let got = labels(&lsp.at("textDocument/completion", &u, line, col + 6));
     for key in [
         "model-vendor",
         "api-mode",
@@ -651,7 +733,8 @@ fn completion_offers_what_fits_where_the_cursor_is() {
         assert!(got.iter().any(|k| k == key), "{key} missing from {got:?}");
     }
     // In a condition: defines and fields, and the operators.
-    let got = labels(&lsp.at("textDocument/completion", &u, 100, 15));
+    let (line, col) = find(&text, "require cloud == \"azure\"");
+    let got = labels(&lsp.at("textDocument/completion", &u, line, col + 11));
     for w in [
         "and",
         "stateless_api",
@@ -663,7 +746,8 @@ fn completion_offers_what_fits_where_the_cursor_is() {
         assert!(got.iter().any(|k| k == w), "{w} missing from {got:?}");
     }
     // At the top level: the top-level keywords only.
-    let got = labels(&lsp.at("textDocument/completion", &u, 9, 0));
+    let (blank, _) = find(&text, "\n\nsource oct_agreement ");
+    let got = labels(&lsp.at("textDocument/completion", &u, blank + 1, 0));
     assert_eq!(
         got,
         ["agreement", "source", "define", "field", "param", "terms"]
@@ -673,10 +757,11 @@ fn completion_offers_what_fits_where_the_cursor_is() {
 #[test]
 fn formatting_is_proviso_fmt_and_symbols_are_terms_clauses_examples() {
     let messy = BUNDLED.replacen(
-        "define openai           = tags",
-        "define   openai = tags",
+        "define openai           \"tagged as serving OpenAI models\" = tags",
+        "define   openai \"tagged as serving OpenAI models\" = tags",
         1,
     );
+    assert_ne!(messy, BUNDLED);
     let (_d, paths) = dir_with(&[("contract.proviso", &messy)]);
     let u = uri(&paths[0]);
     let mut lsp = Lsp::start();
@@ -723,7 +808,7 @@ fn formatting_is_proviso_fmt_and_symbols_are_terms_clauses_examples() {
     );
     assert_eq!(
         &names[names.len() - 3..],
-        ["apr_2026", "standing", "advisory"]
+        ["standing", "advisory", "apr_2027"]
     );
     let oct = symbols
         .as_array()
@@ -732,10 +817,14 @@ fn formatting_is_proviso_fmt_and_symbols_are_terms_clauses_examples() {
         .unwrap_or_default();
     assert_eq!(oct["kind"], 3);
     assert_eq!(oct["children"][0]["name"], "stateless_on_azure");
-    assert_eq!(oct["children"][0]["selectionRange"], range(94, 9, 94, 27));
+    let (clause, _) = find(BUNDLED, "clause stateless_on_azure ");
+    assert_eq!(
+        oct["children"][0]["selectionRange"],
+        range(clause, 9, clause, 27)
+    );
     assert_eq!(
         oct["children"][0]["children"].as_array().map(Vec::len),
-        Some(15)
+        Some(STATELESS_ON_AZURE_EXAMPLES)
     );
     assert_eq!(
         oct["children"][0]["children"][0]["name"],

@@ -347,7 +347,7 @@ fn the_bundled_rule_file_is_clean_and_explained_on_hover() {
     assert_eq!(h["range"], range(line, col, line, col + 10));
 
     // A parameter, at its declaration and where a clause reads it.
-    let expected = "**param `revenue_share_cap`**: money\n\nThe total cap on the revenue share paid to Microsoft under the restructured terms (confidential).\n\nNo `proviso.yaml` above this file sets it: supply it with `--param revenue_share_cap=…`; unsupplied, it is unknown and clauses that read it are unresolved.\n\nUsed by clause `revenue_share_20_percent`.";
+    let expected = "**param `revenue_share_cap`**: money\n\nThe total cap on the revenue share paid to Microsoft under the restructured terms (confidential).\n\nNo `proviso.yaml` above this file sets it: supply it with `--param revenue_share_cap=…`; unsupplied, it is unknown and clauses that read it are unresolved.\n\nUsed by clause `revenue_share_20_percent` of terms `apr_2026`, clause `revenue_share_20_percent` of terms `apr_2027`.";
     let (param, _) = find(BUNDLED, "param revenue_share_cap ");
     assert_eq!(
         hover_text(&lsp.at("textDocument/hover", &u, param, 8)),

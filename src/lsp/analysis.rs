@@ -231,7 +231,9 @@ fn index(rules: &RuleSet) -> Vec<Occurrence> {
             );
         }
         for x in &t.exceptions {
-            let owner = format!("exception `{}`", x.id.name);
+            // Named with their terms: the same clause or exception name
+            // may be declared again in other terms (a restatement, a draft).
+            let owner = format!("exception `{}` of terms `{}`", x.id.name, t.id.name);
             ix.push(
                 file,
                 &x.id.span,
@@ -255,7 +257,7 @@ fn index(rules: &RuleSet) -> Vec<Occurrence> {
             }
         }
         for c in &t.clauses {
-            let owner = format!("clause `{}`", c.id.name);
+            let owner = format!("clause `{}` of terms `{}`", c.id.name, t.id.name);
             ix.push(
                 file,
                 &c.id.span,

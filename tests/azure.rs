@@ -19,8 +19,10 @@
 
 mod common;
 
+use common::{bundled_rules, header_values, outcome_name};
+
 use proviso::date::Date;
-use proviso::findings::{Finding, FindingOutcome, judge};
+use proviso::findings::judge;
 use proviso::scan::arm::{AzureOptions, scan_arm_file};
 use proviso::scan::bicep::scan_bicep_file;
 use proviso::scan::terraform::Options;
@@ -29,27 +31,8 @@ use proviso::value::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-fn rules() -> proviso::rules::RuleSet {
-    proviso::rules::load(&[PathBuf::from("rules")]).unwrap_or_else(|e| panic!("{:?}", e.errors))
-}
-
-fn outcome(f: &Finding) -> &'static str {
-    match f.outcome {
-        FindingOutcome::Violation => "violation",
-        FindingOutcome::Unresolved => "unresolved",
-    }
-}
-
-/// Values of `// <key> value` header lines.
-fn header(text: &str, key: &str) -> Vec<String> {
-    text.lines()
-        .filter_map(|l| l.trim().strip_prefix("//")?.trim().strip_prefix(key))
-        .map(|v| v.trim().to_string())
-        .collect()
-}
-
 fn scan_case(case: &Path, main: &str) -> ScanOutput {
-    let var_files = header(main, "var-file:")
+    let var_files = header_values(main, "var-file:")
         .into_iter()
         .map(|f| case.join(f))
         .collect();
@@ -65,7 +48,7 @@ fn scan_case(case: &Path, main: &str) -> ScanOutput {
 
 #[test]
 fn every_azure_case_gives_exactly_the_findings_it_declares() {
-    let rules = rules();
+    let rules = bundled_rules();
     let mut cases: Vec<PathBuf> = std::fs::read_dir("fixtures/azure/cases")
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -77,20 +60,21 @@ fn every_azure_case_gives_exactly_the_findings_it_declares() {
             .iter()
             .find_map(|f| std::fs::read_to_string(case.join(f)).ok())
             .expect("a main file");
-        let as_of = Date::parse(&header(&main, "as-of:")[0]).unwrap();
-        let expected: BTreeSet<String> = header(&main, "expect:")
+        let as_of = Date::parse(&header_values(&main, "as-of:")[0]).unwrap();
+        let expected: BTreeSet<String> = header_values(&main, "expect:")
             .into_iter()
             .filter(|e| e != "none")
             .collect();
-        let expected_malformed: BTreeSet<String> =
-            header(&main, "expect-malformed:").into_iter().collect();
+        let expected_malformed: BTreeSet<String> = header_values(&main, "expect-malformed:")
+            .into_iter()
+            .collect();
         let scanned = scan_case(&case, &main);
         let judged = judge(&rules, &scanned.records, as_of);
         let actual: BTreeSet<String> = judged
             .findings
             .iter()
             .filter(|f| !scanned.waivers.iter().any(|w| w.contains(&f.record_origin)))
-            .map(|f| format!("{} {} {}", f.clause, outcome(f), f.address))
+            .map(|f| format!("{} {} {}", f.clause, outcome_name(f), f.address))
             .collect();
         assert_eq!(actual, expected, "case {}", case.display());
         let malformed: BTreeSet<String> = scanned
@@ -174,7 +158,7 @@ fn platform() -> ScanOutput {
 
 #[test]
 fn the_bicep_and_arm_platforms_give_the_terraform_platforms_azure_findings_on_both_dates() {
-    let rules = rules();
+    let rules = bundled_rules();
     for (main, params) in PLATFORMS {
         let scanned = platform_at(main, params);
         assert!(scanned.malformed.is_empty(), "{:?}", scanned.malformed);
@@ -187,7 +171,7 @@ fn the_bicep_and_arm_platforms_give_the_terraform_platforms_azure_findings_on_bo
                 .map(|f| {
                     (
                         f.clause.clone(),
-                        outcome(f).to_string(),
+                        outcome_name(f).to_string(),
                         f.record_origin.file.name.clone(),
                         f.record_origin.line_col().0,
                     )
@@ -207,7 +191,7 @@ fn the_bicep_and_arm_platforms_give_the_terraform_platforms_azure_findings_on_bo
     let mut addresses: Vec<String> = judged
         .findings
         .iter()
-        .map(|f| format!("{} {} {}", f.clause, outcome(f), f.address))
+        .map(|f| format!("{} {} {}", f.clause, outcome_name(f), f.address))
         .collect();
     addresses.sort();
     assert_eq!(

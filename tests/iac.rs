@@ -22,26 +22,15 @@
 
 mod common;
 
-use common::proviso;
+use common::{bundled_rules, outcome_name, proviso};
 use proviso::date::Date;
-use proviso::findings::{Finding, FindingOutcome, judge};
+use proviso::findings::judge;
 use proviso::scan::iac::{IacKind, Options as IacOptions};
 use proviso::scan::terraform::Options;
 use proviso::scan::{ScanOutput, ScannedRecord, scan_inputs};
 use proviso::value::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-
-fn rules() -> proviso::rules::RuleSet {
-    proviso::rules::load(&[PathBuf::from("rules")]).unwrap_or_else(|e| panic!("{:?}", e.errors))
-}
-
-fn outcome(f: &Finding) -> &'static str {
-    match f.outcome {
-        FindingOutcome::Violation => "violation",
-        FindingOutcome::Unresolved => "unresolved",
-    }
-}
 
 fn scan(paths: &[&str], var_files: &[&str], region: Option<&str>) -> ScanOutput {
     let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
@@ -137,7 +126,7 @@ fn platform_stacks(with_region: bool) -> Vec<ScanOutput> {
 
 #[test]
 fn the_cloudformation_platform_gives_the_findings_marked_in_it_on_both_sides_of_2026_04_27() {
-    let rules = rules();
+    let rules = bundled_rules();
     let stacks = platform_stacks(true);
     for date in ["2026-03-01", "2026-05-01"] {
         let mut actual = BTreeSet::new();
@@ -145,7 +134,7 @@ fn the_cloudformation_platform_gives_the_findings_marked_in_it_on_both_sides_of_
             for f in judge(&rules, &out.records, Date::parse(date).unwrap()).findings {
                 actual.insert((
                     f.clause.clone(),
-                    outcome(&f).to_string(),
+                    outcome_name(&f).to_string(),
                     f.record_origin.file.name.clone(),
                     f.record_origin.line_col().0,
                 ));
@@ -157,7 +146,7 @@ fn the_cloudformation_platform_gives_the_findings_marked_in_it_on_both_sides_of_
 
 #[test]
 fn the_cloudformation_platform_judges_as_the_terraform_platform_does_on_aws() {
-    let rules = rules();
+    let rules = bundled_rules();
     let tf = proviso::scan::terraform::scan(
         &[PathBuf::from("fixtures/terraform/platform")],
         &Options::default(),
@@ -174,12 +163,24 @@ fn the_cloudformation_platform_judges_as_the_terraform_platform_does_on_aws() {
         let terraform: Vec<(String, String, String)> = judge(&rules, &aws_records, on)
             .findings
             .iter()
-            .map(|f| (f.clause.clone(), outcome(f).to_string(), f.address.clone()))
+            .map(|f| {
+                (
+                    f.clause.clone(),
+                    outcome_name(f).to_string(),
+                    f.address.clone(),
+                )
+            })
             .collect();
         let cloudformation: Vec<(String, String, String)> = stacks
             .iter()
             .flat_map(|s| judge(&rules, &s.records, on).findings)
-            .map(|f| (f.clause.clone(), outcome(&f).to_string(), f.address.clone()))
+            .map(|f| {
+                (
+                    f.clause.clone(),
+                    outcome_name(&f).to_string(),
+                    f.address.clone(),
+                )
+            })
             .collect();
         let names = |v: &[(String, String, String)]| -> Vec<(String, String)> {
             v.iter().map(|(c, o, _)| (c.clone(), o.clone())).collect()
@@ -197,7 +198,7 @@ fn the_cloudformation_platform_judges_as_the_terraform_platform_does_on_aws() {
 
 #[test]
 fn without_a_region_the_federal_bucket_is_unresolved_not_guessed() {
-    let rules = rules();
+    let rules = bundled_rules();
     let stacks = platform_stacks(false);
     let west = &stacks[1];
     let bucket = record(west, "FederalAuditBucket");
@@ -209,7 +210,7 @@ fn without_a_region_the_federal_bucket_is_unresolved_not_guessed() {
     let findings = judge(&rules, &west.records, Date::parse("2026-03-01").unwrap()).findings;
     let got: Vec<(String, &str, String)> = findings
         .iter()
-        .map(|f| (f.clause.clone(), outcome(f), f.address.clone()))
+        .map(|f| (f.clause.clone(), outcome_name(f), f.address.clone()))
         .collect();
     assert_eq!(
         got,
@@ -424,10 +425,15 @@ fn cdk_synth_output_is_read_with_construct_paths_as_addresses() {
     );
     // CDKMetadata's condition reads AWS::Region: unknown without --region.
     assert!(out.records[3].existence.is_some());
-    let findings = judge(&rules(), &out.records, Date::parse("2026-03-01").unwrap()).findings;
+    let findings = judge(
+        &bundled_rules(),
+        &out.records,
+        Date::parse("2026-03-01").unwrap(),
+    )
+    .findings;
     let got: Vec<(String, &str)> = findings
         .iter()
-        .map(|f| (f.clause.clone(), outcome(f)))
+        .map(|f| (f.clause.clone(), outcome_name(f)))
         .collect();
     assert_eq!(got, [("stateless_on_azure".to_string(), "violation")]);
     // With a region the condition is known.

@@ -17,7 +17,7 @@
 
 mod common;
 
-use common::header_values;
+use common::{bundled_rules, header_values, outcome_name};
 
 use proviso::date::Date;
 use proviso::findings::{Finding, FindingOutcome, judge};
@@ -25,20 +25,9 @@ use proviso::scan::terraform::{Options, scan};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-fn rules() -> proviso::rules::RuleSet {
-    proviso::rules::load(&[PathBuf::from("rules")]).unwrap_or_else(|e| panic!("{:?}", e.errors))
-}
-
-fn outcome(f: &Finding) -> &'static str {
-    match f.outcome {
-        FindingOutcome::Violation => "violation",
-        FindingOutcome::Unresolved => "unresolved",
-    }
-}
-
 #[test]
 fn every_case_gives_exactly_the_findings_it_declares() {
-    let rules = rules();
+    let rules = bundled_rules();
     let mut cases: Vec<PathBuf> = std::fs::read_dir("fixtures/terraform/cases")
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -60,7 +49,7 @@ fn every_case_gives_exactly_the_findings_it_declares() {
         let actual: BTreeSet<String> = judged
             .findings
             .iter()
-            .map(|f| format!("{} {} {}", f.clause, outcome(f), f.address))
+            .map(|f| format!("{} {} {}", f.clause, outcome_name(f), f.address))
             .collect();
         assert_eq!(actual, expected, "case {}", case.display());
         let malformed: BTreeSet<String> = scanned
@@ -130,7 +119,7 @@ fn platform_expectations(date: &str) -> BTreeSet<(String, String, String, usize)
 
 #[test]
 fn the_example_platform_gives_the_findings_marked_in_it_on_both_sides_of_2026_04_27() {
-    let rules = rules();
+    let rules = bundled_rules();
     let scanned = scan(
         &[PathBuf::from("fixtures/terraform/platform")],
         &Options::default(),
@@ -151,7 +140,7 @@ fn the_example_platform_gives_the_findings_marked_in_it_on_both_sides_of_2026_04
             .map(|f| {
                 (
                     f.clause.clone(),
-                    outcome(f).to_string(),
+                    outcome_name(f).to_string(),
                     f.record_origin.file.name.clone(),
                     f.record_origin.line_col().0,
                 )
@@ -163,7 +152,7 @@ fn the_example_platform_gives_the_findings_marked_in_it_on_both_sides_of_2026_04
 
 #[test]
 fn an_unresolved_finding_points_at_the_expression_it_could_not_resolve() {
-    let rules = rules();
+    let rules = bundled_rules();
     let scanned = scan(
         &[PathBuf::from(
             "fixtures/terraform/cases/variable_without_default",
@@ -192,7 +181,7 @@ fn an_unresolved_finding_points_at_the_expression_it_could_not_resolve() {
 fn scanning_one_file_keeps_the_variables_of_its_siblings() {
     // Only findings from the named file are kept, but its module is evaluated
     // whole, so values from variables.tf and terraform.tfvars still apply.
-    let rules = rules();
+    let rules = bundled_rules();
     let case = PathBuf::from("fixtures/terraform/cases/tfvars_override");
     let scanned = scan(&[case.join("main.tf")], &Options::default());
     let judged = judge(&rules, &scanned.records, Date::parse("2026-03-01").unwrap());
@@ -225,7 +214,7 @@ fn var_files_override_tfvars() {
     let var_file = dir.path().join("us.tfvars");
     std::fs::write(&var_file, "location = \"eastus2\"\n").unwrap();
     let case = PathBuf::from("fixtures/terraform/cases/tfvars_override");
-    let rules = rules();
+    let rules = bundled_rules();
     let scanned = scan(
         &[case],
         &Options {
@@ -247,7 +236,7 @@ fn var_files_override_tfvars() {
 
 #[test]
 fn rendered_findings_of_every_case() {
-    let rules = rules();
+    let rules = bundled_rules();
     insta::glob!("../fixtures/terraform/cases", "*/main.tf", |path| {
         let case = path.parent().unwrap();
         let rel = case

@@ -345,6 +345,19 @@ pub fn render_all(diags: &[Diag]) -> String {
         .join("\n")
 }
 
+/// The bundled rule set (`rules/`), loaded as `proviso check` loads it.
+pub fn bundled_rules() -> proviso::rules::RuleSet {
+    proviso::rules::load(&[PathBuf::from("rules")]).unwrap_or_else(|e| panic!("{:?}", e.errors))
+}
+
+/// A finding's outcome as the fixtures' `expect:` lines spell it.
+pub fn outcome_name(f: &proviso::findings::Finding) -> &'static str {
+    match f.outcome {
+        proviso::findings::FindingOutcome::Violation => "violation",
+        proviso::findings::FindingOutcome::Unresolved => "unresolved",
+    }
+}
+
 /// The value of `// expect: …` / `# expect: …` header lines.
 pub fn header_values(text: &str, key: &str) -> Vec<String> {
     text.lines()

@@ -14,7 +14,7 @@
 
 use crate::diag::{Code, Diag};
 use crate::scan::terraform::waivers::{Item, find_items};
-use crate::scan::yaml::{Data, Node, scalar_value};
+use crate::scan::yaml::{Data, Node, quoted_scalars, scalar_value};
 use crate::scan::{ScanOutput, ScannedRecord};
 use crate::source::{Origin, SourceFile};
 use crate::value::Value;
@@ -59,30 +59,13 @@ pub fn scan_manifest(file: &Arc<SourceFile>, docs: &[Node]) -> ScanOutput {
     }
     if file.text.contains(crate::scan::terraform::waivers::MARKER) {
         for d in docs {
-            strings(d, &mut items);
+            quoted_scalars(d, &mut items);
         }
         let (w, e) = find_items(file, items);
         out.waivers.extend(w);
         out.waiver_errors.extend(e);
     }
     out
-}
-
-fn strings(node: &Node, items: &mut Vec<Item>) {
-    match &node.data {
-        Data::Scalar(_, true) => items.push(Item {
-            span: node.span.clone(),
-            name: String::new(),
-            opaque: true,
-            target: false,
-        }),
-        Data::Scalar(..) => {}
-        Data::Seq(list) => list.iter().for_each(|n| strings(n, items)),
-        Data::Map(entries) => entries.iter().for_each(|(k, v)| {
-            strings(k, items);
-            strings(v, items);
-        }),
-    }
 }
 
 /// A node's literal value (manifests have no expressions).

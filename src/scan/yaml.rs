@@ -274,6 +274,26 @@ fn too_many(offset: usize) -> YamlError {
     }
 }
 
+/// Quoted and block scalars of a document, as waiver items that no
+/// waiver names: a `#` inside them is text, not a comment. (The depth is
+/// the parser's, which caps nesting.)
+pub fn quoted_scalars(node: &Node, items: &mut Vec<crate::scan::terraform::waivers::Item>) {
+    match &node.data {
+        Data::Scalar(_, true) => items.push(crate::scan::terraform::waivers::Item {
+            span: node.span.clone(),
+            name: String::new(),
+            opaque: true,
+            target: false,
+        }),
+        Data::Scalar(..) => {}
+        Data::Seq(list) => list.iter().for_each(|n| quoted_scalars(n, items)),
+        Data::Map(entries) => entries.iter().for_each(|(k, v)| {
+            quoted_scalars(k, items);
+            quoted_scalars(v, items);
+        }),
+    }
+}
+
 /// The value of a scalar as YAML 1.2's core schema reads it: quoted is a
 /// string; plain `true`/`false`, numbers and null are typed.
 pub fn scalar_value(text: &str, quoted: bool) -> crate::value::Value {

@@ -20,7 +20,7 @@ pub mod params;
 
 use crate::diag::{Code, Diag};
 use crate::scan::terraform::waivers::{Item, find_items};
-use crate::scan::yaml::{Data, Node};
+use crate::scan::yaml::{Data, Node, quoted_scalars};
 use crate::scan::{ScanOutput, ScannedRecord};
 use crate::source::{Origin, SourceFile};
 use crate::value::{Unknown, Value};
@@ -168,30 +168,12 @@ pub fn scan_template(file: &Arc<SourceFile>, doc: &Node, opts: &Options) -> Scan
         }
     }
     if file.text.contains(crate::scan::terraform::waivers::MARKER) {
-        strings(doc, &mut items);
+        quoted_scalars(doc, &mut items);
         let (w, e) = find_items(file, items);
         out.waivers.extend(w);
         out.waiver_errors.extend(e);
     }
     out
-}
-
-/// Quoted and block scalars: a `#` inside them is not a comment.
-fn strings(node: &Node, items: &mut Vec<Item>) {
-    match &node.data {
-        Data::Scalar(_, true) => items.push(Item {
-            span: node.span.clone(),
-            name: String::new(),
-            opaque: true,
-            target: false,
-        }),
-        Data::Scalar(..) => {}
-        Data::Seq(list) => list.iter().for_each(|n| strings(n, items)),
-        Data::Map(entries) => entries.iter().for_each(|(k, v)| {
-            strings(k, items);
-            strings(v, items);
-        }),
-    }
 }
 
 /// A parameter's value: given in a parameters file, else its `Default`,

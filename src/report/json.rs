@@ -2,24 +2,23 @@
 //! output") and versioned by `schema_version`; fields are only ever added.
 
 use super::CheckReport;
+use super::streamed::{Part, Streamed};
 use crate::diag::Diag;
 use serde_json::{Value as J, json};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
 pub fn render_check(r: &CheckReport) -> String {
-    let findings: Vec<J> = r.findings.iter().map(finding_json).collect();
-    let waived: Vec<J> = r
-        .waived
-        .iter()
-        .map(|w| {
-            let mut f = finding_json(&w.finding);
-            if let Some(m) = f.as_object_mut() {
-                m.insert("waiver".into(), waiver_json(&w.waiver));
-            }
-            f
-        })
-        .collect();
+    // Findings and waived findings are built one at a time while written
+    // (`streamed`): a report of thousands of findings never holds them all
+    // as JSON values.
+    let waived = r.waived.iter().map(|w| {
+        let mut f = finding_json(&w.finding);
+        if let Some(m) = f.as_object_mut() {
+            m.insert("waiver".into(), waiver_json(&w.waiver));
+        }
+        f
+    });
     let by_clause: serde_json::Map<String, J> = r
         .by_clause()
         .into_iter()
@@ -30,53 +29,70 @@ pub fn render_check(r: &CheckReport) -> String {
             )
         })
         .collect();
-    let doc = json!({
-        "schema_version": SCHEMA_VERSION,
-        "tool": { "name": "proviso", "version": env!("CARGO_PKG_VERSION") },
-        "findings": findings,
-        "malformed": r.malformed.iter().map(diag_json).collect::<Vec<_>>(),
-        "waived": waived,
-        "waivers": r.waivers.iter().map(|w| waiver_json(w)).collect::<Vec<_>>(),
-        "waiver_findings": r.waiver_findings.iter().map(diag_json).collect::<Vec<_>>(),
-        "modules_not_scanned": r.unscanned_modules.iter().map(|u| {
-            let (line, column) = u.origin.line_col();
-            json!({
-                "address": u.address, "source": u.source, "instances": u.instances,
-                "file": u.origin.file.name, "line": line, "column": column,
-            })
-        }).collect::<Vec<_>>(),
-        "summary": {
-            "as_of": r.as_of,
-            "files": r.files,
-            "modules": r.modules,
-            "records": r.records,
-            "resources": r.resources,
-            "judged": r.judged,
-            "not_applicable": r.not_applicable,
-            "malformed": r.malformed.len(),
-            "modules_not_scanned": r.unscanned_modules.len(),
-            "violations": r.violations(),
-            "unresolved": r.unresolved(),
-            "waived": r.waived.len(),
-            "waiver_findings": r.waiver_findings.len(),
-            "baselined": r.baseline.as_ref().map(|b| b.1),
-            "not_changed": r.changed_since.as_ref().map(|c| c.1),
-            "clauses_in_force": r.clauses_in_force.iter().map(|(t, c)| json!({"terms": t, "clause": c})).collect::<Vec<_>>(),
-            "by_clause": by_clause,
-            "clauses_not_applicable": r.not_applicable_clauses.iter().map(|(t, c)| json!({
-                "terms": t,
-                "clause": c,
-                "reason": "an aggregate clause judges groups of log records over time: `proviso audit` checks it, no Terraform record can",
-            })).collect::<Vec<_>>(),
-        }
+    let summary = json!({
+        "as_of": r.as_of,
+        "files": r.files,
+        "modules": r.modules,
+        "records": r.records,
+        "resources": r.resources,
+        "judged": r.judged,
+        "not_applicable": r.not_applicable,
+        "malformed": r.malformed.len(),
+        "modules_not_scanned": r.unscanned_modules.len(),
+        "violations": r.violations(),
+        "unresolved": r.unresolved(),
+        "waived": r.waived.len(),
+        "waiver_findings": r.waiver_findings.len(),
+        "baselined": r.baseline.as_ref().map(|b| b.1),
+        "not_changed": r.changed_since.as_ref().map(|c| c.1),
+        "clauses_in_force": r.clauses_in_force.iter().map(|(t, c)| json!({"terms": t, "clause": c})).collect::<Vec<_>>(),
+        "by_clause": by_clause,
+        "clauses_not_applicable": r.not_applicable_clauses.iter().map(|(t, c)| json!({
+            "terms": t,
+            "clause": c,
+            "reason": "an aggregate clause judges groups of log records over time: `proviso audit` checks it, no Terraform record can",
+        })).collect::<Vec<_>>(),
     });
-    let mut doc = doc;
-    if let (Some(w), Some(m)) = (&r.what_if, doc.as_object_mut()) {
-        m.insert("what_if".into(), w.to_json());
+    let mut doc = Streamed::new()
+        .with("schema_version", json!(SCHEMA_VERSION))
+        .with(
+            "tool",
+            json!({ "name": "proviso", "version": env!("CARGO_PKG_VERSION") }),
+        )
+        .with("findings", Part::lazy(r.findings.iter().map(finding_json)))
+        .with(
+            "malformed",
+            J::Array(r.malformed.iter().map(diag_json).collect()),
+        )
+        .with("waived", Part::lazy(waived))
+        .with(
+            "waivers",
+            J::Array(r.waivers.iter().map(|w| waiver_json(w)).collect()),
+        )
+        .with(
+            "waiver_findings",
+            J::Array(r.waiver_findings.iter().map(diag_json).collect()),
+        )
+        .with(
+            "modules_not_scanned",
+            J::Array(
+                r.unscanned_modules
+                    .iter()
+                    .map(|u| {
+                        let (line, column) = u.origin.line_col();
+                        json!({
+                            "address": u.address, "source": u.source, "instances": u.instances,
+                            "file": u.origin.file.name, "line": line, "column": column,
+                        })
+                    })
+                    .collect(),
+            ),
+        )
+        .with("summary", summary);
+    if let Some(w) = &r.what_if {
+        doc = doc.with("what_if", w.to_json());
     }
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
-    text.push('\n');
-    text
+    doc.to_pretty()
 }
 
 fn waiver_json(w: &crate::scan::terraform::waivers::Waiver) -> J {

@@ -12,6 +12,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod sarif;
+pub mod streamed;
 pub mod timeline;
 
 use crate::date::Date;

@@ -14,6 +14,7 @@
 //! findings are left out and new ones marked `baselineState: new`.
 
 use super::CheckReport;
+use super::streamed::{Part, Streamed};
 use crate::diag::{Code, Diag, Level};
 use crate::findings::baseline::fingerprint;
 use crate::findings::{Finding, FindingOutcome};
@@ -142,26 +143,28 @@ pub fn render_check(r: &CheckReport) -> String {
         }
     }
 
-    let mut results: Vec<J> = Vec::new();
-    for f in &r.findings {
-        let mut res = result(f, &index);
-        if r.baseline.is_some()
-            && let Some(m) = res.as_object_mut()
-        {
-            m.insert("baselineState".into(), json!("new"));
-        }
-        results.push(res);
-    }
-    for w in &r.waived {
-        let mut res = result(&w.finding, &index);
-        if let Some(m) = res.as_object_mut() {
-            m.insert("suppressions".into(), json!([suppression(&w.waiver)]));
-        }
-        results.push(res);
-    }
-    for d in &r.waiver_findings {
-        results.push(diag_result(d, &index));
-    }
+    // Results are built one at a time while written (`streamed`).
+    let index = &index;
+    let results = r
+        .findings
+        .iter()
+        .map(move |f| {
+            let mut res = result(f, index);
+            if r.baseline.is_some()
+                && let Some(m) = res.as_object_mut()
+            {
+                m.insert("baselineState".into(), json!("new"));
+            }
+            res
+        })
+        .chain(r.waived.iter().map(move |w| {
+            let mut res = result(&w.finding, index);
+            if let Some(m) = res.as_object_mut() {
+                m.insert("suppressions".into(), json!([suppression(&w.waiver)]));
+            }
+            res
+        }))
+        .chain(r.waiver_findings.iter().map(move |d| diag_result(d, index)));
 
     let mut notifications: Vec<J> = r.malformed.iter().map(notification).collect();
     for u in &r.unscanned_modules {
@@ -176,23 +179,28 @@ pub fn render_check(r: &CheckReport) -> String {
             }}],
         }));
     }
-    let doc = json!({
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
+    let run = Streamed::new()
+        .with(
+            "tool",
+            json!({ "driver": {
                 "name": "proviso",
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
-            }},
-            "invocations": [{
+            }}),
+        )
+        .with(
+            "invocations",
+            json!([{
                 "executionSuccessful": r.malformed.is_empty(),
                 "toolExecutionNotifications": notifications,
-            }],
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-            "properties": {
+            }]),
+        )
+        .with("columnKind", json!("unicodeCodePoints"))
+        .with("results", Part::lazy(results))
+        .with(
+            "properties",
+            json!({
                 "asOf": r.as_of.to_string(),
                 "records": r.records,
                 "files": r.files,
@@ -205,12 +213,13 @@ pub fn render_check(r: &CheckReport) -> String {
                         "file": w.origin.file.name, "line": line, "column": column,
                     })
                 }).collect::<Vec<_>>(),
-            },
-        }]
-    });
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
-    text.push('\n');
-    text
+            }),
+        );
+    Streamed::new()
+        .with("$schema", json!(SCHEMA))
+        .with("version", json!("2.1.0"))
+        .with("runs", Part::Array(vec![Part::Object(run)]))
+        .to_pretty()
 }
 
 /// The finding's message and what its label says; an unresolved finding's

@@ -563,7 +563,8 @@ pub fn run(args: CheckArgs, color: Color, err_style: &Style) -> i32 {
     }
 }
 
-/// The error for a run that read no Terraform file or found no record.
+/// The error for a run that read no infrastructure-as-code file or found
+/// no record.
 fn nothing_checked(report: &CheckReport, paths: &[PathBuf]) -> Diag {
     let names: Vec<String> = paths
         .iter()
@@ -571,8 +572,11 @@ fn nothing_checked(report: &CheckReport, paths: &[PathBuf]) -> Diag {
         .collect();
     let (what, help) = if report.files == 0 {
         (
-            format!("no Terraform file was read in {}", names.join(", ")),
-            "pass directories with `.tf` or `.tf.json` files, or plan JSON files; check `--exclude`",
+            format!(
+                "no infrastructure-as-code file was read in {}",
+                names.join(", ")
+            ),
+            "pass directories or files of Terraform (`.tf`, `.tf.json`, plan JSON), CloudFormation, ARM, Bicep or Kubernetes; check `--exclude` and `--iac`",
         )
     } else {
         (

@@ -40,7 +40,9 @@ pub fn discover(paths: &[PathBuf], exclude: &[Exclude], out: &mut ScanOutput) ->
                     Code::InputNotFound,
                     format!("`{}` does not exist", p.display()),
                 )
-                .with_help("pass Terraform directories or `.tf` files to `proviso check`"),
+                .with_help(
+                    "pass directories or files of infrastructure as code to `proviso check`",
+                ),
             );
             continue;
         };

@@ -291,7 +291,7 @@ pub fn eval(e: &Expr, scope: &dyn Scope, at: &Option<Origin>) -> Value {
 }
 
 fn fails(reason: &str, at: &Option<Origin>) -> Value {
-    crate::scan::terraform::error::failure(reason, at.clone())
+    crate::scan::terraform::error::deployment_failure(reason, at.clone())
 }
 
 /// `x.p`: an object's property (names without case, as ARM reads them).

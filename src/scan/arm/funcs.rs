@@ -31,7 +31,7 @@ fn unknown(reason: impl Into<String>, d: &Deployment<'_>) -> Value {
 }
 
 fn bad(reason: String, d: &Deployment<'_>) -> Value {
-    crate::scan::terraform::error::failure(&reason, d.at.clone())
+    crate::scan::terraform::error::deployment_failure(&reason, d.at.clone())
 }
 
 /// The resource group's location: the region given, else unknown.

@@ -302,7 +302,7 @@ impl<'a> Tpl<'a> {
     }
 
     fn fails(&self, reason: &str, at: &Option<Origin>) -> Value {
-        crate::scan::terraform::error::failure(reason, at.clone())
+        crate::scan::terraform::error::deployment_failure(reason, at.clone())
     }
 
     /// Evaluates a memoized named value (`p:x`, `v:x`) once, guarding cycles.

@@ -201,7 +201,7 @@ struct Unit<'d> {
 }
 
 fn fails(reason: &str, at: Option<Origin>) -> Value {
-    crate::scan::terraform::error::failure(reason, at)
+    crate::scan::terraform::error::deployment_failure(reason, at)
 }
 
 fn truthy(v: &Value) -> Option<bool> {

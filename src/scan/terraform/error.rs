@@ -92,6 +92,21 @@ pub fn failure(reason: &str, origin: Option<Origin>) -> Value {
     }))
 }
 
+/// The start of the reason of an unknown that stands for an error Azure
+/// Resource Manager would raise deploying an ARM template or a Bicep file.
+pub const DEPLOYMENT_FAILS: &str = "the deployment would fail here: ";
+
+/// An unknown that stands for an error the Azure deployment (an ARM
+/// template's or a Bicep file's) would raise, for `reason`, at `origin`:
+/// a [`failure`] that does not blame Terraform.
+pub fn deployment_failure(reason: &str, origin: Option<Origin>) -> Value {
+    Value::Unknown(Arc::new(Unknown {
+        reason: format!("{DEPLOYMENT_FAILS}{reason}"),
+        origin,
+        fails: true,
+    }))
+}
+
 /// The first unknown anywhere in `v` that stands for a Terraform error.
 pub fn find_failure(v: &Value) -> Option<&Arc<Unknown>> {
     match v {

@@ -35,15 +35,15 @@ pub enum Template<'s> {
     Expr(&'s str),
 }
 
-/// Tells a JSON string's kind (`[[x]` is the literal `[x]`).
+/// Tells a JSON string's kind (`[[x]` is the literal `[x]`). A string is
+/// an expression only when its very first character is `[` and its last
+/// `]`, as Resource Manager reads it: `"  [not an expression]  "` is text.
 pub fn classify(s: &str) -> Template<'_> {
-    let t = s.trim();
-    if let Some(rest) = t.strip_prefix("[[") {
-        let _ = rest;
+    if s.starts_with("[[") {
         return Template::Literal(std::borrow::Cow::Owned(s.replacen("[[", "[", 1)));
     }
-    if t.len() >= 2 && t.starts_with('[') && t.ends_with(']') {
-        return Template::Expr(t.get(1..t.len() - 1).unwrap_or_default());
+    if s.len() >= 2 && s.starts_with('[') && s.ends_with(']') {
+        return Template::Expr(s.get(1..s.len() - 1).unwrap_or_default());
     }
     Template::Literal(std::borrow::Cow::Borrowed(s))
 }
@@ -378,5 +378,11 @@ mod tests {
             Template::Expr("parameters('x')")
         ));
         assert!(matches!(classify("plain"), Template::Literal(_)));
+        // Spaces around the brackets make it text (an AVM module's
+        // description reads "  [ … ]  ").
+        assert!(matches!(
+            classify(" [parameters('x')] "),
+            Template::Literal(_)
+        ));
     }
 }

@@ -11,6 +11,8 @@
 //! `and`/`or` with a known `false`/`true`, `coalesce` with a known value
 //! first).
 
+mod cidr;
+
 use crate::source::Origin;
 use crate::value::Value;
 use std::collections::BTreeMap;
@@ -110,8 +112,9 @@ fn int(v: &Value) -> Option<i64> {
     num(v).map(|n| n.trunc() as i64)
 }
 
-/// `format('{0}-{1}', a, b)`, .NET composite formatting without format
-/// specifiers beyond the index.
+/// `format('{0}-{1}', a, b)`: .NET composite formatting, `{index[,width][:spec]}`.
+/// The format specifiers templates use are applied ([`format_item`]); one
+/// proviso does not know makes the result unknown, never a wrong text.
 fn format(fmt: &str, args: &[Value], d: &Deployment<'_>) -> Value {
     let mut out = String::new();
     let mut chars = fmt.chars().peekable();
@@ -133,22 +136,120 @@ fn format(fmt: &str, args: &[Value], d: &Deployment<'_>) -> Value {
                     }
                     spec.push(c);
                 }
-                let index = spec.split([':', ',']).next().unwrap_or("").trim();
+                let (head, format_spec) = match spec.split_once(':') {
+                    Some((h, f)) => (h, Some(f)),
+                    None => (spec.as_str(), None),
+                };
+                let (index, width) = match head.split_once(',') {
+                    Some((i, w)) => (i.trim(), Some(w.trim())),
+                    None => (head.trim(), None),
+                };
                 let Some(v) = index.parse::<usize>().ok().and_then(|i| args.get(i)) else {
                     return bad(format!("`format` has no argument {{{spec}}}"), d);
                 };
-                match to_text(v) {
-                    Some(t) => out.push_str(&t),
-                    None => return v.clone(),
+                if let Value::Unknown(_) = v {
+                    return v.clone();
+                }
+                let Some(text) = format_item(v, format_spec) else {
+                    return unknown(
+                        format!(
+                            "`format` with the specifier `{{{spec}}}` is not evaluated by proviso"
+                        ),
+                        d,
+                    );
+                };
+                match width.map(str::parse::<i64>) {
+                    None => out.push_str(&text),
+                    Some(Ok(w)) => {
+                        let pad = usize::try_from(w.unsigned_abs())
+                            .unwrap_or(0)
+                            .min(MAX_LEN)
+                            .saturating_sub(text.chars().count());
+                        if w >= 0 {
+                            out.extend(std::iter::repeat_n(' ', pad));
+                            out.push_str(&text);
+                        } else {
+                            out.push_str(&text);
+                            out.extend(std::iter::repeat_n(' ', pad));
+                        }
+                    }
+                    Some(Err(_)) => {
+                        return bad(format!("`format` has a bad width in {{{spec}}}"), d);
+                    }
+                }
+                if out.len() > MAX_LEN {
+                    return bad("the string is too long".into(), d);
                 }
             }
             c => out.push(c),
         }
-        if out.len() > MAX_LEN {
-            return bad("`format` builds too long a string".into(), d);
-        }
     }
     Value::str(&out)
+}
+
+/// One argument of `format` with its .NET format specifier: none (the
+/// value as `string()` writes it), `D`/`d` with a minimum digit count,
+/// `N`/`n` (digits grouped by commas, 2 decimals unless given), `F`/`f`
+/// (fixed decimals), `X`/`x` (hexadecimal), `P`/`p` is not applied. `None`
+/// for a specifier proviso does not apply.
+fn format_item(v: &Value, spec: Option<&str>) -> Option<String> {
+    let Some(spec) = spec.map(str::trim).filter(|s| !s.is_empty()) else {
+        return to_text(v);
+    };
+    let n = num(v)?;
+    let mut chars = spec.chars();
+    let kind = chars.next()?;
+    let digits = chars.as_str();
+    let precision: Option<usize> = if digits.is_empty() {
+        None
+    } else {
+        Some(digits.parse::<usize>().ok().filter(|p| *p <= 99)?)
+    };
+    let integral = n.fract() == 0.0 && n.abs() < 1e15;
+    Some(match kind {
+        'D' | 'd' if integral => {
+            let i = n as i64;
+            let body = format!(
+                "{:0width$}",
+                i.unsigned_abs(),
+                width = precision.unwrap_or(1)
+            );
+            if i < 0 { format!("-{body}") } else { body }
+        }
+        'X' | 'x' if integral && n >= 0.0 => {
+            let body = format!("{:0width$X}", n as i64, width = precision.unwrap_or(1));
+            if kind == 'x' {
+                body.to_lowercase()
+            } else {
+                body
+            }
+        }
+        'F' | 'f' => format!("{:.prec$}", n, prec = precision.unwrap_or(2)),
+        'N' | 'n' => {
+            let fixed = format!("{:.prec$}", n.abs(), prec = precision.unwrap_or(2));
+            let (int_part, frac) = match fixed.split_once('.') {
+                Some((i, f)) => (i.to_string(), Some(f.to_string())),
+                None => (fixed.clone(), None),
+            };
+            let mut grouped = String::new();
+            for (k, c) in int_part.chars().enumerate() {
+                if k > 0 && (int_part.len() - k) % 3 == 0 {
+                    grouped.push(',');
+                }
+                grouped.push(c);
+            }
+            let sign = if n < 0.0 && fixed.chars().any(|c| c.is_ascii_digit() && c != '0') {
+                "-"
+            } else {
+                ""
+            };
+            match frac {
+                Some(f) => format!("{sign}{grouped}.{f}"),
+                None => format!("{sign}{grouped}"),
+            }
+        }
+        _ => return None,
+    })
 }
 
 /// `union`: objects merged (later wins, nested objects merged deeply as ARM
@@ -669,6 +770,120 @@ pub fn call(name: &str, args: &[Value], d: &Deployment<'_>) -> Option<Value> {
             },
             _ => bad(format!("`{name}` takes two integers"), d),
         },
+        "flatten" => match a0 {
+            Some(Value::List(l)) => {
+                let mut out = Vec::new();
+                for item in l {
+                    match item {
+                        Value::List(inner) => out.extend(inner.iter().cloned()),
+                        u @ Value::Unknown(_) => return Some(u.clone()),
+                        other => {
+                            return Some(bad(
+                                format!("`flatten` of an array holding a {}", other.type_name()),
+                                d,
+                            ));
+                        }
+                    }
+                    if out.len() > MAX_LEN {
+                        return Some(bad("the array is too long".into(), d));
+                    }
+                }
+                Value::List(out)
+            }
+            _ => bad("`flatten` takes an array of arrays".into(), d),
+        },
+        "shallowmerge" => match a0 {
+            Some(Value::List(l)) => {
+                let mut out = BTreeMap::new();
+                for item in l {
+                    match item {
+                        Value::Map(m) => out.extend(m.iter().map(|(k, v)| (k.clone(), v.clone()))),
+                        u @ Value::Unknown(_) => return Some(u.clone()),
+                        Value::Null => {}
+                        other => {
+                            return Some(bad(
+                                format!(
+                                    "`shallowMerge` of an array holding a {}",
+                                    other.type_name()
+                                ),
+                                d,
+                            ));
+                        }
+                    }
+                }
+                Value::Map(out)
+            }
+            _ => bad("`shallowMerge` takes an array of objects".into(), d),
+        },
+        "indexfromend" => match (a0, a1.and_then(int)) {
+            (Some(Value::List(l)), Some(i)) if i >= 1 => {
+                match usize::try_from(i).ok().and_then(|i| l.len().checked_sub(i)) {
+                    Some(k) => l.get(k).cloned().unwrap_or(Value::Null),
+                    None => bad(format!("index {i} from the end is outside the array"), d),
+                }
+            }
+            _ => bad(
+                "`indexFromEnd` takes an array and an index from 1".into(),
+                d,
+            ),
+        },
+        "base64tostring" | "base64tojson" => match s0 {
+            Some(s) => {
+                use base64::Engine as _;
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(s.trim())
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok());
+                match decoded {
+                    Some(t) if lower == "base64tostring" => Value::str(&t),
+                    Some(t) => match serde_json::from_str::<serde_json::Value>(&t) {
+                        Ok(j) => crate::value::from_json(&j),
+                        Err(_) => bad("`base64ToJson` of text that is not JSON".into(), d),
+                    },
+                    None => bad(format!("`{name}` of text that is not base64 of UTF-8"), d),
+                }
+            }
+            None => bad(format!("`{name}` takes a string"), d),
+        },
+        "datauri" => match a0.and_then(to_text) {
+            Some(s) => {
+                use base64::Engine as _;
+                Value::str(&format!(
+                    "data:text/plain;charset=utf8;base64,{}",
+                    base64::engine::general_purpose::STANDARD.encode(s)
+                ))
+            }
+            None => bad("`dataUri` takes a value".into(), d),
+        },
+        "datauritostring" => match s0.and_then(|s| s.split_once(";base64,")) {
+            Some((_, data)) => {
+                use base64::Engine as _;
+                match base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                {
+                    Some(t) => Value::str(&t),
+                    None => bad(
+                        "`dataUriToString` of a data URI that is not base64 of UTF-8".into(),
+                        d,
+                    ),
+                }
+            }
+            None => bad("`dataUriToString` takes a base64 data URI".into(), d),
+        },
+        "uricomponent" => match s0 {
+            Some(s) => Value::str(&uri_component(s)),
+            None => bad("`uriComponent` takes a string".into(), d),
+        },
+        "uricomponenttostring" => match s0.and_then(uri_component_decode) {
+            Some(s) => Value::str(&s),
+            None => bad("`uriComponentToString` takes an encoded string".into(), d),
+        },
+        "parsecidr" | "cidrsubnet" | "cidrhost" => match cidr::call(&lower, args) {
+            Ok(v) => v,
+            Err(reason) => bad(reason, d),
+        },
         "base64" => match s0 {
             Some(s) => {
                 use base64::Engine as _;
@@ -719,9 +934,152 @@ pub fn call(name: &str, args: &[Value], d: &Deployment<'_>) -> Option<Value> {
     Some(v)
 }
 
+/// `uriComponent`: every byte but the unreserved characters of RFC 3986
+/// (letters, digits, `-_.~`) percent-encoded, as .NET's
+/// `Uri.EscapeDataString`.
+fn uri_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn uri_component_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 fn text1(s: Option<&str>, d: &Deployment<'_>, f: impl Fn(&str) -> String) -> Value {
     match s {
         Some(s) => Value::str(&f(s)),
         None => bad("this function takes a string".into(), d),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+    use super::*;
+
+    fn call_str(name: &str, args: &[Value]) -> Value {
+        let d = Deployment {
+            region: None,
+            at: None,
+        };
+        call(name, args, &d).unwrap()
+    }
+
+    /// .NET composite formatting as Microsoft's `format` examples use it.
+    #[test]
+    fn format_applies_the_specifiers_templates_use() {
+        let f = |fmt: &str, args: &[Value]| {
+            let mut all = vec![Value::str(fmt)];
+            all.extend_from_slice(args);
+            call_str("format", &all)
+        };
+        // The ARM docs' own example: "{0}, {1}. Formatted number: {2:N0}".
+        assert_eq!(
+            f(
+                "{0}, {1}. Formatted number: {2:N0}",
+                &[
+                    Value::str("Hello"),
+                    Value::str("User"),
+                    Value::Num(8175133.0)
+                ]
+            ),
+            Value::str("Hello, User. Formatted number: 8,175,133")
+        );
+        assert_eq!(f("pip-{0:D3}", &[Value::Num(1.0)]), Value::str("pip-001"));
+        assert_eq!(f("{0:N2}", &[Value::Num(-1234.5)]), Value::str("-1,234.50"));
+        assert_eq!(f("{0:F1}", &[Value::Num(2.26)]), Value::str("2.3"));
+        assert_eq!(f("{0:X4}", &[Value::Num(255.0)]), Value::str("00FF"));
+        assert_eq!(
+            f("[{0,5}|{1,-3}]", &[Value::str("ab"), Value::str("c")]),
+            Value::str("[   ab|c  ]")
+        );
+        assert_eq!(f("{{{0}}}", &[Value::str("x")]), Value::str("{x}"));
+        // A specifier proviso does not apply: unknown, not a wrong text.
+        assert!(matches!(
+            f("{0:yyyy}", &[Value::Num(1.0)]),
+            Value::Unknown(_)
+        ));
+    }
+
+    #[test]
+    fn array_object_and_encoding_functions() {
+        let l = |v: Vec<Value>| Value::List(v);
+        let n = |x: f64| Value::Num(x);
+        assert_eq!(
+            call_str(
+                "flatten",
+                &[l(vec![l(vec![n(1.0), n(2.0)]), l(vec![n(3.0)])])]
+            ),
+            l(vec![n(1.0), n(2.0), n(3.0)])
+        );
+        let m = |k: &str, v: Value| Value::Map(BTreeMap::from([(k.to_string(), v)]));
+        let merged = call_str(
+            "shallowMerge",
+            &[l(vec![m("a", n(1.0)), m("a", n(2.0)), m("b", n(3.0))])],
+        );
+        assert_eq!(
+            merged,
+            Value::Map(BTreeMap::from([
+                ("a".to_string(), n(2.0)),
+                ("b".to_string(), n(3.0))
+            ]))
+        );
+        assert_eq!(
+            call_str("indexFromEnd", &[l(vec![n(1.0), n(2.0), n(3.0)]), n(1.0)]),
+            n(3.0)
+        );
+        assert_eq!(
+            call_str("base64ToString", &[Value::str("b25lLCB0d28sIHRocmVl")]),
+            Value::str("one, two, three")
+        );
+        // The ARM docs' examples for dataUri and uriComponent.
+        assert_eq!(
+            call_str("dataUri", &[Value::str("Hello")]),
+            Value::str("data:text/plain;charset=utf8;base64,SGVsbG8=")
+        );
+        assert_eq!(
+            call_str(
+                "dataUriToString",
+                &[Value::str("data:;base64,SGVsbG8sIFdvcmxkIQ==")]
+            ),
+            Value::str("Hello, World!")
+        );
+        assert_eq!(
+            call_str(
+                "uriComponent",
+                &[Value::str(
+                    "http://contoso.com/resources/nested/azuredeploy.json"
+                )]
+            ),
+            Value::str("http%3A%2F%2Fcontoso.com%2Fresources%2Fnested%2Fazuredeploy.json")
+        );
+        assert_eq!(
+            call_str(
+                "uriComponentToString",
+                &[Value::str("http%3A%2F%2Fcontoso.com")]
+            ),
+            Value::str("http://contoso.com")
+        );
     }
 }

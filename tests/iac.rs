@@ -442,6 +442,63 @@ fn cdk_synth_output_is_read_with_construct_paths_as_addresses() {
 }
 
 #[test]
+fn a_cdk_stack_synthesized_for_a_region_runs_there() {
+    // `cdk.out/manifest.json` gives the stack `aws://123456789012/eu-west-1`.
+    let out = scan(&["fixtures/cloudformation/cdk-env"], &[], None);
+    assert!(out.malformed.is_empty(), "{:?}", out.malformed);
+    let bucket = record(&out, "EuStack/CompletionsBucket");
+    assert_eq!(text(bucket, &["region"]).as_deref(), Some("eu-west-1"));
+    // The platform stack was synthesized without one: still unknown.
+    let out = scan(&["fixtures/cloudformation/cdk"], &[], None);
+    let svc = record(&out, "PlatformStack/CompletionsService/Service");
+    assert_eq!(text(svc, &["region"]).as_deref(), Some("(unknown)"));
+}
+
+#[test]
+fn sam_globals_are_merged_under_each_functions_properties() {
+    let out = scan(&["fixtures/cloudformation/sam"], &[], Some("us-east-1"));
+    assert!(out.malformed.is_empty(), "{:?}", out.malformed);
+    let completions = record(&out, "CompletionsFunction");
+    assert_eq!(
+        text(completions, &["type"]).as_deref(),
+        Some("AWS::Serverless::Function")
+    );
+    assert_eq!(text(completions, &["cloud"]).as_deref(), Some("aws"));
+    // Shared tags and properties reach a function that sets none.
+    assert_eq!(
+        text(completions, &["tags", "api-mode"]).as_deref(),
+        Some("stateless")
+    );
+    assert_eq!(
+        text(completions, &["attributes", "Runtime"]).as_deref(),
+        Some("python3.12")
+    );
+    // A function's own values win; its tags merge over the shared ones.
+    let batch = record(&out, "BatchFunction");
+    assert_eq!(
+        text(batch, &["tags", "api-mode"]).as_deref(),
+        Some("stateful")
+    );
+    assert_eq!(text(batch, &["tags", "team"]).as_deref(), Some("gateway"));
+    assert_eq!(
+        text(batch, &["attributes", "Runtime"]).as_deref(),
+        Some("python3.11")
+    );
+    assert_eq!(
+        text(
+            batch,
+            &["attributes", "Environment", "Variables", "LOG_LEVEL"]
+        )
+        .as_deref(),
+        Some("info")
+    );
+    assert_eq!(
+        text(batch, &["attributes", "Environment", "Variables", "QUEUE"]).as_deref(),
+        Some("batch")
+    );
+}
+
+#[test]
 fn kubernetes_manifests_and_helm_output_give_one_record_per_object() {
     let out = scan(&["fixtures/kubernetes"], &[], None);
     assert!(out.malformed.is_empty(), "{:?}", out.malformed);
@@ -455,8 +512,35 @@ fn kubernetes_manifests_and_helm_output_give_one_record_per_object() {
             "ServiceAccount/release-name-gateway",
             "Service/release-name-gateway",
             "Deployment/release-name-gateway",
-            "Pod/release-name-gateway-test-connection"
+            "Pod/release-name-gateway-test-connection",
+            "ConfigMap/monitoring/grafana-dashboard-api",
+            "ConfigMap/monitoring/grafana-dashboard-nodes"
         ]
+    );
+    // The chart's own templates are Go templates: each is noted (not
+    // malformed, not judged); kind's cluster configuration is not read.
+    let notes: Vec<(String, String)> = out
+        .notes
+        .iter()
+        .map(|d| (d.code.as_str().to_string(), d.location().unwrap().0))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            (
+                "proviso::input::not_scanned".to_string(),
+                "fixtures/kubernetes/chart/gateway/templates/deployment.yaml".to_string()
+            ),
+            (
+                "proviso::input::not_scanned".to_string(),
+                "fixtures/kubernetes/chart/gateway/templates/serviceaccount.yaml".to_string()
+            ),
+        ]
+    );
+    assert!(
+        out.notes[0].message.contains("Helm chart's template"),
+        "{}",
+        out.notes[0].message
     );
     let c = record(&out, "Deployment/openai/completions");
     assert_eq!(text(c, &["type"]).as_deref(), Some("Deployment"));

@@ -166,7 +166,12 @@ pub fn render_check(r: &CheckReport) -> String {
         }))
         .chain(r.waiver_findings.iter().map(move |d| diag_result(d, index)));
 
-    let mut notifications: Vec<J> = r.malformed.iter().map(notification).collect();
+    let mut notifications: Vec<J> = r
+        .malformed
+        .iter()
+        .chain(&r.notes)
+        .map(notification)
+        .collect();
     for u in &r.unscanned_modules {
         let (line, column) = u.origin.line_col();
         notifications.push(json!({

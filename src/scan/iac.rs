@@ -394,6 +394,23 @@ fn scan_file(
             return Some(out);
         }
     };
+    if force.is_none_or(|f| f == IacKind::Kubernetes) && helm_chart_template(path, &text) {
+        let file = SourceFile::new(display_path(path), text.as_str());
+        let at = text.find("{{").unwrap_or(0);
+        out.notes.push(
+            Diag::advice(
+                Code::InputNotScanned,
+                format!(
+                    "`{}` is a Helm chart's template, not a manifest: its objects are not judged",
+                    file.name
+                ),
+            )
+            .in_file(&file)
+            .label(at..at + 2.min(text.len() - at), "a Go template directive")
+            .with_help("scan the rendered chart: `helm template CHART > rendered.yaml`, then `proviso check rendered.yaml`"),
+        );
+        return Some(out);
+    }
     let detected = detect_text(path, &text);
     let kind = match (&detected, force) {
         (Ok(Some((k, _))), None) => *k,
@@ -417,7 +434,7 @@ fn scan_file(
             out.files += 1;
             out.malformed.push(
                 Diag::error(
-                    Code::InputMalformedCloudFormation,
+                    malformed_code(&text),
                     format!(
                         "`{}` cannot be parsed as YAML or JSON: {}",
                         file.name, e.message
@@ -470,7 +487,21 @@ fn scan_file(
                 kubernetes::scan_manifest(&file, &docs)
             } else {
                 match docs.as_slice() {
-                    [doc] => cloudformation::scan_template(&file, doc, cfn),
+                    [doc] => {
+                        // A CDK stack synthesized for an explicit region.
+                        let cdk;
+                        let cfn = match (&cfn.region, cloudformation::cdk_region(path)) {
+                            (None, Some(region)) => {
+                                cdk = cloudformation::Options {
+                                    region: Some(region),
+                                    ..cfn.clone()
+                                };
+                                &cdk
+                            }
+                            _ => cfn,
+                        };
+                        cloudformation::scan_template(&file, doc, cfn)
+                    }
                     _ => {
                         out.files += 1;
                         out.malformed.push(
@@ -498,6 +529,39 @@ fn scan_file(
         IacKind::Arm => crate::scan::arm::scan_arm_file(path, &text, azure),
         IacKind::Bicep => crate::scan::bicep::scan_bicep_file(path, &text, azure),
     })
+}
+
+/// The malformed-input code for a file that looks like IaC but does not
+/// parse, by what it looks like: a manifest (`apiVersion` and `kind`), else
+/// a CloudFormation template.
+fn malformed_code(text: &str) -> Code {
+    if !text.contains("AWSTemplateFormatVersion")
+        && text.contains("apiVersion")
+        && text.contains("kind")
+    {
+        Code::InputMalformedKubernetes
+    } else {
+        Code::InputMalformedCloudFormation
+    }
+}
+
+/// Whether a YAML file is a Helm chart's template: Go template text
+/// (`{{ … }}`) under a `templates/` directory of a chart (a directory with
+/// a `Chart.yaml`), which `helm template` renders into manifests.
+fn helm_chart_template(path: &Path, text: &str) -> bool {
+    if !text.contains("{{") {
+        return false;
+    }
+    let is_yaml = path
+        .extension()
+        .is_some_and(|e| e == "yaml" || e == "yml" || e == "tpl");
+    is_yaml
+        && path.ancestors().skip(1).any(|dir| {
+            dir.file_name().is_some_and(|n| n == "templates")
+                && dir.parent().is_some_and(|chart| {
+                    chart.join("Chart.yaml").is_file() || chart.join("Chart.yml").is_file()
+                })
+        })
 }
 
 fn might_be_iac_name(path: &Path) -> bool {

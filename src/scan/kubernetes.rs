@@ -1,4 +1,5 @@
-//! The Kubernetes scanner: manifests (multi-document YAML, a `kind: List`,
+//! The Kubernetes scanner: manifests (multi-document YAML, a `kind: List`
+//! or a typed list such as `ConfigMapList`,
 //! the output of `helm template` with its `# Source:` comments) to one
 //! record per object.
 //!
@@ -24,11 +25,30 @@ use std::sync::Arc;
 /// Whether a parsed document is a Kubernetes object (or a `List` of them).
 /// (A `kustomization.yaml` has both too, but is a build file, not an
 /// object: it is not read.)
+///
+/// A tool's configuration file written in the same style (kind's `Cluster`,
+/// kubeadm's `ClusterConfiguration`, a scheduler `Policy`) has no
+/// `metadata`: it is not an object of a cluster, and not read. A typed
+/// list (`ConfigMapList`) is read for its items.
 pub fn looks_like(doc: &Node) -> bool {
     doc.get("apiVersion")
         .and_then(Node::as_str)
         .is_some_and(|v| !v.starts_with("kustomize.config.k8s.io"))
         && doc.get("kind").and_then(Node::as_str).is_some()
+        && (doc.get("metadata").is_some() || list_items(doc).is_some())
+}
+
+/// The objects of a `List` or typed list (`ConfigMapList`, `RoleList`):
+/// a `kind` ending in `List` with an `items` sequence.
+fn list_items(doc: &Node) -> Option<&[Node]> {
+    let kind = doc.get("kind").and_then(Node::as_str)?;
+    if !kind.ends_with("List") {
+        return None;
+    }
+    match doc.get("items").map(|i| &i.data) {
+        Some(Data::Seq(items)) => Some(items),
+        _ => None,
+    }
 }
 
 /// Scans the documents of one manifest file.
@@ -47,12 +67,29 @@ pub fn scan_manifest(file: &Arc<SourceFile>, docs: &[Node]) -> ScanOutput {
         {
             continue;
         }
-        if doc.get("kind").and_then(Node::as_str) == Some("List")
-            && let Some(Data::Seq(list)) = doc.get("items").map(|i| &i.data)
-        {
+        if let Some(list) = list_items(doc) {
             for obj in list {
                 object(file, obj, &mut out, &mut items);
             }
+            continue;
+        }
+        if doc.get("metadata").is_none()
+            && let (Some(kind), Some(api)) = (
+                doc.get("kind").and_then(Node::as_str),
+                doc.get("apiVersion").and_then(Node::as_str),
+            )
+        {
+            // A tool's configuration beside the manifests (`kind`'s
+            // `Cluster`): said, not judged.
+            out.notes.push(
+                Diag::advice(
+                    Code::InputNotScanned,
+                    format!("a `{kind}` ({api}) without `metadata` is a tool's configuration, not an object of a cluster: not judged"),
+                )
+                .in_file(file)
+                .label(doc.span.start..doc.span.start, "no `metadata`")
+                .with_help("objects of a cluster have `metadata.name`; move configuration files out of the scanned paths or `--exclude` them"),
+            );
             continue;
         }
         object(file, doc, &mut out, &mut items);

@@ -36,6 +36,10 @@ pub struct Env<'t> {
     /// Each parameter's value: given, its default, or unknown.
     pub params: HashMap<String, Value>,
     pub mappings: Option<&'t Node>,
+    /// A SAM template's `Globals` (under `Transform:
+    /// AWS::Serverless-2016-10-31`): properties every `AWS::Serverless::*`
+    /// resource of a kind shares.
+    pub sam_globals: Option<&'t Node>,
     pub conditions: HashMap<String, &'t Node>,
     pub resources: HashSet<String>,
     pub region: Option<String>,
@@ -48,6 +52,7 @@ impl<'t> Env<'t> {
             file,
             params: HashMap::new(),
             mappings: None,
+            sam_globals: None,
             conditions: HashMap::new(),
             resources: HashSet::new(),
             region,

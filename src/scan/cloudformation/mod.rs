@@ -8,9 +8,11 @@
 //! without the trailing `/Resource`), `cloud` `aws` for `AWS::` and
 //! `Alexa::` types (absent for third-party and custom types, as for a
 //! Terraform provider proviso does not know), `region` the stack's
-//! (`--region`, else unknown), `tags` from its `Tags` property
+//! (`--region`, else the environment `cdk synth` recorded for the stack
+//! in `cdk.out/manifest.json`, else unknown), `tags` from its `Tags` property
 //! (`[{Key, Value}]` or a map) over the stack tags of a parameters file,
-//! and `attributes` its `Properties`, evaluated ([`eval`]). A resource
+//! and `attributes` its `Properties`, evaluated ([`eval`]), over its
+//! kind's `Globals` in a SAM template. A resource
 //! whose `Condition` is false has no record; one whose condition is
 //! unknown has a record whose existence is unknown, as a Terraform
 //! resource with an unknown `count`.
@@ -89,6 +91,9 @@ pub fn scan_template(file: &Arc<SourceFile>, doc: &Node, opts: &Options) -> Scan
             .insert(name.to_string(), parameter_value(name, p, opts));
     }
     env.mappings = doc.get("Mappings");
+    if is_sam(doc) {
+        env.sam_globals = doc.get("Globals");
+    }
     for (k, c) in doc.get("Conditions").map(Node::entries).unwrap_or_default() {
         if let Some(name) = k.as_str() {
             env.conditions.insert(name.to_string(), c);
@@ -286,6 +291,16 @@ fn record(
             ));
         }
     };
+    // SAM: the `Globals` of this kind of resource under its own properties.
+    let mut attributes = attributes;
+    if let Some(kind) = ty.strip_prefix("AWS::Serverless::")
+        && let Some(Value::Map(shared)) = env
+            .sam_globals
+            .and_then(|g| g.get(kind))
+            .and_then(|g| env.eval(g))
+    {
+        attributes = sam_merge(shared, attributes, 0);
+    }
     for (pk, pv) in props.map(Node::entries).unwrap_or_default() {
         if let Some(name) = pk.as_str() {
             origins.push((
@@ -333,7 +348,22 @@ fn record(
                 .collect(),
         )
     });
-    if let Some((tk, tv)) = props.and_then(|p| p.get_entry("Tags")) {
+    let own_tags = props.and_then(|p| p.get_entry("Tags"));
+    if own_tags.is_none()
+        && let Some(shared) = attributes.get("Tags").cloned()
+    {
+        // Tags from SAM's `Globals` alone.
+        let own = tag_map(shared, file, type_node);
+        tags = match (tags, own) {
+            (Some(Value::Map(mut base)), Value::Map(over)) => {
+                base.extend(over);
+                Some(Value::Map(base))
+            }
+            (base, Value::Null) => base,
+            (_, own) => Some(own),
+        };
+    }
+    if let Some((tk, tv)) = own_tags {
         let own = attributes.get("Tags").cloned().unwrap_or(Value::Null);
         let own = tag_map(own, file, tv);
         tags = match (tags, own) {
@@ -364,6 +394,67 @@ fn record(
         existence,
         instances: 1,
     }))
+}
+
+/// Whether a template is a SAM template (its `Transform` names
+/// `AWS::Serverless-2016-10-31`, alone or in a list).
+fn is_sam(doc: &Node) -> bool {
+    match doc.get("Transform").map(|t| &t.data) {
+        Some(Data::Scalar(s, _)) => s.starts_with("AWS::Serverless"),
+        Some(Data::Seq(items)) => items
+            .iter()
+            .filter_map(Node::as_str)
+            .any(|s| s.starts_with("AWS::Serverless")),
+        _ => false,
+    }
+}
+
+/// A resource's properties over its kind's SAM `Globals`, as SAM merges
+/// them: the resource's value wins, maps are merged key by key, lists are
+/// the globals' items then the resource's ("Globals section" of the AWS
+/// SAM developer guide).
+fn sam_merge(
+    shared: BTreeMap<String, Value>,
+    own: BTreeMap<String, Value>,
+    depth: usize,
+) -> BTreeMap<String, Value> {
+    let mut out = shared;
+    for (k, v) in own {
+        let merged = match (out.remove(&k), v) {
+            (Some(Value::Map(a)), Value::Map(b)) if depth < 32 => {
+                Value::Map(sam_merge(a, b, depth + 1))
+            }
+            (Some(Value::List(mut a)), Value::List(b)) => {
+                a.extend(b);
+                Value::List(a)
+            }
+            (_, v) => v,
+        };
+        out.insert(k, merged);
+    }
+    out
+}
+
+/// The region of a stack `cdk synth` wrote with an explicit environment:
+/// `cdk.out/manifest.json` beside the template names the stack's
+/// `environment` as `aws://ACCOUNT/REGION` (`unknown-region` when the app
+/// left it to the deploying account: then `None`).
+pub fn cdk_region(template: &std::path::Path) -> Option<String> {
+    let name = template.file_name()?.to_str()?;
+    if !name.ends_with(".template.json") {
+        return None;
+    }
+    let manifest = template.parent()?.join("manifest.json");
+    let text = std::fs::read_to_string(manifest).ok()?;
+    let doc: serde_json::Value = serde_json::from_str(&text).ok()?;
+    doc.get("artifacts")?.as_object()?.values().find_map(|a| {
+        (a.get("type")?.as_str()? == "aws:cloudformation:stack"
+            && a.get("properties")?.get("templateFile")?.as_str()? == name)
+            .then_some(())?;
+        let env = a.get("environment")?.as_str()?;
+        let region = env.strip_prefix("aws://")?.split('/').nth(1)?;
+        (!region.is_empty() && region != "unknown-region").then(|| region.to_string())
+    })
 }
 
 /// Tags as CloudFormation writes them, `[{Key, Value}]` (most types) or a

@@ -228,6 +228,91 @@ pub trait Scope {
     /// `copyIndex(loop?)` without the offset.
     fn copy_index(&self, loop_name: Option<&str>, at: &Option<Origin>) -> Value;
     fn region(&self) -> Option<&str>;
+    /// `f` applied to the value of `parameters(name)` (or
+    /// `variables(name)`) without copying it: a loop that reads one item of
+    /// a large variable 800 times must not copy the variable 800 times.
+    /// By default the value is evaluated (a copy) and lent to `f`.
+    fn with_named(
+        &self,
+        parameter: bool,
+        name: &str,
+        at: &Option<Origin>,
+        f: &mut dyn FnMut(&Value) -> Value,
+    ) -> Value {
+        let v = if parameter {
+            self.parameter(name, at)
+        } else {
+            self.variable(name, at)
+        };
+        f(&v)
+    }
+}
+
+/// One step of an access chain: `.name` or `[key]` (the key evaluated).
+enum Step<'e> {
+    Prop(&'e str),
+    Key(Value),
+}
+
+/// `variables('x').a[0].b` as its root (`parameters`?, the name) and its
+/// steps, when the expression is such a chain on a literal name.
+fn access_chain<'e>(e: &'e Expr, steps: &mut Vec<&'e Expr>) -> Option<(bool, &'e str)> {
+    match e {
+        Expr::Prop(x, _) | Expr::Index(x, _) => {
+            steps.push(e);
+            access_chain(x, steps)
+        }
+        Expr::Call(name, args) => {
+            let parameter = name.eq_ignore_ascii_case("parameters");
+            if !parameter && !name.eq_ignore_ascii_case("variables") {
+                return None;
+            }
+            match args.as_slice() {
+                [Expr::Str(n)] => Some((parameter, n)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Follows `steps` from `root` by reference and copies only what they
+/// reach; errors as [`property`] and [`index`] give them.
+fn follow(root: &Value, steps: &[Step<'_>], at: &Option<Origin>) -> Value {
+    let mut v = root;
+    for step in steps {
+        let next = match (v, step) {
+            (Value::Unknown(_), _) => return v.clone(),
+            (_, Step::Key(k @ Value::Unknown(_))) => return k.clone(),
+            (Value::Map(m), Step::Prop(_) | Step::Key(Value::Str(_))) => {
+                let p: &str = match step {
+                    Step::Prop(p) => p,
+                    Step::Key(Value::Str(p)) => p,
+                    Step::Key(_) => "",
+                };
+                m.get(p).or_else(|| {
+                    m.iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(p))
+                        .map(|(_, v)| v)
+                })
+            }
+            (Value::List(l), Step::Key(Value::Num(n))) => {
+                usize::try_from(*n as i64).ok().and_then(|i| l.get(i))
+            }
+            _ => None,
+        };
+        match next {
+            Some(n) => v = n,
+            // Not there: the owned path says why, with its own message.
+            None => {
+                return match step {
+                    Step::Prop(p) => property(v.clone(), p, at),
+                    Step::Key(k) => index(v.clone(), k, at),
+                };
+            }
+        }
+    }
+    v.clone()
 }
 
 /// Evaluates an expression; unknowns point at `at` (the JSON string).
@@ -237,6 +322,28 @@ pub fn eval(e: &Expr, scope: &dyn Scope, at: &Option<Origin>) -> Value {
         Expr::Num(n) => Value::Num(*n),
         Expr::Bool(b) => Value::Bool(*b),
         Expr::Null => Value::Null,
+        Expr::Prop(..) | Expr::Index(..)
+            if {
+                let mut steps = Vec::new();
+                access_chain(e, &mut steps).is_some()
+            } =>
+        {
+            let mut chain = Vec::new();
+            let Some((parameter, name)) = access_chain(e, &mut chain) else {
+                return Value::Null;
+            };
+            // Keys first (they may read other variables), outermost last.
+            let steps: Vec<Step<'_>> = chain
+                .iter()
+                .rev()
+                .map(|s| match s {
+                    Expr::Prop(_, p) => Step::Prop(p),
+                    Expr::Index(_, i) => Step::Key(eval(i, scope, at)),
+                    _ => Step::Key(Value::Null),
+                })
+                .collect();
+            scope.with_named(parameter, name, at, &mut |root| follow(root, &steps, at))
+        }
         Expr::Prop(x, p) => property(eval(x, scope, at), p, at),
         Expr::Index(x, i) => {
             let base = eval(x, scope, at);
@@ -366,6 +473,80 @@ mod tests {
         );
         assert!(parse("concat('a'").is_err());
         assert!(parse(&"f(".repeat(500)).is_err());
+    }
+
+    /// A scope with one variable, counting how often it is copied whole.
+    struct Counting {
+        var: Value,
+        copies: std::cell::Cell<usize>,
+    }
+
+    impl Scope for Counting {
+        fn parameter(&self, name: &str, at: &Option<Origin>) -> Value {
+            fails(&format!("the template has no parameter `{name}`"), at)
+        }
+        fn variable(&self, _: &str, _: &Option<Origin>) -> Value {
+            self.copies.set(self.copies.get() + 1);
+            self.var.clone()
+        }
+        fn copy_index(&self, _: Option<&str>, _: &Option<Origin>) -> Value {
+            Value::Num(1.0)
+        }
+        fn region(&self) -> Option<&str> {
+            None
+        }
+        fn with_named(
+            &self,
+            _: bool,
+            _: &str,
+            _: &Option<Origin>,
+            f: &mut dyn FnMut(&Value) -> Value,
+        ) -> Value {
+            f(&self.var)
+        }
+    }
+
+    /// `variables('v').items[copyIndex()].Name` reads through the variable
+    /// without copying it, with ARM's case-insensitive names, and says why
+    /// when a step is missing, as the copying path does.
+    #[test]
+    fn access_chains_read_without_copying() {
+        let item = |n: &str| {
+            Value::Map(std::collections::BTreeMap::from([(
+                "name".to_string(),
+                Value::str(n),
+            )]))
+        };
+        let scope = Counting {
+            var: Value::Map(std::collections::BTreeMap::from([(
+                "items".to_string(),
+                Value::List(vec![item("a"), item("b")]),
+            )])),
+            copies: std::cell::Cell::new(0),
+        };
+        let run = |text: &str| eval(&parse(text).unwrap(), &scope, &None);
+        assert_eq!(
+            run("variables('v').items[copyIndex()].Name"),
+            Value::str("b")
+        );
+        assert_eq!(run("variables('v')['ITEMS'][0]['name']"), Value::str("a"));
+        assert_eq!(scope.copies.get(), 0);
+        let Value::Unknown(u) = run("variables('v').items[5]") else {
+            panic!()
+        };
+        assert!(
+            u.reason.ends_with("index 5 is outside the array"),
+            "{}",
+            u.reason
+        );
+        let Value::Unknown(u) = run("variables('v').missing") else {
+            panic!()
+        };
+        assert!(
+            u.reason.ends_with("the object has no property `missing`"),
+            "{}",
+            u.reason
+        );
     }
 
     #[test]

@@ -347,6 +347,38 @@ impl<'a> Tpl<'a> {
         }
     }
 
+    /// `f` on a parameter's or variable's value, lent from the memo (see
+    /// [`Scope::with_named`]): evaluated once, never copied whole.
+    fn with_named(
+        &self,
+        parameter: bool,
+        name: &str,
+        at: &Option<Origin>,
+        f: &mut dyn FnMut(&Value) -> Value,
+    ) -> Value {
+        let key = name.to_ascii_lowercase();
+        if parameter && let Some((v, _)) = self.given.get(&key) {
+            return f(v);
+        }
+        let memo_key = format!("{}:{key}", if parameter { "p" } else { "v" });
+        if !self.memo.borrow().contains_key(&memo_key) {
+            let v = if parameter {
+                self.parameter(name, at)
+            } else {
+                self.variable(name, at)
+            };
+            if !self.memo.borrow().contains_key(&memo_key) {
+                // Not memoized (no such name, no default): this once.
+                return f(&v);
+            }
+        }
+        let memo = self.memo.borrow();
+        match memo.get(&memo_key) {
+            Some(v) => f(v),
+            None => f(&Value::Null),
+        }
+    }
+
     fn variable(&self, name: &str, at: &Option<Origin>) -> Value {
         let key = name.to_ascii_lowercase();
         if let Some(node) = self.vars.get(&key) {
@@ -509,6 +541,16 @@ impl Scope for Ctx<'_, '_> {
 
     fn region(&self) -> Option<&str> {
         self.tpl.region
+    }
+
+    fn with_named(
+        &self,
+        parameter: bool,
+        name: &str,
+        at: &Option<Origin>,
+        f: &mut dyn FnMut(&Value) -> Value,
+    ) -> Value {
+        self.tpl.with_named(parameter, name, at, f)
     }
 }
 

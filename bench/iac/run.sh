@@ -13,8 +13,6 @@
 # with equivalent checks (bench/iac/rules/bench.proviso and
 # bench/iac/checkov/*.py) in the same run under /usr/bin/time -v, checks that
 # they report the same violations, and prints the medians and the ratios.
-# The ARM half needs the ARM scanner (branch iac-azure); before it is merged
-# the script reports that proviso read no ARM file for that half.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-3}

@@ -538,7 +538,7 @@ fn kubernetes_manifests_and_helm_output_give_one_record_per_object() {
         ]
     );
     assert!(
-        out.notes[0].message.contains("Helm chart's template"),
+        out.notes[0].message.contains("is a Helm chart's template"),
         "{}",
         out.notes[0].message
     );
@@ -648,6 +648,18 @@ fn a_directory_mixing_languages_is_scanned_whole_and_iac_forces_one() {
         "Resources:\n  A:\n    Type: AWS::S3::Bucket\n    Properties: [unclosed\n",
     )
     .unwrap();
+    // A broken manifest is malformed Kubernetes, not CloudFormation.
+    std::fs::write(
+        root.join("broken-manifest.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n",
+    )
+    .unwrap();
+    // Template text outside a chart (a krew plugin manifest): noted.
+    std::fs::write(
+        root.join("krew.yaml"),
+        "apiVersion: krew.googlecontainertools.github.com/v1alpha2\nkind: Plugin\nspec:\n  platforms:\n  - uri: x\n    {{addURIAndSha \"https://example.com/a.tar.gz\" .TagName }}\n    bin: a\n",
+    )
+    .unwrap();
     let root_s = root.to_str().unwrap();
     let out = scan(&[root_s], &[], None);
     let types: BTreeSet<String> = out
@@ -676,10 +688,18 @@ fn a_directory_mixing_languages_is_scanned_whole_and_iac_forces_one() {
             (d.code.as_str().to_string(), file, line)
         })
         .collect();
-    assert_eq!(malformed.len(), 1, "{malformed:?}");
-    assert_eq!(malformed[0].0, "proviso::input::malformed_cloudformation");
-    assert!(malformed[0].1.ends_with("broken.yaml"), "{malformed:?}");
-    assert_eq!(malformed[0].2, 5);
+    assert_eq!(malformed.len(), 2, "{malformed:?}");
+    assert_eq!(malformed[0].0, "proviso::input::malformed_kubernetes");
+    assert!(
+        malformed[0].1.ends_with("broken-manifest.yaml"),
+        "{malformed:?}"
+    );
+    assert_eq!(malformed[1].0, "proviso::input::malformed_cloudformation");
+    assert!(malformed[1].1.ends_with("broken.yaml"), "{malformed:?}");
+    assert_eq!(malformed[1].2, 5);
+    let notes: Vec<String> = out.notes.iter().map(|d| d.location().unwrap().0).collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].ends_with("krew.yaml"), "{notes:?}");
 
     let forced = |kind: IacKind| {
         let iac = IacOptions {

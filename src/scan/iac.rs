@@ -395,20 +395,8 @@ fn scan_file(
         }
     };
     if force.is_none_or(|f| f == IacKind::Kubernetes) && helm_chart_template(path, &text) {
-        let file = SourceFile::new(display_path(path), text.as_str());
-        let at = text.find("{{").unwrap_or(0);
-        out.notes.push(
-            Diag::advice(
-                Code::InputNotScanned,
-                format!(
-                    "`{}` is a Helm chart's template, not a manifest: its objects are not judged",
-                    file.name
-                ),
-            )
-            .in_file(&file)
-            .label(at..at + 2.min(text.len() - at), "a Go template directive")
-            .with_help("scan the rendered chart: `helm template CHART > rendered.yaml`, then `proviso check rendered.yaml`"),
-        );
+        out.notes
+            .push(template_note(path, &text, "a Helm chart's template"));
         return Some(out);
     }
     let detected = detect_text(path, &text);
@@ -429,6 +417,13 @@ fn scan_file(
             // in a directory are not ours.
             if !named && !might_be_iac(&text) {
                 return None;
+            }
+            // `{{ … }}` that breaks the YAML: a Go (or Jinja) template
+            // rendered before use (a krew manifest, a chart outside the
+            // usual layout), not a broken manifest.
+            if text.contains("{{") && text.contains("}}") {
+                out.notes.push(template_note(path, &text, "a template"));
+                return Some(out);
             }
             let file = SourceFile::new(display_path(path), text.as_str());
             out.files += 1;
@@ -543,6 +538,23 @@ fn malformed_code(text: &str) -> Code {
     } else {
         Code::InputMalformedCloudFormation
     }
+}
+
+/// The note for a file of template text (`{{ … }}`), which becomes IaC only
+/// once rendered: `what` it is, at its first directive.
+fn template_note(path: &Path, text: &str, what: &str) -> Diag {
+    let file = SourceFile::new(display_path(path), text);
+    let at = text.find("{{").unwrap_or(0);
+    Diag::advice(
+        Code::InputNotScanned,
+        format!(
+            "`{}` is {what} (`{{{{ … }}}}` directives), not YAML until rendered: its objects are not judged",
+            file.name
+        ),
+    )
+    .in_file(&file)
+    .label(at..at + 2.min(text.len() - at), "a template directive")
+    .with_help("scan the rendered output: `helm template CHART > rendered.yaml` (or your templating tool's), then `proviso check rendered.yaml`")
 }
 
 /// Whether a YAML file is a Helm chart's template: Go template text

@@ -246,6 +246,201 @@ pub trait Scope {
         };
         f(&v)
     }
+    /// `lambdaVariables(name)`: a lambda's parameter, where one is bound.
+    fn lambda_variable(&self, name: &str, at: &Option<Origin>) -> Value {
+        fails(
+            &format!("`lambdaVariables('{name}')` outside a lambda that declares it"),
+            at,
+        )
+    }
+}
+
+/// A scope with a lambda's parameters bound over its parent's.
+struct Bound<'p> {
+    parent: &'p dyn Scope,
+    names: &'p [String],
+    values: Vec<Value>,
+}
+
+impl Scope for Bound<'_> {
+    fn parameter(&self, name: &str, at: &Option<Origin>) -> Value {
+        self.parent.parameter(name, at)
+    }
+    fn variable(&self, name: &str, at: &Option<Origin>) -> Value {
+        self.parent.variable(name, at)
+    }
+    fn copy_index(&self, loop_name: Option<&str>, at: &Option<Origin>) -> Value {
+        self.parent.copy_index(loop_name, at)
+    }
+    fn region(&self) -> Option<&str> {
+        self.parent.region()
+    }
+    fn with_named(
+        &self,
+        parameter: bool,
+        name: &str,
+        at: &Option<Origin>,
+        f: &mut dyn FnMut(&Value) -> Value,
+    ) -> Value {
+        self.parent.with_named(parameter, name, at, f)
+    }
+    fn lambda_variable(&self, name: &str, at: &Option<Origin>) -> Value {
+        match self.names.iter().position(|n| n.eq_ignore_ascii_case(name)) {
+            Some(i) => self.values.get(i).cloned().unwrap_or(Value::Null),
+            None => self.parent.lambda_variable(name, at),
+        }
+    }
+}
+
+/// A `lambda('a', 'b', body)` argument: its parameter names and body.
+fn lambda_of(e: &Expr) -> Option<(Vec<String>, &Expr)> {
+    let Expr::Call(name, args) = e else {
+        return None;
+    };
+    if !name.eq_ignore_ascii_case("lambda") {
+        return None;
+    }
+    let (body, params) = args.split_last()?;
+    let names = params
+        .iter()
+        .map(|p| match p {
+            Expr::Str(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((names, body))
+}
+
+/// The lambda functions (`filter`, `map`, `reduce`, `sort`, `toObject`,
+/// `mapValues`, `groupBy`), when their lambda is written in place. `None`:
+/// not one of them, or no lambda (the ordinary functions answer).
+fn lambda_call(
+    lower: &str,
+    args: &[Expr],
+    scope: &dyn Scope,
+    at: &Option<Origin>,
+) -> Option<Value> {
+    if !matches!(
+        lower,
+        "filter" | "map" | "reduce" | "sort" | "toobject" | "mapvalues" | "groupby"
+    ) {
+        return None;
+    }
+    let first = eval(args.first()?, scope, at);
+    let apply = |l: &(Vec<String>, &Expr), values: Vec<Value>| {
+        let b = Bound {
+            parent: scope,
+            names: &l.0,
+            values,
+        };
+        eval(l.1, &b, at)
+    };
+    let items: Vec<Value> = match (&first, lower) {
+        (Value::Unknown(_), _) => return Some(first),
+        (Value::Map(m), "mapvalues") => {
+            let f = lambda_of(args.get(1)?)?;
+            return Some(Value::Map(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), apply(&f, vec![v.clone()])))
+                    .collect(),
+            ));
+        }
+        (Value::List(l), _) => l.clone(),
+        (other, _) => {
+            return Some(fails(&format!("`{lower}` of a {}", other.type_name()), at));
+        }
+    };
+    let index_of = |i: usize| Value::Num(i as f64);
+    Some(match lower {
+        "filter" => {
+            let f = lambda_of(args.get(1)?)?;
+            let mut out = Vec::new();
+            for (i, item) in items.into_iter().enumerate() {
+                match apply(&f, vec![item.clone(), index_of(i)]) {
+                    Value::Bool(true) => out.push(item),
+                    Value::Bool(false) => {}
+                    u @ Value::Unknown(_) => return Some(u),
+                    _ => return Some(fails("`filter`'s lambda must give a boolean", at)),
+                }
+            }
+            Value::List(out)
+        }
+        "map" => {
+            let f = lambda_of(args.get(1)?)?;
+            Value::List(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| apply(&f, vec![item, index_of(i)]))
+                    .collect(),
+            )
+        }
+        "reduce" => {
+            let f = lambda_of(args.get(2)?)?;
+            let mut acc = eval(args.get(1)?, scope, at);
+            for (i, item) in items.into_iter().enumerate() {
+                acc = apply(&f, vec![acc, item, index_of(i)]);
+            }
+            acc
+        }
+        "sort" => {
+            let f = lambda_of(args.get(1)?)?;
+            // An insertion sort by the lambda's "a before b": stable, and
+            // an unknown comparison makes the order unknown.
+            let mut out: Vec<Value> = Vec::with_capacity(items.len());
+            for item in items {
+                let mut pos = out.len();
+                while pos > 0 {
+                    let prev = out.get(pos - 1).cloned().unwrap_or(Value::Null);
+                    match apply(&f, vec![item.clone(), prev]) {
+                        Value::Bool(true) => pos -= 1,
+                        Value::Bool(false) => break,
+                        u @ Value::Unknown(_) => return Some(u),
+                        _ => return Some(fails("`sort`'s lambda must give a boolean", at)),
+                    }
+                }
+                out.insert(pos, item);
+            }
+            Value::List(out)
+        }
+        "toobject" => {
+            let key = lambda_of(args.get(1)?)?;
+            let value = match args.get(2) {
+                Some(e) => Some(lambda_of(e)?),
+                None => None,
+            };
+            let mut out = std::collections::BTreeMap::new();
+            for item in items {
+                let k = match apply(&key, vec![item.clone()]) {
+                    Value::Str(k) => k.to_string(),
+                    u @ Value::Unknown(_) => return Some(u),
+                    _ => return Some(fails("`toObject`'s key lambda must give a string", at)),
+                };
+                let v = match &value {
+                    Some(f) => apply(f, vec![item]),
+                    None => item,
+                };
+                out.insert(k, v);
+            }
+            Value::Map(out)
+        }
+        "groupby" => {
+            let key = lambda_of(args.get(1)?)?;
+            let mut out: std::collections::BTreeMap<String, Value> = Default::default();
+            for item in items {
+                let k = match apply(&key, vec![item.clone()]) {
+                    Value::Str(k) => k.to_string(),
+                    u @ Value::Unknown(_) => return Some(u),
+                    _ => return Some(fails("`groupBy`'s lambda must give a string", at)),
+                };
+                if let Value::List(l) = out.entry(k).or_insert_with(|| Value::List(Vec::new())) {
+                    l.push(item);
+                }
+            }
+            Value::Map(out)
+        }
+        _ => return None,
+    })
 }
 
 /// One step of an access chain: `.name` or `[key]` (the key evaluated).
@@ -353,7 +548,15 @@ pub fn eval(e: &Expr, scope: &dyn Scope, at: &Option<Origin>) -> Value {
         Expr::Call(name, args) => {
             let lower = name.to_ascii_lowercase();
             let arg = |i: usize| args.get(i).map(|a| eval(a, scope, at));
+            if let Some(v) = lambda_call(&lower, args, scope, at) {
+                return v;
+            }
             match lower.as_str() {
+                "lambdavariables" => match arg(0) {
+                    Some(Value::Str(n)) => scope.lambda_variable(&n, at),
+                    Some(u @ Value::Unknown(_)) => u,
+                    _ => fails("`lambdaVariables` takes a name in quotes", at),
+                },
                 "parameters" | "variables" => match arg(0) {
                     Some(Value::Str(n)) => {
                         if lower == "parameters" {
@@ -544,6 +747,76 @@ mod tests {
         };
         assert!(
             u.reason.ends_with("the object has no property `missing`"),
+            "{}",
+            u.reason
+        );
+    }
+
+    /// Microsoft's examples of the lambda functions ("Lambda functions for
+    /// ARM templates"), on their `dogs` variable.
+    #[test]
+    fn lambda_functions_give_the_documented_outputs() {
+        let dogs = r#"[
+            {"name": "Evie", "age": 5, "interests": ["Ball", "Frisbee"]},
+            {"name": "Casper", "age": 3, "interests": ["Other dogs"]},
+            {"name": "Indy", "age": 2, "interests": ["Butter"]},
+            {"name": "Kira", "age": 8, "interests": ["Rubs"]}
+        ]"#;
+        let scope = Counting {
+            var: crate::value::from_json(&serde_json::from_str(dogs).unwrap()),
+            copies: std::cell::Cell::new(0),
+        };
+        let run = |text: &str| {
+            eval(&parse(text).unwrap(), &scope, &None)
+                .to_json()
+                .to_string()
+        };
+        assert_eq!(
+            run(
+                "map(filter(variables('dogs'), lambda('dog', greaterOrEquals(lambdaVariables('dog').age, 5))), lambda('d', lambdaVariables('d').name))"
+            ),
+            r#"["Evie","Kira"]"#
+        );
+        assert_eq!(
+            run("filter(range(0, 10), lambda('i', equals(0, mod(lambdaVariables('i'), 2))))"),
+            "[0.0,2.0,4.0,6.0,8.0]"
+        );
+        assert_eq!(
+            run(
+                "map(variables('dogs'), lambda('dog', format('Hello {0}!', lambdaVariables('dog').name)))"
+            ),
+            r#"["Hello Evie!","Hello Casper!","Hello Indy!","Hello Kira!"]"#
+        );
+        assert_eq!(
+            run(
+                "reduce(map(variables('dogs'), lambda('dog', lambdaVariables('dog').age)), 1, lambda('cur', 'next', add(lambdaVariables('cur'), lambdaVariables('next'))))"
+            ),
+            "19.0"
+        );
+        assert_eq!(
+            run(
+                "reduce(createArray(createObject('foo', 123), createObject('bar', 456)), createObject(), lambda('cur', 'next', union(lambdaVariables('cur'), lambdaVariables('next'))))"
+            ),
+            r#"{"bar":456.0,"foo":123.0}"#
+        );
+        assert_eq!(
+            run(
+                "map(sort(variables('dogs'), lambda('a', 'b', less(lambdaVariables('a').age, lambdaVariables('b').age))), lambda('d', lambdaVariables('d').name))"
+            ),
+            r#"["Indy","Casper","Evie","Kira"]"#
+        );
+        assert_eq!(
+            run(
+                "toObject(variables('dogs'), lambda('entry', lambdaVariables('entry').name), lambda('entry', lambdaVariables('entry').age))"
+            ),
+            r#"{"Casper":3.0,"Evie":5.0,"Indy":2.0,"Kira":8.0}"#
+        );
+        // Outside a lambda, `lambdaVariables` is a failure, not a value.
+        let Value::Unknown(u) = eval(&parse("lambdaVariables('x')").unwrap(), &scope, &None) else {
+            panic!()
+        };
+        assert!(
+            u.fails && u.reason.contains("outside a lambda"),
             "{}",
             u.reason
         );

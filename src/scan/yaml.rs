@@ -85,6 +85,9 @@ struct Offsets {
     len: usize,
     /// Bytes before the parsed text (a byte-order mark).
     shift: usize,
+    /// Where a repair inserted one space each (byte offsets in the parsed
+    /// text, ascending): offsets after them move back to the original's.
+    inserted: Vec<usize>,
 }
 
 impl Offsets {
@@ -98,16 +101,19 @@ impl Offsets {
             bytes,
             len: text.len(),
             shift,
+            inserted: Vec::new(),
         }
     }
 
     fn at(&self, chars: usize) -> usize {
-        self.shift
-            + if self.bytes.is_empty() {
-                chars.min(self.len)
-            } else {
-                self.bytes.get(chars).copied().unwrap_or(self.len)
-            }
+        let b = if self.bytes.is_empty() {
+            chars.min(self.len)
+        } else {
+            self.bytes.get(chars).copied().unwrap_or(self.len)
+        };
+        // Inserted spaces before `b` were not in the original.
+        let before = self.inserted.partition_point(|&i| i < b);
+        self.shift + b - before
     }
 }
 
@@ -131,7 +137,211 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, YamlError> {
         Some(rest) => (rest, '\u{feff}'.len_utf8()),
         None => (text, 0),
     };
-    let offsets = Offsets::of(text, shift);
+    let first = parse_text(text, Offsets::of(text, shift));
+    let Err(first_err) = first else {
+        return first;
+    };
+    let mut err = YamlError {
+        offset: first_err.offset,
+        message: first_err.message.clone(),
+    };
+    // Continuation lines indented no deeper than their key: YAML 1.2
+    // rejects them, PyYAML and CloudFormation read them (AWS's own sample
+    // templates have some). Indent them one space past the key, keep the
+    // original's offsets, and try again (a few times, each repair one
+    // multi-line scalar or flow collection).
+    let mut repaired = text.to_string();
+    let mut inserted: Vec<usize> = Vec::new();
+    for _ in 0..MAX_REPAIRS {
+        if !err.message.contains("indentation") {
+            break;
+        }
+        let at_repaired = to_repaired(err.offset.saturating_sub(shift), &inserted);
+        let Some(fix) = indent_continuation(&repaired, at_repaired) else {
+            break;
+        };
+        if inserted.len() + fix.len() > MAX_INSERTED {
+            break;
+        }
+        // One pass: the text with a space at each `fix` position (sorted),
+        // and the earlier insertions moved past the new ones before them.
+        let mut next = String::with_capacity(repaired.len() + fix.len());
+        let mut from = 0;
+        for &pos in &fix {
+            next.push_str(repaired.get(from..pos).unwrap_or(""));
+            next.push(' ');
+            from = pos;
+        }
+        next.push_str(repaired.get(from..).unwrap_or(""));
+        repaired = next;
+        let mut merged = Vec::with_capacity(inserted.len() + fix.len());
+        let mut earlier = inserted.iter().peekable();
+        for (k, &pos) in fix.iter().enumerate() {
+            while let Some(&&i) = earlier.peek() {
+                if i >= pos {
+                    break;
+                }
+                merged.push(i + k);
+                earlier.next();
+            }
+            merged.push(pos + k);
+        }
+        merged.extend(earlier.map(|&i| i + fix.len()));
+        inserted = merged;
+        let mut offsets = Offsets::of(&repaired, shift);
+        offsets.inserted = inserted.clone();
+        match parse_text(&repaired, offsets) {
+            Ok(docs) => return Ok(docs),
+            Err(e) => err = e,
+        }
+    }
+    // Not repaired: the file's own first error.
+    Err(first_err)
+}
+
+/// How many multi-line scalars or flow collections one file may have
+/// re-indented before it is reported as it is.
+const MAX_REPAIRS: usize = 16;
+
+/// The most spaces repairs may insert into one file.
+const MAX_INSERTED: usize = 10_000;
+
+/// An original offset's place in the repaired text.
+fn to_repaired(original: usize, inserted: &[usize]) -> usize {
+    let mut at = original;
+    for &i in inserted {
+        if i <= at {
+            at += 1;
+        }
+    }
+    at
+}
+
+/// Where to insert one space each so that the multi-line quoted scalar or
+/// flow collection the parser stopped at (`at`) has its continuation lines
+/// indented past its key's line. `None` when there is none to fix.
+fn indent_continuation(text: &str, at: usize) -> Option<Vec<usize>> {
+    let line_start = |p: usize| {
+        text.get(..p)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1)
+    };
+    let indent = |start: usize| {
+        text.get(start..)
+            .map_or(0, |t| t.len() - t.trim_start_matches(' ').len())
+    };
+    // The line that opens the construct: the error's own line if a quote
+    // or bracket opens there and is not closed; else, for a closing line,
+    // the line where the bracket depth began.
+    let mut opener = line_start(at.min(text.len()));
+    let bytes = text.as_bytes();
+    let open_state = |from: usize, to: usize| {
+        let mut scan = FlowScan::default();
+        scan.advance(bytes, from, to);
+        scan
+    };
+    // Walk back (at most 200 lines) to a line after which the construct
+    // is open.
+    let mut tries = 0;
+    loop {
+        let line_end = text
+            .get(opener..)
+            .and_then(|t| t.find('\n'))
+            .map_or(text.len(), |i| opener + i);
+        let state = open_state(opener, line_end);
+        if state.open() {
+            break;
+        }
+        if opener == 0 || tries > 200 {
+            return None;
+        }
+        opener = line_start(opener - 1);
+        tries += 1;
+    }
+    let key_indent = indent(opener);
+    // The continuation lines: until the construct closes.
+    let mut fixes = Vec::new();
+    let mut pos = text
+        .get(opener..)
+        .and_then(|t| t.find('\n'))
+        .map(|i| opener + i + 1)?;
+    let mut state = open_state(opener, pos);
+    while pos < text.len() {
+        let line_end = text
+            .get(pos..)
+            .and_then(|t| t.find('\n'))
+            .map_or(text.len(), |i| pos + i);
+        let own = indent(pos);
+        let blank = text.get(pos..line_end).is_none_or(|l| l.trim().is_empty());
+        if !blank && own <= key_indent {
+            fixes.extend(std::iter::repeat_n(pos, key_indent + 1 - own));
+        }
+        state.advance(bytes, pos, line_end);
+        if !state.open() {
+            break;
+        }
+        pos = line_end + 1;
+    }
+    (!fixes.is_empty()).then_some(fixes)
+}
+
+/// Bracket depth and open quote, scanning a YAML text left to right (for
+/// [`indent_continuation`]; comments skipped, `''` and `\"` escapes kept).
+#[derive(Default)]
+struct FlowScan {
+    depth: i64,
+    quote: Option<u8>,
+}
+
+impl FlowScan {
+    fn open(&self) -> bool {
+        self.depth > 0 || self.quote.is_some()
+    }
+
+    /// Scans `bytes[from..to]` (a line, or lines, without the last `\n`).
+    fn advance(&mut self, bytes: &[u8], from: usize, to: usize) {
+        let mut i = from;
+        while i < to {
+            let c = bytes.get(i).copied().unwrap_or(b' ');
+            let prev = i.checked_sub(1).and_then(|p| bytes.get(p)).copied();
+            match self.quote {
+                Some(q) if c == q => {
+                    if q == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                        i += 1;
+                    } else {
+                        self.quote = None;
+                    }
+                }
+                Some(b'"') if c == b'\\' => i += 1,
+                Some(_) => {}
+                None => match c {
+                    // A quote opens a scalar only where a value starts.
+                    b'\'' | b'"'
+                        if matches!(
+                            prev,
+                            None | Some(b' ' | b'[' | b'{' | b',' | b'\n' | b':' | b'-')
+                        ) =>
+                    {
+                        self.quote = Some(c);
+                    }
+                    b'[' | b'{' => self.depth += 1,
+                    b']' | b'}' => self.depth -= 1,
+                    // A comment runs to the end of its line.
+                    b'#' if matches!(prev, None | Some(b' ' | b'\n')) => {
+                        while i < to && bytes.get(i) != Some(&b'\n') {
+                            i += 1;
+                        }
+                    }
+                    _ => {}
+                },
+            }
+            i += 1;
+        }
+    }
+}
+
+/// Parses `text` (the file's, or a repaired copy) into its documents.
+fn parse_text(text: &str, offsets: Offsets) -> Result<Vec<Node>, YamlError> {
     let mut docs = Vec::new();
     let mut stack: Vec<Open> = Vec::new();
     let mut anchors: HashMap<usize, Node> = HashMap::new();
@@ -327,6 +537,45 @@ pub fn scalar_value(text: &str, quoted: bool) -> crate::value::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Continuation lines indented no deeper than their key, as two of
+    /// AWS's sample templates write them: read as PyYAML and CloudFormation
+    /// read them, every span in the original text.
+    #[test]
+    fn under_indented_continuations_are_read_with_original_spans() {
+        let quoted = "Outputs:\n  Instructions:\n    Value: 'Log in to the console, select\n    your instance.'\n    Other: x\n";
+        let docs = parse_documents(quoted).unwrap();
+        let v = docs[0].get("Outputs").unwrap().get("Instructions").unwrap();
+        let value = v.get("Value").unwrap();
+        assert_eq!(
+            value.as_str(),
+            Some("Log in to the console, select your instance.")
+        );
+        assert_eq!(
+            quoted.get(value.span.clone()),
+            Some("'Log in to the console, select\n    your instance.'")
+        );
+        let other = v.get("Other").unwrap();
+        assert_eq!(quoted.get(other.span.clone()), Some("x"));
+
+        let flow = "Condition:\n  StringLike:\n    's3:x': [\n        \"aws:kms\",\n        \"AES256\"\n    ]\n  Next: y\n";
+        let docs = parse_documents(flow).unwrap();
+        let c = docs[0].get("Condition").unwrap();
+        let Data::Seq(items) = &c.get("StringLike").unwrap().get("s3:x").unwrap().data else {
+            panic!()
+        };
+        let texts: Vec<&str> = items.iter().filter_map(Node::as_str).collect();
+        assert_eq!(texts, ["aws:kms", "AES256"]);
+        assert_eq!(flow.get(items[1].span.clone()), Some("\"AES256\""));
+        assert_eq!(flow.get(c.get("Next").unwrap().span.clone()), Some("y"));
+
+        // Broken YAML that is not this stays an error, at its place.
+        let broken = "a: [unclosed\nb: 1\n";
+        assert!(parse_documents(broken).is_err());
+        // An unterminated quote over many lines is no slower than its size.
+        let hostile = format!("a: 'x\n{}", "y\n".repeat(50_000));
+        assert!(parse_documents(&hostile).is_err());
+    }
 
     #[test]
     fn spans_are_bytes_and_tags_are_kept() {

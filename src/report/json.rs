@@ -88,7 +88,10 @@ pub fn render_check(r: &CheckReport) -> String {
                     .collect(),
             ),
         )
-        .with("notes", J::Array(r.notes.iter().map(diag_json).collect()))
+        .with(
+            "notes",
+            J::Array(super::listed_notes(r).map(diag_json).collect()),
+        )
         .with("summary", summary);
     if let Some(w) = &r.what_if {
         doc = doc.with("what_if", w.to_json());

@@ -96,6 +96,19 @@ impl ClauseInfo {
     }
 }
 
+/// The notes a machine-readable report lists on their own: all but those
+/// about module calls not followed, which `modules_not_scanned` (JSON) and
+/// their own notifications (SARIF) already list once per call.
+pub fn listed_notes(r: &CheckReport) -> impl Iterator<Item = &Diag> {
+    use crate::diag::Code;
+    r.notes.iter().filter(|d| {
+        !matches!(
+            d.code,
+            Code::InputRemoteModule | Code::InputBicepModuleNotScanned
+        )
+    })
+}
+
 /// One line on a module call that was not scanned, for every reporter.
 pub fn unscanned_text(u: &crate::scan::UnscannedModule) -> String {
     let times = if u.instances > 1 {

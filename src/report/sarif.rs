@@ -169,7 +169,7 @@ pub fn render_check(r: &CheckReport) -> String {
     let mut notifications: Vec<J> = r
         .malformed
         .iter()
-        .chain(&r.notes)
+        .chain(super::listed_notes(r))
         .map(notification)
         .collect();
     for u in &r.unscanned_modules {

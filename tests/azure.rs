@@ -592,6 +592,56 @@ fn a_bicep_output_named_as_a_parameter_leaves_the_parameter_in_use() {
 }
 
 #[test]
+fn a_bicep_module_no_caller_evaluates_is_scanned_on_its_own() {
+    let out = scan_inputs(
+        &[PathBuf::from("fixtures/azure/bicep/module_not_evaluated")],
+        &Options::default(),
+        &proviso::scan::iac::Options::default(),
+    );
+    let addresses: BTreeSet<&str> = out.records.iter().map(|r| r.address.as_str()).collect();
+    // `disabled.bicep`'s call is `if (false)` (its record has no instance);
+    // the test caller does not parse as far as its call.
+    assert_eq!(
+        addresses,
+        BTreeSet::from(["Microsoft.Storage/storageAccounts.ledger"])
+    );
+    assert_eq!(out.files, 3);
+    assert_eq!(out.malformed.len(), 1, "{:?}", out.malformed);
+    // A caller that does evaluate its call: the module is scanned through it only.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("child.bicep"),
+        "resource c 'Microsoft.Storage/storageAccounts@2023-01-01' = {\n  name: 'stc'\n  location: 'westeurope'\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.bicep"),
+        "module child 'child.bicep' = {\n  name: 'child'\n}\n",
+    )
+    .unwrap();
+    // Files that only call each other: the first stands on its own.
+    std::fs::write(
+        dir.path().join("a.bicep"),
+        "module b 'b.bicep' = {\n  name: 'b'\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("b.bicep"),
+        "param deep bool = false\nmodule a 'a.bicep' = if (deep) {\n  name: 'a'\n}\nmodule a2 'a.bicep' = if (!deep) {\n  name: 'a2'\n}\n",
+    )
+    .unwrap();
+    let out = scan_inputs(
+        &[dir.path().to_path_buf()],
+        &Options::default(),
+        &proviso::scan::iac::Options::default(),
+    );
+    let addresses: BTreeSet<&str> = out.records.iter().map(|r| r.address.as_str()).collect();
+    assert!(addresses.contains("module.child.Microsoft.Storage/storageAccounts.c"));
+    assert!(!addresses.contains("Microsoft.Storage/storageAccounts.c"));
+    assert!(addresses.contains("module.b"), "{addresses:?}");
+}
+
+#[test]
 fn nullable_parameters_without_a_value_are_null() {
     let out = bicep_fixture("nullable_params/main.bicep");
     assert!(out.malformed.is_empty(), "{:?}", out.malformed);

@@ -469,8 +469,11 @@ impl<'d> Unit<'d> {
         } else {
             self.inputs.values.get(&d.name.to_ascii_lowercase())
         };
-        if let Some(v) = given {
-            return v.clone();
+        match (given, &d.value) {
+            // `null` given for a parameter with a default is the default
+            // (a caller passing on its own nullable parameter).
+            (Some(Value::Null), Some(_)) | (None, _) => {}
+            (Some(v), _) => return v.clone(),
         }
         match &d.value {
             Some(e) => self.named(format!("p:{}", d.name), at, || {

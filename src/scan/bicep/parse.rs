@@ -512,9 +512,15 @@ impl<'t> Parser<'t> {
     fn skip_type(&mut self) -> Res<bool> {
         let mut depth = 0usize;
         let mut nullable = false;
+        let mut after_bar = false;
         loop {
             match &self.tok {
                 Tok::Eof => return Ok(nullable),
+                // A union over lines: `param mode\n  | 'a'\n  | 'b'`.
+                Tok::Newline if depth == 0 && (after_bar || self.continues(&["|"])) => {
+                    self.newlines()?;
+                    continue;
+                }
                 Tok::Newline if depth == 0 => return Ok(nullable),
                 Tok::Sym("=") if depth == 0 => return Ok(nullable),
                 Tok::Sym("{" | "[" | "(" | "<") => depth += 1,
@@ -530,6 +536,7 @@ impl<'t> Parser<'t> {
                 return self.err("a type nests too deeply");
             }
             nullable = self.is("?");
+            after_bar = self.is("|");
             self.bump()?;
         }
     }

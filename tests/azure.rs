@@ -614,11 +614,13 @@ fn a_bicep_module_no_caller_evaluates_is_scanned_on_its_own() {
         "resource c 'Microsoft.Storage/storageAccounts@2023-01-01' = {\n  name: 'stc'\n  location: 'westeurope'\n}\n",
     )
     .unwrap();
-    std::fs::write(
-        dir.path().join("main.bicep"),
-        "module child 'child.bicep' = {\n  name: 'child'\n}\n",
-    )
-    .unwrap();
+    for caller in ["main.bicep", "other.bicep"] {
+        std::fs::write(
+            dir.path().join(caller),
+            "module child 'child.bicep' = {\n  name: 'child'\n}\n",
+        )
+        .unwrap();
+    }
     // Files that only call each other: the first stands on its own.
     std::fs::write(
         dir.path().join("a.bicep"),
@@ -639,6 +641,8 @@ fn a_bicep_module_no_caller_evaluates_is_scanned_on_its_own() {
     assert!(addresses.contains("module.child.Microsoft.Storage/storageAccounts.c"));
     assert!(!addresses.contains("Microsoft.Storage/storageAccounts.c"));
     assert!(addresses.contains("module.b"), "{addresses:?}");
+    // Files on disk, each once: the module two callers use too.
+    assert_eq!(out.files, 5);
 }
 
 #[test]

@@ -66,6 +66,7 @@ pub fn scan_bicep_file(path: &Path, text: &str, opts: &AzureOptions) -> ScanOutp
     for p in &param_files {
         bicepparam_values(p, opts, &mut given, &mut out);
     }
+    out.file_paths.insert(canonical(path));
     let file = SourceFile::new(display_path(path), text.to_string());
     let mut state = State {
         records: Vec::new(),
@@ -1365,7 +1366,7 @@ fn module(unit: &Unit<'_>, d: &Decl, env: &Env, st: &mut State) {
         };
         let child_file = SourceFile::new(display_path(&target), text);
         st.out.modules += 1;
-        if !st.waiver_files.contains(&child_file.name) {
+        if st.out.file_paths.insert(canon.clone()) {
             st.out.files += 1;
         }
         let child_env = Env {

@@ -726,6 +726,8 @@ fn bicep_line_breaks_after_equals_spaced_calls_and_interpolated_multiline_string
     let r = record(&out, "Microsoft.Storage/storageAccounts.conditional");
     assert_eq!(attr(r, "name"), &Value::str("recordsst"));
     assert_eq!(tag(r, "startup"), &Value::str("echo RecordsApp\n"));
+    assert_eq!(tag(r, "lastZone"), &Value::str("3"));
+    assert_eq!(tag(r, "quoted"), &Value::str("'records'"));
 }
 
 #[test]

@@ -650,6 +650,7 @@ impl<'d> Unit<'d> {
                 Value::List(out)
             }
             E::Spread(_) => fails("`...` outside an object or array", at()),
+            E::FromEnd(_) => fails("`^` outside an index", at()),
             E::Call(ns, name, args) => {
                 if ns.as_deref().is_some_and(|n| n != "az" && n != "sys") {
                     return Value::unknown(
@@ -710,7 +711,20 @@ impl<'d> Unit<'d> {
             },
             E::Index(x, i, safe) => {
                 let base = ev(x);
-                let key = ev(i);
+                let key = match (&i.kind, &base) {
+                    // `list[^n]`: the `n`th item from the end.
+                    (E::FromEnd(n), Value::List(l)) => match ev(n) {
+                        Value::Num(n) => Value::Num(l.len() as f64 - n),
+                        u @ Value::Unknown(_) => u,
+                        _ => return fails("`^` of a value that is not a number", at()),
+                    },
+                    (E::FromEnd(_), u @ Value::Unknown(_)) => return u.clone(),
+                    (E::FromEnd(_), Value::Null) if *safe => return Value::Null,
+                    (E::FromEnd(_), _) => {
+                        return fails("`[^…]` of a value that is not an array", at());
+                    }
+                    _ => ev(i),
+                };
                 if key.is_unknown() {
                     return key;
                 }

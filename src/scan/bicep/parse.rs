@@ -75,6 +75,8 @@ pub enum E {
     Index(Box<Expr>, Box<Expr>, bool),
     /// `...x` in an object or array.
     Spread(Box<Expr>),
+    /// `^n` as an index: the `n`th item from the end (`list[^1]`).
+    FromEnd(Box<Expr>),
     Not(Box<Expr>),
     Neg(Box<Expr>),
     Bin(String, Box<Expr>, Box<Expr>),
@@ -152,9 +154,9 @@ enum StrPiece {
     Hole(Range<usize>),
 }
 
-const SYMS: [&str; 33] = [
+const SYMS: [&str; 34] = [
     "::", "...", ".?", "??", "==", "!=", "=~", "!~", "<=", ">=", "&&", "||", "=>", "{", "}", "[",
-    "]", "(", ")", ",", ":", ".", "?", "=", "<", ">", "!", "+", "-", "*", "/", "%", "|",
+    "]", "(", ")", ",", ":", ".", "?", "=", "<", ">", "!", "+", "-", "*", "/", "%", "|", "^",
 ];
 
 struct Lexer<'t> {
@@ -251,9 +253,14 @@ impl Lexer<'_> {
     fn string(&mut self, start: usize) -> Result<(Tok, Range<usize>), ParseError> {
         if self.text.get(start..).is_some_and(|r| r.starts_with("'''")) {
             let body = start + 3;
-            let Some(end) = self.text.get(body..).and_then(|r| r.find("'''")) else {
+            let Some(mut end) = self.text.get(body..).and_then(|r| r.find("'''")) else {
                 return Err(self.err(start, "this multi-line string is never closed"));
             };
+            // `''''abc''''` is `'abc'`: the string ends at the last three
+            // quotes of a run.
+            while self.byte(body + end + 3) == Some(b'\'') {
+                end += 1;
+            }
             let mut text = self.text.get(body..body + end).unwrap_or("");
             // A line break right after the opening quotes is not part of it.
             text = text
@@ -636,7 +643,7 @@ impl<'t> Parser<'t> {
                     self.bump()?;
                     self.skip_type_statement()?;
                 }
-                "using" | "extension" | "provider" | "assert" => {
+                "using" | "extension" | "provider" | "assert" | "test" => {
                     self.bump()?;
                     self.skip_statement()?;
                 }
@@ -1002,7 +1009,17 @@ impl<'t> Parser<'t> {
                     self.bump()?;
                 }
                 self.newlines()?;
-                let i = self.expr()?;
+                let i = if self.is("^") {
+                    let from = self.span.start;
+                    self.bump()?;
+                    let n = self.expr()?;
+                    Expr {
+                        span: from..n.span.end,
+                        kind: E::FromEnd(Box::new(n)),
+                    }
+                } else {
+                    self.expr()?
+                };
                 self.newlines()?;
                 self.expect("]")?;
                 e = Expr {

@@ -574,6 +574,7 @@ fn bicep_safe_dereference_gives_null_for_what_an_object_lacks() {
     assert_eq!(tag(r, "team"), &Value::str("records"));
     assert_eq!(tag(r, "secondary"), &Value::str("none"));
     assert_eq!(tag(r, "subnet"), &Value::str("default"));
+    assert_eq!(tag(r, "firstOwner"), &Value::str("nobody"));
     // What a resource lacks Azure may set: unknown, never the fallback.
     let m = record(&out, "Microsoft.Storage/storageAccounts.mirror");
     assert!(field(m, "region").is_unknown(), "{:?}", field(m, "region"));

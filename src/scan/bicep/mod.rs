@@ -746,7 +746,9 @@ impl<'d> Unit<'d> {
                     {
                         return Value::Null;
                     }
-                    (Value::Null, _) if *safe => return Value::Null,
+                    // `.?`/`[?…]` short-circuit the rest of their chain:
+                    // `a.?b[0]` is null when `a.?b` is.
+                    (Value::Null, _) if *safe || safe_chain(x) => return Value::Null,
                     _ => {}
                 }
                 arm::expr::index(base, &key, &at())
@@ -967,6 +969,18 @@ impl<'d> Unit<'d> {
                 existence,
                 suffix,
             }],
+        }
+    }
+}
+
+/// Whether an access chain (`a.?b.c`) holds a safe dereference.
+fn safe_chain(e: &Expr) -> bool {
+    let mut e = e;
+    loop {
+        match &e.kind {
+            E::Prop(_, _, true) | E::Index(_, _, true) => return true,
+            E::Prop(x, _, false) | E::Index(x, _, false) => e = x,
+            _ => return false,
         }
     }
 }

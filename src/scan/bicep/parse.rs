@@ -300,9 +300,25 @@ impl Lexer<'_> {
                             let rest = self.text.get(self.pos + 2..).unwrap_or("");
                             let close = rest.find('}').unwrap_or(0);
                             let hex = rest.get(1..close).unwrap_or("");
-                            let ch = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32);
+                            let code = u32::from_str_radix(hex, 16).ok();
+                            // A UTF-16 surrogate pair: `\u{D801}\u{DC37}`.
+                            let low = rest
+                                .get(close + 1..)
+                                .and_then(|r| r.strip_prefix("\\u{"))
+                                .and_then(|r| Some((r, r.find('}')?)))
+                                .and_then(|(r, c)| {
+                                    let lo = u32::from_str_radix(r.get(..c)?, 16).ok()?;
+                                    (0xDC00..=0xDFFF).contains(&lo).then_some((lo, c + 4))
+                                });
+                            let (ch, len) = match (code, low) {
+                                (Some(hi @ 0xD800..=0xDBFF), Some((lo, more))) => (
+                                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)),
+                                    close + 2 + more,
+                                ),
+                                (c, _) => (c.and_then(char::from_u32), close + 2),
+                            };
                             match ch {
-                                Some(ch) => (ch, close + 2),
+                                Some(ch) => (ch, len),
                                 None => return Err(self.err(self.pos, "bad `\\u{…}` escape")),
                             }
                         }
@@ -1404,7 +1420,50 @@ mod tests {
             parse_file("\u{feff}// c\r\n#disable-next-line no-unused-vars\r\nvar a = 'x'\r\n");
         assert!(err.is_none(), "{err:?}");
         assert_eq!(decls.len(), 1);
+        let (decls, err) = parse_file("var s = '\\u{D801}\\u{DC37}\\u{e9}'\n");
+        assert!(err.is_none(), "{err:?}");
+        assert!(
+            matches!(&decls[0].value.as_ref().unwrap().kind, E::Str(s) if s == "\u{10437}\u{e9}")
+        );
         let deep = format!("var d = {}", "[".repeat(10_000));
         assert!(parse_file(&deep).1.unwrap().message.contains("deeper"));
+    }
+
+    #[test]
+    fn reads_safe_access_spread_imports_and_continued_declarations() {
+        let text = "import { a, b as c } from 'shared.bicep'\nimport * as ns from 'x.bicep'\ntype t =\n  | 'x'\n  | 'y'\nparam p\n  | 'x'\n  | 'y' = 'x'\nparam n string?\nfunc f(x string) string =>\n  x\nvar v string = {\n  ...o\n  k: o.?a[?0][^1]\n}\n";
+        let (decls, err) = parse_file(text);
+        assert!(err.is_none(), "{err:?}");
+        let names: Vec<(&str, DeclKind, &str)> = decls
+            .iter()
+            .map(|d| (d.name.as_str(), d.kind, d.member.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("a", DeclKind::Import, "a"),
+                ("c", DeclKind::Import, "b"),
+                ("ns", DeclKind::Import, "*"),
+                ("p", DeclKind::Param, ""),
+                ("n", DeclKind::Param, ""),
+                ("v", DeclKind::Var, ""),
+            ]
+        );
+        assert!(decls[4].nullable && !decls[3].nullable);
+        let Some(Expr {
+            kind: E::Object { props, .. },
+            ..
+        }) = &decls[5].value
+        else {
+            panic!()
+        };
+        assert!(matches!(props[0].value.kind, E::Spread(_)));
+        let E::Index(inner, last, false) = &props[1].value.kind else {
+            panic!("{:?}", props[1].value.kind)
+        };
+        assert!(matches!(last.kind, E::FromEnd(_)));
+        assert!(
+            matches!(&inner.kind, E::Index(x, _, true) if matches!(x.kind, E::Prop(_, _, true)))
+        );
     }
 }

@@ -578,6 +578,10 @@ fn bicep_safe_dereference_gives_null_for_what_an_object_lacks() {
     // What a resource lacks Azure may set: unknown, never the fallback.
     let m = record(&out, "Microsoft.Storage/storageAccounts.mirror");
     assert!(field(m, "region").is_unknown(), "{:?}", field(m, "region"));
+    let r = record(&out, "Microsoft.Storage/storageAccounts.replica[0]");
+    assert_eq!(field(r, "region"), &Value::str("swedencentral"));
+    let c = record(&out, "Microsoft.Storage/storageAccounts.copies[0]");
+    assert!(field(c, "region").is_unknown(), "{:?}", field(c, "region"));
 }
 
 #[test]

@@ -201,14 +201,21 @@ struct Inputs {
 /// Loop variables in scope.
 #[derive(Default, Clone)]
 struct Frame {
-    vars: Vec<(String, Value)>,
+    /// Each variable, and whether its value is all there is (an item of a
+    /// parameter's or variable's list: `true`; of a resource loop's
+    /// symbol, which Azure fills in: `false`), for `.?`.
+    vars: Vec<(String, Value, bool)>,
 }
 
 impl Frame {
     fn with(&self, name: &Option<String>, v: Value) -> Frame {
+        self.with_whole(name, v, true)
+    }
+
+    fn with_whole(&self, name: &Option<String>, v: Value, whole: bool) -> Frame {
         let mut f = self.clone();
         if let Some(n) = name {
-            f.vars.push((n.clone(), v));
+            f.vars.push((n.clone(), v, whole));
         }
         f
     }
@@ -395,8 +402,8 @@ impl<'d> Unit<'d> {
         let c = |x: &Expr| self.complete(x, frame, depth + 1);
         match &e.kind {
             E::Ident(n) => {
-                if frame.vars.iter().any(|(k, _)| k == n) {
-                    return true;
+                if let Some((_, _, whole)) = frame.vars.iter().rev().find(|(k, _, _)| k == n) {
+                    return *whole;
                 }
                 match self.decls.get(n.as_str()) {
                     Some(d) => match d.kind {
@@ -417,6 +424,20 @@ impl<'d> Unit<'d> {
             | E::Null => true,
             E::Bin(op, a, b) if op == "??" => c(a) && c(b),
             E::Ternary(_, a, b) => c(a) && c(b),
+            E::If(_, b) => c(b),
+            // `[for x in list: body]`: its items are whole when the body is,
+            // with `x` whole when the list is.
+            E::For {
+                item,
+                index,
+                iter,
+                body,
+            } => {
+                let f = frame
+                    .with_whole(item, Value::Null, c(iter))
+                    .with(index, Value::Null);
+                self.complete(body, &f, depth + 1)
+            }
             E::Call(ns, name, args) => {
                 ns.as_deref().is_none_or(|n| n == "az" || n == "sys")
                     && matches!(
@@ -543,7 +564,7 @@ impl<'d> Unit<'d> {
     }
 
     fn ident(&self, name: &str, frame: &Frame, span: &Range<usize>) -> Value {
-        if let Some((_, v)) = frame.vars.iter().rev().find(|(k, _)| k == name) {
+        if let Some((_, v, _)) = frame.vars.iter().rev().find(|(k, _, _)| k == name) {
             return v.clone();
         }
         let at = self.at(span);
@@ -776,10 +797,14 @@ impl<'d> Unit<'d> {
                 iter,
                 body,
             } => match ev(iter) {
+                // Items of a list that is all there is are too.
                 Value::List(l) if l.len() <= MAX_LOOP * 16 => {
+                    let whole = self.complete(iter, frame, 0);
                     let mut out = Vec::new();
                     for (i, x) in l.into_iter().enumerate() {
-                        let f = frame.with(item, x).with(index, Value::Num(i as f64));
+                        let f = frame
+                            .with_whole(item, x, whole)
+                            .with(index, Value::Num(i as f64));
                         match &body.kind {
                             E::If(c, b) => match self.eval(c, &f, depth + 1) {
                                 Value::Bool(false) => {}
@@ -925,9 +950,12 @@ impl<'d> Unit<'d> {
                     Vec::new()
                 }
                 Value::List(l) => {
+                    let whole = self.complete(iter, frame, 0);
                     let mut out = Vec::new();
                     for (i, x) in l.into_iter().enumerate() {
-                        let f = frame.with(item, x).with(index, Value::Num(i as f64));
+                        let f = frame
+                            .with_whole(item, x, whole)
+                            .with(index, Value::Num(i as f64));
                         out.extend(self.expand(
                             inner,
                             &f,

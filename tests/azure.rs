@@ -533,3 +533,239 @@ fn a_local_bicep_modules_outputs_are_evaluated_with_its_parameters() {
         "an output Azure computes stays unknown"
     );
 }
+
+/// Scans one Bicep fixture under `fixtures/azure/bicep/`.
+fn bicep_fixture(rel: &str) -> ScanOutput {
+    let path = Path::new("fixtures/azure/bicep").join(rel);
+    let text = std::fs::read_to_string(&path).unwrap();
+    scan_bicep_file(&path, &text, &AzureOptions::default())
+}
+
+fn record<'o>(out: &'o ScanOutput, address: &str) -> &'o proviso::scan::ScannedRecord {
+    out.records
+        .iter()
+        .find(|r| r.address == address)
+        .unwrap_or_else(|| {
+            panic!(
+                "no {address} in {:?}",
+                out.records.iter().map(|r| &r.address).collect::<Vec<_>>()
+            )
+        })
+}
+
+fn tag<'r>(r: &'r proviso::scan::ScannedRecord, k: &str) -> &'r Value {
+    let Value::Map(tags) = field(r, "tags") else {
+        panic!("tags of {} are {:?}", r.address, field(r, "tags"))
+    };
+    &tags[k]
+}
+
+#[test]
+fn bicep_safe_dereference_gives_null_for_what_an_object_lacks() {
+    let out = bicep_fixture("safe_dereference/main.bicep");
+    assert!(out.malformed.is_empty(), "{:?}", out.malformed);
+    let r = record(&out, "Microsoft.Storage/storageAccounts.archive");
+    assert_eq!(attr(r, "name"), &Value::str("starchive"));
+    assert_eq!(field(r, "region"), &Value::str("swedencentral"));
+    let Value::Map(sku) = attr(r, "sku") else {
+        panic!()
+    };
+    assert_eq!(sku["name"], Value::str("Standard_LRS"));
+    assert_eq!(tag(r, "team"), &Value::str("records"));
+    assert_eq!(tag(r, "secondary"), &Value::str("none"));
+    assert_eq!(tag(r, "subnet"), &Value::str("default"));
+    assert_eq!(tag(r, "firstOwner"), &Value::str("nobody"));
+    // What a resource lacks Azure may set: unknown, never the fallback.
+    let m = record(&out, "Microsoft.Storage/storageAccounts.mirror");
+    assert!(field(m, "region").is_unknown(), "{:?}", field(m, "region"));
+    let r = record(&out, "Microsoft.Storage/storageAccounts.replica[0]");
+    assert_eq!(field(r, "region"), &Value::str("swedencentral"));
+    let c = record(&out, "Microsoft.Storage/storageAccounts.copies[0]");
+    assert!(field(c, "region").is_unknown(), "{:?}", field(c, "region"));
+}
+
+#[test]
+fn a_bicep_output_named_as_a_parameter_leaves_the_parameter_in_use() {
+    let out = bicep_fixture("output_same_name/main.bicep");
+    assert!(out.malformed.is_empty(), "{:?}", out.malformed);
+    for a in ["records", "backup"] {
+        let r = record(&out, &format!("Microsoft.Storage/storageAccounts.{a}"));
+        assert_eq!(field(r, "region"), &Value::str("northeurope"));
+    }
+    let b = record(&out, "Microsoft.Storage/storageAccounts.backup");
+    assert_eq!(attr(b, "name"), &Value::str("strecordsbak"));
+}
+
+#[test]
+fn a_bicep_module_no_caller_evaluates_is_scanned_on_its_own() {
+    let out = scan_inputs(
+        &[PathBuf::from("fixtures/azure/bicep/module_not_evaluated")],
+        &Options::default(),
+        &proviso::scan::iac::Options::default(),
+    );
+    let addresses: BTreeSet<&str> = out.records.iter().map(|r| r.address.as_str()).collect();
+    // `disabled.bicep`'s call is `if (false)` (its record has no instance);
+    // the test caller does not parse as far as its call.
+    assert_eq!(
+        addresses,
+        BTreeSet::from(["Microsoft.Storage/storageAccounts.ledger"])
+    );
+    assert_eq!(out.files, 3);
+    assert_eq!(out.malformed.len(), 1, "{:?}", out.malformed);
+    // A caller that does evaluate its call: the module is scanned through it only.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("child.bicep"),
+        "resource c 'Microsoft.Storage/storageAccounts@2023-01-01' = {\n  name: 'stc'\n  location: 'westeurope'\n}\n",
+    )
+    .unwrap();
+    for caller in ["main.bicep", "other.bicep"] {
+        std::fs::write(
+            dir.path().join(caller),
+            "module child 'child.bicep' = {\n  name: 'child'\n}\n",
+        )
+        .unwrap();
+    }
+    // Files that only call each other: the first stands on its own.
+    std::fs::write(
+        dir.path().join("a.bicep"),
+        "module b 'b.bicep' = {\n  name: 'b'\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("b.bicep"),
+        "param deep bool = false\nmodule a 'a.bicep' = if (deep) {\n  name: 'a'\n}\nmodule a2 'a.bicep' = if (!deep) {\n  name: 'a2'\n}\n",
+    )
+    .unwrap();
+    let out = scan_inputs(
+        &[dir.path().to_path_buf()],
+        &Options::default(),
+        &proviso::scan::iac::Options::default(),
+    );
+    let addresses: BTreeSet<&str> = out.records.iter().map(|r| r.address.as_str()).collect();
+    assert!(addresses.contains("module.child.Microsoft.Storage/storageAccounts.c"));
+    assert!(!addresses.contains("Microsoft.Storage/storageAccounts.c"));
+    assert!(addresses.contains("module.b"), "{addresses:?}");
+    // Files on disk, each once: the module two callers use too.
+    assert_eq!(out.files, 5);
+}
+
+#[test]
+fn nullable_parameters_without_a_value_are_null() {
+    let out = bicep_fixture("nullable_params/main.bicep");
+    assert!(out.malformed.is_empty(), "{:?}", out.malformed);
+    let site = record(&out, "Microsoft.Web/sites.site");
+    assert_eq!(field(site, "region"), &Value::str("westeurope"));
+    assert_eq!(tag(site, "owner"), &Value::str("records"));
+    // `slots ?? []`: no slot, and no unknown one.
+    assert!(!out.records.iter().any(|r| r.address.contains("slots_")));
+    let a = record(
+        &out,
+        "module.accounts.Microsoft.Storage/storageAccounts.account",
+    );
+    assert_eq!(attr(a, "name"), &Value::str("stdefault"));
+    let path = Path::new("fixtures/azure/bicep/nullable_params/azuredeploy.json");
+    let out = scan_arm_file(
+        path,
+        &std::fs::read_to_string(path).unwrap(),
+        &AzureOptions::default(),
+    );
+    let site = &out.records[0];
+    assert_eq!(field(site, "region"), &Value::str("northeurope"));
+    assert_eq!(tag(site, "owner"), &Value::str("records"));
+    // A parameter that is not nullable and has no value stays unknown.
+    assert!(field(site, "name").is_unknown());
+}
+
+#[test]
+fn bicep_spreads_objects_and_arrays() {
+    let out = bicep_fixture("spread/main.bicep");
+    assert!(out.malformed.is_empty(), "{:?}", out.malformed);
+    let r = record(&out, "Microsoft.Network/virtualNetworks.net");
+    assert_eq!(tag(r, "owner"), &Value::str("records"));
+    assert_eq!(tag(r, "env"), &Value::str("prod"));
+    let Value::Map(props) = attr(r, "properties") else {
+        panic!()
+    };
+    let Value::Map(space) = &props["addressSpace"] else {
+        panic!()
+    };
+    assert_eq!(
+        space["addressPrefixes"],
+        Value::List(vec![Value::str("10.0.0.0/16"), Value::str("10.1.0.0/16")])
+    );
+    // Spread into a resource's body: its properties are the resource's.
+    let l = record(&out, "Microsoft.Storage/storageAccounts.ledger");
+    assert_eq!(field(l, "region"), &Value::str("uksouth"));
+    assert_eq!(attr(l, "kind"), &Value::str("StorageV2"));
+}
+
+#[test]
+fn bicep_typed_variables_and_declarations_over_several_lines() {
+    let out = bicep_fixture("typed_multiline/main.bicep");
+    assert!(out.malformed.is_empty(), "{:?}", out.malformed);
+    let r = record(&out, "Microsoft.Storage/storageAccounts.typed");
+    assert_eq!(attr(r, "name"), &Value::str("sttyped"));
+    let Value::Map(props) = attr(r, "properties") else {
+        panic!()
+    };
+    assert_eq!(props["accessTier"], Value::str("Cool"));
+    assert_eq!(field(r, "region"), &Value::str("westeurope"));
+}
+
+#[test]
+fn bicep_imports_follow_exported_variables_of_local_files() {
+    let out = bicep_fixture("imports/main.bicep");
+    assert!(out.malformed.is_empty(), "{:?}", out.malformed);
+    for a in ["imported", "wildcard"] {
+        let r = record(&out, &format!("Microsoft.Storage/storageAccounts.{a}"));
+        assert_eq!(field(r, "region"), &Value::str("swedencentral"));
+        assert_eq!(tag(r, "owner"), &Value::str("platform"));
+    }
+}
+
+#[test]
+fn bicep_line_breaks_after_equals_spaced_calls_and_interpolated_multiline_strings() {
+    let out = bicep_fixture("line_breaks/main.bicep");
+    assert!(out.malformed.is_empty(), "{:?}", out.malformed);
+    let r = record(&out, "Microsoft.Storage/storageAccounts.conditional");
+    assert_eq!(attr(r, "name"), &Value::str("recordsst"));
+    assert_eq!(tag(r, "startup"), &Value::str("echo RecordsApp\n"));
+    assert_eq!(tag(r, "lastZone"), &Value::str("3"));
+    assert_eq!(tag(r, "quoted"), &Value::str("'records'"));
+}
+
+#[test]
+fn bicep_nesting_is_counted_per_level_and_bounded() {
+    // Forty nested objects: real templates nest this deep.
+    let mut text = String::from(
+        "resource p 'Microsoft.Authorization/policyDefinitions@2021-06-01' = {\n  name: 'deep'\n  properties: ",
+    );
+    for i in 0..40 {
+        text.push_str(&format!("{{\n  a{i}: "));
+    }
+    text.push_str("'x'\n");
+    for _ in 0..40 {
+        text.push_str("}\n");
+    }
+    text.push_str("}\n");
+    // In a thread with a normal (2 MiB) stack, as rayon's workers have.
+    let hostile = format!("var d = {}", "{\n a: [(".repeat(50_000));
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let out = scan_bicep_file(Path::new("deep.bicep"), &text, &AzureOptions::default());
+            assert!(out.malformed.is_empty(), "{:?}", out.malformed);
+            assert_eq!(out.records.len(), 1);
+            let out = scan_bicep_file(
+                Path::new("hostile.bicep"),
+                &hostile,
+                &AzureOptions::default(),
+            );
+            assert_eq!(out.malformed.len(), 1);
+            assert!(out.malformed[0].message.contains("deeper than"));
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}

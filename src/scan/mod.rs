@@ -58,7 +58,7 @@ pub fn scan_inputs_each<R: Send>(
 use crate::diag::Diag;
 use crate::source::Origin;
 use crate::value::{FieldPath, Lookup, Record, Unknown, Value, lookup_in};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -98,6 +98,11 @@ impl ScanOutput {
     /// Adds what another part of the scan found.
     pub fn merge(&mut self, other: ScanOutput) {
         self.files += other.files;
+        for f in other.file_paths {
+            if !self.file_paths.insert(f) {
+                self.files = self.files.saturating_sub(1);
+            }
+        }
         self.modules += other.modules;
         self.records.extend(other.records);
         self.malformed.extend(other.malformed);
@@ -137,6 +142,10 @@ pub struct ScanOutput {
     pub records: Vec<ScannedRecord>,
     /// Input files read.
     pub files: usize,
+    /// The files counted in `files`, where a scan names them (a Bicep
+    /// file and the local modules it follows): a module file several
+    /// roots use is counted once when their outputs are merged.
+    pub file_paths: BTreeSet<PathBuf>,
     /// Files or records that could not be read (counted, reported, skipped).
     pub malformed: Vec<Diag>,
     /// Things worth knowing that are not errors (a remote module not followed).

@@ -7,14 +7,17 @@
 //! own or found while walking a directory (hidden directories and
 //! `--exclude` globs skipped, as for Terraform). A `.bicep` file that
 //! another found `.bicep` file uses as a local module is scanned only
-//! through that module call (as a Terraform module directory is), and an
+//! through that module call (as a Terraform module directory is) when
+//! the call is evaluated (the caller parses as far as it, and its
+//! condition is not false with the caller's defaults); otherwise, and
+//! for files that only call each other, it stands on its own. An
 //! ARM template that Bicep generated (`metadata._generator.name` `bicep`)
 //! beside a `.bicep` file is its compiled copy and is skipped.
 
 use super::{AzureOptions, looks_like_arm, looks_like_arm_parameters};
 use crate::scan::{Exclude, ScanOutput, ScannedRecord};
 use rayon::prelude::*;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Largest `.json` file read to see whether it is a template.
@@ -100,27 +103,60 @@ pub fn find(paths: &[PathBuf], exclude: &[Exclude]) -> Vec<Input> {
             }
         }
     }
-    // Bicep files another one uses as a module are scanned through it.
-    let mut used = BTreeSet::new();
+    // Bicep files another one uses as a module are scanned through it, when
+    // that call is evaluated: a caller that does not parse as far as the
+    // call, or whose call's condition is false (or loop empty), leaves the
+    // module file to be scanned on its own rather than lost.
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut calls: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
     for i in &found {
         if let Input::Bicep(p) = i
             && let Ok(text) = std::fs::read_to_string(p)
+            && text.contains("module")
         {
-            for target in module_targets(&text) {
-                if let Some(dir) = p.parent()
-                    && let Ok(c) = std::fs::canonicalize(dir.join(target))
-                {
-                    used.insert(c);
-                }
+            let me = canon(p);
+            let targets = crate::scan::bicep::evaluated_module_targets(p, &text)
+                .iter()
+                .map(|t| canon(t))
+                .filter(|t| *t != me)
+                .collect();
+            calls.insert(me, targets);
+        }
+    }
+    let all: Vec<PathBuf> = found
+        .iter()
+        .map(|i| match i {
+            Input::Bicep(p) | Input::Arm(p) => canon(p),
+        })
+        .collect();
+    let called: BTreeSet<&PathBuf> = calls.values().flatten().collect();
+    let mut roots: BTreeSet<PathBuf> = all
+        .iter()
+        .filter(|p| !called.contains(p))
+        .cloned()
+        .collect();
+    // Files that call each other in a cycle no other file calls: the first
+    // of each stands on its own, so none is lost.
+    let mut reached = BTreeSet::new();
+    let mut todo: Vec<PathBuf> = roots.iter().cloned().collect();
+    loop {
+        while let Some(p) = todo.pop() {
+            if reached.insert(p.clone()) {
+                todo.extend(calls.get(&p).into_iter().flatten().cloned());
             }
+        }
+        match all.iter().find(|p| !reached.contains(*p)) {
+            Some(p) => {
+                roots.insert(p.clone());
+                todo.push(p.clone());
+            }
+            None => break,
         }
     }
     found
         .into_iter()
         .filter(|i| match i {
-            Input::Bicep(p) | Input::Arm(p) => {
-                !std::fs::canonicalize(p).is_ok_and(|c| used.contains(&c))
-            }
+            Input::Bicep(p) | Input::Arm(p) => roots.contains(&canon(p)),
         })
         .collect()
 }
@@ -133,19 +169,6 @@ fn generated_by_bicep(text: &str) -> bool {
             .and_then(|n| n.value.as_str().map(|s| s.eq_ignore_ascii_case("bicep")))
             .unwrap_or(false)
     })
-}
-
-/// The local paths of `module x '<path>'` declarations.
-fn module_targets(text: &str) -> Vec<&str> {
-    text.lines()
-        .filter_map(|l| {
-            let rest = l.trim_start().strip_prefix("module ")?;
-            let q = rest.find('\'')?;
-            let rest = rest.get(q + 1..)?;
-            let path = rest.get(..rest.find('\'')?)?;
-            (!path.contains(':')).then_some(path)
-        })
-        .collect()
 }
 
 /// Scans the Azure inputs, in parallel, handing each file's records to `each`.

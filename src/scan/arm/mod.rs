@@ -338,6 +338,15 @@ impl<'a> Tpl<'a> {
             Some(d) => self.named(format!("p:{key}"), at, || {
                 self.value(&d.value, &Ctx::top(self), 0)
             }),
+            // A `"nullable": true` parameter given no value is `null`
+            // (what Bicep's `param x T?` compiles to).
+            None if m
+                .value
+                .get("nullable")
+                .is_some_and(|n| matches!(n.value.kind, Kind::Bool(true))) =>
+            {
+                Value::Null
+            }
             None => Value::unknown(
                 format!(
                     "parameter `{name}` has no default and no parameters file gives it a value (pass one with `--var-file`)"

@@ -4,7 +4,11 @@
 //! Values are evaluated statically as Bicep would compile them to ARM:
 //! parameters (a parameters file's value, `.json` or `.bicepparam`, over
 //! the default), variables, string interpolation, operators, ternaries,
-//! property access and the ARM functions ([`crate::scan::arm::funcs`]). A
+//! property access (`.?` and `[?…]` give `null` for what a parameter's or
+//! variable's object or array does not hold; `??` takes the next value),
+//! spread (`...x`), nullable parameters (`T?`, `null` without a value),
+//! variables imported from local files (`import {x} from 'f.bicep'`,
+//! `import * as ns`) and the ARM functions ([`crate::scan::arm::funcs`]). A
 //! resource's symbol gives its declared properties (`rg.location`); what
 //! Azure sets (`.id`, an `existing` resource's properties, a registry
 //! module's outputs) is unknown, never guessed; a local module's outputs
@@ -62,6 +66,7 @@ pub fn scan_bicep_file(path: &Path, text: &str, opts: &AzureOptions) -> ScanOutp
     for p in &param_files {
         bicepparam_values(p, opts, &mut given, &mut out);
     }
+    out.file_paths.insert(canonical(path));
     let file = SourceFile::new(display_path(path), text.to_string());
     let mut state = State {
         records: Vec::new(),
@@ -92,6 +97,29 @@ pub fn scan_bicep_file(path: &Path, text: &str, opts: &AzureOptions) -> ScanOutp
     crate::scan::sort_records(&mut state.records);
     out.records = state.records;
     out
+}
+
+/// The local module files (`.bicep`, `.json`) a Bicep file's module calls
+/// would evaluate, its parameters from their defaults: a call after a
+/// parse error, under a condition that is `false` or over an empty loop
+/// is not. An unknown condition counts as evaluated.
+pub fn evaluated_module_targets(path: &Path, text: &str) -> Vec<PathBuf> {
+    let (decls, _) = parse::parse_file(text);
+    let file = SourceFile::new(display_path(path), text.to_string());
+    let unit = Unit::new(file, &decls, Inputs::default(), None, path);
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    decls
+        .iter()
+        .filter(|d| d.kind == DeclKind::Module && !d.target.contains(':'))
+        .filter(|d| {
+            d.value.as_ref().is_some_and(|b| {
+                !unit
+                    .expand(b, &Frame::default(), None, String::new())
+                    .is_empty()
+            })
+        })
+        .map(|d| dir.join(&d.target))
+        .collect()
 }
 
 fn canonical(p: &Path) -> PathBuf {
@@ -173,14 +201,21 @@ struct Inputs {
 /// Loop variables in scope.
 #[derive(Default, Clone)]
 struct Frame {
-    vars: Vec<(String, Value)>,
+    /// Each variable, and whether its value is all there is (an item of a
+    /// parameter's or variable's list: `true`; of a resource loop's
+    /// symbol, which Azure fills in: `false`), for `.?`.
+    vars: Vec<(String, Value, bool)>,
 }
 
 impl Frame {
     fn with(&self, name: &Option<String>, v: Value) -> Frame {
+        self.with_whole(name, v, true)
+    }
+
+    fn with_whole(&self, name: &Option<String>, v: Value, whole: bool) -> Frame {
         let mut f = self.clone();
         if let Some(n) = name {
-            f.vars.push((n.clone(), v));
+            f.vars.push((n.clone(), v, whole));
         }
         f
     }
@@ -222,7 +257,14 @@ impl<'d> Unit<'d> {
         Unit {
             file,
             path: path.to_path_buf(),
-            decls: decls.iter().map(|d| (d.name.as_str(), d)).collect(),
+            // An output may share a parameter's, variable's or resource's
+            // name (`output location string = location`); outputs cannot
+            // be referred to, so the name stays the other declaration's.
+            decls: decls
+                .iter()
+                .filter(|d| !matches!(d.kind, DeclKind::Output | DeclKind::TargetScope))
+                .map(|d| (d.name.as_str(), d))
+                .collect(),
             inputs,
             region,
             memo: RefCell::new(BTreeMap::new()),
@@ -290,6 +332,135 @@ impl<'d> Unit<'d> {
         Value::Map(outputs)
     }
 
+    /// A name imported with `import {x} from 'f.bicep'` (or a whole file's
+    /// variables, `import * as ns`): the exported variable evaluated in its
+    /// file. Types and functions imported are not values proviso reads.
+    fn imported(&self, d: &Decl, at: Option<Origin>) -> Value {
+        let unknown = |why: String| Value::unknown(why, at.clone());
+        let dir = self
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let target = dir.join(&d.target);
+        if d.target.contains(':') || target.extension().is_none_or(|e| e != "bicep") {
+            return unknown(format!(
+                "`{}` is imported from `{}`, which is not a local `.bicep` file proviso follows",
+                d.name, d.target
+            ));
+        }
+        if self.depth >= MAX_MODULE_DEPTH {
+            return unknown(format!(
+                "`{}` is imported through files that import each other too deeply (or in a cycle)",
+                d.name
+            ));
+        }
+        let Ok(text) = std::fs::read_to_string(&target) else {
+            return unknown(format!("`{}` cannot be read", d.target));
+        };
+        let file = SourceFile::new(display_path(&target), text);
+        let (decls, _) = parse::parse_file(&file.text);
+        let mut child = Unit::new(
+            file,
+            &decls,
+            Inputs::default(),
+            self.region.clone(),
+            &target,
+        );
+        child.depth = self.depth + 1;
+        let frame = Frame::default();
+        if d.member == "*" {
+            let all = decls
+                .iter()
+                .filter(|v| v.kind == DeclKind::Var)
+                .map(|v| {
+                    let span = v.name_span.clone();
+                    (v.name.clone(), child.ident(&v.name, &frame, &span))
+                })
+                .collect();
+            return Value::Map(all);
+        }
+        match decls
+            .iter()
+            .find(|v| v.name == d.member && matches!(v.kind, DeclKind::Var | DeclKind::Import))
+        {
+            Some(v) => child.ident(&v.name, &frame, &v.name_span),
+            None => unknown(format!(
+                "`{}` is not a variable `{}` exports (a type or function, or not declared)",
+                d.member, d.target
+            )),
+        }
+    }
+
+    /// Whether `e`'s value, when an object, holds every property it has:
+    /// a parameter's or variable's value does; a resource's or module's
+    /// symbol does not (Azure sets more).
+    fn complete(&self, e: &Expr, frame: &Frame, depth: usize) -> bool {
+        if depth > MAX_CHAIN {
+            return false;
+        }
+        let c = |x: &Expr| self.complete(x, frame, depth + 1);
+        match &e.kind {
+            E::Ident(n) => {
+                if let Some((_, _, whole)) = frame.vars.iter().rev().find(|(k, _, _)| k == n) {
+                    return *whole;
+                }
+                match self.decls.get(n.as_str()) {
+                    Some(d) => match d.kind {
+                        DeclKind::Param | DeclKind::Import => true,
+                        DeclKind::Var => d.value.as_ref().is_some_and(c),
+                        _ => false,
+                    },
+                    None => false,
+                }
+            }
+            E::Prop(x, _, _) | E::Index(x, _, _) => c(x),
+            E::Object { .. }
+            | E::Array(_)
+            | E::Str(_)
+            | E::Interp(_)
+            | E::Num(_)
+            | E::Bool(_)
+            | E::Null => true,
+            E::Bin(op, a, b) if op == "??" => c(a) && c(b),
+            E::Ternary(_, a, b) => c(a) && c(b),
+            E::If(_, b) => c(b),
+            // `[for x in list: body]`: its items are whole when the body is,
+            // with `x` whole when the list is.
+            E::For {
+                item,
+                index,
+                iter,
+                body,
+            } => {
+                let f = frame
+                    .with_whole(item, Value::Null, c(iter))
+                    .with(index, Value::Null);
+                self.complete(body, &f, depth + 1)
+            }
+            E::Call(ns, name, args) => {
+                ns.as_deref().is_none_or(|n| n == "az" || n == "sys")
+                    && matches!(
+                        name.as_str(),
+                        "union"
+                            | "json"
+                            | "createObject"
+                            | "coalesce"
+                            | "first"
+                            | "last"
+                            | "items"
+                            | "shallowMerge"
+                            | "concat"
+                            | "take"
+                            | "skip"
+                            | "any"
+                    )
+                    && args.iter().all(c)
+            }
+            _ => false,
+        }
+    }
+
     fn at(&self, span: &Range<usize>) -> Option<Origin> {
         Some(Origin::new(&self.file, span.clone()))
     }
@@ -320,13 +491,18 @@ impl<'d> Unit<'d> {
         } else {
             self.inputs.values.get(&d.name.to_ascii_lowercase())
         };
-        if let Some(v) = given {
-            return v.clone();
+        match (given, &d.value) {
+            // `null` given for a parameter with a default is the default
+            // (a caller passing on its own nullable parameter).
+            (Some(Value::Null), Some(_)) | (None, _) => {}
+            (Some(v), _) => return v.clone(),
         }
         match &d.value {
             Some(e) => self.named(format!("p:{}", d.name), at, || {
                 self.eval(e, &Frame::default(), 0)
             }),
+            // `param x T?` given no value is `null`.
+            None if d.nullable => Value::Null,
             None => Value::unknown(
                 if self.inputs.from_caller {
                     format!(
@@ -388,7 +564,7 @@ impl<'d> Unit<'d> {
     }
 
     fn ident(&self, name: &str, frame: &Frame, span: &Range<usize>) -> Value {
-        if let Some((_, v)) = frame.vars.iter().rev().find(|(k, _)| k == name) {
+        if let Some((_, v, _)) = frame.vars.iter().rev().find(|(k, _, _)| k == name) {
             return v.clone();
         }
         let at = self.at(span);
@@ -402,6 +578,9 @@ impl<'d> Unit<'d> {
                     None => Value::Null,
                 },
                 DeclKind::Resource | DeclKind::Module => self.symbol_value(d, at),
+                DeclKind::Import => {
+                    self.named(format!("i:{name}"), at.clone(), || self.imported(d, at))
+                }
                 DeclKind::Output | DeclKind::TargetScope => {
                     fails(&format!("`{name}` is not a value"), at)
                 }
@@ -444,6 +623,20 @@ impl<'d> Unit<'d> {
             E::Object { props, .. } => {
                 let mut m = BTreeMap::new();
                 for p in props {
+                    if let E::Spread(x) = &p.value.kind {
+                        match ev(x) {
+                            Value::Map(more) => m.extend(more),
+                            Value::Null => {}
+                            u @ Value::Unknown(_) => return u,
+                            other => {
+                                return fails(
+                                    &format!("`...` of a {} in an object", other.type_name()),
+                                    at(),
+                                );
+                            }
+                        }
+                        continue;
+                    }
                     let key = match &p.key_expr {
                         None => p.key.clone(),
                         Some(k) => match ev(k) {
@@ -456,7 +649,29 @@ impl<'d> Unit<'d> {
                 }
                 Value::Map(m)
             }
-            E::Array(items) => Value::List(items.iter().map(ev).collect()),
+            E::Array(items) => {
+                let mut out = Vec::new();
+                for x in items {
+                    let E::Spread(inner) = &x.kind else {
+                        out.push(ev(x));
+                        continue;
+                    };
+                    match ev(inner) {
+                        Value::List(more) => out.extend(more),
+                        Value::Null => {}
+                        u @ Value::Unknown(_) => return u,
+                        other => {
+                            return fails(
+                                &format!("`...` of a {} in an array", other.type_name()),
+                                at(),
+                            );
+                        }
+                    }
+                }
+                Value::List(out)
+            }
+            E::Spread(_) => fails("`...` outside an object or array", at()),
+            E::FromEnd(_) => fails("`^` outside an index", at()),
             E::Call(ns, name, args) => {
                 if ns.as_deref().is_some_and(|n| n != "az" && n != "sys") {
                     return Value::unknown(
@@ -497,11 +712,15 @@ impl<'d> Unit<'d> {
                     )
                 })
             }
-            E::Prop(x, p) => match ev(x) {
+            E::Prop(x, p, safe) => match ev(x) {
                 Value::Map(m) => match m.get(p) {
                     Some(v) => v.clone(),
                     None => match m.iter().find(|(k, _)| k.eq_ignore_ascii_case(p)) {
                         Some((_, v)) => v.clone(),
+                        // `.?`: a property the object does not have is `null`,
+                        // when the object is all there is (not what Azure
+                        // sets on a resource).
+                        None if *safe && self.complete(x, frame, 0) => Value::Null,
                         None => {
                             Value::unknown(format!("`{p}` is not known before deployment"), at())
                         }
@@ -511,13 +730,47 @@ impl<'d> Unit<'d> {
                 Value::Null => Value::Null,
                 other => fails(&format!("`.{p}` of a {}", other.type_name()), at()),
             },
-            E::Index(x, i) => {
+            E::Index(x, i, safe) => {
                 let base = ev(x);
-                let key = ev(i);
-                if let (Value::Map(m), Value::Str(k)) = (&base, &key)
-                    && !m.contains_key(&**k)
-                {
-                    return Value::unknown(format!("`{k}` is not known before deployment"), at());
+                let key = match (&i.kind, &base) {
+                    // `list[^n]`: the `n`th item from the end.
+                    (E::FromEnd(n), Value::List(l)) => match ev(n) {
+                        Value::Num(n) => Value::Num(l.len() as f64 - n),
+                        u @ Value::Unknown(_) => u,
+                        _ => return fails("`^` of a value that is not a number", at()),
+                    },
+                    (E::FromEnd(_), u @ Value::Unknown(_)) => return u.clone(),
+                    (E::FromEnd(_), Value::Null) if *safe => return Value::Null,
+                    (E::FromEnd(_), _) => {
+                        return fails("`[^…]` of a value that is not an array", at());
+                    }
+                    _ => ev(i),
+                };
+                if key.is_unknown() {
+                    return key;
+                }
+                match (&base, &key) {
+                    (Value::Map(m), Value::Str(k)) if !m.contains_key(&**k) => {
+                        if let Some((_, v)) = m.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)) {
+                            return v.clone();
+                        }
+                        if *safe && self.complete(x, frame, 0) {
+                            return Value::Null;
+                        }
+                        return Value::unknown(
+                            format!("`{k}` is not known before deployment"),
+                            at(),
+                        );
+                    }
+                    (Value::List(l), Value::Num(n))
+                        if *safe && (*n < 0.0 || *n >= l.len() as f64) =>
+                    {
+                        return Value::Null;
+                    }
+                    // `.?`/`[?…]` short-circuit the rest of their chain:
+                    // `a.?b[0]` is null when `a.?b` is.
+                    (Value::Null, _) if *safe || safe_chain(x) => return Value::Null,
+                    _ => {}
                 }
                 arm::expr::index(base, &key, &at())
             }
@@ -544,10 +797,14 @@ impl<'d> Unit<'d> {
                 iter,
                 body,
             } => match ev(iter) {
+                // Items of a list that is all there is are too.
                 Value::List(l) if l.len() <= MAX_LOOP * 16 => {
+                    let whole = self.complete(iter, frame, 0);
                     let mut out = Vec::new();
                     for (i, x) in l.into_iter().enumerate() {
-                        let f = frame.with(item, x).with(index, Value::Num(i as f64));
+                        let f = frame
+                            .with_whole(item, x, whole)
+                            .with(index, Value::Num(i as f64));
                         match &body.kind {
                             E::If(c, b) => match self.eval(c, &f, depth + 1) {
                                 Value::Bool(false) => {}
@@ -693,9 +950,12 @@ impl<'d> Unit<'d> {
                     Vec::new()
                 }
                 Value::List(l) => {
+                    let whole = self.complete(iter, frame, 0);
                     let mut out = Vec::new();
                     for (i, x) in l.into_iter().enumerate() {
-                        let f = frame.with(item, x).with(index, Value::Num(i as f64));
+                        let f = frame
+                            .with_whole(item, x, whole)
+                            .with(index, Value::Num(i as f64));
                         out.extend(self.expand(
                             inner,
                             &f,
@@ -737,6 +997,18 @@ impl<'d> Unit<'d> {
                 existence,
                 suffix,
             }],
+        }
+    }
+}
+
+/// Whether an access chain (`a.?b.c`) holds a safe dereference.
+fn safe_chain(e: &Expr) -> bool {
+    let mut e = e;
+    loop {
+        match &e.kind {
+            E::Prop(_, _, true) | E::Index(_, _, true) => return true,
+            E::Prop(x, _, false) | E::Index(x, _, false) => e = x,
+            _ => return false,
         }
     }
 }
@@ -803,7 +1075,10 @@ fn waiver_items(decls: &[Decl], items: &mut Vec<waivers::Item>) {
             match &b.kind {
                 E::For { body: inner, .. } | E::If(_, inner) => body = Some(inner),
                 E::Object { props, children } => {
-                    for p in props {
+                    for p in props
+                        .iter()
+                        .filter(|p| !matches!(p.value.kind, E::Spread(_)))
+                    {
                         items.push(waivers::Item {
                             span: p.key_span.start..p.value.span.end,
                             name: format!("attribute `{}`", p.key),
@@ -870,6 +1145,10 @@ fn resource(
             if META.contains(&p.key.as_str()) {
                 continue;
             }
+            if let E::Spread(x) = &p.value.kind {
+                spread(unit, x, &inst.frame, &mut attributes);
+                continue;
+            }
             attributes.insert(p.key.clone(), unit.eval(&p.value, &inst.frame, 0));
             attr_spans.push((p.key.clone(), p.key_span.start..p.value.span.end));
             if p.key == "location" {
@@ -930,6 +1209,25 @@ fn resource(
     }
 }
 
+/// `...x` in a resource or module body: `x`'s properties become the
+/// body's. When `x` is unknown, so are the `location` and `tags` the body
+/// does not set itself (what it might hold is unknown, never absent).
+fn spread(unit: &Unit<'_>, x: &Expr, frame: &Frame, attributes: &mut BTreeMap<String, Value>) {
+    match unit.eval(x, frame, 0) {
+        Value::Map(m) => attributes.extend(m),
+        Value::Null => {}
+        u @ Value::Unknown(_) => {
+            for k in ["location", "tags"] {
+                attributes.entry(k.into()).or_insert_with(|| u.clone());
+            }
+        }
+        other => {
+            let why = format!("`...` of a {} in a resource body", other.type_name());
+            attributes.insert("...".into(), fails(&why, unit.at(&x.span)));
+        }
+    }
+}
+
 /// A `module` declaration: its record, and its file's records when it is local.
 fn module(unit: &Unit<'_>, d: &Decl, env: &Env, st: &mut State) {
     let Some(body) = &d.value else { return };
@@ -964,6 +1262,10 @@ fn module(unit: &Unit<'_>, d: &Decl, env: &Env, st: &mut State) {
                 scope = Some(&p.value);
             }
             if META.contains(&p.key.as_str()) {
+                continue;
+            }
+            if let E::Spread(x) = &p.value.kind {
+                spread(unit, x, &inst.frame, &mut attributes);
                 continue;
             }
             attributes.insert(p.key.clone(), unit.eval(&p.value, &inst.frame, 0));
@@ -1085,6 +1387,7 @@ fn module(unit: &Unit<'_>, d: &Decl, env: &Env, st: &mut State) {
                                     kind: E::Ident(sym.clone()),
                                 }),
                                 "location".into(),
+                                false,
                             ),
                         },
                         &inst.frame,
@@ -1119,7 +1422,7 @@ fn module(unit: &Unit<'_>, d: &Decl, env: &Env, st: &mut State) {
         };
         let child_file = SourceFile::new(display_path(&target), text);
         st.out.modules += 1;
-        if !st.waiver_files.contains(&child_file.name) {
+        if st.out.file_paths.insert(canon.clone()) {
             st.out.files += 1;
         }
         let child_env = Env {

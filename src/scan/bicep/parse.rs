@@ -6,14 +6,28 @@
 //! line breaks; a declaration ends at the end of its line), its strings
 //! hold `${…}` interpolations that hold whole expressions, and a bad file
 //! must give one located error while the declarations before it are still
-//! checked. Every recursion is bounded by [`MAX_DEPTH`]. Types after
-//! `param`/`output`, `type` and `func` declarations, `import`/`using`/
-//! `extension` statements are skipped: they change no value proviso reads.
+//! checked. A declaration goes on over lines inside open brackets, after
+//! `=` and `=>`, and (a `type`'s union) before and after `|`.
+//!
+//! Nesting is bounded by [`MAX_DEPTH`], counted once per nested
+//! expression (an object, array, parenthesis, call argument or `${…}`),
+//! not per precedence level: binary operators are parsed by precedence
+//! climbing, one frame per operand. The bound keeps the parse inside a
+//! 2 MiB thread stack even in a debug build.
+//!
+//! Types (after `param`/`output`/`var`, and `type` declarations), `func`
+//! declarations (parsed, then dropped) and `using`/`extension` statements
+//! change no value proviso reads and are skipped; a `T?` type is
+//! remembered (a nullable parameter given no value is `null`). `import
+//! {a, b as c} from 'f.bicep'` and `import * as ns from 'f.bicep'` give a
+//! [`DeclKind::Import`] per name, followed by the evaluator. Safe
+//! dereference (`.?`, `[?…]`) and spread (`...x`) are parsed as such.
 
 use std::ops::Range;
 
-/// Deepest nesting of expressions (objects, arrays, calls, operators).
-pub const MAX_DEPTH: usize = 96;
+/// Deepest nesting of expressions (objects, arrays, parentheses, call
+/// arguments, interpolations, `!`/`-`): real templates nest about 20 deep.
+pub const MAX_DEPTH: usize = 48;
 
 /// An expression and where it is.
 #[derive(Debug, Clone)]
@@ -55,9 +69,14 @@ pub enum E {
     Array(Vec<Expr>),
     /// `ns.name(args)` or `name(args)`
     Call(Option<String>, String, Vec<Expr>),
-    /// `x.p`, `x?.p`, `x::child`
-    Prop(Box<Expr>, String),
-    Index(Box<Expr>, Box<Expr>),
+    /// `x.p`, `x::child`; `x.?p` (safe: `true`)
+    Prop(Box<Expr>, String, bool),
+    /// `x[i]`; `x[?i]` (safe: `true`)
+    Index(Box<Expr>, Box<Expr>, bool),
+    /// `...x` in an object or array.
+    Spread(Box<Expr>),
+    /// `^n` as an index: the `n`th item from the end (`list[^1]`).
+    FromEnd(Box<Expr>),
     Not(Box<Expr>),
     Neg(Box<Expr>),
     Bin(String, Box<Expr>, Box<Expr>),
@@ -87,6 +106,10 @@ pub struct Decl {
     pub target: String,
     pub target_span: Range<usize>,
     pub existing: bool,
+    /// `param x T?`: no value is `null`.
+    pub nullable: bool,
+    /// `import`: the name exported by `target` (`*` for `import * as ns`).
+    pub member: String,
     /// From the keyword to the end of the declaration.
     pub span: Range<usize>,
     /// From the keyword to the end of the type or path string.
@@ -101,6 +124,8 @@ pub enum DeclKind {
     Module,
     Output,
     TargetScope,
+    /// A name imported from another file (`import {x} from 'f.bicep'`).
+    Import,
 }
 
 /// Why a file does not parse, and where.
@@ -129,9 +154,9 @@ enum StrPiece {
     Hole(Range<usize>),
 }
 
-const SYMS: [&str; 32] = [
-    "::", "?.", "??", "==", "!=", "=~", "!~", "<=", ">=", "&&", "||", "=>", "{", "}", "[", "]",
-    "(", ")", ",", ":", ".", "?", "=", "<", ">", "!", "+", "-", "*", "/", "%", "|",
+const SYMS: [&str; 34] = [
+    "::", "...", ".?", "??", "==", "!=", "=~", "!~", "<=", ">=", "&&", "||", "=>", "{", "}", "[",
+    "]", "(", ")", ",", ":", ".", "?", "=", "<", ">", "!", "+", "-", "*", "/", "%", "|", "^",
 ];
 
 struct Lexer<'t> {
@@ -192,6 +217,9 @@ impl Lexer<'_> {
         if c == b'\'' {
             return self.string(start);
         }
+        if c == b'$' {
+            return self.interpolated_verbatim(start);
+        }
         if c.is_ascii_digit() {
             while matches!(self.byte(self.pos), Some(b'0'..=b'9' | b'.')) {
                 self.pos += 1;
@@ -225,9 +253,14 @@ impl Lexer<'_> {
     fn string(&mut self, start: usize) -> Result<(Tok, Range<usize>), ParseError> {
         if self.text.get(start..).is_some_and(|r| r.starts_with("'''")) {
             let body = start + 3;
-            let Some(end) = self.text.get(body..).and_then(|r| r.find("'''")) else {
+            let Some(mut end) = self.text.get(body..).and_then(|r| r.find("'''")) else {
                 return Err(self.err(start, "this multi-line string is never closed"));
             };
+            // `''''abc''''` is `'abc'`: the string ends at the last three
+            // quotes of a run.
+            while self.byte(body + end + 3) == Some(b'\'') {
+                end += 1;
+            }
             let mut text = self.text.get(body..body + end).unwrap_or("");
             // A line break right after the opening quotes is not part of it.
             text = text
@@ -267,9 +300,25 @@ impl Lexer<'_> {
                             let rest = self.text.get(self.pos + 2..).unwrap_or("");
                             let close = rest.find('}').unwrap_or(0);
                             let hex = rest.get(1..close).unwrap_or("");
-                            let ch = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32);
+                            let code = u32::from_str_radix(hex, 16).ok();
+                            // A UTF-16 surrogate pair: `\u{D801}\u{DC37}`.
+                            let low = rest
+                                .get(close + 1..)
+                                .and_then(|r| r.strip_prefix("\\u{"))
+                                .and_then(|r| Some((r, r.find('}')?)))
+                                .and_then(|(r, c)| {
+                                    let lo = u32::from_str_radix(r.get(..c)?, 16).ok()?;
+                                    (0xDC00..=0xDFFF).contains(&lo).then_some((lo, c + 4))
+                                });
+                            let (ch, len) = match (code, low) {
+                                (Some(hi @ 0xD800..=0xDBFF), Some((lo, more))) => (
+                                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)),
+                                    close + 2 + more,
+                                ),
+                                (c, _) => (c.and_then(char::from_u32), close + 2),
+                            };
                             match ch {
-                                Some(ch) => (ch, close + 2),
+                                Some(ch) => (ch, len),
                                 None => return Err(self.err(self.pos, "bad `\\u{…}` escape")),
                             }
                         }
@@ -296,6 +345,64 @@ impl Lexer<'_> {
         if !cur.is_empty() || pieces.is_empty() {
             pieces.push(StrPiece::Text(cur));
         }
+        Ok((Tok::Str(pieces), start..self.pos))
+    }
+
+    /// `$'''…'''` (or `$$'''…'''`, …) at `start`: a multi-line string
+    /// whose `${…}` (as many `$` as opened it) are interpolations.
+    fn interpolated_verbatim(&mut self, start: usize) -> Result<(Tok, Range<usize>), ParseError> {
+        let rest = self.text.get(start..).unwrap_or("");
+        let dollars = rest.bytes().take_while(|b| *b == b'$').count();
+        if !rest.get(dollars..).is_some_and(|r| r.starts_with("'''")) {
+            return Err(self.err(start, "unexpected character `$`"));
+        }
+        let mut at = start + dollars + 3;
+        let Some(end) = self.text.get(at..).and_then(|r| r.find("'''")) else {
+            return Err(self.err(start, "this multi-line string is never closed"));
+        };
+        let mut close = at + end;
+        // A line break right after the opening quotes is not part of it.
+        if self.text.get(at..).is_some_and(|r| r.starts_with("\r\n")) {
+            at += 2;
+        } else if self.text.get(at..).is_some_and(|r| r.starts_with('\n')) {
+            at += 1;
+        }
+        let opener = format!("{}{{", "$".repeat(dollars));
+        let mut pieces = Vec::new();
+        let mut text_from = at;
+        while at < close {
+            let here = self.text.get(at..close).unwrap_or("");
+            let Some(h) = here.find(&opener) else { break };
+            let hole = at + h;
+            // More `$` before it than opened the string: text.
+            if hole > text_from && self.byte(hole - 1) == Some(b'$') {
+                at = hole + opener.len();
+                continue;
+            }
+            if hole > text_from {
+                pieces.push(StrPiece::Text(
+                    self.text.get(text_from..hole).unwrap_or("").to_string(),
+                ));
+            }
+            let inner = hole + opener.len();
+            let hend = self.hole_end(inner)?;
+            pieces.push(StrPiece::Hole(inner..hend));
+            at = hend + 1;
+            text_from = at;
+            if at > close {
+                // The hole held `'''`: find the real end after it.
+                let Some(e) = self.text.get(at..).and_then(|r| r.find("'''")) else {
+                    return Err(self.err(start, "this multi-line string is never closed"));
+                };
+                close = at + e;
+            }
+        }
+        if text_from < close || pieces.is_empty() {
+            pieces.push(StrPiece::Text(
+                self.text.get(text_from..close).unwrap_or("").to_string(),
+            ));
+        }
+        self.pos = close + 3;
         Ok((Tok::Str(pieces), start..self.pos))
     }
 
@@ -333,7 +440,9 @@ pub fn parse_file(text: &str) -> (Vec<Decl>, Option<ParseError>) {
     };
     let mut decls = Vec::new();
     loop {
-        match p.statement() {
+        let r = p.statement();
+        decls.append(&mut p.pending);
+        match r {
             Ok(Some(d)) => decls.push(d),
             Ok(None) => return (decls, None),
             Err(e) => return (decls, Some(e)),
@@ -349,6 +458,9 @@ struct Parser<'t> {
     /// The end of the previous token.
     last_end: usize,
     depth: usize,
+    /// Declarations a statement gives besides the one it returns (the
+    /// names of an `import`).
+    pending: Vec<Decl>,
 }
 
 type Res<T> = Result<T, ParseError>;
@@ -364,6 +476,7 @@ impl<'t> Parser<'t> {
             span,
             last_end: at,
             depth: 0,
+            pending: Vec::new(),
         })
     }
 
@@ -417,16 +530,24 @@ impl<'t> Parser<'t> {
     }
 
     /// Skips a type (or anything) up to `=` or the end of the line,
-    /// keeping brackets balanced.
-    fn skip_type(&mut self) -> Res<()> {
+    /// keeping brackets (and `resourceInput<…>`'s angle brackets)
+    /// balanced; whether it ends in `?` (nullable).
+    fn skip_type(&mut self) -> Res<bool> {
         let mut depth = 0usize;
+        let mut nullable = false;
+        let mut after_bar = false;
         loop {
             match &self.tok {
-                Tok::Eof => return Ok(()),
-                Tok::Newline if depth == 0 => return Ok(()),
-                Tok::Sym("=") if depth == 0 => return Ok(()),
-                Tok::Sym("{" | "[" | "(") => depth += 1,
-                Tok::Sym("}" | "]" | ")") => {
+                Tok::Eof => return Ok(nullable),
+                // A union over lines: `param mode\n  | 'a'\n  | 'b'`.
+                Tok::Newline if depth == 0 && (after_bar || self.continues(&["|"])) => {
+                    self.newlines()?;
+                    continue;
+                }
+                Tok::Newline if depth == 0 => return Ok(nullable),
+                Tok::Sym("=") if depth == 0 => return Ok(nullable),
+                Tok::Sym("{" | "[" | "(" | "<") => depth += 1,
+                Tok::Sym("}" | "]" | ")" | ">") => {
                     if depth == 0 {
                         return self.err("unbalanced bracket");
                     }
@@ -437,6 +558,8 @@ impl<'t> Parser<'t> {
             if depth > MAX_DEPTH {
                 return self.err("a type nests too deeply");
             }
+            nullable = self.is("?");
+            after_bar = self.is("|");
             self.bump()?;
         }
     }
@@ -469,12 +592,11 @@ impl<'t> Parser<'t> {
                 "param" | "var" | "output" | "metadata" => {
                     self.bump()?;
                     let (name, name_span) = self.ident()?;
-                    if word != "var" && word != "metadata" {
-                        // `output name resource 'T@v' = …` and types.
-                        self.skip_type()?;
-                    }
+                    // `output name resource 'T@v' = …`, types, typed `var`s.
+                    let nullable = self.skip_type()?;
                     let value = if self.is("=") {
                         self.bump()?;
+                        self.newlines()?;
                         Some(self.expr()?)
                     } else {
                         None
@@ -494,6 +616,8 @@ impl<'t> Parser<'t> {
                         target: String::new(),
                         target_span: name_span.clone(),
                         existing: false,
+                        nullable,
+                        member: String::new(),
                         span: start..self.last_end,
                         header: start..name_span.end,
                     }));
@@ -511,12 +635,31 @@ impl<'t> Parser<'t> {
                         target: String::new(),
                         target_span: start..start,
                         existing: false,
+                        nullable: false,
+                        member: String::new(),
                         span: start..self.last_end,
                         header: start..start + 11,
                     }));
                 }
                 "resource" | "module" => return self.resource_decl().map(Some),
-                "type" | "func" | "import" | "using" | "extension" | "provider" | "assert" => {
+                "import" => {
+                    self.bump()?;
+                    self.import(start)?;
+                }
+                "func" => {
+                    // `func name(args) type =>` and a body, which may go on
+                    // over lines as any expression does.
+                    self.bump()?;
+                    self.skip_until_arrow()?;
+                    self.newlines()?;
+                    let _ = self.expr()?;
+                    self.end_of_statement()?;
+                }
+                "type" => {
+                    self.bump()?;
+                    self.skip_type_statement()?;
+                }
+                "using" | "extension" | "provider" | "assert" | "test" => {
                     self.bump()?;
                     self.skip_statement()?;
                 }
@@ -541,6 +684,134 @@ impl<'t> Parser<'t> {
             }
             self.bump()?;
         }
+    }
+
+    /// Skips a `func`'s name, parameters and type up to its `=>`.
+    fn skip_until_arrow(&mut self) -> Res<()> {
+        let mut depth = 0usize;
+        loop {
+            match &self.tok {
+                Tok::Eof => return self.err("expected `=>` in a `func` declaration"),
+                Tok::Newline if depth == 0 => {
+                    return self.err("expected `=>` in a `func` declaration");
+                }
+                Tok::Sym("=>") if depth == 0 => return self.bump(),
+                Tok::Sym("{" | "[" | "(") => depth += 1,
+                Tok::Sym("}" | "]" | ")") => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            if depth > MAX_DEPTH {
+                return self.err("a declaration nests too deeply");
+            }
+            self.bump()?;
+        }
+    }
+
+    /// Skips a `type` declaration: it goes on over lines inside brackets
+    /// (`resourceInput<…>` too), after its `=`, and before or after a
+    /// union's `|`.
+    fn skip_type_statement(&mut self) -> Res<()> {
+        let mut depth = 0usize;
+        let mut after_op = false;
+        loop {
+            match &self.tok {
+                Tok::Eof => return Ok(()),
+                Tok::Newline if depth == 0 => {
+                    if !after_op && !self.continues(&["|"]) {
+                        return Ok(());
+                    }
+                    self.newlines()?;
+                    continue;
+                }
+                Tok::Sym("{" | "[" | "(" | "<") => depth += 1,
+                Tok::Sym("}" | "]" | ")" | ">") => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            if depth > MAX_DEPTH {
+                return self.err("a type nests too deeply");
+            }
+            after_op = self.is("=") || self.is("|");
+            self.bump()?;
+        }
+    }
+
+    /// `import {a, b as c} from 'f.bicep'`, `import * as ns from 'f.bicep'`
+    /// (after the keyword): one [`DeclKind::Import`] per name. The older
+    /// `import 'az@1.0.0'` extension form gives none.
+    fn import(&mut self, start: usize) -> Res<()> {
+        let mut names: Vec<(String, String, Range<usize>)> = Vec::new();
+        if self.is("*") {
+            self.bump()?;
+            if !self.is_word("as") {
+                return self.err("expected `as` after `import *`");
+            }
+            self.bump()?;
+            let (n, s) = self.ident()?;
+            names.push(("*".into(), n, s));
+        } else if self.is("{") {
+            self.bump()?;
+            loop {
+                self.newlines()?;
+                while self.is(",") {
+                    self.bump()?;
+                    self.newlines()?;
+                }
+                if self.is("}") {
+                    self.bump()?;
+                    break;
+                }
+                let (member, s) = match &self.tok {
+                    Tok::Ident(_) => self.ident()?,
+                    Tok::Str(p) => match p.as_slice() {
+                        [StrPiece::Text(t)] => {
+                            let r = (t.clone(), self.span.clone());
+                            self.bump()?;
+                            r
+                        }
+                        _ => return self.err("expected a name to import"),
+                    },
+                    _ => return self.err("expected a name to import or `}`"),
+                };
+                let (local, s) = if self.is_word("as") {
+                    self.bump()?;
+                    self.ident()?
+                } else {
+                    (member.clone(), s)
+                };
+                names.push((member, local, s));
+            }
+        } else {
+            return self.skip_statement();
+        }
+        if !self.is_word("from") {
+            return self.err("expected `from` and the file to import from");
+        }
+        self.bump()?;
+        let (target, target_span) = match &self.tok {
+            Tok::Str(p) => match p.as_slice() {
+                [StrPiece::Text(t)] => (t.clone(), self.span.clone()),
+                _ => return self.err("the path cannot hold `${…}`"),
+            },
+            _ => return self.err("expected the file to import from, in quotes"),
+        };
+        self.bump()?;
+        self.end_of_statement()?;
+        for (member, name, name_span) in names {
+            self.pending.push(Decl {
+                kind: DeclKind::Import,
+                name,
+                name_span: name_span.clone(),
+                value: None,
+                target: target.clone(),
+                target_span: target_span.clone(),
+                existing: false,
+                nullable: false,
+                member,
+                span: start..self.last_end,
+                header: start..target_span.end,
+            });
+        }
+        Ok(())
     }
 
     fn end_of_statement(&mut self) -> Res<()> {
@@ -573,6 +844,7 @@ impl<'t> Parser<'t> {
             self.bump()?;
         }
         self.expect("=")?;
+        self.newlines()?;
         let value = self.expr()?;
         Ok(Decl {
             kind: if is_module {
@@ -586,6 +858,8 @@ impl<'t> Parser<'t> {
             target,
             target_span,
             existing,
+            nullable: false,
+            member: String::new(),
             span: start..self.last_end,
             header,
         })
@@ -651,31 +925,33 @@ impl<'t> Parser<'t> {
         })
     }
 
-    fn binary(&mut self, level: usize) -> Res<Expr> {
-        const LEVELS: [&[&str]; 6] = [
+    /// Binary operators by precedence climbing: one frame per operand, not
+    /// one per precedence level, so nesting costs little stack. Operators
+    /// up to `==` may start a continuation line.
+    fn binary(&mut self, min: usize) -> Res<Expr> {
+        const LEVELS: [&[&str]; 7] = [
             &["??"],
             &["||"],
             &["&&"],
             &["==", "!=", "=~", "!~"],
             &["<", "<=", ">", ">="],
             &["+", "-"],
+            &["*", "/", "%"],
         ];
-        const MUL: &[&str] = &["*", "/", "%"];
-        let ops: &[&str] = match LEVELS.get(level) {
-            Some(o) => o,
-            None if level == LEVELS.len() => MUL,
-            None => return self.unary(),
-        };
-        self.enter()?;
-        let mut left = self.binary(level + 1)?;
+        const CONTINUING: [&str; 7] = ["??", "||", "&&", "==", "!=", "=~", "!~"];
+        let mut left = self.unary()?;
         loop {
-            if level < 4 {
-                self.skip_newlines_before(ops)?;
-            }
-            let op = match &self.tok {
-                Tok::Sym(s) if ops.contains(s) => *s,
+            self.skip_newlines_before(&CONTINUING)?;
+            let (op, level) = match &self.tok {
+                Tok::Sym(s) => match LEVELS.iter().position(|l| l.contains(s)) {
+                    Some(level) => (*s, level),
+                    None => break,
+                },
                 _ => break,
             };
+            if level < min {
+                break;
+            }
             self.bump()?;
             self.newlines()?;
             let right = self.binary(level + 1)?;
@@ -684,7 +960,6 @@ impl<'t> Parser<'t> {
                 kind: E::Bin(op.to_string(), Box::new(left), Box::new(right)),
             };
         }
-        self.depth -= 1;
         Ok(left)
     }
 
@@ -716,7 +991,8 @@ impl<'t> Parser<'t> {
             if n > MAX_DEPTH {
                 return self.err("too many accesses in a row");
             }
-            if self.is(".") || self.is("?.") || self.is("::") {
+            if self.is(".") || self.is(".?") || self.is("::") {
+                let safe = self.is(".?");
                 self.bump()?;
                 let (p, s) = self.ident()?;
                 if self.is("(") {
@@ -740,20 +1016,31 @@ impl<'t> Parser<'t> {
                 }
                 e = Expr {
                     span: e.span.start..s.end,
-                    kind: E::Prop(Box::new(e), p),
+                    kind: E::Prop(Box::new(e), p, safe),
                 };
             } else if self.is("[") && self.last_end == self.span.start {
                 self.bump()?;
-                if self.is("?") {
+                let safe = self.is("?");
+                if safe {
                     self.bump()?;
                 }
                 self.newlines()?;
-                let i = self.expr()?;
+                let i = if self.is("^") {
+                    let from = self.span.start;
+                    self.bump()?;
+                    let n = self.expr()?;
+                    Expr {
+                        span: from..n.span.end,
+                        kind: E::FromEnd(Box::new(n)),
+                    }
+                } else {
+                    self.expr()?
+                };
                 self.newlines()?;
                 self.expect("]")?;
                 e = Expr {
                     span: e.span.start..self.last_end,
-                    kind: E::Index(Box::new(e), Box::new(i)),
+                    kind: E::Index(Box::new(e), Box::new(i), safe),
                 };
             } else if self.is("!") && self.last_end == self.span.start {
                 // Non-null assertion.
@@ -853,7 +1140,8 @@ impl<'t> Parser<'t> {
                     let _ = self.expr()?;
                     return Ok(done(self, E::Lambda));
                 }
-                if self.is("(") && self.last_end == self.span.start {
+                // `replace (a, b, c)`: a space before the parenthesis is allowed.
+                if self.is("(") {
                     let args = self.args()?;
                     return Ok(done(self, E::Call(None, w, args)));
                 }
@@ -913,6 +1201,24 @@ impl<'t> Parser<'t> {
             if self.is("}") {
                 self.bump()?;
                 break;
+            }
+            if self.is("...") {
+                let key_span = self.span.clone();
+                self.bump()?;
+                let x = self.expr()?;
+                props.push(Prop {
+                    key: "...".into(),
+                    key_span: key_span.clone(),
+                    key_expr: None,
+                    value: Expr {
+                        span: key_span.start..x.span.end,
+                        kind: E::Spread(Box::new(x)),
+                    },
+                });
+                if !matches!(self.tok, Tok::Newline | Tok::Sym("," | "}")) {
+                    return self.err("expected a line break, `,` or `}` after a spread");
+                }
+                continue;
             }
             if self.is_word("resource") {
                 // A nested child resource, or a property named `resource`.
@@ -1034,7 +1340,17 @@ impl<'t> Parser<'t> {
             if self.tok == Tok::Eof {
                 return self.err("this array is never closed");
             }
-            items.push(self.expr()?);
+            if self.is("...") {
+                let from = self.span.start;
+                self.bump()?;
+                let x = self.expr()?;
+                items.push(Expr {
+                    span: from..x.span.end,
+                    kind: E::Spread(Box::new(x)),
+                });
+            } else {
+                items.push(self.expr()?);
+            }
             if !matches!(self.tok, Tok::Newline | Tok::Sym("," | "]")) {
                 return self.err("expected a line break, `,` or `]` after an item");
             }
@@ -1104,7 +1420,50 @@ mod tests {
             parse_file("\u{feff}// c\r\n#disable-next-line no-unused-vars\r\nvar a = 'x'\r\n");
         assert!(err.is_none(), "{err:?}");
         assert_eq!(decls.len(), 1);
+        let (decls, err) = parse_file("var s = '\\u{D801}\\u{DC37}\\u{e9}'\n");
+        assert!(err.is_none(), "{err:?}");
+        assert!(
+            matches!(&decls[0].value.as_ref().unwrap().kind, E::Str(s) if s == "\u{10437}\u{e9}")
+        );
         let deep = format!("var d = {}", "[".repeat(10_000));
         assert!(parse_file(&deep).1.unwrap().message.contains("deeper"));
+    }
+
+    #[test]
+    fn reads_safe_access_spread_imports_and_continued_declarations() {
+        let text = "import { a, b as c } from 'shared.bicep'\nimport * as ns from 'x.bicep'\ntype t =\n  | 'x'\n  | 'y'\nparam p\n  | 'x'\n  | 'y' = 'x'\nparam n string?\nfunc f(x string) string =>\n  x\nvar v string = {\n  ...o\n  k: o.?a[?0][^1]\n}\n";
+        let (decls, err) = parse_file(text);
+        assert!(err.is_none(), "{err:?}");
+        let names: Vec<(&str, DeclKind, &str)> = decls
+            .iter()
+            .map(|d| (d.name.as_str(), d.kind, d.member.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("a", DeclKind::Import, "a"),
+                ("c", DeclKind::Import, "b"),
+                ("ns", DeclKind::Import, "*"),
+                ("p", DeclKind::Param, ""),
+                ("n", DeclKind::Param, ""),
+                ("v", DeclKind::Var, ""),
+            ]
+        );
+        assert!(decls[4].nullable && !decls[3].nullable);
+        let Some(Expr {
+            kind: E::Object { props, .. },
+            ..
+        }) = &decls[5].value
+        else {
+            panic!()
+        };
+        assert!(matches!(props[0].value.kind, E::Spread(_)));
+        let E::Index(inner, last, false) = &props[1].value.kind else {
+            panic!("{:?}", props[1].value.kind)
+        };
+        assert!(matches!(last.kind, E::FromEnd(_)));
+        assert!(
+            matches!(&inner.kind, E::Index(x, _, true) if matches!(x.kind, E::Prop(_, _, true)))
+        );
     }
 }

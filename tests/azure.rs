@@ -584,6 +584,34 @@ fn bicep_safe_dereference_gives_null_for_what_an_object_lacks() {
     assert!(field(c, "region").is_unknown(), "{:?}", field(c, "region"));
 }
 
+/// Bicep's lambdas evaluate as Microsoft's lambda page says, and a loop
+/// over a filtered list gives one record per item kept.
+#[test]
+fn bicep_lambdas_filter_map_reduce_sort_and_group() {
+    let out = bicep_fixture("lambdas/main.bicep");
+    assert!(out.malformed.is_empty(), "{:?}", out.malformed);
+    let addresses: Vec<&str> = out.records.iter().map(|r| r.address.as_str()).collect();
+    assert_eq!(
+        addresses,
+        [
+            "Microsoft.Storage/storageAccounts.kennels[0]",
+            "Microsoft.Storage/storageAccounts.kennels[1]"
+        ]
+    );
+    let kira = &out.records[1];
+    assert_eq!(attr(kira, "name"), &Value::str("stkira"));
+    assert_eq!(field(kira, "region"), &Value::str("swedencentral"));
+    assert_eq!(tag(kira, "names"), &Value::str("Evie,Casper,Indy,Kira"));
+    assert_eq!(tag(kira, "total"), &Value::str("18"));
+    assert_eq!(
+        tag(kira, "youngestFirst"),
+        &Value::str("Indy,Casper,Evie,Kira")
+    );
+    assert_eq!(tag(kira, "kiraAge"), &Value::str("8"));
+    assert_eq!(tag(kira, "westeurope"), &Value::str("2"));
+    assert_eq!(tag(kira, "first"), &Value::str("0:Evie"));
+}
+
 #[test]
 fn a_bicep_output_named_as_a_parameter_leaves_the_parameter_in_use() {
     let out = bicep_fixture("output_same_name/main.bicep");

@@ -320,127 +320,39 @@ fn lambda_call(
     scope: &dyn Scope,
     at: &Option<Origin>,
 ) -> Option<Value> {
-    if !matches!(
-        lower,
-        "filter" | "map" | "reduce" | "sort" | "toobject" | "mapvalues" | "groupby"
-    ) {
+    if !funcs::is_lambda_function(lower) {
+        return None;
+    }
+    let lambdas: Vec<(Vec<String>, &Expr)> = args.iter().filter_map(lambda_of).collect();
+    if lambdas.is_empty() {
         return None;
     }
     let first = eval(args.first()?, scope, at);
-    let apply = |l: &(Vec<String>, &Expr), values: Vec<Value>| {
-        let b = Bound {
-            parent: scope,
-            names: &l.0,
-            values,
-        };
-        eval(l.1, &b, at)
+    let initial = (lower == "reduce").then(|| args.get(1).map(|a| eval(a, scope, at)));
+    let appliers: Vec<Box<dyn Fn(Vec<Value>) -> Value + '_>> = lambdas
+        .iter()
+        .map(|(names, body)| {
+            Box::new(move |values: Vec<Value>| {
+                let b = Bound {
+                    parent: scope,
+                    names,
+                    values,
+                };
+                eval(body, &b, at)
+            }) as Box<dyn Fn(Vec<Value>) -> Value + '_>
+        })
+        .collect();
+    let d = Deployment {
+        region: scope.region(),
+        at: at.clone(),
     };
-    let items: Vec<Value> = match (&first, lower) {
-        (Value::Unknown(_), _) => return Some(first),
-        (Value::Map(m), "mapvalues") => {
-            let f = lambda_of(args.get(1)?)?;
-            return Some(Value::Map(
-                m.iter()
-                    .map(|(k, v)| (k.clone(), apply(&f, vec![v.clone()])))
-                    .collect(),
-            ));
-        }
-        (Value::List(l), _) => l.clone(),
-        (other, _) => {
-            return Some(fails(&format!("`{lower}` of a {}", other.type_name()), at));
-        }
-    };
-    let index_of = |i: usize| Value::Num(i as f64);
-    Some(match lower {
-        "filter" => {
-            let f = lambda_of(args.get(1)?)?;
-            let mut out = Vec::new();
-            for (i, item) in items.into_iter().enumerate() {
-                match apply(&f, vec![item.clone(), index_of(i)]) {
-                    Value::Bool(true) => out.push(item),
-                    Value::Bool(false) => {}
-                    u @ Value::Unknown(_) => return Some(u),
-                    _ => return Some(fails("`filter`'s lambda must give a boolean", at)),
-                }
-            }
-            Value::List(out)
-        }
-        "map" => {
-            let f = lambda_of(args.get(1)?)?;
-            Value::List(
-                items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, item)| apply(&f, vec![item, index_of(i)]))
-                    .collect(),
-            )
-        }
-        "reduce" => {
-            let f = lambda_of(args.get(2)?)?;
-            let mut acc = eval(args.get(1)?, scope, at);
-            for (i, item) in items.into_iter().enumerate() {
-                acc = apply(&f, vec![acc, item, index_of(i)]);
-            }
-            acc
-        }
-        "sort" => {
-            let f = lambda_of(args.get(1)?)?;
-            // An insertion sort by the lambda's "a before b": stable, and
-            // an unknown comparison makes the order unknown.
-            let mut out: Vec<Value> = Vec::with_capacity(items.len());
-            for item in items {
-                let mut pos = out.len();
-                while pos > 0 {
-                    let prev = out.get(pos - 1).cloned().unwrap_or(Value::Null);
-                    match apply(&f, vec![item.clone(), prev]) {
-                        Value::Bool(true) => pos -= 1,
-                        Value::Bool(false) => break,
-                        u @ Value::Unknown(_) => return Some(u),
-                        _ => return Some(fails("`sort`'s lambda must give a boolean", at)),
-                    }
-                }
-                out.insert(pos, item);
-            }
-            Value::List(out)
-        }
-        "toobject" => {
-            let key = lambda_of(args.get(1)?)?;
-            let value = match args.get(2) {
-                Some(e) => Some(lambda_of(e)?),
-                None => None,
-            };
-            let mut out = std::collections::BTreeMap::new();
-            for item in items {
-                let k = match apply(&key, vec![item.clone()]) {
-                    Value::Str(k) => k.to_string(),
-                    u @ Value::Unknown(_) => return Some(u),
-                    _ => return Some(fails("`toObject`'s key lambda must give a string", at)),
-                };
-                let v = match &value {
-                    Some(f) => apply(f, vec![item]),
-                    None => item,
-                };
-                out.insert(k, v);
-            }
-            Value::Map(out)
-        }
-        "groupby" => {
-            let key = lambda_of(args.get(1)?)?;
-            let mut out: std::collections::BTreeMap<String, Value> = Default::default();
-            for item in items {
-                let k = match apply(&key, vec![item.clone()]) {
-                    Value::Str(k) => k.to_string(),
-                    u @ Value::Unknown(_) => return Some(u),
-                    _ => return Some(fails("`groupBy`'s lambda must give a string", at)),
-                };
-                if let Value::List(l) = out.entry(k).or_insert_with(|| Value::List(Vec::new())) {
-                    l.push(item);
-                }
-            }
-            Value::Map(out)
-        }
-        _ => return None,
-    })
+    Some(funcs::lambda_function(
+        lower,
+        first,
+        initial.flatten(),
+        &appliers,
+        &d,
+    ))
 }
 
 /// One step of an access chain: `.name` or `[key]` (the key evaluated).

@@ -934,6 +934,123 @@ pub fn call(name: &str, args: &[Value], d: &Deployment<'_>) -> Option<Value> {
     Some(v)
 }
 
+/// Whether `lower` (a function's name in lower case) takes a lambda.
+pub fn is_lambda_function(lower: &str) -> bool {
+    matches!(
+        lower,
+        "filter" | "map" | "reduce" | "sort" | "toobject" | "mapvalues" | "groupby"
+    )
+}
+
+/// A lambda function (`lower`: `filter`, `map`, `reduce`, `sort`,
+/// `toObject`, `mapValues`, `groupBy`) on its evaluated first argument,
+/// `reduce`'s initial value, and its lambdas as closures from their
+/// arguments to their value: ARM's `lambda('x', …)` and Bicep's `x => …`
+/// both come here. Each lambda is given the item and its index (`reduce`:
+/// the accumulated value, the item and its index; `sort`: the two items;
+/// `mapValues`: the value), and uses as many as it declares.
+pub fn lambda_function(
+    lower: &str,
+    first: Value,
+    initial: Option<Value>,
+    lambdas: &[Box<dyn Fn(Vec<Value>) -> Value + '_>],
+    d: &Deployment<'_>,
+) -> Value {
+    let Some(f) = lambdas.first() else {
+        return bad(format!("`{lower}` needs a lambda"), d);
+    };
+    let items: Vec<Value> = match (first, lower) {
+        (u @ Value::Unknown(_), _) => return u,
+        (Value::Map(m), "mapvalues") => {
+            return Value::Map(m.into_iter().map(|(k, v)| (k, f(vec![v]))).collect());
+        }
+        (Value::List(l), _) => l,
+        (other, _) => return bad(format!("`{lower}` of a {}", other.type_name()), d),
+    };
+    let index_of = |i: usize| Value::Num(i as f64);
+    let key_of = |v: Value, what: &str| match v {
+        Value::Str(k) => Ok(k.to_string()),
+        u @ Value::Unknown(_) => Err(u),
+        _ => Err(bad(format!("`{what}`'s lambda must give a string"), d)),
+    };
+    match lower {
+        "filter" => {
+            let mut out = Vec::new();
+            for (i, item) in items.into_iter().enumerate() {
+                match f(vec![item.clone(), index_of(i)]) {
+                    Value::Bool(true) => out.push(item),
+                    Value::Bool(false) => {}
+                    u @ Value::Unknown(_) => return u,
+                    _ => return bad("`filter`'s lambda must give a boolean".into(), d),
+                }
+            }
+            Value::List(out)
+        }
+        "map" => Value::List(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| f(vec![item, index_of(i)]))
+                .collect(),
+        ),
+        "reduce" => {
+            let mut acc = initial.unwrap_or(Value::Null);
+            for (i, item) in items.into_iter().enumerate() {
+                acc = f(vec![acc, item, index_of(i)]);
+            }
+            acc
+        }
+        "sort" => {
+            // An insertion sort by the lambda's "a before b": stable, and
+            // an unknown comparison makes the order unknown.
+            let mut out: Vec<Value> = Vec::with_capacity(items.len());
+            for item in items {
+                let mut pos = out.len();
+                while pos > 0 {
+                    let prev = out.get(pos - 1).cloned().unwrap_or(Value::Null);
+                    match f(vec![item.clone(), prev]) {
+                        Value::Bool(true) => pos -= 1,
+                        Value::Bool(false) => break,
+                        u @ Value::Unknown(_) => return u,
+                        _ => return bad("`sort`'s lambda must give a boolean".into(), d),
+                    }
+                }
+                out.insert(pos, item);
+            }
+            Value::List(out)
+        }
+        "toobject" => {
+            let mut out = BTreeMap::new();
+            for item in items {
+                let k = match key_of(f(vec![item.clone()]), "toObject") {
+                    Ok(k) => k,
+                    Err(v) => return v,
+                };
+                let v = match lambdas.get(1) {
+                    Some(value) => value(vec![item]),
+                    None => item,
+                };
+                out.insert(k, v);
+            }
+            Value::Map(out)
+        }
+        "groupby" => {
+            let mut out: BTreeMap<String, Value> = BTreeMap::new();
+            for item in items {
+                let k = match key_of(f(vec![item.clone()]), "groupBy") {
+                    Ok(k) => k,
+                    Err(v) => return v,
+                };
+                if let Value::List(l) = out.entry(k).or_insert_with(|| Value::List(Vec::new())) {
+                    l.push(item);
+                }
+            }
+            Value::Map(out)
+        }
+        _ => bad(format!("`{lower}` does not take a lambda"), d),
+    }
+}
+
 /// `uriComponent`: every byte but the unreserved characters of RFC 3986
 /// (letters, digits, `-_.~`) percent-encoded, as .NET's
 /// `Uri.EscapeDataString`.

@@ -563,6 +563,46 @@ impl<'d> Unit<'d> {
         })
     }
 
+    /// `map(xs, x => …)` and the other lambda functions: each lambda's
+    /// body evaluated with its parameters bound, by the functions ARM's
+    /// lambdas use too ([`funcs::lambda_function`]).
+    fn lambda_call(
+        &self,
+        lower: &str,
+        args: &[Expr],
+        frame: &Frame,
+        depth: usize,
+        at: Option<Origin>,
+    ) -> Value {
+        let first = args
+            .first()
+            .map_or(Value::Null, |a| self.eval(a, frame, depth + 1));
+        let initial = (lower == "reduce")
+            .then(|| args.get(1).map(|a| self.eval(a, frame, depth + 1)))
+            .flatten();
+        let appliers: Vec<Box<dyn Fn(Vec<Value>) -> Value + '_>> = args
+            .iter()
+            .filter_map(|a| match &a.kind {
+                E::Lambda(names, body) => Some((names, body)),
+                _ => None,
+            })
+            .map(|(names, body)| {
+                Box::new(move |values: Vec<Value>| {
+                    let mut f = frame.clone();
+                    for (n, v) in names.iter().zip(values) {
+                        f = f.with(&Some(n.clone()), v);
+                    }
+                    self.eval(body, &f, depth + 1)
+                }) as Box<dyn Fn(Vec<Value>) -> Value + '_>
+            })
+            .collect();
+        let d = funcs::Deployment {
+            region: self.region.as_deref(),
+            at,
+        };
+        funcs::lambda_function(lower, first, initial, &appliers, &d)
+    }
+
     fn ident(&self, name: &str, frame: &Frame, span: &Range<usize>) -> Value {
         if let Some((_, v, _)) = frame.vars.iter().rev().find(|(k, _, _)| k == name) {
             return v.clone();
@@ -681,6 +721,12 @@ impl<'d> Unit<'d> {
                         ),
                         at(),
                     );
+                }
+                let lower = name.to_ascii_lowercase();
+                if funcs::is_lambda_function(&lower)
+                    && args.iter().any(|a| matches!(a.kind, E::Lambda(..)))
+                {
+                    return self.lambda_call(&lower, args, frame, depth, at());
                 }
                 let values: Vec<Value> = args.iter().map(ev).collect();
                 match name.as_str() {
@@ -827,7 +873,10 @@ impl<'d> Unit<'d> {
                 Value::Bool(false) => Value::Null,
                 u => u,
             },
-            E::Lambda => Value::unknown("lambdas are not evaluated statically by proviso", at()),
+            E::Lambda(..) => fails(
+                "a lambda is a value only as an argument of `filter`, `map`, `reduce`, `sort`, `toObject`, `mapValues` or `groupBy`",
+                at(),
+            ),
         }
     }
 

@@ -90,7 +90,8 @@ pub enum E {
     },
     /// `if (cond) body`
     If(Box<Expr>, Box<Expr>),
-    Lambda,
+    /// `x => body`, `(acc, x) => body`: its parameters' names and body.
+    Lambda(Vec<String>, Box<Expr>),
 }
 
 /// A top-level (or nested) declaration.
@@ -1137,8 +1138,8 @@ impl<'t> Parser<'t> {
                 if self.is("=>") {
                     self.bump()?;
                     self.newlines()?;
-                    let _ = self.expr()?;
-                    return Ok(done(self, E::Lambda));
+                    let body = self.expr()?;
+                    return Ok(done(self, E::Lambda(vec![w], Box::new(body))));
                 }
                 // `replace (a, b, c)`: a space before the parenthesis is allowed.
                 if self.is("(") {
@@ -1158,19 +1159,30 @@ impl<'t> Parser<'t> {
                 };
                 self.newlines()?;
                 let mut lambda = false;
+                let mut more = Vec::new();
                 while self.is(",") {
                     lambda = true;
                     self.bump()?;
                     self.newlines()?;
-                    let _ = self.expr()?;
+                    more.push(self.expr()?);
                     self.newlines()?;
                 }
                 self.expect(")")?;
                 if self.is("=>") {
                     self.bump()?;
                     self.newlines()?;
-                    let _ = self.expr()?;
-                    return Ok(done(self, E::Lambda));
+                    let body = self.expr()?;
+                    // The parameters are names (`(a, b) => …`); typed
+                    // ones or patterns leave the lambda's names unread.
+                    let names: Vec<String> = inner
+                        .iter()
+                        .chain(&more)
+                        .filter_map(|e| match &e.kind {
+                            E::Ident(n) => Some(n.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    return Ok(done(self, E::Lambda(names, Box::new(body))));
                 }
                 match inner {
                     Some(e) if !lambda => Ok(Expr {

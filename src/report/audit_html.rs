@@ -20,6 +20,7 @@
 
 use crate::audit::{AuditReport, ClauseStats};
 use crate::date::{Date, Interval};
+use crate::report::timeline::{Axis, ticks};
 use crate::rules::RuleSet;
 use crate::scan::logs::format_timestamp;
 use crate::text::xml_escape as escape;
@@ -61,77 +62,31 @@ const MAX_LINE: usize = 2000;
 
 /// The days every chart of the report shares: from the earliest to the
 /// latest day anything happened (a violation, or a version of a clause
-/// with one coming into force), a little past the last.
-#[derive(Debug, Clone, Copy)]
-struct Axis {
-    from: Date,
-    until: Date,
-}
-
-impl Axis {
-    fn of(r: &AuditReport, versions: &[Version]) -> Axis {
-        let days = r
-            .clauses
-            .iter()
-            .flat_map(|c| c.per_day.iter().map(|(d, _)| *d));
-        let starts = versions
-            .iter()
-            .filter(|v| {
-                r.clauses
-                    .iter()
-                    .any(|c| c.clause == v.clause && c.violations > 0)
-            })
-            .map(|v| v.interval.from);
-        let all: Vec<Date> = days.chain(starts).collect();
-        let from = all.iter().min().copied().unwrap_or_else(Date::today);
-        let last = all.iter().max().copied().unwrap_or(from);
-        // A little past the last day: a twentieth of the span, at least a week.
-        let span = (last.days() - from.days()).max(1);
-        Axis {
-            from,
-            until: Date::from_days(last.days() + (span / 20).max(7)),
-        }
-    }
-
-    fn x(&self, d: Date) -> f64 {
-        let span = f64::from((self.until.days() - self.from.days()).max(1));
-        let at = f64::from(d.days() - self.from.days()).clamp(0.0, span);
-        LEFT + (WIDTH - LEFT - RIGHT) * at / span
-    }
-
-    fn day_width(&self) -> f64 {
-        let span = f64::from((self.until.days() - self.from.days()).max(1));
-        ((WIDTH - LEFT - RIGHT) / span).max(1.0)
-    }
-
-    /// First days of months (or of quarters/years on a long axis) to label.
-    fn ticks(&self) -> Vec<Date> {
-        let months = (self.until.days() - self.from.days()) / 30;
-        let step = match months {
-            0..=14 => 1,
-            15..=36 => 3,
-            37..=96 => 6,
-            _ => 12,
-        };
-        let (mut y, mut m, _) = self.from.ymd();
-        let mut out = Vec::new();
-        for _ in 0..400 {
-            m += 1;
-            if m > 12 {
-                m = 1;
-                y += 1;
-            }
-            let Ok(d) = Date::from_ymd(y, m, 1) else {
-                break;
-            };
-            if d >= self.until {
-                break;
-            }
-            if (m - 1) % step == 0 {
-                out.push(d);
-            }
-        }
-        out
+/// with one coming into force), a little past the last; drawn with the
+/// terms timeline's axis (`timeline::Axis`, its ticks and labels).
+fn axis_of(r: &AuditReport, versions: &[Version]) -> Axis {
+    let days = r
+        .clauses
+        .iter()
+        .flat_map(|c| c.per_day.iter().map(|(d, _)| *d));
+    let starts = versions
+        .iter()
+        .filter(|v| {
+            r.clauses
+                .iter()
+                .any(|c| c.clause == v.clause && c.violations > 0)
+        })
+        .map(|v| v.interval.from);
+    let all: Vec<Date> = days.chain(starts).collect();
+    let from = all.iter().min().copied().unwrap_or_else(Date::today);
+    let last = all.iter().max().copied().unwrap_or(from);
+    // A little past the last day: a twentieth of the span, at least a week.
+    let span = (last.days() - from.days()).max(1);
+    Axis {
+        start: from,
+        end: Date::from_days(last.days() + (span / 20).max(7)),
+        left: LEFT,
+        right: WIDTH - RIGHT,
     }
 }
 
@@ -182,19 +137,10 @@ fn changes(rules: &RuleSet) -> Vec<Change> {
     out
 }
 
-fn month_label(d: Date) -> String {
-    let (y, m, _) = d.ymd();
-    let name = crate::date::MONTH_NAMES
-        .get((m as usize).saturating_sub(1))
-        .copied()
-        .unwrap_or("");
-    format!("{} {y}", name.get(..3).unwrap_or(name))
-}
-
 pub fn render(r: &AuditReport, rules: &RuleSet) -> String {
     let versions = versions(rules);
     let changes = changes(rules);
-    let axis = Axis::of(r, &versions);
+    let axis = axis_of(r, &versions);
     let mut out = String::new();
     let title = rules
         .agreements
@@ -444,8 +390,8 @@ fn chart(c: &ClauseStats, versions: &[Version], changes: &[Change], axis: &Axis)
         out,
         "<svg class=\"chart\" viewBox=\"0 0 {WIDTH} {height:.0}\" role=\"img\" aria-label=\"violations of {} per day, {} to {}\">",
         escape(&c.clause),
-        axis.from,
-        axis.until
+        axis.start,
+        axis.end
     );
     // Axis: baseline, month ticks with labels that stay inside the box.
     let _ = write!(
@@ -453,7 +399,7 @@ fn chart(c: &ClauseStats, versions: &[Version], changes: &[Change], axis: &Axis)
         "<line x1=\"{LEFT}\" y1=\"{CHART_H}\" x2=\"{:.1}\" y2=\"{CHART_H}\" stroke=\"#8c959f\"/>",
         WIDTH - RIGHT
     );
-    for t in axis.ticks() {
+    for (t, label) in ticks(axis) {
         let x = axis.x(t);
         // A label centred on its tick, unless that would cross the edge.
         let anchor = if x > WIDTH - 26.0 { "end" } else { "middle" };
@@ -462,7 +408,7 @@ fn chart(c: &ClauseStats, versions: &[Version], changes: &[Change], axis: &Axis)
             "<line x1=\"{x:.1}\" y1=\"{CHART_H}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#8c959f\"/><text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
             CHART_H + 4.0,
             CHART_H + 15.0,
-            month_label(t)
+            label
         );
     }
     let _ = write!(
@@ -521,7 +467,7 @@ fn chart(c: &ClauseStats, versions: &[Version], changes: &[Change], axis: &Axis)
     // timeline, labelled with its date and what changed.
     for ch in changes
         .iter()
-        .filter(|ch| ch.date > axis.from && ch.date < axis.until)
+        .filter(|ch| ch.date > axis.start && ch.date < axis.end)
     {
         let x = axis.x(ch.date);
         let label = format!("{}: {}", ch.date, ch.what);

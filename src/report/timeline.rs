@@ -96,6 +96,12 @@ impl Axis {
         self.left + t * (self.right - self.left)
     }
 
+    /// The width of one day on the axis, at least one unit (a bar per day).
+    pub fn day_width(&self) -> f64 {
+        let span = f64::from((self.end.days() - self.start.days()).max(1));
+        ((self.right - self.left) / span).max(1.0)
+    }
+
     /// Whether a date lies after the axis's end.
     pub fn beyond(&self, d: Date) -> bool {
         d > self.end
@@ -216,8 +222,9 @@ fn place(labels: &[(f64, f64)], lo: f64, hi: f64) -> Vec<(f64, usize)> {
         .collect()
 }
 
-/// Month ticks: a label per 1, 2, 3, 6 or 12 months, as fits.
-fn ticks(axis: &Axis) -> Vec<(Date, String)> {
+/// Month ticks: a label per 1, 2, 3, 6 or 12 months, as fits (also the
+/// audit page's per-day charts).
+pub fn ticks(axis: &Axis) -> Vec<(Date, String)> {
     let plot = axis.right - axis.left;
     let months = (axis.end.days() - axis.start.days()) / 30 + 1;
     let step = [1, 2, 3, 6, 12, 24, 60]

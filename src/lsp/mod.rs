@@ -29,11 +29,12 @@ pub mod position;
 
 pub use features::FIXTURE_TAG_KEYS;
 
+use crate::source::SourceFile;
 use analysis::Analysis;
 use lsp_server::{ErrorCode, Message, Notification, Request, Response};
 use position::{Encoding, LineIndex};
 use serde_json::{Value as Json, json};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -183,13 +184,22 @@ struct Group {
     uris: HashMap<String, String>,
     /// Line indexes of the set's files, by name.
     lines: HashMap<String, Arc<LineIndex>>,
-    /// URIs that were sent diagnostics, to clear them when they have none.
-    published: HashSet<String>,
+    /// URIs that were sent diagnostics, to clear them when they have none,
+    /// with a hash of the diagnostics and the version sent.
+    published: HashMap<String, (u64, Option<i32>)>,
     /// The last analysis in which every file parsed: completion's names
     /// while a line being typed does not parse.
     parsed: Option<Arc<Analysis>>,
     /// `proviso test`'s results, worked out on the first code lens.
     examples: Option<Arc<Vec<crate::rules::examples::ExampleResult>>>,
+}
+
+/// What lowering a rule file gave, besides its AST: its `agreement` line
+/// and its diagnostics, or its parse error.
+struct Lowering {
+    file: Arc<SourceFile>,
+    result:
+        Result<(Option<crate::rules::ast::Agreement>, Vec<crate::diag::Diag>), crate::diag::Diag>,
 }
 
 /// The server's state.
@@ -202,9 +212,10 @@ pub struct Server<W: Write> {
     /// Rule files read from disk: modification time, length, text.
     disk: HashMap<PathBuf, (Option<SystemTime>, u64, Arc<str>)>,
     groups: HashMap<String, Group>,
-    /// Each rule file as last parsed and lowered, by name: a file whose
-    /// text did not change is not parsed again.
-    lowered: HashMap<String, (Arc<crate::source::SourceFile>, crate::rules::Lowered)>,
+    /// Each rule file as last lowered, by name (its AST is in its group's
+    /// analysis, checked: one copy): a file whose text did not change is
+    /// not parsed again.
+    lowered: HashMap<String, Lowering>,
 }
 
 type Handled = Result<Json, (i32, String)>;
@@ -553,23 +564,7 @@ impl<W: Write> Server<W> {
                 Some(d.version),
             ));
         }
-        let mut sources = Vec::with_capacity(files.len());
-        let mut lowered = Vec::with_capacity(files.len());
-        for (name, _, text, _) in &files {
-            match self.lowered.get(name) {
-                Some((file, l)) if Arc::ptr_eq(&file.text, text) || *file.text == **text => {
-                    sources.push(file.clone());
-                    lowered.push(l.clone());
-                }
-                _ => {
-                    let file = crate::source::SourceFile::new(name.clone(), text.clone());
-                    let l = crate::rules::lower_file(&file);
-                    self.lowered.insert(name.clone(), (file.clone(), l.clone()));
-                    sources.push(file);
-                    lowered.push(l);
-                }
-            }
-        }
+        let (sources, lowered) = self.lower(key, &files);
         let analysis = Arc::new(Analysis::new(sources, lowered));
         let enc = self.enc;
         let mut publish = Vec::new();
@@ -584,7 +579,7 @@ impl<W: Write> Server<W> {
             .iter()
             .map(|f| (f.name.clone(), Arc::new(LineIndex::new(&f.text))))
             .collect();
-        let mut now = HashSet::new();
+        let mut now = HashMap::new();
         for (name, uri, text, version) in &files {
             let lines = group
                 .lines
@@ -618,18 +613,23 @@ impl<W: Write> Server<W> {
                 }));
             }
             // An open document always hears (an empty list clears it).
-            if list.is_empty() && version.is_none() && !group.published.contains(uri) {
+            if list.is_empty() && version.is_none() && !group.published.contains_key(uri) {
                 continue;
             }
-            now.insert(uri.clone());
-            let mut params = json!({"uri": uri, "diagnostics": list});
-            if let Some(v) = version {
-                features::set(&mut params, "version", json!(v));
+            // Written at once (a JSON tree of thousands of diagnostics
+            // weighs far more than its text), and not sent again to a file
+            // whose diagnostics and version did not change.
+            let list = Json::Array(list).to_string();
+            let seen = (hash_of(&list), *version);
+            if group.published.get(uri) == Some(&seen) {
+                now.insert(uri.clone(), seen);
+                continue;
             }
-            publish.push(params);
+            now.insert(uri.clone(), seen);
+            publish.push(diagnostics_message(uri, *version, &list));
         }
-        for old in group.published.difference(&now) {
-            publish.push(json!({"uri": old, "diagnostics": []}));
+        for old in group.published.keys().filter(|u| !now.contains_key(*u)) {
+            publish.push(diagnostics_message(old, None, "[]"));
         }
         group.published = now;
         if analysis.unparsed.is_empty() {
@@ -638,9 +638,157 @@ impl<W: Write> Server<W> {
         group.analysis = Some(analysis);
         group.examples = None;
         group.dirty = false;
-        for p in publish {
-            self.notify("textDocument/publishDiagnostics", p);
+        for body in publish {
+            let _ = write!(self.out, "Content-Length: {}\r\n\r\n{body}", body.len());
+            let _ = self.out.flush();
         }
+    }
+
+    /// Each file of a group lowered: a file whose text is unchanged is
+    /// taken from the group's last analysis, one edited inside a clause is
+    /// that analysis's AST with the clause lowered again
+    /// ([`crate::rules::reparse`]), any other parsed and lowered whole.
+    /// The last analysis is taken apart, not copied, unless a file no
+    /// longer parses: then it stays, for completion's names, and what
+    /// the new analysis needs of it is copied.
+    fn lower(
+        &mut self,
+        key: &str,
+        files: &[(String, String, Arc<str>, Option<i32>)],
+    ) -> (Vec<Arc<SourceFile>>, Vec<crate::rules::Lowered>) {
+        #[expect(
+            clippy::large_enum_variant,
+            reason = "one per file of the rule set, for one check"
+        )]
+        enum Step {
+            Keep,
+            Patch(crate::rules::reparse::Patch),
+            Whole(crate::rules::Lowered),
+        }
+        let group = self.groups.entry(key.to_string()).or_default();
+        let old = group.analysis.clone();
+        let mut steps = Vec::with_capacity(files.len());
+        let mut sources = Vec::with_capacity(files.len());
+        for (name, _, text, _) in files {
+            let cached = self.lowered.get(name);
+            let in_old = old
+                .as_ref()
+                .filter(|a| a.file(name).is_some() && !a.unparsed.contains(name));
+            let step = match (cached, in_old) {
+                (Some(c), Some(_))
+                    if c.result.is_ok()
+                        && (Arc::ptr_eq(&c.file.text, text) || *c.file.text == **text) =>
+                {
+                    sources.push(c.file.clone());
+                    steps.push(Step::Keep);
+                    continue;
+                }
+                // A file that did not parse and did not change: its error.
+                (
+                    Some(Lowering {
+                        file,
+                        result: Err(d),
+                    }),
+                    _,
+                ) if Arc::ptr_eq(&file.text, text) || *file.text == **text => {
+                    sources.push(file.clone());
+                    Step::Whole(Err(d.clone()))
+                }
+                (
+                    Some(Lowering {
+                        file,
+                        result: Ok((_, diags)),
+                    }),
+                    Some(a),
+                ) => {
+                    let new = SourceFile::new(name.clone(), text.clone());
+                    let terms = a.rules.terms.iter().filter(|t| t.file.name == *name);
+                    let step = match crate::rules::reparse::plan(terms, diags, &file.text, &new) {
+                        Some(p) => Step::Patch(p),
+                        None => Step::Whole(lower_whole(&new)),
+                    };
+                    sources.push(new);
+                    step
+                }
+                _ => {
+                    let new = SourceFile::new(name.clone(), text.clone());
+                    let step = Step::Whole(lower_whole(&new));
+                    sources.push(new);
+                    step
+                }
+            };
+            steps.push(step);
+        }
+        // The old analysis's AST, per file, unchecked again.
+        let parses = !steps.iter().any(|s| matches!(s, Step::Whole(Err(_))));
+        let mut pieces = match old {
+            Some(a) if parses => {
+                if group.parsed.as_ref().is_some_and(|p| Arc::ptr_eq(p, &a)) {
+                    group.parsed = None;
+                }
+                group.analysis = None;
+                match Arc::try_unwrap(a) {
+                    Ok(a) => crate::rules::unbuild(a.rules),
+                    Err(a) => crate::rules::unbuild(a.rules.clone()),
+                }
+            }
+            Some(a) => {
+                let needed = files
+                    .iter()
+                    .zip(&steps)
+                    .filter(|(_, s)| !matches!(s, Step::Whole(_)))
+                    .map(|((n, ..), _)| n.clone())
+                    .collect();
+                crate::rules::unbuild(a.rules.subset(&needed))
+            }
+            None => HashMap::new(),
+        };
+        let mut lowered = Vec::with_capacity(files.len());
+        for (((name, ..), step), file) in files.iter().zip(steps).zip(&sources) {
+            let piece = pieces.remove(name);
+            let cached = self.lowered.get(name);
+            let l = match (step, piece, cached) {
+                (
+                    Step::Keep,
+                    Some(mut rf),
+                    Some(Lowering {
+                        result: Ok((agreement, diags)),
+                        ..
+                    }),
+                ) => {
+                    rf.agreement = agreement.clone();
+                    Ok((rf, diags.clone()))
+                }
+                (
+                    Step::Patch(p),
+                    Some(mut rf),
+                    Some(Lowering {
+                        result: Ok((agreement, diags)),
+                        ..
+                    }),
+                ) => {
+                    let mut diags = diags.clone();
+                    crate::rules::reparse::apply(p, &mut rf, &mut diags, file);
+                    rf.agreement = agreement.clone();
+                    Ok((rf, diags))
+                }
+                (Step::Whole(l), ..) => l,
+                // (Not reached: a kept or patched file is in the old analysis.)
+                _ => lower_whole(file),
+            };
+            self.lowered.insert(
+                name.clone(),
+                Lowering {
+                    file: file.clone(),
+                    result: match &l {
+                        Ok((rf, diags)) => Ok((rf.agreement.clone(), diags.clone())),
+                        Err(d) => Err(d.clone()),
+                    },
+                },
+            );
+            lowered.push(l);
+        }
+        (sources, lowered)
     }
 
     /// The group of a document, checked if it has edits.
@@ -747,6 +895,40 @@ impl<W: Write> Server<W> {
         };
         features::code_lens(&ctx, examples.as_ref().map(|e| e.as_slice()))
     }
+}
+
+/// Clauses per piece when a large file is lowered in pieces.
+const PIECE: usize = 256 << 10;
+
+/// A file parsed and lowered whole: a large one in pieces of
+/// [`PIECE`] bytes of clauses ([`crate::rules::reparse::lower_in_pieces`]),
+/// so that pest's token queue for a 3 MB file (90 MB) is never held at once.
+fn lower_whole(file: &Arc<SourceFile>) -> crate::rules::Lowered {
+    if file.text.len() > 2 * PIECE
+        && let Some(l) = crate::rules::reparse::lower_in_pieces(file, PIECE)
+    {
+        return Ok(l);
+    }
+    crate::rules::lower_file(file)
+}
+
+fn hash_of(s: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}
+
+/// A `textDocument/publishDiagnostics` notification, its diagnostics
+/// already JSON.
+fn diagnostics_message(uri: &str, version: Option<i32>, list: &str) -> String {
+    let uri = Json::String(uri.to_string());
+    let version = version
+        .map(|v| format!(",\"version\":{v}"))
+        .unwrap_or_default();
+    format!(
+        "{{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/publishDiagnostics\",\"params\":{{\"uri\":{uri}{version},\"diagnostics\":{list}}}}}"
+    )
 }
 
 /// The path of a `file:` URI (percent-decoded).

@@ -295,7 +295,7 @@ fn the_bundled_rule_file_is_clean_and_explained_on_hover() {
     assert_eq!(
         hover_text(&h),
         format!(
-            "**define `openai`**\n\nThe `model-vendor` tag is \"openai\".\n\nUsed by define `stateless_api`, define `stateful_runtime`.\n\nDeclared in contract.proviso:{}.",
+            "**define `openai`**\n\nThe `model-vendor` tag is \"openai\".\n\n`explain` calls it \"tagged as serving OpenAI models\".\n\nUsed by define `stateless_api`, define `stateful_runtime`.\n\nDeclared in contract.proviso:{}.",
             openai + 1
         )
     );
@@ -990,6 +990,62 @@ fn the_completion_tag_keys_are_those_of_the_bundled_fixtures() {
     ours.sort();
     let theirs: Vec<&str> = keys.iter().map(String::as_str).collect();
     assert_eq!(ours, theirs);
+}
+
+#[test]
+fn hover_shows_the_authors_words_and_what_a_figure_computes() {
+    let (_d, u, mut lsp) = bundled_open();
+
+    // A define with a phrase: what `explain` calls it.
+    let (line, _) = find(BUNDLED, "define stateless_paths ");
+    let h = hover_text(&lsp.at("textDocument/hover", &u, line, 10));
+    assert!(
+        h.starts_with("**define `stateless_paths`**\n\nOne of "),
+        "{h}"
+    );
+    assert!(
+        h.contains("\n\n`explain` calls it \"a stateless API path\".\n\n"),
+        "{h}"
+    );
+
+    // A clause with `phrase` and `evidence`: both, before its citations.
+    let (line, _) = find(BUNDLED, "clause ip_licence_exclusive ");
+    let h = hover_text(&lsp.at("textDocument/hover", &u, line, 10));
+    assert!(
+        h.contains("**In the author's words:** Microsoft's licence to OpenAI model IP must remain exclusive\n\n**Evidence:** the licence terms of the definitive agreement, confirmed by counsel\n\n**Cites**\n"),
+        "{h}"
+    );
+    // One without them says neither.
+    let (line, _) = find(BUNDLED, "clause stateless_on_azure ");
+    let h = hover_text(&lsp.at("textDocument/hover", &u, line, 10));
+    assert!(
+        !h.contains("author's words") && !h.contains("**Evidence:**"),
+        "{h}"
+    );
+
+    // A figure, where it is declared and where a condition reads it.
+    let (line, col) = find(BUNDLED, "let due ");
+    let h = hover_text(&lsp.at("textDocument/hover", &u, line, col + 5));
+    assert!(
+        h.starts_with("**figure `due`** of clause `revenue_share`\n\nFor each calendar month: "),
+        "{h}"
+    );
+    assert!(h.contains("20%"), "{h}");
+    assert!(
+        h.ends_with("Used by clause `revenue_share` of terms `oct_2025`."),
+        "{h}"
+    );
+    let (line, col) = find(BUNDLED, "require paid >= due");
+    let used = hover_text(&lsp.at("textDocument/hover", &u, line, col + 17));
+    assert_eq!(used, h);
+    // Definition of a figure is its `let`.
+    let def = lsp.at("textDocument/definition", &u, line, col + 17);
+    let (decl, decl_col) = find(BUNDLED, "let due ");
+    assert_eq!(
+        def,
+        json!([{"uri": u, "range": range(decl, decl_col + 4, decl, decl_col + 7)}])
+    );
+    assert_eq!(lsp.finish(), Some(0));
 }
 
 /// An edit inside one clause is parsed again alone, and the spans after

@@ -189,6 +189,7 @@ pub fn hover(ctx: &Ctx, offset: usize, _: &Json) -> Handled {
             Kind::Terms => hover_terms(ctx, o),
             Kind::Source => hover_source(ctx, o),
             Kind::Exception => hover_exception(ctx, o),
+            Kind::Figure => hover_figure(ctx, o),
         };
         if let Some(t) = text {
             let mut h = markdown(t);
@@ -258,11 +259,31 @@ fn hover_define(ctx: &Ctx, o: &Occurrence) -> Option<String> {
         }
         _ => english::capitalize(&english::phrase(&d.value, rules, Markup::Markdown)),
     };
+    // The author's phrase is what `explain` says instead of the name.
+    let phrase = d
+        .phrase
+        .as_ref()
+        .map(|p| format!("`explain` calls it \"{p}\".\n\n"))
+        .unwrap_or_default();
     Some(format!(
-        "**define `{}`**\n\n{english}.\n\n{}\n\nDeclared in {}.",
+        "**define `{}`**\n\n{english}.\n\n{phrase}{}\n\nDeclared in {}.",
         d.id.name,
         used_line(ctx, o),
         ctx.line_of(&d.file.name, &d.id.span)
+    ))
+}
+
+fn hover_figure(ctx: &Ctx, o: &Occurrence) -> Option<String> {
+    let mut parts = o.key.splitn(3, '/');
+    let (t, c, name) = (parts.next()?, parts.next()?, parts.next()?);
+    let (terms, clause) = find_clause(ctx, &format!("{t}/{c}"))?;
+    let agg = clause.aggregate.as_deref()?;
+    let i = agg.figures.iter().position(|f| f.id.name == name)?;
+    let (what, each) =
+        crate::explain::aggregate::figure(&ctx.analysis.rules, terms, agg, i, Markup::Markdown)?;
+    Some(format!(
+        "**figure `{name}`** of clause `{c}`\n\nFor {each}: {what}.\n\n{}",
+        used_line(ctx, o)
     ))
 }
 
@@ -317,10 +338,22 @@ fn hover_clause(ctx: &Ctx, o: &Occurrence) -> Option<String> {
             .and_then(|s| s.dated)
             .map(|d| format!(", {d}"))
             .unwrap_or_default();
+        let section = c
+            .section_label()
+            .map(|s| format!(" {s}"))
+            .unwrap_or_default();
         cites.push(match &c.text {
-            Some(t) => format!("- \"{t}\" — {title}{date}"),
-            None => format!("- {title}{date}"),
+            Some(t) => format!("- \"{t}\" — {title}{section}{date}"),
+            None => format!("- {title}{section}{date}"),
         });
+    }
+    // The author's own words, where the clause has them.
+    let mut words = String::new();
+    if let Some(p) = &clause.phrase {
+        words.push_str(&format!("**In the author's words:** {p}\n\n"));
+    }
+    if let Some(e) = &clause.evidence {
+        words.push_str(&format!("**Evidence:** {e}\n\n"));
     }
     let examples =
         clause.examples.len() + clause.aggregate.as_ref().map_or(0, |a| a.examples.len());
@@ -330,7 +363,7 @@ fn hover_clause(ctx: &Ctx, o: &Occurrence) -> Option<String> {
         .map(|t| format!(" ({t})"))
         .unwrap_or_default();
     Some(format!(
-        "**clause `{}`** — {title}\n\n{sentence}\n\n**Cites**\n{}\n\n**Terms** `{}`{terms_title}: {}.\n\nSeverity {}; {examples} example{}.",
+        "**clause `{}`** — {title}\n\n{sentence}\n\n{words}**Cites**\n{}\n\n**Terms** `{}`{terms_title}: {}.\n\nSeverity {}; {examples} example{}.",
         clause.id.name,
         if cites.is_empty() {
             "- nothing".to_string()

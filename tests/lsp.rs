@@ -1038,6 +1038,19 @@ fn hover_shows_the_authors_words_and_what_a_figure_computes() {
     let (line, col) = find(BUNDLED, "require paid >= due");
     let used = hover_text(&lsp.at("textDocument/hover", &u, line, col + 17));
     assert_eq!(used, h);
+    // A period group key, and a field of an example's records.
+    let (l, c) = find(BUNDLED, "per month");
+    let h = hover_text(&lsp.at("textDocument/hover", &u, l, c + 5));
+    assert_eq!(
+        h,
+        "**group key `month`**\n\nThe records are grouped by the calendar month (UTC) of their timestamp; a group's key is written `2026-04` (`{period}` in a message)."
+    );
+    let (l, c) = find(BUNDLED, "        region: \"us-east-1\"");
+    let h = hover_text(&lsp.at("textDocument/hover", &u, l, c + 9));
+    assert!(h.starts_with("**field `region`**\n\n"), "{h}");
+    // Its value is not a field.
+    assert_eq!(lsp.at("textDocument/hover", &u, l, c + 18), Value::Null);
+
     // Definition of a figure is its `let`.
     let def = lsp.at("textDocument/definition", &u, line, col + 17);
     let (decl, decl_col) = find(BUNDLED, "let due ");

@@ -197,6 +197,25 @@ pub fn hover(ctx: &Ctx, offset: usize, _: &Json) -> Handled {
             return Ok(h);
         }
     }
+    if let Some((span, text)) = hover_period(ctx, offset) {
+        let mut h = markdown(text);
+        set(&mut h, "range", ctx.range(&span));
+        return Ok(h);
+    }
+    // A field named in an example's records (`given { cloud: "aws" }`):
+    // the records hold no spans, so it is found in the text.
+    if let Some((span, word)) = word_at(&ctx.text, offset)
+        && ctx
+            .text
+            .get(span.end..)
+            .is_some_and(|rest| rest.trim_start_matches([' ', '\t']).starts_with(':'))
+        && blocks(&ctx.text, offset).iter().any(|b| b == "example")
+        && let Some(t) = hover_field(ctx, &crate::value::FieldPath(vec![word.to_string()]))
+    {
+        let mut h = markdown(t);
+        set(&mut h, "range", ctx.range(&span));
+        return Ok(h);
+    }
     if let Some((span, word)) = word_at(&ctx.text, offset)
         && word.len() == 10
         && let Ok(date) = Date::parse(word)
@@ -206,6 +225,41 @@ pub fn hover(ctx: &Ctx, offset: usize, _: &Json) -> Handled {
         return Ok(h);
     }
     Ok(Json::Null)
+}
+
+/// A period an aggregate clause groups by (`per month`): what a group is
+/// and how its key is written.
+fn hover_period(ctx: &Ctx, offset: usize) -> Option<(Span, String)> {
+    use crate::rules::ast::{GroupKey, Period};
+    let inside = |s: &Span| s.start <= offset && offset <= s.end;
+    let (period, span) = ctx
+        .analysis
+        .rules
+        .terms
+        .iter()
+        .filter(|t| t.file.name == ctx.name && inside(&t.span))
+        .flat_map(|t| &t.clauses)
+        .filter(|c| inside(&c.span))
+        .filter_map(|c| c.aggregate.as_deref())
+        .flat_map(|a| &a.per)
+        .find_map(|k| match k {
+            GroupKey::Period(p, s) if inside(s) => Some((*p, s.clone())),
+            _ => None,
+        })?;
+    let what = match period {
+        Period::Day => "UTC day",
+        Period::Month => "calendar month",
+        Period::Quarter => "calendar quarter",
+        Period::Year => "calendar year",
+    };
+    let example = Date::parse("2026-04-27").map_or_else(|_| String::new(), |d| period.key(d));
+    Some((
+        span,
+        format!(
+            "**group key `{}`**\n\nThe records are grouped by the {what} (UTC) of their timestamp; a group's key is written `{example}` (`{{period}}` in a message).",
+            period.as_str()
+        ),
+    ))
 }
 
 /// Up to ten names, then how many more.

@@ -1089,20 +1089,7 @@ fn edits_inside_clauses_give_the_diagnostics_of_the_text_read_afresh() {
     let edited = lsp.change(&u, 4, &text);
     drop(lsp);
 
-    let (_d2, fresh_paths) = dir_with(&[("contract.proviso", text.as_str())]);
-    let mut fresh = Lsp::start();
-    let mut afresh = fresh.open(&uri(&fresh_paths[0]), &text);
-    // (The related information names the other file's URI.)
-    for d in afresh.iter_mut() {
-        if let Some(rel) = d
-            .get_mut("relatedInformation")
-            .and_then(Value::as_array_mut)
-        {
-            for r in rel {
-                r["location"]["uri"] = json!(u);
-            }
-        }
-    }
+    let afresh = afresh(&text, &u);
     assert_eq!(edited, afresh);
     assert!(
         edited
@@ -1111,4 +1098,53 @@ fn edits_inside_clauses_give_the_diagnostics_of_the_text_read_afresh() {
                 || d["message"].as_str().unwrap_or("").contains("==")),
         "{edited:?}"
     );
+}
+
+/// The diagnostics of `text` opened afresh in a server of its own, with
+/// related information pointed at `as_uri`.
+fn afresh(text: &str, as_uri: &str) -> Vec<Value> {
+    let (_d, paths) = dir_with(&[("contract.proviso", text)]);
+    let mut fresh = Lsp::start();
+    let mut diags = fresh.open(&uri(&paths[0]), text);
+    for d in diags.iter_mut() {
+        if let Some(rel) = d
+            .get_mut("relatedInformation")
+            .and_then(Value::as_array_mut)
+        {
+            for r in rel {
+                r["location"]["uri"] = json!(as_uri);
+            }
+        }
+    }
+    diags
+}
+
+/// Typing through a clause passes states that do not parse: each gets the
+/// syntax error the file read afresh gets, and the state that parses
+/// again the diagnostics of that text.
+#[test]
+fn typing_through_a_syntax_error_inside_a_clause() {
+    let (_d, u, mut lsp) = bundled_open();
+    let (at, _) = BUNDLED
+        .match_indices("require cloud == \"azure\"")
+        .nth(1)
+        .expect("a require");
+    let typed = [
+        "require cloud == \"",
+        "require cloud == \"gc",
+        "require cloud == \"gcp\"",
+    ];
+    for (k, now) in typed.iter().enumerate() {
+        let mut text = BUNDLED.to_string();
+        text.replace_range(at..at + 24, now);
+        let version = i64::try_from(k).unwrap_or(0) + 2;
+        let got = lsp.change(&u, version, &text);
+        assert_eq!(got, afresh(&text, &u), "{now}");
+        if k < 2 {
+            assert_eq!(got.len(), 1, "{got:?}");
+            assert_eq!(got[0]["severity"], 1);
+        }
+    }
+    // Back to the text as it was: clean.
+    assert_eq!(lsp.change(&u, 9, BUNDLED), Vec::<Value>::new());
 }

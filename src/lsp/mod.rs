@@ -198,8 +198,22 @@ struct Group {
 /// and its diagnostics, or its parse error.
 struct Lowering {
     file: Arc<SourceFile>,
-    result:
-        Result<(Option<crate::rules::ast::Agreement>, Vec<crate::diag::Diag>), crate::diag::Diag>,
+    result: Result<Lowered, crate::diag::Diag>,
+    /// When it does not parse: the file as it last did, and what lowering
+    /// it gave then (its AST is in the group's last analysis that parsed).
+    good: Option<(Arc<SourceFile>, Lowered)>,
+}
+
+/// A file's `agreement` line and lowering diagnostics.
+type Lowered = (Option<crate::rules::ast::Agreement>, Vec<crate::diag::Diag>);
+
+/// An analysis's ASTs per file, unchecked again; taken apart if nothing
+/// else holds it, else copied.
+fn take_apart(a: Arc<Analysis>) -> HashMap<String, crate::rules::ast::RuleFile> {
+    match Arc::try_unwrap(a) {
+        Ok(a) => crate::rules::unbuild(a.rules),
+        Err(a) => crate::rules::unbuild(a.rules.clone()),
+    }
 }
 
 /// The server's state.
@@ -647,10 +661,14 @@ impl<W: Write> Server<W> {
     /// Each file of a group lowered: a file whose text is unchanged is
     /// taken from the group's last analysis, one edited inside a clause is
     /// that analysis's AST with the clause lowered again
-    /// ([`crate::rules::reparse`]), any other parsed and lowered whole.
-    /// The last analysis is taken apart, not copied, unless a file no
-    /// longer parses: then it stays, for completion's names, and what
-    /// the new analysis needs of it is copied.
+    /// ([`crate::rules::reparse`]), any other parsed and lowered whole. A
+    /// file that did not parse is planned against the text that last did
+    /// (its AST is in the last analysis that parsed), so typing a clause
+    /// through a state that does not parse parses that clause only, its
+    /// syntax error included. The last analysis is taken apart, not
+    /// copied, unless it is the last that parsed and a file no longer
+    /// parses: then it stays, for completion's names and the next edit,
+    /// and what the new analysis needs of it is copied.
     fn lower(
         &mut self,
         key: &str,
@@ -662,119 +680,140 @@ impl<W: Write> Server<W> {
         )]
         enum Step {
             Keep,
-            Patch(crate::rules::reparse::Patch),
+            /// From the current analysis, or (`true`) the last that parsed.
+            Patch(crate::rules::reparse::Patch, bool),
             Whole(crate::rules::Lowered),
         }
         let group = self.groups.entry(key.to_string()).or_default();
         let old = group.analysis.clone();
+        // The last analysis that parsed, when it is not the current one.
+        let parsed = group
+            .parsed
+            .clone()
+            .filter(|p| !old.as_ref().is_some_and(|o| Arc::ptr_eq(o, p)));
+        let has = |a: &Analysis, name: &str, text: &Arc<str>| {
+            a.file(name).is_some_and(|f| Arc::ptr_eq(&f.text, text))
+                && !a.unparsed.iter().any(|n| n == name)
+        };
         let mut steps = Vec::with_capacity(files.len());
         let mut sources = Vec::with_capacity(files.len());
         for (name, _, text, _) in files {
-            let cached = self.lowered.get(name);
-            let in_old = old
-                .as_ref()
-                .filter(|a| a.file(name).is_some() && !a.unparsed.contains(name));
-            let step = match (cached, in_old) {
-                (Some(c), Some(_))
-                    if c.result.is_ok()
-                        && (Arc::ptr_eq(&c.file.text, text) || *c.file.text == **text) =>
-                {
-                    sources.push(c.file.clone());
-                    steps.push(Step::Keep);
-                    continue;
-                }
-                // A file that did not parse and did not change: its error.
-                (
-                    Some(Lowering {
-                        file,
-                        result: Err(d),
-                    }),
-                    _,
-                ) if Arc::ptr_eq(&file.text, text) || *file.text == **text => {
-                    sources.push(file.clone());
-                    Step::Whole(Err(d.clone()))
-                }
-                (
-                    Some(Lowering {
-                        file,
-                        result: Ok((_, diags)),
-                    }),
-                    Some(a),
-                ) => {
-                    let new = SourceFile::new(name.clone(), text.clone());
-                    let terms = a.rules.terms.iter().filter(|t| t.file.name == *name);
-                    let step = match crate::rules::reparse::plan(terms, diags, &file.text, &new) {
-                        Some(p) => Step::Patch(p),
-                        None => Step::Whole(lower_whole(&new)),
-                    };
-                    sources.push(new);
-                    step
-                }
-                _ => {
-                    let new = SourceFile::new(name.clone(), text.clone());
-                    let step = Step::Whole(lower_whole(&new));
-                    sources.push(new);
-                    step
-                }
+            let Some(cached) = self.lowered.get(name) else {
+                let new = SourceFile::new(name.clone(), text.clone());
+                steps.push(Step::Whole(lower_whole(&new)));
+                sources.push(new);
+                continue;
             };
+            let same = Arc::ptr_eq(&cached.file.text, text) || *cached.file.text == **text;
+            let in_old = old.as_deref().filter(|a| has(a, name, &cached.file.text));
+            if same && (cached.result.is_err() || in_old.is_some()) {
+                // Unchanged: its AST, or its error.
+                sources.push(cached.file.clone());
+                steps.push(match &cached.result {
+                    Ok(_) => Step::Keep,
+                    Err(d) => Step::Whole(Err(d.clone())),
+                });
+                continue;
+            }
+            // What to plan the edit against: the file as it last lowered
+            // in the current analysis, or as it last parsed.
+            let base = match (&cached.result, in_old, &cached.good) {
+                (Ok((_, diags)), Some(a), _) => Some((a, &cached.file, diags, false)),
+                (Err(_), _, Some((file, (_, diags)))) => parsed
+                    .as_deref()
+                    .filter(|p| has(p, name, &file.text))
+                    .map(|p| (p, file, diags, true)),
+                _ => None,
+            };
+            let new = SourceFile::new(name.clone(), text.clone());
+            let step = match base {
+                Some((a, file, diags, from_parsed)) => {
+                    let terms = a.rules.terms.iter().filter(|t| t.file.name == *name);
+                    match crate::rules::reparse::plan(terms, diags, &file.text, &new) {
+                        Ok(p) => Step::Patch(p, from_parsed),
+                        Err(Some(syntax)) => Step::Whole(Err(syntax)),
+                        Err(None) => Step::Whole(lower_whole(&new)),
+                    }
+                }
+                None => Step::Whole(lower_whole(&new)),
+            };
+            sources.push(new);
             steps.push(step);
         }
-        // The old analysis's AST, per file, unchecked again.
         let parses = !steps.iter().any(|s| matches!(s, Step::Whole(Err(_))));
+        let names = |from_parsed: bool| -> std::collections::HashSet<String> {
+            files
+                .iter()
+                .zip(&steps)
+                .filter(|(_, s)| match s {
+                    Step::Keep => !from_parsed,
+                    Step::Patch(_, p) => *p == from_parsed,
+                    Step::Whole(_) => false,
+                })
+                .map(|((n, ..), _)| n.clone())
+                .collect()
+        };
+        // The ASTs the new analysis takes over, unchecked again: taken
+        // apart when their analysis is not kept, else copied.
+        let old_is_parsed = match (&old, &group.parsed) {
+            (Some(o), Some(p)) => Arc::ptr_eq(o, p),
+            _ => false,
+        };
         let mut pieces = match old {
-            Some(a) if parses => {
-                if group.parsed.as_ref().is_some_and(|p| Arc::ptr_eq(p, &a)) {
+            Some(a) if parses || !old_is_parsed => {
+                if old_is_parsed {
                     group.parsed = None;
                 }
                 group.analysis = None;
-                match Arc::try_unwrap(a) {
-                    Ok(a) => crate::rules::unbuild(a.rules),
-                    Err(a) => crate::rules::unbuild(a.rules.clone()),
+                take_apart(a)
+            }
+            Some(a) => crate::rules::unbuild(a.rules.subset(&names(false))),
+            None => HashMap::new(),
+        };
+        let wanted = names(true);
+        let mut from_parsed = match parsed {
+            Some(p) if !wanted.is_empty() => {
+                if parses {
+                    // The new analysis parses: it becomes the last that did.
+                    group.parsed = None;
+                    take_apart(p)
+                } else {
+                    crate::rules::unbuild(p.rules.subset(&wanted))
                 }
             }
-            Some(a) => {
-                let needed = files
-                    .iter()
-                    .zip(&steps)
-                    .filter(|(_, s)| !matches!(s, Step::Whole(_)))
-                    .map(|((n, ..), _)| n.clone())
-                    .collect();
-                crate::rules::unbuild(a.rules.subset(&needed))
-            }
-            None => HashMap::new(),
+            _ => HashMap::new(),
         };
         let mut lowered = Vec::with_capacity(files.len());
         for (((name, ..), step), file) in files.iter().zip(steps).zip(&sources) {
-            let piece = pieces.remove(name);
             let cached = self.lowered.get(name);
-            let l = match (step, piece, cached) {
-                (
-                    Step::Keep,
-                    Some(mut rf),
-                    Some(Lowering {
-                        result: Ok((agreement, diags)),
-                        ..
-                    }),
-                ) => {
-                    rf.agreement = agreement.clone();
-                    Ok((rf, diags.clone()))
-                }
-                (
-                    Step::Patch(p),
-                    Some(mut rf),
-                    Some(Lowering {
-                        result: Ok((agreement, diags)),
-                        ..
-                    }),
-                ) => {
+            let last_ok = cached.and_then(|c| c.result.as_ref().ok());
+            let last_good = cached.and_then(|c| c.good.as_ref().map(|(_, g)| g));
+            let (piece, last, patch) = match step {
+                Step::Whole(l) => (None, None, Err(l)),
+                Step::Keep => (pieces.remove(name), last_ok, Ok(None)),
+                Step::Patch(p, false) => (pieces.remove(name), last_ok, Ok(Some(p))),
+                Step::Patch(p, true) => (from_parsed.remove(name), last_good, Ok(Some(p))),
+            };
+            let l = match (patch, piece, last) {
+                (Err(l), ..) => l,
+                (Ok(patch), Some(mut rf), Some((agreement, diags))) => {
                     let mut diags = diags.clone();
-                    crate::rules::reparse::apply(p, &mut rf, &mut diags, file);
+                    if let Some(p) = patch {
+                        crate::rules::reparse::apply(p, &mut rf, &mut diags, file);
+                    }
                     rf.agreement = agreement.clone();
                     Ok((rf, diags))
                 }
-                (Step::Whole(l), ..) => l,
-                // (Not reached: a kept or patched file is in the old analysis.)
+                // (Not reached: a kept or patched file's AST was found.)
                 _ => lower_whole(file),
+            };
+            // Kept of a file that does not parse: the file as it last did.
+            let good = match (&l, cached) {
+                (Err(_), Some(c)) => match &c.result {
+                    Ok(r) => Some((c.file.clone(), r.clone())),
+                    Err(_) => c.good.clone(),
+                },
+                _ => None,
             };
             self.lowered.insert(
                 name.clone(),
@@ -784,6 +823,7 @@ impl<W: Write> Server<W> {
                         Ok((rf, diags)) => Ok((rf.agreement.clone(), diags.clone())),
                         Err(d) => Err(d.clone()),
                     },
+                    good,
                 },
             );
             lowered.push(l);

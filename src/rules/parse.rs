@@ -289,7 +289,7 @@ fn join_or(mut items: Vec<&str>) -> String {
     }
 }
 
-fn syntax_error(file: &Arc<SourceFile>, err: pest::error::Error<Rule>) -> Diag {
+pub(super) fn syntax_error(file: &Arc<SourceFile>, err: pest::error::Error<Rule>) -> Diag {
     let pos = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,

@@ -19,7 +19,7 @@
 
 use super::ast::*;
 use super::lower::Lowerer;
-use super::parse::{ProvisoParser, Rule, content_span, skip_unbracketed, too_deep};
+use super::parse::{ProvisoParser, Rule, content_span, skip_unbracketed, syntax_error, too_deep};
 use crate::diag::Diag;
 use crate::source::{Origin, SourceFile};
 use crate::value::{Unknown, Value};
@@ -42,23 +42,34 @@ pub struct Patch {
 
 /// The patch that makes the lowering of `old_text` (the file's `terms`, in
 /// order, and its lowering `diags`) the lowering of `new`, when the two
-/// texts differ inside one clause; `None` when the file must be lowered
-/// whole.
+/// texts differ inside one clause. `Err(Some(error))` when they do but the
+/// clause no longer parses: the syntax error is the one the file parsed
+/// whole gives (pest stops at the same place, having tried the same
+/// things there). `Err(None)` when the file must be lowered whole.
 pub fn plan<'a>(
     terms: impl Iterator<Item = &'a Terms>,
     diags: &[Diag],
     old_text: &str,
     new: &Arc<SourceFile>,
-) -> Option<Patch> {
+) -> Result<Patch, Option<Diag>> {
+    plan_inside(terms, diags, old_text, new).ok_or(None)?
+}
+
+fn plan_inside<'a>(
+    terms: impl Iterator<Item = &'a Terms>,
+    diags: &[Diag],
+    old_text: &str,
+    new: &Arc<SourceFile>,
+) -> Option<Result<Patch, Option<Diag>>> {
     let Some((first, old_end, new_end)) = changed(old_text, &new.text) else {
         // Nothing changed: only the file is new.
-        return Some(Patch {
+        return Some(Ok(Patch {
             terms: 0,
             clause: 0,
             lowered: None,
             old: usize::MAX..usize::MAX,
             delta: 0,
-        });
+        }));
     };
     // The clause that holds the whole change, its `clause` keyword and
     // closing brace untouched.
@@ -86,13 +97,15 @@ pub fn plan<'a>(
     if too_deep(&new.text).is_some() {
         return None;
     }
-    let lowered = parse_clause(new, old.start, new_clause_end, terms)?;
-    Some(Patch {
-        terms: ti,
-        clause: ci,
-        lowered: Some(lowered),
-        old,
-        delta,
+    Some(match parse_clause(new, old.start, new_clause_end, terms)? {
+        Ok(lowered) => Ok(Patch {
+            terms: ti,
+            clause: ci,
+            lowered: Some(lowered),
+            old,
+            delta,
+        }),
+        Err(syntax) => Err(Some(syntax)),
     })
 }
 
@@ -141,11 +154,11 @@ pub fn apply(p: Patch, rf: &mut RuleFile, diags: &mut Vec<Diag>, new: &Arc<Sourc
 pub fn relower(old: &mut (RuleFile, Vec<Diag>), new: &Arc<SourceFile>) -> bool {
     let old_text = old.0.file.text.clone();
     match plan(old.0.terms.iter(), &old.1, &old_text, new) {
-        Some(p) => {
+        Ok(p) => {
             apply(p, &mut old.0, &mut old.1, new);
             true
         }
-        None => false,
+        Err(_) => false,
     }
 }
 
@@ -323,13 +336,13 @@ fn changed(old: &str, new: &str) -> Option<(usize, usize, usize)> {
 }
 
 /// Parses and lowers the clause at `start` of `file`, which must end at
-/// `end`.
+/// `end`; `Some(Err(error))` when it does not parse.
 fn parse_clause(
     file: &Arc<SourceFile>,
     start: usize,
     end: usize,
     terms: &Terms,
-) -> Option<(Clause, Vec<Diag>)> {
+) -> Option<Result<(Clause, Vec<Diag>), Diag>> {
     let text = &file.text;
     let before = start.checked_sub(1)?;
     // The character before `clause` becomes the NUL the grammar skips to:
@@ -343,16 +356,17 @@ fn parse_clause(
     padded.push_str(text.get(..before)?);
     padded.push('\0');
     padded.push_str(text.get(start..)?);
-    let at = ProvisoParser::parse(Rule::clause_at, &padded)
-        .ok()?
-        .next()?;
+    let at = match ProvisoParser::parse(Rule::clause_at, &padded) {
+        Ok(mut pairs) => pairs.next()?,
+        Err(e) => return Some(Err(syntax_error(file, e))),
+    };
     let pair = at.into_inner().find(|p| p.as_rule() == Rule::clause)?;
     if content_span(&pair) != (start..end) {
         return None;
     }
     let mut lowerer = Lowerer::new(file);
     let clause = lowerer.lower_clause(&pair, &terms.interval, &terms.id, terms.dates_valid)?;
-    Some((clause, lowerer.errors))
+    Some(Ok((clause, lowerer.errors)))
 }
 
 /// Moves every span that ends at or after `at` by `delta` (a span that
@@ -606,6 +620,19 @@ mod tests {
         format!("{:#?}\n{}", l.0, diags.join("\n"))
     }
 
+    /// The bundled rule file, lowered, and its clauses.
+    fn bundled() -> (String, (RuleFile, Vec<Diag>), Vec<Clause>) {
+        let text = std::fs::read_to_string("rules/microsoft-openai.proviso").unwrap();
+        let base = lower("m.proviso", &text);
+        let clauses = base
+            .0
+            .terms
+            .iter()
+            .flat_map(|t| t.clauses.clone())
+            .collect();
+        (text, base, clauses)
+    }
+
     /// Fails with the first lines where two renderings differ.
     fn same(a: &str, b: &str, what: &str) {
         if a == b {
@@ -627,41 +654,38 @@ mod tests {
     /// whole.
     #[test]
     fn an_edit_inside_a_clause_relowers_to_what_the_whole_file_lowers_to() {
-        let text = std::fs::read_to_string("rules/microsoft-openai.proviso").unwrap();
-        let base = lower("m.proviso", &text);
+        let (text, base, clauses) = bundled();
         let mut tried = 0;
-        for t in &base.0.terms {
-            for c in &t.clauses {
-                let body = &text[c.span.clone()];
-                let q = c.span.start + body.rfind('"').unwrap();
-                let brace = c.span.end - 1;
-                let mut edits = vec![
-                    (q, q, " — edited"),
-                    (q, q, " and more words"),
-                    (brace, brace, "  // a note\n  "),
-                ];
-                let prev = text[..q].char_indices().next_back().unwrap();
-                if prev.1 != '"' && prev.1 != '\\' {
-                    edits.push((prev.0, q, ""));
-                }
-                for (a, b, insert) in edits {
-                    let mut edited = text.clone();
-                    edited.replace_range(a..b, insert);
-                    let new = SourceFile::new("m.proviso", edited.as_str());
-                    let mut inc = base.clone();
-                    assert!(
-                        relower(&mut inc, &new),
-                        "clause `{}`: {insert:?}",
-                        c.id.name
-                    );
-                    let whole = lower("m.proviso", &edited);
-                    same(
-                        &shown(&inc),
-                        &shown(&whole),
-                        &format!("clause `{}`: {insert:?}", c.id.name),
-                    );
-                    tried += 1;
-                }
+        for c in &clauses {
+            let body = &text[c.span.clone()];
+            let q = c.span.start + body.rfind('"').unwrap();
+            let brace = c.span.end - 1;
+            let mut edits = vec![
+                (q, q, " — edited"),
+                (q, q, " and more words"),
+                (brace, brace, "  // a note\n  "),
+            ];
+            let prev = text[..q].char_indices().next_back().unwrap();
+            if prev.1 != '"' && prev.1 != '\\' {
+                edits.push((prev.0, q, ""));
+            }
+            for (a, b, insert) in edits {
+                let mut edited = text.clone();
+                edited.replace_range(a..b, insert);
+                let new = SourceFile::new("m.proviso", edited.as_str());
+                let mut inc = base.clone();
+                assert!(
+                    relower(&mut inc, &new),
+                    "clause `{}`: {insert:?}",
+                    c.id.name
+                );
+                let whole = lower("m.proviso", &edited);
+                same(
+                    &shown(&inc),
+                    &shown(&whole),
+                    &format!("clause `{}`: {insert:?}", c.id.name),
+                );
+                tried += 1;
             }
         }
         assert!(tried > 30, "{tried}");
@@ -735,6 +759,40 @@ mod tests {
             }
         }
         assert!(pieced > 5, "{pieced}");
+    }
+
+    /// A clause that an edit leaves without a valid syntax: the error is
+    /// the one the file parsed whole gives, for every clause of the
+    /// bundled file.
+    #[test]
+    fn a_clause_broken_by_an_edit_gives_the_syntax_error_of_the_whole_file() {
+        let (text, base, clauses) = bundled();
+        let mut tried = 0;
+        for c in &clauses {
+            let brace = c.span.end - 1;
+            for insert in [
+                "\n    severity\n  ",
+                "\n    require cloud ==\n  ",
+                " \"",
+                "\n    example \"x\" {\n  ",
+            ] {
+                let mut edited = text.clone();
+                edited.insert_str(brace, insert);
+                let new = SourceFile::new("m.proviso", edited.as_str());
+                let Err(whole) = super::super::lower_file(&new) else {
+                    panic!("{insert:?} in `{}` parses", c.id.name);
+                };
+                match plan(base.0.terms.iter(), &base.1, &text, &new) {
+                    Err(Some(d)) => {
+                        same(&format!("{d:?}"), &format!("{whole:?}"), &c.id.name);
+                        tried += 1;
+                    }
+                    Err(None) => {}
+                    Ok(_) => panic!("{insert:?} in `{}` planned", c.id.name),
+                }
+            }
+        }
+        assert!(tried > 30, "{tried}");
     }
 
     #[test]

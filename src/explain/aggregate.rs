@@ -431,6 +431,27 @@ fn same_figure(a: &Arith, b: &Arith) -> bool {
     matches!((&a.kind, &b.kind), (ArithKind::Figure(x), ArithKind::Figure(y)) if x == y)
 }
 
+/// One figure of an aggregate clause by its definition, as [`sentence`]
+/// says it ("the sum of the amount usd of the records of that month
+/// where …"), and what a group is: "each calendar month".
+pub fn figure(
+    rules: &RuleSet,
+    terms: &Terms,
+    agg: &Aggregate,
+    i: usize,
+    m: Markup,
+) -> Option<(String, String)> {
+    let f = agg.figures.get(i)?;
+    let cx = Ctx {
+        rules,
+        agg,
+        src: &terms.file.text,
+        m,
+        said: RefCell::new(HashSet::new()),
+    };
+    Some((cx.arith(&f.value, 0), cx.each()))
+}
+
 /// One sentence for an aggregate clause: "For each calendar month from …,
 /// among the records matching booking, the sum of … must be at least …,
 /// unless …". Without `interval`, the same without dates (to tell a

@@ -29,6 +29,8 @@ pub enum Kind {
     /// Keyed `terms/name`.
     Clause,
     Field(FieldPath),
+    /// An aggregate clause's `let`, keyed `terms/clause/name`.
+    Figure,
 }
 
 impl Kind {
@@ -41,13 +43,14 @@ impl Kind {
             Kind::Param => "parameter",
             Kind::Clause => "clause",
             Kind::Field(_) => "field",
+            Kind::Figure => "figure",
         }
     }
 
     /// Whether rename may change it (a clause id is also named by waivers,
     /// baselines and findings outside the rule files; a field by inputs).
     pub fn renamable(&self) -> bool {
-        !matches!(self, Kind::Clause | Kind::Field(_))
+        !matches!(self, Kind::Clause | Kind::Field(_) | Kind::Figure)
     }
 }
 
@@ -329,11 +332,14 @@ fn index(rules: &RuleSet) -> Vec<Occurrence> {
                     ix.expr(file, e, &owner);
                 }
                 let mut params = Vec::new();
+                let mut figures = Vec::new();
                 let mut collect = |a: &crate::rules::ast::Arith| {
-                    a.walk(&mut |x| {
-                        if let ArithKind::Param(name) = &x.kind {
-                            params.push((name.clone(), x.span.clone()));
+                    a.walk(&mut |x| match &x.kind {
+                        ArithKind::Param(name) => params.push((name.clone(), x.span.clone())),
+                        ArithKind::Figure(i) | ArithKind::Running(i) => {
+                            figures.push((*i, x.span.clone()))
                         }
+                        _ => {}
                     })
                 };
                 for f in &agg.figures {
@@ -344,6 +350,24 @@ fn index(rules: &RuleSet) -> Vec<Occurrence> {
                 }
                 for (name, span) in params {
                     ix.push(file, &span, Kind::Param, name, false, Some(&owner));
+                }
+                let figure_key = |f: &crate::rules::ast::Figure| {
+                    format!("{}/{}/{}", t.id.name, c.id.name, f.id.name)
+                };
+                for f in &agg.figures {
+                    ix.push(file, &f.id.span, Kind::Figure, figure_key(f), true, None);
+                }
+                for (i, span) in figures {
+                    if let Some(f) = agg.figures.get(i) {
+                        ix.push(
+                            file,
+                            &span,
+                            Kind::Figure,
+                            figure_key(f),
+                            false,
+                            Some(&owner),
+                        );
+                    }
                 }
                 for ex in &agg.examples {
                     for (id, _) in &ex.params {

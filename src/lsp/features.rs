@@ -189,12 +189,32 @@ pub fn hover(ctx: &Ctx, offset: usize, _: &Json) -> Handled {
             Kind::Terms => hover_terms(ctx, o),
             Kind::Source => hover_source(ctx, o),
             Kind::Exception => hover_exception(ctx, o),
+            Kind::Figure => hover_figure(ctx, o),
         };
         if let Some(t) = text {
             let mut h = markdown(t);
             set(&mut h, "range", ctx.range(&o.span));
             return Ok(h);
         }
+    }
+    if let Some((span, text)) = hover_period(ctx, offset) {
+        let mut h = markdown(text);
+        set(&mut h, "range", ctx.range(&span));
+        return Ok(h);
+    }
+    // A field named in an example's records (`given { cloud: "aws" }`):
+    // the records hold no spans, so it is found in the text.
+    if let Some((span, word)) = word_at(&ctx.text, offset)
+        && ctx
+            .text
+            .get(span.end..)
+            .is_some_and(|rest| rest.trim_start_matches([' ', '\t']).starts_with(':'))
+        && blocks(&ctx.text, offset).iter().any(|b| b == "example")
+        && let Some(t) = hover_field(ctx, &crate::value::FieldPath(vec![word.to_string()]))
+    {
+        let mut h = markdown(t);
+        set(&mut h, "range", ctx.range(&span));
+        return Ok(h);
     }
     if let Some((span, word)) = word_at(&ctx.text, offset)
         && word.len() == 10
@@ -205,6 +225,41 @@ pub fn hover(ctx: &Ctx, offset: usize, _: &Json) -> Handled {
         return Ok(h);
     }
     Ok(Json::Null)
+}
+
+/// A period an aggregate clause groups by (`per month`): what a group is
+/// and how its key is written.
+fn hover_period(ctx: &Ctx, offset: usize) -> Option<(Span, String)> {
+    use crate::rules::ast::{GroupKey, Period};
+    let inside = |s: &Span| s.start <= offset && offset <= s.end;
+    let (period, span) = ctx
+        .analysis
+        .rules
+        .terms
+        .iter()
+        .filter(|t| t.file.name == ctx.name && inside(&t.span))
+        .flat_map(|t| &t.clauses)
+        .filter(|c| inside(&c.span))
+        .filter_map(|c| c.aggregate.as_deref())
+        .flat_map(|a| &a.per)
+        .find_map(|k| match k {
+            GroupKey::Period(p, s) if inside(s) => Some((*p, s.clone())),
+            _ => None,
+        })?;
+    let what = match period {
+        Period::Day => "UTC day",
+        Period::Month => "calendar month",
+        Period::Quarter => "calendar quarter",
+        Period::Year => "calendar year",
+    };
+    let example = Date::parse("2026-04-27").map_or_else(|_| String::new(), |d| period.key(d));
+    Some((
+        span,
+        format!(
+            "**group key `{}`**\n\nThe records are grouped by the {what} (UTC) of their timestamp; a group's key is written `{example}` (`{{period}}` in a message).",
+            period.as_str()
+        ),
+    ))
 }
 
 /// Up to ten names, then how many more.
@@ -258,11 +313,31 @@ fn hover_define(ctx: &Ctx, o: &Occurrence) -> Option<String> {
         }
         _ => english::capitalize(&english::phrase(&d.value, rules, Markup::Markdown)),
     };
+    // The author's phrase is what `explain` says instead of the name.
+    let phrase = d
+        .phrase
+        .as_ref()
+        .map(|p| format!("`explain` calls it \"{p}\".\n\n"))
+        .unwrap_or_default();
     Some(format!(
-        "**define `{}`**\n\n{english}.\n\n{}\n\nDeclared in {}.",
+        "**define `{}`**\n\n{english}.\n\n{phrase}{}\n\nDeclared in {}.",
         d.id.name,
         used_line(ctx, o),
         ctx.line_of(&d.file.name, &d.id.span)
+    ))
+}
+
+fn hover_figure(ctx: &Ctx, o: &Occurrence) -> Option<String> {
+    let mut parts = o.key.splitn(3, '/');
+    let (t, c, name) = (parts.next()?, parts.next()?, parts.next()?);
+    let (terms, clause) = find_clause(ctx, &format!("{t}/{c}"))?;
+    let agg = clause.aggregate.as_deref()?;
+    let i = agg.figures.iter().position(|f| f.id.name == name)?;
+    let (what, each) =
+        crate::explain::aggregate::figure(&ctx.analysis.rules, terms, agg, i, Markup::Markdown)?;
+    Some(format!(
+        "**figure `{name}`** of clause `{c}`\n\nFor {each}: {what}.\n\n{}",
+        used_line(ctx, o)
     ))
 }
 
@@ -317,10 +392,22 @@ fn hover_clause(ctx: &Ctx, o: &Occurrence) -> Option<String> {
             .and_then(|s| s.dated)
             .map(|d| format!(", {d}"))
             .unwrap_or_default();
+        let section = c
+            .section_label()
+            .map(|s| format!(" {s}"))
+            .unwrap_or_default();
         cites.push(match &c.text {
-            Some(t) => format!("- \"{t}\" — {title}{date}"),
-            None => format!("- {title}{date}"),
+            Some(t) => format!("- \"{t}\" — {title}{section}{date}"),
+            None => format!("- {title}{section}{date}"),
         });
+    }
+    // The author's own words, where the clause has them.
+    let mut words = String::new();
+    if let Some(p) = &clause.phrase {
+        words.push_str(&format!("**In the author's words:** {p}\n\n"));
+    }
+    if let Some(e) = &clause.evidence {
+        words.push_str(&format!("**Evidence:** {e}\n\n"));
     }
     let examples =
         clause.examples.len() + clause.aggregate.as_ref().map_or(0, |a| a.examples.len());
@@ -330,7 +417,7 @@ fn hover_clause(ctx: &Ctx, o: &Occurrence) -> Option<String> {
         .map(|t| format!(" ({t})"))
         .unwrap_or_default();
     Some(format!(
-        "**clause `{}`** — {title}\n\n{sentence}\n\n**Cites**\n{}\n\n**Terms** `{}`{terms_title}: {}.\n\nSeverity {}; {examples} example{}.",
+        "**clause `{}`** — {title}\n\n{sentence}\n\n{words}**Cites**\n{}\n\n**Terms** `{}`{terms_title}: {}.\n\nSeverity {}; {examples} example{}.",
         clause.id.name,
         if cites.is_empty() {
             "- nothing".to_string()

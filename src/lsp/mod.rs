@@ -29,11 +29,12 @@ pub mod position;
 
 pub use features::FIXTURE_TAG_KEYS;
 
+use crate::source::SourceFile;
 use analysis::Analysis;
 use lsp_server::{ErrorCode, Message, Notification, Request, Response};
 use position::{Encoding, LineIndex};
 use serde_json::{Value as Json, json};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -183,13 +184,36 @@ struct Group {
     uris: HashMap<String, String>,
     /// Line indexes of the set's files, by name.
     lines: HashMap<String, Arc<LineIndex>>,
-    /// URIs that were sent diagnostics, to clear them when they have none.
-    published: HashSet<String>,
+    /// URIs that were sent diagnostics, to clear them when they have none,
+    /// with a hash of the diagnostics and the version sent.
+    published: HashMap<String, (u64, Option<i32>)>,
     /// The last analysis in which every file parsed: completion's names
     /// while a line being typed does not parse.
     parsed: Option<Arc<Analysis>>,
     /// `proviso test`'s results, worked out on the first code lens.
     examples: Option<Arc<Vec<crate::rules::examples::ExampleResult>>>,
+}
+
+/// What lowering a rule file gave, besides its AST: its `agreement` line
+/// and its diagnostics, or its parse error.
+struct Lowering {
+    file: Arc<SourceFile>,
+    result: Result<Lowered, crate::diag::Diag>,
+    /// When it does not parse: the file as it last did, and what lowering
+    /// it gave then (its AST is in the group's last analysis that parsed).
+    good: Option<(Arc<SourceFile>, Lowered)>,
+}
+
+/// A file's `agreement` line and lowering diagnostics.
+type Lowered = (Option<crate::rules::ast::Agreement>, Vec<crate::diag::Diag>);
+
+/// An analysis's ASTs per file, unchecked again; taken apart if nothing
+/// else holds it, else copied.
+fn take_apart(a: Arc<Analysis>) -> HashMap<String, crate::rules::ast::RuleFile> {
+    match Arc::try_unwrap(a) {
+        Ok(a) => crate::rules::unbuild(a.rules),
+        Err(a) => crate::rules::unbuild(a.rules.clone()),
+    }
 }
 
 /// The server's state.
@@ -202,9 +226,10 @@ pub struct Server<W: Write> {
     /// Rule files read from disk: modification time, length, text.
     disk: HashMap<PathBuf, (Option<SystemTime>, u64, Arc<str>)>,
     groups: HashMap<String, Group>,
-    /// Each rule file as last parsed and lowered, by name: a file whose
-    /// text did not change is not parsed again.
-    lowered: HashMap<String, (Arc<crate::source::SourceFile>, crate::rules::Lowered)>,
+    /// Each rule file as last lowered, by name (its AST is in its group's
+    /// analysis, checked: one copy): a file whose text did not change is
+    /// not parsed again.
+    lowered: HashMap<String, Lowering>,
 }
 
 type Handled = Result<Json, (i32, String)>;
@@ -553,23 +578,7 @@ impl<W: Write> Server<W> {
                 Some(d.version),
             ));
         }
-        let mut sources = Vec::with_capacity(files.len());
-        let mut lowered = Vec::with_capacity(files.len());
-        for (name, _, text, _) in &files {
-            match self.lowered.get(name) {
-                Some((file, l)) if Arc::ptr_eq(&file.text, text) || *file.text == **text => {
-                    sources.push(file.clone());
-                    lowered.push(l.clone());
-                }
-                _ => {
-                    let file = crate::source::SourceFile::new(name.clone(), text.clone());
-                    let l = crate::rules::lower_file(&file);
-                    self.lowered.insert(name.clone(), (file.clone(), l.clone()));
-                    sources.push(file);
-                    lowered.push(l);
-                }
-            }
-        }
+        let (sources, lowered) = self.lower(key, &files);
         let analysis = Arc::new(Analysis::new(sources, lowered));
         let enc = self.enc;
         let mut publish = Vec::new();
@@ -584,7 +593,7 @@ impl<W: Write> Server<W> {
             .iter()
             .map(|f| (f.name.clone(), Arc::new(LineIndex::new(&f.text))))
             .collect();
-        let mut now = HashSet::new();
+        let mut now = HashMap::new();
         for (name, uri, text, version) in &files {
             let lines = group
                 .lines
@@ -618,18 +627,23 @@ impl<W: Write> Server<W> {
                 }));
             }
             // An open document always hears (an empty list clears it).
-            if list.is_empty() && version.is_none() && !group.published.contains(uri) {
+            if list.is_empty() && version.is_none() && !group.published.contains_key(uri) {
                 continue;
             }
-            now.insert(uri.clone());
-            let mut params = json!({"uri": uri, "diagnostics": list});
-            if let Some(v) = version {
-                features::set(&mut params, "version", json!(v));
+            // Written at once (a JSON tree of thousands of diagnostics
+            // weighs far more than its text), and not sent again to a file
+            // whose diagnostics and version did not change.
+            let list = Json::Array(list).to_string();
+            let seen = (hash_of(&list), *version);
+            if group.published.get(uri) == Some(&seen) {
+                now.insert(uri.clone(), seen);
+                continue;
             }
-            publish.push(params);
+            now.insert(uri.clone(), seen);
+            publish.push(diagnostics_message(uri, *version, &list));
         }
-        for old in group.published.difference(&now) {
-            publish.push(json!({"uri": old, "diagnostics": []}));
+        for old in group.published.keys().filter(|u| !now.contains_key(*u)) {
+            publish.push(diagnostics_message(old, None, "[]"));
         }
         group.published = now;
         if analysis.unparsed.is_empty() {
@@ -638,9 +652,183 @@ impl<W: Write> Server<W> {
         group.analysis = Some(analysis);
         group.examples = None;
         group.dirty = false;
-        for p in publish {
-            self.notify("textDocument/publishDiagnostics", p);
+        for body in publish {
+            let _ = write!(self.out, "Content-Length: {}\r\n\r\n{body}", body.len());
+            let _ = self.out.flush();
         }
+    }
+
+    /// Each file of a group lowered: a file whose text is unchanged is
+    /// taken from the group's last analysis, one edited inside a clause is
+    /// that analysis's AST with the clause lowered again
+    /// ([`crate::rules::reparse`]), any other parsed and lowered whole. A
+    /// file that did not parse is planned against the text that last did
+    /// (its AST is in the last analysis that parsed), so typing a clause
+    /// through a state that does not parse parses that clause only, its
+    /// syntax error included. The last analysis is taken apart, not
+    /// copied, unless it is the last that parsed and a file no longer
+    /// parses: then it stays, for completion's names and the next edit,
+    /// and what the new analysis needs of it is copied.
+    fn lower(
+        &mut self,
+        key: &str,
+        files: &[(String, String, Arc<str>, Option<i32>)],
+    ) -> (Vec<Arc<SourceFile>>, Vec<crate::rules::Lowered>) {
+        #[expect(
+            clippy::large_enum_variant,
+            reason = "one per file of the rule set, for one check"
+        )]
+        enum Step {
+            Keep,
+            /// From the current analysis, or (`true`) the last that parsed.
+            Patch(crate::rules::reparse::Patch, bool),
+            Whole(crate::rules::Lowered),
+        }
+        let group = self.groups.entry(key.to_string()).or_default();
+        let old = group.analysis.clone();
+        // The last analysis that parsed, when it is not the current one.
+        let parsed = group
+            .parsed
+            .clone()
+            .filter(|p| !old.as_ref().is_some_and(|o| Arc::ptr_eq(o, p)));
+        let has = |a: &Analysis, name: &str, text: &Arc<str>| {
+            a.file(name).is_some_and(|f| Arc::ptr_eq(&f.text, text))
+                && !a.unparsed.iter().any(|n| n == name)
+        };
+        let mut steps = Vec::with_capacity(files.len());
+        let mut sources = Vec::with_capacity(files.len());
+        for (name, _, text, _) in files {
+            let Some(cached) = self.lowered.get(name) else {
+                let new = SourceFile::new(name.clone(), text.clone());
+                steps.push(Step::Whole(lower_whole(&new)));
+                sources.push(new);
+                continue;
+            };
+            let same = Arc::ptr_eq(&cached.file.text, text) || *cached.file.text == **text;
+            let in_old = old.as_deref().filter(|a| has(a, name, &cached.file.text));
+            if same && (cached.result.is_err() || in_old.is_some()) {
+                // Unchanged: its AST, or its error.
+                sources.push(cached.file.clone());
+                steps.push(match &cached.result {
+                    Ok(_) => Step::Keep,
+                    Err(d) => Step::Whole(Err(d.clone())),
+                });
+                continue;
+            }
+            // What to plan the edit against: the file as it last lowered
+            // in the current analysis, or as it last parsed.
+            let base = match (&cached.result, in_old, &cached.good) {
+                (Ok((_, diags)), Some(a), _) => Some((a, &cached.file, diags, false)),
+                (Err(_), _, Some((file, (_, diags)))) => parsed
+                    .as_deref()
+                    .filter(|p| has(p, name, &file.text))
+                    .map(|p| (p, file, diags, true)),
+                _ => None,
+            };
+            let new = SourceFile::new(name.clone(), text.clone());
+            let step = match base {
+                Some((a, file, diags, from_parsed)) => {
+                    let terms = a.rules.terms.iter().filter(|t| t.file.name == *name);
+                    match crate::rules::reparse::plan(terms, diags, &file.text, &new) {
+                        Ok(p) => Step::Patch(p, from_parsed),
+                        Err(Some(syntax)) => Step::Whole(Err(syntax)),
+                        Err(None) => Step::Whole(lower_whole(&new)),
+                    }
+                }
+                None => Step::Whole(lower_whole(&new)),
+            };
+            sources.push(new);
+            steps.push(step);
+        }
+        let parses = !steps.iter().any(|s| matches!(s, Step::Whole(Err(_))));
+        let names = |from_parsed: bool| -> std::collections::HashSet<String> {
+            files
+                .iter()
+                .zip(&steps)
+                .filter(|(_, s)| match s {
+                    Step::Keep => !from_parsed,
+                    Step::Patch(_, p) => *p == from_parsed,
+                    Step::Whole(_) => false,
+                })
+                .map(|((n, ..), _)| n.clone())
+                .collect()
+        };
+        // The ASTs the new analysis takes over, unchecked again: taken
+        // apart when their analysis is not kept, else copied.
+        let old_is_parsed = match (&old, &group.parsed) {
+            (Some(o), Some(p)) => Arc::ptr_eq(o, p),
+            _ => false,
+        };
+        let mut pieces = match old {
+            Some(a) if parses || !old_is_parsed => {
+                if old_is_parsed {
+                    group.parsed = None;
+                }
+                group.analysis = None;
+                take_apart(a)
+            }
+            Some(a) => crate::rules::unbuild(a.rules.subset(&names(false))),
+            None => HashMap::new(),
+        };
+        let wanted = names(true);
+        let mut from_parsed = match parsed {
+            Some(p) if !wanted.is_empty() => {
+                if parses {
+                    // The new analysis parses: it becomes the last that did.
+                    group.parsed = None;
+                    take_apart(p)
+                } else {
+                    crate::rules::unbuild(p.rules.subset(&wanted))
+                }
+            }
+            _ => HashMap::new(),
+        };
+        let mut lowered = Vec::with_capacity(files.len());
+        for (((name, ..), step), file) in files.iter().zip(steps).zip(&sources) {
+            let cached = self.lowered.get(name);
+            let last_ok = cached.and_then(|c| c.result.as_ref().ok());
+            let last_good = cached.and_then(|c| c.good.as_ref().map(|(_, g)| g));
+            let (piece, last, patch) = match step {
+                Step::Whole(l) => (None, None, Err(l)),
+                Step::Keep => (pieces.remove(name), last_ok, Ok(None)),
+                Step::Patch(p, false) => (pieces.remove(name), last_ok, Ok(Some(p))),
+                Step::Patch(p, true) => (from_parsed.remove(name), last_good, Ok(Some(p))),
+            };
+            let l = match (patch, piece, last) {
+                (Err(l), ..) => l,
+                (Ok(patch), Some(mut rf), Some((agreement, diags))) => {
+                    let mut diags = diags.clone();
+                    if let Some(p) = patch {
+                        crate::rules::reparse::apply(p, &mut rf, &mut diags, file);
+                    }
+                    rf.agreement = agreement.clone();
+                    Ok((rf, diags))
+                }
+                // (Not reached: a kept or patched file's AST was found.)
+                _ => lower_whole(file),
+            };
+            // Kept of a file that does not parse: the file as it last did.
+            let good = match (&l, cached) {
+                (Err(_), Some(c)) => match &c.result {
+                    Ok(r) => Some((c.file.clone(), r.clone())),
+                    Err(_) => c.good.clone(),
+                },
+                _ => None,
+            };
+            self.lowered.insert(
+                name.clone(),
+                Lowering {
+                    file: file.clone(),
+                    result: match &l {
+                        Ok((rf, diags)) => Ok((rf.agreement.clone(), diags.clone())),
+                        Err(d) => Err(d.clone()),
+                    },
+                    good,
+                },
+            );
+            lowered.push(l);
+        }
+        (sources, lowered)
     }
 
     /// The group of a document, checked if it has edits.
@@ -747,6 +935,40 @@ impl<W: Write> Server<W> {
         };
         features::code_lens(&ctx, examples.as_ref().map(|e| e.as_slice()))
     }
+}
+
+/// Clauses per piece when a large file is lowered in pieces.
+const PIECE: usize = 256 << 10;
+
+/// A file parsed and lowered whole: a large one in pieces of
+/// [`PIECE`] bytes of clauses ([`crate::rules::reparse::lower_in_pieces`]),
+/// so that pest's token queue for a 3 MB file (90 MB) is never held at once.
+fn lower_whole(file: &Arc<SourceFile>) -> crate::rules::Lowered {
+    if file.text.len() > 2 * PIECE
+        && let Some(l) = crate::rules::reparse::lower_in_pieces(file, PIECE)
+    {
+        return Ok(l);
+    }
+    crate::rules::lower_file(file)
+}
+
+fn hash_of(s: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}
+
+/// A `textDocument/publishDiagnostics` notification, its diagnostics
+/// already JSON.
+fn diagnostics_message(uri: &str, version: Option<i32>, list: &str) -> String {
+    let uri = Json::String(uri.to_string());
+    let version = version
+        .map(|v| format!(",\"version\":{v}"))
+        .unwrap_or_default();
+    format!(
+        "{{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/publishDiagnostics\",\"params\":{{\"uri\":{uri}{version},\"diagnostics\":{list}}}}}"
+    )
 }
 
 /// The path of a `file:` URI (percent-decoded).

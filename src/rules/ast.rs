@@ -32,6 +32,21 @@ pub struct RuleFile {
     pub params: Vec<ParamDecl>,
 }
 
+impl RuleFile {
+    /// A file with nothing in it yet.
+    pub fn empty(file: &Arc<SourceFile>) -> RuleFile {
+        RuleFile {
+            file: file.clone(),
+            agreement: None,
+            sources: Vec::new(),
+            defines: Vec::new(),
+            terms: Vec::new(),
+            fields: Vec::new(),
+            params: Vec::new(),
+        }
+    }
+}
+
 /// `param name "about" type`: a value the rule file does not hold (a
 /// confidential cap), supplied at run time with `--param name=value` or
 /// `params:` in `proviso.yaml`. Unsupplied, it is unknown.

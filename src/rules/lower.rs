@@ -170,15 +170,7 @@ impl<'f> Lowerer<'f> {
     }
 
     pub fn lower_file(&mut self, root: Pair<'_>) -> RuleFile {
-        let mut out = RuleFile {
-            file: self.file.clone(),
-            agreement: None,
-            sources: Vec::new(),
-            defines: Vec::new(),
-            terms: Vec::new(),
-            fields: Vec::new(),
-            params: Vec::new(),
-        };
+        let mut out = RuleFile::empty(self.file);
         for item in children(&root) {
             match item.as_rule() {
                 Rule::agreement => {
@@ -566,7 +558,7 @@ impl<'f> Lowerer<'f> {
         }
     }
 
-    fn lower_clause(
+    pub(super) fn lower_clause(
         &mut self,
         pair: &Pair<'_>,
         terms: &Interval,

@@ -14,6 +14,7 @@ pub mod format;
 pub mod lint;
 pub mod lower;
 pub mod parse;
+pub mod reparse;
 pub mod validate;
 
 use crate::date::{Date, Interval};
@@ -284,7 +285,78 @@ pub fn build_lowered(
     (set, errors, warnings, unparsed)
 }
 
+/// The items of a checked set per file again ([`build_lowered`] undone),
+/// by file name, each [`validate::unresolve`]d: what `proviso lsp` checks
+/// again, with the files that changed lowered anew, instead of keeping a
+/// second, unchecked copy of every AST. The agreement line is not
+/// attributed to a file: the caller keeps it.
+pub fn unbuild(set: RuleSet) -> HashMap<String, RuleFile> {
+    let mut out: HashMap<String, RuleFile> = set
+        .files
+        .iter()
+        .map(|f| (f.name.clone(), RuleFile::empty(f)))
+        .collect();
+    macro_rules! give_back {
+        ($items:expr, $field:ident) => {
+            for x in $items {
+                if let Some(rf) = out.get_mut(&x.file.name) {
+                    rf.$field.push(x);
+                }
+            }
+        };
+    }
+    give_back!(set.sources, sources);
+    give_back!(set.defines, defines);
+    give_back!(set.terms, terms);
+    give_back!(set.fields, fields);
+    give_back!(set.params, params);
+    for rf in out.values_mut() {
+        validate::unresolve(rf);
+    }
+    out
+}
+
 impl RuleSet {
+    /// The items of the files named, cloned into a set of their own (to
+    /// [`unbuild`] without giving this one up).
+    pub fn subset(&self, names: &std::collections::HashSet<String>) -> RuleSet {
+        let keep = |f: &Arc<SourceFile>| names.contains(&f.name);
+        RuleSet {
+            files: self.files.iter().filter(|f| keep(f)).cloned().collect(),
+            sources: self
+                .sources
+                .iter()
+                .filter(|x| keep(&x.file))
+                .cloned()
+                .collect(),
+            defines: self
+                .defines
+                .iter()
+                .filter(|x| keep(&x.file))
+                .cloned()
+                .collect(),
+            terms: self
+                .terms
+                .iter()
+                .filter(|x| keep(&x.file))
+                .cloned()
+                .collect(),
+            fields: self
+                .fields
+                .iter()
+                .filter(|x| keep(&x.file))
+                .cloned()
+                .collect(),
+            params: self
+                .params
+                .iter()
+                .filter(|x| keep(&x.file))
+                .cloned()
+                .collect(),
+            ..RuleSet::default()
+        }
+    }
+
     /// The members of a set written `{ … }`: set defines flattened in,
     /// each set define once (a set's meaning does not change with
     /// repetition), the other members in order. The evaluator and the SQL

@@ -65,50 +65,15 @@ pub fn too_deep(text: &str) -> Option<std::ops::Range<usize>> {
     let mut i = 0usize;
     while let Some(c) = at(i) {
         let base = frames.last().copied().unwrap_or(0);
+        if let Some((last, value)) = skip_unbracketed(b, i) {
+            // A string or `/regex/` is an operand: the `not`s before it end.
+            if value {
+                nots = 0;
+            }
+            i = last + 1;
+            continue;
+        }
         match c {
-            b'"' => {
-                i += 1;
-                while let Some(c) = at(i) {
-                    match c {
-                        b'\\' => i += 2,
-                        b'"' | b'\n' => break,
-                        _ => i += 1,
-                    }
-                }
-                nots = 0;
-            }
-            b'/' if at(i + 1) == Some(b'/') => {
-                // INVARIANT: `i < b.len()`: `at(i)` is the `/`.
-                #[expect(clippy::indexing_slicing, reason = "i < b.len(), as at(i) is Some")]
-                let rest = &b[i..];
-                i = memchr::memchr(b'\n', rest).map_or(b.len(), |n| i + n);
-            }
-            b'/' if at(i + 1) == Some(b'*') => {
-                // INVARIANT: `i + 2 <= b.len()`: `at(i + 1)` is the `*`.
-                #[expect(
-                    clippy::indexing_slicing,
-                    reason = "i + 1 < b.len(), as at(i + 1) is Some"
-                )]
-                let rest = &b[i + 2..];
-                i = memchr::memmem::find(rest, b"*/").map_or(b.len(), |n| i + 2 + n + 1);
-            }
-            b'~' => {
-                i += 1;
-                while at(i).is_some_and(|c| c.is_ascii_whitespace()) {
-                    i += 1;
-                }
-                if at(i) == Some(b'/') && at(i + 1) != Some(b'/') {
-                    i += 1;
-                    while let Some(c) = at(i) {
-                        match c {
-                            b'\\' => i += 2,
-                            b'/' | b'\n' => break,
-                            _ => i += 1,
-                        }
-                    }
-                }
-                nots = 0;
-            }
             b'(' | b'{' | b'[' => {
                 let depth = base + nots + 1;
                 if depth > MAX_NESTING {
@@ -141,6 +106,59 @@ pub fn too_deep(text: &str) -> Option<std::ops::Range<usize>> {
         i += 1;
     }
     None
+}
+
+/// Where what starts at `i` ends, when it is read whole by the scans of
+/// the text that run before pest ([`too_deep`], and the search for clauses
+/// of [`super::reparse`]), as the grammar reads it: a string, a comment,
+/// or `~` and the `/regex/` after it, whose brackets and quotes do not
+/// count. The index of its last byte, and whether it is a value (a string
+/// or a `~` match) rather than a comment; `None` when none starts there.
+pub fn skip_unbracketed(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
+    let at = |i: usize| b.get(i).copied();
+    match at(i)? {
+        b'"' => Some((closing(b, i + 1, b'"'), true)),
+        b'/' if at(i + 1) == Some(b'/') => {
+            let rest = b.get(i..)?;
+            Some((
+                memchr::memchr(b'\n', rest).map_or(b.len(), |n| i + n),
+                false,
+            ))
+        }
+        b'/' if at(i + 1) == Some(b'*') => {
+            let rest = b.get(i + 2..)?;
+            Some((
+                memchr::memmem::find(rest, b"*/").map_or(b.len(), |n| i + 2 + n + 1),
+                false,
+            ))
+        }
+        b'~' => {
+            i += 1;
+            while at(i).is_some_and(|c| c.is_ascii_whitespace()) {
+                i += 1;
+            }
+            if at(i) == Some(b'/') && at(i + 1) != Some(b'/') {
+                i = closing(b, i + 1, b'/');
+            }
+            Some((i, true))
+        }
+        _ => None,
+    }
+}
+
+/// From just after an opening `"` or `/`: the index of the byte that
+/// closes it (or of the line's end, where a string or regex must close),
+/// escapes skipped.
+fn closing(b: &[u8], mut i: usize, close: u8) -> usize {
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'\\' => i += 2,
+            b'\n' => break,
+            c if c == close => break,
+            _ => i += 1,
+        }
+    }
+    i
 }
 
 /// Whether the next word after `i` (skipping blanks) is `word`.
@@ -271,7 +289,7 @@ fn join_or(mut items: Vec<&str>) -> String {
     }
 }
 
-fn syntax_error(file: &Arc<SourceFile>, err: pest::error::Error<Rule>) -> Diag {
+pub(super) fn syntax_error(file: &Arc<SourceFile>, err: pest::error::Error<Rule>) -> Diag {
     let pos = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,

@@ -893,3 +893,86 @@ fn unknown_name(
         ),
     });
 }
+
+/// Undoes what [`Checker::run`] does to a file's items in place: each
+/// define reference is a field path again, and each figure, group key,
+/// parameter, and set or value define inlined into an aggregate clause's
+/// figures and conditions the name written there. The items can then be
+/// checked again with other files: `proviso lsp` keeps one copy of each
+/// file's AST, the checked one, and checks it again after an edit
+/// elsewhere (a define renamed in another file changes what its
+/// references resolve to).
+pub fn unresolve(rf: &mut RuleFile) {
+    let text = rf.file.text.clone();
+    let expr = |e: &mut Expr| {
+        e.walk_mut(&mut |x| {
+            if let ExprKind::DefineRef(name, _) = &x.kind {
+                x.kind = ExprKind::Field(crate::value::FieldPath(vec![name.clone()]));
+            }
+        })
+    };
+    for d in &mut rf.defines {
+        expr(&mut d.value);
+    }
+    for f in &mut rf.fields {
+        if let Some(e) = &mut f.required {
+            expr(e);
+        }
+    }
+    for t in &mut rf.terms {
+        for x in &mut t.exceptions {
+            if let Some(e) = &mut x.when {
+                expr(e);
+            }
+        }
+        for c in &mut t.clauses {
+            for e in c.applies.iter_mut().chain(c.unless.iter_mut()) {
+                expr(e);
+            }
+            if let Check::Require(e) | Check::Forbid(e) = &mut c.check {
+                expr(e);
+            }
+            let Some(agg) = c.aggregate.as_deref_mut() else {
+                continue;
+            };
+            for e in agg.record_exprs_mut() {
+                expr(e);
+            }
+            let figures: Vec<String> = agg.figures.iter().map(|f| f.id.name.clone()).collect();
+            let keys: Vec<String> = agg.per.iter().map(GroupKey::name).collect();
+            let name_of = |a: &Arith| -> Option<String> {
+                match &a.kind {
+                    ArithKind::Figure(i) => figures.get(*i).cloned(),
+                    ArithKind::Key(i) => keys.get(*i).cloned(),
+                    ArithKind::Param(n) => Some(n.clone()),
+                    // An inlined define keeps the span of its name.
+                    ArithKind::Set(_) | ArithKind::Lit(_) => {
+                        let written = text.get(a.span.clone())?;
+                        let end = written
+                            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                            .unwrap_or(written.len());
+                        let name = written.get(..end)?;
+                        let is_name = name
+                            .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                            && !matches!(name, "true" | "false" | "unknown");
+                        is_name.then(|| name.to_string())
+                    }
+                    _ => None,
+                }
+            };
+            let arith = |a: &mut Arith| {
+                a.walk_mut(&mut |x| {
+                    if let Some(n) = name_of(x) {
+                        x.kind = ArithKind::Name(n);
+                    }
+                })
+            };
+            for f in &mut agg.figures {
+                arith(&mut f.value);
+            }
+            for g in agg.conditions_mut() {
+                g.operands_mut(&mut |a| arith(a));
+            }
+        }
+    }
+}

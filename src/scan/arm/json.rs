@@ -255,14 +255,20 @@ impl Parser<'_> {
         self.pos += 1;
         let mut out = String::new();
         loop {
-            let Some(c) = self.text.get(self.pos..).and_then(|r| r.chars().next()) else {
+            // The text up to the next quote or backslash is taken whole (a
+            // template's strings are mostly plain); both are ASCII, so the
+            // cut is a character boundary.
+            let rest = self.text.get(self.pos..).unwrap_or("");
+            let Some(i) = memchr::memchr2(b'"', b'\\', rest.as_bytes()) else {
                 self.pos = start;
                 return self.err("this string is never closed");
             };
-            self.pos += c.len_utf8();
+            out.push_str(rest.get(..i).unwrap_or(""));
+            let c = rest.as_bytes().get(i).copied().unwrap_or(b'"');
+            self.pos += i + 1;
             match c {
-                '"' => return Ok(out),
-                '\\' => {
+                b'"' => return Ok(out),
+                _ => {
                     let Some(e) = self.peek() else {
                         self.pos = start;
                         return self.err("this string is never closed");
@@ -303,7 +309,6 @@ impl Parser<'_> {
                         }
                     }
                 }
-                c => out.push(c),
             }
         }
     }

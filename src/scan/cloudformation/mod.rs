@@ -348,13 +348,11 @@ fn record(
                 .collect(),
         )
     });
+    // The resource's `Tags` (over its SAM `Globals`' own), over the stack's.
     let own_tags = props.and_then(|p| p.get_entry("Tags"));
-    if own_tags.is_none()
-        && let Some(shared) = attributes.get("Tags").cloned()
-    {
-        // Tags from SAM's `Globals` alone.
-        let own = tag_map(shared, file, type_node);
-        tags = match (tags, own) {
+    if let Some(own) = attributes.get("Tags").cloned() {
+        let written = own_tags.map_or(type_node, |(_, tv)| tv);
+        tags = match (tags, tag_map(own, file, written)) {
             (Some(Value::Map(mut base)), Value::Map(over)) => {
                 base.extend(over);
                 Some(Value::Map(base))
@@ -364,16 +362,6 @@ fn record(
         };
     }
     if let Some((tk, tv)) = own_tags {
-        let own = attributes.get("Tags").cloned().unwrap_or(Value::Null);
-        let own = tag_map(own, file, tv);
-        tags = match (tags, own) {
-            (Some(Value::Map(mut base)), Value::Map(over)) => {
-                base.extend(over);
-                Some(Value::Map(base))
-            }
-            (base, Value::Null) => base,
-            (_, own) => Some(own),
-        };
         origins.push((
             vec!["tags".into()],
             Origin::new(file, tk.span.start..tv.span.end.max(tk.span.end)),

@@ -427,18 +427,8 @@ fn scan_file(
             }
             let file = SourceFile::new(display_path(path), text.as_str());
             out.files += 1;
-            out.malformed.push(
-                Diag::error(
-                    malformed_code(&text),
-                    format!(
-                        "`{}` cannot be parsed as YAML or JSON: {}",
-                        file.name, e.message
-                    ),
-                )
-                .in_file(&file)
-                .label(e.offset..e.offset, "here")
-                .with_help("fix the syntax; the other files are scanned"),
-            );
+            out.malformed
+                .push(unparsable(&file, e, malformed_code(&text)));
             return Some(out);
         }
         (Err(_), Some(_)) => return None,
@@ -460,18 +450,7 @@ fn scan_file(
                             Code::InputMalformedCloudFormation
                         };
                         out.files += 1;
-                        out.malformed.push(
-                            Diag::error(
-                                code,
-                                format!(
-                                    "`{}` cannot be parsed as YAML or JSON: {}",
-                                    file.name, e.message
-                                ),
-                            )
-                            .in_file(&file)
-                            .label(e.offset..e.offset, "here")
-                            .with_help("fix the syntax; the other files are scanned"),
-                        );
+                        out.malformed.push(unparsable(&file, &e, code));
                         return Some(out);
                     }
                 }
@@ -524,6 +503,20 @@ fn scan_file(
         IacKind::Arm => crate::scan::arm::scan_arm_file(path, &text, azure),
         IacKind::Bicep => crate::scan::bicep::scan_bicep_file(path, &text, azure),
     })
+}
+
+/// The error for a file that looks like IaC but is not YAML or JSON.
+fn unparsable(file: &std::sync::Arc<SourceFile>, e: &yaml::YamlError, code: Code) -> Diag {
+    Diag::error(
+        code,
+        format!(
+            "`{}` cannot be parsed as YAML or JSON: {}",
+            file.name, e.message
+        ),
+    )
+    .in_file(file)
+    .label(e.offset..e.offset, "here")
+    .with_help("fix the syntax; the other files are scanned")
 }
 
 /// The malformed-input code for a file that looks like IaC but does not
